@@ -114,7 +114,7 @@ func TestRealAdvisoryBoundaries(t *testing.T) {
 		// Debian: epochs, tildes and release suffixes.
 		{"Debian:11", "zlib", "1:1.2.11.dfsg-2+deb11u1", zlib},
 		{"Debian:11", "zlib", "1:1.2.11.dfsg-2+deb11u2", nil},
-		{"Debian:11", "zlib", "1.2.13.dfsg-1", zlib}, // epoch 0 sorts below epoch 1
+		{"Debian:11", "zlib", "1.2.13.dfsg-1", zlib},  // epoch 0 sorts below epoch 1
 		{"Debian:10", "zlib", "1:1.2.11.dfsg-1", nil}, // the record only names bullseye
 		{"Debian:11", "openssl", "1.1.1k-1+deb11u1", openssl},
 		{"Debian:11", "openssl", "1.1.1k-1+deb11u2~1", openssl}, // tilde sorts before
@@ -131,7 +131,7 @@ func TestRealAdvisoryBoundaries(t *testing.T) {
 		{"Go", "golang.org/x/text", "0.3.6", xtext},
 		{"Go", "golang.org/x/text", "v0.3.7", nil},
 		{"Go", "golang.org/x/text", "v0.0.0-20210225000000-abcdefabcdef", xtext}, // pseudo-version
-		{"Go", "k8s.io/kubernetes", "v1.20.0", nil},                             // GO-2022-0617 is withdrawn
+		{"Go", "k8s.io/kubernetes", "v1.20.0", nil},                              // GO-2022-0617 is withdrawn
 	} {
 		t.Run(tc.eco+"/"+tc.name+"@"+tc.version, func(t *testing.T) {
 			rep, err := scanOne(t, db, now, vuln.Package{Ecosystem: tc.eco, Name: tc.name, Version: tc.version})
@@ -162,9 +162,9 @@ func TestFindingDetails(t *testing.T) {
 	got := rep.Findings[0]
 	want := vuln.Finding{
 		ID: "GHSA-j8r2-6x86-q33q", IDs: []string{"GHSA-j8r2-6x86-q33q", "PYSEC-2023-74"},
-		Aliases: []string{"CVE-2023-32681"},
-		Summary: "Unintended leak of Proxy-Authorization header in requests",
-		Package: vuln.Package{Ecosystem: "PyPI", Name: "requests", Version: "2.28.0", PURL: "pkg:pypi/requests@2.28.0"},
+		Aliases:          []string{"CVE-2023-32681"},
+		Summary:          "Unintended leak of Proxy-Authorization header in requests",
+		Package:          vuln.Package{Ecosystem: "PyPI", Name: "requests", Version: "2.28.0", PURL: "pkg:pypi/requests@2.28.0"},
 		InstalledVersion: "2.28.0", FixedVersions: []string{"2.31.0"},
 		Rating:     vuln.Rating{Severity: finding.SeverityMedium, Method: "CVSS_V3", Score: 6.1, Vector: "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:C/C:H/I:N/A:N"},
 		References: []string{"https://github.com/psf/requests/security/advisories/GHSA-j8r2-6x86-q33q"},
