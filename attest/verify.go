@@ -237,7 +237,7 @@ type shapeSig struct {
 }
 
 var supportedMediaTypes = map[string]bool{
-	"application/vnd.dev.sigstore.bundle.v0.3+json": true,
+	"application/vnd.dev.sigstore.bundle.v0.3+json":        true,
 	"application/vnd.dev.sigstore.bundle+json;version=0.3": true,
 }
 
