@@ -7,6 +7,8 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -27,6 +29,7 @@ type pkg struct {
 
 func listPackages(t *testing.T) []pkg {
 	t.Helper()
+	touchTree(t)
 	cmd := exec.Command("go", "list", "-e", "-json", module+"/...")
 	cmd.Dir = "../.."
 	out, err := cmd.Output()
@@ -169,5 +172,27 @@ func TestREADMECommandsExist(t *testing.T) {
 		if !bytes.Contains(help, []byte("\n  "+sub+" ")) {
 			t.Errorf("README shows `hallmark %s`, which is not a command", sub)
 		}
+	}
+}
+
+// touchTree reads every directory of the module so that go test's cache
+// notices added or changed files (it cannot see what `go list` read).
+func touchTree(t *testing.T) {
+	t.Helper()
+	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".go") {
+			_, err := os.Stat(path)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
