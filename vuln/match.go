@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/google/osv-scalibr/semantic"
+	"golang.org/x/mod/semver"
 
 	"github.com/hallmark-dev/hallmark/vuln/osv"
 )
@@ -82,10 +83,15 @@ func affects(a osv.Affected, pkg Package) (bool, string) {
 	var reasons []string
 	var pv semantic.Version
 	var pvErr error
-	if pkg.Version != "" {
-		pv, pvErr = semantic.Parse(pkg.Version, eco)
-	} else {
+	switch {
+	case pkg.Version == "":
 		pvErr = errors.New("package has no version")
+	case eco == "Go" && !semver.IsValid("v"+strings.TrimPrefix(pkg.Version, "v")):
+		// semantic's SemVer parser is lenient; "(devel)" or a branch name
+		// must not be read as a very old version.
+		pvErr = fmt.Errorf("%w: not a Go module version", semantic.ErrInvalidVersion)
+	default:
+		pv, pvErr = semantic.Parse(pkg.Version, eco)
 	}
 	for _, s := range a.Versions {
 		if s == pkg.Version {
@@ -119,8 +125,8 @@ func affects(a osv.Affected, pkg Package) (bool, string) {
 			var ver semantic.Version
 			var err error
 			if r.Type == osv.RangeSemver {
-				if pkg.Version == "" {
-					err = errors.New("package has no version")
+				if pvErr != nil && (pkg.Version == "" || eco == "Go") {
+					err = pvErr
 				} else {
 					ver = semantic.ParseSemverVersion(pkg.Version)
 				}

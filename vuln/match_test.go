@@ -132,6 +132,12 @@ func TestRealAdvisoryBoundaries(t *testing.T) {
 		{"Go", "golang.org/x/text", "v0.3.7", nil},
 		{"Go", "golang.org/x/text", "v0.0.0-20210225000000-abcdefabcdef", xtext}, // pseudo-version
 		{"Go", "k8s.io/kubernetes", "v1.20.0", nil},                              // GO-2022-0617 is withdrawn
+		// Go toolchain versions for the standard library; [1.21.0-0, 1.21.1).
+		{"Go", "stdlib", "go1.20.7", nil},
+		{"Go", "stdlib", "go1.21rc2", []string{"GO-2023-2044"}},
+		{"Go", "stdlib", "go1.21.0", []string{"GO-2023-2044"}},
+		{"Go", "stdlib", "1.21.0", []string{"GO-2023-2044"}},
+		{"Go", "stdlib", "go1.21.1", nil},
 	} {
 		t.Run(tc.eco+"/"+tc.name+"@"+tc.version, func(t *testing.T) {
 			rep, err := scanOne(t, db, now, vuln.Package{Ecosystem: tc.eco, Name: tc.name, Version: tc.version})
@@ -340,5 +346,19 @@ func TestAliasesMergeTransitively(t *testing.T) {
 	}
 	if diff := cmp.Diff([][]string{{"A-1", "B-1", "C-1"}, {"D-1"}}, findingIDs(rep)); diff != "" {
 		t.Errorf("alias groups (-want +got):\n%s", diff)
+	}
+}
+
+func TestUnparsableVersionsAreNotClean(t *testing.T) {
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	db := fixtureDB(t, now)
+	for _, p := range []vuln.Package{
+		{Ecosystem: "Go", Name: "golang.org/x/text", Version: "(devel)"},
+		{Ecosystem: "Go", Name: "golang.org/x/text", Version: ""},
+	} {
+		rep, err := scanOne(t, db, now, p)
+		if !errors.Is(err, vuln.ErrUnevaluable) || len(rep.Unevaluated) != 1 || len(rep.Findings) != 0 {
+			t.Errorf("%s@%q: err %v, unevaluated %v, findings %d; want one unevaluated pair", p.Name, p.Version, err, rep.Unevaluated, len(rep.Findings))
+		}
 	}
 }

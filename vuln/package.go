@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/package-url/packageurl-go"
+
+	"github.com/hallmark-dev/hallmark/vuln/osv"
 )
 
 // Package is one entry of the inventory to scan.
@@ -68,6 +70,70 @@ func (p Package) normalized() Package {
 		p.Version = u.Version
 	}
 	return p
+}
+
+// withPURL fills PURL from Ecosystem, Name and Version when it is empty, so
+// that VEX statements can name packages an inventory listed without purls.
+func (p Package) withPURL() Package {
+	if p.PURL != "" || p.Name == "" {
+		return p
+	}
+	var typ, ns, name string
+	switch osv.BaseEcosystem(p.Ecosystem) {
+	case "Go":
+		typ, name = "golang", p.Name
+		if i := strings.LastIndex(p.Name, "/"); i >= 0 {
+			ns, name = p.Name[:i], p.Name[i+1:]
+		}
+	case "npm":
+		typ, name = "npm", p.Name
+		if scope, n, ok := strings.Cut(p.Name, "/"); ok && strings.HasPrefix(scope, "@") {
+			ns, name = scope, n
+		}
+	case "PyPI":
+		typ, name = "pypi", osv.NormalizeName("PyPI", p.Name)
+	case "crates.io":
+		typ, name = "cargo", p.Name
+	case "RubyGems":
+		typ, name = "gem", p.Name
+	case "Maven":
+		g, a, ok := strings.Cut(p.Name, ":")
+		if !ok {
+			return p
+		}
+		typ, ns, name = "maven", g, a
+	case "Debian":
+		typ, ns, name = "deb", "debian", p.Name
+	case "Ubuntu":
+		typ, ns, name = "deb", "ubuntu", p.Name
+	case "Alpine":
+		typ, ns, name = "apk", "alpine", p.Name
+	default:
+		return p
+	}
+	p.PURL = packageurl.NewPackageURL(typ, ns, name, p.Version, nil, "").ToString()
+	return p
+}
+
+// goVersion turns a Go toolchain version ("go1.22", "go1.22rc1") into the
+// semantic version the Go vulnerability database uses for stdlib and
+// toolchain ("1.22.0", "1.22.0-rc.1"); module versions pass through.
+func goVersion(name, v string) string {
+	if name != "stdlib" && name != "toolchain" {
+		return v
+	}
+	v = strings.TrimPrefix(strings.TrimPrefix(v, "go"), "v")
+	pre := ""
+	for _, tag := range []string{"rc", "beta"} {
+		if i := strings.Index(v, tag); i > 0 {
+			v, pre = v[:i], "-"+tag+"."+v[i+len(tag):]
+			break
+		}
+	}
+	if strings.Count(v, ".") == 1 {
+		v += ".0"
+	}
+	return v + pre
 }
 
 // key identifies a package in results.

@@ -153,7 +153,10 @@ func (s *Scanner) Scan(ctx context.Context, pkgs []Package) (*Report, error) {
 	seen := map[string]bool{}
 	var todo []Package
 	for _, p := range pkgs {
-		p = p.normalized()
+		p = p.normalized().withPURL()
+		if osv.BaseEcosystem(p.Ecosystem) == "Go" {
+			p.Version = goVersion(p.Name, p.Version)
+		}
 		if seen[p.key()] {
 			continue
 		}

@@ -116,12 +116,12 @@ func TestVEXSuppressesAndLists(t *testing.T) {
 	db := fixtureDB(t, now)
 	docs := loadVEX(t, "testdata/vex/app.openvex.json", "testdata/vex/v001.openvex.json")
 	pkgs := []vuln.Package{
-		{PURL: "pkg:npm/lodash@4.17.11"},                                       // not_affected by CVE alias
-		{PURL: "pkg:npm/minimist@1.2.5"},                                       // affected: stays
-		{PURL: "pkg:pypi/requests@2.28.0"},                                     // newer under_investigation wins
-		{PURL: "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.13.2"}, // fixed, as a subcomponent
-		{PURL: "pkg:cargo/smallvec@1.6.0"},                                     // v0.0.1 document, by ID
-		{PURL: "pkg:cargo/smallvec@1.5.0"},                                     // other version: stays
+		{PURL: "pkg:npm/lodash@4.17.11"},   // not_affected by CVE alias
+		{PURL: "pkg:npm/minimist@1.2.5"},   // affected: stays
+		{PURL: "pkg:pypi/requests@2.28.0"}, // newer under_investigation wins
+		{Ecosystem: "Maven", Name: "com.fasterxml.jackson.core:jackson-databind", Version: "2.13.2"}, // fixed, as a subcomponent, through the purl derived from name and version
+		{PURL: "pkg:cargo/smallvec@1.6.0"}, // v0.0.1 document, by ID
+		{PURL: "pkg:cargo/smallvec@1.5.0"}, // other version: stays
 	}
 	type row struct {
 		Name, Version, ID, Status, Justification string

@@ -84,7 +84,7 @@ func TestImportDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"Go": 2, "npm": 2, "PyPI": 2, "Maven": 1, "crates.io": 1, "RubyGems": 1, "Debian": 2, "Alpine": 1}
+	want := map[string]int{"Go": 3, "npm": 2, "PyPI": 2, "Maven": 1, "crates.io": 1, "RubyGems": 1, "Debian": 2, "Alpine": 1}
 	if diff := cmp.Diff(want, counts(meta)); diff != "" {
 		t.Errorf("records per ecosystem (-want +got):\n%s", diff)
 	}
@@ -141,7 +141,7 @@ func TestImportZipReplacesOnlyItsEcosystems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := meta.Ecosystems["Go"]; got.Records != 2 || !got.ImportedAt.Equal(later) || got.Source != zipPath {
+	if got := meta.Ecosystems["Go"]; got.Records != 3 || !got.ImportedAt.Equal(later) || got.Source != zipPath {
 		t.Errorf("Go after zip import = %+v", got)
 	}
 	if got := meta.Ecosystems["npm"]; !got.ImportedAt.Equal(now) || got.Records != 2 {
@@ -183,7 +183,7 @@ func TestImportHTTPMirror(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]int{"Go": 2, "crates.io": 1}, counts(meta)); diff != "" {
+	if diff := cmp.Diff(map[string]int{"Go": 3, "crates.io": 1}, counts(meta)); diff != "" {
 		t.Errorf("records (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"/mirror/Go/all.zip", "/mirror/crates.io/all.zip"}, paths); diff != "" {
