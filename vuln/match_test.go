@@ -362,3 +362,38 @@ func TestUnparsableVersionsAreNotClean(t *testing.T) {
 		}
 	}
 }
+
+func TestSeverityChoice(t *testing.T) {
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	const v4 = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"
+	const v3 = "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:N/A:N"
+	r := func(id, name string, sev []osv.Severity, dbSpecific string) *osv.Entry {
+		e := rec(id, aff(name, nil, rng(osv.RangeEcosystem, osv.Event{Introduced: "0"})))
+		e.Severity = sev
+		if dbSpecific != "" {
+			e.DatabaseSpecific = []byte(dbSpecific)
+		}
+		return e
+	}
+	db := newMemDB(now,
+		r("V4-AND-V3", "both", []osv.Severity{{Type: "CVSS_V3", Score: v3}, {Type: "CVSS_V4", Score: v4}}, ""),
+		r("BAD-VECTOR", "bad", []osv.Severity{{Type: "CVSS_V3", Score: "CVSS:3.1/AV:X"}}, `{"severity":"MODERATE"}`),
+		r("NONE", "none", nil, `{"severity":"whatever"}`),
+	)
+	for _, tc := range []struct {
+		name string
+		want vuln.Rating
+	}{
+		{"both", vuln.Rating{Severity: finding.SeverityCritical, Method: "CVSS_V4", Score: 9.3, Vector: v4}},
+		{"bad", vuln.Rating{Severity: finding.SeverityMedium, Method: "database_specific"}},
+		{"none", vuln.Rating{}},
+	} {
+		rep, err := scanOne(t, db, now, vuln.Package{Ecosystem: "npm", Name: tc.name, Version: "1.0.0"})
+		if err != nil || len(rep.Findings) != 1 {
+			t.Fatalf("%s: %d findings, %v", tc.name, len(rep.Findings), err)
+		}
+		if diff := cmp.Diff(tc.want, rep.Findings[0].Rating); diff != "" {
+			t.Errorf("%s rating (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}

@@ -1,12 +1,15 @@
 package vuln_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	vulnsv02 "github.com/in-toto/attestation/go/predicates/vulns/v02"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/hallmark-dev/hallmark/vuln"
 	"github.com/hallmark-dev/hallmark/vuln/osv"
@@ -218,5 +221,20 @@ func TestPredicate(t *testing.T) {
 	}
 	if _, ok := p.Scanner.Result[1].Annotations[0]["suppressed"]; ok {
 		t.Errorf("minimist annotated as suppressed")
+	}
+
+	// The JSON must be the shape of the official v0.2 binding: strict
+	// protojson decoding rejects unknown or misspelled fields.
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var official vulnsv02.Vulns
+	if err := protojson.Unmarshal(b, &official); err != nil {
+		t.Fatalf("predicate does not decode as in-toto vulns v0.2: %v\n%s", err, b)
+	}
+	if !official.GetScanner().GetDb().GetLastUpdate().AsTime().Equal(now.Add(-time.Hour)) || len(official.GetScanner().GetResult()) != 2 ||
+		official.GetScanner().GetResult()[0].GetAnnotations()[0].GetFields()["vexStatus"].GetStringValue() != "not_affected" {
+		t.Errorf("decoded predicate = %v", &official)
 	}
 }
