@@ -309,10 +309,15 @@ func (st *staging) add(r io.Reader, source, member string) error {
 // removes files of the ecosystems it replaced.
 func (st *staging) commit() (Meta, error) {
 	old, err := readMeta(st.dbDir)
-	if errors.Is(err, ErrNotFound) {
-		old, err = Meta{Format: FormatVersion, Ecosystems: map[string]EcosystemMeta{}}, nil
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		old = Meta{Format: FormatVersion, Ecosystems: map[string]EcosystemMeta{}}
+	case errors.Is(err, ErrCorrupt):
+		// An unreadable or old-format meta.json is replaced: the data it
+		// described cannot be used anyway, and re-importing is the fix.
+		st.cfg.logger.Warn("osvdb: replacing unreadable database meta; ecosystems not in this import are dropped", "dir", st.dbDir, "err", err)
+		old = Meta{Format: FormatVersion, Ecosystems: map[string]EcosystemMeta{}}
+	case err != nil:
 		return Meta{}, err
 	}
 	next := Meta{Format: FormatVersion, Ecosystems: map[string]EcosystemMeta{}}

@@ -268,6 +268,18 @@ func TestOpenBrokenDatabase(t *testing.T) {
 	if _, err := osvdb.Open(bad); !errors.Is(err, osvdb.ErrCorrupt) {
 		t.Errorf("corrupt meta: err = %v, want ErrCorrupt", err)
 	}
+	// Re-importing is the fix for a corrupt database.
+	if _, err := osvdb.Import(t.Context(), bad, filepath.Join(fixtures, "npm"), now); err != nil {
+		t.Fatalf("re-import over a corrupt meta.json: %v", err)
+	}
+	if db, err := osvdb.Open(bad); err != nil {
+		t.Errorf("Open after re-import: %v", err)
+	} else {
+		if got := counts(db.Meta()); !cmp.Equal(got, map[string]int{"npm": 2}) {
+			t.Errorf("after re-import: %v", got)
+		}
+		db.Close()
+	}
 
 	dir := t.TempDir()
 	if _, err := osvdb.Import(t.Context(), dir, fixtures, now); err != nil {
