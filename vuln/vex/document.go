@@ -109,8 +109,10 @@ var DefaultLimits = Limits{MaxBytes: 8 << 20, MaxStatements: 50_000, MaxProducts
 
 // Errors returned by Decode, wrapped in a *DecodeError.
 var (
+	// ErrTooLarge means the document exceeds a limit.
 	ErrTooLarge = errors.New("VEX document exceeds limit")
-	ErrInvalid  = errors.New("invalid OpenVEX document")
+	// ErrInvalid means the document is not valid OpenVEX.
+	ErrInvalid = errors.New("invalid OpenVEX document")
 )
 
 // DecodeError names the document that failed to decode and why.
