@@ -441,4 +441,3 @@ func jsonType(v any) string {
 		return fmt.Sprintf("a %T", v)
 	}
 }
-
