@@ -99,8 +99,10 @@ func TestBuiltinProd(t *testing.T) {
 			wantLevel: 0,
 		},
 		{
-			name:      "untrusted builder key",
-			mutate:    func(in *policy.Input) { in.Evidence.Provenance[0].Signer = policy.Signer{KeyID: "SHA256:laptop", Roles: []string{"approver"}} },
+			name: "untrusted builder key",
+			mutate: func(in *policy.Input) {
+				in.Evidence.Provenance[0].Signer = policy.Signer{KeyID: "SHA256:laptop", Roles: []string{"approver"}}
+			},
 			want:      []string{"slsa_l2.untrusted_builder"},
 			wantLevel: 1, wantInMsg: "SHA256:laptop",
 		},
@@ -123,14 +125,18 @@ func TestBuiltinProd(t *testing.T) {
 			wantLevel: 2, wantInMsg: "hermetic, network, sandbox",
 		},
 		{
-			name:      "repository not allowed",
-			mutate:    func(in *policy.Input) { in.Evidence.Provenance[0].ExternalParameters.Source.Repository = "https://github.com/evil/fork" },
+			name: "repository not allowed",
+			mutate: func(in *policy.Input) {
+				in.Evidence.Provenance[0].ExternalParameters.Source.Repository = "https://github.com/evil/fork"
+			},
 			want:      []string{"source.repository_not_allowed"},
 			wantLevel: 3,
 		},
 		{
-			name:      "feature branch",
-			mutate:    func(in *policy.Input) { in.Evidence.Provenance[0].ExternalParameters.Source.Ref = "refs/heads/feature/x" },
+			name: "feature branch",
+			mutate: func(in *policy.Input) {
+				in.Evidence.Provenance[0].ExternalParameters.Source.Ref = "refs/heads/feature/x"
+			},
 			want:      []string{"source.ref_not_allowed"},
 			wantLevel: 3,
 		},
