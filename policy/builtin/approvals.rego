@@ -15,13 +15,12 @@ applies(a) if {
 	lib.has_role(a, "approver")
 	a.artifact == input.artifact.digest
 	a.environment == input.context.environment
-	not too_old(a)
+	recent(a)
 }
 
-too_old(a) if {
-	params.approvals.maxAgeDays > 0
-	lib.older_than_days(a.timestamp, params.approvals.maxAgeDays)
-}
+recent(_) if params.approvals.maxAgeDays == 0
+
+recent(a) if lib.within_days(a.timestamp, params.approvals.maxAgeDays)
 
 # approvers is the set of distinct trusted approver keys that count.
 approvers contains a.signer.keyId if {

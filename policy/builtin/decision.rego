@@ -36,9 +36,9 @@ violations contains {
 	"message": "the policy parameters select no rule group, so nothing would be checked",
 	"remediation": "List the rule groups to enforce under rules: in the preset file.",
 	"evidence": [],
-} if {
-	not count(params.rules) > 0
-}
+} if not has_rules
+
+has_rules if count(params.rules) > 0
 
 decision := {
 	"allow": count(violations) == 0,

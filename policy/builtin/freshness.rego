@@ -18,15 +18,18 @@ violations contains v if {
 	some kind, days in params.freshness.maxAgeDays
 	its := items(kind)
 	count(its) > 0
-	every i in its {
-		lib.older_than_days(i.timestamp, days)
-	}
+	not any_fresh(its, days)
 	v := lib.violation(
 		"freshness.stale",
 		sprintf("all %s evidence of %s is older than %d days", [kind, input.artifact.digest, days]),
 		sprintf("Produce fresh %s evidence for the artifact and give it to the gate.", [kind]),
 		lib.ids(its),
 	)
+}
+
+any_fresh(its, days) if {
+	some i in its
+	lib.within_days(i.timestamp, days)
 }
 
 violations contains v if {

@@ -20,9 +20,10 @@ ns_per_day := 86400000000000
 
 ns_per_second := 1000000000
 
-# now_ns is the evaluation time injected by the caller (input.context.time);
-# the policy never reads a clock.
-now_ns := time.now_ns()
+# now_ns is the evaluation time, input.context.time. Hallmark evaluates
+# with time.now_ns() equal to it; the library reads the input so that its
+# result depends on nothing else, whoever evaluates it.
+now_ns := time.parse_rfc3339_ns(input.context.time)
 
 # about_artifact holds when an evidence item names the artifact under decision
 # among its subjects.
@@ -36,6 +37,11 @@ ts_ns(ts) := time.parse_rfc3339_ns(ts)
 
 # older_than_days holds when ts lies more than days before the evaluation time.
 older_than_days(ts, days) if now_ns - ts_ns(ts) > days * ns_per_day
+
+# within_days holds when ts lies no more than days before the evaluation
+# time. Freshness is always tested in this positive form, so a missing or
+# unparsable timestamp never counts as fresh.
+within_days(ts, days) if now_ns - ts_ns(ts) <= days * ns_per_day
 
 # in_future holds when ts lies more than skew_seconds after the evaluation time.
 in_future(ts, skew_seconds) if ts_ns(ts) - now_ns > skew_seconds * ns_per_second

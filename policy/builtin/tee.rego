@@ -24,12 +24,14 @@ debug_ok(t) if not t.debug == true
 
 debug_ok(_) if params.tee.allowDebug == true
 
-references(t) := params.tee.reference[t.platform]
+references(t) := r if {
+	r := params.tee.reference[t.platform]
+} else := {}
 
 # mismatched lists the names of reference measurements t does not match.
 mismatched(t) := sort({name |
 	some name, allowed in references(t)
-	not lower(object.get(t.measurements, name, "")) in allowed
+	not lower(object.get(t, ["measurements", name], "")) in allowed
 })
 
 good(t) if {
@@ -58,8 +60,7 @@ violations contains v if {
 violations contains v if {
 	not any_good
 	some t in reports
-	reason := bad_reasons(t)
-	count(reason) > 0
+	reason := bad_reasons_or_unknown(t)
 	v := lib.violation(
 		"tee.not_acceptable",
 		sprintf("TEE attestation from %s is not acceptable: %s", [t.platform, concat("; ", reason)]),
@@ -67,6 +68,11 @@ violations contains v if {
 		[t.id],
 	)
 }
+
+bad_reasons_or_unknown(t) := r if {
+	r := bad_reasons(t)
+	count(r) > 0
+} else := ["it does not meet the TEE requirements"]
 
 bad_reasons(t) := sort([r | some [id, r] in bad; id == t.id])
 
@@ -87,7 +93,7 @@ bad contains [t.id, "it runs in debug mode"] if {
 
 bad contains [t.id, sprintf("there are no reference values for platform %s", [t.platform])] if {
 	some t in reports
-	not count(object.get(params.tee.reference, t.platform, {})) > 0
+	count(references(t)) == 0
 }
 
 bad contains [t.id, sprintf("measurement(s) %s do not match the reference values", [concat(", ", names)])] if {

@@ -69,9 +69,9 @@ fixed_in(fix) := sprintf(" (fixed in %s)", [fix]) if fix != ""
 
 fixed_in("") := ""
 
-fresh_scan(s) if not lib.older_than_days(s.scannedAt, params.vulns.maxScanAgeDays)
+fresh_scan(s) if lib.within_days(s.scannedAt, params.vulns.maxScanAgeDays)
 
-fresh_db(s) if not lib.older_than_days(s.databaseUpdatedAt, params.vulns.maxDBAgeDays)
+fresh_db(s) if lib.within_days(s.databaseUpdatedAt, params.vulns.maxDBAgeDays)
 
 violations contains v if {
 	count(scans) > 0
