@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -341,4 +342,19 @@ func TestConcurrentEval(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func policyInputForUser() policy.Input {
+	in := policytest.Input(now)
+	in.Context.Requester = "alice (CHG-4711)"
+	return in
 }
