@@ -238,20 +238,24 @@ func (p *Params) normalize() error {
 	if seen["tee"] && len(p.TEE.Reference) == 0 {
 		return fieldErr("tee.reference", "the tee group needs reference values for at least one platform")
 	}
+	reference := make(map[string]map[string][]string, len(p.TEE.Reference))
 	for platform, ms := range p.TEE.Reference {
+		reference[platform] = make(map[string][]string, len(ms))
 		for name, values := range ms {
 			if len(values) == 0 {
 				return fieldErr("tee.reference."+platform+"."+name, "no reference values")
 			}
+			lower := make([]string, len(values))
 			for i, v := range values {
-				lv := strings.ToLower(v)
-				if _, err := hex.DecodeString(lv); err != nil || lv == "" {
+				lower[i] = strings.ToLower(v)
+				if _, err := hex.DecodeString(lower[i]); err != nil || v == "" {
 					return fieldErr(fmt.Sprintf("tee.reference.%s.%s[%d]", platform, name, i), "%q is not hex", v)
 				}
-				values[i] = lv
 			}
+			reference[platform][name] = lower
 		}
 	}
+	p.TEE.Reference = reference
 	if seen["approvals"] && p.Approvals.Min < 1 {
 		return fieldErr("approvals.min", "must be at least 1, got %d", p.Approvals.Min)
 	}
@@ -270,6 +274,14 @@ func (p *Params) normalize() error {
 		return fieldErr("freshness.clockSkewSeconds", "must not be negative")
 	}
 	return nil
+}
+
+// CheckParams reports whether p is valid built-in library parameters, as
+// WithParams and CompilePreset require; use it after changing parameters
+// taken from a preset, e.g. setting TEE reference values from a trust file.
+func CheckParams(p Params) error {
+	_, err := p.document()
+	return err
 }
 
 // document presents the parameters as a JSON data document with empty
