@@ -185,7 +185,7 @@ func (c *checker) container(what string, ctr *yaml.Node, pod secCtx) {
 	default:
 		c.report(RuleK8SRunAsRoot, cl, "runAsNonRoot", "%s sets neither runAsNonRoot: true nor a non-zero runAsUser", who)
 	}
-	capsAdd := val(sc, "capabilities", "add")
+	addKey, capsAdd := get(val(sc, "capabilities"), "add")
 	var bad []string
 	for _, cp := range scalars(capsAdd) {
 		if slices.Contains(dangerousCaps, strings.TrimPrefix(strings.ToUpper(cp), "CAP_")) {
@@ -193,11 +193,11 @@ func (c *checker) container(what string, ctr *yaml.Node, pod secCtx) {
 		}
 	}
 	if len(bad) > 0 {
-		c.report(RuleK8SDangerousCaps, capsAdd.Line, "add: "+strings.Join(bad, ","), "%s adds capabilities %s", who, strings.Join(bad, ", "))
+		c.report(RuleK8SDangerousCaps, addKey.Line, "add: "+strings.Join(bad, ","), "%s adds capabilities %s", who, strings.Join(bad, ", "))
 	}
-	drop := val(sc, "capabilities", "drop")
+	dropKey, drop := get(val(sc, "capabilities"), "drop")
 	if !slices.ContainsFunc(scalars(drop), func(s string) bool { return strings.EqualFold(s, "ALL") }) {
-		c.report(RuleK8SNoDropAll, line(drop, cl), "capabilities.drop", "%s does not drop ALL capabilities", who)
+		c.report(RuleK8SNoDropAll, line(dropKey, cl), "capabilities.drop", "%s does not drop ALL capabilities", who)
 	}
 	if k, v := get(ctr, "image"); v != nil {
 		c.kubeImage(who, v.Value, k.Line)
