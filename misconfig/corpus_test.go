@@ -123,3 +123,17 @@ func detail(fs []finding.Finding, path, entry string) string {
 	}
 	return ""
 }
+
+// TestCorpusCoversEveryRule keeps the corpus honest as rules are added:
+// each rule must be expected at least once somewhere in it.
+func TestCorpusCoversEveryRule(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "corpus", "expected.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range misconfig.Rules() {
+		if !strings.Contains(string(raw), r.ID+"@") {
+			t.Errorf("rule %s (%s) is never expected in the corpus", r.ID, r.Title)
+		}
+	}
+}

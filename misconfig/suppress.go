@@ -10,7 +10,7 @@ import (
 
 // suppressRE matches "# hallmark:ignore ID[,ID...] reason: text" and the
 // file-wide form "hallmark:ignore-file".
-var suppressRE = regexp.MustCompile(`#\s*hallmark:(ignore|ignore-file)\b(.*)$`)
+var suppressRE = regexp.MustCompile(`#\s*hallmark:(ignore-file|ignore)\b(.*)$`)
 
 // suppression is one parsed waiver comment.
 type suppression struct {
