@@ -8,16 +8,43 @@ import (
 	"strings"
 )
 
+// secretWords are name tokens that say a variable holds a secret; pairs
+// are checked on adjacent tokens (API_KEY, ACCESS_KEY, PRIVATE_KEY).
 var (
-	secretNameRE    = regexp.MustCompile(`(?i)(passw(or)?d|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|auth[_-]?key)`)
-	notSecretNameRE = regexp.MustCompile(`(?i)(_(file|path|dir|url|uri|endpoint|host|name|user|username|length|ttl|expiry|type|id)$|^(token|secret)_?(file|path)$)`)
+	secretWords = map[string]bool{"PASSWORD": true, "PASSWD": true, "PASS": true, "PASSPHRASE": true,
+		"SECRET": true, "SECRETS": true, "TOKEN": true, "APIKEY": true, "CREDENTIAL": true, "CREDENTIALS": true}
+	secretPairs = map[string]bool{"API KEY": true, "ACCESS KEY": true, "PRIVATE KEY": true, "AUTH KEY": true, "SECRET KEY": true, "SIGNING KEY": true, "ENCRYPTION KEY": true}
+	// referenceWords as the last token mean the variable names where a
+	// secret is, not the secret (PASSWORD_FILE, TOKEN_URL, ACCESS_KEY_ID).
+	referenceWords = map[string]bool{"FILE": true, "PATH": true, "DIR": true, "URL": true, "URI": true, "ENDPOINT": true,
+		"HOST": true, "NAME": true, "USER": true, "USERNAME": true, "LENGTH": true, "TTL": true, "EXPIRY": true,
+		"TYPE": true, "ID": true, "REF": true, "REGION": true, "PORT": true, "HEADER": true, "ENABLED": true}
+	nameTokenRE = regexp.MustCompile(`[A-Z]+[a-z0-9]*|[a-z0-9]+`)
 )
 
 // isSecretName reports whether a variable name suggests it holds a secret
-// (DB_PASSWORD, GITHUB_TOKEN, API_KEY) rather than a reference to one
-// (PASSWORD_FILE, TOKEN_URL).
+// (DB_PASSWORD, GITHUB_TOKEN, apiKey, AWS_SECRET_ACCESS_KEY) rather than a
+// reference to one (PASSWORD_FILE, TOKEN_URL, AWS_ACCESS_KEY_ID). Names are
+// split into words on '_', '-', '.' and camelCase.
 func isSecretName(name string) bool {
-	return secretNameRE.MatchString(name) && !notSecretNameRE.MatchString(name)
+	var toks []string
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '_' || r == '-' || r == '.' }) {
+		for _, t := range nameTokenRE.FindAllString(part, -1) {
+			toks = append(toks, strings.ToUpper(t))
+		}
+	}
+	if len(toks) == 0 || referenceWords[toks[len(toks)-1]] {
+		return false
+	}
+	for i, t := range toks {
+		if secretWords[t] || strings.HasSuffix(t, "PASSWORD") || strings.HasSuffix(t, "PASSWD") || strings.HasSuffix(t, "SECRET") || strings.HasSuffix(t, "TOKEN") {
+			return true
+		}
+		if i > 0 && secretPairs[toks[i-1]+" "+t] {
+			return true
+		}
+	}
+	return false
 }
 
 // insecureEnv explains why setting k=v disables TLS or signature checks, or
