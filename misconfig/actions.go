@@ -13,10 +13,10 @@ import (
 
 var (
 	exprRE      = regexp.MustCompile(`\$\{\{(.*?)\}\}`)
-	untrustedRE = regexp.MustCompile(`github\.head_ref|github\.event\.(issue\.(title|body)|pull_request\.(title|body|head\.(ref|label|repo\.default_branch))|comment\.body|review\.body|review_comment\.body|pages\.[^\s]*\.page_name|commits\.[^\s]*\.(message|author\.(email|name))|head_commit\.(message|author\.(email|name))|discussion\.(title|body)|workflow_run\.(head_branch|display_title|head_commit\.(message|author\.(email|name)))|release\.(name|body))`)
+	untrustedRE = regexp.MustCompile(`toJSON\(\s*github\.event\b[^)]*\)|github\.head_ref|github\.event\.(issue\.(title|body)|pull_request\.(title|body|head\.(ref|label|repo\.default_branch))|comment\.body|review\.body|review_comment\.body|pages\.[^\s]*\.page_name|commits\.[^\s]*\.(message|author\.(email|name))|head_commit\.(message|author\.(email|name))|discussion\.(title|body)|workflow_run\.(head_branch|display_title|head_commit\.(message|author\.(email|name)))|release\.(name|body))`)
 	secretRefRE = regexp.MustCompile(`\bsecrets\.[A-Za-z_][A-Za-z0-9_]*|\bsecrets\[`)
 	shaRE       = regexp.MustCompile(`^[0-9a-f]{40}$`)
-	headRefRE   = regexp.MustCompile(`github\.event\.pull_request\.head\.(sha|ref)|github\.head_ref|github\.event\.workflow_run\.head_(sha|branch)|refs/pull/`)
+	headRefRE   = regexp.MustCompile(`github\.event\.pull_request\.head\.(sha|ref)|github\.head_ref|github\.event\.workflow_run\.head_(sha|branch)|refs/pull/|github\.event\.issue\.number|github\.event\.comment`)
 )
 
 // publicPREvents are triggers a fork's pull request can fire.
@@ -191,7 +191,7 @@ func (c *checker) step(st *yaml.Node, triggers []string, secretEnv []string) {
 	if k, v := get(st, "uses"); v != nil {
 		c.usesRef(v.Value, line(k, v.Line))
 		action := strings.ToLower(strings.SplitN(v.Value, "@", 2)[0])
-		if action == "actions/checkout" && (slices.Contains(triggers, "pull_request_target") || slices.Contains(triggers, "workflow_run")) {
+		if action == "actions/checkout" && len(privileged(triggers)) > 0 {
 			if rk, ref := get(val(st, "with"), "ref"); ref != nil && headRefRE.MatchString(ref.Value) {
 				c.report(RuleGHAUntrustedCheckout, rk.Line, "ref: "+ref.Value, "a %s workflow checks out the untrusted head %s", strings.Join(privileged(triggers), "/"), ref.Value)
 			}
@@ -208,7 +208,7 @@ func (c *checker) step(st *yaml.Node, triggers []string, secretEnv []string) {
 }
 
 func privileged(triggers []string) []string {
-	return slices.DeleteFunc(slices.Clone(triggers), func(t string) bool { return t != "pull_request_target" && t != "workflow_run" })
+	return slices.DeleteFunc(slices.Clone(triggers), func(t string) bool { return t != "pull_request_target" && t != "workflow_run" && t != "issue_comment" })
 }
 
 // scriptText checks a run: (or github-script) body line by line.

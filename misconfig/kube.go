@@ -117,8 +117,8 @@ func (c *checker) podSpec(what string, spec *yaml.Node, specLine int) {
 			}
 		}
 	}
-	if str(spec, "automountServiceAccountToken") != "false" {
-		c.report(RuleK8SAutomountToken, specLine, "automountServiceAccountToken", "%s does not set automountServiceAccountToken: false", what)
+	if k, v := get(spec, "automountServiceAccountToken"); v == nil || v.Value != "false" {
+		c.report(RuleK8SAutomountToken, line(k, specLine), "automountServiceAccountToken", "%s does not set automountServiceAccountToken: false", what)
 	}
 	pod := secCtx{
 		runAsNonRoot: val(spec, "securityContext", "runAsNonRoot"),

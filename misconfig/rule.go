@@ -245,7 +245,7 @@ func Rules() []Rule {
 			"Pin uses: to owner/repo@<40-hex SHA> with the version in a comment; let Dependabot update it.",
 			[]string{"zizmor:unpinned-uses"}},
 		{RuleGHAUntrustedCheckout, KindActions, "Privileged trigger checks out untrusted code", finding.SeverityCritical,
-			"pull_request_target and workflow_run run with the base repository's secrets and a write token; checking out the pull request's head and building it runs attacker code with those privileges.",
+			"pull_request_target, workflow_run and issue_comment run with the base repository's secrets and a write token; checking out the pull request's head and building it runs attacker code with those privileges.",
 			"Use the pull_request trigger for building untrusted code, or split into an unprivileged build and a privileged job that only consumes artifacts.",
 			[]string{"zizmor:dangerous-triggers"}},
 		{RuleGHAScriptInjection, KindActions, "Untrusted input expanded into a script", finding.SeverityHigh,

@@ -94,6 +94,21 @@ func parseShell(script string) shScript {
 					}
 				}
 			}
+		case *syntax.DeclClause:
+			// export/declare/local/readonly: keep as a command whose
+			// arguments are "name=value" words.
+			c := shCmd{line: int(n.Pos().Line()), args: []string{n.Variant.Value}}
+			for _, a := range n.Args {
+				if a.Name == nil {
+					continue
+				}
+				v := ""
+				if a.Value != nil {
+					v = wordValue(a.Value)
+				}
+				c.args = append(c.args, a.Name.Value+"="+v)
+			}
+			s.cmds = append(s.cmds, c)
 		case *syntax.BinaryCmd:
 			if n.Op == syntax.Pipe || n.Op == syntax.PipeAll {
 				from := callsIn(n.X)
@@ -203,7 +218,7 @@ func fallbackShell(script string) shScript {
 // Shell command facts shared by the Dockerfile and Actions rules.
 
 var shells = map[string]bool{"sh": true, "bash": true, "zsh": true, "dash": true, "ksh": true, "ash": true,
-	"python": true, "python3": true, "perl": true, "ruby": true, "node": true, "pwsh": true, "iex": true}
+	"python": true, "python3": true, "perl": true, "ruby": true, "node": true, "php": true, "pwsh": true, "iex": true}
 
 var downloaders = map[string]bool{"curl": true, "wget": true, "fetch": true, "iwr": true, "Invoke-WebRequest": true}
 

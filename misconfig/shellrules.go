@@ -145,7 +145,7 @@ func verificationOff(sh shScript, raw string) []string {
 			continue
 		}
 		switch c.name() {
-		case "export":
+		case "export", "declare", "readonly", "local", "typeset":
 			for _, kv := range a[1:] {
 				if k, v, ok := strings.Cut(kv, "="); ok {
 					if w := insecureEnv(k, v); w != "" {
@@ -321,7 +321,7 @@ func extraIndex(sh shScript) string {
 			if len(a) > 2 && a[1] == "sources" && hasFlag(a, "--add", "-a") {
 				return "gem sources --add adds a second gem source"
 			}
-		case "export":
+		case "export", "declare", "readonly", "local", "typeset":
 			for _, kv := range a[1:] {
 				if k, _, ok := strings.Cut(kv, "="); ok && extraIndexEnv(k) {
 					return k + " adds a second package index"
