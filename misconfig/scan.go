@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -35,13 +36,15 @@ type FileError struct {
 	Err  error
 }
 
+// Error names the file, its kind and the problem.
 func (e *FileError) Error() string {
 	return fmt.Sprintf("misconfig: %s (%s): %v", e.Path, e.Kind, e.Err)
 }
 
+// Unwrap returns the underlying error (ErrParse, ErrTooLarge, an fs error).
 func (e *FileError) Unwrap() error { return e.Err }
 
-// Scan walks the tree at root and checks every Dockerfile, Kubernetes
+// Scan walks the tree at root (or checks the single file root names) and checks every Dockerfile, Kubernetes
 // manifest and GitHub Actions workflow or composite action in it. The tree
 // is untrusted: it is opened with os.Root (symlinks may not leave it and are
 // not followed), .git is skipped, and each file is size-bounded.
@@ -53,6 +56,9 @@ func (e *FileError) Unwrap() error { return e.Err }
 func Scan(ctx context.Context, root string, cfg Config) ([]finding.Finding, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if st, err := os.Stat(root); err == nil && st.Mode().IsRegular() {
+		return scanSingleFile(root, cfg)
 	}
 	r, err := os.OpenRoot(root)
 	if err != nil {
@@ -144,6 +150,29 @@ func ScanFile(name string, data []byte, cfg Config) ([]finding.Finding, error) {
 	}
 	sortFindings(fs)
 	return fs, err
+}
+
+// scanSingleFile handles Scan on a path that is a file, not a tree: the
+// file is checked under its base name.
+func scanSingleFile(p string, cfg Config) ([]finding.Finding, error) {
+	dir, name := filepath.Split(p)
+	if dir == "" {
+		dir = "."
+	}
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("misconfig: open %s: %w", dir, err)
+	}
+	defer r.Close()
+	kind := classify(name)
+	if kind == "" {
+		return nil, nil
+	}
+	data, err := readBounded(r.FS(), name, cfg.maxFileSize())
+	if err != nil {
+		return nil, &FileError{Path: name, Kind: kind, Err: err}
+	}
+	return ScanFile(name, data, cfg)
 }
 
 func readBounded(fsys fs.FS, p string, limit int64) ([]byte, error) {

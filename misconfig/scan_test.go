@@ -242,3 +242,14 @@ func TestNoSecretInOutput(t *testing.T) {
 		}
 	}
 }
+
+func TestScanSingleFile(t *testing.T) {
+	root := writeTree(t, map[string]string{"svc/Containerfile": "FROM alpine\nUSER 1\n"})
+	fs, err := misconfig.Scan(t.Context(), filepath.Join(root, "svc", "Containerfile"), misconfig.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"Containerfile HM-DF-002@1"}, entries(fs)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
