@@ -1,6 +1,8 @@
 package sarif
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,13 +88,16 @@ type Message struct {
 
 // Result is one finding.
 type Result struct {
-	RuleID       string        `json:"ruleId"`
-	RuleIndex    int           `json:"ruleIndex"`
-	Level        string        `json:"level"`
-	Message      Message       `json:"message"`
-	Locations    []Location    `json:"locations,omitempty"`
-	Suppressions []Suppression `json:"suppressions,omitempty"`
-	Properties   *Properties   `json:"properties,omitempty"`
+	RuleID    string     `json:"ruleId"`
+	RuleIndex int        `json:"ruleIndex"`
+	Level     string     `json:"level"`
+	Message   Message    `json:"message"`
+	Locations []Location `json:"locations,omitempty"`
+	// PartialFingerprints identify the result across runs even when lines
+	// move, so code-scanning services do not reopen waived or fixed alerts.
+	PartialFingerprints map[string]string `json:"partialFingerprints,omitempty"`
+	Suppressions        []Suppression     `json:"suppressions,omitempty"`
+	Properties          *Properties       `json:"properties,omitempty"`
 }
 
 // Location wraps a physical location.
@@ -122,6 +127,20 @@ type Region struct {
 type Suppression struct {
 	Kind          string `json:"kind"`
 	Justification string `json:"justification,omitempty"`
+}
+
+// FingerprintKey names Hallmark's partial fingerprint in results.
+const FingerprintKey = "hallmarkFinding/v1"
+
+// fingerprint hashes what identifies a finding apart from its line: rule,
+// file, archive member and evidence.
+func fingerprint(f finding.Finding) string {
+	h := sha256.New()
+	for _, s := range []string{f.RuleID, f.Location.Path, f.Location.Member, f.Evidence} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // Level maps a severity to a SARIF result level: critical and high are
@@ -190,6 +209,7 @@ func Build(tool Tool, findings []finding.Finding) (*Log, error) {
 			}
 			r.Locations = []Location{{PhysicalLocation: pl}}
 		}
+		r.PartialFingerprints = map[string]string{FingerprintKey: fingerprint(f)}
 		props := &Properties{Severity: f.Severity.String(), Member: f.Location.Member}
 		r.Properties = props
 		if f.Suppressed {

@@ -133,6 +133,19 @@ func TestBuildContent(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
 	}
+	fp0 := run.Results[0].PartialFingerprints[sarif.FingerprintKey]
+	moved := sample()
+	moved[0].Location.Line = 40
+	l2, err := sarif.Build(tool, moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fp := l2.Runs[0].Results[0].PartialFingerprints[sarif.FingerprintKey]; fp == "" || fp != fp0 {
+		t.Errorf("fingerprint changed when only the line moved: %q vs %q", fp0, fp)
+	}
+	if run.Results[1].PartialFingerprints[sarif.FingerprintKey] == fp0 {
+		t.Error("different findings share a fingerprint")
+	}
 	if j := run.Results[2].Suppressions[0].Justification; j != "init drops privileges" {
 		t.Errorf("justification = %q", j)
 	}
