@@ -1,0 +1,412 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hallmark-dev/hallmark/admission"
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+// Handler returns the service's HTTP handler: the API, the admission
+// endpoints, metrics, health and (if configured) the dashboard, wrapped in
+// logging, metrics, request timeouts and cross-origin protection.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern string, need Role, h http.HandlerFunc) {
+		mux.Handle(pattern, s.instrument(pattern, s.authorize(need, h)))
+	}
+	mux.Handle("GET /healthz", s.instrument("GET /healthz", http.HandlerFunc(s.health)))
+	mux.Handle("GET /metrics", s.instrument("GET /metrics", s.authorize(RoleReader, s.serveMetrics)))
+	route("POST /v1/bundles", RoleUploader, s.upload)
+	route("GET /v1/evidence", RoleReader, s.listEvidence)
+	route("GET /v1/evidence/{id}", RoleReader, s.getEvidence)
+	route("POST /v1/gate", RoleUploader, s.evaluate)
+	route("GET /v1/deployments", RoleReader, s.deployments)
+	admissionRole := Role("")
+	if s.cfg.Auth.AdmissionToken {
+		admissionRole = RoleReader
+	}
+	mux.Handle("POST /admission/validate", s.instrument("POST /admission/validate", s.authorize(admissionRole, s.webhook.ServeHTTP)))
+	mux.Handle("POST /admission/mutate", s.instrument("POST /admission/mutate", s.authorize(admissionRole, s.webhook.Mutator().ServeHTTP)))
+	if s.dashboard != nil {
+		mux.Handle("/", s.instrument("dashboard", s.authorize(RoleReader, s.dashboard.ServeHTTP)))
+	}
+	return http.NewCrossOriginProtection().Handler(s.timeout(mux))
+}
+
+// timeout bounds every request's context.
+func (s *Server) timeout(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Limits.RequestTimeout)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// instrument logs each request and counts it under its route pattern.
+func (s *Server) instrument(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		d := s.now().Sub(start)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.metrics.inc("hallmark_http_requests_total", "route", route, "code", strconv.Itoa(sw.status))
+		s.metrics.observe("hallmark_http_request_duration_seconds", d, "route", route)
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelWarn
+		}
+		s.logger.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"duration_ms", float64(d.Microseconds())/1000, "remote", r.RemoteAddr)
+	})
+}
+
+type principalKey struct{}
+
+// authorize checks the bearer token against the role an endpoint needs.
+// An empty need admits anyone; reads admit anyone when reads are open.
+func (s *Server) authorize(need Role, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok, bad := s.tokens.authenticate(r)
+		if bad {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			writeError(w, http.StatusUnauthorized, "invalid bearer token")
+			return
+		}
+		open := need == "" || (need == RoleReader && s.cfg.Auth.OpenReads)
+		if !open {
+			if !ok {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="hallmark"`)
+				writeError(w, http.StatusUnauthorized, fmt.Sprintf("authentication required: send Authorization: Bearer TOKEN for a token with role %s", need))
+				return
+			}
+			if !p.role.may(need) {
+				writeError(w, http.StatusForbidden, fmt.Sprintf("token %q has role %s; this needs %s", p.name, p.role, need))
+				return
+			}
+		}
+		if ok {
+			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		}
+		h(w, r)
+	})
+}
+
+func principalOf(r *http.Request) string {
+	if p, ok := r.Context().Value(principalKey{}).(principal); ok {
+		return p.name
+	}
+	return ""
+}
+
+// apiError is the JSON body of every error answer.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, apiError{msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.store.List(ctx, store.Query{Limit: 1}); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "store: " + err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	s.metrics.write(w)
+}
+
+// upload verifies a bundle against the trust file and stores it. The answer
+// is sent only after the store acknowledged a durable write.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	max := s.cfg.Limits.MaxUploadBytes
+	if r.ContentLength > max {
+		s.metrics.inc("hallmark_uploads_total", "result", "too_large")
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("bundle of %d bytes is larger than the %d-byte limit", r.ContentLength, max))
+		return
+	}
+	raw, err := limits.ReadAll(http.MaxBytesReader(w, r.Body, max+1), max, "uploaded bundle")
+	if err != nil {
+		if errors.Is(err, limits.ErrTooLarge) {
+			s.metrics.inc("hallmark_uploads_total", "result", "too_large")
+			writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+			return
+		}
+		s.metrics.inc("hallmark_uploads_total", "result", "rejected")
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	v, err := attest.Verify(r.Context(), raw, s.trust.All(), attest.WithInputName("uploaded bundle"))
+	if err != nil {
+		s.metrics.inc("hallmark_uploads_total", "result", "rejected")
+		writeError(w, http.StatusUnprocessableEntity, "bundle does not verify against the server's trust file, not stored: "+err.Error())
+		return
+	}
+	rec, err := s.store.Put(r.Context(), v)
+	if err != nil {
+		s.metrics.inc("hallmark_uploads_total", "result", "error")
+		s.logger.Warn("store upload failed", "id", v.ID, "error", err)
+		writeError(w, http.StatusServiceUnavailable, "could not store the bundle (retry): "+err.Error())
+		return
+	}
+	s.metrics.inc("hallmark_uploads_total", "result", "stored")
+	s.logger.Info("bundle stored", "id", rec.ID, "type", rec.PredicateType, "by", principalOf(r))
+	writeJSON(w, http.StatusCreated, rec)
+}
+
+// MaxListLimit bounds one evidence listing.
+const MaxListLimit = 10_000
+
+func (s *Server) listEvidence(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	sq := store.Query{Subject: q.Get("subject"), PredicateType: q.Get("type"), Signer: q.Get("signer"), Limit: 1000}
+	for name, t := range map[string]*time.Time{"since": &sq.Since, "until": &sq.Until} {
+		if v := q.Get(name); v != "" {
+			p, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("%s=%q: want an RFC 3339 time", name, v))
+				return
+			}
+			*t = p
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxListLimit {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit=%q: want 1..%d", v, MaxListLimit))
+			return
+		}
+		sq.Limit = n
+	}
+	recs, err := s.store.List(r.Context(), sq)
+	if err != nil {
+		if errors.Is(err, store.ErrBadQuery) {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		writeError(w, http.StatusServiceUnavailable, "store: "+err.Error())
+		return
+	}
+	if recs == nil {
+		recs = []store.Record{}
+	}
+	writeJSON(w, http.StatusOK, recs)
+}
+
+// Evidence is one record with its bundle, as GET /v1/evidence/{id} answers.
+type Evidence struct {
+	store.Record
+	// Bundle is the stored bundle (a JSON document).
+	Bundle json.RawMessage `json:"bundle"`
+}
+
+func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !strings.Contains(id, ":") {
+		id = "sha256:" + id
+	}
+	rec, err := s.store.Get(r.Context(), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no evidence "+id)
+		return
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, "store: "+err.Error())
+		return
+	}
+	if r.URL.Query().Get("format") == "bundle" {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(rec.Bundle)
+		return
+	}
+	writeJSON(w, http.StatusOK, Evidence{Record: rec, Bundle: rec.Bundle})
+}
+
+// GateRequest is the body of POST /v1/gate.
+type GateRequest struct {
+	Digest      string `json:"digest"`
+	Name        string `json:"name,omitempty"`
+	Environment string `json:"environment"`
+	Requester   string `json:"requester,omitempty"`
+}
+
+// GateAnswer is the answer of POST /v1/gate.
+type GateAnswer struct {
+	Allowed      bool               `json:"allowed"`
+	Digest       string             `json:"digest"`
+	Environment  string             `json:"environment"`
+	Violations   []policy.Violation `json:"violations"`
+	PolicyURI    string             `json:"policyUri,omitempty"`
+	PolicyDigest string             `json:"policyDigest,omitempty"`
+	Decision     string             `json:"decision,omitempty"`
+	VSA          string             `json:"vsa,omitempty"`
+	// Error is set when the gate failed closed.
+	Error string `json:"error,omitempty"`
+}
+
+func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
+	body, err := limits.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10), 64<<10, "gate request")
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return
+	}
+	var req GateRequest
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "gate request: "+err.Error())
+		return
+	}
+	requester := req.Requester
+	if p := principalOf(r); p != "" {
+		requester = strings.TrimSpace(p + " " + requester)
+	}
+	res, err := s.gate.Evaluate(r.Context(), gate.Request{Artifact: policy.Artifact{Digest: req.Digest, Name: req.Name},
+		Environment: req.Environment, Requester: requester, Source: "api"})
+	if errors.Is(err, gate.ErrBadDigest) || errors.Is(err, gate.ErrUnknownEnvironment) {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ans := GateAnswer{Digest: strings.ToLower(req.Digest), Environment: req.Environment, Violations: []policy.Violation{}}
+	if res != nil {
+		ans.Allowed = res.Decision.Allow && err == nil
+		ans.Violations = append(ans.Violations, res.Decision.Violations...)
+		ans.PolicyURI, ans.PolicyDigest = res.Decision.PolicyURI, res.Decision.PolicyDigest
+		ans.Decision, ans.VSA = res.Record.ID, res.VSA.ID
+	}
+	verdict := "deny"
+	if err != nil {
+		ans.Allowed = false
+		ans.Error = "gate failed closed (deny): " + err.Error()
+		verdict = "error"
+	} else if ans.Allowed {
+		verdict = "allow"
+	}
+	s.metrics.inc("hallmark_gate_decisions_total", "source", "api", "verdict", verdict)
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// Deployment is one recorded decision, as GET /v1/deployments lists it.
+type Deployment struct {
+	// ID is the decision record's ID.
+	ID string `json:"id"`
+	gate.Decision
+}
+
+func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
+	ds, err := Deployments(r.Context(), s.store, r.URL.Query().Get("env"), r.URL.Query().Get("artifact"))
+	if err != nil {
+		if errors.Is(err, store.ErrBadQuery) {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, ds)
+}
+
+// Deployments lists the recorded gate decisions, oldest first, optionally
+// for one environment and one artifact digest.
+func Deployments(ctx context.Context, st store.Store, env, artifact string) ([]Deployment, error) {
+	recs, err := st.List(ctx, store.Query{PredicateType: gate.DecisionPredicateType, Subject: artifact})
+	if err != nil {
+		return nil, fmt.Errorf("list decisions: %w", err)
+	}
+	out := []Deployment{}
+	for _, rec := range recs {
+		_, payload, err := attest.InspectUnverified(rec.Bundle)
+		if err != nil {
+			return nil, fmt.Errorf("stored decision %s: %w", rec.ID, err)
+		}
+		var st struct {
+			Predicate gate.Decision `json:"predicate"`
+		}
+		if err := json.Unmarshal(payload, &st); err != nil {
+			return nil, fmt.Errorf("stored decision %s: %w", rec.ID, err)
+		}
+		if env != "" && st.Predicate.Environment != env {
+			continue
+		}
+		out = append(out, Deployment{ID: rec.ID, Decision: st.Predicate})
+	}
+	return out, nil
+}
+
+// gateDecider answers the admission webhook with the gate.
+type gateDecider struct{ g *gate.Gate }
+
+var _ admission.Decider = gateDecider{}
+
+func (d gateDecider) Decide(ctx context.Context, r admission.Request) (admission.Verdict, error) {
+	requester := r.Requester
+	if requester == "" {
+		requester = "kubernetes"
+	}
+	res, err := d.g.Evaluate(ctx, gate.Request{
+		Artifact:    policy.Artifact{Digest: r.Digest, Name: r.Image},
+		Environment: r.Environment,
+		Requester:   fmt.Sprintf("%s (%s %s/%s)", requester, r.Kind, r.Namespace, r.Name),
+		Source:      "admission",
+	})
+	if err != nil {
+		return admission.Verdict{}, err
+	}
+	v := admission.Verdict{Allowed: res.Decision.Allow}
+	for _, viol := range res.Decision.Violations {
+		v.Reasons = append(v.Reasons, fmt.Sprintf("[%s] %s", viol.RuleID, viol.Message))
+	}
+	return v, nil
+}
+
+func (d gateDecider) PolicyVersion(env string) string { return d.g.PolicyDigest(env) }

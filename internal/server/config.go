@@ -1,0 +1,313 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/hallmark-dev/hallmark/admission"
+	"github.com/hallmark-dev/hallmark/internal/limits"
+)
+
+// ErrConfig is returned for an invalid configuration file.
+var ErrConfig = errors.New("bad server configuration")
+
+// MaxConfigBytes bounds the configuration file.
+const MaxConfigBytes = 1 << 20
+
+// Defaults of the configuration.
+const (
+	DefaultListen         = ":8443"
+	DefaultRequestTimeout = 30 * time.Second
+	DefaultCacheTTL       = time.Minute
+	DefaultCacheSize      = 10_000
+	DefaultPassphraseEnv  = "HALLMARK_PASSWORD"
+)
+
+// Role scopes a bearer token.
+type Role string
+
+// The token roles.
+const (
+	// RoleReader may read evidence and decisions.
+	RoleReader Role = "reader"
+	// RoleUploader may also upload bundles and ask the gate.
+	RoleUploader Role = "uploader"
+	// RoleAdmin may do everything.
+	RoleAdmin Role = "admin"
+)
+
+// Config is the server configuration file (docs/server.md). Relative paths
+// are resolved against the file's directory by LoadConfig.
+type Config struct {
+	// Listen is the address to listen on (default ":8443").
+	Listen string `yaml:"listen"`
+	// TLS names the server certificate and key (PEM files).
+	TLS TLSConfig `yaml:"tls"`
+	// Store selects the evidence store.
+	Store StoreConfig `yaml:"store"`
+	// Trust is the trust file uploads and evidence are verified against.
+	Trust string `yaml:"trust"`
+	// Policies maps each environment to its policy: "builtin:NAME", a
+	// preset YAML file, or a .rego file or directory.
+	Policies map[string]string `yaml:"policies"`
+	// Gate configures the key that signs VSAs and decision records.
+	Gate GateConfig `yaml:"gate"`
+	// Auth configures bearer tokens.
+	Auth AuthConfig `yaml:"auth"`
+	// Admission configures the admission webhook.
+	Admission AdmissionConfig `yaml:"admission"`
+	// Limits bounds requests.
+	Limits LimitsConfig `yaml:"limits"`
+}
+
+// TLSConfig names PEM files.
+type TLSConfig struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// StoreConfig selects the store driver.
+type StoreConfig struct {
+	// Driver is "sqlite" or "postgres".
+	Driver string `yaml:"driver"`
+	// Path is the SQLite database file.
+	Path string `yaml:"path"`
+	// DSN is the PostgreSQL connection string; DSNEnv names an environment
+	// variable holding it instead (keeps passwords out of the file).
+	DSN    string `yaml:"dsn"`
+	DSNEnv string `yaml:"dsnEnv"`
+}
+
+// GateConfig names the gate's signing key.
+type GateConfig struct {
+	// Key is the encrypted private key file.
+	Key string `yaml:"key"`
+	// PassphraseEnv names the environment variable holding its passphrase
+	// (default HALLMARK_PASSWORD).
+	PassphraseEnv string `yaml:"passphraseEnv"`
+	// VerifierID is written into VSAs.
+	VerifierID string `yaml:"verifierId"`
+}
+
+// AuthConfig lists tokens and whether reads need one.
+type AuthConfig struct {
+	// OpenReads lets anyone read evidence and decisions. Writes always
+	// need a token.
+	OpenReads bool `yaml:"openReads"`
+	// AdmissionToken requires the API server to present a token (any role)
+	// on the admission endpoints.
+	AdmissionToken bool `yaml:"admissionToken"`
+	// Tokens are the accepted bearer tokens, stored as SHA-256 hashes.
+	Tokens []TokenConfig `yaml:"tokens"`
+}
+
+// TokenConfig is one accepted bearer token.
+type TokenConfig struct {
+	// Name identifies the holder in logs.
+	Name string `yaml:"name"`
+	// SHA256 is the lower-case hex SHA-256 of the token.
+	SHA256 string `yaml:"sha256"`
+	// Role is reader, uploader or admin.
+	Role Role `yaml:"role"`
+}
+
+// AdmissionConfig maps namespaces to environments and bounds reviews.
+type AdmissionConfig struct {
+	// Namespaces maps namespace names to environments.
+	Namespaces map[string]string `yaml:"namespaces"`
+	// EnvironmentLabel is the namespace label naming the environment.
+	EnvironmentLabel string `yaml:"environmentLabel"`
+	// NamespaceLabels is a static copy of namespace labels: an
+	// AdmissionReview carries only the namespace name.
+	NamespaceLabels map[string]map[string]string `yaml:"namespaceLabels"`
+	// DefaultEnvironment applies to unmapped namespaces; empty denies them.
+	DefaultEnvironment string `yaml:"defaultEnvironment"`
+	// Budget is how long a review may take (default 3s); keep it below the
+	// webhook's timeoutSeconds.
+	Budget time.Duration `yaml:"budget"`
+	// CacheTTL and CacheSize bound the allow cache (defaults 1m, 10000);
+	// a negative TTL disables it.
+	CacheTTL  time.Duration `yaml:"cacheTTL"`
+	CacheSize int           `yaml:"cacheSize"`
+}
+
+// LimitsConfig bounds requests.
+type LimitsConfig struct {
+	// MaxUploadBytes bounds an uploaded bundle (default 32 MiB).
+	MaxUploadBytes int64 `yaml:"maxUploadBytes"`
+	// RequestTimeout bounds one request (default 30s).
+	RequestTimeout time.Duration `yaml:"requestTimeout"`
+}
+
+// LoadConfig reads, validates and resolves a configuration file.
+func LoadConfig(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("server configuration: %w", err)
+	}
+	defer f.Close()
+	b, err := limits.ReadAll(f, MaxConfigBytes, path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ParseConfig(b, filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseConfig decodes a configuration, fills defaults, validates it and
+// resolves relative paths against baseDir.
+func ParseConfig(b []byte, baseDir string) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Store.Driver == "" {
+		c.Store.Driver = "sqlite"
+	}
+	if c.Gate.PassphraseEnv == "" {
+		c.Gate.PassphraseEnv = DefaultPassphraseEnv
+	}
+	if c.Admission.Budget == 0 {
+		c.Admission.Budget = admission.DefaultBudget
+	}
+	if c.Admission.CacheTTL == 0 {
+		c.Admission.CacheTTL = DefaultCacheTTL
+	}
+	if c.Admission.CacheSize == 0 {
+		c.Admission.CacheSize = DefaultCacheSize
+	}
+	if c.Limits.MaxUploadBytes == 0 {
+		c.Limits.MaxUploadBytes = limits.MaxBundleBytes
+	}
+	if c.Limits.RequestTimeout == 0 {
+		c.Limits.RequestTimeout = DefaultRequestTimeout
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	res := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(baseDir, *p)
+		}
+	}
+	res(&c.TLS.Cert)
+	res(&c.TLS.Key)
+	res(&c.Store.Path)
+	res(&c.Trust)
+	res(&c.Gate.Key)
+	for env, spec := range c.Policies {
+		if !strings.HasPrefix(spec, "builtin") {
+			res(&spec)
+			c.Policies[env] = spec
+		}
+	}
+	return &c, nil
+}
+
+func (c *Config) validate() error {
+	bad := func(field, format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...))
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		return bad("tls", "give both cert and key")
+	}
+	switch c.Store.Driver {
+	case "sqlite":
+		if c.Store.Path == "" {
+			return bad("store.path", "required for the sqlite driver")
+		}
+		if c.Store.DSN != "" || c.Store.DSNEnv != "" {
+			return bad("store.dsn", "only for the postgres driver")
+		}
+	case "postgres":
+		if (c.Store.DSN == "") == (c.Store.DSNEnv == "") {
+			return bad("store.dsn", "give exactly one of dsn and dsnEnv for the postgres driver")
+		}
+		if c.Store.Path != "" {
+			return bad("store.path", "only for the sqlite driver")
+		}
+	default:
+		return bad("store.driver", "%q (want sqlite or postgres)", c.Store.Driver)
+	}
+	if c.Trust == "" {
+		return bad("trust", "required: uploads are verified against it")
+	}
+	if len(c.Policies) == 0 {
+		return bad("policies", "name at least one environment's policy")
+	}
+	for env, spec := range c.Policies {
+		if env == "" || spec == "" {
+			return bad("policies", "environment %q has an empty name or policy", env)
+		}
+	}
+	if c.Gate.Key == "" {
+		return bad("gate.key", "required: the gate signs its decision records")
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Auth.Tokens {
+		f := fmt.Sprintf("auth.tokens[%d] (%s)", i, t.Name)
+		h := strings.ToLower(t.SHA256)
+		if len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
+			return bad(f, "sha256 must be 64 hex digits (the SHA-256 of the token, e.g. `printf %%s TOKEN | sha256sum`)")
+		}
+		if seen[h] {
+			return bad(f, "duplicate token hash")
+		}
+		seen[h] = true
+		c.Auth.Tokens[i].SHA256 = h
+		if !slices.Contains([]Role{RoleReader, RoleUploader, RoleAdmin}, t.Role) {
+			return bad(f, "role %q (want reader, uploader or admin)", t.Role)
+		}
+	}
+	envs := c.Admission.environments()
+	for ns, env := range c.Admission.Namespaces {
+		if _, ok := c.Policies[env]; !ok {
+			return bad("admission.namespaces", "namespace %q maps to %q, which has no policy", ns, env)
+		}
+	}
+	for ns := range c.Admission.NamespaceLabels {
+		if env, err := envs.Environment(ns); err == nil {
+			if _, ok := c.Policies[env]; !ok {
+				return bad("admission.namespaceLabels", "namespace %q maps to %q, which has no policy", ns, env)
+			}
+		}
+	}
+	if d := c.Admission.DefaultEnvironment; d != "" {
+		if _, ok := c.Policies[d]; !ok {
+			return bad("admission.defaultEnvironment", "%q has no policy", d)
+		}
+	}
+	if c.Admission.Budget < 0 || c.Admission.Budget > 25*time.Second {
+		return bad("admission.budget", "%v: want a positive duration below the webhook timeout (at most 30s)", c.Admission.Budget)
+	}
+	if c.Admission.CacheSize < 0 {
+		return bad("admission.cacheSize", "negative")
+	}
+	if c.Limits.MaxUploadBytes < 0 || c.Limits.MaxUploadBytes > limits.MaxBundleBytes {
+		return bad("limits.maxUploadBytes", "%d: want 1..%d", c.Limits.MaxUploadBytes, limits.MaxBundleBytes)
+	}
+	if c.Limits.RequestTimeout < 0 {
+		return bad("limits.requestTimeout", "negative")
+	}
+	return nil
+}
+
+func (a AdmissionConfig) environments() admission.Environments {
+	return admission.Environments{Namespaces: a.Namespaces, Label: a.EnvironmentLabel, NamespaceLabels: a.NamespaceLabels, Default: a.DefaultEnvironment}
+}

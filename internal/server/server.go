@@ -1,0 +1,206 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hallmark-dev/hallmark/admission"
+	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/trust"
+)
+
+// ErrInsecure is returned when plain HTTP is asked for where it is not
+// allowed.
+var ErrInsecure = errors.New("refusing to serve plain HTTP")
+
+// Server is the evidence service. Build it with New (or Open), serve it
+// with Run or Serve.
+type Server struct {
+	cfg       *Config
+	store     store.Store
+	trust     *trust.Trust
+	gate      *gate.Gate
+	webhook   *admission.Webhook
+	tokens    tokens
+	metrics   *metrics
+	logger    *slog.Logger
+	now       func() time.Time
+	dashboard http.Handler
+	closers   []func() error
+}
+
+// Option configures New.
+type Option func(*options) error
+
+type options struct {
+	logger    *slog.Logger
+	now       func() time.Time
+	dashboard http.Handler
+}
+
+// WithLogger sets the structured logger.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error { o.logger = l; return nil }
+}
+
+// WithClock sets the clock.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) error { o.now = now; return nil }
+}
+
+// WithDashboard mounts a read-only web UI at "/". It is served behind the
+// same read authentication as the API.
+func WithDashboard(h http.Handler) Option {
+	return func(o *options) error { o.dashboard = h; return nil }
+}
+
+// New builds a server over an open store, a trust file and a gate built on
+// that store.
+func New(cfg *Config, st store.Store, tr *trust.Trust, g *gate.Gate, opts ...Option) (*Server, error) {
+	o := options{logger: slog.New(slog.DiscardHandler), now: time.Now}
+	for _, f := range opts {
+		if err := f(&o); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case cfg == nil:
+		return nil, errors.New("server.New: nil configuration")
+	case st == nil || tr == nil || g == nil:
+		return nil, errors.New("server.New: a store, a trust file and a gate are required")
+	}
+	s := &Server{cfg: cfg, store: st, trust: tr, gate: g, tokens: newTokens(cfg.Auth.Tokens), metrics: newMetrics(),
+		logger: o.logger, now: o.now, dashboard: o.dashboard}
+	var cache *admission.Cache
+	if cfg.Admission.CacheTTL > 0 && cfg.Admission.CacheSize > 0 {
+		cache = admission.NewCache(cfg.Admission.CacheTTL, cfg.Admission.CacheSize, o.now)
+	}
+	wh, err := admission.New(gateDecider{g}, cfg.Admission.environments(),
+		admission.WithBudget(cfg.Admission.Budget), admission.WithCache(cache), admission.WithLogger(o.logger),
+		admission.WithObserver(s.observeAdmission))
+	if err != nil {
+		return nil, err
+	}
+	s.webhook = wh
+	return s, nil
+}
+
+func (s *Server) observeAdmission(o admission.Outcome, d time.Duration) {
+	cached := "false"
+	if o.Cached {
+		cached = "true"
+	}
+	s.metrics.inc("hallmark_admission_reviews_total", "result", o.Reason, "cached", cached)
+	s.metrics.observe("hallmark_admission_review_duration_seconds", d, "cached", cached)
+}
+
+// Close releases what Open opened.
+func (s *Server) Close() error {
+	var errs []error
+	for _, c := range s.closers {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
+}
+
+// Run listens on the configured address (or addr, when not empty) and
+// serves until ctx ends, then shuts down gracefully. It serves TLS with
+// the configured certificate; plain HTTP only with insecureHTTP on a
+// loopback address.
+func (s *Server) Run(ctx context.Context, addr string, insecureHTTP bool) error {
+	if addr == "" {
+		addr = s.cfg.Listen
+	}
+	tlsCfg, err := s.tlsConfig(addr, insecureHTTP)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return s.Serve(ctx, ln, tlsCfg)
+}
+
+func (s *Server) tlsConfig(addr string, insecureHTTP bool) (*tls.Config, error) {
+	hasTLS := s.cfg.TLS.Cert != ""
+	switch {
+	case hasTLS && insecureHTTP:
+		return nil, fmt.Errorf("%w: --insecure-http given but tls.cert is configured; drop one of them", ErrInsecure)
+	case !hasTLS && !insecureHTTP:
+		return nil, fmt.Errorf("%w: no tls.cert and tls.key in the configuration (or, for local testing on a loopback address only, pass --insecure-http)", ErrInsecure)
+	case insecureHTTP:
+		if !loopback(addr) {
+			return nil, fmt.Errorf("%w on %s: --insecure-http is only allowed on a loopback address (127.0.0.1, ::1, localhost)", ErrInsecure, addr)
+		}
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(s.cfg.TLS.Cert, s.cfg.TLS.Key)
+	if err != nil {
+		return nil, fmt.Errorf("TLS certificate %s / key %s: %w", s.cfg.TLS.Cert, s.cfg.TLS.Key, err)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
+}
+
+// loopback reports whether a listen address is bound to loopback only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Serve serves on ln (with TLS when tlsCfg is not nil) until ctx ends, then
+// stops accepting, lets in-flight requests finish (up to 15 s) and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config) error {
+	hs := s.HTTPServer()
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.logger.Info("serving", "address", ln.Addr().String(), "tls", tlsCfg != nil, "store", s.cfg.Store.Driver, "environments", s.gate.Environments())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// HTTPServer returns an http.Server with the service's handler and
+// timeouts, for callers that manage the listener themselves.
+func (s *Server) HTTPServer() *http.Server {
+	t := s.cfg.Limits.RequestTimeout
+	return &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       t + 10*time.Second,
+		WriteTimeout:      t + 15*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+}
