@@ -1,0 +1,75 @@
+package tee
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+)
+
+// Sizes of the binding layout.
+const (
+	// ReportDataSize is the size of the report data a [Binding] fills: the
+	// SEV-SNP and TDX REPORT_DATA fields are exactly this size.
+	ReportDataSize = 64
+	// NonceSize is the size of the nonce half of a [Binding].
+	NonceSize = 32
+)
+
+// Binding ties a quote to a provenance statement. Its report data is
+//
+//	report_data[0:32]  = SHA-256( DSSE PAE(payloadType, payload) )
+//	report_data[32:64] = nonce (32 bytes chosen by the verifier or at random)
+//
+// and is placed in SEV-SNP REPORT_DATA, TDX REPORTDATA, the TPM quote's
+// qualifying data (extraData) and the Nitro user_data, all 64 bytes.
+type Binding struct {
+	// PAEDigest is SHA-256 of the provenance envelope's DSSE pre-authentication encoding.
+	PAEDigest [sha256.Size]byte
+	// Nonce makes each quote fresh.
+	Nonce [NonceSize]byte
+}
+
+// NewBinding binds the DSSE payload (payloadType, payload) with nonce.
+func NewBinding(payloadType string, payload []byte, nonce [NonceSize]byte) Binding {
+	return BindingFromPAE(dsse.PAE(payloadType, payload), nonce)
+}
+
+// BindingFromPAE binds an already-encoded DSSE PAE with nonce.
+func BindingFromPAE(pae []byte, nonce [NonceSize]byte) Binding {
+	return Binding{PAEDigest: sha256.Sum256(pae), Nonce: nonce}
+}
+
+// ReportData returns the 64-byte layout documented on [Binding].
+func (b Binding) ReportData() [ReportDataSize]byte {
+	var out [ReportDataSize]byte
+	copy(out[:sha256.Size], b.PAEDigest[:])
+	copy(out[sha256.Size:], b.Nonce[:])
+	return out
+}
+
+// ParseBinding splits 64 bytes of report data into a Binding.
+func ParseBinding(p Platform, reportData []byte) (Binding, error) {
+	var b Binding
+	if len(reportData) != ReportDataSize {
+		return b, Errorf(p, "report_data", ErrBinding, "%d bytes, want %d (sha256(PAE) || nonce)", len(reportData), ReportDataSize)
+	}
+	copy(b.PAEDigest[:], reportData[:sha256.Size])
+	copy(b.Nonce[:], reportData[sha256.Size:])
+	return b, nil
+}
+
+// CheckBinding checks that verified claims carry a binding to paeDigest and
+// returns the binding (whose nonce the caller may compare with its own).
+func CheckBinding(c *Claims, paeDigest [sha256.Size]byte) (Binding, error) {
+	b, err := ParseBinding(c.Platform, c.ReportData)
+	if err != nil {
+		return b, err
+	}
+	if subtle.ConstantTimeCompare(b.PAEDigest[:], paeDigest[:]) != 1 {
+		return b, Errorf(c.Platform, "report_data", ErrBinding, "quote binds PAE digest sha256:%s, want sha256:%s",
+			hex.EncodeToString(b.PAEDigest[:]), hex.EncodeToString(paeDigest[:]))
+	}
+	return b, nil
+}
