@@ -27,6 +27,9 @@ var (
 	ErrMeasurement = errors.New("measurement does not match reference values")
 	// ErrSecurityVersion reports a security version below the reference minimum.
 	ErrSecurityVersion = errors.New("security version below minimum")
+	// ErrPolicy reports evidence that violates the platform's guest policy
+	// (for example SEV-SNP TCB or firmware consistency).
+	ErrPolicy = errors.New("evidence violates platform policy")
 	// ErrTCBStatus reports a TCB status the verifier was not told to accept.
 	ErrTCBStatus = errors.New("TCB status not accepted")
 	// ErrBinding reports a quote whose report data does not bind the given provenance.

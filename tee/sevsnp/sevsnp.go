@@ -1,0 +1,240 @@
+package sevsnp
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-sev-guest/abi"
+	"github.com/google/go-sev-guest/kds"
+	spb "github.com/google/go-sev-guest/proto/sevsnp"
+	"github.com/google/go-sev-guest/validate"
+	"github.com/google/go-sev-guest/verify"
+	"github.com/google/go-sev-guest/verify/trust"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/hallmark-dev/hallmark/tee"
+)
+
+// Verifier verifies SEV-SNP evidence. Build it with [New].
+type Verifier struct {
+	vceks [][]byte
+	roots map[string][]*trust.AMDRootCerts
+	allow abi.SnpPolicy
+}
+
+var _ tee.Verifier = (*Verifier)(nil)
+
+// Option configures a [Verifier].
+type Option func(*config) error
+
+type config struct {
+	vceks [][]byte
+	roots map[string][]*trust.AMDRootCerts
+	allow abi.SnpPolicy
+}
+
+// WithVCEK caches DER VCEK certificates (as served by AMD's KDS) for
+// verifying raw reports that do not carry their certificate chain.
+func WithVCEK(der ...[]byte) Option {
+	return func(c *config) error {
+		for i, d := range der {
+			if _, err := x509.ParseCertificate(d); err != nil {
+				return fmt.Errorf("sevsnp: VCEK %d: %w", i, err)
+			}
+			c.vceks = append(c.vceks, bytes.Clone(d))
+		}
+		return nil
+	}
+}
+
+// WithTrustedRootsUnsafe replaces the AMD roots embedded in go-sev-guest,
+// keyed by product line ("Milan", "Genoa", ...). Only for tests with the
+// go-sev-guest fake device.
+func WithTrustedRootsUnsafe(roots map[string][]*trust.AMDRootCerts) Option {
+	return func(c *config) error {
+		c.roots = roots
+		return nil
+	}
+}
+
+// WithAllowedGuestPolicy sets the most permissive guest policy accepted
+// (go-sev-guest validate semantics); the default allows SMT only. Its Debug
+// field is ignored: debug is governed by tee.VerifyOptions.AllowDebugUnsafe.
+func WithAllowedGuestPolicy(p abi.SnpPolicy) Option {
+	return func(c *config) error {
+		c.allow = p
+		return nil
+	}
+}
+
+// New returns an SEV-SNP verifier.
+func New(opts ...Option) (*Verifier, error) {
+	c := config{allow: abi.SnpPolicy{SMT: true}}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return nil, err
+		}
+	}
+	return &Verifier{vceks: c.vceks, roots: c.roots, allow: c.allow}, nil
+}
+
+// Platform returns tee.SEVSNP.
+func (*Verifier) Platform() tee.Platform { return tee.SEVSNP }
+
+func fail(field string, sentinel error, format string, args ...any) error {
+	return tee.Errorf(tee.SEVSNP, field, sentinel, format, args...)
+}
+
+// ParseEvidence decodes a raw report (exactly abi.ReportSize bytes) or a
+// serialized sevsnp.Attestation of at most tee.MaxSEVSNPEvidence bytes.
+func ParseEvidence(evidence []byte) (*spb.Attestation, error) {
+	if err := tee.CheckSize(tee.SEVSNP, "evidence", len(evidence), tee.MaxSEVSNPEvidence); err != nil {
+		return nil, err
+	}
+	if len(evidence) == abi.ReportSize {
+		r, err := abi.ReportToProto(evidence)
+		if err != nil {
+			return nil, fail("report", tee.ErrMalformed, "%v", err)
+		}
+		return &spb.Attestation{Report: r, CertificateChain: &spb.CertificateChain{}}, nil
+	}
+	var att spb.Attestation
+	if err := proto.Unmarshal(evidence, &att); err != nil {
+		return nil, fail("attestation", tee.ErrMalformed, "neither a %d-byte report nor an Attestation protobuf: %v", abi.ReportSize, err)
+	}
+	if att.GetReport() == nil {
+		return nil, fail("attestation.report", tee.ErrMalformed, "missing")
+	}
+	raw, err := abi.ReportToAbiBytes(att.GetReport())
+	if err != nil {
+		return nil, fail("attestation.report", tee.ErrMalformed, "%v", err)
+	}
+	if err := abi.ValidateReportFormat(raw); err != nil {
+		return nil, fail("attestation.report", tee.ErrMalformed, "%v", err)
+	}
+	if att.CertificateChain == nil {
+		att.CertificateChain = &spb.CertificateChain{}
+	}
+	return &att, nil
+}
+
+// Verify checks SEV-SNP evidence and returns its claims.
+func (v *Verifier) Verify(ctx context.Context, evidence []byte, opts tee.VerifyOptions) (*tee.Claims, error) {
+	if err := opts.Validate(tee.SEVSNP); err != nil {
+		return nil, err
+	}
+	att, err := ParseEvidence(evidence)
+	if err != nil {
+		return nil, err
+	}
+	candidates := [][]byte{att.GetCertificateChain().GetVcekCert()}
+	if len(candidates[0]) == 0 {
+		candidates = v.vceks
+	}
+	if len(candidates) == 0 {
+		return nil, fail("certificate_chain.vcek", tee.ErrChain, "evidence carries no VCEK and none is cached (WithVCEK)")
+	}
+	var lastErr error
+	for _, vcek := range candidates {
+		a := proto.Clone(att).(*spb.Attestation)
+		a.CertificateChain.VcekCert = vcek
+		if err := verify.SnpAttestationContext(ctx, a, &verify.Options{
+			DisableCertFetching: true,
+			Now:                 opts.Time,
+			TrustedRoots:        v.roots,
+		}); err != nil {
+			lastErr = err
+			continue
+		}
+		att, lastErr = a, nil
+		break
+	}
+	if lastErr != nil {
+		return nil, classify(lastErr)
+	}
+	claims, err := reportClaims(att)
+	if err != nil {
+		return nil, err
+	}
+	if err := tee.CheckClaims(claims, opts); err != nil {
+		return nil, err
+	}
+	allow := v.allow
+	allow.Debug = opts.AllowDebugUnsafe
+	if err := validate.SnpAttestation(att, &validate.Options{GuestPolicy: allow}); err != nil {
+		return nil, tee.WrapError(tee.SEVSNP, "report", tee.ErrPolicy, err)
+	}
+	return claims, nil
+}
+
+func classify(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "report signature verification error"):
+		return tee.WrapError(tee.SEVSNP, "signature", tee.ErrSignature, err)
+	case strings.Contains(msg, "expired or is not yet valid"):
+		return tee.WrapError(tee.SEVSNP, "certificate_chain", tee.ErrExpired, err)
+	case strings.Contains(msg, "format error"), strings.Contains(msg, "mbz"), strings.Contains(msg, "reserved"):
+		return tee.WrapError(tee.SEVSNP, "report", tee.ErrMalformed, err)
+	}
+	return tee.WrapError(tee.SEVSNP, "certificate_chain", tee.ErrChain, err)
+}
+
+func reportClaims(att *spb.Attestation) (*tee.Claims, error) {
+	r := att.GetReport()
+	pol, err := abi.ParseSnpPolicy(r.GetPolicy())
+	if err != nil {
+		return nil, fail("policy", tee.ErrMalformed, "%v", err)
+	}
+	vcek, err := x509.ParseCertificate(att.GetCertificateChain().GetVcekCert())
+	if err != nil {
+		return nil, fail("certificate_chain.vcek", tee.ErrMalformed, "%v", err)
+	}
+	tcb := kds.DecomposeTCBVersion(kds.TCBVersion(r.GetReportedTcb()))
+	product := ""
+	if exts, err := kds.VcekCertificateExtensions(vcek); err == nil {
+		product = exts.ProductName
+	}
+	chain := []string{vcek.Subject.CommonName}
+	if ask, err := x509.ParseCertificate(att.GetCertificateChain().GetAskCert()); err == nil {
+		chain = append(chain, ask.Subject.CommonName)
+	}
+	if ark, err := x509.ParseCertificate(att.GetCertificateChain().GetArkCert()); err == nil {
+		chain = append(chain, ark.Subject.CommonName)
+	}
+	signer := tee.SignerFromChain([]*x509.Certificate{vcek})
+	signer.Chain, signer.RootSHA256 = chain, ""
+	return &tee.Claims{
+		Platform: tee.SEVSNP,
+		Measurements: map[string]string{
+			"measurement":       hex.EncodeToString(r.GetMeasurement()),
+			"host_data":         hex.EncodeToString(r.GetHostData()),
+			"id_key_digest":     hex.EncodeToString(r.GetIdKeyDigest()),
+			"author_key_digest": hex.EncodeToString(r.GetAuthorKeyDigest()),
+			"family_id":         hex.EncodeToString(r.GetFamilyId()),
+			"image_id":          hex.EncodeToString(r.GetImageId()),
+		},
+		SecurityVersions: map[string]uint64{
+			"guest_svn":      uint64(r.GetGuestSvn()),
+			"tcb_bootloader": uint64(tcb.BlSpl),
+			"tcb_tee":        uint64(tcb.TeeSpl),
+			"tcb_snp":        uint64(tcb.SnpSpl),
+			"tcb_microcode":  uint64(tcb.UcodeSpl),
+		},
+		Debug:      pol.Debug,
+		ReportData: bytes.Clone(r.GetReportData()),
+		Signer:     signer,
+		Attributes: map[string]string{
+			"product": product,
+			"chip_id": hex.EncodeToString(r.GetChipId()),
+			"policy":  "0x" + strconv.FormatUint(r.GetPolicy(), 16),
+			"vmpl":    strconv.FormatUint(uint64(r.GetVmpl()), 10),
+			"version": strconv.FormatUint(uint64(r.GetVersion()), 10),
+		},
+	}, nil
+}
