@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"os"
@@ -358,4 +359,33 @@ func FuzzParsePredicate(f *testing.F) {
 		}
 		_, _ = tee.VerifyPredicate(t.Context(), r, p, []byte("pae"), tee.VerifyOptions{Time: teetest.Today})
 	})
+}
+
+func TestDetect(t *testing.T) {
+	tests := []struct {
+		name     string
+		evidence []byte
+		want     tee.Platform
+	}{
+		{"sev-snp raw report", teetest.SEVSNPReport(), tee.SEVSNP},
+		{"tdx quote", teetest.TDXQuote(), tee.TDX},
+		{"nitro raw", teetest.NitroDocument(), tee.Nitro},
+		{"nitro base64", []byte(base64.StdEncoding.EncodeToString(teetest.NitroDocument())), tee.Nitro},
+		{"tpm protobuf", teetest.TPMAttestation(), ""},
+		{"empty", nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tee.Detect(tc.evidence)
+			if tc.want == "" {
+				if !errors.Is(err, tee.ErrUnknownPlatform) {
+					t.Fatalf("Detect = %q, %v; want ErrUnknownPlatform", got, err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("Detect = %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
 }
