@@ -157,7 +157,7 @@ func (v *Verifier) Verify(ctx context.Context, evidence []byte, opts tee.VerifyO
 	if lastErr != nil {
 		return nil, classify(lastErr)
 	}
-	claims, err := reportClaims(att)
+	claims, err := reportClaims(att, v.roots)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func classify(err error) error {
 	return tee.WrapError(tee.SEVSNP, "certificate_chain", tee.ErrChain, err)
 }
 
-func reportClaims(att *spb.Attestation) (*tee.Claims, error) {
+func reportClaims(att *spb.Attestation, roots map[string][]*trust.AMDRootCerts) (*tee.Claims, error) {
 	r := att.GetReport()
 	pol, err := abi.ParseSnpPolicy(r.GetPolicy())
 	if err != nil {
@@ -200,15 +200,29 @@ func reportClaims(att *spb.Attestation) (*tee.Claims, error) {
 	if exts, err := kds.VcekCertificateExtensions(vcek); err == nil {
 		product = exts.ProductName
 	}
-	chain := []string{vcek.Subject.CommonName}
-	if ask, err := x509.ParseCertificate(att.GetCertificateChain().GetAskCert()); err == nil {
-		chain = append(chain, ask.Subject.CommonName)
+	certs := []*x509.Certificate{vcek}
+	ask, errAsk := x509.ParseCertificate(att.GetCertificateChain().GetAskCert())
+	ark, errArk := x509.ParseCertificate(att.GetCertificateChain().GetArkCert())
+	if errAsk != nil || errArk != nil {
+		// The chain verified against the configured or embedded roots; name those.
+		ask, ark = nil, nil
+		if p, err := kds.ParseProductName(product, abi.VcekReportSigner); err == nil {
+			line := kds.ProductLine(p)
+			var root *trust.AMDRootCerts
+			if rs := roots[line]; len(rs) > 0 {
+				root = rs[0]
+			} else if r, err := trust.GetDefaultRootCerts(line); err == nil {
+				root = r
+			}
+			if root != nil && root.ProductCerts != nil {
+				ask, ark = root.ProductCerts.Ask, root.ProductCerts.Ark
+			}
+		}
 	}
-	if ark, err := x509.ParseCertificate(att.GetCertificateChain().GetArkCert()); err == nil {
-		chain = append(chain, ark.Subject.CommonName)
+	if ask != nil && ark != nil {
+		certs = append(certs, ask, ark)
 	}
-	signer := tee.SignerFromChain([]*x509.Certificate{vcek})
-	signer.Chain, signer.RootSHA256 = chain, ""
+	signer := tee.SignerFromChain(certs)
 	return &tee.Claims{
 		Platform: tee.SEVSNP,
 		Measurements: map[string]string{

@@ -1,6 +1,9 @@
 package sevsnp_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"strings"
 	"testing"
@@ -83,7 +86,8 @@ func TestVerifySample(t *testing.T) {
 			if len(claims.Measurements["measurement"]) != 96 || len(claims.ReportData) != 64 {
 				t.Errorf("measurement %q report data %d bytes", claims.Measurements["measurement"], len(claims.ReportData))
 			}
-			if !strings.HasPrefix(claims.Attributes["product"], "Milan") || claims.Signer.Chain[0] != "SEV-VCEK" {
+			if !strings.HasPrefix(claims.Attributes["product"], "Milan") ||
+				strings.Join(claims.Signer.Chain, ",") != "SEV-VCEK,SEV-Milan,ARK-Milan" || claims.Signer.RootSHA256 != milanARKSHA256(t) {
 				t.Errorf("product %q signer %+v", claims.Attributes["product"], claims.Signer)
 			}
 			// The cached VCEK's TCB: blSPL=2 teeSPL=0 snpSPL=5 ucodeSPL=68 (its KDS URL).
@@ -133,4 +137,21 @@ func FuzzVerify(f *testing.F) {
 			}
 		}
 	})
+}
+
+// milanARKSHA256 is the SHA-256 of the ARK in the Milan chain published by AMD KDS.
+func milanARKSHA256(t *testing.T) string {
+	t.Helper()
+	rest := teetest.SEVSNPAskArk()
+	var last []byte
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		last = b.Bytes
+	}
+	sum := sha256.Sum256(last)
+	return hex.EncodeToString(sum[:])
 }
