@@ -51,6 +51,7 @@ deployments on it.`,
 		newAttestCmd(app),
 		newVerifyCmd(app),
 		newEvidenceCmd(app),
+		newTeeCmd(app),
 		newVersionCmd(app),
 	)
 	return root
