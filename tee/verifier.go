@@ -67,11 +67,11 @@ func CheckClaims(c *Claims, opts VerifyOptions) error {
 			return Errorf(c.Platform, "nonce", ErrNonce, "evidence has no nonce field; compare report data instead")
 		}
 		if subtle.ConstantTimeCompare(c.Nonce, opts.Nonce) != 1 {
-			return Errorf(c.Platform, "nonce", ErrNonce, "got %x, want %x", c.Nonce, opts.Nonce)
+			return Errorf(c.Platform, "nonce", ErrNonce, "got %s, want %s", short(c.Nonce), short(opts.Nonce))
 		}
 	}
 	if opts.ReportData != nil && !bytes.Equal(c.ReportData, opts.ReportData) {
-		return Errorf(c.Platform, "report_data", ErrReportData, "got %x, want %x", c.ReportData, opts.ReportData)
+		return Errorf(c.Platform, "report_data", ErrReportData, "got %s, want %s", short(c.ReportData), short(opts.ReportData))
 	}
 	if opts.ReferenceValues != nil {
 		if err := opts.ReferenceValues.Match(c); err != nil {
@@ -120,4 +120,13 @@ func (r *Registry) Verify(ctx context.Context, p Platform, evidence []byte, opts
 		return nil, err
 	}
 	return v.Verify(ctx, evidence, opts)
+}
+
+// short renders b as hex, eliding the middle of long values so errors stay readable.
+func short(b []byte) string {
+	const keep = 16
+	if len(b) <= 2*keep {
+		return fmt.Sprintf("%x", b)
+	}
+	return fmt.Sprintf("%x…%x (%d bytes)", b[:keep], b[len(b)-keep:], len(b))
 }

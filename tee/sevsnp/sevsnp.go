@@ -132,30 +132,28 @@ func (v *Verifier) Verify(ctx context.Context, evidence []byte, opts tee.VerifyO
 	if err != nil {
 		return nil, err
 	}
-	candidates := [][]byte{att.GetCertificateChain().GetVcekCert()}
-	if len(candidates[0]) == 0 {
-		candidates = v.vceks
-	}
-	if len(candidates) == 0 {
-		return nil, fail("certificate_chain.vcek", tee.ErrChain, "evidence carries no VCEK and none is cached (WithVCEK)")
-	}
-	var lastErr error
-	for _, vcek := range candidates {
-		a := proto.Clone(att).(*spb.Attestation)
-		a.CertificateChain.VcekCert = vcek
-		if err := verify.SnpAttestationContext(ctx, a, &verify.Options{
-			DisableCertFetching: true,
-			Now:                 opts.Time,
-			TrustedRoots:        v.roots,
-		}); err != nil {
-			lastErr = err
-			continue
+	chain := att.GetCertificateChain()
+	if len(chain.GetVcekCert()) > 0 || len(chain.GetVlekCert()) > 0 {
+		// The evidence names its endorsement key; it must chain to the roots.
+		if err := v.verifyAttestation(ctx, att, opts); err != nil {
+			return nil, classify(err)
 		}
-		att, lastErr = a, nil
-		break
-	}
-	if lastErr != nil {
-		return nil, classify(lastErr)
+	} else {
+		if len(v.vceks) == 0 {
+			return nil, fail("certificate_chain.vcek", tee.ErrChain, "evidence carries no VCEK and none is cached (WithVCEK)")
+		}
+		var lastErr error
+		for _, vcek := range v.vceks {
+			a := proto.Clone(att).(*spb.Attestation)
+			a.CertificateChain.VcekCert = vcek
+			if lastErr = v.verifyAttestation(ctx, a, opts); lastErr == nil {
+				att = a
+				break
+			}
+		}
+		if lastErr != nil {
+			return nil, classify(lastErr)
+		}
 	}
 	claims, err := reportClaims(att, v.roots)
 	if err != nil {
@@ -170,6 +168,14 @@ func (v *Verifier) Verify(ctx context.Context, evidence []byte, opts tee.VerifyO
 		return nil, tee.WrapError(tee.SEVSNP, "report", tee.ErrPolicy, err)
 	}
 	return claims, nil
+}
+
+func (v *Verifier) verifyAttestation(ctx context.Context, att *spb.Attestation, opts tee.VerifyOptions) error {
+	return verify.SnpAttestationContext(ctx, att, &verify.Options{
+		DisableCertFetching: true,
+		Now:                 opts.Time,
+		TrustedRoots:        v.roots,
+	})
 }
 
 func classify(err error) error {
@@ -191,13 +197,21 @@ func reportClaims(att *spb.Attestation, roots map[string][]*trust.AMDRootCerts) 
 	if err != nil {
 		return nil, fail("policy", tee.ErrMalformed, "%v", err)
 	}
-	vcek, err := x509.ParseCertificate(att.GetCertificateChain().GetVcekCert())
+	info, err := abi.ParseSignerInfo(r.GetSignerInfo())
 	if err != nil {
-		return nil, fail("certificate_chain.vcek", tee.ErrMalformed, "%v", err)
+		return nil, fail("signer_info", tee.ErrMalformed, "%v", err)
+	}
+	ekDER := att.GetCertificateChain().GetVcekCert()
+	if info.SigningKey == abi.VlekReportSigner {
+		ekDER = att.GetCertificateChain().GetVlekCert()
+	}
+	vcek, err := x509.ParseCertificate(ekDER)
+	if err != nil {
+		return nil, fail("certificate_chain", tee.ErrMalformed, "endorsement key certificate: %v", err)
 	}
 	tcb := kds.DecomposeTCBVersion(kds.TCBVersion(r.GetReportedTcb()))
 	product := ""
-	if exts, err := kds.VcekCertificateExtensions(vcek); err == nil {
+	if exts, err := kds.CertificateExtensions(vcek, info.SigningKey); err == nil {
 		product = exts.ProductName
 	}
 	certs := []*x509.Certificate{vcek}
@@ -206,7 +220,7 @@ func reportClaims(att *spb.Attestation, roots map[string][]*trust.AMDRootCerts) 
 	if errAsk != nil || errArk != nil {
 		// The chain verified against the configured or embedded roots; name those.
 		ask, ark = nil, nil
-		if p, err := kds.ParseProductName(product, abi.VcekReportSigner); err == nil {
+		if p, err := kds.ParseProductName(product, info.SigningKey); err == nil {
 			line := kds.ProductLine(p)
 			var root *trust.AMDRootCerts
 			if rs := roots[line]; len(rs) > 0 {
@@ -249,6 +263,7 @@ func reportClaims(att *spb.Attestation, roots map[string][]*trust.AMDRootCerts) 
 			"policy":  "0x" + strconv.FormatUint(r.GetPolicy(), 16),
 			"vmpl":    strconv.FormatUint(uint64(r.GetVmpl()), 10),
 			"version": strconv.FormatUint(uint64(r.GetVersion()), 10),
+			"signer":  info.SigningKey.String(),
 		},
 	}, nil
 }
