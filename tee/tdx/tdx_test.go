@@ -137,12 +137,19 @@ func TestVerifySample(t *testing.T) {
 // Quote v4 layout: header (48) + TD quote body (584) signed by the
 // attestation key; then a 4-byte length, the signature (64), the attestation
 // key (64), certification data type (2) and size (4), the QE report (384)
-// signed by the PCK key, its signature (64).
+// signed by the PCK key, its signature (64). The QE report's data commits to
+// the attestation key and the QE authentication data; the PCK chain must
+// reach the Intel root.
 func signedRegions(t *testing.T, q []byte) []teetest.Region {
 	t.Helper()
 	if got := binary.LittleEndian.Uint16(q[0:2]); got != 4 {
 		t.Fatalf("quote version %d, want 4", got)
 	}
+	// QE authentication data (2-byte length at 1218), then certification
+	// data type (2) and size (4) and the PEM PCK chain.
+	authLen := int(binary.LittleEndian.Uint16(q[1218:1220]))
+	pemStart := 1220 + authLen + 6
+	pemLen := int(binary.LittleEndian.Uint32(q[pemStart-4 : pemStart]))
 	return []teetest.Region{
 		{Name: "header", Start: 0, End: 48},
 		{Name: "td_quote_body", Start: 48, End: 632},
@@ -150,6 +157,8 @@ func signedRegions(t *testing.T, q []byte) []teetest.Region {
 		{Name: "attestation_key", Start: 700, End: 764},
 		{Name: "qe_report", Start: 770, End: 1154},
 		{Name: "qe_report_signature", Start: 1154, End: 1218},
+		{Name: "qe_auth_data", Start: 1220, End: 1220 + authLen},
+		{Name: "pck_chain_pem", Start: pemStart, End: pemStart + pemLen},
 	}
 }
 
