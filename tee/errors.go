@@ -85,3 +85,16 @@ func Errorf(p Platform, field string, sentinel error, format string, args ...any
 func WrapError(p Platform, field string, sentinel, cause error) *Error {
 	return &Error{Platform: p, Field: field, Err: fmt.Errorf("%w: %w", sentinel, cause)}
 }
+
+// Safely runs fn, a call into a third-party evidence parser or verifier, and
+// turns a panic inside it into an [*Error] wrapping ErrMalformed, so that
+// hostile evidence cannot crash the process. (go-tdx-guest's quote parser,
+// for one, indexes by length fields it has not checked.)
+func Safely(p Platform, field string, fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = Errorf(p, field, ErrMalformed, "parser failed on malformed input: %v", r)
+		}
+	}()
+	return fn()
+}

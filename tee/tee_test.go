@@ -389,3 +389,19 @@ func TestDetect(t *testing.T) {
 		})
 	}
 }
+
+func TestSafelyTurnsPanicsIntoErrors(t *testing.T) {
+	err := tee.Safely(tee.TDX, "quote", func() error {
+		var b []byte
+		_ = b[:64] // what go-tdx-guest's parser did on a fuzzed quote
+		return nil
+	})
+	te, ok := errors.AsType[*tee.Error](err)
+	if !errors.Is(err, tee.ErrMalformed) || !ok || te.Platform != tee.TDX || te.Field != "quote" {
+		t.Fatalf("Safely = %v", err)
+	}
+	want := errors.New("plain")
+	if err := tee.Safely(tee.TDX, "quote", func() error { return want }); err != want {
+		t.Errorf("Safely passed through %v, want %v", err, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -164,21 +165,36 @@ func (v *Verifier) Verify(ctx context.Context, evidence []byte, opts tee.VerifyO
 	}
 	allow := v.allow
 	allow.Debug = opts.AllowDebugUnsafe
-	if err := validate.SnpAttestation(att, &validate.Options{GuestPolicy: allow}); err != nil {
+	if err := tee.Safely(tee.SEVSNP, "report", func() error {
+		return validate.SnpAttestation(att, &validate.Options{GuestPolicy: allow})
+	}); err != nil {
+		if te, ok := errors.AsType[*tee.Error](err); ok {
+			return nil, te
+		}
 		return nil, tee.WrapError(tee.SEVSNP, "report", tee.ErrPolicy, err)
 	}
 	return claims, nil
 }
 
 func (v *Verifier) verifyAttestation(ctx context.Context, att *spb.Attestation, opts tee.VerifyOptions) error {
-	return verify.SnpAttestationContext(ctx, att, &verify.Options{
-		DisableCertFetching: true,
-		Now:                 opts.Time,
-		TrustedRoots:        v.roots,
-	})
+	var inner error
+	if err := tee.Safely(tee.SEVSNP, "attestation", func() error {
+		inner = verify.SnpAttestationContext(ctx, att, &verify.Options{
+			DisableCertFetching: true,
+			Now:                 opts.Time,
+			TrustedRoots:        v.roots,
+		})
+		return nil
+	}); err != nil {
+		return err
+	}
+	return inner
 }
 
 func classify(err error) error {
+	if te, ok := errors.AsType[*tee.Error](err); ok {
+		return te
+	}
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "report signature verification error"):

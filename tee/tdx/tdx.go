@@ -117,8 +117,14 @@ func ParseQuote(evidence []byte) (*pb.QuoteV4, error) {
 	if err := tee.CheckSize(tee.TDX, "quote", len(evidence), tee.MaxTDXEvidence); err != nil {
 		return nil, err
 	}
-	q, err := abi.QuoteToProto(evidence)
-	if err != nil {
+	var q any
+	if err := tee.Safely(tee.TDX, "quote", func() (err error) {
+		q, err = abi.QuoteToProto(evidence)
+		return err
+	}); err != nil {
+		if _, ok := errors.AsType[*tee.Error](err); ok {
+			return nil, err
+		}
 		return nil, fail("quote", tee.ErrMalformed, "%v", err)
 	}
 	v4, ok := q.(*pb.QuoteV4)
@@ -145,7 +151,12 @@ func (v *Verifier) Verify(ctx context.Context, evidence []byte, opts tee.VerifyO
 		return nil, err
 	}
 	// Step 1: signature, QE report, PCK chain; no collateral.
-	if err := verify.TdxQuoteContext(ctx, quote, &verify.Options{Now: timeSet(opts.Time), TrustedRoots: v.roots}); err != nil {
+	if err := tee.Safely(tee.TDX, "quote", func() error {
+		return verify.TdxQuoteContext(ctx, quote, &verify.Options{Now: timeSet(opts.Time), TrustedRoots: v.roots})
+	}); err != nil {
+		if te, ok := errors.AsType[*tee.Error](err); ok {
+			return nil, te
+		}
 		return nil, classify("quote", err)
 	}
 	chain, err := verify.ExtractChainFromQuote(quote)

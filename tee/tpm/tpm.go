@@ -158,13 +158,19 @@ func (v *Verifier) Verify(ctx context.Context, evidence []byte, opts tee.VerifyO
 	// go-tpm-tools the key itself so it never consults the wall clock.
 	verified := proto.Clone(att).(*attestpb.Attestation)
 	verified.AkCert, verified.IntermediateCerts = nil, nil
-	ms, err := server.VerifyAttestation(verified, server.VerifyOpts{
-		Nonce:      opts.Nonce,
-		TrustedAKs: aks,
-		HashAlgo:   v.bank,
-		Loader:     server.UnsupportedLoader,
-	})
-	if err != nil {
+	var ms *attestpb.MachineState
+	if err := tee.Safely(tee.TPM, "attestation", func() (err error) {
+		ms, err = server.VerifyAttestation(verified, server.VerifyOpts{
+			Nonce:      opts.Nonce,
+			TrustedAKs: aks,
+			HashAlgo:   v.bank,
+			Loader:     server.UnsupportedLoader,
+		})
+		return err
+	}); err != nil {
+		if te, ok := errors.AsType[*tee.Error](err); ok {
+			return nil, te
+		}
 		return nil, classify(err)
 	}
 	for _, q := range att.GetQuotes() {
