@@ -1,13 +1,16 @@
 package sevsnp_test
 
 import (
+	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"testing"
 
 	"github.com/google/go-sev-guest/abi"
 	sevtest "github.com/google/go-sev-guest/testing"
 	"github.com/google/go-sev-guest/verify/trust"
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/tee/sevsnp"
@@ -53,5 +56,68 @@ func TestCollectWithFakeDevice(t *testing.T) {
 	// The real AMD roots do not trust the fake device's chain.
 	if _, err := mustNew(t).Verify(t.Context(), evidence, opts); !errors.Is(err, tee.ErrChain) {
 		t.Errorf("fake chain under AMD roots: %v", err)
+	}
+}
+
+// fakeDeviceCollector builds go-sev-guest's fake device on each Collect,
+// since the fake answers only report data it was told about in advance; the
+// throwaway AMD signer stays the same so its roots can be trusted upfront.
+type fakeDeviceCollector struct {
+	signer *sevtest.AmdSigner
+}
+
+func (fakeDeviceCollector) Platform() tee.Platform { return tee.SEVSNP }
+
+func (f fakeDeviceCollector) Collect(ctx context.Context, rd [tee.ReportDataSize]byte) ([]byte, error) {
+	qp, err := sevtest.TcQuoteProvider([]sevtest.TestCase{{Name: "attest", Input: rd, Output: sevtest.TestRawReport(rd)}},
+		&sevtest.DeviceOptions{Signer: f.signer, Product: abi.DefaultSevProduct()})
+	if err != nil {
+		return nil, err
+	}
+	c, err := sevsnp.NewCollector(qp)
+	if err != nil {
+		return nil, err
+	}
+	return c.Collect(ctx, rd)
+}
+
+// TestAttestWithFakeDevice runs tee.Attest (the `hallmark build --tee` path)
+// on the fake device and re-verifies the predicate as a consumer would.
+func TestAttestWithFakeDevice(t *testing.T) {
+	signer, err := sevtest.DefaultTestOnlyCertChain(sevtest.GetProductName(), teetest.Today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := map[string][]*trust.AMDRootCerts{"Milan": {{
+		ProductLine:  "Milan",
+		ProductCerts: &trust.ProductCerts{Ask: signer.Ask, Ark: signer.Ark},
+	}}}
+	v := mustNew(t, sevsnp.WithTrustedRootsUnsafe(roots))
+	pae := dsse.PAE("application/vnd.in-toto+json", []byte(`{"predicateType":"https://slsa.dev/provenance/v1"}`))
+	opts := tee.VerifyOptions{Time: teetest.Today.AddDate(0, 0, 1), AllowDebugUnsafe: true}
+	pred, err := tee.Attest(t.Context(), fakeDeviceCollector{signer: signer}, v, pae, opts)
+	if err != nil {
+		t.Fatalf("Attest: %v", err)
+	}
+	data, err := json.Marshal(pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := tee.ParsePredicate(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := tee.NewRegistry(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tee.VerifyPredicate(t.Context(), reg, parsed, pae, opts); err != nil {
+		t.Fatalf("VerifyPredicate: %v", err)
+	}
+	if _, err := tee.VerifyPredicate(t.Context(), reg, parsed, append(pae, ' '), opts); !errors.Is(err, tee.ErrBinding) {
+		t.Errorf("predicate checked against another provenance: %v", err)
+	}
+	if _, err := tee.Attest(t.Context(), fakeDeviceCollector{signer: signer}, mustNew(t), pae, opts); !errors.Is(err, tee.ErrChain) {
+		t.Errorf("Attest verifying the fake chain under AMD roots: %v", err)
 	}
 }
