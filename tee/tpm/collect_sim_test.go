@@ -96,3 +96,35 @@ func TestCollectWithSimulator(t *testing.T) {
 		t.Errorf("uncertified AK under GCE roots: %v", err)
 	}
 }
+
+func TestAttestWithSimulator(t *testing.T) {
+	sim, log := simulatedTPM(t)
+	c, err := tpm.NewCollector(sim, tpm.WithEventLog(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ak, err := c.AKPublic()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := tpm.New(tpm.WithTrustedAKs(ak.(crypto.PublicKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pae := []byte("DSSEv1 28 application/vnd.in-toto+json 2 {}")
+	pred, err := tee.Attest(t.Context(), c, v, pae, tee.VerifyOptions{Time: teetest.Today})
+	if err != nil {
+		t.Fatalf("Attest: %v", err)
+	}
+	reg, err := tee.NewRegistry(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := tee.VerifyPredicate(t.Context(), reg, pred, pae, tee.VerifyOptions{Time: teetest.Today})
+	if err != nil {
+		t.Fatalf("VerifyPredicate: %v", err)
+	}
+	if claims.Platform != tee.TPM || len(claims.ReportData) != tee.ReportDataSize {
+		t.Errorf("claims %+v", claims)
+	}
+}
