@@ -28,9 +28,9 @@ func Attest(ctx context.Context, c Collector, v Verifier, pae []byte, opts Verif
 	if err != nil {
 		return nil, fmt.Errorf("tee: collect %s evidence: %w", c.Platform(), err)
 	}
-	opts.ReportData = rd[:]
+	opts.ReportData = b.Quoted(c.Platform())
 	if c.Platform() == TPM {
-		opts.Nonce = rd[:]
+		opts.Nonce = opts.ReportData
 	}
 	claims, err := v.Verify(ctx, evidence, opts)
 	if err != nil {

@@ -1,6 +1,7 @@
 package tee
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -22,8 +23,11 @@ const (
 //	report_data[0:32]  = SHA-256( DSSE PAE(payloadType, payload) )
 //	report_data[32:64] = nonce (32 bytes chosen by the verifier or at random)
 //
-// and is placed in SEV-SNP REPORT_DATA, TDX REPORTDATA, the TPM quote's
-// qualifying data (extraData) and the Nitro user_data, all 64 bytes.
+// and is placed in SEV-SNP REPORT_DATA, TDX REPORTDATA and the Nitro
+// user_data (64 bytes each). A TPM quote's qualifying data (extraData) is at
+// most as long as the largest digest the TPM implements (48 bytes on the GCE
+// vTPM, 32 on SHA-256-only chips), so there it is SHA-256(report_data), 32
+// bytes; see [QuotedReportData].
 type Binding struct {
 	// PAEDigest is SHA-256 of the provenance envelope's DSSE pre-authentication encoding.
 	PAEDigest [sha256.Size]byte
@@ -60,16 +64,26 @@ func ParseBinding(p Platform, reportData []byte) (Binding, error) {
 	return b, nil
 }
 
-// CheckBinding checks that verified claims carry a binding to paeDigest and
-// returns the binding (whose nonce the caller may compare with its own).
-func CheckBinding(c *Claims, paeDigest [sha256.Size]byte) (Binding, error) {
-	b, err := ParseBinding(c.Platform, c.ReportData)
-	if err != nil {
-		return b, err
+// QuotedReportData returns the bytes a quote of platform p carries for
+// reportData: reportData itself, except for tpm, where it is its SHA-256.
+func QuotedReportData(p Platform, reportData [ReportDataSize]byte) []byte {
+	if p == TPM {
+		sum := sha256.Sum256(reportData[:])
+		return sum[:]
 	}
-	if subtle.ConstantTimeCompare(b.PAEDigest[:], paeDigest[:]) != 1 {
-		return b, Errorf(c.Platform, "report_data", ErrBinding, "quote binds PAE digest sha256:%s, want sha256:%s",
-			hex.EncodeToString(b.PAEDigest[:]), hex.EncodeToString(paeDigest[:]))
+	return bytes.Clone(reportData[:])
+}
+
+// Quoted returns the bytes a quote of platform p carries for this binding.
+func (b Binding) Quoted(p Platform) []byte { return QuotedReportData(p, b.ReportData()) }
+
+// CheckBinding checks that verified claims carry binding b: b.PAEDigest is
+// the digest of the provenance the caller verified, b.Nonce the nonce the
+// caller issued or read from the predicate.
+func CheckBinding(c *Claims, b Binding) error {
+	if subtle.ConstantTimeCompare(c.ReportData, b.Quoted(c.Platform)) != 1 {
+		return Errorf(c.Platform, "report_data", ErrBinding, "quote carries %s, binding of PAE digest sha256:%s with nonce %s is %s",
+			short(c.ReportData), hex.EncodeToString(b.PAEDigest[:]), hex.EncodeToString(b.Nonce[:]), short(b.Quoted(c.Platform)))
 	}
-	return b, nil
+	return nil
 }

@@ -33,7 +33,7 @@ type Claims struct {
 	Debug bool `json:"debug"`
 	// ReportData is the caller-chosen data the quote signs: sev-snp and tdx
 	// REPORT_DATA (64 bytes), the tpm quote's qualifying data (extraData) and
-	// the nitro user_data. A Hallmark [Binding] lives here.
+	// the nitro user_data. A Hallmark [Binding] lives here (see [Binding.Quoted]).
 	ReportData []byte `json:"reportData,omitempty"`
 	// Nonce is the evidence's own nonce field: the tpm qualifying data and the
 	// nitro nonce; sev-snp and tdx have none (their freshness is in ReportData).

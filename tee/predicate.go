@@ -104,17 +104,16 @@ func VerifyPredicate(ctx context.Context, r *Registry, p *Predicate, pae []byte,
 	if b.PAEDigest != want {
 		return nil, Errorf(p.Platform, "predicate.binding.paeDigest", ErrBinding, "records sha256:%x, provenance PAE is sha256:%x", b.PAEDigest, want)
 	}
-	rd := b.ReportData()
-	opts.ReportData = rd[:]
+	opts.ReportData = b.Quoted(p.Platform)
 	if p.Platform == TPM && opts.Nonce == nil {
-		// The TPM quote's qualifying data is the binding itself.
-		opts.Nonce = rd[:]
+		// The TPM quote's qualifying data is the (hashed) binding itself.
+		opts.Nonce = b.Quoted(TPM)
 	}
 	claims, err := r.Verify(ctx, p.Platform, p.Evidence, opts)
 	if err != nil {
 		return nil, fmt.Errorf("verify %s evidence in TEE predicate: %w", p.Platform, err)
 	}
-	if _, err := CheckBinding(claims, want); err != nil {
+	if err := CheckBinding(claims, b); err != nil {
 		return nil, err
 	}
 	return claims, nil

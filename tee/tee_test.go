@@ -261,13 +261,23 @@ func TestBindingLayout(t *testing.T) {
 	if _, err := tee.ParseBinding(tee.SEVSNP, rd[:32]); !errors.Is(err, tee.ErrBinding) {
 		t.Errorf("short report data: %v", err)
 	}
-	claims := &tee.Claims{Platform: tee.TDX, ReportData: rd[:]}
-	if _, err := tee.CheckBinding(claims, digest); err != nil {
-		t.Errorf("CheckBinding: %v", err)
+	// TPM quotes carry SHA-256 of the 64 bytes; the others the bytes.
+	tpmWant := sha256.Sum256(rd[:])
+	if diff := cmp.Diff(tpmWant[:], b.Quoted(tee.TPM)); diff != "" {
+		t.Errorf("tpm quoted data (-want +got):\n%s", diff)
 	}
-	other := sha256.Sum256([]byte("another provenance"))
-	if _, err := tee.CheckBinding(claims, other); !errors.Is(err, tee.ErrBinding) {
-		t.Errorf("CheckBinding(other) = %v", err)
+	otherDigest := tee.Binding{PAEDigest: sha256.Sum256([]byte("another provenance")), Nonce: nonce}
+	otherNonce := tee.Binding{PAEDigest: digest, Nonce: [tee.NonceSize]byte{0xff}}
+	for _, p := range tee.Platforms() {
+		claims := &tee.Claims{Platform: p, ReportData: b.Quoted(p)}
+		if err := tee.CheckBinding(claims, b); err != nil {
+			t.Errorf("%s: CheckBinding: %v", p, err)
+		}
+		for name, wrong := range map[string]tee.Binding{"other provenance": otherDigest, "other nonce": otherNonce} {
+			if err := tee.CheckBinding(claims, wrong); !errors.Is(err, tee.ErrBinding) {
+				t.Errorf("%s: CheckBinding(%s) = %v", p, name, err)
+			}
+		}
 	}
 }
 

@@ -19,7 +19,8 @@ type Verifier interface {
 }
 
 // Collector obtains fresh evidence from the TEE it runs in, with reportData
-// (usually a [Binding]'s [Binding.ReportData]) signed into the quote.
+// (usually a [Binding]'s [Binding.ReportData]) signed into the quote as
+// [QuotedReportData] says (tpm quotes carry its SHA-256).
 type Collector interface {
 	// Platform names the evidence format this collector produces.
 	Platform() Platform

@@ -47,10 +47,10 @@ func TestCollectWithFakeDevice(t *testing.T) {
 	if err != nil {
 		t.Fatalf("verify fake-device evidence: %v", err)
 	}
-	if _, err := tee.CheckBinding(claims, b.PAEDigest); err != nil {
+	if err := tee.CheckBinding(claims, b); err != nil {
 		t.Errorf("binding: %v", err)
 	}
-	if _, err := tee.CheckBinding(claims, sha256.Sum256([]byte("other"))); !errors.Is(err, tee.ErrBinding) {
+	if err := tee.CheckBinding(claims, tee.Binding{PAEDigest: sha256.Sum256([]byte("other")), Nonce: b.Nonce}); !errors.Is(err, tee.ErrBinding) {
 		t.Errorf("binding to another provenance: %v", err)
 	}
 	// The real AMD roots do not trust the fake device's chain.

@@ -71,8 +71,9 @@ func NewCollector(rw io.ReadWriter, opts ...CollectorOption) (*Collector, error)
 // Platform returns tee.TPM.
 func (*Collector) Platform() tee.Platform { return tee.TPM }
 
-// Collect quotes the TPM's PCRs with reportData as qualifying data and
-// returns the serialized attest.Attestation.
+// Collect quotes the TPM's PCRs with SHA-256(reportData) as qualifying data
+// (tee.QuotedReportData: TPMs cap qualifying data at their largest digest)
+// and returns the serialized attest.Attestation.
 func (c *Collector) Collect(ctx context.Context, reportData [tee.ReportDataSize]byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -82,7 +83,7 @@ func (c *Collector) Collect(ctx context.Context, reportData [tee.ReportDataSize]
 		return nil, fmt.Errorf("tpm: load attestation key: %w", err)
 	}
 	defer ak.Close()
-	att, err := ak.Attest(client.AttestOpts{Nonce: reportData[:], TCGEventLog: c.eventLog})
+	att, err := ak.Attest(client.AttestOpts{Nonce: tee.QuotedReportData(tee.TPM, reportData), TCGEventLog: c.eventLog})
 	if err != nil {
 		return nil, fmt.Errorf("tpm: attest: %w", err)
 	}

@@ -3,6 +3,7 @@
 package tpm_test
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/sha256"
 	"errors"
@@ -70,29 +71,30 @@ func TestCollectWithSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claims, err := v.Verify(t.Context(), evidence, tee.VerifyOptions{Time: teetest.Today, Nonce: rd[:]})
+	quoted := b.Quoted(tee.TPM)
+	claims, err := v.Verify(t.Context(), evidence, tee.VerifyOptions{Time: teetest.Today, Nonce: quoted})
 	if err != nil {
 		t.Fatalf("verify simulator evidence: %v", err)
 	}
-	if _, err := tee.CheckBinding(claims, b.PAEDigest); err != nil {
+	if err := tee.CheckBinding(claims, b); err != nil {
 		t.Errorf("binding: %v", err)
 	}
 	if claims.Measurements["pcr0"] == "" {
 		t.Error("no PCR0 in claims")
 	}
-	other := sha256.Sum256([]byte("other provenance"))
-	if _, err := tee.CheckBinding(claims, other); !errors.Is(err, tee.ErrBinding) {
+	other := tee.Binding{PAEDigest: sha256.Sum256([]byte("other provenance")), Nonce: b.Nonce}
+	if err := tee.CheckBinding(claims, other); !errors.Is(err, tee.ErrBinding) {
 		t.Errorf("binding to other provenance: %v", err)
 	}
 	// A different nonce than the one collected with is rejected.
-	wrong := rd
-	wrong[63] ^= 1
-	if _, err := v.Verify(t.Context(), evidence, tee.VerifyOptions{Time: teetest.Today, Nonce: wrong[:]}); !errors.Is(err, tee.ErrNonce) {
+	wrong := bytes.Clone(quoted)
+	wrong[31] ^= 1
+	if _, err := v.Verify(t.Context(), evidence, tee.VerifyOptions{Time: teetest.Today, Nonce: wrong}); !errors.Is(err, tee.ErrNonce) {
 		t.Errorf("wrong nonce: %v", err)
 	}
 	// The default verifier (GCE roots) does not trust the simulator's AK.
 	gce := mustNew(t)
-	if _, err := gce.Verify(t.Context(), evidence, tee.VerifyOptions{Time: teetest.Today, Nonce: rd[:]}); !errors.Is(err, tee.ErrChain) {
+	if _, err := gce.Verify(t.Context(), evidence, tee.VerifyOptions{Time: teetest.Today, Nonce: quoted}); !errors.Is(err, tee.ErrChain) {
 		t.Errorf("uncertified AK under GCE roots: %v", err)
 	}
 }
@@ -124,7 +126,7 @@ func TestAttestWithSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatalf("VerifyPredicate: %v", err)
 	}
-	if claims.Platform != tee.TPM || len(claims.ReportData) != tee.ReportDataSize {
+	if claims.Platform != tee.TPM || len(claims.ReportData) != sha256.Size {
 		t.Errorf("claims %+v", claims)
 	}
 }
