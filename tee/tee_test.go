@@ -38,7 +38,7 @@ func samples() []sample {
 	}
 }
 
-func registry(t *testing.T) *tee.Registry {
+func registry(t testing.TB) *tee.Registry {
 	t.Helper()
 	snp, err := sevsnp.New(sevsnp.WithVCEK(teetest.SEVSNPVCEK()))
 	if err != nil {
