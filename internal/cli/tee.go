@@ -314,6 +314,12 @@ func (f *teeFlags) verifyBundle(app *App, cmd *cobra.Command, path string) (*tee
 	if err != nil {
 		return nil, err
 	}
+	// The TEE attestation must speak about artifacts the provenance covers.
+	for _, s := range v.Subjects() {
+		if !prov.HasDigest("sha256", s.Digest["sha256"]) {
+			return nil, rejected(fmt.Errorf("%s: subject %s (sha256:%s) is not a subject of %s", path, s.Name, s.Digest["sha256"], f.provenance))
+		}
+	}
 	reg, err := f.registry(app)
 	if err != nil {
 		return nil, err

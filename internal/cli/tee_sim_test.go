@@ -89,6 +89,13 @@ func TestTeeVerifyBundleBindsProvenance(t *testing.T) {
 	if !strings.Contains(ta.errOut.String(), "does not bind the provenance") {
 		t.Errorf("stderr: %s", ta.errOut)
 	}
+	// A TEE attestation about another artifact does not pair with this provenance.
+	stray := filepath.Join(dir, "stray.bundle")
+	ta.mustRun(t, "attest", "--key", key+".key", "--predicate-type", tee.PredicateType,
+		"--predicate", filepath.Join(dir, "tee.json"), "--out", stray, writeFile(t, filepath.Join(dir, "stray.bin"), "another artifact"))
+	if code := ta.run("tee", "verify", stray, "--key", key+".pub", "--provenance", prov, "--tpm-ak", akFile); code != ExitRejected {
+		t.Errorf("TEE attestation of another artifact: exit %d, want %d (%s)", code, ExitRejected, ta.errOut)
+	}
 	// Under the default GCE roots the simulator's AK is not trusted.
 	if code := ta.run("tee", "verify", teeBundle, "--key", key+".pub", "--provenance", prov); code != ExitRejected {
 		t.Errorf("uncertified AK: exit %d, want %d", code, ExitRejected)
