@@ -185,9 +185,22 @@ func (v *Verifier) Verify(ctx context.Context, evidence []byte, opts tee.VerifyO
 	}
 	claims.ReportData = bytes.Clone(opts.Nonce)
 	claims.Nonce = bytes.Clone(opts.Nonce)
+	// Facts from the replayed event log (go-tpm-tools' MachineState).
 	if sb := ms.GetSecureBoot(); sb != nil {
 		claims.Attributes["secure_boot"] = strconv.FormatBool(sb.GetEnabled())
 	}
+	if pl := ms.GetPlatform(); pl != nil {
+		if id := pl.GetScrtmVersionId(); len(id) > 0 {
+			claims.Attributes["scrtm_version_id"] = hex.EncodeToString(id)
+		}
+		if t := pl.GetTechnology(); t != 0 {
+			claims.Attributes["confidential_technology"] = t.String()
+		}
+	}
+	if cmd := ms.GetLinuxKernel().GetCommandLine(); cmd != "" {
+		claims.Attributes["kernel_cmdline"] = cmd
+	}
+	claims.Attributes["event_log_events"] = strconv.Itoa(len(ms.GetRawEvents()))
 	if err := tee.CheckClaims(claims, opts); err != nil {
 		return nil, err
 	}

@@ -63,6 +63,11 @@ func TestVerifySample(t *testing.T) {
 			if !bytes.Equal(claims.Nonce, nonce) || !bytes.Equal(claims.ReportData, nonce) {
 				t.Errorf("nonce %x report data %x", claims.Nonce, claims.ReportData)
 			}
+			// The GCE COS 85 sample: a Confidential VM (AMD SEV) with Secure Boot
+			// state and a non-empty event log, as go-tpm-tools replays it.
+			if claims.Attributes["confidential_technology"] != "AMD_SEV" || claims.Attributes["secure_boot"] == "" || claims.Attributes["event_log_events"] == "0" {
+				t.Errorf("attributes %v", claims.Attributes)
+			}
 			if claims.Debug || len(claims.Signer.Chain) < 2 {
 				t.Errorf("debug %v signer %+v", claims.Debug, claims.Signer)
 			}
