@@ -2,6 +2,7 @@ package tpm
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -96,7 +97,7 @@ func (c *Collector) Collect(ctx context.Context, reportData [tee.ReportDataSize]
 
 // AKPublic returns the public key of the attestation key the collector uses,
 // to enrol it with a verifier ([WithTrustedAKs]).
-func (c *Collector) AKPublic() (any, error) {
+func (c *Collector) AKPublic() (crypto.PublicKey, error) {
 	ak, err := c.ak(c.rw)
 	if err != nil {
 		return nil, fmt.Errorf("tpm: load attestation key: %w", err)

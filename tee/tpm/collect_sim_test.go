@@ -4,7 +4,6 @@ package tpm_test
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/sha256"
 	"errors"
 	"testing"
@@ -61,7 +60,7 @@ func TestCollectWithSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := tpm.New(tpm.WithTrustedAKs(ak.(crypto.PublicKey)))
+	v, err := tpm.New(tpm.WithTrustedAKs(ak))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +108,7 @@ func TestAttestWithSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := tpm.New(tpm.WithTrustedAKs(ak.(crypto.PublicKey)))
+	v, err := tpm.New(tpm.WithTrustedAKs(ak))
 	if err != nil {
 		t.Fatal(err)
 	}
