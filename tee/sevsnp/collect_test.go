@@ -2,10 +2,17 @@ package sevsnp_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"math/big"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-sev-guest/abi"
 	sevtest "github.com/google/go-sev-guest/testing"
@@ -119,5 +126,67 @@ func TestAttestWithFakeDevice(t *testing.T) {
 	}
 	if _, err := tee.Attest(t.Context(), fakeDeviceCollector{signer: signer}, mustNew(t), pae, opts); !errors.Is(err, tee.ErrChain) {
 		t.Errorf("Attest verifying the fake chain under AMD roots: %v", err)
+	}
+}
+
+func TestCachedCRL(t *testing.T) {
+	signer, err := sevtest.DefaultTestOnlyCertChain(sevtest.GetProductName(), teetest.Today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := map[string][]*trust.AMDRootCerts{"Milan": {{
+		ProductLine:  "Milan",
+		ProductCerts: &trust.ProductCerts{Ask: signer.Ask, Ark: signer.Ark},
+	}}}
+	var rd [tee.ReportDataSize]byte
+	evidence, err := fakeDeviceCollector{signer: signer}.Collect(t.Context(), rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := teetest.Today.AddDate(0, 0, 1)
+	crl := func(t *testing.T, revoked bool, next time.Time, key crypto.Signer) []byte {
+		t.Helper()
+		tmpl := &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: teetest.Today, NextUpdate: next}
+		if revoked {
+			tmpl.RevokedCertificateEntries = []x509.RevocationListEntry{{SerialNumber: signer.Ask.SerialNumber, RevocationTime: teetest.Today}}
+		}
+		der, err := x509.CreateRevocationList(rand.Reader, tmpl, signer.Ark, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	week := teetest.Today.AddDate(0, 0, 7)
+	tests := []struct {
+		name      string
+		crl       func(t *testing.T) []byte
+		wantErr   error
+		wantField string
+		wantMsg   string
+	}{
+		{name: "current CRL, ASK not revoked", crl: func(t *testing.T) []byte { return crl(t, false, week, signer.Keys.Ark) }},
+		{name: "ASK revoked", crl: func(t *testing.T) []byte { return crl(t, true, week, signer.Keys.Ark) }, wantErr: tee.ErrChain, wantField: "crl", wantMsg: "ASK was revoked"},
+		{name: "CRL past next update", crl: func(t *testing.T) []byte { return crl(t, false, at.Add(-time.Hour), signer.Keys.Ark) }, wantErr: tee.ErrExpired, wantField: "crl"},
+		{name: "CRL not signed by the ARK", crl: func(t *testing.T) []byte { return crl(t, false, week, otherKey) }, wantErr: tee.ErrChain, wantField: "crl", wantMsg: "not signed by ARK"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := mustNew(t, sevsnp.WithTrustedRootsUnsafe(roots), sevsnp.WithCRL(tc.crl(t)))
+			_, err := v.Verify(t.Context(), evidence, tee.VerifyOptions{Time: at, AllowDebugUnsafe: true})
+			if tc.wantErr == nil {
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				return
+			}
+			te, ok := errors.AsType[*tee.Error](err)
+			if !errors.Is(err, tc.wantErr) || !ok || te.Field != tc.wantField || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Fatalf("Verify = %v, want %v on field %q mentioning %q", err, tc.wantErr, tc.wantField, tc.wantMsg)
+			}
+		})
 	}
 }

@@ -7,8 +7,9 @@
 // certificate chain (what an extended report returns). Either way the VCEK
 // must chain to the AMD ASK/ARK roots embedded in go-sev-guest (or the roots
 // passed to [WithTrustedRootsUnsafe]); the ASK and ARK inside evidence are
-// never trusted. Certificate fetching from AMD's KDS is disabled and CRLs are
-// not checked (no network).
+// never trusted. Certificate fetching from AMD's KDS is disabled (no
+// network); revocation is checked only against a CRL cached with [WithCRL],
+// which must be signed by the ARK and current at the verification time.
 //
 // After the signature, the report is validated with go-sev-guest's validate
 // package under a strict guest policy: no debug (unless

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-sev-guest/abi"
 	"github.com/google/go-sev-guest/kds"
@@ -26,6 +27,7 @@ type Verifier struct {
 	vceks [][]byte
 	roots map[string][]*trust.AMDRootCerts
 	allow abi.SnpPolicy
+	crl   *x509.RevocationList
 }
 
 var _ tee.Verifier = (*Verifier)(nil)
@@ -37,6 +39,22 @@ type config struct {
 	vceks [][]byte
 	roots map[string][]*trust.AMDRootCerts
 	allow abi.SnpPolicy
+	crl   *x509.RevocationList
+}
+
+// WithCRL caches the product's CRL as served by AMD KDS
+// (https://kdsintf.amd.com/vcek/v1/{Milan,Genoa,...}/crl, DER). The
+// verifier then checks that the CRL is signed by the ARK, is current at the
+// verification time and does not revoke the ASK.
+func WithCRL(der []byte) Option {
+	return func(c *config) error {
+		crl, err := x509.ParseRevocationList(der)
+		if err != nil {
+			return fmt.Errorf("sevsnp: CRL: %w", err)
+		}
+		c.crl = crl
+		return nil
+	}
 }
 
 // WithVCEK caches DER VCEK certificates (as served by AMD's KDS) for
@@ -81,7 +99,7 @@ func New(opts ...Option) (*Verifier, error) {
 			return nil, err
 		}
 	}
-	return &Verifier{vceks: c.vceks, roots: c.roots, allow: c.allow}, nil
+	return &Verifier{vceks: c.vceks, roots: c.roots, allow: c.allow, crl: c.crl}, nil
 }
 
 // Platform returns tee.SEVSNP.
@@ -128,6 +146,9 @@ func ParseEvidence(evidence []byte) (*spb.Attestation, error) {
 func (v *Verifier) Verify(ctx context.Context, evidence []byte, opts tee.VerifyOptions) (*tee.Claims, error) {
 	if err := opts.Validate(tee.SEVSNP); err != nil {
 		return nil, err
+	}
+	if v.crl != nil && (opts.Time.Before(v.crl.ThisUpdate) || !opts.Time.Before(v.crl.NextUpdate)) {
+		return nil, fail("crl", tee.ErrExpired, "cached CRL is valid from %s to %s", v.crl.ThisUpdate.Format(time.RFC3339), v.crl.NextUpdate.Format(time.RFC3339))
 	}
 	att, err := ParseEvidence(evidence)
 	if err != nil {
@@ -179,11 +200,15 @@ func (v *Verifier) Verify(ctx context.Context, evidence []byte, opts tee.VerifyO
 func (v *Verifier) verifyAttestation(ctx context.Context, att *spb.Attestation, opts tee.VerifyOptions) error {
 	var inner error
 	if err := tee.Safely(tee.SEVSNP, "attestation", func() error {
-		inner = verify.SnpAttestationContext(ctx, att, &verify.Options{
+		o := &verify.Options{
 			DisableCertFetching: true,
 			Now:                 opts.Time,
-			TrustedRoots:        v.roots,
-		})
+			TrustedRoots:        freshRoots(v.roots),
+		}
+		if v.crl != nil {
+			o.CheckRevocations, o.Getter = true, crlGetter{v.crl.Raw}
+		}
+		inner = verify.SnpAttestationContext(ctx, att, o)
 		return nil
 	}); err != nil {
 		return err
@@ -199,6 +224,8 @@ func classify(err error) error {
 	switch {
 	case strings.Contains(msg, "report signature verification error"):
 		return tee.WrapError(tee.SEVSNP, "signature", tee.ErrSignature, err)
+	case strings.Contains(msg, "was revoked"), strings.Contains(msg, "CRL is not signed"), strings.Contains(msg, "could not fetch product CRL"):
+		return tee.WrapError(tee.SEVSNP, "crl", tee.ErrChain, err)
 	case strings.Contains(msg, "expired or is not yet valid"):
 		return tee.WrapError(tee.SEVSNP, "certificate_chain", tee.ErrExpired, err)
 	case strings.Contains(msg, "format error"), strings.Contains(msg, "mbz"), strings.Contains(msg, "reserved"):
@@ -282,4 +309,35 @@ func reportClaims(att *spb.Attestation, roots map[string][]*trust.AMDRootCerts) 
 			"signer":  info.SigningKey.String(),
 		},
 	}, nil
+}
+
+// crlGetter answers go-sev-guest's CRL requests from the cached CRL and
+// refuses every other URL, so revocation checks stay offline.
+type crlGetter struct{ der []byte }
+
+// Get implements trust.HTTPSGetter.
+func (g crlGetter) Get(url string) ([]byte, error) {
+	if strings.HasPrefix(url, "https://kdsintf.amd.com/") && strings.HasSuffix(url, "/crl") {
+		return g.der, nil
+	}
+	return nil, fmt.Errorf("sevsnp: offline verification has no cached response for %s", url)
+}
+
+// freshRoots copies configured roots per verification: go-sev-guest caches
+// the CRL it checked inside AMDRootCerts, which would otherwise carry one
+// verification's CRL into the next.
+func freshRoots(roots map[string][]*trust.AMDRootCerts) map[string][]*trust.AMDRootCerts {
+	if roots == nil {
+		return nil
+	}
+	out := make(map[string][]*trust.AMDRootCerts, len(roots))
+	for line, rs := range roots {
+		for _, r := range rs {
+			out[line] = append(out[line], &trust.AMDRootCerts{
+				Product: r.Product, ProductLine: r.ProductLine, ProductCerts: r.ProductCerts,
+				AskSev: r.AskSev, ArkSev: r.ArkSev,
+			})
+		}
+	}
+	return out
 }
