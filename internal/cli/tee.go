@@ -32,6 +32,7 @@ type teeFlags struct {
 	referenceValues string
 	allowDebug      bool
 	sevVCEK         []string
+	sevCRL          string
 	tdxCollateral   string
 	tdxNoCollateral bool
 	tdxStatuses     []string
@@ -48,6 +49,7 @@ func (f *teeFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.reportData, "report-data", "", "expected report data / user data, hex")
 	fl.BoolVar(&f.allowDebug, "allow-debug-unsafe", false, "accept debug guests and enclaves (their memory is readable by the host)")
 	fl.StringArrayVar(&f.sevVCEK, "sev-vcek", nil, "cached DER VCEK certificate for raw SEV-SNP reports (repeatable)")
+	fl.StringVar(&f.sevCRL, "sev-crl", "", "cached AMD KDS CRL (DER) for SEV-SNP revocation checks")
 	fl.StringVar(&f.tdxCollateral, "tdx-collateral", "", "directory of cached Intel PCS collateral (see docs/tee.md)")
 	fl.BoolVar(&f.tdxNoCollateral, "tdx-without-collateral-unsafe", false, "verify TDX quotes without collateral: no revocation or TCB-status check")
 	fl.StringArrayVar(&f.tdxStatuses, "tdx-accept-tcb-status", nil, "accepted TDX TCB status (repeatable; default UpToDate)")
@@ -69,6 +71,13 @@ func (f *teeFlags) registry(app *App) (*tee.Registry, error) {
 			return nil, err
 		}
 		sevOpts = append(sevOpts, sevsnp.WithVCEK(b))
+	}
+	if f.sevCRL != "" {
+		b, err := app.readInput(f.sevCRL, 1<<20)
+		if err != nil {
+			return nil, err
+		}
+		sevOpts = append(sevOpts, sevsnp.WithCRL(b))
 	}
 	snp, err := sevsnp.New(sevOpts...)
 	if err != nil {
