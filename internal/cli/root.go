@@ -54,6 +54,7 @@ deployments on it.`,
 		newGateCmd(app),
 		newApproveCmd(app),
 		newDeploymentsCmd(app),
+		newTeeCmd(app),
 		newVersionCmd(app),
 		newDBCmd(app),
 	)
