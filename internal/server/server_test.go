@@ -584,3 +584,42 @@ func TestHashToken(t *testing.T) {
 		t.Errorf("HashToken(abc) = %s", got)
 	}
 }
+
+func TestRecheckReportsNowDenied(t *testing.T) {
+	w := newWorld(t)
+	cfg := testConfig(t, "")
+	st := openSQLite(t)
+	s, ts := start(t, w, cfg, st)
+	for _, b := range [][]byte{approval(t, w.approver, digestA, "prod", ""), approval(t, w.approver, digestB, "prod", "")} {
+		call(t, ts, "POST", "/v1/bundles", uploaderToken, b, nil)
+	}
+	ask := func(d string) {
+		b, _ := json.Marshal(GateRequest{Digest: d, Environment: "prod"})
+		call(t, ts, "POST", "/v1/gate", uploaderToken, b, nil)
+	}
+	ask(digestA)
+	ask(digestB)
+	ask(digestC) // denied: never deployed
+	// New vulnerability data arrives for B.
+	if c := call(t, ts, "POST", "/v1/bundles", uploaderToken, criticalVuln(t, w.scanner, digestB, "CVE-2026-0001"), nil); c != 201 {
+		t.Fatalf("upload scan: %d", c)
+	}
+	for round := range 2 { // a second recheck must not treat the first's records as deployments
+		rs, err := RecheckDeployed(t.Context(), st, s.gate, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rs {
+			line := fmt.Sprintf("%s %s allowed=%v", r.Artifact.Digest[:15], r.Environment, r.Allowed)
+			for _, v := range r.Violations {
+				line += " " + v.RuleID + ": " + v.Message
+			}
+			got = append(got, line)
+		}
+		want := []string{digestA[:15] + " prod allowed=true", digestB[:15] + " prod allowed=false vulns.critical: critical vulnerability CVE-2026-0001"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("round %d (-want +got):\n%s", round, diff)
+		}
+	}
+}
