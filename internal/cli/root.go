@@ -57,7 +57,10 @@ deployments on it.`,
 		newTeeCmd(app),
 		newVersionCmd(app),
 		newDBCmd(app),
+		newServeCmd(app),
+		newRecheckCmd(app),
 	)
+	addClientCmds(app, root)
 	return root
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -68,14 +69,18 @@ func Deployed(ctx context.Context, st store.Store) ([]Deployment, error) {
 // RecheckDeployed re-evaluates every deployed artifact with the gate (the
 // current evidence and policy) and records each result with Source
 // "recheck". An artifact whose environment the gate has no policy for is
-// reported with an error, as the gate fails closed.
-func RecheckDeployed(ctx context.Context, st store.Store, g *gate.Gate, requester string) ([]Recheck, error) {
+// reported with an error, as the gate fails closed. With envs, only those
+// environments are rechecked.
+func RecheckDeployed(ctx context.Context, st store.Store, g *gate.Gate, requester string, envs ...string) ([]Recheck, error) {
 	deployed, err := Deployed(ctx, st)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Recheck, 0, len(deployed))
 	for _, d := range deployed {
+		if len(envs) > 0 && !slices.Contains(envs, d.Environment) {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}

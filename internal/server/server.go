@@ -204,3 +204,9 @@ func (s *Server) HTTPServer() *http.Server {
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
 }
+
+// Store returns the server's store.
+func (s *Server) Store() store.Store { return s.store }
+
+// Gate returns the server's gate.
+func (s *Server) Gate() *gate.Gate { return s.gate }

@@ -1,0 +1,254 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+// TokenEnv is the default environment variable holding a server token.
+const TokenEnv = "HALLMARK_TOKEN"
+
+// remote is a client of `hallmark serve`.
+type remote struct {
+	base   *url.URL
+	token  string
+	client *http.Client
+}
+
+type remoteFlags struct{ server, tokenEnv, ca string }
+
+func (f *remoteFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.server, "server", "", "use the Hallmark server at this https:// URL instead of the local store")
+	cmd.Flags().StringVar(&f.tokenEnv, "token-env", TokenEnv, "environment variable holding the bearer token")
+	cmd.Flags().StringVar(&f.ca, "ca", "", "PEM file of the CA that signed the server's certificate (default: system roots)")
+}
+
+func (a *App) remote(f remoteFlags) (*remote, error) {
+	u, err := url.Parse(f.server)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, usageError(fmt.Errorf("--server %q: want https://HOST[:PORT]", f.server))
+	}
+	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+		return nil, usageError(fmt.Errorf("--server %q: plain http is only allowed to a loopback address; use https", f.server))
+	}
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if f.ca != "" {
+		pem, err := readFileBounded(f.ca, 1<<20)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, badInput(fmt.Errorf("--ca %s: no PEM certificate", f.ca))
+		}
+		tlsCfg.RootCAs = pool
+	}
+	return &remote{base: u, token: a.Getenv(f.tokenEnv), client: &http.Client{
+		Timeout:   60 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: tlsCfg, Proxy: http.ProxyFromEnvironment},
+	}}, nil
+}
+
+func loopbackHost(h string) bool {
+	return h == "localhost" || h == "127.0.0.1" || h == "::1"
+}
+
+// do sends a request and decodes a 2xx JSON answer into out; any other
+// answer becomes an error carrying the server's message.
+func (r *remote) do(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
+	u := *r.base
+	u.Path = strings.TrimSuffix(u.Path, "/") + path
+	u.RawQuery = query.Encode()
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return usageError(err)
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return environmentErr(fmt.Errorf("server %s: %w", r.base.Host, err))
+	}
+	defer resp.Body.Close()
+	b, err := limits.ReadAll(resp.Body, 256<<20, "server answer")
+	if err != nil {
+		return environmentErr(err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		json.Unmarshal(b, &e)
+		if e.Error == "" {
+			e.Error = strings.TrimSpace(string(b))
+		}
+		err := fmt.Errorf("server %s: %s %s: %d %s", r.base.Host, method, path, resp.StatusCode, e.Error)
+		switch {
+		case resp.StatusCode == 401 || resp.StatusCode == 403:
+			return usageError(err)
+		case resp.StatusCode == 413 || resp.StatusCode == 422:
+			return rejected(err)
+		case resp.StatusCode/100 == 4:
+			return badInput(err)
+		}
+		return environmentErr(err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return environmentErr(fmt.Errorf("server %s: answer is not JSON: %w", r.base.Host, err))
+		}
+	}
+	return nil
+}
+
+func newPushCmd(app *App) *cobra.Command {
+	var f remoteFlags
+	cmd := &cobra.Command{
+		Use:   "push BUNDLE... --server URL [--token-env VAR]",
+		Short: "Upload bundles to a Hallmark server, which verifies them against its trust file before storing",
+		Args:  argsUsage(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.server == "" {
+				return usageError(errors.New("--server is required"))
+			}
+			r, err := app.remote(f)
+			if err != nil {
+				return err
+			}
+			if r.token == "" {
+				return usageError(fmt.Errorf("no token: set $%s (or name another variable with --token-env)", f.tokenEnv))
+			}
+			for _, path := range args {
+				raw, err := app.readInput(path, limits.MaxBundleBytes)
+				if err != nil {
+					return err
+				}
+				var rec store.Record
+				if err := r.do(contextOf(cmd), http.MethodPost, "/v1/bundles", nil, raw, &rec); err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				fmt.Fprintf(app.Stdout, "%s\t%s\t%s\n", rec.ID, rec.PredicateType, path)
+			}
+			return nil
+		},
+	}
+	f.add(cmd)
+	return cmd
+}
+
+// addClientCmds adds `push` and gives `evidence ls` and `deployments ls` a
+// --server flag that asks a Hallmark server instead of the local store.
+func addClientCmds(app *App, root *cobra.Command) {
+	root.AddCommand(newPushCmd(app))
+	for _, path := range [][]string{{"evidence", "ls"}, {"deployments", "ls"}} {
+		cmd, _, err := root.Find(path)
+		if err != nil || cmd.Name() != path[1] {
+			continue
+		}
+		var f remoteFlags
+		f.add(cmd)
+		local := cmd.RunE
+		remoteRun := remoteEvidenceLs
+		if path[0] == "deployments" {
+			remoteRun = remoteDeploymentsLs
+		}
+		cmd.RunE = func(cmd *cobra.Command, args []string) error {
+			if f.server == "" {
+				return local(cmd, args)
+			}
+			r, err := app.remote(f)
+			if err != nil {
+				return err
+			}
+			return remoteRun(app, cmd, r)
+		}
+	}
+}
+
+func flagValues(cmd *cobra.Command, names map[string]string) url.Values {
+	q := url.Values{}
+	for flag, param := range names {
+		if v, err := cmd.Flags().GetString(flag); err == nil && v != "" {
+			q.Set(param, v)
+		}
+	}
+	return q
+}
+
+func outputFormat(cmd *cobra.Command) (string, error) {
+	format, _ := cmd.Flags().GetString("format")
+	if format != "table" && format != "json" {
+		return "", usageError(fmt.Errorf("--format %q: want table or json", format))
+	}
+	return format, nil
+}
+
+func remoteEvidenceLs(app *App, cmd *cobra.Command, r *remote) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	q := flagValues(cmd, map[string]string{"subject": "subject", "type": "type", "signer": "signer", "since": "since"})
+	if n, _ := cmd.Flags().GetInt("limit"); n > 0 {
+		q.Set("limit", fmt.Sprint(n))
+	}
+	var recs []store.Record
+	if err := r.do(contextOf(cmd), http.MethodGet, "/v1/evidence", q, nil, &recs); err != nil {
+		return err
+	}
+	if format == "json" {
+		return writeJSONOut(app.Stdout, recs)
+	}
+	return writeRecordTable(app, recs)
+}
+
+func remoteDeploymentsLs(app *App, cmd *cobra.Command, r *remote) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	var ds []server.Deployment
+	if err := r.do(contextOf(cmd), http.MethodGet, "/v1/deployments", flagValues(cmd, map[string]string{"env": "env", "artifact": "artifact"}), nil, &ds); err != nil {
+		return err
+	}
+	if format == "json" {
+		return writeJSONOut(app.Stdout, ds)
+	}
+	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DECIDED\tENV\tARTIFACT\tDECISION\tVIOLATIONS\tREQUESTER\tSOURCE")
+	for _, d := range ds {
+		verdict := "deny"
+		if d.Allowed {
+			verdict = "allow"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.DecidedAt.Format(time.RFC3339), d.Environment, short(d.Artifact.Digest, 19), verdict, len(d.Violations), d.Requester, d.Source)
+	}
+	return tw.Flush()
+}
+
+func writeJSONOut(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

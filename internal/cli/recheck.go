@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/trust"
+)
+
+type recheckFlags struct {
+	config, trust, key, policy, format, requester string
+	envs                                          []string
+}
+
+func newRecheckCmd(app *App) *cobra.Command {
+	var f recheckFlags
+	cmd := &cobra.Command{
+		Use:   "recheck (--config SERVER.yaml | --trust FILE --key GATE.key --env ENV... [--policy SPEC]) [--format table|json]",
+		Short: "Re-evaluate what is deployed under today's evidence and policy; exit 1 if anything would now be denied",
+		Long: `For every artifact and environment whose latest deployment decision allowed it,
+evaluate the gate again with the evidence now in the store (new vulnerability
+scans, revoked approvals) and the current policy, record the result (source
+"recheck") and report which would now be denied.
+
+With --config, the store, trust file, policies and gate key of a server
+configuration are used. Otherwise the local store is used with --trust, --key
+and one policy (--policy, default the built-in preset named like each --env).`,
+		Args: argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := contextOf(cmd)
+			if f.format != "table" && f.format != "json" {
+				return usageError(fmt.Errorf("--format %q: want table or json", f.format))
+			}
+			var st store.Store
+			var g *gate.Gate
+			switch {
+			case f.config != "":
+				if f.trust != "" || f.key != "" || len(f.envs) > 0 {
+					return usageError(errors.New("give --config or --trust/--key/--env, not both"))
+				}
+				cfg, err := server.LoadConfig(f.config)
+				if err != nil {
+					return badInput(err)
+				}
+				s, err := server.Open(ctx, cfg, app.Getenv, server.WithClock(app.Now))
+				if err != nil {
+					return environmentErr(err)
+				}
+				defer s.Close()
+				st, g = s.Store(), s.Gate()
+			default:
+				if f.trust == "" || f.key == "" || len(f.envs) == 0 {
+					return usageError(errors.New("--trust, --key and at least one --env are required without --config"))
+				}
+				tr, err := trust.Load(f.trust)
+				if err != nil {
+					return badInput(err)
+				}
+				pols := map[string]*policy.Policy{}
+				for _, env := range f.envs {
+					p, err := loadPolicy(ctx, f.policy, env)
+					if err != nil {
+						return err
+					}
+					pols[env] = p
+				}
+				k, err := app.loadSigningKey(f.key)
+				if err != nil {
+					return err
+				}
+				s, err := app.openStore(ctx)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				st = s
+				if g, err = gate.New(s, tr, pols, k, gate.WithClock(app.Now)); err != nil {
+					return environmentErr(err)
+				}
+			}
+			rs, err := server.RecheckDeployed(ctx, st, g, f.requester, f.envs...)
+			if err != nil {
+				return storeError(err)
+			}
+			denied := 0
+			for _, r := range rs {
+				if !r.Allowed {
+					denied++
+				}
+			}
+			if f.format == "json" {
+				enc := json.NewEncoder(app.Stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(rs); err != nil {
+					return err
+				}
+			} else {
+				tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ENV\tARTIFACT\tDEPLOYED\tNOW\tREASONS")
+				for _, r := range rs {
+					verdict, reasons := "allow", ""
+					if !r.Allowed {
+						verdict = "DENY"
+					}
+					for i, v := range r.Violations {
+						if i > 0 {
+							reasons += "; "
+						}
+						reasons += "[" + v.RuleID + "] " + v.Message
+					}
+					if r.Error != "" {
+						reasons = r.Error
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Environment, short(r.Artifact.Digest, 19), r.DeployedAt.Format(time.RFC3339), verdict, reasons)
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(app.Stderr, "%d deployed artifact(s) rechecked, %d would now be denied\n", len(rs), denied)
+			if denied > 0 {
+				return rejected(fmt.Errorf("%d deployed artifact(s) would now be denied", denied))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&f.config, "config", "", "server configuration file (store, trust, policies, gate key)")
+	cmd.Flags().StringVar(&f.trust, "trust", "", "trust file (without --config)")
+	cmd.Flags().StringVar(&f.key, "key", "", "gate key that signs the recheck records (without --config)")
+	cmd.Flags().StringVar(&f.policy, "policy", "builtin", "policy for every --env: builtin, builtin:NAME, a preset YAML file, or .rego")
+	cmd.Flags().StringArrayVar(&f.envs, "env", nil, "environment to recheck (repeatable; without --config)")
+	cmd.Flags().StringVar(&f.format, "format", "table", "table or json")
+	cmd.Flags().StringVar(&f.requester, "requester", "recheck", "who asks (recorded in the decisions)")
+	return cmd
+}

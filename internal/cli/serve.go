@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"errors"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/internal/server"
+)
+
+func newServeCmd(app *App) *cobra.Command {
+	var config, listen string
+	var insecureHTTP bool
+	cmd := &cobra.Command{
+		Use:   "serve --config FILE [--listen ADDR] [--insecure-http]",
+		Short: "Run the evidence service, the gate API and the Kubernetes admission webhook",
+		Long: `Serve the HTTPS API described in docs/server.md: bundle uploads (verified
+against the trust file), evidence and deployment queries, gate evaluations,
+the admission webhook at /admission/validate, /healthz and /metrics.
+
+TLS is required; --insecure-http serves plain HTTP, and only on a loopback
+address. SIGTERM or SIGINT shuts down gracefully.`,
+		Args: argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if config == "" {
+				return usageError(errors.New("--config is required"))
+			}
+			cfg, err := server.LoadConfig(config)
+			if err != nil {
+				return badInput(err)
+			}
+			logger := slog.New(slog.NewJSONHandler(app.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, server.WithLogger(logger), server.WithClock(app.Now))
+			if err != nil {
+				return environmentErr(err)
+			}
+			defer s.Close()
+			if err := s.Run(contextOf(cmd), listen, insecureHTTP); err != nil {
+				if errors.Is(err, server.ErrInsecure) {
+					return usageError(err)
+				}
+				return environmentErr(err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&config, "config", "", "server configuration file (YAML, docs/server.md)")
+	cmd.Flags().StringVar(&listen, "listen", "", "listen address (default: the configuration's listen, or "+server.DefaultListen+")")
+	cmd.Flags().BoolVar(&insecureHTTP, "insecure-http", false, "serve plain HTTP instead of TLS; only allowed on a loopback address")
+	return cmd
+}

@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/vuln"
+)
+
+const servePolicy = `package hallmark.policy
+
+approved if {
+	some a in input.evidence.approvals
+	a.environment == input.context.environment
+	a.artifact == input.artifact.digest
+}
+
+violations contains {"ruleId": "approvals.missing", "message": "no approval"} if not approved
+
+violations contains {"ruleId": "vulns.critical", "message": sprintf("critical vulnerability %s", [f.id])} if {
+	some s in input.evidence.vulns
+	some f in s.findings
+	f.severity == "critical"
+}
+
+decision := {"allow": count(violations) == 0, "violations": violations}
+`
+
+// TestServerClientCommands drives push, evidence ls --server, deployments
+// ls --server and recheck --config against a real TLS server.
+func TestServerClientCommands(t *testing.T) {
+	dir := t.TempDir()
+	pass := "hm-test-canary-passphrase"
+	token := "hm-test-canary-token-0000"
+	gk, approver, scanner, stranger := attesttest.Key(t, keys.Ed25519), attesttest.Key(t, keys.Ed25519), attesttest.Key(t, keys.Ed25519), attesttest.Key(t, keys.Ed25519)
+	for name, k := range map[string]*keys.PrivateKey{"gate": gk, "alice": approver, "scanner": scanner} {
+		if _, _, err := keys.WriteFiles(filepath.Join(dir, name), k, []byte(pass)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nkeys:\n  - {name: alice, publicKey: alice.pub, roles: [approver]}\n  - {name: scanner, publicKey: scanner.pub, roles: [scanner]}\n")
+	writeFile(t, filepath.Join(dir, "policy.rego"), servePolicy)
+	cfgPath := writeFile(t, filepath.Join(dir, "hallmark.yaml"), fmt.Sprintf(`store: {driver: sqlite, path: evidence.db}
+trust: trust.yaml
+policies: {prod: policy.rego}
+gate: {key: gate.key}
+auth: {tokens: [{name: ci, sha256: %s, role: uploader}]}
+`, server.HashToken(token)))
+	cfg, err := server.LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.Open(t.Context(), cfg, func(string) string { return pass })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ts := httptest.NewTLSServer(s.Handler())
+	defer ts.Close()
+	ca := writeFile(t, filepath.Join(dir, "ca.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})))
+
+	digest := func(s string) (string, attest.Subject) {
+		sub := attesttest.Subject("app-"+s, []byte(s))
+		return "sha256:" + sub.Digest["sha256"], sub
+	}
+	dA, subA := digest("A")
+	dB, subB := digest("B")
+	bundle := func(name string, k *keys.PrivateKey, pt string, pred any, sub attest.Subject) string {
+		return writeFile(t, filepath.Join(dir, name), string(attesttest.Bundle(t, k, pt, pred, sub)))
+	}
+	approve := func(d string) gate.Approval {
+		a, err := gate.NewApproval(d, "prod", "", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	apA := bundle("a.json", approver, gate.ApprovalPredicateType, approve(dA), subA)
+	apB := bundle("b.json", approver, gate.ApprovalPredicateType, approve(dB), subB)
+	forged := bundle("forged.json", stranger, gate.ApprovalPredicateType, approve(dA), subA)
+
+	ta := newTestApp(t)
+	ta.env[TokenEnv] = token
+	remote := []string{"--server", ts.URL, "--ca", ca}
+
+	ta.mustRun(t, append([]string{"push", apA, apB}, remote...)...)
+	if n := strings.Count(ta.out.String(), gate.ApprovalPredicateType); n != 2 {
+		t.Fatalf("push printed %d records:\n%s", n, ta.out)
+	}
+	if code := ta.run(append([]string{"push", forged}, remote...)...); code != ExitRejected || !strings.Contains(ta.errOut.String(), "does not verify") {
+		t.Fatalf("push of a forged bundle: exit %d, %s", code, ta.errOut)
+	}
+	delete(ta.env, TokenEnv)
+	if code := ta.run(append([]string{"push", apA}, remote...)...); code != ExitUsage {
+		t.Fatalf("push without a token: exit %d, %s", code, ta.errOut)
+	}
+	ta.env[TokenEnv] = token
+	if code := ta.run("push", apA, "--server", ts.URL); code != ExitEnvironment || !strings.Contains(ta.errOut.String(), "certificate") {
+		t.Fatalf("push to a server whose CA is not trusted: exit %d, %s", code, ta.errOut)
+	}
+
+	ta.mustRun(t, append([]string{"evidence", "ls", "--subject", dA, "--format", "json"}, remote...)...)
+	var recs []json.RawMessage
+	if err := json.Unmarshal(ta.out.Bytes(), &recs); err != nil || len(recs) != 1 {
+		t.Fatalf("evidence ls --server: %v, %s", err, ta.out)
+	}
+
+	for _, d := range []string{dA, dB} {
+		body, _ := json.Marshal(server.GateRequest{Digest: d, Environment: "prod"})
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", ts.URL+"/v1/gate", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	ta.mustRun(t, append([]string{"deployments", "ls", "--env", "prod"}, remote...)...)
+	if n := strings.Count(ta.out.String(), "allow"); n != 2 {
+		t.Fatalf("deployments ls --server shows %d allows:\n%s", n, ta.out)
+	}
+
+	// Nothing would change yet...
+	ta.env[PasswordEnv] = pass
+	ta.mustRun(t, "recheck", "--config", cfgPath)
+	// ...until a critical vulnerability is reported for B.
+	now := time.Now().UTC()
+	scan := vuln.VulnsPredicate{Scanner: vuln.PredicateScanner{URI: "https://hallmark.dev/scanners/vuln",
+		Result: []vuln.PredicateResult{{ID: "CVE-2026-0002", Severity: []vuln.PredicateSeverity{{Method: "hallmark", Score: "critical"}}}}},
+		Metadata: vuln.PredicateMetadata{ScanStartedOn: now, ScanFinishedOn: now}}
+	ta.mustRun(t, append([]string{"push", bundle("scan.json", scanner, vuln.PredicateType, scan, subB)}, remote...)...)
+	code := ta.run("recheck", "--config", cfgPath)
+	if code != ExitRejected || !strings.Contains(ta.out.String(), "DENY") || !strings.Contains(ta.out.String(), "CVE-2026-0002") || strings.Count(ta.out.String(), "allow") != 1 {
+		t.Fatalf("recheck after new vulnerability data: exit %d\n%s%s", code, ta.out, ta.errOut)
+	}
+}
+
+func TestServeRefusesPlainHTTPOffLoopback(t *testing.T) {
+	ta := newTestApp(t)
+	if code := ta.run("serve"); code != ExitUsage {
+		t.Fatalf("serve without --config: exit %d", code)
+	}
+	dir := t.TempDir()
+	k := attesttest.Key(t, keys.Ed25519)
+	keys.WriteFiles(filepath.Join(dir, "gate"), k, []byte("test-pass"))
+	writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nkeys: []\n")
+	cfg := writeFile(t, filepath.Join(dir, "c.yaml"), "store: {driver: sqlite, path: e.db}\ntrust: trust.yaml\npolicies: {dev: builtin}\ngate: {key: gate.key}\n")
+	code := ta.run("serve", "--config", cfg, "--listen", "0.0.0.0:0", "--insecure-http")
+	if code != ExitUsage || !strings.Contains(ta.errOut.String(), "loopback") {
+		t.Fatalf("plain HTTP on 0.0.0.0: exit %d, %s", code, ta.errOut)
+	}
+	code = ta.run("serve", "--config", cfg, "--listen", "127.0.0.1:0")
+	if code != ExitUsage || !strings.Contains(ta.errOut.String(), "tls.cert") {
+		t.Fatalf("no TLS and no flag: exit %d, %s", code, ta.errOut)
+	}
+}
