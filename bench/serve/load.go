@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+func review(uid, digest string) []byte {
+	return fmt.Appendf(nil, `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":%q,`+
+		`"kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},`+
+		`"namespace":"bench","name":"p","operation":"CREATE","userInfo":{"username":"bench"},`+
+		`"object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"bench"},`+
+		`"spec":{"containers":[{"name":"app","image":"registry.local/bench/app@%s"}]}}}}`, uid, digest)
+}
+
+type result struct {
+	at      time.Duration // since start
+	latency time.Duration
+	outcome string // allowed, denied, http_error, transport_error
+	digest  string
+}
+
+// load sends admission reviews at a steady rate (open loop: a request
+// starts every 1/rate whatever the previous ones do, up to -inflight at
+// once) and reports latency percentiles and throughput.
+func load(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("load", flag.ExitOnError)
+	urls := fs.String("url", "https://127.0.0.1:8443", "server base URLs, comma-separated (round robin)")
+	ca := fs.String("ca", "", "CA certificate PEM of the server")
+	rate := fs.Int("rate", 500, "requests per second")
+	duration := fs.Duration("duration", 20*time.Second, "how long to send")
+	mode := fs.String("mode", "miss", "miss: each request a distinct artifact; hit: a warmed hot set")
+	artifacts := fs.Int("artifacts", 10_000, "artifacts in the store")
+	offset := fs.Int("offset", 0, "first artifact index (miss mode)")
+	hot := fs.Int("hot", 100, "hot set size (hit mode): the last artifacts")
+	inflight := fs.Int("inflight", 256, "bound on concurrent requests")
+	label := fs.String("label", "", "label for the summary line")
+	timeline := fs.Bool("timeline", false, "print per-second outcome counts")
+	endpoint := fs.String("endpoint", "validate", "validate, or mutate (the baseline: decodes the review and answers without the gate)")
+	allowedOut := fs.String("allowed-out", "", "write the digests answered allowed to this file")
+	fs.Parse(args)
+	var targets []string
+	for _, u := range strings.Split(*urls, ",") {
+		p, err := loopbackURL(u)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, strings.TrimSuffix(p.String(), "/")+"/admission/"+*endpoint)
+	}
+	client, err := httpClient(*ca, *inflight)
+	if err != nil {
+		return err
+	}
+	send := func(ctx context.Context, target, digest string, n int) result {
+		start := time.Now()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(review(fmt.Sprintf("bench-%d", n), digest)))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		r := result{digest: digest}
+		if err != nil {
+			r.outcome = "transport_error"
+			r.latency = time.Since(start)
+			return r
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		r.latency = time.Since(start)
+		if resp.StatusCode != 200 {
+			r.outcome = "http_error"
+			return r
+		}
+		var out struct {
+			Response struct{ Allowed bool } `json:"response"`
+		}
+		if json.Unmarshal(body, &out) != nil {
+			r.outcome = "http_error"
+		} else if out.Response.Allowed {
+			r.outcome = "allowed"
+		} else {
+			r.outcome = "denied"
+		}
+		return r
+	}
+	digestFor := func(n int) string {
+		if *mode == "hit" {
+			return ArtifactDigest(*artifacts - *hot + n%*hot)
+		}
+		return ArtifactDigest((*offset + n) % *artifacts)
+	}
+	if *mode != "hit" && *mode != "miss" {
+		return fmt.Errorf("-mode %q: want hit or miss", *mode)
+	}
+	if *mode == "hit" && *endpoint == "validate" {
+		for n := range *hot { // warm the cache of every target
+			for _, t := range targets {
+				if r := send(ctx, t, digestFor(n), -n); r.outcome != "allowed" {
+					return fmt.Errorf("warm-up of %s: %s", digestFor(n), r.outcome)
+				}
+			}
+		}
+	}
+	total := int(duration.Seconds() * float64(*rate))
+	results := make([]result, total)
+	sem := make(chan struct{}, *inflight)
+	var wg sync.WaitGroup
+	tick := time.NewTicker(time.Second / time.Duration(*rate))
+	defer tick.Stop()
+	start := time.Now()
+	sent := 0
+	var late int
+loop:
+	for n := range total {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-tick.C:
+		}
+		select {
+		case sem <- struct{}{}:
+		default:
+			late++ // the bound was reached: wait, and count it
+			sem <- struct{}{}
+		}
+		sent++
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r := send(ctx, targets[n%len(targets)], digestFor(n), n)
+			r.at = time.Since(start)
+			results[n] = r
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	results = results[:sent]
+	counts := map[string]int{}
+	var lat []time.Duration
+	for _, r := range results {
+		counts[r.outcome]++
+		if r.outcome == "allowed" || r.outcome == "denied" {
+			lat = append(lat, r.latency)
+		}
+	}
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	fmt.Printf("%-28s mode=%s sent=%d in %.1fs (%.0f req/s) allowed=%d denied=%d http_error=%d transport_error=%d p50=%s p90=%s p99=%s max=%s inflight_waits=%d\n",
+		*label, *mode+"/"+*endpoint, sent, elapsed.Seconds(), float64(sent)/elapsed.Seconds(), counts["allowed"], counts["denied"], counts["http_error"], counts["transport_error"],
+		pct(0.50).Round(10*time.Microsecond), pct(0.90).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond), late)
+	if *timeline {
+		secs := int(elapsed.Seconds()) + 1
+		per := make([]map[string]int, secs)
+		for i := range per {
+			per[i] = map[string]int{}
+		}
+		for _, r := range results {
+			per[min(secs-1, int(r.at.Seconds()))][r.outcome]++
+		}
+		for i, m := range per {
+			fmt.Printf("  t=%3ds allowed=%4d denied=%4d http_error=%4d transport_error=%4d\n", i, m["allowed"], m["denied"], m["http_error"], m["transport_error"])
+		}
+	}
+	if *allowedOut != "" {
+		f, err := os.Create(*allowedOut)
+		if err != nil {
+			return err
+		}
+		w := bufio.NewWriter(f)
+		for _, r := range results {
+			if r.outcome == "allowed" {
+				fmt.Fprintln(w, r.digest)
+			}
+		}
+		if err := errors.Join(w.Flush(), f.Close()); err != nil {
+			return err
+		}
+	}
+	return nil
+}

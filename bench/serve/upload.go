@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+// upload posts new approval bundles at a steady rate, round robin over the
+// servers, and writes the ID of every acknowledged (201) upload to -acked.
+func upload(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("upload", flag.ExitOnError)
+	dir := fs.String("dir", "", "setup directory (approver key)")
+	urls := fs.String("url", "https://127.0.0.1:8443", "server base URLs, comma-separated")
+	rate := fs.Int("rate", 50, "uploads per second")
+	duration := fs.Duration("duration", 20*time.Second, "how long")
+	offset := fs.Int("offset", 1_000_000, "first artifact index for the new bundles")
+	acked := fs.String("acked", "", "file receiving acknowledged IDs")
+	fs.Parse(args)
+	approver, err := keys.LoadPrivateKeyFile(filepath.Join(*dir, "approver.key"), []byte(Passphrase))
+	if err != nil {
+		return err
+	}
+	var targets []string
+	for _, u := range strings.Split(*urls, ",") {
+		p, err := loopbackURL(u)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, strings.TrimSuffix(p.String(), "/")+"/v1/bundles")
+	}
+	client, err := httpClient(filepath.Join(*dir, "tls.crt"), 64)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(*acked)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	var mu sync.Mutex
+	counts := map[string]int{}
+	var wg sync.WaitGroup
+	tick := time.NewTicker(time.Second / time.Duration(*rate))
+	defer tick.Stop()
+	total := int(duration.Seconds() * float64(*rate))
+loop:
+	for n := range total {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-tick.C:
+		}
+		i := *offset + n
+		a, _ := gate.NewApproval(ArtifactDigest(i), "prod", "upload during faults", time.Now())
+		v, err := sign(ctx, approver, gate.ApprovalPredicateType, a, subject(i))
+		if err != nil {
+			return err
+		}
+		wg.Go(func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, targets[n%len(targets)], bytes.NewReader(v.Raw))
+			req.Header.Set("Authorization", "Bearer "+Token)
+			resp, err := client.Do(req)
+			outcome := "transport_error"
+			var rec store.Record
+			if err == nil {
+				if resp.StatusCode == http.StatusCreated && json.NewDecoder(resp.Body).Decode(&rec) == nil && rec.ID == v.ID {
+					outcome = "acked"
+				} else {
+					outcome = fmt.Sprintf("http_%d", resp.StatusCode)
+				}
+				resp.Body.Close()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			counts[outcome]++
+			if outcome == "acked" {
+				fmt.Fprintln(w, rec.ID)
+			}
+		})
+	}
+	wg.Wait()
+	fmt.Printf("uploads: %v\n", counts)
+	return errors.Join(w.Flush(), f.Close())
+}
+
+// check counts the acknowledged uploads missing from the store, and the
+// allowed admission answers with no allow decision recorded.
+func check(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("check", flag.ExitOnError)
+	config := fs.String("config", "", "server configuration (its store is checked)")
+	acked := fs.String("acked", "", "file of acknowledged upload IDs")
+	allowed := fs.String("allowed", "", "file of digests answered allowed")
+	fs.Parse(args)
+	cfg, err := server.LoadConfig(*config)
+	if err != nil {
+		return err
+	}
+	st, err := server.OpenStore(ctx, cfg.Store, os.Getenv, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	lines := func(path string) ([]string, error) {
+		if path == "" {
+			return nil, nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return strings.Fields(string(b)), nil
+	}
+	ids, err := lines(*acked)
+	if err != nil {
+		return err
+	}
+	missing := 0
+	for _, id := range ids {
+		if _, err := st.Get(ctx, id); err != nil {
+			missing++
+			fmt.Printf("  acknowledged upload %s not stored: %v\n", id, err)
+		}
+	}
+	digests, err := lines(*allowed)
+	if err != nil {
+		return err
+	}
+	unrecorded := 0
+	seen := map[string]bool{}
+	for _, d := range digests {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		ds, err := server.Deployments(ctx, st, "", d)
+		if err != nil {
+			return err
+		}
+		ok := false
+		for _, x := range ds {
+			ok = ok || (x.Allowed && x.Source == "admission")
+		}
+		if !ok {
+			unrecorded++
+		}
+	}
+	fmt.Printf("check: %d acknowledged uploads, %d missing from the store; %d distinct allowed digests, %d without a recorded allow decision\n", len(ids), missing, len(seen), unrecorded)
+	if missing > 0 || unrecorded > 0 {
+		return errors.New("check failed")
+	}
+	return nil
+}
