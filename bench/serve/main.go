@@ -5,9 +5,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -28,9 +30,10 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/gate"
-	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/store/postgres"
+	"github.com/hallmark-dev/hallmark/store/sqlite"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
 
@@ -158,7 +161,7 @@ policies: {prod: policy.rego}
 gate: {key: gate.key, passphraseEnv: HALLMARK_BENCH_PASSWORD}
 auth: {openReads: true, tokens: [{name: bench, role: uploader, sha256: %s}]}
 admission: {defaultEnvironment: prod, budget: 3s, cacheTTL: 10m, cacheSize: 20000}
-`, storeYAML, server.HashToken(Token))
+`, storeYAML, hashToken(Token))
 	cert, key, err := selfSigned()
 	if err != nil {
 		return err
@@ -169,11 +172,10 @@ admission: {defaultEnvironment: prod, budget: 3s, cacheTTL: 10m, cacheSize: 2000
 			return err
 		}
 	}
-	cfg, err := server.LoadConfig(filepath.Join(*dir, "hallmark.yaml"))
-	if err != nil {
+	if err := os.WriteFile(filepath.Join(*dir, "store.json"), fmt.Appendf(nil, `{"driver": %q, "path": %q, "dsn": %q}`, *driver, filepath.Join(*dir, "evidence.db"), *dsn), 0o600); err != nil {
 		return err
 	}
-	st, err := server.OpenStore(ctx, cfg.Store, os.Getenv, nil)
+	st, err := openStore(ctx, *dir)
 	if err != nil {
 		return err
 	}
@@ -298,4 +300,25 @@ func httpClient(caFile string, conns int) (*http.Client, error) {
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool}, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns,
 	}}, nil
+}
+
+func hashToken(t string) string {
+	s := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(s[:])
+}
+
+// openStore opens the store setup wrote into dir, as the server does.
+func openStore(ctx context.Context, dir string) (store.Store, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "store.json"))
+	if err != nil {
+		return nil, err
+	}
+	var c struct{ Driver, Path, DSN string }
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	if c.Driver == "postgres" {
+		return postgres.Open(ctx, c.DSN)
+	}
+	return sqlite.Open(ctx, c.Path)
 }

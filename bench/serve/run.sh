@@ -89,7 +89,7 @@ run_faults() {
   sleep 8;  echo "t=16s kill -9 the second server"; kill -9 "$b"
   wait "$lp" "$up" || true
   cat "$d/load.txt" "$d/upload.txt"
-  "$bin/serve-bench" check -config "$d/hallmark.yaml" -acked "$d/acked.txt" -allowed "$d/allowed.txt"
+  "$bin/serve-bench" check -dir "$d" -acked "$d/acked.txt" -allowed "$d/allowed.txt"
   kill -TERM "$a"; wait "$a" || true
 }
 

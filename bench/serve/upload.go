@@ -15,8 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/gate"
-	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/store"
 )
@@ -103,15 +103,11 @@ loop:
 // allowed admission answers with no allow decision recorded.
 func check(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("check", flag.ExitOnError)
-	config := fs.String("config", "", "server configuration (its store is checked)")
+	dir := fs.String("dir", "", "setup directory (its store is checked)")
 	acked := fs.String("acked", "", "file of acknowledged upload IDs")
 	allowed := fs.String("allowed", "", "file of digests answered allowed")
 	fs.Parse(args)
-	cfg, err := server.LoadConfig(*config)
-	if err != nil {
-		return err
-	}
-	st, err := server.OpenStore(ctx, cfg.Store, os.Getenv, nil)
+	st, err := openStore(ctx, *dir)
 	if err != nil {
 		return err
 	}
@@ -148,13 +144,21 @@ func check(ctx context.Context, args []string) error {
 			continue
 		}
 		seen[d] = true
-		ds, err := server.Deployments(ctx, st, "", d)
+		recs, err := st.List(ctx, store.Query{Subject: d, PredicateType: gate.DecisionPredicateType})
 		if err != nil {
 			return err
 		}
 		ok := false
-		for _, x := range ds {
-			ok = ok || (x.Allowed && x.Source == "admission")
+		for _, r := range recs {
+			_, payload, err := attest.InspectUnverified(r.Bundle)
+			if err != nil {
+				return err
+			}
+			var x struct{ Predicate gate.Decision }
+			if err := json.Unmarshal(payload, &x); err != nil {
+				return err
+			}
+			ok = ok || (x.Predicate.Allowed && x.Predicate.Source == "admission")
 		}
 		if !ok {
 			unrecorded++
