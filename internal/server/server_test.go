@@ -623,3 +623,32 @@ func TestRecheckReportsNowDenied(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreOutageFailsClosed: with the store gone, uploads are not
+// acknowledged, the gate API and the webhook deny, and health says so.
+func TestStoreOutageFailsClosed(t *testing.T) {
+	w := newWorld(t)
+	cfg := testConfig(t, "")
+	cfg.Admission.CacheTTL = 0 // no cache: every review reaches the gate
+	st := openSQLite(t)
+	_, ts := start(t, w, cfg, st)
+	for _, b := range [][]byte{approval(t, w.approver, digestA, "prod", ""), approval(t, w.approver, digestB, "prod", "")} {
+		call(t, ts, "POST", "/v1/bundles", uploaderToken, b, nil)
+	}
+	if s, msg, ok := review(t, ts, "pod.json"); s != 200 || !ok {
+		t.Fatalf("before the outage: %d %v %s", s, ok, msg)
+	}
+	st.Close()
+	var e struct{ Error string }
+	if s := call(t, ts, "POST", "/v1/bundles", uploaderToken, approval(t, w.approver, digestC, "prod", ""), &e); s != 503 {
+		t.Errorf("upload during the outage: %d %s, want 503", s, e.Error)
+	}
+	var a GateAnswer
+	b, _ := json.Marshal(GateRequest{Digest: digestA, Environment: "prod"})
+	if s := call(t, ts, "POST", "/v1/gate", uploaderToken, b, &a); s != 200 || a.Allowed || !strings.Contains(a.Error, "failed closed") {
+		t.Errorf("gate during the outage: %d %+v", s, a)
+	}
+	if s, msg, ok := review(t, ts, "pod.json"); s != 200 || ok || !strings.Contains(msg, "gate failed closed") {
+		t.Errorf("admission during the outage: %d %v %s", s, ok, msg)
+	}
+}
