@@ -1,0 +1,24 @@
+package server
+
+import (
+	"errors"
+	"testing"
+)
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte("store: {driver: sqlite, path: e.db}\ntrust: t.yaml\npolicies: {prod: builtin}\ngate: {key: g.key}\n"))
+	f.Add([]byte("store: {driver: postgres, dsnEnv: DSN}\ntrust: t.yaml\npolicies: {prod: p.rego}\ngate: {key: g.key}\nadmission: {namespaces: {a: prod}, budget: 2s}\n"))
+	f.Add([]byte("auth: {tokens: [{name: x, sha256: " + HashToken("x") + ", role: admin}]}\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseConfig(b, "/etc/hallmark")
+		if err != nil {
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("error without ErrConfig: %v", err)
+			}
+			return
+		}
+		if c.Trust == "" || len(c.Policies) == 0 || c.Gate.Key == "" || c.Admission.Budget <= 0 {
+			t.Fatalf("accepted an incomplete configuration: %+v", c)
+		}
+	})
+}
