@@ -49,7 +49,7 @@ type world struct {
 	trust                                *trust.Trust
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	w := &world{
 		gateKey:  attesttest.Key(t, keys.Ed25519),
 		approver: attesttest.Key(t, keys.Ed25519),
@@ -69,7 +69,7 @@ func subject(digest string) attest.Subject {
 }
 
 // approval is a bundle approving digest for env, signed by key.
-func approval(t *testing.T, key *keys.PrivateKey, digest, env, comment string) []byte {
+func approval(t testing.TB, key *keys.PrivateKey, digest, env, comment string) []byte {
 	a, err := gate.NewApproval(digest, env, comment, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -78,17 +78,26 @@ func approval(t *testing.T, key *keys.PrivateKey, digest, env, comment string) [
 }
 
 // criticalVuln is a vulnerability scan of digest reporting one critical.
-func criticalVuln(t *testing.T, key *keys.PrivateKey, digest, id string) []byte {
+func criticalVuln(t testing.TB, key *keys.PrivateKey, digest, id string) []byte {
+	return vulnScan(t, key, digest, id, "critical")
+}
+
+// criticalVulnLow is a scan by the world's scanner reporting one low finding.
+func criticalVulnLow(t testing.TB, w *world, digest, id string) []byte {
+	return vulnScan(t, w.scanner, digest, id, "low")
+}
+
+func vulnScan(t testing.TB, key *keys.PrivateKey, digest, id, severity string) []byte {
 	now := time.Now().UTC()
 	p := vuln.VulnsPredicate{
 		Scanner: vuln.PredicateScanner{URI: "https://hallmark.dev/scanners/vuln", DB: vuln.PredicateDB{LastUpdate: now},
-			Result: []vuln.PredicateResult{{ID: id, Severity: []vuln.PredicateSeverity{{Method: "hallmark", Score: "critical"}}}}},
+			Result: []vuln.PredicateResult{{ID: id, Severity: []vuln.PredicateSeverity{{Method: "hallmark", Score: severity}}}}},
 		Metadata: vuln.PredicateMetadata{ScanStartedOn: now, ScanFinishedOn: now},
 	}
 	return attesttest.Bundle(t, key, vuln.PredicateType, p, subject(digest))
 }
 
-func testConfig(t *testing.T, extra string) *Config {
+func testConfig(t testing.TB, extra string) *Config {
 	yml := fmt.Sprintf(`
 store: {driver: sqlite, path: evidence.db}
 trust: trust.yaml
@@ -132,7 +141,7 @@ func start(t *testing.T, w *world, cfg *Config, st store.Store) (*Server, *httpt
 	return s, ts
 }
 
-func openSQLite(t *testing.T) store.Store {
+func openSQLite(t testing.TB) store.Store {
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "evidence.db"))
 	if err != nil {
 		t.Fatal(err)
