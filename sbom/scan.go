@@ -36,8 +36,8 @@ import (
 	dpkgmeta "github.com/google/osv-scalibr/extractor/filesystem/os/dpkg/metadata"
 	scalibrfs "github.com/google/osv-scalibr/fs"
 	"github.com/google/osv-scalibr/purl"
-	"github.com/package-url/packageurl-go"
 	"github.com/google/osv-scalibr/stats"
+	"github.com/package-url/packageurl-go"
 )
 
 // Default bounds on what a scan reads.
