@@ -83,8 +83,8 @@ lookalike: {enabled: false}
 	inv := &sbom.Inventory{Components: []sbom.Component{
 		npm("a-mit", "1.0.0", "MIT"),
 		npm("b-gpl", "1.0.0", "GPL-3.0-only"),
-		npm("c-dual", "1.0.0", "MIT OR GPL-3.0-only"),          // satisfied by MIT
-		npm("d-both", "1.0.0", "MIT AND GPL-3.0-only"),         // needs GPL too
+		npm("c-dual", "1.0.0", "MIT OR GPL-3.0-only"),         // satisfied by MIT
+		npm("d-both", "1.0.0", "MIT AND GPL-3.0-only"),        // needs GPL too
 		npm("e-two-declared", "1.0.0", "MIT", "BSD-3-Clause"), // both must hold
 		npm("f-none", "1.0.0"),
 		npm("g-bogus", "1.0.0", "SEE LICENSE IN LICENSE.txt"),

@@ -7,15 +7,15 @@ import (
 
 func TestParsePatternErrors(t *testing.T) {
 	for _, s := range []string{
-		"npm/lodash",          // no pkg: scheme
-		"pkg:npm",             // no name
-		"pkg:/lodash",         // no type
-		"pkg:npm/lodash@",     // empty version
-		"pkg:npm/lodash?x=1",  // qualifiers
-		"pkg:npm/[a",          // bad glob
-		"pkg:npm/a@>=",        // comparator without version
-		"pkg:npm/a@~>1.0",     // unknown operator
-		"pkg:npm/%zz",         // bad escape
+		"npm/lodash",         // no pkg: scheme
+		"pkg:npm",            // no name
+		"pkg:/lodash",        // no type
+		"pkg:npm/lodash@",    // empty version
+		"pkg:npm/lodash?x=1", // qualifiers
+		"pkg:npm/[a",         // bad glob
+		"pkg:npm/a@>=",       // comparator without version
+		"pkg:npm/a@~>1.0",    // unknown operator
+		"pkg:npm/%zz",        // bad escape
 	} {
 		if _, err := ParsePattern(s); !errors.Is(err, ErrPattern) {
 			t.Errorf("ParsePattern(%q) err = %v, want ErrPattern", s, err)
