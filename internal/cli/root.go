@@ -52,6 +52,7 @@ deployments on it.`,
 		newVerifyCmd(app),
 		newEvidenceCmd(app),
 		newVersionCmd(app),
+		newSBOMCmd(app),
 	)
 	return root
 }

@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hallmark-dev/hallmark/depcheck"
+)
+
+func TestSBOMCommand(t *testing.T) {
+	ta := newTestApp(t)
+	ta.mustRun(t, "sbom", "../../sbom/testdata/rootfs-alpine", "--format", "spdx")
+	var doc struct {
+		SPDXVersion  string `json:"spdxVersion"`
+		CreationInfo struct {
+			Created string `json:"created"`
+		} `json:"creationInfo"`
+		Packages []struct {
+			Name string `json:"name"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(ta.out.Bytes(), &doc); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, ta.out)
+	}
+	if doc.SPDXVersion != "SPDX-2.3" || len(doc.Packages) != 5 || doc.CreationInfo.Created != "2026-11-25T12:00:00Z" {
+		t.Errorf("spdx document: version %q, %d packages, created %q; want SPDX-2.3, subject + 4, the app clock",
+			doc.SPDXVersion, len(doc.Packages), doc.CreationInfo.Created)
+	}
+
+	// SOURCE_DATE_EPOCH fixes the time; the same input gives the same bytes.
+	ta.env[SourceDateEpochEnv] = "1700000000"
+	out := filepath.Join(t.TempDir(), "bom.json")
+	ta.mustRun(t, "sbom", "../../sbom/testdata/rootfs-alpine", "--out", out)
+	first := ta.readFile(t, out)
+	ta.mustRun(t, "sbom", "../../sbom/testdata/rootfs-alpine", "--out", out)
+	if !bytes.Equal(first, ta.readFile(t, out)) {
+		t.Error("two runs with SOURCE_DATE_EPOCH gave different documents")
+	}
+	if !bytes.Contains(first, []byte(`"timestamp": "2023-11-14T22:13:20Z"`)) || !bytes.Contains(first, []byte(`"specVersion": "1.6"`)) {
+		t.Errorf("CycloneDX document lacks the SOURCE_DATE_EPOCH timestamp or spec version:\n%.400s", first)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"sbom", "../../sbom/testdata/tree", "--format", "swid"}, ExitUsage},
+		{[]string{"sbom", filepath.Join(t.TempDir(), "absent")}, ExitBadInput},
+		{[]string{"sbom", "../../sbom/testdata/tree", "--timestamp", "yesterday"}, ExitUsage},
+		{[]string{"sbom", "../../sbom/testdata/tree", "--key", "x.key"}, ExitUsage}, // a directory has no digest to sign
+	} {
+		if code := ta.run(tc.args...); code != tc.code {
+			t.Errorf("hallmark %s: exit %d, want %d (%s)", strings.Join(tc.args, " "), code, tc.code, ta.errOut)
+		}
+	}
+}
+
+func TestSBOMSignedAndStored(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	key := filepath.Join(dir, "signer")
+	ta.mustRun(t, "keygen", key)
+	art := writeFile(t, filepath.Join(dir, "app.bin"), "not a Go binary, so an empty inventory")
+	ta.mustRun(t, "sbom", art, "--key", key+".key", "--out", filepath.Join(dir, "app.cdx.json"))
+	if !strings.Contains(ta.errOut.String(), "stored") || !strings.Contains(ta.errOut.String(), "https://cyclonedx.org/bom") {
+		t.Errorf("stderr: %s", ta.errOut)
+	}
+}
+
+func TestScanDeps(t *testing.T) {
+	ta := newTestApp(t)
+	fs, inv, err := ta.scanDeps(t.Context(), "../../depcheck/testdata/app", depsScanOptions{Policy: "../../depcheck/testdata/policy.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Components) != 6 {
+		t.Errorf("%d components, want 6", len(inv.Components))
+	}
+	rules := map[string]int{}
+	for _, f := range fs {
+		rules[f.RuleID]++
+	}
+	if rules[depcheck.RuleDenied] != 2 || rules[depcheck.RuleLookalike] != 2 {
+		t.Errorf("findings by rule = %v, want 2 denied and 2 look-alikes", rules)
+	}
+	// Without a policy file only look-alikes are reported.
+	fs, _, err = ta.scanDeps(t.Context(), "../../depcheck/testdata/app", depsScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 2 {
+		t.Errorf("default policy: %d findings, want the 2 look-alikes", len(fs))
+	}
+	if _, _, err := ta.scanDeps(t.Context(), "../../depcheck/testdata/app", depsScanOptions{Policy: "../../depcheck/testdata/app/requirements.txt"}); exitCode(err) != ExitBadInput {
+		t.Errorf("bad policy file: err %v, exit %d", err, exitCode(err))
+	}
+}
+
+func (ta *testApp) readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
