@@ -60,3 +60,15 @@ func FuzzParsePNPMLock(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseYarnLock(f *testing.F) {
+	addSeedFile(f, "testdata/tree/yarn/yarn.lock")
+	f.Add([]byte("\"@babel/core@^7.0.0\", \"@babel/core@^7.1.0\":\n  version \"7.23.2\"\n  integrity sha1-AAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"))
+	f.Add([]byte("__metadata:\n  version: 8\n\n\"chalk@npm:4.1.2\":\n  version: 4.1.2\n  checksum: 10c0/abc\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		facts, err := parseYarnLock(data)
+		if err == nil {
+			checkFacts(t, facts)
+		}
+	})
+}

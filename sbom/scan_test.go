@@ -198,6 +198,8 @@ func TestScanLockfileFacts(t *testing.T) {
 		{"pkg:npm/isexe@2.0.0", []string{"ISC"}, nil},
 		// pnpm-lock v9 resolution.integrity.
 		{"pkg:npm/ms@2.1.3", nil, []Hash{sha512SRI(t, "6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==")}},
+		// yarn.lock v1 integrity.
+		{"pkg:npm/chalk@4.1.2", nil, []Hash{sha512SRI(t, "oKnbhFyRIXpUuez8iBMmyEa4nbj4IOQyuhc/wy9kY7/WVPcwIO9VA668Pu8RkO7+0G76SLROeyw9CpQ061i4mA==")}},
 		// Cargo.lock checksum.
 		{"pkg:cargo/itoa@1.0.14", nil, []Hash{{SHA256, "d75a2a4b1b190afb6f5425f10f6a8f959d2ea0b9c2b1d79553551850539e4674"}}},
 	} {

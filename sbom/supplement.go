@@ -47,6 +47,8 @@ func (s *supplements) apply(ctx context.Context, c *Component) {
 			decode = parseCargoLock
 		case "pnpm-lock.yaml":
 			decode = parsePNPMLock
+		case "yarn.lock":
+			decode = parseYarnLock
 		default:
 			continue
 		}
@@ -261,4 +263,50 @@ func pnpmKey(key string) (name, version string) {
 		return key[:i], key[i+1:]
 	}
 	return "", ""
+}
+
+// parseYarnLock returns integrity hashes from a classic (v1) yarn.lock keyed
+// by name@version. Berry lockfiles record a checksum of Yarn's own zip
+// archive rather than of the registry tarball, so they yield nothing.
+func parseYarnLock(data []byte) (map[string]lockFacts, error) {
+	out := map[string]lockFacts{}
+	var name, version, integrity string
+	flush := func() {
+		if name != "" && version != "" {
+			if hs := sriHashes(integrity); len(hs) > 0 {
+				out[name+"@"+version] = lockFacts{hashes: hs}
+			}
+		}
+		name, version, integrity = "", "", ""
+	}
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimRight(line, "\r\n")
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+			continue
+		}
+		if line[0] != ' ' {
+			// A block header: one or more "name@range" specs ending in ':'.
+			flush()
+			first, _, _ := strings.Cut(strings.TrimSuffix(trimmed, ":"), ",")
+			first = strings.Trim(strings.TrimSpace(first), `"`)
+			if i := strings.LastIndexByte(first, '@'); i > 0 {
+				name = first[:i]
+			}
+			continue
+		}
+		key, val, ok := strings.Cut(trimmed, " ")
+		if !ok {
+			continue
+		}
+		val = strings.Trim(strings.TrimSpace(val), `"`)
+		switch key {
+		case "version":
+			version = val
+		case "integrity":
+			integrity = val
+		}
+	}
+	flush()
+	return out, nil
 }
