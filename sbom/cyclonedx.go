@@ -3,6 +3,7 @@ package sbom
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/github/go-spdx/v2/spdxexp"
@@ -103,7 +104,14 @@ func cycloneDX(inv *Inventory, info DocumentInfo) ([]byte, error) {
 		refs = append(refs, c.PURL)
 	}
 	bom.Components = &comps
-	bom.Dependencies = &[]cdx.Dependency{{Ref: rootRef, Dependencies: &refs}}
+	deps := []cdx.Dependency{{Ref: rootRef, Dependencies: &refs}}
+	for _, c := range inv.Components {
+		if len(c.DependsOn) > 0 {
+			on := slices.Clone(c.DependsOn)
+			deps = append(deps, cdx.Dependency{Ref: c.PURL, Dependencies: &on})
+		}
+	}
+	bom.Dependencies = &deps
 
 	var b bytes.Buffer
 	enc := cdx.NewBOMEncoder(&b, cdx.BOMFileFormatJSON)

@@ -297,6 +297,69 @@ func TestHashesInDocuments(t *testing.T) {
 	}
 }
 
+func TestDependencyGraphInDocuments(t *testing.T) {
+	inv, err := Scan(t.Context(), "testdata/tree/rust")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := Document(inv, CycloneDX, DocumentInfo{Created: fixedTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bom struct {
+		Dependencies []struct {
+			Ref       string   `json:"ref"`
+			DependsOn []string `json:"dependsOn"`
+		} `json:"dependencies"`
+	}
+	if err := json.Unmarshal(doc, &bom); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, d := range bom.Dependencies {
+		if d.Ref != rootRef {
+			got[d.Ref] = d.DependsOn
+		}
+	}
+	want := map[string][]string{
+		"pkg:cargo/fixture-cli@0.1.0": {"pkg:cargo/itoa@1.0.14", "pkg:cargo/memchr@2.7.4", "pkg:cargo/serde@1.0.228"},
+		"pkg:cargo/serde@1.0.228":     {"pkg:cargo/serde_core@1.0.228"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("cyclonedx dependencies (-want +got):\n%s", diff)
+	}
+
+	doc, err = Document(inv, SPDX, DocumentInfo{Created: fixedTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Relationships []struct {
+			A    string `json:"spdxElementId"`
+			B    string `json:"relatedSpdxElement"`
+			Type string `json:"relationshipType"`
+		} `json:"relationships"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	var edges []string
+	for _, r := range d.Relationships {
+		if r.A != "SPDXRef-Subject" && r.A != "SPDXRef-DOCUMENT" {
+			edges = append(edges, r.A+" "+r.Type+" "+r.B)
+		}
+	}
+	wantEdges := []string{
+		"SPDXRef-Package-1-fixture-cli DEPENDS_ON SPDXRef-Package-2-itoa",
+		"SPDXRef-Package-1-fixture-cli DEPENDS_ON SPDXRef-Package-3-memchr",
+		"SPDXRef-Package-1-fixture-cli DEPENDS_ON SPDXRef-Package-4-serde",
+		"SPDXRef-Package-4-serde DEPENDS_ON SPDXRef-Package-5-serde-core",
+	}
+	if diff := cmp.Diff(wantEdges, edges); diff != "" {
+		t.Errorf("spdx relationships (-want +got):\n%s", diff)
+	}
+}
+
 func TestParseFormat(t *testing.T) {
 	for _, tc := range []struct {
 		in   string

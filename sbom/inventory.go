@@ -48,6 +48,10 @@ type Component struct {
 	Supplier string `json:"supplier,omitempty"`
 	// Extractors name the extractors that reported the component.
 	Extractors []string `json:"extractors,omitempty"`
+	// DependsOn lists the PURLs of the components this one depends on,
+	// where the lockfile records the graph (package-lock.json, Cargo.lock);
+	// sorted. Nil means unknown, not "no dependencies".
+	DependsOn []string `json:"dependsOn,omitempty"`
 }
 
 // Subject is what was scanned: a directory tree, a root filesystem or a file.

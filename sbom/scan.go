@@ -253,8 +253,23 @@ func Scan(ctx context.Context, target string, opts ...Option) (*Inventory, error
 		byPURL[c.PURL] = &c
 		order = append(order, c.PURL)
 	}
+	// Resolve lockfile dependency keys (location, name@version) to PURLs.
+	byLockKey := map[string]string{}
 	for _, k := range order {
 		c := byPURL[k]
+		for _, loc := range c.Locations {
+			byLockKey[loc+"\x00"+c.Name+"@"+c.Version] = c.PURL
+		}
+	}
+	for _, k := range order {
+		c := byPURL[k]
+		var deps []string
+		for _, key := range c.DependsOn {
+			if p, ok := byLockKey[key]; ok && p != c.PURL {
+				deps = append(deps, p)
+			}
+		}
+		c.DependsOn = deps
 		if cfg.licenses != nil && len(c.Licenses) == 0 {
 			c.Licenses = cfg.licenses.detect(root, c)
 		}
@@ -324,13 +339,14 @@ func merge(dst *Component, src Component) {
 	dst.Licenses = append(dst.Licenses, src.Licenses...)
 	dst.Hashes = append(dst.Hashes, src.Hashes...)
 	dst.Extractors = append(dst.Extractors, src.Extractors...)
+	dst.DependsOn = append(dst.DependsOn, src.DependsOn...)
 	if dst.Supplier == "" {
 		dst.Supplier = src.Supplier
 	}
 }
 
 func normalize(c *Component) {
-	for _, s := range []*[]string{&c.Locations, &c.Licenses, &c.Extractors} {
+	for _, s := range []*[]string{&c.Locations, &c.Licenses, &c.Extractors, &c.DependsOn} {
 		slices.Sort(*s)
 		*s = slices.Compact(*s)
 	}

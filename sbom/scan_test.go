@@ -231,6 +231,45 @@ func sha512SRI(t *testing.T, b64 string) Hash {
 	return Hash{Algorithm: SHA512, Value: hex.EncodeToString(raw)}
 }
 
+// TestScanDependencyGraph checks the edges read from lockfiles that record
+// them, against the fixtures' own "dependencies" lists.
+func TestScanDependencyGraph(t *testing.T) {
+	for _, tc := range []struct {
+		dir  string
+		want map[string][]string
+	}{
+		{"tree/npm-v2", map[string][]string{
+			"pkg:npm/cross-env@7.0.3":       {"pkg:npm/cross-spawn@7.0.6"},
+			"pkg:npm/cross-spawn@7.0.6":     {"pkg:npm/path-key@3.1.1", "pkg:npm/shebang-command@2.0.0", "pkg:npm/which@2.0.2"},
+			"pkg:npm/shebang-command@2.0.0": {"pkg:npm/shebang-regex@3.0.0"},
+			"pkg:npm/which@2.0.2":           {"pkg:npm/isexe@2.0.0"},
+		}},
+		{"tree/npm-v3", map[string][]string{
+			"pkg:npm/%40babel/runtime@7.23.2": {"pkg:npm/regenerator-runtime@0.14.1"},
+		}},
+		{"tree/rust", map[string][]string{
+			"pkg:cargo/fixture-cli@0.1.0": {"pkg:cargo/itoa@1.0.14", "pkg:cargo/memchr@2.7.4", "pkg:cargo/serde@1.0.228"},
+			"pkg:cargo/serde@1.0.228":     {"pkg:cargo/serde_core@1.0.228"},
+		}},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			inv, err := Scan(t.Context(), filepath.Join("testdata", tc.dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string][]string{}
+			for _, c := range inv.Components {
+				if c.DependsOn != nil {
+					got[c.PURL] = c.DependsOn
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("graph (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestScanAlpineLicensesAndSupplier(t *testing.T) {
 	inv, err := Scan(t.Context(), "testdata/rootfs-alpine")
 	if err != nil {

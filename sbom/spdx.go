@@ -69,8 +69,12 @@ func spdxJSON(inv *Inventory, info DocumentInfo) ([]byte, error) {
 		RefB:         common.MakeDocElementID("", string(rootID)),
 		Relationship: common.TypeRelationshipDescribe,
 	})
+	ids := make(map[string]common.ElementID, len(inv.Components))
 	for i, c := range inv.Components {
-		pid := spdxID(i+1, c.Name)
+		ids[c.PURL] = spdxID(i+1, c.Name)
+	}
+	for _, c := range inv.Components {
+		pid := ids[c.PURL]
 		p := &spdx.Package{
 			PackageName:             c.Name,
 			PackageSPDXIdentifier:   pid,
@@ -103,6 +107,15 @@ func spdxJSON(inv *Inventory, info DocumentInfo) ([]byte, error) {
 			RefB:         common.MakeDocElementID("", string(pid)),
 			Relationship: common.TypeRelationshipDependsOn,
 		})
+		for _, d := range c.DependsOn {
+			if did, ok := ids[d]; ok {
+				doc.Relationships = append(doc.Relationships, &spdx.Relationship{
+					RefA:         common.MakeDocElementID("", string(pid)),
+					RefB:         common.MakeDocElementID("", string(did)),
+					Relationship: common.TypeRelationshipDependsOn,
+				})
+			}
+		}
 	}
 	var b bytes.Buffer
 	if err := spdxjson.Write(doc, &b, spdxjson.Indent("  "), spdxjson.EscapeHTML(false)); err != nil {

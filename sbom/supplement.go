@@ -21,6 +21,7 @@ import (
 type lockFacts struct {
 	licenses []string
 	hashes   []Hash
+	deps     []string // name@version of the packages this one depends on
 }
 
 // supplements reads lockfiles a second time for licences and hashes, once
@@ -68,6 +69,9 @@ func (s *supplements) apply(ctx context.Context, c *Component) {
 		f := facts[c.Name+"@"+c.Version]
 		c.Licenses = append(c.Licenses, f.licenses...)
 		c.Hashes = append(c.Hashes, f.hashes...)
+		for _, d := range f.deps {
+			c.DependsOn = append(c.DependsOn, loc+"\x00"+d)
+		}
 	}
 }
 
@@ -97,9 +101,11 @@ type npmLock struct {
 	Packages map[string]struct {
 		Name      string          `json:"name"`
 		Version   string          `json:"version"`
-		Integrity string          `json:"integrity"`
-		License   json.RawMessage `json:"license"`
-		Link      bool            `json:"link"`
+		Integrity            string            `json:"integrity"`
+		License              json.RawMessage   `json:"license"`
+		Link                 bool              `json:"link"`
+		Dependencies         map[string]string `json:"dependencies"`
+		OptionalDependencies map[string]string `json:"optionalDependencies"`
 	} `json:"packages"`
 }
 
@@ -126,13 +132,51 @@ func parseNPMLock(data []byte) (map[string]lockFacts, error) {
 			f.licenses = []string{lic}
 		}
 		f.hashes = sriHashes(e.Integrity)
+		for _, deps := range []map[string]string{e.Dependencies, e.OptionalDependencies} {
+			for d := range deps {
+				if r, ok := npmResolve(l, p, d); ok {
+					f.deps = append(f.deps, r)
+				}
+			}
+		}
 		k := name + "@" + e.Version
 		prev := out[k]
 		prev.licenses = append(prev.licenses, f.licenses...)
 		prev.hashes = append(prev.hashes, f.hashes...)
+		prev.deps = append(prev.deps, f.deps...)
 		out[k] = prev
 	}
 	return out, nil
+}
+
+// npmResolve finds the installed copy of dependency dep required by the
+// package installed at path from, the way Node resolves it: the nearest
+// node_modules/dep walking up from the requiring package. It returns the
+// copy's name@version.
+func npmResolve(l npmLock, from, dep string) (string, bool) {
+	dir := from
+	for {
+		cand := "node_modules/" + dep
+		if dir != "" {
+			cand = dir + "/node_modules/" + dep
+		}
+		if e, ok := l.Packages[cand]; ok && e.Version != "" && !e.Link {
+			name := e.Name
+			if name == "" {
+				name = dep
+			}
+			return name + "@" + e.Version, true
+		}
+		if dir == "" {
+			return "", false
+		}
+		i := strings.LastIndex(dir, "/node_modules/")
+		if i < 0 {
+			dir = ""
+		} else {
+			dir = dir[:i]
+		}
+	}
 }
 
 // npmNameFromPath returns the package name from an install path such as
@@ -199,21 +243,38 @@ func sriHashes(sri string) []Hash {
 func parseCargoLock(data []byte) (map[string]lockFacts, error) {
 	var l struct {
 		Package []struct {
-			Name     string `toml:"name"`
-			Version  string `toml:"version"`
-			Checksum string `toml:"checksum"`
+			Name         string   `toml:"name"`
+			Version      string   `toml:"version"`
+			Checksum     string   `toml:"checksum"`
+			Dependencies []string `toml:"dependencies"`
 		} `toml:"package"`
 	}
 	if _, err := toml.Decode(string(data), &l); err != nil {
 		return nil, err
 	}
+	versions := map[string][]string{} // crate name -> versions in the lockfile
+	for _, p := range l.Package {
+		versions[p.Name] = append(versions[p.Name], p.Version)
+	}
 	out := map[string]lockFacts{}
 	for _, p := range l.Package {
+		var f lockFacts
 		sum := strings.ToLower(p.Checksum)
-		if b, err := hex.DecodeString(sum); err != nil || len(b) != 32 {
-			continue
+		if b, err := hex.DecodeString(sum); err == nil && len(b) == 32 {
+			f.hashes = []Hash{{Algorithm: SHA256, Value: sum}}
 		}
-		out[p.Name+"@"+p.Version] = lockFacts{hashes: []Hash{{Algorithm: SHA256, Value: sum}}}
+		// A dependency is "name" when one version is locked, else
+		// "name version" (optionally followed by "(source)").
+		for _, d := range p.Dependencies {
+			fields := strings.Fields(d)
+			switch {
+			case len(fields) >= 2:
+				f.deps = append(f.deps, fields[0]+"@"+fields[1])
+			case len(fields) == 1 && len(versions[fields[0]]) == 1:
+				f.deps = append(f.deps, fields[0]+"@"+versions[fields[0]][0])
+			}
+		}
+		out[p.Name+"@"+p.Version] = f
 	}
 	return out, nil
 }
