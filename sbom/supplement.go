@@ -99,8 +99,8 @@ func readBounded(r io.Reader, max int64) ([]byte, error) {
 // package needs: the "packages" map keyed by install path.
 type npmLock struct {
 	Packages map[string]struct {
-		Name      string          `json:"name"`
-		Version   string          `json:"version"`
+		Name                 string            `json:"name"`
+		Version              string            `json:"version"`
 		Integrity            string            `json:"integrity"`
 		License              json.RawMessage   `json:"license"`
 		Link                 bool              `json:"link"`
