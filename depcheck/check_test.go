@@ -2,6 +2,7 @@ package depcheck
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -246,6 +247,27 @@ func TestPolicyErrors(t *testing.T) {
 	}
 	if got := summary(Check(&sbom.Inventory{Components: []sbom.Component{npm("left-pad", "1.3.0")}}, p)); len(got) != 1 {
 		t.Errorf("JSON policy findings = %v", got)
+	}
+}
+
+// TestDocumentedPolicyParses keeps the example in docs/depcheck.md valid.
+func TestDocumentedPolicyParses(t *testing.T) {
+	md, err := os.ReadFile("../docs/depcheck.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(md), "```yaml\n")
+	if !ok {
+		t.Fatal("no yaml example in docs/depcheck.md")
+	}
+	example, _, _ := strings.Cut(rest, "```")
+	p, err := ParsePolicy([]byte(example))
+	if err != nil {
+		t.Fatalf("documented policy: %v", err)
+	}
+	got := summary(Check(&sbom.Inventory{Components: []sbom.Component{npm("event-stream", "3.3.6", "MIT"), npm("@acme/sdk", "1.0.0", "MIT")}}, p))
+	if diff := cmp.Diff([]string{"HM-DEP-001 critical pkg:npm/event-stream@3.3.6"}, got); diff != "" {
+		t.Errorf("documented policy findings (-want +got):\n%s", diff)
 	}
 }
 

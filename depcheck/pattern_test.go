@@ -37,6 +37,8 @@ func TestPatternMatch(t *testing.T) {
 		// A scope is its own path segment: '*' does not cross '/'.
 		{"pkg:npm/*", "pkg:npm/%40babel/runtime@7.23.2", "npm", false},
 		{"pkg:npm/@babel/*", "pkg:npm/%40babel/runtime@7.23.2", "npm", true},
+		{"pkg:npm/@*/*", "pkg:npm/%40babel/runtime@7.23.2", "npm", true},
+		{"pkg:npm/@*/*", "pkg:npm/lodash@4.17.21", "npm", false},
 		{"pkg:npm/%40babel/runtime@7.*", "pkg:npm/%40babel/runtime@7.23.2", "npm", true},
 		{"pkg:npm/lodash@4.17.*", "pkg:npm/lodash@4.17.21", "npm", true},
 		// Qualifiers in the package URL do not matter.
