@@ -446,3 +446,14 @@ func verifyOne(k *keys.PublicKey, pae, sig []byte) bool {
 	}
 	return false
 }
+
+// InspectUnverified decodes a bundle or envelope and returns its payload
+// type and payload without checking any signature, for display of evidence
+// that was verified before it was stored. Never base a decision on it.
+func InspectUnverified(raw []byte) (payloadType string, payload []byte, err error) {
+	env, err := decode(raw)
+	if err != nil {
+		return "", nil, err
+	}
+	return env.payloadType, env.payload, nil
+}

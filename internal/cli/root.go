@@ -51,7 +51,11 @@ deployments on it.`,
 		newAttestCmd(app),
 		newVerifyCmd(app),
 		newEvidenceCmd(app),
+		newGateCmd(app),
+		newApproveCmd(app),
+		newDeploymentsCmd(app),
 		newVersionCmd(app),
+		newDBCmd(app),
 		newSBOMCmd(app),
 	)
 	return root
