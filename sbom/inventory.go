@@ -43,6 +43,11 @@ type Component struct {
 	// Hashes are digests of the component's artifact where the lockfile or
 	// database records one.
 	Hashes []Hash `json:"hashes,omitempty"`
+	// Source and SourceVersion name the source package an OS package was
+	// built from (dpkg "Source", apk origin) when the database records it;
+	// OSV advisories for Debian and Alpine are keyed by source package.
+	Source        string `json:"source,omitempty"`
+	SourceVersion string `json:"sourceVersion,omitempty"`
 	// Supplier is who distributes the component, where the metadata names
 	// one (a distribution maintainer); empty when unknown.
 	Supplier string `json:"supplier,omitempty"`

@@ -328,8 +328,10 @@ func fromScalibr(p *extractor.Package) (Component, bool) {
 	switch m := p.Metadata.(type) {
 	case *dpkgmeta.Metadata:
 		c.Supplier = m.Maintainer
+		c.Source, c.SourceVersion = m.SourceName, m.SourceVersion
 	case *apkmeta.Metadata:
 		c.Supplier = m.Maintainer
+		c.Source = m.OriginName
 	}
 	return c, true
 }

@@ -270,6 +270,28 @@ func TestScanDependencyGraph(t *testing.T) {
 	}
 }
 
+func TestScanSourcePackages(t *testing.T) {
+	got := map[string]string{}
+	for _, dir := range []string{"rootfs-debian", "rootfs-alpine"} {
+		inv, err := Scan(t.Context(), filepath.Join("testdata", dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range inv.Components {
+			got[c.Name] = c.Source + " " + c.SourceVersion
+		}
+	}
+	// From the fixtures' "Source:" lines (dpkg; a missing one means the
+	// binary name) and "o:" lines (apk).
+	want := map[string]string{
+		"base-files": " ", "tzdata": " ", "libzstd1": "libzstd ", "zlib1g": "zlib ",
+		"busybox": "busybox ", "ca-certificates-bundle": "ca-certificates ", "musl": "musl ", "zlib": "zlib ",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("source packages (-want +got):\n%s", diff)
+	}
+}
+
 func TestScanAlpineLicensesAndSupplier(t *testing.T) {
 	inv, err := Scan(t.Context(), "testdata/rootfs-alpine")
 	if err != nil {

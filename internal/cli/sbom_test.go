@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hallmark-dev/hallmark/depcheck"
+	"github.com/hallmark-dev/hallmark/vuln"
 )
 
 func TestSBOMCommand(t *testing.T) {
@@ -107,4 +108,33 @@ func (ta *testApp) readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestVulnPackagesFromInventory(t *testing.T) {
+	ta := newTestApp(t)
+	inv, err := ta.inventory(t.Context(), "../../sbom/testdata/rootfs-debian", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]vuln.Package{}
+	for _, p := range vulnPackages(inv) {
+		got[p.PURL] = p
+	}
+	zlib := got["pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=bookworm&source=zlib"]
+	if zlib.Name != "zlib" || zlib.Version != "1:1.2.13.dfsg-1" || zlib.Ecosystem != "Debian:12" {
+		t.Errorf("zlib1g maps to %+v, want source package zlib in Debian:12", zlib)
+	}
+	if len(got) != 4 {
+		t.Errorf("%d packages, want 4", len(got))
+	}
+
+	bin, err := ta.inventory(t.Context(), "../../sbom/testdata/tree/go", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range vulnPackages(bin) {
+		if p.Ecosystem != "Go" || p.Version == "" || strings.HasPrefix(p.Version, "v") {
+			t.Errorf("Go package %+v: want OSV-style version without v", p)
+		}
+	}
 }
