@@ -3,6 +3,8 @@ package sbom
 import (
 	"errors"
 	"fmt"
+
+	"github.com/hallmark-dev/hallmark/sbom/internal/bom"
 )
 
 // Sentinel errors.
@@ -13,11 +15,11 @@ var (
 	// ErrExtract is returned when the extraction library fails as a whole.
 	ErrExtract = errors.New("sbom: extraction failed")
 	// ErrTooLarge is returned when an input exceeds its size bound.
-	ErrTooLarge = errors.New("sbom: input too large")
-	// ErrFormat is returned for an unknown output format name.
-	ErrFormat = errors.New("sbom: unknown format")
+	ErrTooLarge = bom.ErrTooLarge
+	// ErrFormat is returned for an unknown or malformed document format.
+	ErrFormat = bom.ErrFormat
 	// ErrEncode is returned when an inventory cannot be written as a document.
-	ErrEncode = errors.New("sbom: cannot encode document")
+	ErrEncode = bom.ErrEncode
 )
 
 // ParseError reports a file this package reads itself that could not be

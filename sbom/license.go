@@ -9,6 +9,8 @@ import (
 
 	classifier "github.com/google/licenseclassifier/v2"
 	"github.com/google/licenseclassifier/v2/assets"
+
+	"github.com/hallmark-dev/hallmark/sbom/internal/bom"
 )
 
 // Bounds and thresholds for licence-file detection.
@@ -109,7 +111,7 @@ func (d *LicenseDetector) detect(root *os.Root, c *Component) []string {
 			if err != nil {
 				continue
 			}
-			text, err := readBounded(f, maxLicenseFileSize)
+			text, err := bom.ReadBounded(f, maxLicenseFileSize)
 			f.Close()
 			if err != nil {
 				continue

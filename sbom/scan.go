@@ -38,6 +38,8 @@ import (
 	"github.com/google/osv-scalibr/purl"
 	"github.com/google/osv-scalibr/stats"
 	"github.com/package-url/packageurl-go"
+
+	"github.com/hallmark-dev/hallmark/sbom/internal/bom"
 )
 
 // Default bounds on what a scan reads.
@@ -247,7 +249,7 @@ func Scan(ctx context.Context, target string, opts ...Option) (*Inventory, error
 		}
 		sup.apply(ctx, &c)
 		if prev, dup := byPURL[c.PURL]; dup {
-			merge(prev, c)
+			bom.Merge(prev, c)
 			continue
 		}
 		byPURL[c.PURL] = &c
@@ -273,10 +275,10 @@ func Scan(ctx context.Context, target string, opts ...Option) (*Inventory, error
 		if cfg.licenses != nil && len(c.Licenses) == 0 {
 			c.Licenses = cfg.licenses.detect(root, c)
 		}
-		normalize(c)
+		bom.Normalize(c)
 		inv.Components = append(inv.Components, *c)
 	}
-	sortComponents(inv.Components)
+	bom.SortComponents(inv.Components)
 	inv.Problems = append(inv.Problems, sup.problems...)
 	slices.SortFunc(inv.Problems, func(a, b Problem) int {
 		return strings.Compare(a.Path+"\x00"+a.Extractor+"\x00"+a.Message, b.Path+"\x00"+b.Extractor+"\x00"+b.Message)
@@ -334,28 +336,6 @@ func fromScalibr(p *extractor.Package) (Component, bool) {
 		c.Source = m.OriginName
 	}
 	return c, true
-}
-
-func merge(dst *Component, src Component) {
-	dst.Locations = append(dst.Locations, src.Locations...)
-	dst.Licenses = append(dst.Licenses, src.Licenses...)
-	dst.Hashes = append(dst.Hashes, src.Hashes...)
-	dst.Extractors = append(dst.Extractors, src.Extractors...)
-	dst.DependsOn = append(dst.DependsOn, src.DependsOn...)
-	if dst.Supplier == "" {
-		dst.Supplier = src.Supplier
-	}
-}
-
-func normalize(c *Component) {
-	for _, s := range []*[]string{&c.Locations, &c.Licenses, &c.Extractors, &c.DependsOn} {
-		slices.Sort(*s)
-		*s = slices.Compact(*s)
-	}
-	slices.SortFunc(c.Hashes, func(a, b Hash) int {
-		return strings.Compare(string(a.Algorithm)+a.Value, string(b.Algorithm)+b.Value)
-	})
-	c.Hashes = slices.Compact(c.Hashes)
 }
 
 func hashFile(p string) (Hash, error) {

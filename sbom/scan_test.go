@@ -201,7 +201,7 @@ func TestScanLockfileFacts(t *testing.T) {
 		// yarn.lock v1 integrity.
 		{"pkg:npm/chalk@4.1.2", nil, []Hash{sha512SRI(t, "oKnbhFyRIXpUuez8iBMmyEa4nbj4IOQyuhc/wy9kY7/WVPcwIO9VA668Pu8RkO7+0G76SLROeyw9CpQ061i4mA==")}},
 		// Cargo.lock checksum.
-		{"pkg:cargo/itoa@1.0.14", nil, []Hash{{SHA256, "d75a2a4b1b190afb6f5425f10f6a8f959d2ea0b9c2b1d79553551850539e4674"}}},
+		{"pkg:cargo/itoa@1.0.14", nil, []Hash{{Algorithm: SHA256, Value: "d75a2a4b1b190afb6f5425f10f6a8f959d2ea0b9c2b1d79553551850539e4674"}}},
 	} {
 		t.Run(tc.purl, func(t *testing.T) {
 			c, ok := byPURL[tc.purl]

@@ -1,8 +1,11 @@
-package sbom
+package bom
 
 import (
 	"cmp"
+	"fmt"
+	"io"
 	"slices"
+	"strings"
 )
 
 // HashAlgorithm names a digest algorithm in CycloneDX spelling ("SHA-256").
@@ -97,9 +100,46 @@ func (inv *Inventory) Ecosystems() []string {
 	return out
 }
 
-func sortComponents(cs []Component) {
+func SortComponents(cs []Component) {
 	slices.SortFunc(cs, func(a, b Component) int {
 		return cmp.Or(cmp.Compare(a.PURL, b.PURL), cmp.Compare(a.Ecosystem, b.Ecosystem),
 			cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
 	})
+}
+
+// Merge adds src's locations, licences, hashes, extractors and edges to
+// dst, the same package found again.
+func Merge(dst *Component, src Component) {
+	dst.Locations = append(dst.Locations, src.Locations...)
+	dst.Licenses = append(dst.Licenses, src.Licenses...)
+	dst.Hashes = append(dst.Hashes, src.Hashes...)
+	dst.Extractors = append(dst.Extractors, src.Extractors...)
+	dst.DependsOn = append(dst.DependsOn, src.DependsOn...)
+	if dst.Supplier == "" {
+		dst.Supplier = src.Supplier
+	}
+}
+
+// Normalize sorts and de-duplicates a component's lists.
+func Normalize(c *Component) {
+	for _, s := range []*[]string{&c.Locations, &c.Licenses, &c.Extractors, &c.DependsOn} {
+		slices.Sort(*s)
+		*s = slices.Compact(*s)
+	}
+	slices.SortFunc(c.Hashes, func(a, b Hash) int {
+		return strings.Compare(string(a.Algorithm)+a.Value, string(b.Algorithm)+b.Value)
+	})
+	c.Hashes = slices.Compact(c.Hashes)
+}
+
+// ReadBounded reads all of r, failing with ErrTooLarge beyond max bytes.
+func ReadBounded(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+	}
+	return data, nil
 }
