@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
@@ -38,6 +41,7 @@ func newSBOMCmd(app *App) *cobra.Command {
 		Short: "Inventory a source tree, Go binary or root filesystem as a CycloneDX or SPDX SBOM",
 		Long: `sbom lists the packages in PATH (a source tree with lockfiles, a Go binary, or an
 unpacked root filesystem) and writes a CycloneDX 1.6 or SPDX 2.3 JSON document.
+A CycloneDX or SPDX JSON file as PATH is read and rewritten in --format.
 
 The document time is --timestamp (RFC 3339), else $SOURCE_DATE_EPOCH, else now,
 so that the same input gives the same document. With --key and a file PATH, the
@@ -96,9 +100,14 @@ func (a *App) documentTime(flag string) (time.Time, error) {
 	return a.Now(), nil
 }
 
-// inventory scans target, routing osv-scalibr's own logging to the app's
+// inventory returns the inventory of target: the decoded document when
+// target is a CycloneDX or SPDX JSON file, else a scan of the tree, binary
+// or root filesystem, with osv-scalibr's own logging routed to the app's
 // logger at debug level.
 func (a *App) inventory(ctx context.Context, target string, detectLicenses bool) (*sbom.Inventory, error) {
+	if inv, ok, err := readSBOMFile(target); ok || err != nil {
+		return inv, err
+	}
 	logger := a.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -120,6 +129,34 @@ func (a *App) inventory(ctx context.Context, target string, detectLicenses bool)
 		fmt.Fprintf(a.Stderr, "warning: %s: %s: %s\n", p.Path, p.Extractor, p.Message)
 	}
 	return inv, nil
+}
+
+// readSBOMFile decodes target when it is a JSON SBOM; ok is false for
+// anything else (a directory, a binary, a package-lock.json).
+func readSBOMFile(target string) (inv *sbom.Inventory, ok bool, err error) {
+	f, err := os.Open(target)
+	if err != nil {
+		return nil, false, nil // Scan reports it
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return nil, false, nil
+	}
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	head = bytes.TrimLeft(head[:n], " \t\r\n")
+	if !bytes.HasPrefix(head, []byte("{")) || !(bytes.Contains(head, []byte(`"bomFormat"`)) || bytes.Contains(head, []byte(`"spdxVersion"`))) {
+		return nil, false, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, true, badInput(err)
+	}
+	inv, err = sbom.Decode(f)
+	if err != nil {
+		return nil, true, badInput(fmt.Errorf("%s: %w", target, err))
+	}
+	return inv, true, nil
 }
 
 // signSBOM signs doc as an attestation whose subject is the scanned file.

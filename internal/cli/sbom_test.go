@@ -45,6 +45,13 @@ func TestSBOMCommand(t *testing.T) {
 		t.Errorf("CycloneDX document lacks the SOURCE_DATE_EPOCH timestamp or spec version:\n%.400s", first)
 	}
 
+	// An SBOM as PATH is converted.
+	spdxOut := filepath.Join(t.TempDir(), "bom.spdx.json")
+	ta.mustRun(t, "sbom", out, "--format", "spdx", "--out", spdxOut)
+	if !bytes.Contains(ta.readFile(t, spdxOut), []byte(`"name": "musl"`)) {
+		t.Error("converting the CycloneDX SBOM to SPDX lost musl")
+	}
+
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -53,6 +60,7 @@ func TestSBOMCommand(t *testing.T) {
 		{[]string{"sbom", filepath.Join(t.TempDir(), "absent")}, ExitBadInput},
 		{[]string{"sbom", "../../sbom/testdata/tree", "--timestamp", "yesterday"}, ExitUsage},
 		{[]string{"sbom", "../../sbom/testdata/tree", "--key", "x.key"}, ExitUsage}, // a directory has no digest to sign
+		{[]string{"sbom", writeFile(t, filepath.Join(t.TempDir(), "bad.cdx.json"), `{"bomFormat":"CycloneDX","components":7}`)}, ExitBadInput},
 	} {
 		if code := ta.run(tc.args...); code != tc.code {
 			t.Errorf("hallmark %s: exit %d, want %d (%s)", strings.Join(tc.args, " "), code, tc.code, ta.errOut)
@@ -87,6 +95,18 @@ func TestScanDeps(t *testing.T) {
 	}
 	if rules[depcheck.RuleDenied] != 2 || rules[depcheck.RuleLookalike] != 2 {
 		t.Errorf("findings by rule = %v, want 2 denied and 2 look-alikes", rules)
+	}
+	// The same check on an SBOM of the tree, in either format.
+	for _, format := range []string{"cyclonedx", "spdx"} {
+		doc := filepath.Join(t.TempDir(), "app."+format+".json")
+		ta.mustRun(t, "sbom", "../../depcheck/testdata/app", "--format", format, "--out", doc)
+		fromDoc, _, err := ta.scanDeps(t.Context(), doc, depsScanOptions{Policy: "../../depcheck/testdata/policy.yaml"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fromDoc) != len(fs) {
+			t.Errorf("%s SBOM: %d findings, the tree gave %d", format, len(fromDoc), len(fs))
+		}
 	}
 	// Without a policy file only look-alikes are reported.
 	fs, _, err = ta.scanDeps(t.Context(), "../../depcheck/testdata/app", depsScanOptions{})
