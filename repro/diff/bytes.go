@@ -85,7 +85,7 @@ func (c *comparer) compareBytes(ctx context.Context, p string, a, b *source) err
 	if err != nil {
 		return c.soft(p, "read B", err)
 	}
-	d := c.explainRanges(ctx, ra, sa, rb, sb)
+	d := c.explainRanges(ctx, ra, sa, rb, sb, false)
 	if d == nil {
 		return ctx.Err()
 	}
@@ -95,8 +95,9 @@ func (c *comparer) compareBytes(ctx context.Context, p string, a, b *source) err
 }
 
 // explainRanges builds a KindBytes difference for two random-access inputs,
-// or returns nil when they are equal.
-func (c *comparer) explainRanges(ctx context.Context, ra io.ReaderAt, sa int64, rb io.ReaderAt, sb int64) *Difference {
+// or returns nil when they are equal. textOnly restricts cause inference to
+// printable context (see classifyBinary).
+func (c *comparer) explainRanges(ctx context.Context, ra io.ReaderAt, sa int64, rb io.ReaderAt, sb int64, textOnly bool) *Difference {
 	ranges, err := diffRanges(ctx, ra, sa, rb, sb, c.cfg.maxRanges)
 	if err != nil || len(ranges) == 0 {
 		return nil
@@ -113,7 +114,7 @@ func (c *comparer) explainRanges(ctx context.Context, ra io.ReaderAt, sa int64, 
 		n := min(r.n, 4096)
 		wa := window(ra, sa, start, r.off-start+n+ctxBytes)
 		wb := window(rb, sb, start, r.off-start+n+ctxBytes)
-		for _, cause := range classifyBinary(wa, wb, start, r.off, n, now) {
+		for _, cause := range classifyBinary(wa, wb, start, r.off, n, now, textOnly) {
 			if !slices.Contains(d.Causes, cause) {
 				d.Causes = append(d.Causes, cause)
 			}

@@ -24,7 +24,7 @@ type masker struct {
 var (
 	reToolchain = regexp.MustCompile(`\bgo1\.\d+(\.\d+)?((rc|beta)\d+)?\b|GCC: \([^)]*\) [0-9.]+|clang version [0-9.]+|rustc [0-9.]+`)
 	rePath      = regexp.MustCompile(`(/[A-Za-z0-9._@+~-]+){2,}/?`)
-	reDateTime  = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?|\b\d{1,2}:\d{2}:\d{2}(\.\d+)?\b|\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\b|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b|\b(19|20)\d{2}\b`)
+	reDateTime  = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?|\b\d{1,2}:\d{2}:\d{2}(\.\d+)?\b|\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(day|sday|nesday|rsday|urday)?\b|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b|\b(January|February|March|April|June|July|August|September|October|November|December)\b|\b(19|20)\d{2}\b`)
 	reEpoch     = regexp.MustCompile(`\b\d{10}(\d{3}|\d{6}|\d{9})?\b`)
 	reLocale    = regexp.MustCompile(`\b[a-z]{2,3}_[A-Z]{2}(\.[A-Za-z0-9-]+)?(@[a-z]+)?\b|\bC\.UTF-8\b|\bPOSIX\b|\b(UTC|GMT|CET|CEST|EET|EEST|WET|WEST|BST|IST|EST|EDT|CST|CDT|MST|MDT|PST|PDT|AKST|AKDT|HST|JST|KST|AEST|AEDT|ACST|NZST|NZDT|MSK|SGT|HKT)\b|[+-](0\d|1[0-4])(00|30|45)\b`)
 	reRandom    = regexp.MustCompile(`\b[0-9a-fA-F]{16,}\b|[A-Za-z0-9+/_-]{22,}={0,2}|\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b`)
@@ -117,15 +117,20 @@ func sameLinesReordered(a, b string) bool {
 
 // classifyBinary attributes a differing byte range [off, off+n) given a
 // window of context around it on both sides (wa, wb, starting at winStart).
-func classifyBinary(wa, wb []byte, winStart, off, n int64, now time.Time) []Cause {
+// With textOnly, only printable context is considered: the binary heuristics
+// (integers near now, high entropy) are skipped.
+func classifyBinary(wa, wb []byte, winStart, off, n int64, now time.Time, textOnly bool) []Cause {
 	rs, re := int(off-winStart), int(off-winStart+n)
 	// Printable context: expand to the surrounding printable run on both
 	// sides and classify as text.
 	ta, tb := printableAround(wa, rs, re), printableAround(wb, rs, re)
-	if len(ta) >= 4 && len(tb) >= 4 {
+	if len(ta) >= 8 && len(tb) >= 8 {
 		if causes, _ := classifyText(ta, tb, now); len(causes) > 0 {
 			return causes
 		}
+	}
+	if textOnly {
+		return nil
 	}
 	// A 4- or 8-byte integer holding a time near now.
 	if n <= 8 {

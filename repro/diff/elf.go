@@ -215,8 +215,10 @@ func embeddedPaths(ctx context.Context, r io.ReaderAt, size int64) map[string]bo
 }
 
 // compareSections names each ELF section whose header or content differs.
-// When the binary-level comparison already found a cause, high-entropy
-// section differences are layout consequences, not randomness.
+// When the binary-level comparison already found a cause, section bytes are
+// attributed only from printable context: other differing bytes (shifted
+// addresses, checksums of compressed debug sections) are consequences, and
+// the entropy and integer-timestamp heuristics would misread them.
 func (c *comparer) compareSections(ctx context.Context, p string, ea *elf.File, ra io.ReaderAt, eb *elf.File, rb io.ReaderAt, explained bool) error {
 	byName := func(f *elf.File) map[string]*elf.Section {
 		m := make(map[string]*elf.Section, len(f.Sections))
@@ -265,7 +267,7 @@ func (c *comparer) compareSections(ctx context.Context, p string, ea *elf.File, 
 		var d *Difference
 		if x.Type != elf.SHT_NOBITS && y.Type != elf.SHT_NOBITS {
 			d = c.explainRanges(ctx, io.NewSectionReader(ra, int64(x.Offset), int64(x.FileSize)), int64(x.FileSize),
-				io.NewSectionReader(rb, int64(y.Offset), int64(y.FileSize)), int64(y.FileSize))
+				io.NewSectionReader(rb, int64(y.Offset), int64(y.FileSize)), int64(y.FileSize), explained)
 		}
 		if d == nil && len(hdr) == 0 {
 			continue
@@ -280,11 +282,8 @@ func (c *comparer) compareSections(ctx context.Context, p string, ea *elf.File, 
 		if strings.Contains(name, "build-id") || strings.Contains(name, "buildid") {
 			d.Causes = nil
 			d.Detail = "holds the build ID; " + d.Detail
-		} else if explained {
-			d.Causes = slices.DeleteFunc(d.Causes, func(c Cause) bool { return c == CauseRandomness })
 		}
 		c.add(*d)
 	}
 	return nil
 }
-

@@ -43,18 +43,18 @@ type Kind string
 
 // The kinds of difference.
 const (
-	KindOnlyInA   Kind = "only-in-a"   // a member exists only in A
-	KindOnlyInB   Kind = "only-in-b"   // a member exists only in B
-	KindMetadata  Kind = "metadata"    // an archive or compression header field
-	KindOrder     Kind = "order"       // member order
-	KindFormat    Kind = "format"      // the two sides are different formats
-	KindBuildInfo Kind = "buildinfo"   // Go build information
-	KindBuildID   Kind = "build-id"    // Go or GNU build ID
-	KindPaths     Kind = "paths"       // embedded absolute paths
-	KindSection   Kind = "section"     // an ELF section
-	KindText      Kind = "text"        // a unified diff of text or JSON
-	KindBytes     Kind = "bytes"       // differing byte ranges
-	KindContent   Kind = "content"     // content differs, not explained further
+	KindOnlyInA   Kind = "only-in-a" // a member exists only in A
+	KindOnlyInB   Kind = "only-in-b" // a member exists only in B
+	KindMetadata  Kind = "metadata"  // an archive or compression header field
+	KindOrder     Kind = "order"     // member order
+	KindFormat    Kind = "format"    // the two sides are different formats
+	KindBuildInfo Kind = "buildinfo" // Go build information
+	KindBuildID   Kind = "build-id"  // Go or GNU build ID
+	KindPaths     Kind = "paths"     // embedded absolute paths
+	KindSection   Kind = "section"   // an ELF section
+	KindText      Kind = "text"      // a unified diff of text or JSON
+	KindBytes     Kind = "bytes"     // differing byte ranges
+	KindContent   Kind = "content"   // content differs, not explained further
 )
 
 // Difference is one explained difference between A and B.
