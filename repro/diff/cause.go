@@ -129,6 +129,13 @@ func classifyBinary(wa, wb []byte, winStart, off, n int64, now time.Time, textOn
 			return causes
 		}
 	}
+	// A path on one side only (the other side holds binary data or a
+	// shorter path that shifted the bytes).
+	for _, t := range []string{ta, tb} {
+		if len(t) >= 8 && rePath.MatchString(t) {
+			return []Cause{CauseBuildPath}
+		}
+	}
 	if textOnly {
 		return nil
 	}

@@ -63,6 +63,11 @@ func (c *comparer) digest(ctx context.Context, s *source) (string, error) {
 	if s.sum != "" {
 		return s.sum, nil
 	}
+	if s.inMem {
+		sum := sha256.Sum256(s.data)
+		s.size, s.sum = int64(len(s.data)), "sha256:"+hex.EncodeToString(sum[:])
+		return s.sum, nil
+	}
 	rc, err := s.reader()
 	if err != nil {
 		return "", err

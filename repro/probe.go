@@ -1,0 +1,122 @@
+package repro
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+// tmpfsMagic is the statfs type of tmpfs, whose readdir returns entries in
+// reverse creation order.
+const tmpfsMagic = 0x01021994
+
+// probe decides, for each requested variation, whether and how it can be
+// applied on this machine, trying the namespace tools once.
+func (r *runner) probe(ctx context.Context) []Applied {
+	var err error
+	if r.sh, err = r.cfg.lookPath("sh"); err != nil {
+		r.sh = "/bin/sh"
+	}
+	var out []Applied
+	for _, v := range r.cfg.variations {
+		a := Applied{Variation: v, Applied: true}
+		switch v {
+		case VaryEnvironment:
+			a.How = "HALLMARK_REPRO_EXTRA unset vs set"
+		case VaryBuildPath:
+			a.How = r.work + "/build/src vs " + r.work + "/variant-build-path/deeper/source-tree"
+		case VaryHome:
+			a.How = "HOME=.../home/first-build vs .../home/second-build"
+		case VaryLocale:
+			a.How = "LANG=LC_ALL=C.UTF-8 vs LANG=LC_ALL=fr_CH.UTF-8, LANGUAGE=fr_CH:fr"
+			a.Reason = "a locale that is not installed falls back to C in glibc programs"
+		case VaryTimezone:
+			a.How = "TZ=GMT+12 vs TZ=GMT-14"
+		case VaryUmask:
+			a.How = "umask 0022 vs 0002"
+		case VaryCPUs:
+			a.How = "GOMAXPROCS unset vs 1"
+			if ts, err := r.cfg.lookPath("taskset"); err == nil && r.cfg.numCPU > 1 {
+				r.taskset = ts
+				a.How = fmt.Sprintf("all %d CPUs vs 1 (taskset -c 0); GOMAXPROCS unset vs 1", r.cfg.numCPU)
+			} else if err != nil {
+				a.Reason = "taskset not installed: only GOMAXPROCS varies"
+			} else {
+				a.Reason = "one CPU available: only GOMAXPROCS varies"
+			}
+		case VaryTime:
+			ft, err := r.cfg.lookPath("faketime")
+			if err != nil {
+				a.Applied, a.Reason = false, "faketime not installed (Debian package faketime)"
+				break
+			}
+			r.faketime = ft
+			a.How = "real clock vs faketime -f +373d"
+			a.Reason = "libfaketime works through LD_PRELOAD: it does not move the clock of static binaries or Go programs"
+		case VaryHostname:
+			us, err := r.cfg.lookPath("unshare")
+			if err != nil {
+				a.Applied, a.Reason = false, "unshare not installed (util-linux)"
+				break
+			}
+			a.Applied = false
+			for _, prefix := range [][]string{{us}, {us, "--user", "--map-root-user"}} {
+				probe := append(slices.Clone(prefix), "--uts", "--", r.sh, "-c", "hostname hallmark-probe")
+				msg, err := r.try(ctx, probe)
+				if err != nil {
+					a.Reason = "cannot create a UTS namespace: " + msg
+					continue
+				}
+				r.unshare = prefix
+				a.Applied, a.Reason = true, ""
+				a.How = "host hostname vs hallmark-experiment (" + strings.Join(prefix, " ") + " --uts)"
+				break
+			}
+		case VaryUser:
+			us, err := r.cfg.lookPath("unshare")
+			if err != nil {
+				a.Applied, a.Reason = false, "unshare not installed (util-linux)"
+				break
+			}
+			if msg, err := r.try(ctx, []string{us, "--user", "--map-user=4242", "--map-group=4242", "--", r.sh, "-c", "true"}); err != nil {
+				a.Applied, a.Reason = false, "cannot create a user namespace: "+msg
+				break
+			}
+			if r.unshare == nil {
+				r.unshare = []string{us}
+			}
+			a.How = "own uid/gid vs 4242/4242 (unshare --user --map-user --map-group)"
+		case VaryFileOrder:
+			var st syscall.Statfs_t
+			if err := syscall.Statfs(r.work, &st); err == nil && st.Type == tmpfsMagic {
+				a.How = "source copied in name order vs reverse name order (tmpfs lists entries by creation)"
+				break
+			}
+			a.Applied = false
+			a.Reason = "work directory is not on tmpfs and disorderfs is not used: directory order not varied"
+			if _, err := r.cfg.lookPath("disorderfs"); err == nil {
+				a.Reason += " (disorderfs is installed but not yet supported)"
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// try runs a probe command and returns its output on failure.
+func (r *runner) try(ctx context.Context, argv []string) (string, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = r.cfg.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		msg := strings.TrimSpace(string(out))
+		if msg == "" {
+			msg = err.Error()
+		}
+		return msg, err
+	}
+	return "", nil
+}
