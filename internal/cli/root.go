@@ -52,6 +52,8 @@ deployments on it.`,
 		newVerifyCmd(app),
 		newEvidenceCmd(app),
 		newVersionCmd(app),
+		newDiffCmd(app),
+		newReproCmd(app),
 	)
 	return root
 }

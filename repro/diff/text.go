@@ -100,7 +100,7 @@ func jsonPair(a, b []byte) (string, string, bool) {
 // textDiff builds a KindText difference with a unified diff and the causes
 // inferred from each changed hunk.
 func (c *comparer) textDiff(a, b string) Difference {
-	la, lb := difflib.SplitLines(a), difflib.SplitLines(b)
+	la, lb := splitLines(a), splitLines(b)
 	m := difflib.NewMatcher(la, lb)
 	now := c.cfg.now()
 	var causes []Cause
@@ -146,4 +146,14 @@ func (c *comparer) textDiff(a, b string) Difference {
 		detail += fmt.Sprintf("; %d hunk(s) not fully explained", unexplained)
 	}
 	return Difference{Kind: KindText, Offset: -1, Diff: text, Causes: causes, Detail: detail}
+}
+
+// splitLines splits text into lines that keep their newline; unlike
+// difflib.SplitLines it adds no empty line after a final newline.
+func splitLines(s string) []string {
+	lines := difflib.SplitLines(s)
+	if strings.HasSuffix(s, "\n") {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
 }
