@@ -13,7 +13,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 command -v diffoscope >/dev/null || { echo "diffoscope not installed (apt-get install diffoscope-minimal)" >&2; exit 2; }
 
 echo "building the explainer and generating pairs in $work" >&2
-(cd "$root" && go build -o "$work/hdiff" ./bench/diff/hdiff && go run ./bench/diff/gen -out "$work/pairs" -mib 100)
+(cd "$root" && go build -o "$work/hallmark" ./cmd/hallmark && go run ./bench/diff/gen -out "$work/pairs" -mib 100)
 
 # A Go binary built from two directories without -trimpath (build path leak).
 for d in x y; do
@@ -23,11 +23,12 @@ for d in x y; do
 	(cd "$work/go-$d" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOWORK=off go build -o "$work/pairs/hello-$d" .)
 done
 
-# timed LABEL OUTFILE CMD... : runs CMD, appending "LABEL wall user sys" to times.
+# timed LABEL OUTFILE CMD... : runs CMD, appending "LABEL wall user sys maxrss-KiB"
+# to times. Both tools exit 1 when the inputs differ.
 timed() {
 	label=$1 out=$2
 	shift 2
-	/usr/bin/time -f "$label %e %U %S" -a -o "$work/times" "$@" >"$out" 2>"$out.err" || true
+	/usr/bin/time -f "$label %e %U %S %M" -a -o "$work/times" "$@" >"$out" 2>"$out.err" || true
 }
 
 : >"$work/times"
@@ -35,7 +36,7 @@ set -- big-a.tar:big-b.tar small-a.tar.gz:small-b.tar.gz a.zip:b.zip hello-x:hel
 for pair in "$@"; do
 	a=${pair%%:*} b=${pair#*:}
 	echo "comparing $a $b" >&2
-	timed "hallmark:$a" "$work/$a.hallmark.json" "$work/hdiff" -json "$work/pairs/$a" "$work/pairs/$b"
+	timed "hallmark:$a" "$work/$a.hallmark.json" "$work/hallmark" diff --format json "$work/pairs/$a" "$work/pairs/$b"
 	timed "diffoscope:$a" "$work/$a.diffoscope.out" diffoscope --json "$work/$a.diffoscope.json" "$work/pairs/$a" "$work/pairs/$b"
 done
 
@@ -46,7 +47,7 @@ work, pairs = sys.argv[1], sys.argv[2:]
 times = {}
 for line in open(os.path.join(work, "times")):
     f = line.split()
-    if len(f) == 4 and ":" in f[0]:
+    if len(f) == 5 and ":" in f[0]:
         times[f[0]] = tuple(float(x) for x in f[1:])
 
 def hallmark_members(path, top):
@@ -90,7 +91,7 @@ def diffoscope_members(path):
     walk(doc)
     return out
 
-print(f"{'pair':<32} {'hallmark s':>10} {'diffoscope s':>12} {'ratio':>7} {'cpu ratio':>9}  same members")
+print(f"{'pair':<32} {'hallmark s':>10} {'diffoscope s':>12} {'ratio':>7} {'cpu ratio':>9} {'RSS MiB h/d':>12}  same members")
 ok = True
 for pair in pairs:
     a, b = pair.split(":")
@@ -103,6 +104,6 @@ for pair in pairs:
     if same.startswith("NO"):
         ok = False
     size = os.path.getsize(os.path.join(work, "pairs", a)) / 2**20
-    print(f"{a+' vs '+b:<32} {h[0]:>10.2f} {d[0]:>12.2f} {d[0]/max(h[0],0.01):>6.1f}x {(d[1]+d[2])/max(h[1]+h[2],0.01):>8.1f}x  {same}  ({size:.1f} MiB; {len(hm)} members)")
+    print(f"{a+' vs '+b:<32} {h[0]:>10.2f} {d[0]:>12.2f} {d[0]/max(h[0],0.01):>6.1f}x {(d[1]+d[2])/max(h[1]+h[2],0.01):>8.1f}x {h[3]/1024:>5.0f}/{d[3]/1024:<6.0f}  {same}  ({size:.1f} MiB; {len(hm)} members)")
 sys.exit(0 if ok else 1)
 PY

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/ulikunitz/xz"
 
 	"github.com/hallmark-dev/hallmark/repro/diff"
 )
@@ -92,6 +93,22 @@ func zipBytes(t testing.TB, es []entry) []byte {
 		}
 	}
 	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func xzBytes(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := xz.NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -186,6 +203,15 @@ func TestArchives(t *testing.T) {
 				{name: "data.tar.gz", body: string(gzipBytes(t, tarBytes(t, []entry{base[0], {name: "README", body: "readme\n", mtime: later}}), epoch))}}),
 			want:       []kindPath{{diff.KindMetadata, "data.tar.gz!data.tar!README", "mtime"}},
 			wantCauses: []diff.Cause{diff.CauseTimestamp},
+		},
+		{
+			name: "deb: ar of an xz-compressed tar",
+			a: arBytes(t, []entry{{name: "debian-binary", body: "2.0\n"},
+				{name: "data.tar.xz", body: string(xzBytes(t, tarBytes(t, base)))}}),
+			b: arBytes(t, []entry{{name: "debian-binary", body: "2.0\n"},
+				{name: "data.tar.xz", body: string(xzBytes(t, tarBytes(t, []entry{base[0], {name: "README", body: "readme\n", uid: 1000}})))}}),
+			want:       []kindPath{{diff.KindMetadata, "data.tar.xz!data.tar!README", "uid"}},
+			wantCauses: []diff.Cause{diff.CauseBuildUser},
 		},
 		{
 			name:       "ar member order",
