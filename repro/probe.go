@@ -3,7 +3,9 @@ package repro
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -90,20 +92,75 @@ func (r *runner) probe(ctx context.Context) []Applied {
 			}
 			a.How = "own uid/gid vs 4242/4242 (unshare --user --map-user --map-group)"
 		case VaryFileOrder:
+			msg := r.probeDisorderfs(ctx)
+			if msg == "" {
+				a.How = "directory entries in the file system's order vs reversed (disorderfs --reverse-dirents=yes)"
+				break
+			}
 			var st syscall.Statfs_t
 			if err := syscall.Statfs(r.work, &st); err == nil && st.Type == tmpfsMagic {
 				a.How = "source copied in name order vs reverse name order (tmpfs lists entries by creation)"
+				a.Reason = msg
 				break
 			}
 			a.Applied = false
-			a.Reason = "work directory is not on tmpfs and disorderfs is not used: directory order not varied"
-			if _, err := r.cfg.lookPath("disorderfs"); err == nil {
-				a.Reason += " (disorderfs is installed but not yet supported)"
-			}
+			a.Reason = msg + "; the work directory is not on tmpfs either: directory order not varied"
 		}
 		out = append(out, a)
 	}
 	return out
+}
+
+// probeDisorderfs finds disorderfs and checks that a FUSE mount works here.
+// It returns "" on success, or why disorderfs cannot be used.
+func (r *runner) probeDisorderfs(ctx context.Context) string {
+	dfs, err := r.cfg.lookPath("disorderfs")
+	if err != nil {
+		return "disorderfs not installed (Debian package disorderfs)"
+	}
+	for _, name := range []string{"fusermount3", "fusermount"} {
+		if p, err := r.cfg.lookPath(name); err == nil {
+			r.fusermount = p
+			break
+		}
+	}
+	src, mnt := filepath.Join(r.work, "probe", "src"), filepath.Join(r.work, "probe", "mnt")
+	defer os.RemoveAll(filepath.Join(r.work, "probe"))
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return err.Error()
+	}
+	if err := os.MkdirAll(mnt, 0o755); err != nil {
+		return err.Error()
+	}
+	r.disorderfs = dfs
+	if err := r.mount(ctx, src, mnt); err != nil {
+		r.disorderfs = ""
+		return "disorderfs cannot mount here: " + err.Error()
+	}
+	if err := r.unmount(ctx, mnt); err != nil {
+		r.disorderfs = ""
+		return "disorderfs cannot unmount here: " + err.Error()
+	}
+	return ""
+}
+
+// mount mounts src on mnt through disorderfs, reversing directory order.
+func (r *runner) mount(ctx context.Context, src, mnt string) error {
+	msg, err := r.try(ctx, []string{r.disorderfs, "--reverse-dirents=yes", "--shuffle-dirents=no", "--multi-user=yes", "--quiet", src, mnt})
+	if err != nil {
+		return fmt.Errorf("%s: %w", msg, err)
+	}
+	return nil
+}
+
+func (r *runner) unmount(ctx context.Context, mnt string) error {
+	if r.fusermount != "" {
+		if msg, err := r.try(ctx, []string{r.fusermount, "-u", mnt}); err != nil {
+			return fmt.Errorf("%s: %w", msg, err)
+		}
+		return nil
+	}
+	return syscall.Unmount(mnt, 0)
 }
 
 // try runs a probe command and returns its output on failure.

@@ -167,6 +167,8 @@ type runner struct {
 	faketime   string
 	taskset    string
 	sh         string
+	disorderfs string // set when a disorderfs mount works here
+	fusermount string
 	seq        int
 }
 
@@ -253,7 +255,29 @@ func (r *runner) build(ctx context.Context, label string, vary []Variation, keep
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, "", err
 	}
-	if err := copyTree(ctx, r.src, dir, on(VaryFileOrder)); err != nil {
+	if on(VaryFileOrder) && r.disorderfs != "" {
+		// Build in a disorderfs view of the copy, at the same path.
+		under := dir + ".under"
+		if err := os.RemoveAll(under); err != nil {
+			return nil, "", err
+		}
+		if err := copyTree(ctx, r.src, under, false); err != nil {
+			return nil, "", fmt.Errorf("copy source for %s: %w", label, err)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, "", err
+		}
+		if err := r.mount(ctx, under, dir); err != nil {
+			return nil, "", fmt.Errorf("disorderfs for %s: %w", label, err)
+		}
+		defer func() {
+			// The context may be done; unmount regardless.
+			if err := r.unmount(context.WithoutCancel(ctx), dir); err != nil {
+				r.cfg.log.WarnContext(ctx, "repro: unmount disorderfs", "dir", dir, "err", err)
+			}
+			os.RemoveAll(under)
+		}()
+	} else if err := copyTree(ctx, r.src, dir, on(VaryFileOrder)); err != nil {
 		return nil, "", fmt.Errorf("copy source for %s: %w", label, err)
 	}
 	home := filepath.Join(r.work, "home", "first-build")
@@ -279,6 +303,9 @@ func (r *runner) build(ctx context.Context, label string, vary []Variation, keep
 	got, err := r.collect(ctx, dir, keepDir)
 	if err != nil {
 		return nil, "", fmt.Errorf("collect products of %s: %w", label, err)
+	}
+	if on(VaryFileOrder) && r.disorderfs != "" {
+		return got, keepDir, nil // the deferred unmount removes the copy
 	}
 	return got, keepDir, os.RemoveAll(dir)
 }

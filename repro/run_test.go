@@ -53,6 +53,7 @@ func TestRunNamesTheCulprit(t *testing.T) {
 		{"clock", `date -u +%Y > out.txt`, repro.VaryTime},
 		{"hostname", `hostname > out.txt`, repro.VaryHostname},
 		{"user", `id -u > out.txt`, repro.VaryUser},
+		{"directory order", `ls -f . sub > out.txt`, repro.VaryFileOrder},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
@@ -97,25 +99,72 @@ func jsonPair(a, b []byte) (string, string, bool) {
 	return ia.String(), ib.String(), true
 }
 
+// Bounds on the line-by-line alignment: difflib's matcher is quadratic in
+// the worst case, so only the differing middle of two texts (after trimming
+// common leading and trailing lines) is aligned, and only when small enough;
+// each hunk is classified on at most maxClassify bytes.
+const (
+	maxMatchLines = 4000
+	maxClassify   = 64 << 10
+	diffContext   = 3
+)
+
+var reHunk = regexp.MustCompile(`(?m)^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@`)
+
 // textDiff builds a KindText difference with a unified diff and the causes
 // inferred from each changed hunk.
 func (c *comparer) textDiff(a, b string) Difference {
 	la, lb := splitLines(a), splitLines(b)
-	m := difflib.NewMatcher(la, lb)
+	pre := 0
+	for pre < len(la) && pre < len(lb) && la[pre] == lb[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(la)-pre && suf < len(lb)-pre && la[len(la)-1-suf] == lb[len(lb)-1-suf] {
+		suf++
+	}
+	ma, mb := la[pre:len(la)-suf], lb[pre:len(lb)-suf]
+	aligned := len(ma) <= maxMatchLines && len(mb) <= maxMatchLines
+	ops := []difflib.OpCode{{Tag: 'r', I1: 0, I2: len(ma), J1: 0, J2: len(mb)}}
+	positional := !aligned && len(ma) == len(mb)
+	switch {
+	case aligned:
+		ops = difflib.NewMatcher(ma, mb).GetOpCodes()
+	case positional:
+		// Same number of lines: pair them by position, in linear time.
+		ops = ops[:0]
+		for i := 0; i < len(ma); {
+			if ma[i] == mb[i] {
+				i++
+				continue
+			}
+			j := i
+			for j < len(ma) && ma[j] != mb[j] {
+				j++
+			}
+			ops = append(ops, difflib.OpCode{Tag: 'r', I1: i, I2: j, J1: i, J2: j})
+			i = j
+		}
+	}
 	now := c.cfg.now()
 	var causes []Cause
 	var removed, added []string
 	unexplained := 0
-	for _, op := range m.GetOpCodes() {
+	for _, op := range ops {
 		if op.Tag == 'e' {
 			continue
 		}
-		ca, cb := strings.Join(la[op.I1:op.I2], ""), strings.Join(lb[op.J1:op.J2], "")
-		removed = append(removed, la[op.I1:op.I2]...)
-		added = append(added, lb[op.J1:op.J2]...)
+		removed = append(removed, ma[op.I1:op.I2]...)
+		added = append(added, mb[op.J1:op.J2]...)
+		ca, cb := joinBounded(ma[op.I1:op.I2]), joinBounded(mb[op.J1:op.J2])
 		cs, ok := classifyText(ca, cb, now)
 		if !ok {
 			unexplained++
+			// A large hunk that masking does not fully explain is a real
+			// content change; tokens it happens to contain prove nothing.
+			if op.I2-op.I1 > 10 || op.J2-op.J1 > 10 {
+				cs = nil
+			}
 		}
 		for _, cause := range cs {
 			if !slices.Contains(causes, cause) {
@@ -129,9 +178,49 @@ func (c *comparer) textDiff(a, b string) Difference {
 		// Only moved lines: the content is the same, its order is not.
 		causes, unexplained = []Cause{CauseOrdering}, 0
 	}
-	var out strings.Builder
-	_ = difflib.WriteUnifiedDiff(&out, difflib.UnifiedDiff{A: la, B: lb, FromFile: "a", ToFile: "b", Context: 3})
-	text, lines := out.String(), 0
+	var text string
+	if aligned {
+		// Diff a window of the trimmed middle plus context, then shift the
+		// hunk line numbers back to whole-file positions.
+		start := max(pre-diffContext, 0)
+		wa := la[start:min(len(la)-suf+diffContext, len(la))]
+		wb := lb[start:min(len(lb)-suf+diffContext, len(lb))]
+		var out strings.Builder
+		_ = difflib.WriteUnifiedDiff(&out, difflib.UnifiedDiff{A: wa, B: wb, FromFile: "a", ToFile: "b", Context: diffContext})
+		text = reHunk.ReplaceAllStringFunc(out.String(), func(h string) string {
+			m := reHunk.FindStringSubmatch(h)
+			ia, _ := strconv.Atoi(m[1])
+			ib, _ := strconv.Atoi(m[3])
+			return fmt.Sprintf("@@ -%d%s +%d%s @@", ia+start, m[2], ib+start, m[4])
+		})
+	} else if positional {
+		var out strings.Builder
+		out.WriteString("--- a\n+++ b\n")
+		for _, op := range ops {
+			fmt.Fprintf(&out, "@@ -%d,%d +%d,%d @@\n", pre+op.I1+1, op.I2-op.I1, pre+op.J1+1, op.J2-op.J1)
+			for _, l := range ma[op.I1:op.I2] {
+				out.WriteString("-" + l)
+			}
+			for _, l := range mb[op.J1:op.J2] {
+				out.WriteString("+" + l)
+			}
+			if out.Len() > 1<<20 {
+				break
+			}
+		}
+		text = out.String()
+	} else {
+		var out strings.Builder
+		fmt.Fprintf(&out, "--- a\n+++ b\n@@ -%d,%d +%d,%d @@ (too large to align line by line)\n", pre+1, len(ma), pre+1, len(mb))
+		for _, l := range ma[:min(len(ma), c.cfg.maxDiffLines/2)] {
+			out.WriteString("-" + l)
+		}
+		for _, l := range mb[:min(len(mb), c.cfg.maxDiffLines/2)] {
+			out.WriteString("+" + l)
+		}
+		text = out.String()
+	}
+	lines := 0
 	for i := range len(text) {
 		if text[i] == '\n' {
 			lines++
@@ -141,11 +230,24 @@ func (c *comparer) textDiff(a, b string) Difference {
 			}
 		}
 	}
-	detail := fmt.Sprintf("%d and %d lines", len(la), len(lb))
+	detail := fmt.Sprintf("%d and %d lines; first difference at line %d", len(la), len(lb), pre+1)
 	if unexplained > 0 && len(causes) > 0 {
 		detail += fmt.Sprintf("; %d hunk(s) not fully explained", unexplained)
 	}
 	return Difference{Kind: KindText, Offset: -1, Diff: text, Causes: causes, Detail: detail}
+}
+
+// joinBounded joins lines, keeping at most maxClassify bytes.
+func joinBounded(lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		if b.Len()+len(l) > maxClassify {
+			b.WriteString(l[:min(len(l), maxClassify-b.Len())])
+			break
+		}
+		b.WriteString(l)
+	}
+	return b.String()
 }
 
 // splitLines splits text into lines that keep their newline; unlike
