@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,29 +41,5 @@ func TestDiffCommand(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestReproCommand(t *testing.T) {
-	src := t.TempDir()
-	writeFile(t, filepath.Join(src, "in.txt"), "input\n")
-	ta := newTestApp(t)
-	ta.env["PATH"] = os.Getenv("PATH")
-	// A build that records its time zone: not reproducible, culprit timezone.
-	code := ta.run("repro", "--source", src, "--vary", "timezone,home,umask", "--explain", "--", "sh", "-c", "date +%z > out.txt")
-	if code != ExitRejected {
-		t.Fatalf("exit %d, want %d\n%s%s", code, ExitRejected, ta.out, ta.errOut)
-	}
-	for _, want := range []string{"DIFF out.txt", "not reproducible: broken by timezone", "+++ experiment/out.txt"} {
-		if !strings.Contains(ta.out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, ta.out)
-		}
-	}
-	ta.mustRun(t, "repro", "--source", src, "--vary", "timezone", "--", "sh", "-c", "cp in.txt out.txt")
-	if !strings.Contains(ta.out.String(), "\nreproducible\n") {
-		t.Errorf("want reproducible:\n%s", ta.out)
-	}
-	if code := ta.run("repro", "--vary", "moonphase", "--", "true"); code != ExitUsage {
-		t.Errorf("unknown variation: exit %d, want %d", code, ExitUsage)
 	}
 }

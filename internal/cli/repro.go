@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +25,9 @@ type reproFlags struct {
 	format   string
 	explain  bool
 	noBisect bool
+	key      string
+	out      string
+	rebuild  string
 }
 
 // reproPassEnv are the variables passed to every build by default.
@@ -72,6 +77,10 @@ Exit 0 when every product matches, 1 when not, 4 when a build fails.`,
 			if app.Logger != nil {
 				opts = append(opts, repro.WithLogger(app.Logger))
 			}
+			if f.out != "" && f.key == "" {
+				return usageError(fmt.Errorf("--out needs --key: the attestation is only written when signed"))
+			}
+			started := app.Now()
 			res, err := repro.Run(contextOf(cmd), f.source, args, opts...)
 			if err != nil {
 				if errors.Is(err, repro.ErrInvalid) {
@@ -96,6 +105,11 @@ Exit 0 when every product matches, 1 when not, 4 when a build fails.`,
 			} else {
 				writeReproText(app, res, reports)
 			}
+			if f.key != "" {
+				if err := app.attestRepro(cmd, f, res, started); err != nil {
+					return err
+				}
+			}
 			if !res.Reproducible {
 				return rejected(fmt.Errorf("not reproducible: %s", verdict(res)))
 			}
@@ -111,7 +125,50 @@ Exit 0 when every product matches, 1 when not, 4 when a build fails.`,
 	cmd.Flags().StringVar(&f.format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVar(&f.explain, "explain", false, "explain differing products with hallmark diff")
 	cmd.Flags().BoolVar(&f.noBisect, "no-bisect", false, "do not bisect the variations")
+	cmd.Flags().StringVar(&f.key, "key", "", "sign a reproducibility attestation with this private key (NAME.key) and store it")
+	cmd.Flags().StringVar(&f.out, "out", "", "write the signed attestation bundle here (needs --key)")
+	cmd.Flags().StringVar(&f.rebuild, "rebuilder-id", "", "rebuilder identity URI in the attestation (default: derived from the key ID)")
 	return cmd
+}
+
+// attestRepro signs the reproducibility predicate for res and stores it; a
+// failed check is attested too, so that policy sees it.
+func (a *App) attestRepro(cmd *cobra.Command, f reproFlags, res *repro.Result, started time.Time) error {
+	k, err := a.loadSigningKey(f.key)
+	if err != nil {
+		return err
+	}
+	id := f.rebuild
+	if id == "" {
+		id = "https://hallmark.dev/rebuilder/key/" + k.Public().ID()
+	}
+	version := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		version = bi.Main.Version
+	}
+	p, err := repro.NewPredicate(repro.PredicateInput{
+		Result:    res,
+		Rebuilder: repro.Rebuilder{ID: id, Version: map[string]string{"hallmark": version}},
+		StartedOn: started, FinishedOn: a.Now(),
+	})
+	if err != nil {
+		return usageError(err)
+	}
+	st, err := repro.Statement(p)
+	if err != nil {
+		return rejected(fmt.Errorf("cannot attest: %w", err))
+	}
+	rec, bundle, err := a.signAndStore(contextOf(cmd), k, st)
+	if err != nil {
+		return err
+	}
+	if f.out != "" {
+		if err := a.writeOutput(f.out, bundle); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(a.Stderr, "attested %s (%d subject(s)) with key %s\nstored %s\n", p.Result, len(st.GetSubject()), k.Public().ID(), rec.ID)
+	return nil
 }
 
 func joinVariations() string {
