@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -358,3 +359,29 @@ func TestRenderers(t *testing.T) {
 }
 
 func fsMode(m int64) fs.FileMode { return fs.FileMode(m) }
+
+// TestSpoolsLargeMembers forces differing members out of memory: they must
+// be explained from temporary files, and the files removed afterwards.
+func TestSpoolsLargeMembers(t *testing.T) {
+	big := strings.Repeat("payload line\n", 5000)
+	a := gzipBytes(t, tarBytes(t, []entry{{name: "big.txt", body: big + "built 2026-11-25T10:00:00Z\n"}, {name: "same", body: "x"}}), epoch)
+	b := gzipBytes(t, tarBytes(t, []entry{{name: "big.txt", body: big + "built 2026-11-25T10:05:00Z\n"}, {name: "same", body: "x"}}), epoch)
+	tmp := t.TempDir()
+	rep, err := diff.Bytes(t.Context(), "a.tgz", a, "b.tgz", b, diff.WithMaxMemory(1024), diff.WithTempDir(tmp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]kindPath{{diff.KindText, "a.tar!big.txt", ""}}, summary(rep)); d != "" {
+		t.Errorf("differences (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]diff.Cause{diff.CauseTimestamp}, rep.Causes()); d != "" {
+		t.Errorf("causes (-want +got):\n%s", d)
+	}
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}
