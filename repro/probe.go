@@ -66,7 +66,7 @@ func (r *runner) probe(ctx context.Context) []Applied {
 			}
 			a.Applied = false
 			for _, prefix := range [][]string{{us}, {us, "--user", "--map-root-user"}} {
-				probe := append(slices.Clone(prefix), "--uts", "--", r.sh, "-c", "hostname hallmark-probe")
+				probe := append(slices.Clone(prefix), "--uts", "--", r.sh, "-c", setUTS)
 				msg, err := r.try(ctx, probe)
 				if err != nil {
 					a.Reason = "cannot create a UTS namespace: " + msg
@@ -74,7 +74,7 @@ func (r *runner) probe(ctx context.Context) []Applied {
 				}
 				r.unshare = prefix
 				a.Applied, a.Reason = true, ""
-				a.How = "host hostname vs hallmark-experiment (" + strings.Join(prefix, " ") + " --uts)"
+				a.How = "host's hostname and domain name vs hallmark-experiment(.invalid) (" + strings.Join(prefix, " ") + " --uts)"
 				break
 			}
 		case VaryUser:

@@ -310,6 +310,9 @@ func (r *runner) build(ctx context.Context, label string, vary []Variation, keep
 	return got, keepDir, os.RemoveAll(dir)
 }
 
+// setUTS sets the host and NIS domain names inside the new UTS namespace.
+const setUTS = `hostname hallmark-experiment && printf hallmark-experiment.invalid > /proc/sys/kernel/domainname`
+
 // command builds the argv and environment of one build.
 func (r *runner) command(vary []Variation, home string) ([]string, []string) {
 	on := func(v Variation) bool { return slices.Contains(vary, v) }
@@ -345,10 +348,10 @@ func (r *runner) command(vary []Variation, home string) ([]string, []string) {
 	case hostname && user:
 		argv = append(argv, r.unshare...)
 		argv = append(argv, "--uts", "--", r.sh, "-c",
-			`hostname hallmark-experiment && exec unshare --user --map-user=4242 --map-group=4242 -- "$@"`, "sh")
+			setUTS+` && exec unshare --user --map-user=4242 --map-group=4242 -- "$@"`, "sh")
 	case hostname:
 		argv = append(argv, r.unshare...)
-		argv = append(argv, "--uts", "--", r.sh, "-c", `hostname hallmark-experiment && exec "$@"`, "sh")
+		argv = append(argv, "--uts", "--", r.sh, "-c", setUTS+` && exec "$@"`, "sh")
 	case user:
 		argv = append(argv, r.unshare[0], "--user", "--map-user=4242", "--map-group=4242", "--")
 	}

@@ -52,6 +52,7 @@ func TestRunNamesTheCulprit(t *testing.T) {
 		{"cpus", `nproc > out.txt`, repro.VaryCPUs},
 		{"clock", `date -u +%Y > out.txt`, repro.VaryTime},
 		{"hostname", `hostname > out.txt`, repro.VaryHostname},
+		{"domain name", `cat /proc/sys/kernel/domainname > out.txt`, repro.VaryHostname},
 		{"user", `id -u > out.txt`, repro.VaryUser},
 		{"directory order", `ls -f . sub > out.txt`, repro.VaryFileOrder},
 	}
