@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"bytes"
 	"context"
 	"debug/buildinfo"
 	"debug/elf"
@@ -169,6 +170,10 @@ func (c *comparer) comparePaths(ctx context.Context, p string, ra io.ReaderAt, s
 	return len(d.Causes) > 0
 }
 
+func pathChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._@+~-", c) >= 0
+}
+
 func sample(s []string) string {
 	const n = 3
 	if len(s) <= n {
@@ -184,9 +189,11 @@ func embeddedPaths(ctx context.Context, r io.ReaderAt, size int64) map[string]bo
 	out := make(map[string]bool)
 	run := make([]byte, 0, maxRun)
 	flush := func() {
-		if len(run) >= 6 && run[0] == '/' {
+		if len(run) >= 8 && bytes.IndexByte(run, '/') >= 0 {
 			for _, m := range rePath.FindAllIndex(run, -1) {
-				if m[0] == 0 && m[1] >= 8 && len(out) < maxPaths {
+				// A path starts the string or follows a separator (space,
+				// quote, '=', ':'), not the middle of a relative path.
+				if m[1]-m[0] >= 8 && (m[0] == 0 || !pathChar(run[m[0]-1])) && len(out) < maxPaths {
 					out[string(run[m[0]:m[1]])] = true
 				}
 			}
