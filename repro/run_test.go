@@ -3,8 +3,10 @@ package repro_test
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -27,9 +29,14 @@ func sourceTree(t *testing.T) string {
 	return src
 }
 
-func applied(res *repro.Result, v repro.Variation) bool {
+// effective reports whether variation v was applied in a way the test
+// builds can observe: varying only GOMAXPROCS does not change nproc.
+func effective(res *repro.Result, v repro.Variation) bool {
 	i := slices.IndexFunc(res.Variations, func(a repro.Applied) bool { return a.Variation == v })
-	return i >= 0 && res.Variations[i].Applied
+	if i < 0 || !res.Variations[i].Applied {
+		return false
+	}
+	return v != repro.VaryCPUs || strings.Contains(res.Variations[i].How, "taskset")
 }
 
 // TestRunNamesTheCulprit builds small shell "builds" that each depend on one
@@ -67,9 +74,9 @@ func TestRunNamesTheCulprit(t *testing.T) {
 			if !slices.ContainsFunc(res.Products, func(p repro.Product) bool { return p.Path == "out.txt" }) {
 				t.Fatalf("products = %+v, want out.txt among them", res.Products)
 			}
-			if tt.culprit == "" || (!applied(res, tt.culprit) && tt.culprit != repro.VaryCPUs) {
+			if tt.culprit == "" || !effective(res, tt.culprit) {
 				if !res.Reproducible {
-					t.Fatalf("want reproducible (culprit %q applied=%v), got %+v", tt.culprit, applied(res, tt.culprit), res)
+					t.Fatalf("want reproducible (culprit %q effective=%v), got %+v", tt.culprit, effective(res, tt.culprit), res)
 				}
 				return
 			}
@@ -148,3 +155,37 @@ func TestParseVariations(t *testing.T) {
 }
 
 var cmpIgnoreDigests = cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Digests" }, cmp.Ignore())
+
+// TestRunWithoutTools hides faketime, unshare, taskset and disorderfs: the
+// variations that need them must be reported as not applied (or degraded)
+// with a reason, and the builds still run.
+func TestRunWithoutTools(t *testing.T) {
+	hidden := map[string]bool{"faketime": true, "unshare": true, "taskset": true, "disorderfs": true}
+	look := func(name string) (string, error) {
+		if hidden[name] {
+			return "", exec.ErrNotFound
+		}
+		return exec.LookPath(name)
+	}
+	res, err := repro.Run(t.Context(), sourceTree(t), []string{"sh", "-c", "hostname > out.txt; id -u >> out.txt"},
+		repro.WithWorkDir(t.TempDir()), repro.WithEnv([]string{"PATH=" + os.Getenv("PATH")}), repro.WithLookPath(look))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Reproducible {
+		t.Errorf("hostname and uid cannot vary without unshare, yet the build was not reproducible: %+v", res.Products)
+	}
+	got := map[repro.Variation]bool{}
+	for _, a := range res.Variations {
+		got[a.Variation] = a.Applied
+		if hidden := map[repro.Variation]string{repro.VaryTime: "faketime", repro.VaryHostname: "unshare", repro.VaryUser: "unshare", repro.VaryCPUs: "taskset"}[a.Variation]; hidden != "" && !strings.Contains(a.Reason, hidden) {
+			t.Errorf("%s: reason %q does not name the missing %s", a.Variation, a.Reason, hidden)
+		}
+	}
+	want := map[repro.Variation]bool{repro.VaryTime: false, repro.VaryHostname: false, repro.VaryUser: false, repro.VaryCPUs: true, repro.VaryTimezone: true}
+	for v, w := range want {
+		if got[v] != w {
+			t.Errorf("%s applied = %v, want %v", v, got[v], w)
+		}
+	}
+}
