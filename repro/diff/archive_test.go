@@ -71,6 +71,23 @@ func gzipBytes(t testing.TB, data []byte, mtime time.Time) []byte {
 	return buf.Bytes()
 }
 
+func gzipLevel(t testing.TB, data []byte, level int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.ModTime = epoch
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func zipBytes(t testing.TB, es []entry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -180,6 +197,13 @@ func TestArchives(t *testing.T) {
 			b:          gzipBytes(t, tarBytes(t, base), later),
 			want:       []kindPath{{diff.KindMetadata, "", "gzip mtime"}},
 			wantCauses: []diff.Cause{diff.CauseTimestamp},
+		},
+		{
+			name:       "same content, another compression level",
+			a:          gzipBytes(t, tarBytes(t, base), epoch),
+			b:          gzipLevel(t, tarBytes(t, base), gzip.NoCompression),
+			want:       []kindPath{{diff.KindMetadata, "", "gzip stream"}},
+			wantCauses: []diff.Cause{diff.CauseToolchain},
 		},
 		{
 			name:       "tar.gz nested member mode",

@@ -15,6 +15,7 @@ import (
 // compareCompressed compares compression headers (gzip) and then the
 // decompressed content, read as a re-openable stream.
 func (c *comparer) compareCompressed(ctx context.Context, p, name string, f format, a, b *source, depth int) error {
+	before := len(c.report.Differences)
 	if f == fmtGzip {
 		if err := c.compareGzipHeaders(p, a, b); err != nil {
 			return err
@@ -23,7 +24,15 @@ func (c *comparer) compareCompressed(ctx context.Context, p, name string, f form
 	inner := decompressedName(name, f)
 	ia := &source{size: -1, open: c.decompressor(a, f, join(p, inner))}
 	ib := &source{size: -1, open: c.decompressor(b, f, join(p, inner))}
-	return c.compare(ctx, join(p, inner), inner, ia, ib, depth+1)
+	if err := c.compare(ctx, join(p, inner), inner, ia, ib, depth+1); err != nil {
+		return err
+	}
+	if len(c.report.Differences) == before && ia.sum != "" && ia.sum == ib.sum {
+		c.add(Difference{Path: p, Kind: KindMetadata, Field: f.String() + " stream", Offset: -1,
+			A: a.sum, B: b.sum, Causes: []Cause{CauseToolchain},
+			Detail: "same decompressed content, compressed differently (compression level or compressor version)"})
+	}
+	return nil
 }
 
 func (c *comparer) compareGzipHeaders(p string, a, b *source) error {
