@@ -13,6 +13,7 @@ import (
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/trust"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
@@ -36,6 +37,7 @@ const (
 func kinds() map[string]kind {
 	return map[string]kind{
 		ApprovalPredicateType:  {"approvals", trust.RoleApprover, addApproval},
+		tee.PredicateType:      {"tee", trust.RoleBuilder, nil}, // needs the provenance: see addTEE
 		finding.PredicateType:  {"scan", trust.RoleScanner, addFindings},
 		vuln.PredicateType:     {"vulns", trust.RoleScanner, addVulns},
 		CycloneDXPredicateType: {"sbom", trust.RoleScanner, addCycloneDX},
@@ -64,6 +66,8 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 	raws = append(raws, req.Bundles...)
 	seen := map[string]bool{}
 	ks := kinds()
+	var teeItems []teeItem
+	var provenances []*attest.Verified
 	artifactHex := strings.TrimPrefix(req.Artifact.Digest, "sha256:")
 	for _, raw := range raws {
 		sum := sha256.Sum256(raw)
@@ -107,12 +111,62 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 				m.Subjects = append(m.Subjects, "sha256:"+strings.ToLower(d))
 			}
 		}
+		if k.add == nil {
+			teeItems = append(teeItems, teeItem{v, m})
+			continue
+		}
+		if k.name == "provenance" {
+			provenances = append(provenances, v)
+		}
 		if err := k.add(&in, v, m); err != nil {
 			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: signer, Reason: "unreadable predicate: " + err.Error()})
 		}
 	}
+	for _, it := range teeItems {
+		if err := g.addTEE(ctx, &in, it, provenances, now); err != nil {
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: it.v.ID, Kind: "tee", PredicateType: it.v.PredicateType, KeyID: it.m.Signer.KeyID, Reason: err.Error()})
+		}
+	}
 	sort.Slice(in.Ignored, func(i, j int) bool { return in.Ignored[i].ID < in.Ignored[j].ID })
 	return in, nil
+}
+
+type teeItem struct {
+	v *attest.Verified
+	m policy.Meta
+}
+
+// addTEE re-verifies a TEE attestation: the hardware evidence against the
+// vendor roots at the gate's time, and its binding to one of the artifact's
+// trusted provenance statements (the quote's report data carries the
+// SHA-256 of that provenance's DSSE PAE).
+func (g *Gate) addTEE(ctx context.Context, in *policy.Input, it teeItem, provenances []*attest.Verified, now time.Time) error {
+	if g.tee == nil {
+		return fmt.Errorf("TEE verification is not configured in this gate")
+	}
+	raw, err := it.v.PredicateJSON()
+	if err != nil {
+		return err
+	}
+	pred, err := tee.ParsePredicate(raw)
+	if err != nil {
+		return fmt.Errorf("unreadable TEE predicate: %w", err)
+	}
+	if len(provenances) == 0 {
+		return fmt.Errorf("no trusted provenance for this artifact to bind the %s quote to", pred.Platform)
+	}
+	var lastErr error
+	for _, p := range provenances {
+		claims, err := tee.VerifyPredicate(ctx, g.tee, pred, p.PAE(), tee.VerifyOptions{Time: now, ReferenceValues: g.teeRefs})
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		it.m.Timestamp = claims.IssuedAt
+		in.Evidence.TEE = append(in.Evidence.TEE, policy.TEE{Meta: it.m, Platform: string(claims.Platform), Measurements: claims.Measurements, Debug: claims.Debug, Verified: true})
+		return nil
+	}
+	return fmt.Errorf("TEE evidence does not verify: %w", lastErr)
 }
 
 func first(s []string) string {

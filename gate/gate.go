@@ -14,6 +14,7 @@ import (
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/trust"
 )
 
@@ -26,6 +27,8 @@ var (
 
 // Gate evaluates deployment requests. It is safe for concurrent use.
 type Gate struct {
+	tee        *tee.Registry
+	teeRefs    *tee.ReferenceValues
 	store      store.Store
 	trust      *trust.Trust
 	policies   map[string]*policy.Policy
@@ -39,6 +42,8 @@ type Gate struct {
 type Option func(*config) error
 
 type config struct {
+	tee        *tee.Registry
+	teeRefs    *tee.ReferenceValues
 	verifierID string
 	now        func() time.Time
 	logger     *slog.Logger
@@ -58,6 +63,14 @@ func WithVerifierID(id string) Option {
 // WithClock sets the clock (default time.Now).
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error { c.now = now; return nil }
+}
+
+// WithTEE lets the gate re-verify TEE attestations: the hardware evidence
+// against the vendors' roots with reg, its binding to the artifact's
+// provenance, and (when refs is not nil) its measurements. Without it, TEE
+// evidence is listed as ignored.
+func WithTEE(reg *tee.Registry, refs *tee.ReferenceValues) Option {
+	return func(c *config) error { c.tee, c.teeRefs = reg, refs; return nil }
 }
 
 // WithLogger sets the logger.
@@ -84,7 +97,7 @@ func New(st store.Store, tr *trust.Trust, policies map[string]*policy.Policy, si
 	case signer == nil:
 		return nil, errors.New("gate: no signing key for decision records")
 	}
-	return &Gate{store: st, trust: tr, policies: policies, signer: signer, verifierID: cfg.verifierID, now: cfg.now, logger: cfg.logger}, nil
+	return &Gate{tee: cfg.tee, teeRefs: cfg.teeRefs, store: st, trust: tr, policies: policies, signer: signer, verifierID: cfg.verifierID, now: cfg.now, logger: cfg.logger}, nil
 }
 
 // Environments lists the environments the gate has policies for.

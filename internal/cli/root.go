@@ -54,8 +54,11 @@ deployments on it.`,
 		newGateCmd(app),
 		newApproveCmd(app),
 		newDeploymentsCmd(app),
+		newTeeCmd(app),
 		newVersionCmd(app),
 		newDBCmd(app),
+		newDiffCmd(app),
+		newReproCmd(app),
 		newSBOMCmd(app),
 	)
 	return root
