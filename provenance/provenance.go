@@ -38,6 +38,10 @@ type Source struct {
 	Commit string
 	// Dirty reports uncommitted changes in the tree at build time.
 	Dirty bool
+	// DirHash, when set, summarises the files of the tree as it was built
+	// (see digest.Listing.DirHash); it pins a dirty tree that the commit
+	// alone does not.
+	DirHash string
 }
 
 // Sandbox describes the isolation actually applied to a build.
@@ -263,10 +267,14 @@ func internalParameters(f Facts) map[string]any {
 
 func resolvedDependencies(f Facts) ([]*intoto.ResourceDescriptor, error) {
 	var out []*intoto.ResourceDescriptor
-	if f.Source.Commit != "" || f.Source.URI != "" {
+	if f.Source.Commit != "" || f.Source.URI != "" || f.Source.DirHash != "" {
 		rd := &intoto.ResourceDescriptor{Uri: f.Source.URI}
+		rd.Digest = map[string]string{}
 		if f.Source.Commit != "" {
-			rd.Digest = map[string]string{digest.GitCommit: f.Source.Commit}
+			rd.Digest[digest.GitCommit] = f.Source.Commit
+		}
+		if f.Source.DirHash != "" {
+			rd.Digest[digest.DirHash] = f.Source.DirHash
 		}
 		if f.Source.URI == "" {
 			rd.Name = "source"

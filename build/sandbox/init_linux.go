@@ -77,6 +77,11 @@ func InitMain(args []string) int {
 	if _, err := unix.FcntlInt(statusFD, unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
 		return fail("close status pipe on exec", err)
 	}
+	// Tell Run the helper is ready; exec then closes the pipe, and a
+	// failed exec appends its reason.
+	if _, err := status.Write([]byte{readyByte}); err != nil {
+		return fail("report ready", err)
+	}
 	err = syscall.Exec(cfg.Argv[0], cfg.Argv, cfg.Env)
 	return fail("execute "+cfg.Argv[0], err)
 }

@@ -74,9 +74,16 @@ func Run(ctx context.Context, cfg Config) (int, error) {
 	// why it could not before exiting.
 	msg, _ := io.ReadAll(io.LimitReader(statR, 64<<10))
 	waitErr := cmd.Wait()
+	ready := len(msg) > 0 && msg[0] == readyByte
+	if ready {
+		msg = msg[1:]
+	}
 	if len(msg) > 0 {
 		step, detail, _ := strings.Cut(string(msg), ": ")
 		return -1, &SetupError{Step: step, Err: errors.New(detail)}
+	}
+	if !ready {
+		return -1, &SetupError{Step: "start helper", Err: fmt.Errorf("%w: %q exited (%v) without running sandbox.InitMain", ErrUnsupported, cfg.Helper, waitErr)}
 	}
 	if werr != nil {
 		return -1, &SetupError{Step: "send configuration", Err: werr}

@@ -17,6 +17,10 @@ const (
 	Hostname = "hallmark-build"
 )
 
+// readyByte is written by the helper on the status pipe just before it
+// executes the command.
+const readyByte = 'R'
+
 // maxConfig bounds the configuration read by the helper.
 const maxConfig = 4 << 20
 
