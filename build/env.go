@@ -74,8 +74,8 @@ func DefaultIsSecret(name, value string) bool {
 // upper case, lower case and digits with high per-character entropy, the
 // shape of generated keys. Paths, flags and hex commit IDs do not qualify.
 func looksRandom(v string) bool {
-	if len(v) < 32 {
-		return false
+	if len(v) < 32 || strings.ContainsAny(v[:1], "/.~") {
+		return false // short, or a path
 	}
 	var upper, lower, digit bool
 	counts := map[rune]int{}

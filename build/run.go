@@ -151,7 +151,7 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	}
 
 	for i, step := range s.Prepare {
-		code, err := runPrepare(ctx, step, workAbs, path, plan.env, out)
+		code, err := runPrepare(ctx, step, workAbs, path, online(plan.env), out)
 		if err != nil {
 			return nil, fmt.Errorf("build: prepare step %d: %w", i+1, err)
 		}
@@ -362,6 +362,11 @@ func runPrepare(ctx context.Context, step []string, dir, path string, env []stri
 	}
 	fmt.Fprintf(out, "hallmark: prepare: %s\n", strings.Join(step, " "))
 	return runDirect(ctx, append([]string{p}, step[1:]...), dir, env, out)
+}
+
+// online drops the offline switch so preparation steps can fetch.
+func online(env []string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return kv == "GOPROXY=off" })
 }
 
 func envValue(env []string, name string) string {

@@ -1,0 +1,19 @@
+package build_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/hallmark-dev/hallmark/build/sandbox"
+)
+
+// initArg makes the test binary double as the sandbox helper, as the
+// hallmark binary wires "__sandbox-init" to sandbox.InitMain.
+const initArg = "__sandbox-init"
+
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == initArg {
+		os.Exit(sandbox.InitMain(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
