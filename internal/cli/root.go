@@ -52,6 +52,7 @@ deployments on it.`,
 		newVerifyCmd(app),
 		newEvidenceCmd(app),
 		newVersionCmd(app),
+		newBuildCmd(app), newProvenanceCmd(app), newSandboxInitCmd(app),
 	)
 	return root
 }
