@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,30 +39,11 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	src := s.SourceDir
 	workAbs := filepath.Join(src, filepath.FromSlash(s.WorkDir))
 
+	// git status runs before the build: afterwards the products would make
+	// the tree look dirty.
 	source, err := gitSource(ctx, src)
 	if err != nil {
 		return nil, fmt.Errorf("build: read source %s: %w", src, err)
-	}
-	// Materials from the tree as it is before the build; .gitignore'd paths
-	// and the output directories are not materials.
-	var outExcludes []string
-	for _, d := range s.OutputDirs {
-		outExcludes = append(outExcludes, "/"+strings.TrimSuffix(d, "/")+"/")
-	}
-	tree, err := digest.Tree(ctx, src, digest.WithExcludes(outExcludes...))
-	if err != nil {
-		return nil, fmt.Errorf("build: hash source tree: %w", err)
-	}
-	source.DirHash = tree.DirHash()
-	var lockfiles []string
-	for _, e := range tree.Entries {
-		if e.Kind == digest.KindFile && materials.IsLockfile(e.Path) {
-			lockfiles = append(lockfiles, e.Path)
-		}
-	}
-	deps, err := materials.Read(src, lockfiles)
-	if err != nil {
-		return nil, fmt.Errorf("build: %w", err)
 	}
 
 	start := s.Now()
@@ -118,7 +100,7 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	tools, goroot, err := toolchain(ctx, resolved, s.Command, path, workAbs, plan.env)
+	toolPaths, goroot, err := toolchainPaths(ctx, resolved, s.Command, path, workAbs, plan.env)
 	if err != nil {
 		return nil, fmt.Errorf("build: toolchain: %w", err)
 	}
@@ -144,8 +126,6 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 		SourceDateEpoch: sde,
 		Env:             plan.recorded,
 		Redacted:        plan.redacted,
-		Dependencies:    deps,
-		Toolchain:       tools,
 		ResolvedCommand: resolved,
 		StartedOn:       start,
 	}
@@ -159,6 +139,29 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 			return nil, &ExitError{Step: fmt.Sprintf("prepare %d", i+1), Code: code, Log: s.LogFile}
 		}
 		res.Prepare = append(res.Prepare, provenance.Step{Command: slices.Clone(step), Network: true})
+	}
+
+	// Hashing the source tree (for lockfiles and the dirHash) and the
+	// toolchain binaries (after the preparation steps, which may change the
+	// tree) overlaps with the command when the sandbox keeps
+	// the source read-only; otherwise the tree is hashed first. The
+	// goroutines are always waited for before Run returns.
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	var (
+		tree     *digest.Listing
+		treeErr  error
+		treeDone = make(chan struct{})
+		tools    []provenance.Artifact
+		toolsErr error
+	)
+	bg.Go(func() {
+		defer close(treeDone)
+		tree, treeErr = sourceTree(ctx, src, s.OutputDirs, s.CacheDirs)
+	})
+	bg.Go(func() { tools, toolsErr = hashTools(toolPaths) })
+	if s.Sandbox == SandboxOff {
+		<-treeDone
 	}
 
 	argv := append([]string{resolved}, s.Command[1:]...)
@@ -194,6 +197,7 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 		case errors.As(err, &se) && s.Sandbox == SandboxAuto:
 			log.Warn("sandbox unavailable, running without it", "reason", err)
 			sb.FallbackReason = err.Error()
+			<-treeDone // the unsandboxed command could write to the tree
 		case errors.As(err, &se):
 			return nil, fmt.Errorf("%w: %w (use --sandbox auto to fall back, or --sandbox off)", ErrSandboxUnavailable, err)
 		case err != nil:
@@ -215,6 +219,24 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	}
 	res.FinishedOn = s.Now()
 	res.Sandbox = sb
+	bg.Wait()
+	if treeErr != nil {
+		return nil, fmt.Errorf("build: hash source tree: %w", treeErr)
+	}
+	if toolsErr != nil {
+		return nil, fmt.Errorf("build: toolchain: %w", toolsErr)
+	}
+	res.Toolchain = tools
+	res.Source.DirHash = tree.DirHash()
+	var lockfiles []string
+	for _, e := range tree.Entries {
+		if e.Kind == digest.KindFile && materials.IsLockfile(e.Path) {
+			lockfiles = append(lockfiles, e.Path)
+		}
+	}
+	if res.Dependencies, err = materials.Read(src, lockfiles); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
 	if err := logFile.Close(); err != nil {
 		return nil, fmt.Errorf("build: close log: %w", err)
 	}
@@ -228,6 +250,21 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 		return nil, fmt.Errorf("build: products: %w", err)
 	}
 	return res, nil
+}
+
+// sourceTree hashes the source as the build sees it: .gitignore'd paths,
+// the output directories and cache directories inside it are excluded.
+func sourceTree(ctx context.Context, src string, outDirs, cacheDirs []string) (*digest.Listing, error) {
+	var excludes []string
+	for _, d := range outDirs {
+		excludes = append(excludes, "/"+strings.TrimSuffix(d, "/")+"/")
+	}
+	for _, d := range cacheDirs {
+		if rel, err := filepath.Rel(src, d); err == nil && !strings.HasPrefix(rel, "..") && rel != "." {
+			excludes = append(excludes, "/"+filepath.ToSlash(rel)+"/")
+		}
+	}
+	return digest.Tree(ctx, src, digest.WithExcludes(excludes...))
 }
 
 // Facts converts the result into provenance facts. builderID may be empty

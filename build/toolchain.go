@@ -7,8 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/provenance"
@@ -24,8 +27,9 @@ var knownTools = []string{
 	"java", "javac", "mvn", "gradle", "sh", "bash", "dotnet", "zig",
 }
 
-// goTools are the programs in GOTOOLDIR that `go build` runs.
-var goTools = []string{"compile", "link", "asm", "cgo", "buildid", "pack", "vet"}
+// goTools are the programs in GOTOOLDIR that `go build` runs (vet and
+// the others run only for go vet/test and are not recorded).
+var goTools = []string{"compile", "link", "asm", "cgo"}
 
 // lookPath resolves a command name against the given PATH value (the
 // build's, not the caller's), relative names against dir.
@@ -70,10 +74,11 @@ func commandWords(argv []string) []string {
 	return words
 }
 
-// toolchain hashes the resolved command and the known tools its words name,
-// plus the Go compiler and linker when go is named. Paths are resolved
-// through symlinks so the recorded file is the one that ran.
-func toolchain(ctx context.Context, resolved string, argv []string, path, dir string, env []string) ([]provenance.Artifact, string, error) {
+// toolchainPaths lists the resolved command and the known tools its words
+// name, plus the Go compiler, assembler, linker and cgo when go is named,
+// resolved through symlinks so the recorded file is the one that runs. It
+// also returns GOROOT when go is named.
+func toolchainPaths(ctx context.Context, resolved string, argv []string, path, dir string, env []string) ([]string, string, error) {
 	paths := []string{resolved}
 	goroot := ""
 	words := commandWords(argv)
@@ -99,24 +104,38 @@ func toolchain(ctx context.Context, resolved string, argv []string, path, dir st
 			}
 		}
 	}
-	var out []provenance.Artifact
-	seen := map[string]bool{}
+	var out []string
 	for _, p := range paths {
 		real, err := filepath.EvalSymlinks(p)
 		if err != nil {
 			return nil, "", fmt.Errorf("resolve toolchain binary %s: %w", p, err)
 		}
-		if seen[real] {
-			continue
+		if !slices.Contains(out, real) {
+			out = append(out, real)
 		}
-		seen[real] = true
-		d, err := digest.File(real)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, provenance.Artifact{Name: real, Digest: d})
 	}
 	return out, goroot, nil
+}
+
+// hashTools hashes the toolchain binaries in parallel.
+func hashTools(paths []string) ([]provenance.Artifact, error) {
+	out := make([]provenance.Artifact, len(paths))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, p := range paths {
+		g.Go(func() error {
+			d, err := digest.File(p)
+			if err != nil {
+				return err
+			}
+			out[i] = provenance.Artifact{Name: p, Digest: d}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func goEnv(ctx context.Context, gobin, dir string, env []string) (goroot, tooldir string, err error) {
