@@ -157,7 +157,7 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	)
 	bg.Go(func() {
 		defer close(treeDone)
-		tree, treeErr = sourceTree(ctx, src, s.OutputDirs, s.CacheDirs)
+		tree, treeErr = sourceTree(ctx, src, s.OutputDirs, s.CacheDirs, s.MaterialExcludes)
 	})
 	bg.Go(func() { tools, toolsErr = hashTools(toolPaths) })
 	if s.Sandbox == SandboxOff {
@@ -253,9 +253,10 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 }
 
 // sourceTree hashes the source as the build sees it: .gitignore'd paths,
-// the output directories and cache directories inside it are excluded.
-func sourceTree(ctx context.Context, src string, outDirs, cacheDirs []string) (*digest.Listing, error) {
-	var excludes []string
+// the output directories and cache directories inside it, and the extra
+// exclude patterns are left out.
+func sourceTree(ctx context.Context, src string, outDirs, cacheDirs, extra []string) (*digest.Listing, error) {
+	excludes := slices.Clone(extra)
 	for _, d := range outDirs {
 		excludes = append(excludes, "/"+strings.TrimSuffix(d, "/")+"/")
 	}

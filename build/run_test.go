@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -417,5 +418,96 @@ func TestRunSpecErrors(t *testing.T) {
 				t.Errorf("Run() error = %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestRunHallmarkItselfSandboxed builds a hallmark program (the benchmark
+// driver, which links build, sandbox, materials, digest and provenance:
+// 190+ packages) from a git copy of this repository inside the sandbox,
+// offline, with the module cache read-only.
+func TestRunHallmarkItselfSandboxed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a large module; skipped with -short")
+	}
+	modcache, gocache := goEnv(t, "GOMODCACHE"), goEnv(t, "GOCACHE")
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(t.TempDir(), "hallmark")
+	err = filepath.WalkDir(repo, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(repo, p)
+		if d.Name() == ".git" || d.Name() == ".hallmark" || rel == filepath.Join("bench", "build", "out") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		dst := filepath.Join(src, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := gitRepo(t, src)
+	logPath := filepath.Join(t.TempDir(), "build.log")
+	res, err := build.Run(t.Context(), build.Spec{
+		Command:       []string{"go", "build", "-o", "out/driver", "./bench/build/driver"},
+		SourceDir:     src,
+		Env:           []string{"PATH=" + filepath.Join(goEnv(t, "GOROOT"), "bin") + ":/usr/bin:/bin"},
+		SetEnv:        map[string]string{"GOCACHE": gocache, "GOFLAGS": "-mod=readonly"},
+		OutputDirs:    []string{"out"},
+		CacheDirs:     []string{gocache},
+		GoModCache:    modcache,
+		LogFile:       logPath,
+		Sandbox:       build.SandboxOn,
+		SandboxHelper: helper(t),
+		// Lockfiles in test fixtures are not dependencies of the build.
+		MaterialExcludes: []string{"testdata/"},
+	})
+	if err != nil {
+		logData, _ := os.ReadFile(logPath)
+		t.Fatalf("Run: %v\nlog:\n%s", err, logData)
+	}
+	for _, dep := range res.Dependencies {
+		if dep.Origin != "go.sum" {
+			t.Errorf("dependency from an excluded fixture: %+v", dep)
+		}
+	}
+	if len(res.Products) != 1 || res.Products[0].Name != "out/driver" {
+		t.Fatalf("products = %+v", res.Products)
+	}
+	d, err := digest.File(filepath.Join(src, "out", "driver"))
+	if err != nil || !d.Equal(res.Products[0].Digest) {
+		t.Errorf("product digest %v, file %v (%v)", res.Products[0].Digest, d, err)
+	}
+	if res.Source.Commit != commit || !res.Sandbox.Applied || res.Sandbox.Network {
+		t.Errorf("source %+v sandbox %+v", res.Source, res.Sandbox)
+	}
+	// The module's own go.sum pins every dependency it built with.
+	n := 0
+	for _, dep := range res.Dependencies {
+		if dep.Origin == "go.sum" && strings.HasPrefix(dep.PURL, "pkg:golang/") {
+			n++
+		}
+	}
+	if n < 50 {
+		t.Errorf("only %d go.sum dependencies recorded", n)
+	}
+	if _, err := provenance.Statement(res.Facts("", "build.log")); err != nil {
+		t.Error(err)
 	}
 }

@@ -78,6 +78,10 @@ type Spec struct {
 	// OutputDirs (relative to SourceDir) are writable in the sandbox; the
 	// files created or changed under them are products.
 	OutputDirs []string
+	// MaterialExcludes are extra gitignore-syntax patterns (from the source
+	// root) for paths that are not materials, such as test fixtures holding
+	// lockfiles: they are left out of the source dirHash and lockfile scan.
+	MaterialExcludes []string
 	// CacheDirs are absolute directories writable in the sandbox that are
 	// not products, for example a GOCACHE shared between builds.
 	CacheDirs []string

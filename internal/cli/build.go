@@ -37,6 +37,7 @@ type buildFlags struct {
 	builderID  string
 	goModCache string
 	prepare    []string
+	excludes   []string
 }
 
 func newBuildCmd(app *App) *cobra.Command {
@@ -68,6 +69,7 @@ nothing and hallmark exits with its exit code. See docs/build.md.`,
 	fl.StringVar(&f.network, "network", "off", "network inside the sandbox: off or on (recorded)")
 	fl.StringVar(&f.builderID, "builder-id", provenance.DefaultBuilderID, "builder.id recorded in the provenance")
 	fl.StringVar(&f.goModCache, "go-mod-cache", "", "Go module cache mounted read-only; the build runs with GOPROXY=off")
+	fl.StringArrayVar(&f.excludes, "exclude", nil, "gitignore-style pattern for paths that are not materials, e.g. testdata/ (repeatable)")
 	fl.StringArrayVar(&f.prepare, "prepare", nil, "command run before the build, outside the sandbox, to fetch dependencies (repeatable, recorded)")
 	return cmd
 }
@@ -115,23 +117,24 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 		prepare = append(prepare, strings.Fields(p))
 	}
 	res, err := build.Run(ctx, build.Spec{
-		Command:       argv,
-		SourceDir:     src,
-		WorkDir:       filepath.ToSlash(rel),
-		Env:           env,
-		EnvAllowlist:  allow,
-		Products:      f.products,
-		OutputDirs:    f.outputDirs,
-		CacheDirs:     f.cacheDirs,
-		GoModCache:    f.goModCache,
-		Prepare:       prepare,
-		LogFile:       logPath,
-		Stdout:        a.Stderr,
-		Sandbox:       mode,
-		Network:       f.network == "on",
-		SandboxHelper: []string{"/proc/self/exe", SandboxInitCommand},
-		Now:           a.Now,
-		Logger:        a.Logger,
+		Command:          argv,
+		SourceDir:        src,
+		WorkDir:          filepath.ToSlash(rel),
+		Env:              env,
+		EnvAllowlist:     allow,
+		Products:         f.products,
+		OutputDirs:       f.outputDirs,
+		CacheDirs:        f.cacheDirs,
+		MaterialExcludes: f.excludes,
+		GoModCache:       f.goModCache,
+		Prepare:          prepare,
+		LogFile:          logPath,
+		Stdout:           a.Stderr,
+		Sandbox:          mode,
+		Network:          f.network == "on",
+		SandboxHelper:    []string{"/proc/self/exe", SandboxInitCommand},
+		Now:              a.Now,
+		Logger:           a.Logger,
 	})
 	if ee, ok := errors.AsType[*build.ExitError](err); ok {
 		code := ee.Code
