@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -509,5 +510,55 @@ func TestRunHallmarkItselfSandboxed(t *testing.T) {
 	}
 	if _, err := provenance.Statement(res.Facts("", "build.log")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestRunWithoutNamespaces runs builds where user namespaces really cannot
+// be created (a parent user namespace with user.max_user_namespaces = 0):
+// auto falls back and records why, on fails and names the fix.
+func TestRunWithoutNamespaces(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{"auto", "on"} {
+		t.Run(mode, func(t *testing.T) {
+			src := t.TempDir()
+			cmd := exec.CommandContext(t.Context(), exe, noNamespacesArg, mode, src)
+			cmd.SysProcAttr = &syscall.SysProcAttr{
+				Cloneflags:  syscall.CLONE_NEWUSER,
+				UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
+				GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
+			}
+			out, err := cmd.Output()
+			if err != nil {
+				t.Skipf("cannot create the outer user namespace for this test: %v", err)
+			}
+			var got struct {
+				Result *build.Result
+				Error  string
+			}
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			switch mode {
+			case "auto":
+				if got.Error != "" || got.Result == nil {
+					t.Fatalf("auto: error %q", got.Error)
+				}
+				sb := got.Result.Sandbox
+				t.Logf("recorded fallback: %s", sb.FallbackReason)
+				if sb.Applied || !strings.Contains(sb.FallbackReason, "namespaces unavailable") || !sb.Network {
+					t.Errorf("auto: sandbox = %+v, want a recorded fallback", sb)
+				}
+				if len(got.Result.Products) != 1 {
+					t.Errorf("auto: products = %+v", got.Result.Products)
+				}
+			case "on":
+				if got.Result != nil || !strings.Contains(got.Error, "sandbox unavailable") || !strings.Contains(got.Error, "--sandbox auto") {
+					t.Errorf("on: result %v, error %q; want a clear failure", got.Result, got.Error)
+				}
+			}
+		})
 	}
 }
