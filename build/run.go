@@ -323,6 +323,7 @@ func normalize(spec Spec) (Spec, error) {
 	if s.WorkDir, err2 = cleanRel(s.WorkDir); err2 != nil {
 		return s, fmt.Errorf("%w: working directory: %w", ErrSpec, err2)
 	}
+	s.OutputDirs = slices.Clone(s.OutputDirs) // normalised below; the caller's slice stays as given
 	for i, d := range s.OutputDirs {
 		c, err := cleanRel(d)
 		if err != nil || c == "." {
