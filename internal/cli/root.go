@@ -61,6 +61,7 @@ deployments on it.`,
 		newDiffCmd(app),
 		newReproCmd(app),
 		newSBOMCmd(app),
+		newBuildCmd(app), newProvenanceCmd(app), newSandboxInitCmd(app),
 	)
 	return root
 }
