@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -69,7 +70,7 @@ func toValue(v reflect.Value) (*ast.Term, error) {
 		}
 		return ast.ObjectTerm(pairs...), nil
 	case reflect.Struct:
-		var pairs [][2]*ast.Term
+		pairs := make([][2]*ast.Term, 0, v.NumField()+4)
 		if err := structFields(v, &pairs); err != nil {
 			return nil, err
 		}
@@ -79,10 +80,23 @@ func toValue(v reflect.Value) (*ast.Term, error) {
 	}
 }
 
-// structFields appends the JSON fields of struct v to pairs, inlining
-// untagged embedded structs as encoding/json does.
-func structFields(v reflect.Value, pairs *[][2]*ast.Term) error {
-	t := v.Type()
+// field describes one JSON field of a struct type.
+type field struct {
+	index     int
+	key       *ast.Term // shared, immutable key term
+	omitEmpty bool
+	inline    bool // untagged embedded struct: its fields are promoted
+}
+
+// fieldCache memoises the fields of each struct type, as encoding/json does;
+// it holds only facts derived from Go types.
+var fieldCache sync.Map // reflect.Type -> []field
+
+func fieldsOf(t reflect.Type) []field {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.([]field)
+	}
+	var fields []field
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -90,24 +104,38 @@ func structFields(v reflect.Value, pairs *[][2]*ast.Term) error {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		fv := v.Field(i)
 		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
-			if err := structFields(fv, pairs); err != nil {
-				return err
-			}
+			fields = append(fields, field{index: i, inline: true})
 			continue
 		}
 		if name == "" {
 			name = f.Name
 		}
-		if strings.Contains(","+opts+",", ",omitempty,") && isEmpty(fv) {
+		fields = append(fields, field{index: i, key: ast.StringTerm(name), omitEmpty: strings.Contains(","+opts+",", ",omitempty,")})
+	}
+	fieldCache.Store(t, fields)
+	return fields
+}
+
+// structFields appends the JSON fields of struct v to pairs, inlining
+// untagged embedded structs as encoding/json does.
+func structFields(v reflect.Value, pairs *[][2]*ast.Term) error {
+	for _, f := range fieldsOf(v.Type()) {
+		fv := v.Field(f.index)
+		if f.inline {
+			if err := structFields(fv, pairs); err != nil {
+				return err
+			}
+			continue
+		}
+		if f.omitEmpty && isEmpty(fv) {
 			continue
 		}
 		term, err := toValue(fv)
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", f.key.Value.(ast.String), err)
 		}
-		*pairs = append(*pairs, [2]*ast.Term{ast.StringTerm(name), term})
+		*pairs = append(*pairs, [2]*ast.Term{f.key, term})
 	}
 	return nil
 }

@@ -11,10 +11,10 @@ package hallmark.builtin.v1.rules.tee
 import data.hallmark.builtin.v1.lib
 import data.hallmark.params
 
-reports contains t if {
+reports := [t |
 	some t in input.evidence.tee
 	lib.about_artifact(t)
-}
+]
 
 platform_allowed(t) if count(params.tee.platforms) == 0
 
