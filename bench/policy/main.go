@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"time"
@@ -30,6 +31,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("policybench", flag.ContinueOnError)
 	n := fs.Int("n", 10000, "evaluations to time")
 	out := fs.String("out", "", "directory to write policy/, data.json, input.json and query.txt for opa eval")
+	opa := fs.String("opa", "", "path to OPA's CLI, built from the go.mod version; when set, time opa eval and opa bench on the same files (needs -out)")
+	opaRuns := fs.Int("opa-runs", 30, "opa eval processes to time")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,9 +97,91 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	if *opa != "" {
+		if *out == "" {
+			return fmt.Errorf("-opa needs -out")
+		}
+		cli, err := timeOPA(ctx, *opa, *out, *opaRuns)
+		if err != nil {
+			return err
+		}
+		report["opa"] = cli
+		if b, ok := cli["bench_query_eval_p50_ns"].(float64); ok && b > 0 {
+			report["ratio_p50_hallmark_over_opa_bench"] = float64(pct(0.50)) / b
+		}
+		if b, ok := cli["bench_query_eval_p99_ns"].(float64); ok && b > 0 {
+			report["ratio_p99_hallmark_over_opa_bench"] = float64(pct(0.99)) / b
+		}
+		if w, ok := cli["eval_wall_p50_ns"].(int64); ok && w > 0 {
+			report["ratio_p50_opa_eval_process_over_hallmark"] = float64(w) / float64(pct(0.50))
+		}
+	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(report)
+}
+
+// timeOPA runs `opa eval` runs times (a process each: load, parse, compile,
+// evaluate) and `opa bench` once (OPA's in-process hot loop) on the files
+// in dir, and returns their timings.
+func timeOPA(ctx context.Context, opa, dir string, runs int) (map[string]any, error) {
+	query, err := os.ReadFile(filepath.Join(dir, "query.txt"))
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"-d", filepath.Join(dir, "policy"), "-d", filepath.Join(dir, "data.json"), "-i", filepath.Join(dir, "input.json"), string(query)}
+	var walls, evals []time.Duration
+	for range runs {
+		start := time.Now()
+		outb, err := exec.CommandContext(ctx, opa, append([]string{"eval", "--metrics", "--format", "json"}, args...)...).Output()
+		if err != nil {
+			return nil, fmt.Errorf("opa eval: %w", err)
+		}
+		walls = append(walls, time.Since(start))
+		var res struct {
+			Result []struct {
+				Expressions []struct {
+					Value struct {
+						Allow bool `json:"allow"`
+					} `json:"value"`
+				} `json:"expressions"`
+			} `json:"result"`
+			Metrics map[string]int64 `json:"metrics"`
+		}
+		if err := json.Unmarshal(outb, &res); err != nil {
+			return nil, fmt.Errorf("opa eval output: %w", err)
+		}
+		if len(res.Result) != 1 || !res.Result[0].Expressions[0].Value.Allow {
+			return nil, fmt.Errorf("opa eval did not allow: %s", outb)
+		}
+		evals = append(evals, time.Duration(res.Metrics["timer_rego_query_eval_ns"]))
+	}
+	slices.Sort(walls)
+	slices.Sort(evals)
+	q := func(d []time.Duration, f float64) int64 { return d[min(len(d)-1, int(f*float64(len(d))))].Nanoseconds() }
+	outb, err := exec.CommandContext(ctx, opa, append([]string{"bench", "--count", "1", "--format", "json"}, args...)...).Output()
+	if err != nil {
+		return nil, fmt.Errorf("opa bench: %w", err)
+	}
+	var bench struct {
+		N     int                `json:"N"`
+		T     int64              `json:"T"`
+		Extra map[string]float64 `json:"Extra"`
+	}
+	if err := json.Unmarshal(outb, &bench); err != nil {
+		return nil, fmt.Errorf("opa bench output: %w", err)
+	}
+	return map[string]any{
+		"eval_runs":                runs,
+		"eval_wall_p50_ns":         q(walls, 0.50),
+		"eval_wall_p99_ns":         q(walls, 0.99),
+		"eval_query_eval_p50_ns":   q(evals, 0.50),
+		"eval_query_eval_p99_ns":   q(evals, 0.99),
+		"bench_iterations":         bench.N,
+		"bench_query_eval_p50_ns":  bench.Extra["histogram_timer_rego_query_eval_ns_median"],
+		"bench_query_eval_p99_ns":  bench.Extra["histogram_timer_rego_query_eval_ns_99%"],
+		"bench_query_eval_mean_ns": bench.Extra["histogram_timer_rego_query_eval_ns_mean"],
+	}, nil
 }
 
 // writeOPAFiles writes what `opa eval` needs to evaluate the same decision.
