@@ -158,7 +158,9 @@ func timeOPA(ctx context.Context, opa, dir string, runs int) (map[string]any, er
 	}
 	slices.Sort(walls)
 	slices.Sort(evals)
-	q := func(d []time.Duration, f float64) int64 { return d[min(len(d)-1, int(f*float64(len(d))))].Nanoseconds() }
+	q := func(d []time.Duration, f float64) int64 {
+		return d[min(len(d)-1, int(f*float64(len(d))))].Nanoseconds()
+	}
 	outb, err := exec.CommandContext(ctx, opa, append([]string{"bench", "--count", "1", "--format", "json"}, args...)...).Output()
 	if err != nil {
 		return nil, fmt.Errorf("opa bench: %w", err)
