@@ -56,6 +56,7 @@ deployments on it.`,
 		newDeploymentsCmd(app),
 		newVersionCmd(app),
 		newDBCmd(app),
+		newPolicyCmd(app),
 	)
 	return root
 }
