@@ -16,7 +16,7 @@ reports := [t |
 	lib.about_artifact(t)
 ]
 
-platform_allowed(t) if count(params.tee.platforms) == 0
+platform_allowed(_) if count(params.tee.platforms) == 0
 
 platform_allowed(t) if t.platform in params.tee.platforms
 
