@@ -20,10 +20,31 @@ var hallmarkRules string
 // ErrRuleSet is returned when a rule set cannot be loaded or merged.
 var ErrRuleSet = errors.New("invalid secret rule set")
 
-// decodeDepth is how many rounds of base64/hex/percent decoding gitleaks
-// applies to a fragment before matching again, so that credentials stored
-// encoded (Kubernetes Secret data, basic-auth headers) are still found.
-const decodeDepth = 2
+// DefaultDecodeDepth is how many rounds of base64/hex/percent decoding
+// gitleaks applies to a text before matching again, so that credentials
+// stored encoded (Kubernetes Secret data, basic-auth headers) are found.
+// Decoding costs about as much again as matching.
+const DefaultDecodeDepth = 1
+
+// maxDecodeDepth bounds DecodeDepth.
+const maxDecodeDepth = 5
+
+// Option configures New.
+type Option func(*options) error
+
+type options struct{ decodeDepth int }
+
+// DecodeDepth sets how many rounds of decoding are applied (0 disables
+// decoding; at most 5).
+func DecodeDepth(n int) Option {
+	return func(o *options) error {
+		if n < 0 || n > maxDecodeDepth {
+			return fmt.Errorf("%w: decode depth %d outside 0..%d", ErrRuleSet, n, maxDecodeDepth)
+		}
+		o.decodeDepth = n
+		return nil
+	}
+}
 
 // Rule describes one detection rule.
 type Rule struct {
@@ -58,12 +79,15 @@ type Match struct {
 	// Decoded is true when the match was found in decoded (base64, hex or
 	// percent-encoded) content.
 	Decoded bool
+	// Hallmark is true when the rule is one Hallmark adds to gitleaks'.
+	Hallmark bool
 }
 
 // Detector finds credentials in text. It is safe for concurrent use.
 type Detector struct {
 	gl    *detect.Detector
 	rules []Rule
+	added map[string]bool
 }
 
 // loaded memoizes the parsed rule set: it is derived only from embedded,
@@ -77,18 +101,24 @@ type ruleSet struct {
 }
 
 // New returns a Detector over gitleaks' default rules plus Hallmark's rules.
-func New() (*Detector, error) {
+func New(opts ...Option) (*Detector, error) {
+	o := options{decodeDepth: DefaultDecodeDepth}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
 	rs, err := loaded()
 	if err != nil {
 		return nil, err
 	}
 	cfg := rs.cfg
 	gl := detect.NewDetector(cfg)
-	gl.MaxDecodeDepth = decodeDepth
+	gl.MaxDecodeDepth = o.decodeDepth
 	// Only Hallmark's inline comment, which must carry a reason, may waive
 	// a finding; a bare "gitleaks:allow" is not honoured.
 	gl.IgnoreGitleaksAllow = true
-	d := &Detector{gl: gl}
+	d := &Detector{gl: gl, added: rs.added}
 	for _, id := range cfg.OrderedRules {
 		r := cfg.Rules[id]
 		rule := Rule{ID: id, Description: r.Description, Keywords: r.Keywords, Entropy: r.Entropy, Hallmark: rs.added[id]}
@@ -132,7 +162,7 @@ func (d *Detector) Find(ctx context.Context, text, path string) []Match {
 	clamp := func(v int) int { return min(max(v, 0), len(text)) }
 	out := make([]Match, 0, len(found))
 	for _, f := range found {
-		m := Match{RuleID: f.RuleID, Description: f.Description, Secret: f.Secret, Line: f.StartLine}
+		m := Match{RuleID: f.RuleID, Description: f.Description, Secret: f.Secret, Line: f.StartLine, Hallmark: d.added[f.RuleID]}
 		m.Start = clamp(before(f.StartLine) + f.StartColumn - 1)
 		m.End = max(clamp(before(f.EndLine)+f.EndColumn), m.Start)
 		m.Column = f.StartColumn
@@ -184,6 +214,7 @@ func load() (ruleSet, error) {
 			cfg.Keywords[k] = struct{}{}
 		}
 	}
+	cfg.Allowlists = append(cfg.Allowlists, extra.Allowlists...)
 	return ruleSet{cfg: cfg, added: added}, nil
 }
 
