@@ -141,3 +141,13 @@ func TestCleanCorpus(t *testing.T) {
 		t.Errorf("renamed clean corpus: %v", keys(fs))
 	}
 }
+
+func TestBzip2(t *testing.T) {
+	fs := scan(t, "testdata/archives/env.sh.bz2", secrets.Config{})
+	if diff := cmp.Diff([]string{"env.sh.bz2 github-pat"}, keys(fs)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	if len(fs) == 1 && fs[0].Location.Line != 2 {
+		t.Errorf("line %d, want 2", fs[0].Location.Line)
+	}
+}
