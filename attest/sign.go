@@ -1,0 +1,80 @@
+package attest
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"fmt"
+
+	intoto "github.com/in-toto/attestation/go/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	"github.com/sigstore/sigstore-go/pkg/sign"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/hallmark-dev/hallmark/keys"
+)
+
+// Sign serializes st, signs it as a DSSE envelope with key and returns the
+// Sigstore bundle v0.3 JSON. The bundle's verification material is the
+// public key hint, which is the key ID (see package keys).
+func Sign(ctx context.Context, key *keys.PrivateKey, st *intoto.Statement) ([]byte, error) {
+	if err := st.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrStatement, err)
+	}
+	payload, err := marshalStatement(st)
+	if err != nil {
+		return nil, err
+	}
+	pb, err := sign.Bundle(&sign.DSSEData{Data: payload, PayloadType: PayloadType}, Keypair(key), sign.BundleOptions{Context: ctx})
+	if err != nil {
+		return nil, fmt.Errorf("sign statement with key %s: %w", key.Public().ID(), err)
+	}
+	out, err := protojson.Marshal(pb)
+	if err != nil {
+		return nil, fmt.Errorf("encode bundle: %w", err)
+	}
+	return out, nil
+}
+
+// Keypair adapts a Hallmark key to sigstore-go's sign.Keypair, so the
+// sigstore-go signer can produce bundles with it.
+func Keypair(k *keys.PrivateKey) sign.Keypair { return &keypair{k: k} }
+
+type keypair struct{ k *keys.PrivateKey }
+
+var _ sign.Keypair = (*keypair)(nil)
+
+func (p *keypair) GetHashAlgorithm() protocommon.HashAlgorithm {
+	return p.k.Algorithm().GetProtoHashType()
+}
+
+func (p *keypair) GetSigningAlgorithm() protocommon.PublicKeyDetails {
+	return p.k.Algorithm().GetSignatureAlgorithm()
+}
+
+func (p *keypair) GetHint() []byte { return []byte(p.k.Public().ID()) }
+
+func (p *keypair) GetKeyAlgorithm() string {
+	return p.k.Algorithm().GetSignatureAlgorithm().String()
+}
+
+func (p *keypair) GetPublicKey() crypto.PublicKey { return p.k.Public().Key() }
+
+func (p *keypair) GetPublicKeyPem() (string, error) { return string(p.k.Public().MarshalPEM()), nil }
+
+// SignData signs data: the digest of data for ECDSA and RSA, data itself for
+// pure Ed25519. It returns the signature and what was signed.
+func (p *keypair) SignData(_ context.Context, data []byte) ([]byte, []byte, error) {
+	h := p.k.Algorithm().GetHashType()
+	toSign := data
+	if h != crypto.Hash(0) {
+		hh := h.New()
+		hh.Write(data)
+		toSign = hh.Sum(nil)
+	}
+	sig, err := p.k.Signer().Sign(rand.Reader, toSign, h)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sign with key %s: %w", p.k.Public().ID(), err)
+	}
+	return sig, toSign, nil
+}

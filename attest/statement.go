@@ -1,0 +1,113 @@
+package attest
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	intoto "github.com/in-toto/attestation/go/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
+)
+
+// PayloadType is the DSSE payload type of an in-toto Statement.
+const PayloadType = "application/vnd.in-toto+json"
+
+// BundleMediaType is the media type of the Sigstore bundles Hallmark writes.
+const BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+// Subject is one artifact a statement is about: a name and its digests
+// (algorithm -> lower-case hex, e.g. "sha256" -> "ab12...").
+type Subject struct {
+	Name   string            `json:"name"`
+	Digest map[string]string `json:"digest"`
+}
+
+// NewStatement builds and validates an in-toto Statement v1. The predicate
+// must be a JSON object.
+func NewStatement(subjects []Subject, predicateType string, predicate json.RawMessage) (*intoto.Statement, error) {
+	if len(subjects) == 0 {
+		return nil, fmt.Errorf("%w: no subjects", ErrStatement)
+	}
+	if len(subjects) > limits.MaxSubjects {
+		return nil, fmt.Errorf("%w: %d subjects (limit %d)", ErrTooLarge, len(subjects), limits.MaxSubjects)
+	}
+	if err := checkStrictJSON(predicate); err != nil {
+		return nil, fmt.Errorf("predicate: %w", err)
+	}
+	pred := &structpb.Struct{}
+	if err := protojson.Unmarshal(predicate, pred); err != nil {
+		return nil, fmt.Errorf("%w: predicate is not a JSON object: %v", ErrMalformed, err)
+	}
+	st := &intoto.Statement{
+		Type:          intoto.StatementTypeUri,
+		PredicateType: predicateType,
+		Predicate:     pred,
+	}
+	for _, s := range subjects {
+		st.Subject = append(st.Subject, &intoto.ResourceDescriptor{Name: s.Name, Digest: s.Digest})
+	}
+	if err := st.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrStatement, err)
+	}
+	return st, nil
+}
+
+// Subjects returns the statement's subjects in a plain form, sorted by name.
+func Subjects(st *intoto.Statement) []Subject {
+	out := make([]Subject, 0, len(st.GetSubject()))
+	for _, rd := range st.GetSubject() {
+		d := make(map[string]string, len(rd.GetDigest()))
+		for k, v := range rd.GetDigest() {
+			d[k] = v
+		}
+		out = append(out, Subject{Name: rd.GetName(), Digest: d})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// parseStatement decodes and validates a Statement payload.
+func parseStatement(payload []byte) (*intoto.Statement, error) {
+	if len(payload) > limits.MaxStatementBytes {
+		return nil, fmt.Errorf("%w: statement of %d bytes (limit %d)", ErrTooLarge, len(payload), limits.MaxStatementBytes)
+	}
+	// protojson rejects duplicate keys (also inside the predicate Struct),
+	// unknown fields, invalid UTF-8 and trailing data.
+	st := &intoto.Statement{}
+	if err := protoJSON.Unmarshal(payload, st); err != nil {
+		return nil, fmt.Errorf("%w: statement: %v", ErrMalformed, err)
+	}
+	if err := st.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrStatement, err)
+	}
+	if len(st.GetSubject()) > limits.MaxSubjects {
+		return nil, fmt.Errorf("%w: %d subjects (limit %d)", ErrTooLarge, len(st.GetSubject()), limits.MaxSubjects)
+	}
+	return st, nil
+}
+
+// rawPredicate returns the predicate's JSON from a statement payload.
+func rawPredicate(payload []byte) (json.RawMessage, error) {
+	var raw struct {
+		Predicate json.RawMessage `json:"predicate"`
+	}
+	if err := json.Unmarshal(payload, &raw); err != nil {
+		return nil, fmt.Errorf("%w: statement: %v", ErrMalformed, err)
+	}
+	if len(raw.Predicate) == 0 || string(raw.Predicate) == "null" {
+		return json.RawMessage("{}"), nil
+	}
+	return raw.Predicate, nil
+}
+
+// marshalStatement serializes a statement as the DSSE payload.
+func marshalStatement(st *intoto.Statement) ([]byte, error) {
+	b, err := protojson.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("encode statement: %w", err)
+	}
+	return b, nil
+}

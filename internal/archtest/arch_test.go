@@ -1,0 +1,198 @@
+package archtest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/hallmark-dev/hallmark"
+
+type pkg struct {
+	ImportPath string
+	Dir        string
+	Doc        string
+	Name       string
+	GoFiles    []string
+	Imports    []string
+	Error      *struct{ Err string }
+}
+
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	touchTree(t)
+	cmd := exec.Command("go", "list", "-e", "-json", module+"/...")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []pkg
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		if len(p.GoFiles) == 0 { // e.g. a package whose files are all build-tagged
+			continue
+		}
+		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) < 5 {
+		t.Fatalf("go list found only %d packages", len(pkgs))
+	}
+	return pkgs
+}
+
+func rel(p string) string { return strings.TrimPrefix(strings.TrimPrefix(p, module), "/") }
+
+// importRules: an import path prefix and the packages (path prefixes,
+// relative to the module) allowed to import it.
+var importRules = []struct {
+	prefix  string
+	allowed []string
+}{
+	{"github.com/open-policy-agent/opa", []string{"policy"}},
+	{"k8s.io/", []string{"admission"}},
+	{"modernc.org/sqlite", []string{"store/sqlite"}},
+	{"github.com/jackc/pgx", []string{"store/postgres"}},
+	{module + "/internal/cli", []string{"cmd/", "internal/"}},
+	{module + "/internal/server", []string{"cmd/", "internal/"}},
+}
+
+func allowedBy(pkgPath string, allowed []string) bool {
+	for _, a := range allowed {
+		if pkgPath == strings.TrimSuffix(a, "/") || strings.HasPrefix(pkgPath, strings.TrimSuffix(a, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestImportRules(t *testing.T) {
+	for _, p := range listPackages(t) {
+		for _, imp := range p.Imports {
+			for _, r := range importRules {
+				if strings.HasPrefix(imp, r.prefix) && !allowedBy(rel(p.ImportPath), r.allowed) {
+					t.Errorf("%s imports %s; only %v may (docs/architecture.md)", p.ImportPath, imp, r.allowed)
+				}
+			}
+		}
+	}
+}
+
+func TestEveryPackageHasADocComment(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if strings.TrimSpace(p.Doc) == "" {
+			t.Errorf("%s has no package doc comment (add a doc.go)", p.ImportPath)
+		}
+	}
+}
+
+// forbiddenInLibraries are calls that belong to the process, not to a
+// library: exiting, reading the environment or flags, a global logger.
+var forbiddenInLibraries = map[string]bool{
+	"os.Exit": true, "os.Getenv": true, "os.LookupEnv": true, "os.Environ": true,
+	"flag.Parse": true, "log.Fatal": true, "log.Fatalf": true, "log.Printf": true, "log.Println": true,
+	"slog.SetDefault": true, "slog.Info": true, "slog.Warn": true, "slog.Error": true, "slog.Debug": true,
+}
+
+func TestLibrariesDoNotOwnTheProcess(t *testing.T) {
+	for _, p := range listPackages(t) {
+		r := rel(p.ImportPath)
+		if strings.HasPrefix(r, "cmd/") || strings.HasPrefix(r, "internal/") || strings.HasPrefix(r, "bench/") {
+			continue
+		}
+		for _, f := range p.GoFiles {
+			path := filepath.Join(p.Dir, f)
+			file, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range file.Decls {
+				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "init" {
+					t.Errorf("%s: func init() registers global state; build registries in internal/cli", path)
+				}
+			}
+			ast.Inspect(file, func(n ast.Node) bool {
+				sel, ok := n.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				if id, ok := sel.X.(*ast.Ident); ok && forbiddenInLibraries[id.Name+"."+sel.Sel.Name] {
+					t.Errorf("%s: library calls %s.%s; take it as a parameter instead", path, id.Name, sel.Sel.Name)
+				}
+				return true
+			})
+		}
+	}
+}
+
+// TestREADMECommandsExist keeps the README honest: every `hallmark X`
+// command it shows in a code block is a real command.
+func TestREADMECommandsExist(t *testing.T) {
+	readme, err := exec.Command("cat", "../../README.md").Output()
+	if err != nil {
+		t.Skip("no README yet")
+	}
+	help, err := exec.Command("go", "run", "../../cmd/hallmark", "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("hallmark --help: %v\n%s", err, help)
+	}
+	inBlock := false
+	sc := bufio.NewScanner(bytes.NewReader(readme))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "```") {
+			inBlock = !inBlock
+			continue
+		}
+		if !inBlock {
+			continue
+		}
+		line = strings.TrimPrefix(line, "$ ")
+		fields := strings.Fields(line)
+		if len(fields) < 2 || (fields[0] != "hallmark" && fields[0] != "./bin/hallmark") {
+			continue
+		}
+		sub := fields[1]
+		if strings.HasPrefix(sub, "-") {
+			continue
+		}
+		if !bytes.Contains(help, []byte("\n  "+sub+" ")) {
+			t.Errorf("README shows `hallmark %s`, which is not a command", sub)
+		}
+	}
+}
+
+// touchTree reads every directory of the module so that go test's cache
+// notices added or changed files (it cannot see what `go list` read).
+func touchTree(t *testing.T) {
+	t.Helper()
+	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".go") {
+			_, err := os.Stat(path)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	intoto "github.com/in-toto/attestation/go/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+type attestFlags struct {
+	key           string
+	predicateType string
+	predicate     string
+	out           string
+}
+
+func newAttestCmd(app *App) *cobra.Command {
+	var f attestFlags
+	cmd := &cobra.Command{
+		Use:   "attest --key NAME.key --predicate-type URI --predicate FILE [--out BUNDLE] SUBJECT_FILE...",
+		Short: "Sign a predicate about files as an in-toto statement in a Sigstore bundle, and store it",
+		Args:  argsUsage(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.key == "" || f.predicateType == "" || f.predicate == "" {
+				return usageError(fmt.Errorf("--key, --predicate-type and --predicate are required"))
+			}
+			pred, err := app.readInput(f.predicate, limits.MaxPredicateFileBytes)
+			if err != nil {
+				return err
+			}
+			var subjects []attest.Subject
+			for _, p := range args {
+				s, err := fileSubject(p)
+				if err != nil {
+					return err
+				}
+				subjects = append(subjects, s)
+			}
+			st, err := attest.NewStatement(subjects, f.predicateType, pred)
+			if err != nil {
+				return badInput(fmt.Errorf("predicate %s: %w", f.predicate, err))
+			}
+			k, err := app.loadSigningKey(f.key)
+			if err != nil {
+				return err
+			}
+			rec, bundle, err := app.signAndStore(contextOf(cmd), k, st)
+			if err != nil {
+				return err
+			}
+			if err := app.writeOutput(f.out, bundle); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.Stderr, "signed %d subject(s) with key %s\nstored %s (%s)\n", len(subjects), k.Public().ID(), rec.ID, rec.PredicateType)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&f.key, "key", "", "private key file (NAME.key)")
+	cmd.Flags().StringVar(&f.predicateType, "predicate-type", "", "predicate type URI")
+	cmd.Flags().StringVar(&f.predicate, "predicate", "", "predicate JSON file (- for standard input)")
+	cmd.Flags().StringVar(&f.out, "out", "", "write the bundle here (default standard output)")
+	return cmd
+}
+
+// signAndStore signs st, verifies the result against the signing key (so
+// that only verified evidence is stored) and records it in the store.
+func (a *App) signAndStore(ctx context.Context, k *keys.PrivateKey, st *intoto.Statement) (store.Record, []byte, error) {
+	bundle, err := attest.Sign(ctx, k, st)
+	if err != nil {
+		return store.Record{}, nil, environmentErr(err)
+	}
+	v, err := attest.Verify(ctx, bundle, attest.NewKeySet(k.Public()))
+	if err != nil {
+		return store.Record{}, nil, environmentErr(fmt.Errorf("self-check of the new bundle failed: %w", err))
+	}
+	s, err := a.openStore(ctx)
+	if err != nil {
+		return store.Record{}, nil, err
+	}
+	defer s.Close()
+	rec, err := s.Put(ctx, v)
+	if err != nil {
+		return store.Record{}, nil, storeError(err)
+	}
+	return rec, bundle, nil
+}

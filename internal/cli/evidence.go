@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+func newEvidenceCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{Use: "evidence", Short: "Query the evidence store"}
+	cmd.AddCommand(newEvidenceLsCmd(app), newEvidenceShowCmd(app))
+	return cmd
+}
+
+type evidenceLsFlags struct {
+	subject, predicateType, signer, since, format string
+	limit                                         int
+}
+
+func newEvidenceLsCmd(app *App) *cobra.Command {
+	var f evidenceLsFlags
+	cmd := &cobra.Command{
+		Use:   "ls [--subject sha256:HEX] [--type URI] [--signer KEYID] [--format table|json]",
+		Short: "List stored evidence",
+		Args:  argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q := store.Query{Subject: f.subject, PredicateType: f.predicateType, Signer: f.signer, Limit: f.limit}
+			if f.since != "" {
+				t, err := time.Parse(time.RFC3339, f.since)
+				if err != nil {
+					return usageError(fmt.Errorf("--since %q: want RFC 3339 time: %w", f.since, err))
+				}
+				q.Since = t
+			}
+			if f.format != "table" && f.format != "json" {
+				return usageError(fmt.Errorf("--format %q: want table or json", f.format))
+			}
+			s, err := app.openStore(contextOf(cmd))
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			recs, err := s.List(contextOf(cmd), q)
+			if err != nil {
+				if strings.Contains(err.Error(), store.ErrBadQuery.Error()) {
+					return usageError(err)
+				}
+				return storeError(err)
+			}
+			if f.format == "json" {
+				if recs == nil {
+					recs = []store.Record{}
+				}
+				enc := json.NewEncoder(app.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(recs)
+			}
+			return writeRecordTable(app, recs)
+		},
+	}
+	cmd.Flags().StringVar(&f.subject, "subject", "", "only evidence about this digest (ALG:HEX)")
+	cmd.Flags().StringVar(&f.predicateType, "type", "", "only this predicate type URI")
+	cmd.Flags().StringVar(&f.signer, "signer", "", "only evidence signed by this key ID")
+	cmd.Flags().StringVar(&f.since, "since", "", "only evidence stored at or after this RFC 3339 time")
+	cmd.Flags().IntVar(&f.limit, "limit", 0, "at most this many records")
+	cmd.Flags().StringVar(&f.format, "format", "table", "output format: table or json")
+	return cmd
+}
+
+func writeRecordTable(app *App, recs []store.Record) error {
+	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTYPE\tSUBJECTS\tSIGNER\tSTORED")
+	for _, r := range recs {
+		var subs []string
+		for _, s := range r.Subjects {
+			subs = append(subs, s.Name)
+		}
+		signer := "-"
+		if len(r.Signers) > 0 {
+			signer = short(r.Signers[0], 12)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", short(r.ID, 19), r.PredicateType, strings.Join(subs, ","), signer, r.StoredAt.Format(time.RFC3339))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(app.Stderr, "%d record(s)\n", len(recs))
+	return nil
+}
+
+func short(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func newEvidenceShowCmd(app *App) *cobra.Command {
+	var raw bool
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Print one stored bundle's statement (or the raw bundle with --bundle)",
+		Args:  argsUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := app.openStore(contextOf(cmd))
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			id := args[0]
+			if !strings.Contains(id, ":") {
+				id = "sha256:" + id
+			}
+			rec, err := s.Get(contextOf(cmd), id)
+			if err != nil {
+				return badInput(err)
+			}
+			if raw {
+				_, err := app.Stdout.Write(rec.Bundle)
+				return err
+			}
+			_, payload, err := attest.InspectUnverified(rec.Bundle)
+			if err != nil {
+				return badInput(fmt.Errorf("stored evidence %s: %w", rec.ID, err))
+			}
+			out := struct {
+				store.Record
+				Statement json.RawMessage `json:"statement"`
+			}{rec, payload}
+			enc := json.NewEncoder(app.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(out)
+		},
+	}
+	cmd.Flags().BoolVar(&raw, "bundle", false, "print the stored bundle bytes")
+	return cmd
+}

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/internal/limits"
+)
+
+// readInput reads a bounded input file ("-" is standard input).
+func (a *App) readInput(path string, max int64) ([]byte, error) {
+	if path == "-" {
+		b, err := limits.ReadAll(a.Stdin, max, "standard input")
+		if err != nil {
+			return nil, badInput(err)
+		}
+		return b, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	defer f.Close()
+	b, err := limits.ReadAll(f, max, path)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	return b, nil
+}
+
+// fileSubject hashes a file (streaming) and names it as given on the
+// command line, with forward slashes.
+func fileSubject(path string) (attest.Subject, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return attest.Subject{}, badInput(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return attest.Subject{}, badInput(err)
+	}
+	if !st.Mode().IsRegular() {
+		return attest.Subject{}, badInput(fmt.Errorf("%s: not a regular file", path))
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return attest.Subject{}, badInput(fmt.Errorf("hash %s: %w", path, err))
+	}
+	return attest.Subject{Name: filepath.ToSlash(filepath.Clean(path)), Digest: map[string]string{"sha256": hex.EncodeToString(h.Sum(nil))}}, nil
+}
+
+// writeOutput writes data to path ("" or "-" is standard output) with mode
+// 0644, replacing the file atomically.
+func (a *App) writeOutput(path string, data []byte) error {
+	if path == "" || path == "-" {
+		_, err := a.Stdout.Write(data)
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".hallmark-*")
+	if err != nil {
+		return environmentErr(fmt.Errorf("write %s: %w", path, err))
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return environmentErr(fmt.Errorf("write %s: %w", path, err))
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return environmentErr(err)
+	}
+	if err := tmp.Close(); err != nil {
+		return environmentErr(err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return environmentErr(fmt.Errorf("write %s: %w", path, err))
+	}
+	return nil
+}

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// Main runs the hallmark command line with args (without the program name)
+// and returns the process exit code.
+func Main(ctx context.Context, app *App, args []string) int {
+	root := newRootCmd(app)
+	root.SetArgs(args)
+	root.SetIn(app.Stdin)
+	root.SetOut(app.Stdout)
+	root.SetErr(app.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := exitCode(err)
+	if _, isFlag := errors.AsType[*flagError](err); isFlag {
+		code = ExitUsage
+	}
+	fmt.Fprintf(app.Stderr, "hallmark: %v\n", err)
+	return code
+}
+
+type flagError struct{ err error }
+
+func (e *flagError) Error() string { return e.err.Error() }
+func (e *flagError) Unwrap() error { return e.err }
+
+func newRootCmd(app *App) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "hallmark",
+		Short: "Signed evidence for the build and deploy phase",
+		Long: `Hallmark proves that what runs in production is what was built from reviewed
+source, by a trusted process, with no known-bad dependencies: it records signed
+in-toto evidence for builds, rebuilds, scans and approvals, stores it, and gates
+deployments on it.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
+	root.PersistentFlags().StringVar(&app.storeDir, "store", "", "evidence store directory (default $"+StoreEnv+" or "+DefaultStoreDir+")")
+	root.AddCommand(
+		newKeygenCmd(app),
+		newAttestCmd(app),
+		newVerifyCmd(app),
+		newEvidenceCmd(app),
+		newGateCmd(app),
+		newApproveCmd(app),
+		newDeploymentsCmd(app),
+		newTeeCmd(app),
+		newVersionCmd(app),
+		newDBCmd(app),
+	)
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with a usage exit code.
+func argsUsage(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError(err)
+		}
+		return nil
+	}
+}
+
+func contextOf(cmd *cobra.Command) context.Context { return cmd.Context() }

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/keys"
+)
+
+type verifyFlags struct {
+	keys          []string
+	bundle        string
+	threshold     int
+	predicateType string
+}
+
+func newVerifyCmd(app *App) *cobra.Command {
+	var f verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify --key NAME.pub --bundle BUNDLE SUBJECT_FILE...",
+		Short: "Check a bundle's signature, payload type and that every file is a subject",
+		Long: `Verify a Sigstore bundle (or a bare DSSE envelope) offline against trusted
+public keys: the DSSE signature over the pre-authentication encoding, the
+payload type, the in-toto Statement, and that the SHA-256 of every SUBJECT_FILE
+is among the statement's subjects. Exit 0 only when all hold.`,
+		Args: argsUsage(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(f.keys) == 0 || f.bundle == "" {
+				return usageError(fmt.Errorf("--key and --bundle are required"))
+			}
+			var pubs []*keys.PublicKey
+			for _, p := range f.keys {
+				k, err := keys.LoadPublicKeyFile(p)
+				if err != nil {
+					return badInput(err)
+				}
+				pubs = append(pubs, k)
+			}
+			raw, err := app.readInput(f.bundle, limits.MaxBundleBytes)
+			if err != nil {
+				return err
+			}
+			v, err := attest.Verify(contextOf(cmd), raw, attest.NewKeySet(pubs...), attest.WithThreshold(f.threshold), attest.WithInputName(f.bundle))
+			if err != nil {
+				return err
+			}
+			if f.predicateType != "" && v.PredicateType != f.predicateType {
+				return rejected(fmt.Errorf("%s: predicate type %q, want %q", f.bundle, v.PredicateType, f.predicateType))
+			}
+			for _, p := range args {
+				s, err := fileSubject(p)
+				if err != nil {
+					return err
+				}
+				if err := v.CheckArtifact(p, s.Digest["sha256"]); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(app.Stdout, "verified: %s\n  predicate type: %s\n  signed by: %v\n  subjects checked: %d\n", f.bundle, v.PredicateType, v.SignerIDs(), len(args))
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&f.keys, "key", nil, "trusted public key file (repeatable)")
+	cmd.Flags().StringVar(&f.bundle, "bundle", "", "bundle or DSSE envelope file (- for standard input)")
+	cmd.Flags().IntVar(&f.threshold, "threshold", 1, "distinct trusted keys that must have signed")
+	cmd.Flags().StringVar(&f.predicateType, "predicate-type", "", "require this predicate type")
+	return cmd
+}

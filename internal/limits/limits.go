@@ -1,0 +1,43 @@
+// Package limits holds the bounds Hallmark puts on untrusted input, in one
+// place so that every decoder enforces the same numbers and the README can
+// list them.
+package limits
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Bounds on evidence. A Sigstore bundle carrying a large SBOM predicate is a
+// few MiB; anything near these limits is an attack or a mistake.
+const (
+	// MaxBundleBytes bounds a Sigstore bundle or DSSE envelope file.
+	MaxBundleBytes = 32 << 20
+	// MaxStatementBytes bounds the in-toto Statement inside an envelope.
+	MaxStatementBytes = 24 << 20
+	// MaxPredicateFileBytes bounds a predicate file given to `hallmark attest`.
+	MaxPredicateFileBytes = 16 << 20
+	// MaxSubjects bounds the subjects of one statement.
+	MaxSubjects = 100_000
+	// MaxSignatures bounds the signatures of one envelope.
+	MaxSignatures = 64
+	// MaxJSONDepth bounds the nesting depth of any JSON document we parse.
+	MaxJSONDepth = 128
+)
+
+// ErrTooLarge is returned when an input exceeds its bound.
+var ErrTooLarge = errors.New("input too large")
+
+// ReadAll reads r to the end, failing with ErrTooLarge once more than max
+// bytes have been seen. what names the input in the error.
+func ReadAll(r io.Reader, max int64, what string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s: %w (more than %d bytes)", what, ErrTooLarge, max)
+	}
+	return b, nil
+}

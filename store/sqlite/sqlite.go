@@ -1,0 +1,317 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+// Store is the SQLite evidence store.
+type Store struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Checker = (*Store)(nil)
+)
+
+// Option configures Open.
+type Option func(*config) error
+
+type config struct{ now func() time.Time }
+
+// WithClock sets the clock used for StoredAt (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("sqlite.WithClock: nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// Open opens (creating if needed) the store in the file at path and applies
+// pending schema migrations.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	cfg := config{now: time.Now}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create store directory for %s: %w", path, err)
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &Store{db: db, now: cfg.now}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// migrations are applied in order; PRAGMA user_version records how many ran.
+var migrations = []string{
+	`CREATE TABLE evidence (
+		id TEXT PRIMARY KEY,
+		predicate_type TEXT NOT NULL,
+		stored_at INTEGER NOT NULL,
+		bundle BLOB NOT NULL
+	);
+	CREATE INDEX evidence_type_time ON evidence(predicate_type, stored_at);
+	CREATE INDEX evidence_time ON evidence(stored_at);
+	CREATE TABLE subjects (
+		evidence_id TEXT NOT NULL REFERENCES evidence(id),
+		name TEXT NOT NULL,
+		alg TEXT NOT NULL,
+		digest TEXT NOT NULL
+	);
+	CREATE INDEX subjects_digest ON subjects(alg, digest);
+	CREATE INDEX subjects_evidence ON subjects(evidence_id);
+	CREATE TABLE signers (
+		evidence_id TEXT NOT NULL REFERENCES evidence(id),
+		key_id TEXT NOT NULL
+	);
+	CREATE INDEX signers_key ON signers(key_id);
+	CREATE INDEX signers_evidence ON signers(evidence_id);`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin migration: %w", err)
+	}
+	defer tx.Rollback()
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this hallmark (%d): upgrade hallmark", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return fmt.Errorf("record schema version: %w", err)
+	}
+	return tx.Commit()
+}
+
+// Put stores v in one transaction.
+func (s *Store) Put(ctx context.Context, v *attest.Verified) (store.Record, error) {
+	if v == nil {
+		return store.Record{}, errors.New("store: nil evidence")
+	}
+	rec := store.Record{
+		ID:            v.ID,
+		PredicateType: v.PredicateType,
+		Subjects:      v.Subjects(),
+		Signers:       v.SignerIDs(),
+		StoredAt:      s.now().UTC(),
+		Bundle:        v.Raw,
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return store.Record{}, fmt.Errorf("store %s: begin: %w", v.ID, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO evidence(id, predicate_type, stored_at, bundle) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+		rec.ID, rec.PredicateType, rec.StoredAt.UnixNano(), rec.Bundle)
+	if err != nil {
+		return store.Record{}, fmt.Errorf("store %s: %w", v.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		tx.Rollback()
+		return s.Get(ctx, v.ID)
+	}
+	for _, sub := range rec.Subjects {
+		for alg, d := range sub.Digest {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO subjects(evidence_id, name, alg, digest) VALUES (?, ?, ?, ?)`, rec.ID, sub.Name, alg, strings.ToLower(d)); err != nil {
+				return store.Record{}, fmt.Errorf("store %s subject %s: %w", v.ID, sub.Name, err)
+			}
+		}
+	}
+	for _, k := range rec.Signers {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO signers(evidence_id, key_id) VALUES (?, ?)`, rec.ID, k); err != nil {
+			return store.Record{}, fmt.Errorf("store %s signer: %w", v.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return store.Record{}, fmt.Errorf("store %s: commit: %w", v.ID, err)
+	}
+	return rec, nil
+}
+
+// Get returns the record with the given ID.
+func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
+	recs, err := s.query(ctx, `SELECT id, predicate_type, stored_at, bundle FROM evidence WHERE id = ?`, id)
+	if err != nil {
+		return store.Record{}, err
+	}
+	if len(recs) == 0 {
+		return store.Record{}, fmt.Errorf("%w: %s", store.ErrNotFound, id)
+	}
+	return recs[0], nil
+}
+
+// List returns the records matching q, oldest first.
+func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error) {
+	var where []string
+	var args []any
+	if q.Subject != "" {
+		alg, hexValue, err := store.ParseSubject(q.Subject)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, `id IN (SELECT evidence_id FROM subjects WHERE alg = ? AND digest = ?)`)
+		args = append(args, alg, hexValue)
+	}
+	if q.PredicateType != "" {
+		where = append(where, `predicate_type = ?`)
+		args = append(args, q.PredicateType)
+	}
+	if q.Signer != "" {
+		where = append(where, `id IN (SELECT evidence_id FROM signers WHERE key_id = ?)`)
+		args = append(args, q.Signer)
+	}
+	if !q.Since.IsZero() {
+		where = append(where, `stored_at >= ?`)
+		args = append(args, q.Since.UnixNano())
+	}
+	if !q.Until.IsZero() {
+		where = append(where, `stored_at < ?`)
+		args = append(args, q.Until.UnixNano())
+	}
+	if q.Limit < 0 {
+		return nil, fmt.Errorf("%w: negative limit %d", store.ErrBadQuery, q.Limit)
+	}
+	sqlText := `SELECT id, predicate_type, stored_at, bundle FROM evidence`
+	if len(where) > 0 {
+		sqlText += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	sqlText += ` ORDER BY stored_at, id`
+	if q.Limit > 0 {
+		sqlText += fmt.Sprintf(` LIMIT %d`, q.Limit)
+	}
+	return s.query(ctx, sqlText, args...)
+}
+
+func (s *Store) query(ctx context.Context, sqlText string, args ...any) ([]store.Record, error) {
+	rows, err := s.db.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query evidence: %w", err)
+	}
+	var recs []store.Record
+	for rows.Next() {
+		var r store.Record
+		var ns int64
+		if err := rows.Scan(&r.ID, &r.PredicateType, &ns, &r.Bundle); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read evidence: %w", err)
+		}
+		r.StoredAt = time.Unix(0, ns).UTC()
+		recs = append(recs, r)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("read evidence: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read evidence: %w", err)
+	}
+	for i := range recs {
+		if err := s.fill(ctx, &recs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return recs, nil
+}
+
+func (s *Store) fill(ctx context.Context, r *store.Record) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, alg, digest FROM subjects WHERE evidence_id = ?`, r.ID)
+	if err != nil {
+		return fmt.Errorf("read subjects of %s: %w", r.ID, err)
+	}
+	byName := map[string]map[string]string{}
+	for rows.Next() {
+		var name, alg, d string
+		if err := rows.Scan(&name, &alg, &d); err != nil {
+			rows.Close()
+			return fmt.Errorf("read subjects of %s: %w", r.ID, err)
+		}
+		if byName[name] == nil {
+			byName[name] = map[string]string{}
+		}
+		byName[name][alg] = d
+	}
+	rows.Close()
+	for name, d := range byName {
+		r.Subjects = append(r.Subjects, attest.Subject{Name: name, Digest: d})
+	}
+	sort.Slice(r.Subjects, func(i, j int) bool { return r.Subjects[i].Name < r.Subjects[j].Name })
+	rows, err = s.db.QueryContext(ctx, `SELECT key_id FROM signers WHERE evidence_id = ? ORDER BY key_id`, r.ID)
+	if err != nil {
+		return fmt.Errorf("read signers of %s: %w", r.ID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return fmt.Errorf("read signers of %s: %w", r.ID, err)
+		}
+		r.Signers = append(r.Signers, k)
+	}
+	return rows.Err()
+}
+
+// Check runs SQLite's integrity check.
+func (s *Store) Check(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return fmt.Errorf("integrity check: %w", err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return fmt.Errorf("integrity check: %w", err)
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("integrity check failed: %s", strings.Join(problems, "; "))
+	}
+	return rows.Err()
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }

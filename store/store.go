@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hallmark-dev/hallmark/attest"
+)
+
+// ErrNotFound is returned by Get when no record has the ID.
+var ErrNotFound = errors.New("evidence not found")
+
+// ErrBadQuery is returned when a query is malformed.
+var ErrBadQuery = errors.New("bad evidence query")
+
+// Record is one stored piece of evidence: a verified bundle and the facts
+// extracted from it for lookup.
+type Record struct {
+	// ID is the verified bundle's ID ("sha256:<hex of the bundle bytes>").
+	ID string `json:"id"`
+	// PredicateType is the statement's predicate type URI.
+	PredicateType string `json:"predicateType"`
+	// Subjects are the statement's subjects.
+	Subjects []attest.Subject `json:"subjects"`
+	// Signers are the key IDs whose signatures verified when it was stored.
+	Signers []string `json:"signers"`
+	// StoredAt is when the store accepted it.
+	StoredAt time.Time `json:"storedAt"`
+	// Bundle is the bundle exactly as verified.
+	Bundle []byte `json:"-"`
+}
+
+// Query selects records. Zero fields do not constrain. Results are ordered
+// by StoredAt, oldest first, then by ID.
+type Query struct {
+	// Subject is "ALG:HEX", e.g. "sha256:ab12...".
+	Subject string
+	// PredicateType is an exact predicate type URI.
+	PredicateType string
+	// Signer is a key ID.
+	Signer string
+	// Since and Until bound StoredAt (inclusive, exclusive).
+	Since, Until time.Time
+	// Limit caps the number of results; 0 means no cap.
+	Limit int
+}
+
+// ParseSubject splits "ALG:HEX" into its parts, lower-casing the hex.
+func ParseSubject(s string) (alg, hexValue string, err error) {
+	alg, hexValue, ok := strings.Cut(s, ":")
+	if !ok || alg == "" || hexValue == "" {
+		return "", "", fmt.Errorf("%w: subject %q is not ALG:HEX (e.g. sha256:ab12...)", ErrBadQuery, s)
+	}
+	return alg, strings.ToLower(hexValue), nil
+}
+
+// Store keeps verified evidence. Put only takes *attest.Verified, so
+// nothing that failed verification can be stored. Implementations must make
+// Put atomic and durable before it returns: an acknowledged record survives
+// a crash of the process.
+type Store interface {
+	// Put stores verified evidence. Storing the same bundle twice is not an
+	// error: the existing record is returned.
+	Put(ctx context.Context, v *attest.Verified) (Record, error)
+	// Get returns one record by ID.
+	Get(ctx context.Context, id string) (Record, error)
+	// List returns the records matching q.
+	List(ctx context.Context, q Query) ([]Record, error)
+	// Close releases the store.
+	Close() error
+}
+
+// Checker is implemented by stores that can check their own integrity.
+type Checker interface {
+	// Check verifies the store's on-disk structures.
+	Check(ctx context.Context) error
+}

@@ -1,0 +1,186 @@
+// Package storetest is the conformance suite every store.Store
+// implementation runs, so SQLite and PostgreSQL answer the same questions
+// the same way.
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+// Opener returns an empty store whose StoredAt times come from now.
+type Opener func(t *testing.T, now func() time.Time) store.Store
+
+// clock is a manual clock the suite advances between writes.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+const (
+	typeA = "https://example.com/a/v1"
+	typeB = "https://example.com/b/v1"
+)
+
+// Run runs the conformance suite against stores made by open.
+func Run(t *testing.T, open Opener) {
+	k1 := attesttest.Key(t, keys.ECDSAP256)
+	k2 := attesttest.Key(t, keys.Ed25519)
+	subX := attesttest.Subject("x", []byte("artifact x"))
+	subY := attesttest.Subject("y", []byte("artifact y"))
+
+	t.Run("PutGetList", func(t *testing.T) {
+		c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		s := open(t, c.now)
+		v1 := attesttest.Verified(t, k1, typeA, map[string]any{"n": 1}, subX)
+		c.advance(time.Hour)
+		v2 := attesttest.Verified(t, k2, typeB, map[string]any{"n": 2}, subX, subY)
+		r1, err := s.Put(t.Context(), v1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.advance(time.Hour)
+		r2, err := s.Put(t.Context(), v2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(t.Context(), v1.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(r1, got, cmp.AllowUnexported()); diff != "" {
+			t.Errorf("Get differs from Put (-put +get):\n%s", diff)
+		}
+		if string(got.Bundle) != string(v1.Raw) {
+			t.Error("bundle bytes changed in storage")
+		}
+		for _, tc := range []struct {
+			name string
+			q    store.Query
+			want []string
+		}{
+			{"all", store.Query{}, []string{r1.ID, r2.ID}},
+			{"subject x", store.Query{Subject: "sha256:" + subX.Digest["sha256"]}, []string{r1.ID, r2.ID}},
+			{"subject y", store.Query{Subject: "sha256:" + subY.Digest["sha256"]}, []string{r2.ID}},
+			{"subject upper-case hex", store.Query{Subject: "sha256:" + upper(subY.Digest["sha256"])}, []string{r2.ID}},
+			{"type a", store.Query{PredicateType: typeA}, []string{r1.ID}},
+			{"signer k2", store.Query{Signer: k2.Public().ID()}, []string{r2.ID}},
+			{"since", store.Query{Since: r2.StoredAt}, []string{r2.ID}},
+			{"until", store.Query{Until: r2.StoredAt}, []string{r1.ID}},
+			{"limit", store.Query{Limit: 1}, []string{r1.ID}},
+			{"no match", store.Query{PredicateType: "https://example.com/none"}, nil},
+			{"combined", store.Query{Subject: "sha256:" + subX.Digest["sha256"], Signer: k1.Public().ID()}, []string{r1.ID}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				recs, err := s.List(t.Context(), tc.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tc.want, ids(recs)); diff != "" {
+					t.Errorf("List(%+v) (-want +got):\n%s", tc.q, diff)
+				}
+			})
+		}
+		recs, _ := s.List(t.Context(), store.Query{PredicateType: typeB})
+		if len(recs) != 1 || len(recs[0].Subjects) != 2 || recs[0].Signers[0] != k2.Public().ID() {
+			t.Errorf("record facts wrong: %+v", recs)
+		}
+	})
+
+	t.Run("PutIsIdempotent", func(t *testing.T) {
+		c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		s := open(t, c.now)
+		v := attesttest.Verified(t, k1, typeA, map[string]any{}, subX)
+		first, err := s.Put(t.Context(), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.advance(time.Minute)
+		again, err := s.Put(t.Context(), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !again.StoredAt.Equal(first.StoredAt) {
+			t.Errorf("second Put changed StoredAt: %v -> %v", first.StoredAt, again.StoredAt)
+		}
+		recs, _ := s.List(t.Context(), store.Query{})
+		if len(recs) != 1 {
+			t.Errorf("%d records after storing one bundle twice", len(recs))
+		}
+	})
+
+	t.Run("Errors", func(t *testing.T) {
+		s := open(t, time.Now)
+		if _, err := s.Get(t.Context(), "sha256:00"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Get missing: %v, want ErrNotFound", err)
+		}
+		if _, err := s.List(t.Context(), store.Query{Subject: "nocolon"}); !errors.Is(err, store.ErrBadQuery) {
+			t.Errorf("bad subject: %v, want ErrBadQuery", err)
+		}
+	})
+
+	t.Run("ConcurrentPuts", func(t *testing.T) {
+		s := open(t, time.Now)
+		const n = 24
+		vs := make([]*attest.Verified, n)
+		for i := range vs {
+			vs[i] = attesttest.Verified(t, k1, typeA, map[string]any{"i": i}, attesttest.Subject(fmt.Sprint(i), []byte(fmt.Sprint(i))))
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for _, v := range vs {
+			wg.Go(func() {
+				if _, err := s.Put(t.Context(), v); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		recs, err := s.List(t.Context(), store.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != n {
+			t.Errorf("%d records after %d concurrent puts", len(recs), n)
+		}
+	})
+}
+
+func ids(recs []store.Record) []string {
+	var out []string
+	for _, r := range recs {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'f' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
