@@ -48,7 +48,7 @@ type Limits struct {
 // DefaultLimits returns the limits used for zero fields of Limits.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxFileBytes:     32 << 20,
+		MaxFileBytes:     256 << 20,
 		MaxDepth:         6,
 		MaxExpandedBytes: 4 << 30,
 		MaxMembers:       200_000,

@@ -116,7 +116,7 @@ func (w *walker) detect(ctx context.Context, chain []string, text string, lineBa
 	for _, m := range w.s.det.Find(ctx, text, rulePath) {
 		f := newFinding(m, w.loc(chain))
 		if binary {
-			f.Message += " (in binary content; line unknown)"
+			f.Message += " in binary content (line unknown)"
 		} else if m.Line > 0 {
 			f.Location.Line = lineBase + m.Line
 			f.Location.Column = m.Column
@@ -135,7 +135,7 @@ func (w *walker) detect(ctx context.Context, chain []string, text string, lineBa
 				f.Suppressed, f.SuppressedReason = true, "allowlist: "+reason
 			}
 		}
-		f.Message += " [fingerprint " + Fingerprint(f) + "]"
+		f.Message += "; fingerprint " + Fingerprint(f)
 		w.out = append(w.out, f)
 	}
 }
@@ -221,7 +221,7 @@ func newFinding(m rules.Match, loc finding.Location) finding.Finding {
 		RuleID:      m.RuleID,
 		Title:       m.Description,
 		Severity:    Severity(m.RuleID),
-		Message:     "possible credential (rule " + m.RuleID + ")",
+		Message:     "redacted value " + redact.Mask(m.Secret),
 		Location:    loc,
 		Evidence:    redact.Mask(m.Secret),
 		Remediation: "Revoke and rotate the credential, remove it from the source, its history and any built artifact, and supply it at run time from a secret store. If it is a deliberate fake, waive it with an allowlist entry or an inline hallmark:allow-secret comment giving the reason.",
