@@ -3,7 +3,9 @@ package secrets_test
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,7 +112,7 @@ func TestBadConfig(t *testing.T) {
 			t.Errorf("New(%+v) succeeded", cfg)
 		}
 	}
-	if _, err := secrets.Scan(t.Context(), filepath.Join(t.TempDir(), "missing"), secrets.Config{}); !os.IsNotExist(err) && err == nil {
+	if _, err := secrets.Scan(t.Context(), filepath.Join(t.TempDir(), "missing"), secrets.Config{}); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("scanning a missing path: err = %v", err)
 	}
 }

@@ -96,6 +96,12 @@ func (s *Scanner) Scan(ctx context.Context, path string) ([]finding.Finding, err
 }
 
 func (s *Scanner) scanSingle(ctx context.Context, path string, collect func([]finding.Finding)) error {
+	// The file was named explicitly: follow a link to it, then open it
+	// through a root confined to its directory.
+	path, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fmt.Errorf("secrets: scanning %s: %w", path, err)
+	}
 	root, err := os.OpenRoot(filepath.Dir(path))
 	if err != nil {
 		return fmt.Errorf("secrets: scanning %s: %w", path, err)
