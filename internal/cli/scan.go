@@ -225,7 +225,8 @@ func (a *App) signResults(ctx context.Context, f scanFlags, predicateType string
 	return nil
 }
 
-// runScanSecretsCmd is replaced when the secrets scanner is wired.
+// runScanSecretsCmd scans for credentials and signs the results with --key.
 func (a *App) runScanSecretsCmd(ctx context.Context, target string, f scanFlags) error {
-	return environmentErr(errors.New("--secrets: the secret scanner is not part of this build yet"))
+	fs, err := a.scanSecrets(ctx, scanSecretsOptions{Path: target, Format: f.format, FailOn: f.failOn, AllowlistFile: f.allowlist})
+	return a.attestFindings(ctx, f, finding.KindSecrets, target, fs, err)
 }

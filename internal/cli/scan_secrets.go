@@ -37,35 +37,41 @@ type scanSecretsOptions struct {
 // input could not be scanned (a gate must not pass over what it did not
 // read).
 func (a *App) runScanSecrets(ctx context.Context, o scanSecretsOptions) error {
+	_, err := a.scanSecrets(ctx, o)
+	return err
+}
+
+// scanSecrets is runScanSecrets that also returns the findings, for signing.
+func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.Finding, error) {
 	if o.Path == "" {
-		return usageError(errors.New("--secrets needs a PATH"))
+		return nil, usageError(errors.New("--secrets needs a PATH"))
 	}
 	format, err := findingFormat(o.Format)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	threshold, failOn, err := failOnSeverity(o.FailOn)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var allow *secrets.Allowlist
 	if o.AllowlistFile != "" {
 		if allow, err = secrets.LoadAllowlist(o.AllowlistFile); err != nil {
-			return badInput(err)
+			return nil, badInput(err)
 		}
 	}
 	if _, err := os.Stat(o.Path); err != nil {
-		return badInput(err)
+		return nil, badInput(err)
 	}
 	findings, err := secrets.Scan(ctx, o.Path, secrets.Config{Allowlist: allow, Logger: a.logger()})
 	if ctx.Err() != nil {
-		return environmentErr(ctx.Err())
+		return nil, environmentErr(ctx.Err())
 	}
 	if err != nil {
-		return badInput(err)
+		return nil, badInput(err)
 	}
 	if err := writeFindings(a.Stdout, format, findings); err != nil {
-		return environmentErr(err)
+		return nil, environmentErr(err)
 	}
 	incomplete := 0
 	for _, f := range findings {
@@ -75,10 +81,10 @@ func (a *App) runScanSecrets(ctx context.Context, o scanSecretsOptions) error {
 		}
 	}
 	if failOn && finding.Exceeds(findings, threshold) {
-		return rejected(fmt.Errorf("secret findings at or above %s: %s", threshold, finding.Count(findings)))
+		return findings, rejected(fmt.Errorf("secret findings at or above %s: %s", threshold, finding.Count(findings)))
 	}
 	if incomplete > 0 {
-		return badInput(fmt.Errorf("%d part(s) of %s could not be scanned for secrets", incomplete, o.Path))
+		return findings, badInput(fmt.Errorf("%d part(s) of %s could not be scanned for secrets", incomplete, o.Path))
 	}
-	return nil
+	return findings, nil
 }

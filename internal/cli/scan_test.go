@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/secrets/secretstest"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
 
@@ -64,6 +65,20 @@ func TestScanCommand(t *testing.T) {
 	ta.mustRun(t, "evidence", "ls", "--type", finding.PredicateType, "--format", "json")
 	if !strings.Contains(ta.out.String(), finding.PredicateType) {
 		t.Errorf("misconfig results not stored: %s", ta.out)
+	}
+
+	secretTree := filepath.Join(dir, "leaky")
+	os.MkdirAll(secretTree, 0o755)
+	writeFile(t, filepath.Join(secretTree, "deploy.key"), secretstest.RSAKeyPEM(t))
+	if code := ta.run("scan", "--secrets", secretTree, "--fail-on", "high", "--key", key, "--subject", art); code != ExitRejected {
+		t.Errorf("leaked private key: exit %d, want %d (%s)", code, ExitRejected, ta.errOut)
+	}
+	if strings.Contains(ta.out.String(), "PRIVATE KEY-----\nMII") {
+		t.Errorf("secret printed in the output: %s", ta.out)
+	}
+	ta.mustRun(t, "evidence", "ls", "--type", finding.PredicateType, "--format", "json")
+	if n := strings.Count(ta.out.String(), finding.PredicateType); n != 2 {
+		t.Errorf("%d findings attestations stored, want misconfig and secrets", n)
 	}
 
 	ta.mustRun(t, "scan", "--deps", tree)
