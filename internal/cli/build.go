@@ -19,6 +19,7 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/provenance"
+	"github.com/hallmark-dev/hallmark/redact"
 )
 
 // SandboxInitCommand is the hidden subcommand the sandbox re-executes the
@@ -116,7 +117,17 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 	for _, p := range f.prepare {
 		prepare = append(prepare, strings.Fields(p))
 	}
+	red, err := redact.New()
+	if err != nil {
+		return environmentErr(fmt.Errorf("load redaction rules: %w", err))
+	}
+	// A variable is never recorded when either the build's own name/shape
+	// rules or the shared credential detector say it is a secret.
+	isSecret := func(name, value string) bool {
+		return build.DefaultIsSecret(name, value) || red.EnvMap(map[string]string{name: value})[name] != value
+	}
 	res, err := build.Run(ctx, build.Spec{
+		IsSecret:         isSecret,
 		Command:          argv,
 		SourceDir:        src,
 		WorkDir:          filepath.ToSlash(rel),

@@ -66,3 +66,30 @@ func TestBuildFailureExitCode(t *testing.T) {
 		t.Errorf("bad --sandbox: exit %d, want %d", code, ExitUsage)
 	}
 }
+
+// TestBuildNeverRecordsAllowlistedSecrets: a credential passed through to
+// the build on purpose (by name or by value shape) is used but never
+// written into the provenance.
+func TestBuildNeverRecordsAllowlistedSecrets(t *testing.T) {
+	ta := newTestApp(t)
+	ta.env["PATH"] = "/usr/bin:/bin"
+	ta.env["DEPLOY_NOTE"] = "ghp_" + strings.Repeat("Ab1", 12) // value shape of a GitHub token
+	ta.env["NPM_AUTH"] = "canary-npm-auth-value-9d2e"          // name of a credential
+	ta.env["BUILD_FLAVOUR"] = "release"                        // ordinary
+	t.Chdir(t.TempDir())
+	out := t.TempDir()
+	ta.mustRun(t, "build", "--out", out, "--output-dir", "dist", "--sandbox", "off",
+		"--env", "DEPLOY_NOTE", "--env", "NPM_AUTH", "--env", "BUILD_FLAVOUR", "--", "sh", "-c", `echo "$BUILD_FLAVOUR" > dist/a`)
+	prov, err := os.ReadFile(filepath.Join(out, "provenance.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, canary := range []string{ta.env["DEPLOY_NOTE"], ta.env["NPM_AUTH"]} {
+		if strings.Contains(string(prov), canary) {
+			t.Errorf("provenance records a secret value %q", canary)
+		}
+	}
+	if !strings.Contains(string(prov), `"BUILD_FLAVOUR"`) || !strings.Contains(string(prov), "release") || !strings.Contains(string(prov), "redactedEnv") {
+		t.Errorf("provenance env:\n%s", prov)
+	}
+}
