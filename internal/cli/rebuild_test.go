@@ -301,3 +301,28 @@ func TestOutputDirsFor(t *testing.T) {
 		}
 	}
 }
+
+// TestRebuildSandboxed rebuilds a sandboxed build whose product lies in an
+// output directory: the recorded writable directory is writable again and
+// nothing else in the checkout is.
+func TestRebuildSandboxed(t *testing.T) {
+	fx := newRebuildFixture(t)
+	ta := fx.ta
+	writeFile(t, filepath.Join(fx.repo, ".gitignore"), "dist/\n")
+	writeFile(t, filepath.Join(fx.repo, "build.sh"), "mkdir -p dist/bin && { cat input.txt; echo \"$SOURCE_DATE_EPOCH\"; } > dist/bin/app\n")
+	gitIn(t, fx.repo, "commit", "-q", "-am", "build into dist")
+	gitIn(t, fx.clone, "pull", "-q", "--ff-only")
+	t.Chdir(fx.repo)
+	out := filepath.Join(fx.out, "sandboxed")
+	ta.mustRun(t, "build", "--sandbox", "on", "--key", fx.key("builder")+".key", "--out", out, "--output-dir", "dist", "--", "sh", "build.sh")
+	want := fileSHA256(t, filepath.Join(fx.repo, "dist", "bin", "app"))
+	if code := fx.rebuild(t, "--bundle", filepath.Join(out, "provenance.bundle.json"), "--builder-key", fx.key("builder")+".pub", "--sandbox", "on", "--out", t.TempDir()); code != 0 {
+		t.Fatalf("sandboxed rebuild: exit %d\n%s\n%s", code, ta.out, ta.errOut)
+	}
+	if !strings.Contains(ta.out.String(), "ok       dist/bin/app sha256:"+want) {
+		t.Errorf("rebuild output:\n%s", ta.out)
+	}
+	if preds := fx.stored(t, want); len(preds) != 1 || preds[0].Result != repro.OutcomeReproducible {
+		t.Errorf("stored: %+v", preds)
+	}
+}
