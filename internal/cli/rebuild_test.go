@@ -190,6 +190,18 @@ func TestRebuildReproducible(t *testing.T) {
 	if n := len(fx.stored(t, want)); n != 2 {
 		t.Errorf("%d rebuilds stored after the trust-file runs, want 2", n)
 	}
+
+	// With the default --out and store, both inside the checkout, hallmark's
+	// own files do not make the next rebuild look dirty.
+	ta.env[StoreEnv] = ""
+	for i := range 2 {
+		if code := fx.rebuild(t, "--bundle", bundle, "--builder-key", fx.key("builder")+".pub", "--sandbox", "off"); code != 0 {
+			t.Fatalf("rebuild %d with default paths: exit %d\n%s", i+1, code, ta.errOut)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(fx.clone, DefaultStoreDir, "rebuild", "rebuild.bundle.json")); err != nil {
+		t.Errorf("default --out: %v", err)
+	}
 }
 
 func TestRebuildNotReproducible(t *testing.T) {
