@@ -338,3 +338,26 @@ func TestRebuildSandboxed(t *testing.T) {
 		t.Errorf("stored: %+v", preds)
 	}
 }
+
+// TestRebuildDirtyProvenance: a build from a tree with uncommitted changes
+// cannot be rebuilt from its commit, so the rebuild refuses unless told
+// otherwise.
+func TestRebuildDirtyProvenance(t *testing.T) {
+	fx := newRebuildFixture(t)
+	ta := fx.ta
+	writeFile(t, filepath.Join(fx.repo, "notes.txt"), "uncommitted")
+	bundle := fx.build(t, "dirty")
+	args := []string{"--bundle", bundle, "--builder-key", fx.key("builder") + ".pub", "--sandbox", "off", "--out", t.TempDir()}
+	if code := fx.rebuild(t, args...); code != ExitRejected {
+		t.Errorf("dirty provenance: exit %d, want %d\n%s", code, ExitRejected, ta.errOut)
+	}
+	if !strings.Contains(ta.errOut.String(), "records uncommitted changes") {
+		t.Errorf("dirty provenance message: %s", ta.errOut)
+	}
+	if code := fx.rebuild(t, append(args, "--allow-dirty-unsafe")...); code != 0 {
+		t.Errorf("--allow-dirty-unsafe: exit %d, want 0\n%s", code, ta.errOut)
+	}
+	if !strings.Contains(ta.errOut.String(), "warning: --allow-dirty-unsafe") {
+		t.Errorf("no warning: %s", ta.errOut)
+	}
+}
