@@ -107,12 +107,7 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 	}
 	logPath := filepath.Join(f.out, "build.log")
 	allow := append([]string{"PATH"}, f.env...)
-	var env []string
-	for _, name := range allow {
-		if v, ok := a.LookupEnv(name); ok {
-			env = append(env, name+"="+v)
-		}
-	}
+	env := a.allowedEnv(allow)
 	var prepare [][]string
 	for _, p := range f.prepare {
 		prepare = append(prepare, strings.Fields(p))
@@ -143,7 +138,7 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 		Stdout:           a.Stderr,
 		Sandbox:          mode,
 		Network:          f.network == "on",
-		SandboxHelper:    []string{"/proc/self/exe", SandboxInitCommand},
+		SandboxHelper:    sandboxHelper(),
 		Now:              a.Now,
 		Logger:           a.Logger,
 	})
@@ -193,6 +188,22 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 	fmt.Fprintf(a.Stderr, "signed provenance %s with key %s\nstored %s\n", out, key.Public().ID(), rec.ID)
 	return nil
 }
+
+// allowedEnv returns NAME=value for each variable in allow that is set;
+// build.Run passes only these to the build.
+func (a *App) allowedEnv(allow []string) []string {
+	var env []string
+	for _, name := range allow {
+		if v, ok := a.LookupEnv(name); ok {
+			env = append(env, name+"="+v)
+		}
+	}
+	return env
+}
+
+// sandboxHelper is the argv that starts the sandbox init helper: this
+// binary with the hidden SandboxInitCommand.
+func sandboxHelper() []string { return []string{"/proc/self/exe", SandboxInitCommand} }
 
 // sourceRoot is the git work tree containing dir, or dir itself.
 func sourceRoot(ctx context.Context, dir string) string {

@@ -62,6 +62,7 @@ deployments on it.`,
 		newReproCmd(app),
 		newSBOMCmd(app),
 		newBuildCmd(app), newProvenanceCmd(app), newSandboxInitCmd(app),
+		newRebuildCmd(app),
 		newPolicyCmd(app),
 	)
 	return root
