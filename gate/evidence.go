@@ -12,6 +12,8 @@ import (
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/provenance"
+	"github.com/hallmark-dev/hallmark/repro"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -36,12 +38,14 @@ const (
 // decision records among them) are not policy input.
 func kinds() map[string]kind {
 	return map[string]kind{
-		ApprovalPredicateType:  {"approvals", trust.RoleApprover, addApproval},
-		tee.PredicateType:      {"tee", trust.RoleBuilder, nil}, // needs the provenance: see addTEE
-		finding.PredicateType:  {"scan", trust.RoleScanner, addFindings},
-		vuln.PredicateType:     {"vulns", trust.RoleScanner, addVulns},
-		CycloneDXPredicateType: {"sbom", trust.RoleScanner, addCycloneDX},
-		SPDXPredicateType:      {"sbom", trust.RoleScanner, addSPDX},
+		ApprovalPredicateType:    {"approvals", trust.RoleApprover, addApproval},
+		tee.PredicateType:        {"tee", trust.RoleBuilder, nil}, // needs the provenance: see addTEE
+		provenance.PredicateType: {"provenance", trust.RoleBuilder, addProvenance},
+		repro.PredicateType:      {"rebuilds", trust.RoleRebuilder, addRebuild},
+		finding.PredicateType:    {"scan", trust.RoleScanner, addFindings},
+		vuln.PredicateType:       {"vulns", trust.RoleScanner, addVulns},
+		CycloneDXPredicateType:   {"sbom", trust.RoleScanner, addCycloneDX},
+		SPDXPredicateType:        {"sbom", trust.RoleScanner, addSPDX},
 	}
 }
 
@@ -110,6 +114,9 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 			if d := s.Digest["sha256"]; d != "" {
 				m.Subjects = append(m.Subjects, "sha256:"+strings.ToLower(d))
 			}
+		}
+		if k.name == "scan" {
+			k.name = scanKind(v)
 		}
 		if k.add == nil {
 			teeItems = append(teeItems, teeItem{v, m})
@@ -373,5 +380,95 @@ func addSPDX(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	}
 	s.ComponentCount = len(s.Components)
 	in.Evidence.SBOM = append(in.Evidence.SBOM, s)
+	return nil
+}
+
+// scanKind names a findings predicate's kind for messages about it.
+func scanKind(v *attest.Verified) string {
+	var p struct {
+		Kind string `json:"kind"`
+	}
+	if v.DecodePredicate(&p) == nil && p.Kind != "" {
+		return p.Kind
+	}
+	return "scan"
+}
+
+// addProvenance reads SLSA v1 provenance. Repository URIs are compared
+// without the "git+" scheme prefix and ".git" suffix SLSA producers add.
+func addProvenance(in *policy.Input, v *attest.Verified, m policy.Meta) error {
+	raw, err := v.PredicateJSON()
+	if err != nil {
+		return err
+	}
+	p, err := provenance.Parse(raw)
+	if err != nil {
+		return err
+	}
+	s := provenance.Summarize(p)
+	m.Timestamp = s.FinishedOn
+	out := policy.Provenance{
+		Meta:      m,
+		Builder:   policy.Builder{ID: s.BuilderID},
+		BuildType: s.BuildType,
+		ExternalParameters: policy.ExternalParameters{Source: policy.Source{
+			Repository: normalizeRepo(s.SourceURI), Ref: s.Ref, Commit: s.Commit,
+		}},
+		ResolvedDependencies: []policy.ResolvedDependency{},
+	}
+	if sb, ok := p.GetBuildDefinition().GetInternalParameters().AsMap()["sandbox"].(map[string]any); ok {
+		applied, _ := sb["applied"].(bool)
+		network, _ := sb["network"].(bool)
+		hermetic := applied && !network
+		out.InternalParameters = policy.InternalParameters{Sandbox: &applied, Network: &network, Hermetic: &hermetic}
+	}
+	for _, d := range p.GetBuildDefinition().GetResolvedDependencies() {
+		rd := policy.ResolvedDependency{URI: d.GetUri()}
+		for _, alg := range []string{"sha256", "gitCommit", "sha512"} {
+			if h := d.GetDigest()[alg]; h != "" {
+				rd.Digest = alg + ":" + h
+				break
+			}
+		}
+		out.ResolvedDependencies = append(out.ResolvedDependencies, rd)
+	}
+	in.Evidence.Provenance = append(in.Evidence.Provenance, out)
+	return nil
+}
+
+func normalizeRepo(uri string) string {
+	uri = strings.TrimPrefix(uri, "git+")
+	return strings.TrimSuffix(uri, ".git")
+}
+
+// addRebuild reads a reproducibility attestation. It matched the artifact
+// when the product recorded as expected to have the artifact's digest (or,
+// without expectations, a product with that digest) was rebuilt bit for bit.
+func addRebuild(in *policy.Input, v *attest.Verified, m policy.Meta) error {
+	var p repro.Predicate
+	if err := v.DecodePredicate(&p); err != nil {
+		return err
+	}
+	m.Timestamp = p.FinishedOn
+	artifact := in.Artifact.Digest
+	hexValue := strings.TrimPrefix(artifact, "sha256:")
+	matched, relevant := false, false
+	for _, pr := range p.Products {
+		switch {
+		case pr.Expected != nil && strings.EqualFold(pr.Expected["sha256"], hexValue):
+			relevant = true
+			matched = pr.Reproducible && strings.EqualFold(pr.Digest["sha256"], hexValue)
+		case pr.Expected == nil && strings.EqualFold(pr.Digest["sha256"], hexValue):
+			relevant = true
+			matched = pr.Reproducible && p.Result == repro.OutcomeReproducible
+		}
+		if relevant {
+			break
+		}
+	}
+	if !relevant {
+		return fmt.Errorf("no rebuilt product corresponds to %s", artifact)
+	}
+	in.Evidence.Rebuilds = append(in.Evidence.Rebuilds, policy.Rebuild{Meta: m, Artifact: artifact, Matched: matched})
 	return nil
 }

@@ -54,3 +54,21 @@ func TestBuiltinRegoTests(t *testing.T) {
 		return s
 	}(), " "))
 }
+
+// TestBuiltinStrict: the library compiles under OPA's strict mode (no unused
+// variables, imports or arguments, no deprecated built-ins).
+func TestBuiltinStrict(t *testing.T) {
+	all := append(builtinModules(false), builtinModules(true)...)
+	parsed, err := parseModules(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modules := map[string]*ast.Module{}
+	for i, m := range parsed {
+		modules[all[i].Name] = m
+	}
+	c := ast.NewCompiler().WithStrict(true).WithCapabilities(capabilities()).WithDefaultRegoVersion(ast.RegoV1)
+	if c.Compile(modules); c.Failed() {
+		t.Fatal(c.Errors)
+	}
+}

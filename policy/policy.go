@@ -3,6 +3,7 @@ package policy
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -67,6 +68,8 @@ type Decision struct {
 // Policy is a compiled policy, safe for concurrent use by many goroutines.
 type Policy struct {
 	query      rego.PreparedEvalQuery
+	modules    []Module
+	data       []byte
 	entrypoint string
 	uri        string
 	digest     string
@@ -179,7 +182,11 @@ func Compile(ctx context.Context, modules []Module, opts ...Option) (*Policy, er
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCompile, err)
 	}
-	return &Policy{query: pq, entrypoint: cfg.entrypoint, uri: cfg.uri, digest: digest, timeout: cfg.timeout}, nil
+	dataJSON, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: data document: %w", ErrOption, err)
+	}
+	return &Policy{query: pq, modules: all, data: dataJSON, entrypoint: cfg.entrypoint, uri: cfg.uri, digest: digest, timeout: cfg.timeout}, nil
 }
 
 // parseModules parses Rego v1 modules, refusing duplicate names.
@@ -255,6 +262,32 @@ func failure(d Decision, ruleID, remediation string, err error) (Decision, error
 	d.VerifiedLevels = nil
 	d.Violations = []Violation{{RuleID: ruleID, Message: msg, Remediation: remediation}}
 	return d, &EvalError{RuleID: ruleID, Artifact: d.Artifact, Err: err}
+}
+
+// Modules returns the Rego modules the policy was compiled from, the
+// built-in library included, as the digest covers them.
+func (p *Policy) Modules() []Module { return slices.Clone(p.modules) }
+
+// DataJSON returns the policy's data document as canonical JSON.
+func (p *Policy) DataJSON() []byte { return slices.Clone(p.data) }
+
+// Entrypoint returns the rule that yields the decision, e.g.
+// "data.hallmark.builtin.v1.decision".
+func (p *Policy) Entrypoint() string { return p.entrypoint }
+
+// InputJSON returns the input document exactly as policies see it (JSON
+// field names, empty collections instead of null), for `opa eval`, debugging
+// and golden files.
+func InputJSON(in Input) ([]byte, error) {
+	term, err := toValue(reflect.ValueOf(in))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	v, err := ast.JSON(term.Value)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	return json.Marshal(v)
 }
 
 // URI returns the policy URI.

@@ -36,39 +36,46 @@ type scanMisconfigOptions struct {
 // otherwise ExitBadInput when some files could not be parsed (a gate must
 // not pass over a file it could not read).
 func (a *App) runScanMisconfig(ctx context.Context, o scanMisconfigOptions) error {
+	_, err := a.scanMisconfig(ctx, o)
+	return err
+}
+
+// scanMisconfig is runScanMisconfig that also returns the findings, for
+// signing them.
+func (a *App) scanMisconfig(ctx context.Context, o scanMisconfigOptions) ([]finding.Finding, error) {
 	if o.Path == "" {
-		return usageError(errors.New("--misconfig needs a PATH"))
+		return nil, usageError(errors.New("--misconfig needs a PATH"))
 	}
 	format, err := findingFormat(o.Format)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	threshold, failOn, err := failOnSeverity(o.FailOn)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var cfg misconfig.Config
 	if o.ConfigFile != "" {
 		f, err := os.Open(o.ConfigFile)
 		if err != nil {
-			return badInput(err)
+			return nil, badInput(err)
 		}
 		cfg, err = misconfig.ParseConfig(f)
 		f.Close()
 		if err != nil {
-			return badInput(fmt.Errorf("%s: %w", o.ConfigFile, err))
+			return nil, badInput(fmt.Errorf("%s: %w", o.ConfigFile, err))
 		}
 	}
 	if _, err := os.Stat(o.Path); err != nil {
-		return badInput(err)
+		return nil, badInput(err)
 	}
 	cfg.Logger = a.Logger
 	findings, scanErr := misconfig.Scan(ctx, o.Path, cfg)
 	if ctx.Err() != nil {
-		return environmentErr(ctx.Err())
+		return nil, environmentErr(ctx.Err())
 	}
 	if err := writeFindings(a.Stdout, format, findings); err != nil {
-		return environmentErr(err)
+		return nil, environmentErr(err)
 	}
 	var fileErrs []*misconfig.FileError
 	if scanErr != nil {
@@ -78,16 +85,16 @@ func (a *App) runScanMisconfig(ctx context.Context, o scanMisconfigOptions) erro
 			fmt.Fprintf(a.Stderr, "hallmark: warning: %v\n", fe)
 		}
 		if len(other) > 0 {
-			return environmentErr(errors.Join(other...))
+			return nil, environmentErr(errors.Join(other...))
 		}
 	}
 	if failOn && finding.Exceeds(findings, threshold) {
-		return rejected(fmt.Errorf("misconfiguration findings at or above %s: %s", threshold, finding.Count(findings)))
+		return findings, rejected(fmt.Errorf("misconfiguration findings at or above %s: %s", threshold, finding.Count(findings)))
 	}
 	if len(fileErrs) > 0 {
-		return badInput(fmt.Errorf("%d file(s) under %s could not be scanned", len(fileErrs), o.Path))
+		return findings, badInput(fmt.Errorf("%d file(s) under %s could not be scanned", len(fileErrs), o.Path))
 	}
-	return nil
+	return findings, nil
 }
 
 // findingFormat validates an output format name.

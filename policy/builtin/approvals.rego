@@ -23,20 +23,17 @@ recent(_) if params.approvals.maxAgeDays == 0
 recent(a) if lib.within_days(a.timestamp, params.approvals.maxAgeDays)
 
 # approvers is the set of distinct trusted approver keys that count.
-approvers contains a.signer.keyId if {
+approvers := {a.signer.keyId | some a in counted}
+
+counted := [a |
 	some a in input.evidence.approvals
 	applies(a)
-}
+]
 
-counted contains a if {
-	some a in input.evidence.approvals
-	applies(a)
-}
-
-not_counted contains a if {
+not_counted := [a |
 	some a in input.evidence.approvals
 	not applies(a)
-}
+]
 
 violations contains v if {
 	count(approvers) < params.approvals.min

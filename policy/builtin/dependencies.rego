@@ -10,15 +10,30 @@ import data.hallmark.builtin.v1.lib
 import data.hallmark.builtin.v1.rules.sbom
 import data.hallmark.params
 
-violations contains v if {
+# purls is an array: a set of hundreds of distinct strings costs far more to
+# build, and duplicates do no harm here.
+purls := [c.purl |
 	some s in sbom.sboms
 	some c in s.components
+]
+
+# prefixes are the literal beginnings of the denied patterns, up to their
+# first glob metacharacter: a purl that starts with none of them matches
+# no pattern, which one builtin call over the whole set establishes.
+prefixes := {regex.replace(pattern, `[*?\[{\\].*$`, "") | some pattern in params.dependencies.denied}
+
+candidates := {p | some p in purls; strings.any_prefix_match(p, prefixes)} if {
+	strings.any_prefix_match(purls, prefixes)
+} else := set()
+
+violations contains v if {
+	some purl in candidates
 	some pattern in params.dependencies.denied
-	glob.match(pattern, null, c.purl)
+	glob.match(pattern, null, purl)
 	v := lib.violation(
 		"dependencies.denied",
-		sprintf("component %s matches denied dependency %s", [c.purl, pattern]),
+		sprintf("component %s matches denied dependency %s", [purl, pattern]),
 		"Remove or replace the dependency (check which direct dependency pulls it in) and rebuild.",
-		[s.id],
+		[s.id | some s in sbom.sboms; some c in s.components; c.purl == purl],
 	)
 }

@@ -10,11 +10,11 @@ package hallmark.builtin.v1.rules.misconfig
 import data.hallmark.builtin.v1.lib
 import data.hallmark.params
 
-scans contains s if {
+scans := [s |
 	some s in input.evidence.misconfig
 	lib.about_artifact(s)
 	lib.has_role(s, "scanner")
-}
+]
 
 violations contains v if {
 	count(scans) == 0

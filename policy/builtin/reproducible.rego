@@ -11,11 +11,11 @@ import data.hallmark.builtin.v1.lib
 import data.hallmark.params
 
 # rebuilds are the trusted rebuilds of this artifact.
-rebuilds contains r if {
+rebuilds := [r |
 	some r in input.evidence.rebuilds
 	r.artifact == input.artifact.digest
 	lib.has_role(r, "rebuilder")
-}
+]
 
 agrees(r) if {
 	r.matched == true

@@ -8,12 +8,15 @@ package hallmark.builtin.v1.rules.sbom
 import data.hallmark.builtin.v1.lib
 
 # sboms are the trusted SBOMs of the artifact.
-sboms contains s if {
+sboms := [s |
 	some s in input.evidence.sbom
 	lib.about_artifact(s)
-	some role in ["scanner", "builder"]
-	lib.has_role(s, role)
-}
+	trusted(s)
+]
+
+trusted(s) if lib.has_role(s, "scanner")
+
+trusted(s) if lib.has_role(s, "builder")
 
 violations contains v if {
 	count(sboms) == 0

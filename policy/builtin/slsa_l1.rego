@@ -11,10 +11,10 @@ package hallmark.builtin.v1.rules.slsa_l1
 import data.hallmark.builtin.v1.lib
 
 # provenance is the verified provenance that names the artifact.
-provenance contains p if {
+provenance := [p |
 	some p in input.evidence.provenance
 	lib.about_artifact(p)
-}
+]
 
 # met holds when the artifact meets SLSA Build L1.
 met if count(provenance) > 0

@@ -6,10 +6,10 @@ import data.hallmark.builtin.v1.lib
 import data.hallmark.builtin.v1.rules.slsa_l1
 
 # signed is the artifact's provenance signed by a key trusted as a builder.
-signed contains p if {
+signed := [p |
 	some p in slsa_l1.provenance
 	lib.has_role(p, "builder")
-}
+]
 
 # met holds when the artifact meets SLSA Build L2.
 met if {

@@ -17,11 +17,11 @@ isolated(p) if {
 }
 
 # hardened is the builder-signed provenance that also meets L3.
-hardened contains p if {
+hardened := [p |
 	some p in slsa_l2.signed
 	allowed_builder(p)
 	isolated(p)
-}
+]
 
 # met holds when the artifact meets SLSA Build L3.
 met if {

@@ -11,12 +11,12 @@ package hallmark.builtin.v1.rules.tee
 import data.hallmark.builtin.v1.lib
 import data.hallmark.params
 
-reports contains t if {
+reports := [t |
 	some t in input.evidence.tee
 	lib.about_artifact(t)
-}
+]
 
-platform_allowed(t) if count(params.tee.platforms) == 0
+platform_allowed(_) if count(params.tee.platforms) == 0
 
 platform_allowed(t) if t.platform in params.tee.platforms
 

@@ -14,11 +14,11 @@ import data.hallmark.builtin.v1.lib
 import data.hallmark.params
 
 # scans are the trusted vulnerability scans of the artifact.
-scans contains s if {
+scans := [s |
 	some s in input.evidence.vulns
 	lib.about_artifact(s)
 	lib.has_role(s, "scanner")
-}
+]
 
 violations contains v if {
 	count(scans) == 0
@@ -38,30 +38,34 @@ blocking(f) if {
 	lib.at_least(f.severity, params.vulns.failAt, unknown_fails)
 }
 
-violations contains v if {
+# blocked pairs each blocking finding with the scan that reported it, in
+# one pass over the findings.
+blocked := [[s.id, f] |
 	some s in scans
 	some f in s.findings
 	blocking(f)
+]
+
+violations contains v if {
+	some [id, f] in blocked
 	not lib.is_unknown_severity(f.severity)
 	fix := object.get(f, "fixedVersion", "")
 	v := lib.violation(
 		"vulns.fixable",
 		sprintf("%s (%s) in %s has a fix available%s", [f.id, f.severity, f["package"], fixed_in(fix)]),
 		sprintf("Upgrade %s%s and rebuild, or publish a VEX statement (not_affected) if the vulnerable code is not reachable.", [f["package"], fixed_in(fix)]),
-		[s.id],
+		[id],
 	)
 }
 
 violations contains v if {
-	some s in scans
-	some f in s.findings
-	blocking(f)
+	some [id, f] in blocked
 	lib.is_unknown_severity(f.severity)
 	v := lib.violation(
 		"vulns.unknown_severity",
 		sprintf("%s in %s has a fix available and an unknown severity; policy treats unknown as failing", [f.id, f["package"]]),
 		sprintf("Upgrade %s and rebuild, or assess the advisory and publish a VEX statement.", [f["package"]]),
-		[s.id],
+		[id],
 	)
 }
 

@@ -1,0 +1,59 @@
+package materials
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+)
+
+// Read parses the lockfiles at paths (slash paths relative to dir, as
+// listed by a tree walk) through an os.Root on dir, so a path can never
+// reach outside it. Files that are not lockfiles are ignored. The result is
+// sorted by PURL, then origin.
+func Read(dir string, paths []string) ([]Dependency, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("materials: open %s: %w", dir, err)
+	}
+	defer root.Close()
+	var all []Dependency
+	for _, p := range paths {
+		if !IsLockfile(p) {
+			continue
+		}
+		data, err := readBounded(root, p)
+		if err != nil {
+			return nil, err
+		}
+		deps, err := Parse(p, data)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, deps...)
+	}
+	slices.SortFunc(all, func(a, b Dependency) int {
+		if c := strings.Compare(a.PURL, b.PURL); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Origin, b.Origin)
+	})
+	return all, nil
+}
+
+func readBounded(root *os.Root, p string) ([]byte, error) {
+	f, err := root.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("materials: open %s: %w", p, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxLockfileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("materials: read %s: %w", p, err)
+	}
+	if len(data) > MaxLockfileSize {
+		return nil, &ParseError{File: p, Err: fmt.Errorf("%w: over %d bytes", ErrTooLarge, MaxLockfileSize)}
+	}
+	return data, nil
+}

@@ -1,0 +1,151 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hallmark-dev/hallmark/digest"
+)
+
+// Product is a file the build produced.
+type Product struct {
+	// Name is the slash path relative to the source root.
+	Name   string     `json:"name"`
+	Digest digest.Set `json:"digest"`
+	Size   int64      `json:"size"`
+}
+
+// fileState is what a snapshot remembers of a file to notice a change.
+type fileState struct {
+	size  int64
+	mtime time.Time
+	mode  fs.FileMode
+	ino   uint64
+}
+
+// snapshot records the state of every file under the output directories
+// (slash paths relative to src).
+func snapshot(src string, dirs []string) (map[string]fileState, error) {
+	snap := map[string]fileState{}
+	for _, d := range dirs {
+		err := filepath.WalkDir(filepath.Join(src, d), func(p string, de fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if de.IsDir() {
+				return nil
+			}
+			fi, err := de.Info()
+			if err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(src, p)
+			if err != nil {
+				return err
+			}
+			snap[filepath.ToSlash(rel)] = stateOf(fi)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("snapshot output directory %s: %w", d, err)
+		}
+	}
+	return snap, nil
+}
+
+// products hashes the files matched by the globs and the files created or
+// changed under the output directories since the snapshot. Symbolic links
+// are not products: they are reported in skipped.
+func products(ctx context.Context, src string, globs, outDirs []string, before map[string]fileState) (out []Product, skipped []string, err error) {
+	found := map[string]digest.Entry{}
+	addTree := func(dir string) error {
+		l, err := digest.Tree(ctx, filepath.Join(src, dir), digest.WithoutGitignore())
+		if err != nil {
+			return err
+		}
+		for _, e := range l.Entries {
+			found[pathJoin(dir, e.Path)] = e
+		}
+		return nil
+	}
+	for _, g := range globs {
+		if filepath.IsAbs(g) || slices.Contains(strings.Split(filepath.ToSlash(g), "/"), "..") {
+			return nil, nil, fmt.Errorf("%w: product glob %q must be relative to the source root", ErrSpec, g)
+		}
+		matches, err := filepath.Glob(filepath.Join(src, g))
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: product glob %q: %w", ErrSpec, g, err)
+		}
+		if len(matches) == 0 {
+			return nil, nil, fmt.Errorf("%w: product glob %q matched nothing", ErrNoProducts, g)
+		}
+		for _, m := range matches {
+			rel, err := filepath.Rel(src, m)
+			if err != nil {
+				return nil, nil, err
+			}
+			rel = filepath.ToSlash(rel)
+			fi, err := os.Lstat(m)
+			if err != nil {
+				return nil, nil, err
+			}
+			switch {
+			case fi.IsDir():
+				if err := addTree(rel); err != nil {
+					return nil, nil, err
+				}
+			case fi.Mode()&fs.ModeSymlink != 0:
+				skipped = append(skipped, rel)
+			default:
+				d, err := digest.File(m)
+				if err != nil {
+					return nil, nil, err
+				}
+				found[rel] = digest.Entry{Path: rel, Kind: digest.KindFile, Size: fi.Size(), Digest: d}
+			}
+		}
+	}
+	for _, d := range outDirs {
+		l, err := digest.Tree(ctx, filepath.Join(src, d), digest.WithoutGitignore())
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range l.Entries {
+			rel := pathJoin(d, e.Path)
+			if _, ok := found[rel]; ok {
+				continue
+			}
+			fi, err := os.Lstat(filepath.Join(src, filepath.FromSlash(rel)))
+			if err != nil {
+				return nil, nil, err
+			}
+			if old, ok := before[rel]; ok && old == stateOf(fi) {
+				continue
+			}
+			found[rel] = e
+		}
+	}
+	for _, rel := range slices.Sorted(maps.Keys(found)) {
+		e := found[rel]
+		if e.Kind != digest.KindFile {
+			skipped = append(skipped, rel)
+			continue
+		}
+		out = append(out, Product{Name: rel, Digest: e.Digest, Size: e.Size})
+	}
+	return out, skipped, nil
+}
+
+func pathJoin(dir, rel string) string {
+	if dir == "." || dir == "" {
+		return rel
+	}
+	return strings.TrimSuffix(filepath.ToSlash(dir), "/") + "/" + rel
+}

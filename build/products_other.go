@@ -1,0 +1,9 @@
+//go:build !unix
+
+package build
+
+import "io/fs"
+
+func stateOf(fi fs.FileInfo) fileState {
+	return fileState{size: fi.Size(), mtime: fi.ModTime(), mode: fi.Mode()}
+}

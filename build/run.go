@@ -1,0 +1,454 @@
+package build
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hallmark-dev/hallmark/build/materials"
+	"github.com/hallmark-dev/hallmark/build/sandbox"
+	"github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/provenance"
+)
+
+// defaultPath is used when the caller's environment has no PATH.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Run executes spec.Command and records the facts of the build. A command
+// that exits non-zero returns an *ExitError and no Result.
+func Run(ctx context.Context, spec Spec) (*Result, error) {
+	s, err := normalize(spec)
+	if err != nil {
+		return nil, err
+	}
+	log := s.Logger
+	src := s.SourceDir
+	workAbs := filepath.Join(src, filepath.FromSlash(s.WorkDir))
+
+	// git status runs before the build: afterwards the products would make
+	// the tree look dirty.
+	source, err := gitSource(ctx, src)
+	if err != nil {
+		return nil, fmt.Errorf("build: read source %s: %w", src, err)
+	}
+
+	start := s.Now()
+	sde := start.Unix()
+	switch {
+	case s.SourceDateEpoch != nil:
+		sde = s.SourceDateEpoch.Unix()
+	case !source.CommitTime.IsZero():
+		sde = source.CommitTime.Unix()
+	}
+
+	for _, d := range s.OutputDirs {
+		if err := os.MkdirAll(filepath.Join(src, d), 0o755); err != nil {
+			return nil, fmt.Errorf("build: create output directory %s: %w", d, err)
+		}
+	}
+	before, err := snapshot(src, s.OutputDirs)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+
+	home, err := os.MkdirTemp("", "hallmark-home-")
+	if err != nil {
+		return nil, fmt.Errorf("build: create HOME: %w", err)
+	}
+	defer os.RemoveAll(home)
+
+	fixed := map[string]string{
+		"SOURCE_DATE_EPOCH": strconv.FormatInt(sde, 10),
+		"TZ":                "UTC",
+		"LANG":              "C.UTF-8",
+		"HOME":              home,
+	}
+	if s.GoModCache != "" {
+		fixed["GOMODCACHE"] = s.GoModCache
+		fixed["GOPROXY"] = "off"
+		fixed["GOTOOLCHAIN"] = "local"
+	}
+	for k, v := range s.SetEnv {
+		fixed[k] = v
+	}
+	if !slices.Contains(s.EnvAllowlist, "PATH") {
+		if _, ok := fixed["PATH"]; !ok {
+			fixed["PATH"] = defaultPath
+		}
+	}
+	plan := planEnv(s.Env, s.EnvAllowlist, fixed, s.IsSecret)
+	path := envValue(plan.env, "PATH")
+	if path == "" {
+		path = defaultPath
+	}
+
+	resolved, err := lookPath(s.Command[0], path, workAbs)
+	if err != nil {
+		return nil, err
+	}
+	toolPaths, goroot, err := toolchainPaths(ctx, resolved, s.Command, path, workAbs, plan.env)
+	if err != nil {
+		return nil, fmt.Errorf("build: toolchain: %w", err)
+	}
+
+	logFile, err := os.OpenFile(s.LogFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("build: open log: %w", err)
+	}
+	defer logFile.Close()
+	logHash := sha256.New()
+	counter := &countWriter{}
+	sinks := []io.Writer{logFile, logHash, counter}
+	if s.Stdout != nil {
+		sinks = append(sinks, s.Stdout)
+	}
+	out := io.MultiWriter(sinks...)
+
+	res := &Result{
+		InvocationID:    uuid.NewString(),
+		Command:         slices.Clone(s.Command),
+		WorkDir:         s.WorkDir,
+		Source:          source,
+		SourceDateEpoch: sde,
+		Env:             plan.recorded,
+		Redacted:        plan.redacted,
+		ResolvedCommand: resolved,
+		StartedOn:       start,
+	}
+
+	for i, step := range s.Prepare {
+		code, err := runPrepare(ctx, step, workAbs, path, online(plan.env), out)
+		if err != nil {
+			return nil, fmt.Errorf("build: prepare step %d: %w", i+1, err)
+		}
+		if code != 0 {
+			return nil, &ExitError{Step: fmt.Sprintf("prepare %d", i+1), Code: code, Log: s.LogFile}
+		}
+		res.Prepare = append(res.Prepare, provenance.Step{Command: slices.Clone(step), Network: true})
+	}
+
+	// Hashing the source tree (for lockfiles and the dirHash) and the
+	// toolchain binaries (after the preparation steps, which may change the
+	// tree) overlaps with the command when the sandbox keeps
+	// the source read-only; otherwise the tree is hashed first. The
+	// goroutines are always waited for before Run returns.
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	var (
+		tree     *digest.Listing
+		treeErr  error
+		treeDone = make(chan struct{})
+		tools    []provenance.Artifact
+		toolsErr error
+	)
+	bg.Go(func() {
+		defer close(treeDone)
+		tree, treeErr = sourceTree(ctx, src, s.OutputDirs, s.CacheDirs, s.MaterialExcludes)
+	})
+	bg.Go(func() { tools, toolsErr = hashTools(toolPaths) })
+	if s.Sandbox == SandboxOff {
+		<-treeDone
+	}
+
+	argv := append([]string{resolved}, s.Command[1:]...)
+	sb := provenance.Sandbox{Requested: string(s.Sandbox), Network: true}
+	var code int
+	ranSandboxed := false
+	if s.Sandbox != SandboxOff {
+		cfg := sandbox.Config{
+			Helper:    s.SandboxHelper,
+			Argv:      argv,
+			Env:       withHome(plan.env, sandbox.Home),
+			Dir:       workAbs,
+			SourceDir: src,
+			Network:   s.Network,
+			Stdout:    out,
+			Stderr:    out,
+		}
+		for _, d := range s.OutputDirs {
+			cfg.WritableDirs = append(cfg.WritableDirs, filepath.Join(src, d))
+		}
+		cfg.WritableDirs = append(cfg.WritableDirs, s.CacheDirs...)
+		cfg.ReadOnlyPaths = slices.Clone(s.ReadOnlyPaths)
+		if s.GoModCache != "" {
+			cfg.ReadOnlyPaths = append(cfg.ReadOnlyPaths, s.GoModCache)
+		}
+		if goroot != "" && !underAny(goroot, []string{"/usr", src}) {
+			cfg.ReadOnlyPaths = append(cfg.ReadOnlyPaths, goroot)
+		}
+		log.Info("running build in sandbox", "namespaces", cfg.Namespaces(), "network", s.Network)
+		code, err = sandbox.Run(ctx, cfg)
+		var se *sandbox.SetupError
+		switch {
+		case errors.As(err, &se) && s.Sandbox == SandboxAuto:
+			log.Warn("sandbox unavailable, running without it", "reason", err)
+			sb.FallbackReason = err.Error()
+			<-treeDone // the unsandboxed command could write to the tree
+		case errors.As(err, &se):
+			return nil, fmt.Errorf("%w: %w (use --sandbox auto to fall back, or --sandbox off)", ErrSandboxUnavailable, err)
+		case err != nil:
+			return nil, fmt.Errorf("build: %w", err)
+		default:
+			ranSandboxed = true
+			sb = provenance.Sandbox{
+				Requested: string(s.Sandbox), Applied: true, Namespaces: cfg.Namespaces(), Network: s.Network,
+				ReadOnlySource: true, WritableDirs: relPaths(src, cfg.WritableDirs), ReadOnlyMounts: cfg.ReadOnlyPaths,
+			}
+		}
+	}
+	if !ranSandboxed {
+		log.Info("running build without sandbox")
+		code, err = runDirect(ctx, argv, workAbs, plan.env, out)
+		if err != nil {
+			return nil, fmt.Errorf("build: %w", err)
+		}
+	}
+	res.FinishedOn = s.Now()
+	res.Sandbox = sb
+	bg.Wait()
+	if treeErr != nil {
+		return nil, fmt.Errorf("build: hash source tree: %w", treeErr)
+	}
+	if toolsErr != nil {
+		return nil, fmt.Errorf("build: toolchain: %w", toolsErr)
+	}
+	res.Toolchain = tools
+	res.Source.DirHash = tree.DirHash()
+	var lockfiles []string
+	for _, e := range tree.Entries {
+		if e.Kind == digest.KindFile && materials.IsLockfile(e.Path) {
+			lockfiles = append(lockfiles, e.Path)
+		}
+	}
+	if res.Dependencies, err = materials.Read(src, lockfiles); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	if err := logFile.Close(); err != nil {
+		return nil, fmt.Errorf("build: close log: %w", err)
+	}
+	if code != 0 {
+		return nil, &ExitError{Step: "build", Code: code, Log: s.LogFile}
+	}
+	res.Log = LogInfo{Path: s.LogFile, Digest: digest.Set{digest.SHA256: hex.EncodeToString(logHash.Sum(nil))}, Size: counter.n}
+
+	res.Products, res.SkippedProducts, err = products(ctx, src, s.Products, s.OutputDirs, before)
+	if err != nil {
+		return nil, fmt.Errorf("build: products: %w", err)
+	}
+	return res, nil
+}
+
+// sourceTree hashes the source as the build sees it: .gitignore'd paths,
+// the output directories and cache directories inside it, and the extra
+// exclude patterns are left out.
+func sourceTree(ctx context.Context, src string, outDirs, cacheDirs, extra []string) (*digest.Listing, error) {
+	excludes := slices.Clone(extra)
+	for _, d := range outDirs {
+		excludes = append(excludes, "/"+strings.TrimSuffix(d, "/")+"/")
+	}
+	for _, d := range cacheDirs {
+		if rel, err := filepath.Rel(src, d); err == nil && !strings.HasPrefix(rel, "..") && rel != "." {
+			excludes = append(excludes, "/"+filepath.ToSlash(rel)+"/")
+		}
+	}
+	return digest.Tree(ctx, src, digest.WithExcludes(excludes...))
+}
+
+// Facts converts the result into provenance facts. builderID may be empty
+// for provenance.DefaultBuilderID; logName names the log byproduct.
+func (r *Result) Facts(builderID, logName string) provenance.Facts {
+	f := provenance.Facts{
+		BuilderID:    builderID,
+		InvocationID: r.InvocationID,
+		Command:      r.Command,
+		WorkDir:      r.WorkDir,
+		Source: provenance.Source{URI: r.Source.URI, Commit: r.Source.Commit, Ref: r.Source.Ref, Dirty: r.Source.Dirty,
+			DirHash: r.Source.DirHash},
+		Sandbox:         r.Sandbox,
+		SourceDateEpoch: r.SourceDateEpoch,
+		Env:             r.Env,
+		Redacted:        r.Redacted,
+		Prepare:         r.Prepare,
+		Toolchain:       r.Toolchain,
+		Log:             &provenance.Artifact{Name: logName, Digest: r.Log.Digest},
+		StartedOn:       r.StartedOn,
+		FinishedOn:      r.FinishedOn,
+	}
+	for _, d := range r.Dependencies {
+		f.Dependencies = append(f.Dependencies, provenance.Dependency{URI: d.PURL, Digest: d.Digest, Origin: d.Origin})
+	}
+	for _, p := range r.Products {
+		f.Products = append(f.Products, provenance.Artifact{Name: p.Name, Digest: p.Digest})
+	}
+	return f
+}
+
+func normalize(spec Spec) (Spec, error) {
+	s := spec
+	if len(s.Command) == 0 || s.Command[0] == "" {
+		return s, fmt.Errorf("%w: empty command", ErrSpec)
+	}
+	if s.SourceDir == "" {
+		return s, fmt.Errorf("%w: no source directory", ErrSpec)
+	}
+	if s.LogFile == "" {
+		return s, fmt.Errorf("%w: no log file", ErrSpec)
+	}
+	abs, err := filepath.Abs(s.SourceDir)
+	if err != nil {
+		return s, fmt.Errorf("%w: source directory: %w", ErrSpec, err)
+	}
+	if abs, err = filepath.EvalSymlinks(abs); err != nil {
+		return s, fmt.Errorf("%w: source directory: %w", ErrSpec, err)
+	}
+	s.SourceDir = abs
+	if s.WorkDir == "" {
+		s.WorkDir = "."
+	}
+	var err2 error
+	if s.WorkDir, err2 = cleanRel(s.WorkDir); err2 != nil {
+		return s, fmt.Errorf("%w: working directory: %w", ErrSpec, err2)
+	}
+	s.OutputDirs = slices.Clone(s.OutputDirs) // normalised below; the caller's slice stays as given
+	for i, d := range s.OutputDirs {
+		c, err := cleanRel(d)
+		if err != nil || c == "." {
+			return s, fmt.Errorf("%w: output directory %q must be a subdirectory of the source root", ErrSpec, d)
+		}
+		s.OutputDirs[i] = c
+	}
+	for _, p := range append(slices.Clone(s.CacheDirs), s.ReadOnlyPaths...) {
+		if !filepath.IsAbs(p) {
+			return s, fmt.Errorf("%w: %q must be absolute", ErrSpec, p)
+		}
+	}
+	if s.GoModCache != "" && !filepath.IsAbs(s.GoModCache) {
+		return s, fmt.Errorf("%w: module cache %q must be absolute", ErrSpec, s.GoModCache)
+	}
+	switch s.Sandbox {
+	case "":
+		s.Sandbox = SandboxAuto
+	case SandboxOff, SandboxAuto, SandboxOn:
+	default:
+		return s, fmt.Errorf("%w: sandbox mode %q (want on, off or auto)", ErrSpec, s.Sandbox)
+	}
+	if s.Sandbox != SandboxOff && len(s.SandboxHelper) == 0 {
+		return s, fmt.Errorf("%w: sandbox mode %s needs a SandboxHelper", ErrSpec, s.Sandbox)
+	}
+	if s.EnvAllowlist == nil {
+		s.EnvAllowlist = DefaultEnvAllowlist
+	}
+	if s.IsSecret == nil {
+		s.IsSecret = DefaultIsSecret
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// cleanRel cleans a slash path that must stay inside the source root.
+func cleanRel(p string) (string, error) {
+	c := filepath.ToSlash(filepath.Clean(filepath.FromSlash(p)))
+	if filepath.IsAbs(p) || c == ".." || strings.HasPrefix(c, "../") {
+		return "", fmt.Errorf("%q is outside the source root", p)
+	}
+	return c, nil
+}
+
+func runDirect(ctx context.Context, argv []string, dir string, env []string, out io.Writer) (int, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir, cmd.Env = dir, env
+	cmd.Stdout, cmd.Stderr = out, out
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ctx.Err() != nil {
+			return ee.ExitCode(), ctx.Err()
+		}
+		return ee.ExitCode(), nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	return 0, nil
+}
+
+func runPrepare(ctx context.Context, step []string, dir, path string, env []string, out io.Writer) (int, error) {
+	if len(step) == 0 {
+		return -1, fmt.Errorf("%w: empty prepare step", ErrSpec)
+	}
+	p, err := lookPath(step[0], path, dir)
+	if err != nil {
+		return -1, err
+	}
+	fmt.Fprintf(out, "hallmark: prepare: %s\n", strings.Join(step, " "))
+	return runDirect(ctx, append([]string{p}, step[1:]...), dir, env, out)
+}
+
+// online drops the offline switch so preparation steps can fetch.
+func online(env []string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return kv == "GOPROXY=off" })
+}
+
+func envValue(env []string, name string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func withHome(env []string, home string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "HOME=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, "HOME="+home)
+}
+
+func underAny(p string, roots []string) bool {
+	for _, r := range roots {
+		if p == r || strings.HasPrefix(p, strings.TrimSuffix(r, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// relPaths renders paths inside src relative to it, others unchanged.
+func relPaths(src string, ps []string) []string {
+	var out []string
+	for _, p := range ps {
+		if rel, err := filepath.Rel(src, p); err == nil && !strings.HasPrefix(rel, "..") {
+			out = append(out, filepath.ToSlash(rel))
+		} else {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }

@@ -1,0 +1,307 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/build"
+	"github.com/hallmark-dev/hallmark/build/sandbox"
+	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/provenance"
+	"github.com/hallmark-dev/hallmark/redact"
+)
+
+// SandboxInitCommand is the hidden subcommand the sandbox re-executes the
+// hallmark binary with; it must stay in step with the helper argv below.
+const SandboxInitCommand = "__sandbox-init"
+
+type buildFlags struct {
+	key        string
+	out        string
+	products   []string
+	outputDirs []string
+	cacheDirs  []string
+	env        []string
+	sandbox    string
+	network    string
+	builderID  string
+	goModCache string
+	prepare    []string
+	excludes   []string
+}
+
+func newBuildCmd(app *App) *cobra.Command {
+	var f buildFlags
+	cmd := &cobra.Command{
+		Use:   "build [--key NAME.key] [--out DIR] [--products GLOB...] [--sandbox auto|on|off] [--network off|on] -- CMD ARGS...",
+		Short: "Run a build in an isolated environment and record signed SLSA v1 provenance",
+		Long: `Run CMD from the current directory with a clean environment (PATH and the
+--env names, plus SOURCE_DATE_EPOCH, TZ=UTC, LANG=C.UTF-8 and an empty HOME),
+in a Linux sandbox unless --sandbox off: no network unless --network on, the
+source tree read-only except --output-dir directories, no view of your home,
+SSH agent or credentials. The products (--products globs, or the files
+created or changed under --output-dir) become the subjects of an SLSA v1
+provenance statement, signed with --key and stored. A failing CMD records
+nothing and hallmark exits with its exit code. See docs/build.md.`,
+		Args: argsUsage(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return app.runBuild(contextOf(cmd), f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.key, "key", "", "private key file (NAME.key); without it the statement is written unsigned")
+	fl.StringVar(&f.out, "out", ".hallmark/build", "directory for the bundle (or statement) and the build log")
+	fl.StringArrayVar(&f.products, "products", nil, "product glob relative to the source root (repeatable)")
+	fl.StringArrayVar(&f.outputDirs, "output-dir", nil, "writable output directory relative to the source root; new or changed files are products (repeatable)")
+	fl.StringArrayVar(&f.cacheDirs, "cache-dir", nil, "absolute directory writable in the sandbox that holds no products, e.g. a GOCACHE (repeatable)")
+	fl.StringArrayVar(&f.env, "env", nil, "environment variable passed through to the build (repeatable; PATH always is)")
+	fl.StringVar(&f.sandbox, "sandbox", "auto", "isolation: auto (fall back and record it), on (required) or off")
+	fl.StringVar(&f.network, "network", "off", "network inside the sandbox: off or on (recorded)")
+	fl.StringVar(&f.builderID, "builder-id", provenance.DefaultBuilderID, "builder.id recorded in the provenance")
+	fl.StringVar(&f.goModCache, "go-mod-cache", "", "Go module cache mounted read-only; the build runs with GOPROXY=off")
+	fl.StringArrayVar(&f.excludes, "exclude", nil, "gitignore-style pattern for paths that are not materials, e.g. testdata/ (repeatable)")
+	fl.StringArrayVar(&f.prepare, "prepare", nil, "command run before the build, outside the sandbox, to fetch dependencies (repeatable, recorded)")
+	return cmd
+}
+
+func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
+	mode := build.SandboxMode(f.sandbox)
+	switch mode {
+	case build.SandboxAuto, build.SandboxOn, build.SandboxOff:
+	default:
+		return usageError(fmt.Errorf("--sandbox %q: want auto, on or off", f.sandbox))
+	}
+	if f.network != "off" && f.network != "on" {
+		return usageError(fmt.Errorf("--network %q: want off or on", f.network))
+	}
+	var key *keys.PrivateKey
+	if f.key != "" {
+		k, err := a.loadSigningKey(f.key)
+		if err != nil {
+			return err
+		}
+		key = k
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return environmentErr(err)
+	}
+	src := sourceRoot(ctx, wd)
+	rel, err := filepath.Rel(src, wd)
+	if err != nil {
+		return environmentErr(err)
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return environmentErr(fmt.Errorf("--out %s: %w", f.out, err))
+	}
+	logPath := filepath.Join(f.out, "build.log")
+	allow := append([]string{"PATH"}, f.env...)
+	env := a.allowedEnv(allow)
+	var prepare [][]string
+	for _, p := range f.prepare {
+		prepare = append(prepare, strings.Fields(p))
+	}
+	red, err := redact.New()
+	if err != nil {
+		return environmentErr(fmt.Errorf("load redaction rules: %w", err))
+	}
+	// A variable is never recorded when either the build's own name/shape
+	// rules or the shared credential detector say it is a secret.
+	isSecret := func(name, value string) bool {
+		return build.DefaultIsSecret(name, value) || red.EnvMap(map[string]string{name: value})[name] != value
+	}
+	res, err := build.Run(ctx, build.Spec{
+		IsSecret:         isSecret,
+		Command:          argv,
+		SourceDir:        src,
+		WorkDir:          filepath.ToSlash(rel),
+		Env:              env,
+		EnvAllowlist:     allow,
+		Products:         f.products,
+		OutputDirs:       f.outputDirs,
+		CacheDirs:        f.cacheDirs,
+		MaterialExcludes: f.excludes,
+		GoModCache:       f.goModCache,
+		Prepare:          prepare,
+		LogFile:          logPath,
+		Stdout:           a.Stderr,
+		Sandbox:          mode,
+		Network:          f.network == "on",
+		SandboxHelper:    sandboxHelper(),
+		Now:              a.Now,
+		Logger:           a.Logger,
+	})
+	if ee, ok := errors.AsType[*build.ExitError](err); ok {
+		code := ee.Code
+		if code <= 0 {
+			code = ExitRejected
+		}
+		return &exitError{code: code, err: err}
+	}
+	switch {
+	case errors.Is(err, build.ErrSpec), errors.Is(err, build.ErrCommandNotFound), errors.Is(err, build.ErrNoProducts):
+		return usageError(err)
+	case err != nil:
+		return environmentErr(err)
+	}
+	if len(res.Products) == 0 {
+		return usageError(errors.New("the build produced no products: name them with --products or --output-dir"))
+	}
+	st, err := provenance.Statement(res.Facts(f.builderID, "build.log"))
+	if err != nil {
+		return environmentErr(err)
+	}
+	for _, p := range res.Products {
+		fmt.Fprintf(a.Stderr, "product %s sha256:%s\n", p.Name, p.Digest["sha256"])
+	}
+	if key == nil {
+		b, err := provenance.JSON(st)
+		if err != nil {
+			return environmentErr(err)
+		}
+		out := filepath.Join(f.out, "provenance.json")
+		if err := a.writeOutput(out, append(b, '\n')); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.Stderr, "wrote unsigned provenance %s (no --key: nothing stored)\n", out)
+		return nil
+	}
+	rec, bundle, err := a.signAndStore(ctx, key, st)
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(f.out, "provenance.bundle.json")
+	if err := a.writeOutput(out, bundle); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Stderr, "signed provenance %s with key %s\nstored %s\n", out, key.Public().ID(), rec.ID)
+	return nil
+}
+
+// allowedEnv returns NAME=value for each variable in allow that is set;
+// build.Run passes only these to the build.
+func (a *App) allowedEnv(allow []string) []string {
+	var env []string
+	for _, name := range allow {
+		if v, ok := a.LookupEnv(name); ok {
+			env = append(env, name+"="+v)
+		}
+	}
+	return env
+}
+
+// sandboxHelper is the argv that starts the sandbox init helper: this
+// binary with the hidden SandboxInitCommand.
+func sandboxHelper() []string { return []string{"/proc/self/exe", SandboxInitCommand} }
+
+// sourceRoot is the git work tree containing dir, or dir itself.
+func sourceRoot(ctx context.Context, dir string) string {
+	cmd := exec.CommandContext(ctx, "git", "-c", "safe.directory=*", "-C", dir, "rev-parse", "--show-toplevel")
+	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM=1", "HOME=/nonexistent"}
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil || strings.TrimSpace(out.String()) == "" {
+		return dir
+	}
+	return strings.TrimSpace(out.String())
+}
+
+func newProvenanceCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{Use: "provenance", Short: "Inspect SLSA provenance"}
+	var keyFiles []string
+	show := &cobra.Command{
+		Use:   "show --key NAME.pub BUNDLE",
+		Short: "Verify a provenance bundle and print what was built, from which commit, by which builder, how isolated",
+		Args:  argsUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(keyFiles) == 0 {
+				return usageError(errors.New("--key is required: only verified provenance is shown"))
+			}
+			var pubs []*keys.PublicKey
+			for _, p := range keyFiles {
+				k, err := keys.LoadPublicKeyFile(p)
+				if err != nil {
+					return badInput(err)
+				}
+				pubs = append(pubs, k)
+			}
+			raw, err := app.readInput(args[0], limits.MaxBundleBytes)
+			if err != nil {
+				return err
+			}
+			v, err := attest.Verify(contextOf(cmd), raw, attest.NewKeySet(pubs...), attest.WithInputName(args[0]))
+			if err != nil {
+				return err
+			}
+			if v.PredicateType != provenance.PredicateType {
+				return rejected(fmt.Errorf("%s: predicate type %q is not SLSA provenance v1", args[0], v.PredicateType))
+			}
+			predJSON, err := v.PredicateJSON()
+			if err != nil {
+				return badInput(err)
+			}
+			p, err := provenance.Parse(predJSON)
+			if err != nil {
+				return badInput(err)
+			}
+			s := provenance.Summarize(p)
+			w := app.Stdout
+			fmt.Fprintf(w, "provenance %s (verified, signed by %s)\n", args[0], strings.Join(v.SignerIDs(), ", "))
+			for _, sub := range v.Subjects() {
+				fmt.Fprintf(w, "  built:        %s sha256:%s\n", sub.Name, sub.Digest["sha256"])
+			}
+			fmt.Fprintf(w, "  command:      %s (in %s)\n", strings.Join(s.Command, " "), s.WorkDir)
+			src := s.SourceURI
+			if src == "" {
+				src = "(no remote)"
+			}
+			dirty := ""
+			if s.Dirty {
+				dirty = " with uncommitted changes"
+			}
+			fmt.Fprintf(w, "  source:       %s commit %s%s\n", src, orNone(s.Commit), dirty)
+			fmt.Fprintf(w, "  builder:      %s\n  build type:   %s\n", s.BuilderID, s.BuildType)
+			fmt.Fprintf(w, "  isolation:    %s\n", s.Isolation)
+			fmt.Fprintf(w, "  ran:          %s to %s (%s)\n", s.StartedOn.Format(time.RFC3339), s.FinishedOn.Format(time.RFC3339), s.FinishedOn.Sub(s.StartedOn).Round(time.Millisecond))
+			fmt.Fprintf(w, "  dependencies: %d from lockfiles\n", s.Dependencies)
+			fmt.Fprintf(w, "  toolchain:    %s\n", strings.Join(s.Toolchain, ", "))
+			fmt.Fprintf(w, "  invocation:   %s\n", s.InvocationID)
+			return nil
+		},
+	}
+	show.Flags().StringArrayVar(&keyFiles, "key", nil, "trusted public key file (repeatable)")
+	cmd.AddCommand(show)
+	return cmd
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// newSandboxInitCmd is the hidden entry point of the sandbox helper: the
+// build re-executes hallmark with it inside fresh namespaces.
+func newSandboxInitCmd(_ *App) *cobra.Command {
+	return &cobra.Command{
+		Use:                SandboxInitCommand,
+		Hidden:             true,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			code := sandbox.InitMain(args) // returns only when setup failed
+			return &exitError{code: code, err: errors.New("sandbox setup failed")}
+		},
+	}
+}

@@ -1,0 +1,446 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/build"
+	"github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/provenance"
+	"github.com/hallmark-dev/hallmark/repro"
+	"github.com/hallmark-dev/hallmark/trust"
+)
+
+type rebuildFlags struct {
+	bundle      string
+	trustFile   string
+	builderKeys []string
+	key         string
+	rebuilderID string
+	sandbox     string
+	out         string
+	env         []string
+	cacheDirs   []string
+	goModCache  string
+	allowDirty  bool
+}
+
+func newRebuildCmd(app *App) *cobra.Command {
+	var f rebuildFlags
+	cmd := &cobra.Command{
+		Use:   "rebuild --bundle PROVENANCE (--trust TRUST.yaml | --builder-key PUB...) --key REBUILDER.key [--rebuilder-id URI] [--sandbox auto|on|off] [--out DIR]",
+		Short: "Re-run the build recorded in a provenance bundle and attest whether its products match",
+		Long: `Verify a SLSA v1 provenance bundle against the builder keys (--builder-key, or
+the keys with role builder in --trust), then re-run its recorded command in
+this checkout, which must be a git work tree at the recorded commit with no
+uncommitted changes, in the recorded working directory and with the recorded
+SOURCE_DATE_EPOCH, the same clean environment as 'hallmark build' (PATH and
+--env names) and the same sandbox (--sandbox). Each original subject is
+compared with the rebuilt file of the same name. The result is a
+reproducibility attestation (predicate https://hallmark.dev/attestation/reproducibility/v1)
+whose subjects are the original subjects and whose products say, per
+product, the rebuilt digest and whether it matched. It is signed with --key,
+stored, and written to DIR/rebuild.bundle.json (the build log goes to
+DIR/build.log). A mismatch is attested too.
+
+Exit 0 when every product matched; 1 when a product differed or is missing
+(attested), when the bundle does not verify, is not provenance, or records
+no commit or a dirty tree; 2 for a wrong command line; 3 for an unreadable
+bundle or key; 4 when this checkout is not at the recorded commit or has
+uncommitted changes, or the build fails (nothing attested).`,
+		Args: argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return app.runRebuild(contextOf(cmd), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.bundle, "bundle", "", "provenance bundle to rebuild (required)")
+	fl.StringVar(&f.trustFile, "trust", "", "trust file: the provenance must be signed by a key with role builder")
+	fl.StringArrayVar(&f.builderKeys, "builder-key", nil, "trusted builder public key file (repeatable; instead of --trust)")
+	fl.StringVar(&f.key, "key", "", "rebuilder's private key file (NAME.key) that signs the attestation (required)")
+	fl.StringVar(&f.rebuilderID, "rebuilder-id", "", "rebuilder identity URI in the attestation (default: derived from the key ID)")
+	fl.StringVar(&f.sandbox, "sandbox", "auto", "isolation: auto (fall back and record it), on (required) or off")
+	fl.StringVar(&f.out, "out", filepath.Join(DefaultStoreDir, "rebuild"), "directory for rebuild.bundle.json and build.log")
+	fl.StringArrayVar(&f.env, "env", nil, "environment variable passed through to the build (repeatable; PATH always is)")
+	fl.StringArrayVar(&f.cacheDirs, "cache-dir", nil, "absolute directory writable in the sandbox that holds no products (repeatable)")
+	fl.StringVar(&f.goModCache, "go-mod-cache", "", "Go module cache mounted read-only; the build runs with GOPROXY=off")
+	fl.BoolVar(&f.allowDirty, "allow-dirty-unsafe", false, "rebuild even when the provenance or this checkout has uncommitted changes (the result then proves little)")
+	return cmd
+}
+
+// rebuildPlan is what a verified provenance says about how to rebuild.
+type rebuildPlan struct {
+	summary provenance.Summary
+	// expected maps subject names to their sha256 hex.
+	expected map[string]string
+	// sourceDateEpoch is the recorded SOURCE_DATE_EPOCH, nil when absent.
+	sourceDateEpoch *time.Time
+	// writableDirs are the recorded writable directories inside the source.
+	writableDirs []string
+	prepare      [][]string
+}
+
+func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
+	if f.bundle == "" || f.key == "" {
+		return usageError(errors.New("--bundle and --key are required"))
+	}
+	if (f.trustFile == "") == (len(f.builderKeys) == 0) {
+		return usageError(errors.New("give the trusted builders with either --trust or --builder-key (one of them)"))
+	}
+	mode := build.SandboxMode(f.sandbox)
+	switch mode {
+	case build.SandboxAuto, build.SandboxOn, build.SandboxOff:
+	default:
+		return usageError(fmt.Errorf("--sandbox %q: want auto, on or off", f.sandbox))
+	}
+	builders, err := builderKeySet(f)
+	if err != nil {
+		return err
+	}
+	key, err := a.loadSigningKey(f.key)
+	if err != nil {
+		return err
+	}
+	raw, err := a.readInput(f.bundle, limits.MaxBundleBytes)
+	if err != nil {
+		return err
+	}
+	v, err := attest.Verify(ctx, raw, builders, attest.WithInputName(f.bundle))
+	if err != nil {
+		return err
+	}
+	plan, err := planRebuild(f.bundle, v)
+	if err != nil {
+		return err
+	}
+	s := plan.summary
+	switch {
+	case s.Commit == "":
+		return rejected(fmt.Errorf("%s: the provenance records no git commit: there is no source to check out and rebuild", f.bundle))
+	case s.Dirty && !f.allowDirty:
+		return rejected(fmt.Errorf("%s: the provenance records uncommitted changes at commit %s: the source it was built from cannot be checked out (--allow-dirty-unsafe rebuilds the commit anyway)", f.bundle, s.Commit))
+	case len(s.Command) == 0:
+		return rejected(fmt.Errorf("%s: the provenance records no build command", f.bundle))
+	}
+
+	wd, err := os.Getwd()
+	if err != nil {
+		return environmentErr(err)
+	}
+	src := sourceRoot(ctx, wd)
+	head, err := gitOutput(ctx, src, "rev-parse", "HEAD")
+	if err != nil {
+		return environmentErr(fmt.Errorf("%s is not a git work tree with a commit: check out %s at commit %s first: %w", wd, orNone(s.SourceURI), s.Commit, err))
+	}
+	if head != s.Commit {
+		return environmentErr(fmt.Errorf("checkout %s is at commit %s, the provenance was built from %s: run 'git checkout %s' first", src, head, s.Commit, s.Commit))
+	}
+	if status, err := gitStatus(ctx, src, a.resolvedStoreDir(), f.out); err != nil {
+		return environmentErr(err)
+	} else if status != "" && !f.allowDirty {
+		return environmentErr(fmt.Errorf("checkout %s has uncommitted or untracked changes, so it is not commit %s (--allow-dirty-unsafe rebuilds anyway):\n%s", src, s.Commit, status))
+	}
+	if f.allowDirty {
+		fmt.Fprintln(a.Stderr, "warning: --allow-dirty-unsafe: uncommitted changes may make the rebuild differ, or agree by accident")
+	}
+
+	names := slices.Sorted(maps.Keys(plan.expected))
+	outDirs, atRoot := outputDirsFor(names, plan.writableDirs)
+	if len(atRoot) > 0 && mode != build.SandboxOff {
+		if mode == build.SandboxOn {
+			return usageError(fmt.Errorf("products %s are at the source root, which the sandbox keeps read-only: rebuild with --sandbox off or auto", strings.Join(atRoot, ", ")))
+		}
+		fmt.Fprintf(a.Stderr, "running without the sandbox: products %s are at the source root, which the sandbox keeps read-only\n", strings.Join(atRoot, ", "))
+		mode = build.SandboxOff
+	}
+
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return environmentErr(fmt.Errorf("--out %s: %w", f.out, err))
+	}
+	allow := append([]string{"PATH"}, f.env...)
+	started := a.Now()
+	_, err = build.Run(ctx, build.Spec{
+		Command:         s.Command,
+		SourceDir:       src,
+		WorkDir:         s.WorkDir,
+		Env:             a.allowedEnv(allow),
+		EnvAllowlist:    allow,
+		SourceDateEpoch: plan.sourceDateEpoch,
+		OutputDirs:      outDirs,
+		CacheDirs:       f.cacheDirs,
+		GoModCache:      f.goModCache,
+		Prepare:         plan.prepare,
+		LogFile:         filepath.Join(f.out, "build.log"),
+		Stdout:          a.Stderr,
+		Sandbox:         mode,
+		SandboxHelper:   sandboxHelper(),
+		Now:             a.Now,
+		Logger:          a.Logger,
+	})
+	switch {
+	case errors.Is(err, build.ErrSpec), errors.Is(err, build.ErrCommandNotFound):
+		return environmentErr(fmt.Errorf("cannot run the recorded command here: %w", err))
+	case err != nil:
+		return environmentErr(fmt.Errorf("rebuild failed, nothing attested: %w", err))
+	}
+	rebuilt, err := hashProducts(src, names)
+	if err != nil {
+		return environmentErr(err)
+	}
+	finished := a.Now()
+
+	id := f.rebuilderID
+	if id == "" {
+		id = "https://hallmark.dev/rebuilder/key/" + key.Public().ID()
+	}
+	version := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		version = bi.Main.Version
+	}
+	pred, err := repro.NewRebuild(repro.RebuildInput{
+		Rebuilder: repro.Rebuilder{ID: id, Version: map[string]string{"hallmark": version}},
+		Command:   s.Command,
+		Source:    &repro.Source{URI: s.SourceURI, Digest: map[string]string{digest.GitCommit: s.Commit}},
+		Expected:  plan.expected,
+		Rebuilt:   rebuilt,
+		StartedOn: started, FinishedOn: finished,
+	})
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", f.bundle, err))
+	}
+	st, err := repro.RebuildStatement(pred)
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", f.bundle, err))
+	}
+	rec, bundle, err := a.signAndStore(ctx, key, st)
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(f.out, "rebuild.bundle.json")
+	if err := a.writeOutput(out, bundle); err != nil {
+		return err
+	}
+	writeRebuildText(a, f.bundle, s, pred)
+	fmt.Fprintf(a.Stderr, "signed %s %s with key %s as %s\nstored %s\n", pred.Result, out, key.Public().ID(), id, rec.ID)
+	if pred.Result != repro.OutcomeReproducible {
+		return rejected(fmt.Errorf("rebuild of %s is %s (attested)", f.bundle, pred.Result))
+	}
+	return nil
+}
+
+// builderKeySet is the set of keys trusted to sign provenance.
+func builderKeySet(f rebuildFlags) (*attest.KeySet, error) {
+	if f.trustFile != "" {
+		t, err := trust.Load(f.trustFile)
+		if err != nil {
+			return nil, badInput(err)
+		}
+		return t.WithRole(trust.RoleBuilder), nil
+	}
+	var pubs []*keys.PublicKey
+	for _, p := range f.builderKeys {
+		k, err := keys.LoadPublicKeyFile(p)
+		if err != nil {
+			return nil, badInput(err)
+		}
+		pubs = append(pubs, k)
+	}
+	return attest.NewKeySet(pubs...), nil
+}
+
+// planRebuild reads the rebuild recipe from verified provenance.
+func planRebuild(name string, v *attest.Verified) (*rebuildPlan, error) {
+	if v.PredicateType != provenance.PredicateType {
+		return nil, rejected(fmt.Errorf("%s: predicate type %q is not SLSA provenance v1", name, v.PredicateType))
+	}
+	predJSON, err := v.PredicateJSON()
+	if err != nil {
+		return nil, badInput(err)
+	}
+	p, err := provenance.Parse(predJSON)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	plan := &rebuildPlan{summary: provenance.Summarize(p), expected: map[string]string{}}
+	for _, sub := range v.Subjects() {
+		d := strings.ToLower(sub.Digest[digest.SHA256])
+		if d == "" {
+			return nil, badInput(fmt.Errorf("%s: subject %q has no sha256 digest", name, sub.Name))
+		}
+		if err := checkProductName(sub.Name); err != nil {
+			return nil, badInput(fmt.Errorf("%s: subject %w", name, err))
+		}
+		if old, ok := plan.expected[sub.Name]; ok && old != d {
+			return nil, badInput(fmt.Errorf("%s: subject %q is listed twice with different digests", name, sub.Name))
+		}
+		plan.expected[sub.Name] = d
+	}
+	internal := p.GetBuildDefinition().GetInternalParameters().AsMap()
+	if sde, ok := internal["sourceDateEpoch"].(string); ok && sde != "" {
+		secs, err := strconv.ParseInt(sde, 10, 64)
+		if err != nil {
+			return nil, badInput(fmt.Errorf("%s: internalParameters.sourceDateEpoch %q: %w", name, sde, err))
+		}
+		t := time.Unix(secs, 0).UTC()
+		plan.sourceDateEpoch = &t
+	}
+	if sb, ok := internal["sandbox"].(map[string]any); ok {
+		for _, d := range asSlice(sb["writableDirs"]) {
+			if s, ok := d.(string); ok && checkProductName(s) == nil {
+				plan.writableDirs = append(plan.writableDirs, s)
+			}
+		}
+	}
+	for i, st := range asSlice(internal["prepare"]) {
+		m, _ := st.(map[string]any)
+		var argv []string
+		for _, a := range asSlice(m["command"]) {
+			if s, ok := a.(string); ok {
+				argv = append(argv, s)
+			}
+		}
+		if len(argv) == 0 {
+			return nil, badInput(fmt.Errorf("%s: internalParameters.prepare[%d] has no command", name, i))
+		}
+		plan.prepare = append(plan.prepare, argv)
+	}
+	return plan, nil
+}
+
+// checkProductName accepts a clean slash path inside the source root.
+func checkProductName(n string) error {
+	if n == "" || n == "." || path.IsAbs(n) || path.Clean(n) != n || n == ".." || strings.HasPrefix(n, "../") || strings.Contains(n, "\\") {
+		return fmt.Errorf("%q is not a clean path inside the source root", n)
+	}
+	return nil
+}
+
+// outputDirsFor returns the directories the build must be able to write in
+// the sandbox: the recorded writable directories, plus the top-level
+// directory of each product outside them. Products at the source root
+// cannot be made writable alone and are returned in atRoot.
+func outputDirsFor(names, recorded []string) (dirs, atRoot []string) {
+	dirs = slices.Clone(recorded)
+	under := func(n string) bool {
+		for _, d := range dirs {
+			if n == d || strings.HasPrefix(n, d+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, n := range names {
+		switch top, _, nested := strings.Cut(n, "/"); {
+		case under(n):
+		case nested:
+			dirs = append(dirs, top)
+		default:
+			atRoot = append(atRoot, n)
+		}
+	}
+	return dirs, atRoot
+}
+
+// hashProducts returns the sha256 hex of each named regular file under
+// src; names that are missing or not regular files are left out.
+func hashProducts(src string, names []string) (map[string]string, error) {
+	root, err := os.OpenRoot(src)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	out := map[string]string{}
+	for _, n := range names {
+		f, err := root.Open(filepath.FromSlash(n))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("rebuilt product %s: %w", n, err)
+		}
+		fi, err := f.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			f.Close()
+			continue
+		}
+		set, _, err := digest.Reader(f, digest.SHA256)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("hash rebuilt product %s: %w", n, err)
+		}
+		out[n] = set[digest.SHA256]
+	}
+	return out, nil
+}
+
+// gitOutput runs git in dir with the caller's configuration kept away.
+func gitOutput(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "safe.directory=*", "-C", dir}, args...)...)
+	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM=1", "HOME=/nonexistent", "LC_ALL=C"}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// gitStatus lists uncommitted and untracked changes in src, leaving out
+// hallmark's own directories (the store, the output) when they are inside.
+func gitStatus(ctx context.Context, src string, own ...string) (string, error) {
+	args := []string{"status", "--porcelain", "--untracked-files=normal", "--", "."}
+	for _, d := range own {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			continue
+		}
+		if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+			abs = filepath.Join(r, filepath.Base(abs))
+		}
+		rel, err := filepath.Rel(src, abs)
+		if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+			continue
+		}
+		args = append(args, ":(exclude)"+filepath.ToSlash(rel))
+	}
+	return gitOutput(ctx, src, args...)
+}
+
+func writeRebuildText(a *App, bundle string, s provenance.Summary, p *repro.Predicate) {
+	w := a.Stdout
+	fmt.Fprintf(w, "rebuild of %s\n  command: %s (in %s)\n  source:  %s commit %s\n\n", bundle, strings.Join(s.Command, " "), s.WorkDir, orNone(s.SourceURI), s.Commit)
+	for _, pr := range p.Products {
+		switch {
+		case pr.Digest == nil:
+			fmt.Fprintf(w, "  MISSING  %s expected sha256:%s, not produced\n", pr.Name, pr.Expected["sha256"])
+		case pr.Reproducible:
+			fmt.Fprintf(w, "  ok       %s sha256:%s\n", pr.Name, pr.Digest["sha256"])
+		default:
+			fmt.Fprintf(w, "  DIFFERS  %s rebuilt sha256:%s, expected sha256:%s\n", pr.Name, pr.Digest["sha256"], pr.Expected["sha256"])
+		}
+	}
+	fmt.Fprintf(w, "\n%s\n", p.Result)
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}

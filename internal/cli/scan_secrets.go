@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/secrets"
+)
+
+// scanSecretsOptions are the inputs of
+// `hallmark scan --secrets PATH [--format table|json|sarif] [--fail-on SEV] [--secrets-allowlist FILE]`.
+// PATH is a directory (source tree, build context, OCI image layout or
+// `docker save` directory) or a file (any archive: tar, tar.gz, zip, jar,
+// docker-save tarball). The shared `scan` command fills one from its flags
+// and calls runScanSecrets.
+type scanSecretsOptions struct {
+	// Path is the tree or file to scan.
+	Path string
+	// Format is "table" (the default when empty), "json" or "sarif".
+	Format string
+	// FailOn is a severity name; findings at or above it (not suppressed)
+	// make the command exit ExitRejected. Empty never fails on findings.
+	FailOn string
+	// AllowlistFile is a secrets allowlist (YAML, see secrets.Allowlist);
+	// empty waives nothing.
+	AllowlistFile string
+}
+
+// runScanSecrets scans o.Path for credentials and writes the findings, with
+// redacted values only, to app.Stdout in o.Format. Exit mapping: ExitUsage
+// for bad flags, ExitBadInput for an unreadable allowlist or path,
+// ExitRejected when findings reach --fail-on (a part left unscanned has
+// unknown severity and counts), otherwise ExitBadInput when part of the
+// input could not be scanned (a gate must not pass over what it did not
+// read).
+func (a *App) runScanSecrets(ctx context.Context, o scanSecretsOptions) error {
+	_, err := a.scanSecrets(ctx, o)
+	return err
+}
+
+// scanSecrets is runScanSecrets that also returns the findings, for signing.
+func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.Finding, error) {
+	if o.Path == "" {
+		return nil, usageError(errors.New("--secrets needs a PATH"))
+	}
+	format, err := findingFormat(o.Format)
+	if err != nil {
+		return nil, err
+	}
+	threshold, failOn, err := failOnSeverity(o.FailOn)
+	if err != nil {
+		return nil, err
+	}
+	var allow *secrets.Allowlist
+	if o.AllowlistFile != "" {
+		if allow, err = secrets.LoadAllowlist(o.AllowlistFile); err != nil {
+			return nil, badInput(err)
+		}
+	}
+	if _, err := os.Stat(o.Path); err != nil {
+		return nil, badInput(err)
+	}
+	findings, err := secrets.Scan(ctx, o.Path, secrets.Config{Allowlist: allow, Logger: a.logger()})
+	if ctx.Err() != nil {
+		return nil, environmentErr(ctx.Err())
+	}
+	if err != nil {
+		return nil, badInput(err)
+	}
+	if err := writeFindings(a.Stdout, format, findings); err != nil {
+		return nil, environmentErr(err)
+	}
+	incomplete := 0
+	for _, f := range findings {
+		if f.RuleID == secrets.IncompleteRule {
+			incomplete++
+			fmt.Fprintf(a.Stderr, "hallmark: warning: %s: %s\n", secrets.Where(f.Location), f.Message)
+		}
+	}
+	if failOn && finding.Exceeds(findings, threshold) {
+		return findings, rejected(fmt.Errorf("secret findings at or above %s: %s", threshold, finding.Count(findings)))
+	}
+	if incomplete > 0 {
+		return findings, badInput(fmt.Errorf("%d part(s) of %s could not be scanned for secrets", incomplete, o.Path))
+	}
+	return findings, nil
+}

@@ -1,0 +1,125 @@
+package provenance
+
+import (
+	"fmt"
+	"time"
+
+	slsa "github.com/in-toto/attestation/go/predicates/provenance/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// MaxPredicateSize bounds a provenance predicate read by Parse.
+const MaxPredicateSize = 16 << 20
+
+// Parse decodes and validates an SLSA v1 provenance predicate (the
+// "predicate" object of a statement). Unknown fields are rejected.
+func Parse(predicate []byte) (*slsa.Provenance, error) {
+	if len(predicate) > MaxPredicateSize {
+		return nil, fmt.Errorf("%w: predicate is %d bytes, limit %d", ErrInvalidFacts, len(predicate), MaxPredicateSize)
+	}
+	p := &slsa.Provenance{}
+	if err := protojson.Unmarshal(predicate, p); err != nil {
+		return nil, fmt.Errorf("%w: decode predicate: %w", ErrInvalidFacts, err)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidFacts, err)
+	}
+	return p, nil
+}
+
+// Summary is the readable gist of a provenance predicate.
+type Summary struct {
+	BuildType    string
+	BuilderID    string
+	InvocationID string
+	Command      []string
+	WorkDir      string
+	SourceURI    string
+	Commit       string
+	Ref          string
+	Dirty        bool
+	// Isolation describes the sandbox as recorded, for example
+	// "sandbox (user, mount, pid, uts, ipc, net), network off".
+	Isolation    string
+	StartedOn    time.Time
+	FinishedOn   time.Time
+	Dependencies int
+	Toolchain    []string
+}
+
+// Summarize extracts a Summary from a parsed predicate. Fields a builder
+// other than hallmark did not record are left empty.
+func Summarize(p *slsa.Provenance) Summary {
+	bd, rd := p.GetBuildDefinition(), p.GetRunDetails()
+	s := Summary{
+		BuildType:    bd.GetBuildType(),
+		BuilderID:    rd.GetBuilder().GetId(),
+		InvocationID: rd.GetMetadata().GetInvocationId(),
+	}
+	if t := rd.GetMetadata().GetStartedOn(); t != nil {
+		s.StartedOn = t.AsTime()
+	}
+	if t := rd.GetMetadata().GetFinishedOn(); t != nil {
+		s.FinishedOn = t.AsTime()
+	}
+	ext := bd.GetExternalParameters().AsMap()
+	for _, c := range asSlice(ext["command"]) {
+		if str, ok := c.(string); ok {
+			s.Command = append(s.Command, str)
+		}
+	}
+	s.WorkDir, _ = ext["workdir"].(string)
+	if src, ok := ext["source"].(map[string]any); ok {
+		s.SourceURI, _ = src["uri"].(string)
+		s.Commit, _ = src["commit"].(string)
+		s.Ref, _ = src["ref"].(string)
+		s.Dirty, _ = src["dirty"].(bool)
+	}
+	if sb, ok := bd.GetInternalParameters().AsMap()["sandbox"].(map[string]any); ok {
+		s.Isolation = isolation(sb)
+	}
+	for _, d := range bd.GetResolvedDependencies() {
+		if role := d.GetAnnotations().GetFields()["role"]; role.GetStringValue() == "toolchain" {
+			s.Toolchain = append(s.Toolchain, d.GetName())
+			continue
+		}
+		if d.GetDigest()["gitCommit"] != "" {
+			continue // the source itself
+		}
+		s.Dependencies++
+	}
+	return s
+}
+
+func isolation(sb map[string]any) string {
+	applied, _ := sb["applied"].(bool)
+	network, _ := sb["network"].(bool)
+	net := "network off"
+	if network {
+		net = "network on"
+	}
+	if !applied {
+		out := "no sandbox (requested " + fmt.Sprint(sb["requested"]) + ")"
+		if r, ok := sb["fallbackReason"].(string); ok && r != "" {
+			out += ", fell back: " + r
+		}
+		return out
+	}
+	ns := ""
+	for i, n := range asSlice(sb["namespaces"]) {
+		if i > 0 {
+			ns += ", "
+		}
+		ns += fmt.Sprint(n)
+	}
+	out := "sandbox (" + ns + "), " + net
+	if ro, _ := sb["readOnlySource"].(bool); ro {
+		out += ", source read-only"
+	}
+	return out
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}

@@ -1,0 +1,155 @@
+package secrets_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hallmark-dev/hallmark/secrets"
+	"github.com/hallmark-dev/hallmark/secrets/secretstest"
+)
+
+// zipBomb returns a zip whose one member expands to n zero bytes followed by
+// tail: a few kilobytes on disk, n bytes when read.
+func zipBomb(t *testing.T, n int, tail []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "zeros.txt", Method: zip.Deflate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 1<<20)
+	for written := 0; written < n; written += len(chunk) {
+		if _, err := w.Write(chunk[:min(len(chunk), n-written)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Write(tail); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestLimits(t *testing.T) {
+	cs := secretstest.Canaries(t, 31)
+	gh := []byte(cs[2].Text)
+	many := func(t *testing.T) []byte {
+		var es []entry
+		for i := range 50 {
+			es = append(es, entry{fmt.Sprintf("f%02d.txt", i), []byte("x\n")})
+		}
+		es = append(es, entry{"late.sh", gh})
+		return tarBytes(t, es...)
+	}
+	for _, tc := range []struct {
+		name    string
+		data    func(t *testing.T) []byte
+		limits  secrets.Limits
+		want    []string
+		message string
+	}{{
+		name:   "expanded bytes of a zip bomb",
+		data:   func(t *testing.T) []byte { return zipBomb(t, 64<<20, gh) },
+		limits: secrets.Limits{MaxExpandedBytes: 8 << 20},
+		want:   []string{"bomb.zip!zeros.txt " + secrets.IncompleteRule},
+		// The reader stops at the budget, not at the 64 MiB the entry holds.
+		message: "stopped after extracting",
+	}, {
+		name:    "bytes searched in one file",
+		data:    func(t *testing.T) []byte { return zipBomb(t, 2<<20, gh) },
+		limits:  secrets.Limits{MaxFileBytes: 1 << 20},
+		want:    []string{"bomb.zip!zeros.txt " + secrets.IncompleteRule},
+		message: "only the first 1048576 bytes",
+	}, {
+		name:    "member count",
+		data:    many,
+		limits:  secrets.Limits{MaxMembers: 10},
+		want:    []string{"bomb.zip " + secrets.IncompleteRule},
+		message: "stopped after 10 archive members",
+	}, {
+		name:   "within limits the secret is found",
+		data:   many,
+		limits: secrets.Limits{MaxMembers: 100},
+		want:   []string{"bomb.zip!late.sh github-pat"},
+	}, {
+		name:    "corrupt archive",
+		data:    func(t *testing.T) []byte { b := zipBytes(t, entry{"a.txt", gh}); return b[:len(b)-30] },
+		want:    []string{"bomb.zip " + secrets.IncompleteRule},
+		message: "reading zip archive",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "bomb.zip"), tc.data(t))
+			fs := scan(t, dir, secrets.Config{Limits: tc.limits})
+			if diff := cmp.Diff(tc.want, keys(fs)); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+			if tc.message != "" && (len(fs) == 0 || !strings.Contains(fs[0].Message, tc.message)) {
+				t.Errorf("message %q, want it to contain %q", fs[0].Message, tc.message)
+			}
+		})
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	for _, cfg := range []secrets.Config{
+		{Limits: secrets.Limits{MaxDepth: -1}},
+		{Workers: -2},
+		{DecodeDepth: new(int(9))},
+	} {
+		if _, err := secrets.New(cfg); err == nil {
+			t.Errorf("New(%+v) succeeded", cfg)
+		}
+	}
+	if _, err := secrets.Scan(t.Context(), filepath.Join(t.TempDir(), "missing"), secrets.Config{}); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("scanning a missing path: err = %v", err)
+	}
+}
+
+// TestCleanCorpus scans real files full of hashes, base64 vectors and
+// lockfile integrity strings, under their own names and renamed so that
+// gitleaks' path allowlist cannot hide anything.
+func TestCleanCorpus(t *testing.T) {
+	if fs := scan(t, "testdata/clean", secrets.Config{}); len(fs) != 0 {
+		t.Errorf("clean corpus: %v", keys(fs))
+	}
+	dir := t.TempDir()
+	err := filepath.WalkDir("testdata/clean", func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		writeFile(t, filepath.Join(dir, strings.ReplaceAll(p, string(filepath.Separator), "_")+".renamed"), b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := scan(t, dir, secrets.Config{}); len(fs) != 0 {
+		t.Errorf("renamed clean corpus: %v", keys(fs))
+	}
+}
+
+func TestBzip2(t *testing.T) {
+	fs := scan(t, "testdata/archives/env.sh.bz2", secrets.Config{})
+	if diff := cmp.Diff([]string{"env.sh.bz2 github-pat"}, keys(fs)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	if len(fs) == 1 && fs[0].Location.Line != 2 {
+		t.Errorf("line %d, want 2", fs[0].Location.Line)
+	}
+}

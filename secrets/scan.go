@@ -1,0 +1,196 @@
+package secrets
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/secrets/rules"
+	"golang.org/x/sync/errgroup"
+)
+
+// Scanner scans paths for credentials. Build it once with New (compiling the
+// rule set takes a while) and call Scan as often as needed; it is safe for
+// concurrent use.
+type Scanner struct {
+	det     *rules.Detector
+	allow   *Allowlist
+	lim     Limits
+	workers int
+	log     *slog.Logger
+}
+
+// New prepares a Scanner.
+func New(cfg Config) (*Scanner, error) {
+	lim, err := cfg.Limits.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Workers < 0 {
+		return nil, fmt.Errorf("%w: negative worker count %d", ErrConfig, cfg.Workers)
+	}
+	var opts []rules.Option
+	if cfg.DecodeDepth != nil {
+		opts = append(opts, rules.DecodeDepth(*cfg.DecodeDepth))
+	}
+	det, err := rules.New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	s := &Scanner{det: det, allow: cfg.Allowlist, lim: lim, workers: cfg.Workers, log: cfg.Logger}
+	if s.workers == 0 {
+		s.workers = runtime.GOMAXPROCS(0)
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// Scan builds a Scanner from cfg and scans path with it.
+func Scan(ctx context.Context, path string, cfg Config) ([]finding.Finding, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s.Scan(ctx, path)
+}
+
+// Scan scans path, a directory or a file (possibly an archive), and returns
+// the findings sorted by location. Locations are relative to path (for a
+// file, its base name). Unreadable or malformed parts are reported as
+// "hallmark-scan-incomplete" findings, not errors; an error means the scan
+// as a whole failed (path missing, context cancelled).
+func (s *Scanner) Scan(ctx context.Context, path string) ([]finding.Finding, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("secrets: scanning %s: %w", path, err)
+	}
+	var (
+		mu  sync.Mutex
+		out []finding.Finding
+	)
+	collect := func(fs []finding.Finding) {
+		mu.Lock()
+		out = append(out, fs...)
+		mu.Unlock()
+	}
+	if info.IsDir() {
+		err = s.scanTree(ctx, path, collect)
+	} else {
+		err = s.scanSingle(ctx, path, collect)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sortFindings(out), nil
+}
+
+func (s *Scanner) scanSingle(ctx context.Context, path string, collect func([]finding.Finding)) error {
+	// The file was named explicitly: follow a link to it, then open it
+	// through a root confined to its directory.
+	path, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fmt.Errorf("secrets: scanning %s: %w", path, err)
+	}
+	root, err := os.OpenRoot(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("secrets: scanning %s: %w", path, err)
+	}
+	defer root.Close()
+	name := filepath.Base(path)
+	collect(s.scanFile(ctx, root, name))
+	return ctx.Err()
+}
+
+// scanTree walks dir through an os.Root and scans its regular files in
+// parallel. Symbolic links, devices and .git directories are skipped.
+func (s *Scanner) scanTree(ctx context.Context, dir string, collect func([]finding.Finding)) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("secrets: scanning %s: %w", dir, err)
+	}
+	defer root.Close()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.workers)
+	walkErr := fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == "." {
+				return err
+			}
+			collect([]finding.Finding{incomplete(finding.Location{Path: p}, "could not read: "+err.Error())})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if gctx.Err() != nil {
+			return gctx.Err()
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		g.Go(func() error {
+			collect(s.scanFile(gctx, root, p))
+			return gctx.Err()
+		})
+		return nil
+	})
+	gErr := g.Wait()
+	if err := cmp.Or(walkErr, gErr, ctx.Err()); err != nil {
+		return fmt.Errorf("secrets: scanning %s: %w", dir, err)
+	}
+	return nil
+}
+
+// scanFile scans one top-level regular file, with its own limit budget.
+func (s *Scanner) scanFile(ctx context.Context, root *os.Root, name string) []finding.Finding {
+	f, err := root.Open(name)
+	if err != nil {
+		return []finding.Finding{incomplete(finding.Location{Path: name}, "could not open: "+err.Error())}
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		return nil
+	}
+	w := &walker{s: s, top: filepath.ToSlash(name)}
+	err = w.stream(ctx, nil, f, f, info.Size(), 0)
+	if le, ok := errors.AsType[*limitError](err); ok {
+		w.note(le.chain, le.msg)
+	} else if err != nil && ctx.Err() == nil {
+		w.note(nil, "could not read: "+err.Error())
+	}
+	s.log.Debug("scanned", "path", name, "findings", len(w.out), "expanded", w.expanded)
+	return w.out
+}
+
+func sortFindings(fs []finding.Finding) []finding.Finding {
+	slices.SortFunc(fs, func(a, b finding.Finding) int {
+		return cmp.Or(
+			cmp.Compare(a.Location.Path, b.Location.Path),
+			cmp.Compare(a.Location.Member, b.Location.Member),
+			cmp.Compare(a.Location.Line, b.Location.Line),
+			cmp.Compare(a.Location.Column, b.Location.Column),
+			cmp.Compare(a.RuleID, b.RuleID),
+		)
+	})
+	return slices.CompactFunc(fs, func(a, b finding.Finding) bool {
+		return a.Location == b.Location && a.RuleID == b.RuleID && a.Evidence == b.Evidence
+	})
+}
