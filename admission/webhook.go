@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -26,6 +27,8 @@ const (
 	DefaultMaxBodyBytes = 3 << 20
 	// MaxImages bounds the distinct images of one object.
 	MaxImages = 256
+	// maxConcurrentDecisions bounds the digests of one review decided at once.
+	maxConcurrentDecisions = 8
 	// maxMessage bounds the denial message.
 	maxMessage = 4096
 )
@@ -286,31 +289,51 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool) answer {
 	}
 	done := make(chan result, 1)
 	go func() {
-		var r result
-		r.cached = true
-		for _, a := range asks {
-			pv := w.decider.PolicyVersion(env)
-			if w.cfg.cache.Allowed(a.digest, env, pv) {
-				continue
-			}
-			r.cached = false
-			v, err := w.decider.Decide(ctx, Request{Digest: a.digest, Image: a.img.Ref, Environment: env,
-				Namespace: req.Namespace, Kind: req.Kind.Kind, Name: req.Name, Requester: req.UserInfo.Username})
-			switch {
-			case err != nil:
-				r.failed = true
-				r.problems = append(r.problems, fmt.Sprintf("%s (%s %q): gate failed closed: %v", a.img.Ref, a.img.Field, a.img.Container, err))
-			case !v.Allowed:
-				reasons := v.Reasons
-				if len(reasons) == 0 {
-					reasons = []string{"denied without a reason"}
+		// Distinct digests are decided concurrently (at most
+		// maxConcurrentDecisions at once); problems keep the image order.
+		type one struct {
+			problem      string
+			cached, fail bool
+		}
+		outs := make([]one, len(asks))
+		sem := make(chan struct{}, maxConcurrentDecisions)
+		var wg sync.WaitGroup
+		for i, a := range asks {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				pv := w.decider.PolicyVersion(env)
+				if w.cfg.cache.Allowed(a.digest, env, pv) {
+					outs[i].cached = true
+					return
 				}
-				r.problems = append(r.problems, fmt.Sprintf("%s (%s %q) not allowed in %s: %s", a.img.Ref, a.img.Field, a.img.Container, env, strings.Join(reasons, "; ")))
-			default:
-				w.cfg.cache.Allow(a.digest, env, pv)
-			}
-			if ctx.Err() != nil {
-				return
+				if ctx.Err() != nil {
+					outs[i] = one{problem: fmt.Sprintf("%s: %v", a.img.Ref, ctx.Err()), fail: true}
+					return
+				}
+				v, err := w.decider.Decide(ctx, Request{Digest: a.digest, Image: a.img.Ref, Environment: env,
+					Namespace: req.Namespace, Kind: req.Kind.Kind, Name: req.Name, Requester: req.UserInfo.Username})
+				switch {
+				case err != nil:
+					outs[i] = one{problem: fmt.Sprintf("%s (%s %q): gate failed closed: %v", a.img.Ref, a.img.Field, a.img.Container, err), fail: true}
+				case !v.Allowed:
+					reasons := v.Reasons
+					if len(reasons) == 0 {
+						reasons = []string{"denied without a reason"}
+					}
+					outs[i] = one{problem: fmt.Sprintf("%s (%s %q) not allowed in %s: %s", a.img.Ref, a.img.Field, a.img.Container, env, strings.Join(reasons, "; "))}
+				default:
+					w.cfg.cache.Allow(a.digest, env, pv)
+				}
+			})
+		}
+		wg.Wait()
+		r := result{cached: true}
+		for _, o := range outs {
+			r.cached = r.cached && o.cached
+			r.failed = r.failed || o.fail
+			if o.problem != "" {
+				r.problems = append(r.problems, o.problem)
 			}
 		}
 		done <- r

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -381,9 +382,12 @@ func TestAdmissionRecordsDecisions(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s %v %s", d.Artifact.Digest[:15], d.Environment, d.Allowed, d.Source))
 	}
 	// The second pod review was answered from the cache; the cronjob's A
-	// and C were both asked; the tag-only pod never reached the gate.
+	// and C were both asked (concurrently: sorted here); the tag-only pod
+	// never reached the gate.
+	slices.Sort(got)
 	want := []string{digestA[:15] + " prod true admission", digestB[:15] + " prod true admission",
 		digestA[:15] + " staging true admission", digestC[:15] + " staging false admission"}
+	slices.Sort(want)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("recorded admission decisions (-want +got):\n%s", diff)
 	}
