@@ -294,7 +294,7 @@ func (c *Config) validate() error {
 		}
 	}
 	if c.Admission.Budget < 0 || c.Admission.Budget > 25*time.Second {
-		return bad("admission.budget", "%v: want a positive duration below the webhook timeout (at most 30s)", c.Admission.Budget)
+		return bad("admission.budget", "%v: want a positive duration of at most 25s, below the webhook timeoutSeconds (at most 30)", c.Admission.Budget)
 	}
 	if c.Admission.CacheSize < 0 {
 		return bad("admission.cacheSize", "negative")

@@ -665,3 +665,17 @@ func TestStoreOutageFailsClosed(t *testing.T) {
 		t.Errorf("admission during the outage: %d %v %s", s, ok, msg)
 	}
 }
+
+// TestRequestTimeout: every request runs under the configured deadline.
+func TestRequestTimeout(t *testing.T) {
+	w := newWorld(t)
+	cfg := testConfig(t, "limits: {requestTimeout: 1ns}")
+	_, ts := start(t, w, cfg, openSQLite(t))
+	var e struct{ Error string }
+	if s := call(t, ts, "GET", "/v1/evidence", readerToken, nil, &e); s != 503 || !strings.Contains(e.Error, "deadline") {
+		t.Fatalf("listing past the request deadline: %d %q, want 503 naming the deadline", s, e.Error)
+	}
+	if s, msg, ok := review(t, ts, "pod.json"); s != 200 || ok {
+		t.Fatalf("admission past the request deadline: %d %v %s", s, ok, msg)
+	}
+}
