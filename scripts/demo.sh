@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The quickstart: Hallmark's main job end to end on its embedded defaults
-# (SQLite store under demo-out/store, file keys). Safe to run repeatedly.
+# (SQLite store under demo-out/store, file keys): build the example program
+# in a sandbox with signed SLSA provenance, inventory and scan it, have two
+# independent rebuilders reproduce it, collect two approvals, and ask the
+# gate whether it may go to prod. Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +12,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT" bin
 export HALLMARK_PASSWORD="${HALLMARK_PASSWORD:-demo-only-passphrase}"
 export HALLMARK_STORE="$OUT/store"
+export GOFLAGS=-buildvcs=false
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -16,31 +20,81 @@ step "build hallmark"
 go build -o bin/hallmark ./cmd/hallmark
 hm=bin/hallmark
 
-step "generate a signing key (encrypted, mode 0600)"
-$hm keygen "$OUT/release"
+step "keys: a builder, a scanner, two rebuilders, two approvers and the gate"
+for k in builder scanner rebuilder-a rebuilder-b alice bob gate; do
+  $hm keygen "$OUT/$k" >/dev/null
+  echo "  $OUT/$k.key  ($(grep -c . "$OUT/$k.pub") line public key)"
+done
+cat > "$OUT/trust.yaml" <<YAML
+version: 1
+keys:
+  - {name: builder, publicKey: builder.pub, roles: [builder]}
+  - {name: scanner, publicKey: scanner.pub, roles: [scanner]}
+  - {name: rebuilder-a, publicKey: rebuilder-a.pub, roles: [rebuilder]}
+  - {name: rebuilder-b, publicKey: rebuilder-b.pub, roles: [rebuilder]}
+  - {name: alice, publicKey: alice.pub, roles: [approver]}
+  - {name: bob, publicKey: bob.pub, roles: [approver]}
+  - {name: gate, publicKey: gate.pub, roles: [gate]}
+YAML
+cat > "$OUT/policy.yaml" <<YAML
+version: 1
+environments:
+  prod:
+    rules: [slsa_l1, slsa_l2, reproducible, vulns, sbom, misconfig, approvals, freshness]
+    reproducible: {minRebuilders: 2}
+    vulns: {failAt: high, unknownSeverity: fail, maxScanAgeDays: 1, maxDBAgeDays: 3}
+    misconfig: {failAt: high}
+    approvals: {min: 2, maxAgeDays: 7}
+    freshness:
+      maxAgeDays: {provenance: 30, sbom: 30, vulns: 1, misconfig: 30, rebuilds: 30, approvals: 7}
+      clockSkewSeconds: 300
+YAML
 
-step "build the example program"
-go build -trimpath -o "$OUT/hello" ./examples/hello
-"$OUT/hello" demo
+step "build the example program in the sandbox, offline, with signed SLSA provenance"
+gocache="$(go env GOCACHE)"
+GOCACHE="$gocache" $hm build --key "$OUT/builder.key" --out "$OUT/build" --output-dir "$OUT/dist" \
+  --sandbox auto --cache-dir "$gocache" --env GOCACHE \
+  -- go build -trimpath -o "$OUT/dist/hello" ./examples/hello
+art="$OUT/dist/hello"
+"$art" demo
+$hm provenance show --key "$OUT/builder.pub" "$OUT/build/provenance.bundle.json"
 
-step "attest the build"
-cat > "$OUT/predicate.json" <<JSON
-{"builder": "quickstart", "command": "go build -trimpath ./examples/hello", "goVersion": "$(go env GOVERSION)"}
-JSON
-$hm attest --key "$OUT/release.key" --predicate-type https://hallmark.dev/attestation/demo/v1 \
-  --predicate "$OUT/predicate.json" --out "$OUT/hello.bundle.json" "$OUT/hello"
+step "SBOM of the binary, signed by the scanner"
+$hm sbom "$art" --format cyclonedx --out "$OUT/hello.cdx.json"
+$hm attest --key "$OUT/scanner.key" --predicate-type https://cyclonedx.org/bom \
+  --predicate "$OUT/hello.cdx.json" --out "$OUT/sbom.bundle.json" "$art"
 
-step "verify it offline with the public key"
-$hm verify --key "$OUT/release.pub" --bundle "$OUT/hello.bundle.json" "$OUT/hello"
+step "vulnerability scan (OSV records shipped as test data) and misconfiguration scan"
+$hm db update --from vuln/testdata/osv/go
+$hm scan --vulns "$art" --key "$OUT/scanner.key" --subject "$art"
+$hm scan --misconfig examples --key "$OUT/scanner.key" --subject "$art"
 
-step "a tampered artifact is rejected"
-cp "$OUT/hello" "$OUT/hello.tampered"
-printf 'x' >> "$OUT/hello.tampered"
-if $hm verify --key "$OUT/release.pub" --bundle "$OUT/hello.bundle.json" "$OUT/hello.tampered"; then
-  echo "ERROR: a tampered artifact verified" >&2; exit 1
+step "two independent rebuilders reproduce the build from its provenance"
+dirty=()
+if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
+  echo "  (this checkout has local changes: rebuilding anyway, as --allow-dirty-unsafe says)"
+  dirty=(--allow-dirty-unsafe)
+fi
+for r in rebuilder-a rebuilder-b; do
+  GOCACHE="$gocache" $hm rebuild --bundle "$OUT/build/provenance.bundle.json" --builder-key "$OUT/builder.pub" \
+    --key "$OUT/$r.key" --rebuilder-id "https://rebuild.example/$r" --out "$OUT/$r" \
+    --sandbox auto --cache-dir "$gocache" --env GOCACHE "${dirty[@]}"
+done
+
+step "two approvers sign off for prod"
+$hm approve "$art" --env prod --key "$OUT/alice.key" --comment "release notes reviewed"
+$hm approve "$art" --env prod --key "$OUT/bob.key" --comment "change ticket CHG-1"
+
+step "the gate: may this binary go to prod?"
+$hm gate "$art" --env prod --trust "$OUT/trust.yaml" --policy "$OUT/policy.yaml" --key "$OUT/gate.key" --requester quickstart
+
+step "a tampered binary is refused"
+cp "$art" "$OUT/hello.tampered"; printf 'x' >> "$OUT/hello.tampered"
+if $hm gate "$OUT/hello.tampered" --env prod --trust "$OUT/trust.yaml" --policy "$OUT/policy.yaml" --key "$OUT/gate.key"; then
+  echo "ERROR: the gate allowed a tampered binary" >&2; exit 1
 fi
 
-step "list the stored evidence"
-$hm evidence ls
+step "what was allowed or denied, where and when"
+$hm deployments ls --env prod
 
 printf '\nquickstart ok\n'

@@ -13,6 +13,9 @@ import (
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/tee"
+	"github.com/hallmark-dev/hallmark/tee/nitro"
+	"github.com/hallmark-dev/hallmark/tee/sevsnp"
 	"github.com/hallmark-dev/hallmark/trust"
 )
 
@@ -53,7 +56,11 @@ data.hallmark.policy.decision).`,
 			if err != nil {
 				return badInput(err)
 			}
-			pol, err := loadPolicy(ctx, f.policy, f.env)
+			reg, refs, err := teeVerification(tr)
+			if err != nil {
+				return err
+			}
+			pol, err := loadPolicy(ctx, f.policy, f.env, refs)
 			if err != nil {
 				return err
 			}
@@ -74,7 +81,7 @@ data.hallmark.policy.decision).`,
 				return err
 			}
 			defer s.Close()
-			g, err := gate.New(s, tr, map[string]*policy.Policy{f.env: pol}, k, gate.WithClock(app.Now))
+			g, err := gate.New(s, tr, map[string]*policy.Policy{f.env: pol}, k, gate.WithClock(app.Now), gate.WithTEE(reg, refs))
 			if err != nil {
 				return environmentErr(err)
 			}
@@ -116,8 +123,55 @@ func artifactDigest(arg string) (digest, name string, err error) {
 	return "sha256:" + s.Digest["sha256"], s.Name, nil
 }
 
+// teeVerification builds the TEE verifiers the gate re-checks attestations
+// with: SEV-SNP against AMD's bundled roots and Nitro against the pinned AWS
+// root, offline. TDX needs cached Intel collateral and TPM quotes need the
+// attestation key's roots; neither is configured here, so such evidence is
+// listed as ignored. Reference values come from the trust file.
+func teeVerification(tr *trust.Trust) (*tee.Registry, *tee.ReferenceValues, error) {
+	snp, err := sevsnp.New()
+	if err != nil {
+		return nil, nil, environmentErr(err)
+	}
+	nit, err := nitro.New()
+	if err != nil {
+		return nil, nil, environmentErr(err)
+	}
+	reg, err := tee.NewRegistry(snp, nit)
+	if err != nil {
+		return nil, nil, environmentErr(err)
+	}
+	if tr.ReferenceValuesPath == "" {
+		return reg, nil, nil
+	}
+	f, err := os.Open(tr.ReferenceValuesPath)
+	if err != nil {
+		return nil, nil, badInput(fmt.Errorf("trust file reference values: %w", err))
+	}
+	defer f.Close()
+	refs, err := tee.LoadReferenceValues(f)
+	if err != nil {
+		return nil, nil, badInput(fmt.Errorf("%s: %w", tr.ReferenceValuesPath, err))
+	}
+	return reg, refs, nil
+}
+
+// withReferenceValues puts the trust file's TEE reference values into the
+// preset's parameters for env, replacing the placeholders.
+func withReferenceValues(p *policy.Preset, env string, refs *tee.ReferenceValues) {
+	params, ok := p.Environments[env]
+	if !ok || refs == nil {
+		return
+	}
+	params.TEE.Reference = map[string]map[string][]string{}
+	for plat, r := range refs.Platforms {
+		params.TEE.Reference[string(plat)] = r.Measurements
+	}
+	p.Environments[env] = params
+}
+
 // loadPolicy compiles the policy for env from the --policy value.
-func loadPolicy(ctx context.Context, spec, env string) (*policy.Policy, error) {
+func loadPolicy(ctx context.Context, spec, env string, refs *tee.ReferenceValues) (*policy.Policy, error) {
 	switch {
 	case spec == "" || spec == "builtin" || strings.HasPrefix(spec, "builtin:"):
 		name := env
@@ -128,6 +182,7 @@ func loadPolicy(ctx context.Context, spec, env string) (*policy.Policy, error) {
 		if err != nil {
 			return nil, environmentErr(err)
 		}
+		withReferenceValues(presets, name, refs)
 		p, err := policy.CompilePreset(ctx, presets, name)
 		if err != nil {
 			return nil, usageError(fmt.Errorf("--policy %s: %w", spec, err))
@@ -142,6 +197,7 @@ func loadPolicy(ctx context.Context, spec, env string) (*policy.Policy, error) {
 		if err != nil {
 			return nil, badInput(fmt.Errorf("%s: %w", spec, err))
 		}
+		withReferenceValues(presets, env, refs)
 		abs, _ := filepath.Abs(spec)
 		p, err := policy.CompilePreset(ctx, presets, env, policy.WithURI("file://"+abs))
 		if err != nil {

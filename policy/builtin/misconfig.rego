@@ -21,7 +21,7 @@ violations contains v if {
 	v := lib.violation(
 		"misconfig.scan_missing",
 		sprintf("no trusted misconfiguration scan of %s%s", [input.artifact.digest, lib.ignored_note("misconfig")]),
-		"Scan the build and deployment files (`hallmark scan misconfig`) with a key trusted for the scanner role.",
+		"Scan the build and deployment files (`hallmark scan --misconfig`) with a key trusted for the scanner role.",
 		[],
 	)
 }

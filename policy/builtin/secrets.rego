@@ -21,7 +21,7 @@ violations contains v if {
 	v := lib.violation(
 		"secrets.scan_missing",
 		sprintf("no trusted secretsuration scan of %s%s", [input.artifact.digest, lib.ignored_note("secrets")]),
-		"Scan the source and artifact for secrets (`hallmark scan secrets`) with a key trusted for the scanner role.",
+		"Scan the source and artifact for secrets (`hallmark scan --secrets`) with a key trusted for the scanner role.",
 		[],
 	)
 }

@@ -25,7 +25,7 @@ violations contains v if {
 	v := lib.violation(
 		"vulns.scan_missing",
 		sprintf("no trusted vulnerability scan of %s%s", [input.artifact.digest, lib.ignored_note("vulns")]),
-		"Scan the artifact (`hallmark scan vulns`) with a scanner key trusted for the scanner role.",
+		"Scan the artifact (`hallmark scan --vulns`) with a scanner key trusted for the scanner role.",
 		[i.id | some i in lib.ignored_of("vulns")],
 	)
 }

@@ -1,0 +1,144 @@
+package gate_test
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-sev-guest/abi"
+	sevtest "github.com/google/go-sev-guest/testing"
+	sevtrust "github.com/google/go-sev-guest/verify/trust"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/provenance"
+	"github.com/hallmark-dev/hallmark/store/sqlite"
+	"github.com/hallmark-dev/hallmark/tee"
+	"github.com/hallmark-dev/hallmark/tee/sevsnp"
+	"github.com/hallmark-dev/hallmark/tee/teetest"
+	"github.com/hallmark-dev/hallmark/trust"
+)
+
+// TestTEEEvidenceReachesPolicy: a TEE attestation whose quote binds the
+// artifact's trusted provenance is re-verified by the gate and its claims
+// reach the policy; one bound to another provenance is ignored.
+func TestTEEEvidenceReachesPolicy(t *testing.T) {
+	at := teetest.Today.AddDate(0, 0, 1)
+	builder := attesttest.Key(t, keys.ECDSAP256)
+	art := attesttest.Subject("app", []byte("confidential build"))
+	facts := provenance.Facts{
+		InvocationID: "0b0e6d36-6a43-4c53-9d36-2f4f6c1d9a51", Command: []string{"make"},
+		Source:    provenance.Source{URI: "git+https://example.com/app", Commit: strings.Repeat("a", 40)},
+		Sandbox:   provenance.Sandbox{Requested: "on", Applied: true},
+		StartedOn: at.Add(-time.Minute), FinishedOn: at.Add(-time.Second),
+		Products: []provenance.Artifact{{Name: "app", Digest: map[string]string{"sha256": art.Digest["sha256"]}}},
+	}
+	st, err := provenance.Statement(facts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	provRaw, err := attest.Sign(t.Context(), builder, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prov, err := attest.Verify(t.Context(), provRaw, attest.NewKeySet(builder.Public()))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	signer, err := sevtest.DefaultTestOnlyCertChain(sevtest.GetProductName(), teetest.Today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quote := func(pae []byte) []byte {
+		var nonce [tee.NonceSize]byte
+		b := tee.BindingFromPAE(pae, nonce)
+		rd := b.ReportData()
+		qp, err := sevtest.TcQuoteProvider([]sevtest.TestCase{{Name: "q", Input: rd, Output: sevtest.TestRawReport(rd)}},
+			&sevtest.DeviceOptions{Signer: signer, Product: abi.DefaultSevProduct()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := sevsnp.NewCollector(qp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := c.Collect(t.Context(), rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	v, err := sevsnp.New(sevsnp.WithTrustedRootsUnsafe(map[string][]*sevtrust.AMDRootCerts{"Milan": {{
+		ProductLine: "Milan", ProductCerts: &sevtrust.ProductCerts{Ask: signer.Ask, Ark: signer.Ark},
+	}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := tee.NewRegistry(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := reg.Verify(t.Context(), tee.SEVSNP, quote(prov.PAE()), tee.VerifyOptions{Time: at, AllowDebugUnsafe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	teeBundle := func(pae []byte) []byte {
+		var nonce [tee.NonceSize]byte
+		b := tee.BindingFromPAE(pae, nonce)
+		pred := tee.NewPredicate(claims, quote(pae), b)
+		return attesttest.Bundle(t, builder, tee.PredicateType, pred, art)
+	}
+
+	preset := "version: 1\nenvironments:\n  prod:\n    rules: [tee]\n    tee:\n      platforms: [sev-snp]\n      allowDebug: true\n      reference:\n        sev-snp:\n          measurement: [\"" + claims.Measurements["measurement"] + "\"]\n"
+	p, err := policy.ParsePreset([]byte(preset))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.CompilePreset(t.Context(), p, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st2, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "e.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	g, err := gate.New(st2, trust.New(trust.Key{Name: "b", Public: builder.Public(), Roles: []trust.Role{trust.RoleBuilder}}),
+		map[string]*policy.Policy{"prod": pol}, attesttest.Key(t, keys.Ed25519), gate.WithTEE(reg, nil), gate.WithClock(func() time.Time { return at }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := gate.Request{Artifact: policy.Artifact{Digest: "sha256:" + art.Digest["sha256"]}, Environment: "prod"}
+
+	req.Bundles = [][]byte{provRaw, teeBundle(prov.PAE())}
+	res, err := g.Evaluate(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Decision.Allow || len(res.Input.Evidence.TEE) != 1 || !res.Input.Evidence.TEE[0].Verified {
+		j, _ := json.MarshalIndent(res.Input.Ignored, "", " ")
+		t.Fatalf("bound TEE evidence: allow=%v violations=%+v ignored=%s", res.Decision.Allow, res.Decision.Violations, j)
+	}
+
+	req.Bundles = [][]byte{provRaw, teeBundle([]byte("DSSEv1 some other provenance"))}
+	res, err = g.Evaluate(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Decision.Allow || len(res.Input.Evidence.TEE) != 0 {
+		t.Fatalf("TEE evidence bound to another provenance was used: %+v", res.Input.Evidence.TEE)
+	}
+	found := false
+	for _, ig := range res.Input.Ignored {
+		found = found || strings.Contains(ig.Reason, "TEE evidence does not verify")
+	}
+	if !found {
+		t.Errorf("no ignored TEE evidence with a reason: %+v", res.Input.Ignored)
+	}
+}
