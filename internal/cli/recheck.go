@@ -51,7 +51,11 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				if err != nil {
 					return badInput(err)
 				}
-				s, err := server.Open(ctx, cfg, app.Getenv, server.WithClock(app.Now))
+				teeOpts, err := serverTEE(cfg)
+				if err != nil {
+					return err
+				}
+				s, err := server.Open(ctx, cfg, app.Getenv, append(teeOpts, server.WithClock(app.Now))...)
 				if err != nil {
 					return environmentErr(err)
 				}
@@ -65,9 +69,13 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				if err != nil {
 					return badInput(err)
 				}
+				reg, refs, err := teeVerification(tr)
+				if err != nil {
+					return err
+				}
 				pols := map[string]*policy.Policy{}
 				for _, env := range f.envs {
-					p, err := loadPolicy(ctx, f.policy, env)
+					p, err := loadPolicy(ctx, f.policy, env, refs)
 					if err != nil {
 						return err
 					}
@@ -83,7 +91,7 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				}
 				defer s.Close()
 				st = s
-				if g, err = gate.New(s, tr, pols, k, gate.WithClock(app.Now)); err != nil {
+				if g, err = gate.New(s, tr, pols, k, gate.WithClock(app.Now), gate.WithTEE(reg, refs)); err != nil {
 					return environmentErr(err)
 				}
 			}

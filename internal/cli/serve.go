@@ -6,7 +6,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/trust"
 )
 
 func newServeCmd(app *App) *cobra.Command {
@@ -31,7 +34,11 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 				return badInput(err)
 			}
 			logger := slog.New(slog.NewJSONHandler(app.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, server.WithLogger(logger), server.WithClock(app.Now))
+			teeOpts, err := serverTEE(cfg)
+			if err != nil {
+				return err
+			}
+			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, append(teeOpts, server.WithLogger(logger), server.WithClock(app.Now))...)
 			if err != nil {
 				return environmentErr(err)
 			}
@@ -49,4 +56,21 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 	cmd.Flags().StringVar(&listen, "listen", "", "listen address (default: the configuration's listen, or "+server.DefaultListen+")")
 	cmd.Flags().BoolVar(&insecureHTTP, "insecure-http", false, "serve plain HTTP instead of TLS; only allowed on a loopback address")
 	return cmd
+}
+
+// serverTEE verifies TEE evidence as `hallmark gate` does: the platforms
+// and reference values the server's trust file names.
+func serverTEE(cfg *server.Config) ([]server.Option, error) {
+	tr, err := trust.Load(cfg.Trust)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	reg, refs, err := teeVerification(tr)
+	if err != nil {
+		return nil, err
+	}
+	return []server.Option{
+		server.WithGateOptions(gate.WithTEE(reg, refs)),
+		server.WithPresetHook(func(p *policy.Preset, env string) { withReferenceValues(p, env, refs) }),
+	}, nil
 }

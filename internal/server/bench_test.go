@@ -24,7 +24,7 @@ func BenchmarkAdmission(b *testing.B) {
 	w := newWorld(b)
 	cfg := testConfig(b, "")
 	st := openSQLite(b)
-	pols, err := Policies(b.Context(), cfg.Policies)
+	pols, err := Policies(b.Context(), cfg.Policies, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

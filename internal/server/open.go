@@ -34,7 +34,7 @@ func Open(ctx context.Context, cfg *Config, getenv func(string) string, opts ...
 	if err != nil {
 		return nil, err
 	}
-	pols, err := Policies(ctx, cfg.Policies)
+	pols, err := Policies(ctx, cfg.Policies, o.presetHook)
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +60,7 @@ func Open(ctx context.Context, cfg *Config, getenv func(string) string, opts ...
 	if cfg.Gate.VerifierID != "" {
 		gopts = append(gopts, gate.WithVerifierID(cfg.Gate.VerifierID))
 	}
+	gopts = append(gopts, o.gateOpts...)
 	g, err := gate.New(st, tr, pols, key, gopts...)
 	if err != nil {
 		st.Close()
@@ -103,11 +104,12 @@ func OpenStore(ctx context.Context, c StoreConfig, getenv func(string) string, n
 // Policies compiles each environment's policy. A spec is "builtin" (the
 // built-in preset named like the environment), "builtin:NAME", a preset
 // YAML file, or a .rego file or directory (decision at
-// data.hallmark.policy.decision).
-func Policies(ctx context.Context, specs map[string]string) (map[string]*policy.Policy, error) {
+// data.hallmark.policy.decision). hook, when not nil, may adjust a preset
+// before it is compiled for an environment.
+func Policies(ctx context.Context, specs map[string]string, hook func(p *policy.Preset, env string)) (map[string]*policy.Policy, error) {
 	out := map[string]*policy.Policy{}
 	for env, spec := range specs {
-		p, err := compile(ctx, env, spec)
+		p, err := compile(ctx, env, spec, hook)
 		if err != nil {
 			return nil, fmt.Errorf("policy for %s (%s): %w", env, spec, err)
 		}
@@ -116,7 +118,7 @@ func Policies(ctx context.Context, specs map[string]string) (map[string]*policy.
 	return out, nil
 }
 
-func compile(ctx context.Context, env, spec string) (*policy.Policy, error) {
+func compile(ctx context.Context, env, spec string, hook func(p *policy.Preset, env string)) (*policy.Policy, error) {
 	switch {
 	case spec == "builtin" || strings.HasPrefix(spec, "builtin:"):
 		name := env
@@ -127,6 +129,9 @@ func compile(ctx context.Context, env, spec string) (*policy.Policy, error) {
 		if err != nil {
 			return nil, err
 		}
+		if hook != nil {
+			hook(presets, name)
+		}
 		return policy.CompilePreset(ctx, presets, name)
 	case strings.HasSuffix(spec, ".yaml") || strings.HasSuffix(spec, ".yml"):
 		b, err := readBounded(spec, policy.MaxPresetSize)
@@ -136,6 +141,9 @@ func compile(ctx context.Context, env, spec string) (*policy.Policy, error) {
 		presets, err := policy.ParsePreset(b)
 		if err != nil {
 			return nil, err
+		}
+		if hook != nil {
+			hook(presets, env)
 		}
 		return policy.CompilePreset(ctx, presets, env, policy.WithURI("file://"+spec))
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/admission"
 	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
 )
@@ -41,9 +42,23 @@ type Server struct {
 type Option func(*options) error
 
 type options struct {
-	logger    *slog.Logger
-	now       func() time.Time
-	dashboard http.Handler
+	logger     *slog.Logger
+	now        func() time.Time
+	dashboard  http.Handler
+	gateOpts   []gate.Option
+	presetHook func(p *policy.Preset, env string)
+}
+
+// WithGateOptions passes options to gate.New when Open builds the gate
+// (e.g. gate.WithTEE with the platforms and reference values to verify).
+func WithGateOptions(opts ...gate.Option) Option {
+	return func(o *options) error { o.gateOpts = append(o.gateOpts, opts...); return nil }
+}
+
+// WithPresetHook lets Open adjust a policy preset before it is compiled
+// for an environment (e.g. to fill in TEE reference values).
+func WithPresetHook(f func(p *policy.Preset, env string)) Option {
+	return func(o *options) error { o.presetHook = f; return nil }
 }
 
 // WithLogger sets the structured logger.

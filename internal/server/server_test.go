@@ -125,7 +125,7 @@ admission:
 // client trusting its certificate.
 func start(t *testing.T, w *world, cfg *Config, st store.Store) (*Server, *httptest.Server) {
 	t.Helper()
-	pols, err := Policies(t.Context(), cfg.Policies)
+	pols, err := Policies(t.Context(), cfg.Policies, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +452,7 @@ func TestPlainHTTPOnlyOnLoopbackWithFlag(t *testing.T) {
 	w := newWorld(t)
 	cfg := testConfig(t, "")
 	st := openSQLite(t)
-	pols, _ := Policies(t.Context(), cfg.Policies)
+	pols, _ := Policies(t.Context(), cfg.Policies, nil)
 	g, _ := gate.New(st, w.trust, pols, w.gateKey)
 	s, err := New(cfg, st, w.trust, g)
 	if err != nil {
