@@ -83,3 +83,17 @@ func (a *App) writeOutput(path string, data []byte) error {
 	}
 	return nil
 }
+
+// readFileBounded reads a whole file of at most max bytes.
+func readFileBounded(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	defer f.Close()
+	b, err := limits.ReadAll(f, max, path)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	return b, nil
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/tee/nitro"
@@ -170,99 +171,24 @@ func withReferenceValues(p *policy.Preset, env string, refs *tee.ReferenceValues
 	p.Environments[env] = params
 }
 
-// loadPolicy compiles the policy for env from the --policy value.
+// loadPolicy compiles the policy for env from the --policy value (see
+// server.Policies for the forms it takes), with the trust file's TEE
+// reference values in place of a preset's placeholders.
 func loadPolicy(ctx context.Context, spec, env string, refs *tee.ReferenceValues) (*policy.Policy, error) {
-	switch {
-	case spec == "" || spec == "builtin" || strings.HasPrefix(spec, "builtin:"):
-		name := env
-		if n, ok := strings.CutPrefix(spec, "builtin:"); ok && n != "" {
-			name = n
-		}
-		presets, err := policy.BuiltinPresets()
-		if err != nil {
-			return nil, environmentErr(err)
-		}
-		withReferenceValues(presets, name, refs)
-		p, err := policy.CompilePreset(ctx, presets, name)
-		if err != nil {
+	if spec == "" {
+		spec = "builtin"
+	}
+	if abs, err := filepath.Abs(spec); err == nil && !strings.HasPrefix(spec, "builtin") {
+		spec = abs
+	}
+	pols, err := server.Policies(ctx, map[string]string{env: spec}, func(p *policy.Preset, env string) { withReferenceValues(p, env, refs) })
+	if err != nil {
+		if strings.HasPrefix(spec, "builtin") {
 			return nil, usageError(fmt.Errorf("--policy %s: %w", spec, err))
 		}
-		return p, nil
-	case strings.HasSuffix(spec, ".yaml") || strings.HasSuffix(spec, ".yml"):
-		b, err := readFileBounded(spec, policy.MaxPresetSize)
-		if err != nil {
-			return nil, err
-		}
-		presets, err := policy.ParsePreset(b)
-		if err != nil {
-			return nil, badInput(fmt.Errorf("%s: %w", spec, err))
-		}
-		withReferenceValues(presets, env, refs)
-		abs, _ := filepath.Abs(spec)
-		p, err := policy.CompilePreset(ctx, presets, env, policy.WithURI("file://"+abs))
-		if err != nil {
-			return nil, badInput(fmt.Errorf("%s: %w", spec, err))
-		}
-		return p, nil
-	default:
-		mods, err := regoModules(spec)
-		if err != nil {
-			return nil, err
-		}
-		abs, _ := filepath.Abs(spec)
-		p, err := policy.Compile(ctx, mods, policy.WithURI("file://"+abs))
-		if err != nil {
-			return nil, badInput(fmt.Errorf("%s: %w", spec, err))
-		}
-		return p, nil
-	}
-}
-
-// regoModules reads a .rego file or every non-test .rego file of a directory.
-func regoModules(path string) ([]policy.Module, error) {
-	st, err := os.Stat(path)
-	if err != nil {
 		return nil, badInput(fmt.Errorf("--policy: %w", err))
 	}
-	var files []string
-	if st.IsDir() {
-		entries, err := os.ReadDir(path)
-		if err != nil {
-			return nil, badInput(err)
-		}
-		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), ".rego") && !strings.HasSuffix(e.Name(), "_test.rego") {
-				files = append(files, filepath.Join(path, e.Name()))
-			}
-		}
-	} else {
-		files = []string{path}
-	}
-	if len(files) == 0 {
-		return nil, badInput(fmt.Errorf("--policy %s: no .rego files", path))
-	}
-	var mods []policy.Module
-	for _, f := range files {
-		b, err := readFileBounded(f, 4<<20)
-		if err != nil {
-			return nil, err
-		}
-		mods = append(mods, policy.Module{Name: f, Source: b})
-	}
-	return mods, nil
-}
-
-func readFileBounded(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, badInput(err)
-	}
-	defer f.Close()
-	b, err := limits.ReadAll(f, max, path)
-	if err != nil {
-		return nil, badInput(err)
-	}
-	return b, nil
+	return pols[env], nil
 }
 
 // writeVerdict prints the decision for a person.
