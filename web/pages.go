@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -239,11 +240,11 @@ func (d *dashboard) evidence(w http.ResponseWriter, r *http.Request) {
 	}
 	body := evidenceBody{Record: rec, Item: decodeRecord(rec, "")}
 	if payload, err := payloadOf(rec); err == nil {
-		var v any
-		if json.Unmarshal(payload, &v) == nil {
-			if b, err := json.MarshalIndent(v, "", "  "); err == nil {
-				body.Statement = string(b)
-			}
+		// Indent for reading, keeping the text as signed (json.Indent
+		// does not reorder keys or escape HTML; the template escapes it).
+		var b bytes.Buffer
+		if json.Indent(&b, payload, "", "  ") == nil {
+			body.Statement = b.String()
 		}
 		if body.Statement == "" {
 			body.Statement = string(payload)
