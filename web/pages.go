@@ -167,6 +167,8 @@ type artifactBody struct {
 	Names    []string
 	Stages   []stageGroup
 	Evidence int
+	// Latest is the latest decision per environment, by environment.
+	Latest []decisionView
 }
 
 // artifact shows the evidence chain of one artifact.
@@ -196,6 +198,17 @@ func (d *dashboard) artifact(w http.ResponseWriter, r *http.Request) {
 		}
 		it := decodeRecord(rec, hexValue)
 		groups[it.Stage] = append(groups[it.Stage], it)
+	}
+	latest := map[string]decisionView{}
+	for _, it := range groups[StageDecision] {
+		if d := it.Decision; d != nil && strings.EqualFold(d.Artifact.Digest, dg) {
+			if prev, ok := latest[d.Environment]; !ok || !d.DecidedAt.Before(prev.DecidedAt) {
+				latest[d.Environment] = *d
+			}
+		}
+	}
+	for _, env := range sortedKeys(latest) {
+		body.Latest = append(body.Latest, latest[env])
 	}
 	for st, items := range groups {
 		slices.SortStableFunc(items, func(a, b item) int { return a.When().Compare(b.When()) })
