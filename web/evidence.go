@@ -448,11 +448,20 @@ func vulnScan(p vuln.VulnsPredicate) *scanView {
 			if pkg != "" {
 				row.Where = strings.TrimSpace(pkg + " " + ver)
 			}
-			if fixed, ok := a["fixedVersions"].([]any); ok && len(fixed) > 0 {
-				if s, ok := fixed[0].(string); ok {
-					row.Title = "fixed in " + s
+			var title []string
+			if aliases, ok := a["aliases"].([]any); ok {
+				for _, al := range aliases {
+					if s, ok := al.(string); ok {
+						title = append(title, s)
+					}
 				}
 			}
+			if fixed, ok := a["fixedVersions"].([]any); ok && len(fixed) > 0 {
+				if s, ok := fixed[0].(string); ok {
+					title = append(title, "fixed in "+s)
+				}
+			}
+			row.Title = strings.Join(title, "; ")
 			if b, ok := a["suppressed"].(bool); ok {
 				row.Suppressed = b
 			}

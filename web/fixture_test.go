@@ -205,7 +205,7 @@ func cycloneDXPredicate(t testing.TB, at time.Time, n int) json.RawMessage {
 	t.Helper()
 	mods := []cdx.Component{
 		{Type: cdx.ComponentTypeLibrary, Name: "github.com/spf13/cobra", Version: "v1.9.1", PackageURL: "pkg:golang/github.com/spf13/cobra@v1.9.1"},
-		{Type: cdx.ComponentTypeLibrary, Name: "golang.org/x/net", Version: "v0.17.0", PackageURL: "pkg:golang/golang.org/x/net@v0.17.0"},
+		{Type: cdx.ComponentTypeLibrary, Name: "golang.org/x/net", Version: "v0.15.0", PackageURL: "pkg:golang/golang.org/x/net@v0.15.0"},
 		{Type: cdx.ComponentTypeLibrary, Name: "gopkg.in/yaml.v3", Version: "v3.0.1", PackageURL: "pkg:golang/gopkg.in/yaml.v3@v3.0.1"},
 	}
 	bom := cdx.NewBOM()
@@ -219,11 +219,11 @@ func cycloneDXPredicate(t testing.TB, at time.Time, n int) json.RawMessage {
 	return buf.Bytes()
 }
 
-// vulnPredicate reports two real Go advisories in golang.org/x/net v0.17.0.
+// vulnPredicate reports two real Go advisories in golang.org/x/net v0.15.0.
 func vulnPredicate(finished time.Time) vuln.VulnsPredicate {
 	res := func(id, sev, fixed string, aliases ...any) vuln.PredicateResult {
 		return vuln.PredicateResult{ID: id, Severity: []vuln.PredicateSeverity{{Method: "hallmark", Score: sev}},
-			Annotations: []map[string]any{{"package": "golang.org/x/net", "ecosystem": "Go", "installedVersion": "v0.17.0", "fixedVersions": []any{fixed}, "aliases": aliases}}}
+			Annotations: []map[string]any{{"package": "golang.org/x/net", "ecosystem": "Go", "installedVersion": "v0.15.0", "fixedVersions": []any{fixed}, "aliases": aliases}}}
 	}
 	return vuln.VulnsPredicate{
 		Scanner: vuln.PredicateScanner{URI: "pkg:golang/github.com/hallmark-dev/hallmark", Version: "0.1.0",

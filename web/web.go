@@ -149,7 +149,7 @@ func New(st store.Store, opts ...Option) (http.Handler, error) {
 	mux.HandleFunc("GET "+b+"/evidence/{id}", d.evidence)
 	mux.HandleFunc("GET "+b+"/deployments", d.deployments)
 	mux.HandleFunc("GET "+b+"/findings", d.findings)
-	mux.Handle("GET "+b+"/static/", http.StripPrefix(b+"/static/", http.FileServerFS(static)))
+	mux.Handle("GET "+b+"/static/{file}", http.StripPrefix(b+"/static/", http.FileServerFS(static)))
 	if b != "" {
 		mux.Handle("GET "+b, http.RedirectHandler(b+"/", http.StatusMovedPermanently))
 	}

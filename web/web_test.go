@@ -123,7 +123,7 @@ func TestPages(t *testing.T) {
 		},
 		{
 			name: "findings at least high", path: "/ui/findings?severity=high", status: 200,
-			want:    []string{`<option value="high" selected>`, "GO-2023-2102", "golang.org/x/net v0.17.0", "HM-DF-001", "Dockerfile:1"},
+			want:    []string{`<option value="high" selected>`, "GO-2023-2102", "CVE-2023-39325; fixed in v0.17.0", "golang.org/x/net v0.15.0", "HM-DF-001", "Dockerfile:1"},
 			notWant: []string{"GO-2024-2687", "generic-api-key", "HM-DF-007"},
 		},
 		{
@@ -140,6 +140,8 @@ func TestPages(t *testing.T) {
 		{name: "no such page", path: "/ui/nope", status: 404},
 		{name: "outside the base path", path: "/artifacts/" + f.app, status: 404},
 		{name: "stylesheet", path: "/ui/static/style.css", status: 200, want: []string{"--allow"}},
+		{name: "no static listing", path: "/ui/static/", status: 404},
+		{name: "no static traversal", path: "/ui/static/../web.go", status: 404},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
