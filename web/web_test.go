@@ -138,6 +138,7 @@ func TestPages(t *testing.T) {
 		{name: "bad severity", path: "/ui/findings?severity=dire", status: 400, want: []string{"severity &#34;dire&#34;"}},
 		{name: "bad kind", path: "/ui/findings?kind=bogus", status: 400},
 		{name: "no such page", path: "/ui/nope", status: 404},
+		{name: "base path redirects to the list", path: "/ui", status: 200, want: []string{"<h1>Artifacts</h1>", f.app}},
 		{name: "outside the base path", path: "/artifacts/" + f.app, status: 404},
 		{name: "stylesheet", path: "/ui/static/style.css", status: 200, want: []string{"--allow"}},
 		{name: "no static listing", path: "/ui/static/", status: 404},
