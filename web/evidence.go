@@ -1,0 +1,567 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/vuln"
+)
+
+// Predicate types the dashboard knows besides those of gate, finding and
+// vuln.
+const (
+	ProvenancePredicateType      = "https://slsa.dev/provenance/v1"
+	ReproducibilityPredicateType = "https://hallmark.dev/attestation/reproducibility/v1"
+	TEEPredicateType             = "https://hallmark.dev/attestation/tee/v1"
+)
+
+// ErrUnreadable is wrapped by errors about stored evidence the dashboard
+// cannot display.
+var ErrUnreadable = errors.New("unreadable evidence")
+
+// Stage is a step of an artifact's evidence chain, in chain order.
+type Stage int
+
+// The stages of the evidence chain.
+const (
+	StageProvenance Stage = iota
+	StageSBOM
+	StageScan
+	StageRebuild
+	StageTEE
+	StageApproval
+	StageDecision
+	StageOther
+)
+
+var stageNames = [...]string{"Provenance", "SBOM", "Scans", "Rebuilds", "TEE", "Approvals", "Gate decisions", "Other evidence"}
+
+// String names the stage for headings.
+func (s Stage) String() string {
+	if s < 0 || int(s) >= len(stageNames) {
+		return "Other evidence"
+	}
+	return stageNames[s]
+}
+
+func stageOf(predicateType string) Stage {
+	switch predicateType {
+	case ProvenancePredicateType:
+		return StageProvenance
+	case gate.CycloneDXPredicateType, gate.SPDXPredicateType:
+		return StageSBOM
+	case finding.PredicateType, vuln.PredicateType:
+		return StageScan
+	case ReproducibilityPredicateType:
+		return StageRebuild
+	case TEEPredicateType:
+		return StageTEE
+	case gate.ApprovalPredicateType:
+		return StageApproval
+	case gate.DecisionPredicateType, gate.VSAPredicateType:
+		return StageDecision
+	}
+	return StageOther
+}
+
+// item is one stored evidence record as the pages show it. Exactly one of
+// the kind-specific fields is set unless Problem says why none could be.
+type item struct {
+	ID            string
+	PredicateType string
+	Stage         Stage
+	Signers       []string
+	StoredAt      time.Time
+	// Time is the time the predicate states (build end, scan end, ...),
+	// zero when it states none.
+	Time    time.Time
+	Problem string
+
+	Provenance *provenanceView
+	SBOM       *sbomView
+	Scan       *scanView
+	Rebuild    *rebuildView
+	TEE        *teeView
+	Approval   *approvalView
+	Decision   *decisionView
+	VSA        *vsaView
+}
+
+type provenanceView struct {
+	Builder, BuildType string
+	Repository, Ref    string
+	Commit             string
+	Isolation          string
+	Dependencies       int
+}
+
+type sbomView struct {
+	Format     string
+	Tool       string
+	Components int
+}
+
+// sevCount is how many findings of one severity a scan has.
+type sevCount struct {
+	Severity finding.Severity
+	N        int
+}
+
+type findingRow struct {
+	Severity   finding.Severity
+	Kind       string
+	ID         string
+	Title      string
+	Where      string
+	Suppressed bool
+}
+
+type scanView struct {
+	Kind     string // "vulns", "misconfig", "secrets" or "deps"
+	Scanner  string
+	Target   string
+	Counts   []sevCount
+	Findings []findingRow
+}
+
+type rebuildView struct {
+	Rebuilder string
+	Result    string
+	Runs      int
+	// Matched reports that a product of the rebuild has the artifact's
+	// digest and was reproducible; Mentioned that one has the digest.
+	Matched, Mentioned bool
+}
+
+type teeView struct {
+	Platform      string
+	Debug         bool
+	Measurements  int
+	EvidenceBytes int
+}
+
+type approvalView struct {
+	Approver, Environment, Artifact, Comment string
+}
+
+type decisionView struct {
+	gate.Decision
+}
+
+type vsaView struct {
+	Verifier, Result, Policy string
+	Levels                   []string
+}
+
+// statement is the part of an in-toto statement the dashboard reads.
+type statement struct {
+	PredicateType string          `json:"predicateType"`
+	Predicate     json.RawMessage `json:"predicate"`
+}
+
+// payloadOf returns the statement payload of a stored record. The record
+// verified when it was stored; it is displayed, never trusted for a
+// decision here.
+func payloadOf(r store.Record) ([]byte, error) {
+	_, payload, err := attest.InspectUnverified(r.Bundle)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrUnreadable, r.ID, err)
+	}
+	if len(payload) > limits.MaxStatementBytes {
+		return nil, fmt.Errorf("%w: %s: statement of %d bytes (limit %d)", ErrUnreadable, r.ID, len(payload), limits.MaxStatementBytes)
+	}
+	return payload, nil
+}
+
+// decodeRecord turns a record into an item. artifactHex is the sha256 of
+// the artifact the page is about ("" when none), used to tell whether a
+// rebuild matched it. A record that cannot be read becomes an item with a
+// Problem, so one bad record never hides the others.
+func decodeRecord(r store.Record, artifactHex string) item {
+	it := item{ID: r.ID, PredicateType: r.PredicateType, Stage: stageOf(r.PredicateType), Signers: r.Signers, StoredAt: r.StoredAt}
+	payload, err := payloadOf(r)
+	if err != nil {
+		it.Problem = err.Error()
+		return it
+	}
+	var st statement
+	if err := json.Unmarshal(payload, &st); err != nil {
+		it.Problem = fmt.Sprintf("statement is not JSON: %v", err)
+		return it
+	}
+	if err := decodePredicate(&it, st.Predicate, artifactHex); err != nil {
+		it.Problem = fmt.Sprintf("predicate %s: %v", r.PredicateType, err)
+	}
+	return it
+}
+
+// decodePredicate fills the kind-specific view of it from the predicate.
+func decodePredicate(it *item, pred json.RawMessage, artifactHex string) error {
+	switch it.PredicateType {
+	case ProvenancePredicateType:
+		p, t, err := decodeProvenance(pred)
+		it.Provenance, it.Time = p, t
+		return err
+	case gate.CycloneDXPredicateType:
+		v, t, err := decodeCycloneDX(pred)
+		it.SBOM, it.Time = v, t
+		return err
+	case gate.SPDXPredicateType:
+		v, t, err := decodeSPDX(pred)
+		it.SBOM, it.Time = v, t
+		return err
+	case finding.PredicateType:
+		var p finding.Predicate
+		if err := json.Unmarshal(pred, &p); err != nil {
+			return err
+		}
+		it.Time = p.ScannedAt
+		it.Scan = findingsScan(p)
+	case vuln.PredicateType:
+		var p vuln.VulnsPredicate
+		if err := json.Unmarshal(pred, &p); err != nil {
+			return err
+		}
+		it.Time = p.Metadata.ScanFinishedOn
+		it.Scan = vulnScan(p)
+	case ReproducibilityPredicateType:
+		v, t, err := decodeRebuild(pred, artifactHex)
+		it.Rebuild, it.Time = v, t
+		return err
+	case TEEPredicateType:
+		v, t, err := decodeTEE(pred)
+		it.TEE, it.Time = v, t
+		return err
+	case gate.ApprovalPredicateType:
+		var a gate.Approval
+		if err := json.Unmarshal(pred, &a); err != nil {
+			return err
+		}
+		it.Time = a.ApprovedAt
+		it.Approval = &approvalView{Approver: strings.Join(it.Signers, ", "), Environment: a.Environment, Artifact: a.Artifact, Comment: a.Comment}
+	case gate.DecisionPredicateType:
+		var d gate.Decision
+		if err := json.Unmarshal(pred, &d); err != nil {
+			return err
+		}
+		it.Time = d.DecidedAt
+		it.Decision = &decisionView{d}
+	case gate.VSAPredicateType:
+		var v struct {
+			Verifier struct {
+				ID string `json:"id"`
+			} `json:"verifier"`
+			TimeVerified       time.Time            `json:"timeVerified"`
+			Policy             struct{ URI string } `json:"policy"`
+			VerificationResult string               `json:"verificationResult"`
+			VerifiedLevels     []string             `json:"verifiedLevels"`
+		}
+		if err := json.Unmarshal(pred, &v); err != nil {
+			return err
+		}
+		it.Time = v.TimeVerified
+		it.VSA = &vsaView{Verifier: v.Verifier.ID, Result: v.VerificationResult, Policy: v.Policy.URI, Levels: v.VerifiedLevels}
+	}
+	return nil
+}
+
+// decodeProvenance reads SLSA v1 provenance. Builders record the source in
+// different places: Hallmark's builds under externalParameters.source
+// (uri, commit), others as repository/ref or a GitHub workflow, and most
+// also as a resolved dependency with a gitCommit digest; all are read.
+func decodeProvenance(pred json.RawMessage) (*provenanceView, time.Time, error) {
+	var p struct {
+		BuildDefinition struct {
+			BuildType          string         `json:"buildType"`
+			ExternalParameters map[string]any `json:"externalParameters"`
+			InternalParameters map[string]any `json:"internalParameters"`
+			ResolvedDeps       []struct {
+				URI    string            `json:"uri"`
+				Name   string            `json:"name"`
+				Digest map[string]string `json:"digest"`
+			} `json:"resolvedDependencies"`
+		} `json:"buildDefinition"`
+		RunDetails struct {
+			Builder struct {
+				ID string `json:"id"`
+			} `json:"builder"`
+			Metadata struct {
+				FinishedOn time.Time `json:"finishedOn"`
+			} `json:"metadata"`
+		} `json:"runDetails"`
+	}
+	if err := json.Unmarshal(pred, &p); err != nil {
+		return nil, time.Time{}, err
+	}
+	bd := p.BuildDefinition
+	v := &provenanceView{Builder: p.RunDetails.Builder.ID, BuildType: bd.BuildType, Dependencies: len(bd.ResolvedDeps)}
+	ext := bd.ExternalParameters
+	for _, src := range []map[string]any{obj(ext, "source"), obj(ext, "workflow"), ext} {
+		v.Repository = first(v.Repository, str(src, "uri"), str(src, "repository"))
+		v.Ref = first(v.Ref, str(src, "ref"))
+		v.Commit = first(v.Commit, str(src, "commit"))
+	}
+	for _, d := range bd.ResolvedDeps {
+		if c := d.Digest["gitCommit"]; c != "" {
+			if v.Commit == "" || v.Commit == c {
+				v.Commit = c
+				v.Repository = first(v.Repository, d.URI)
+			}
+			break
+		}
+	}
+	v.Isolation = isolation(bd.InternalParameters)
+	return v, p.RunDetails.Metadata.FinishedOn, nil
+}
+
+// isolation summarises how a build was isolated, from Hallmark's
+// internalParameters.sandbox object or the policy's normalised booleans.
+func isolation(ip map[string]any) string {
+	var parts []string
+	sb := obj(ip, "sandbox")
+	sandboxed, sbKnown := boolean(sb, "applied")
+	if !sbKnown {
+		sandboxed, sbKnown = boolean(ip, "sandbox")
+	}
+	network, netKnown := boolean(sb, "network")
+	if !netKnown {
+		network, netKnown = boolean(ip, "network")
+	}
+	switch {
+	case !sbKnown:
+		parts = append(parts, "sandbox not recorded")
+	case sandboxed:
+		parts = append(parts, "sandboxed")
+	default:
+		parts = append(parts, "not sandboxed")
+	}
+	switch {
+	case !netKnown:
+	case network:
+		parts = append(parts, "network allowed")
+	default:
+		parts = append(parts, "no network")
+	}
+	if h, ok := boolean(ip, "hermetic"); ok && h {
+		parts = append(parts, "hermetic")
+	}
+	if ns, ok := sb["namespaces"].([]any); ok && len(ns) > 0 {
+		parts = append(parts, fmt.Sprintf("%d namespaces", len(ns)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func decodeCycloneDX(pred json.RawMessage) (*sbomView, time.Time, error) {
+	var doc struct {
+		SpecVersion string `json:"specVersion"`
+		Metadata    struct {
+			Timestamp time.Time       `json:"timestamp"`
+			Tools     json.RawMessage `json:"tools"`
+		} `json:"metadata"`
+		Components []json.RawMessage `json:"components"`
+	}
+	if err := json.Unmarshal(pred, &doc); err != nil {
+		return nil, time.Time{}, err
+	}
+	v := &sbomView{Format: "CycloneDX " + doc.SpecVersion, Components: len(doc.Components)}
+	// Tools is an object with components (1.5+) or a legacy array.
+	var tools struct {
+		Components []struct {
+			Name    string `json:"name"`
+			Version string `json:"version"`
+		} `json:"components"`
+	}
+	if json.Unmarshal(doc.Metadata.Tools, &tools) == nil && len(tools.Components) > 0 {
+		v.Tool = strings.TrimSpace(tools.Components[0].Name + " " + tools.Components[0].Version)
+	}
+	return v, doc.Metadata.Timestamp, nil
+}
+
+func decodeSPDX(pred json.RawMessage) (*sbomView, time.Time, error) {
+	var doc struct {
+		SPDXVersion  string `json:"spdxVersion"`
+		CreationInfo struct {
+			Created  time.Time `json:"created"`
+			Creators []string  `json:"creators"`
+		} `json:"creationInfo"`
+		Packages []json.RawMessage `json:"packages"`
+	}
+	if err := json.Unmarshal(pred, &doc); err != nil {
+		return nil, time.Time{}, err
+	}
+	v := &sbomView{Format: strings.TrimSpace("SPDX " + strings.TrimPrefix(doc.SPDXVersion, "SPDX-")), Components: len(doc.Packages)}
+	for _, c := range doc.CreationInfo.Creators {
+		if t, ok := strings.CutPrefix(c, "Tool: "); ok {
+			v.Tool = t
+			break
+		}
+	}
+	return v, doc.CreationInfo.Created, nil
+}
+
+func findingsScan(p finding.Predicate) *scanView {
+	v := &scanView{Kind: p.Kind, Scanner: strings.TrimSpace(p.Scanner.Name + " " + p.Scanner.Version), Target: p.Target}
+	for _, f := range p.Findings {
+		where := f.Location.Path
+		if f.Location.Member != "" {
+			where += "!" + f.Location.Member
+		}
+		if f.Location.Line > 0 {
+			where += fmt.Sprintf(":%d", f.Location.Line)
+		}
+		title := f.Title
+		if f.Message != "" && f.Message != f.Title {
+			title = strings.TrimSpace(title + ": " + f.Message)
+		}
+		v.Findings = append(v.Findings, findingRow{Severity: f.Severity, Kind: p.Kind, ID: f.RuleID, Title: title, Where: where, Suppressed: f.Suppressed})
+	}
+	v.Counts = countSeverities(v.Findings)
+	return v
+}
+
+func vulnScan(p vuln.VulnsPredicate) *scanView {
+	v := &scanView{Kind: "vulns", Scanner: strings.TrimSpace(p.Scanner.URI + " " + p.Scanner.Version)}
+	for _, r := range p.Scanner.Result {
+		row := findingRow{Kind: "vulns", ID: r.ID, Severity: finding.SeverityUnknown}
+		for _, s := range r.Severity {
+			if s.Method == "hallmark" {
+				if sev, err := finding.ParseSeverity(s.Score); err == nil {
+					row.Severity = sev
+				}
+			}
+		}
+		for _, a := range r.Annotations {
+			pkg, _ := a["package"].(string)
+			ver, _ := a["installedVersion"].(string)
+			if purl, ok := a["purl"].(string); ok && pkg == "" {
+				pkg = purl
+			}
+			if pkg != "" {
+				row.Where = strings.TrimSpace(pkg + " " + ver)
+			}
+			var title []string
+			if aliases, ok := a["aliases"].([]any); ok {
+				for _, al := range aliases {
+					if s, ok := al.(string); ok {
+						title = append(title, s)
+					}
+				}
+			}
+			if fixed, ok := a["fixedVersions"].([]any); ok && len(fixed) > 0 {
+				if s, ok := fixed[0].(string); ok {
+					title = append(title, "fixed in "+s)
+				}
+			}
+			row.Title = strings.Join(title, "; ")
+			if b, ok := a["suppressed"].(bool); ok {
+				row.Suppressed = b
+			}
+		}
+		v.Findings = append(v.Findings, row)
+	}
+	v.Counts = countSeverities(v.Findings)
+	return v
+}
+
+// countSeverities counts unsuppressed findings by severity, worst first,
+// listing only severities that occur.
+func countSeverities(fs []findingRow) []sevCount {
+	n := map[finding.Severity]int{}
+	for _, f := range fs {
+		if !f.Suppressed {
+			n[f.Severity]++
+		}
+	}
+	var out []sevCount
+	for s := finding.SeverityCritical; s >= finding.SeverityUnknown; s-- {
+		if n[s] > 0 {
+			out = append(out, sevCount{Severity: s, N: n[s]})
+		}
+	}
+	return out
+}
+
+func decodeRebuild(pred json.RawMessage, artifactHex string) (*rebuildView, time.Time, error) {
+	var p struct {
+		Rebuilder struct {
+			ID string `json:"id"`
+		} `json:"rebuilder"`
+		Runs     int `json:"runs"`
+		Products []struct {
+			Digest       map[string]string `json:"digest"`
+			Expected     map[string]string `json:"expected"`
+			Reproducible bool              `json:"reproducible"`
+		} `json:"products"`
+		Result     string    `json:"result"`
+		FinishedOn time.Time `json:"finishedOn"`
+	}
+	if err := json.Unmarshal(pred, &p); err != nil {
+		return nil, time.Time{}, err
+	}
+	v := &rebuildView{Rebuilder: p.Rebuilder.ID, Result: p.Result, Runs: p.Runs}
+	for _, pr := range p.Products {
+		if artifactHex != "" && (strings.EqualFold(pr.Digest["sha256"], artifactHex) || strings.EqualFold(pr.Expected["sha256"], artifactHex)) {
+			v.Mentioned = true
+			v.Matched = pr.Reproducible && strings.EqualFold(pr.Digest["sha256"], artifactHex)
+			break
+		}
+	}
+	return v, p.FinishedOn, nil
+}
+
+func decodeTEE(pred json.RawMessage) (*teeView, time.Time, error) {
+	var p struct {
+		Platform string `json:"platform"`
+		Evidence []byte `json:"evidence"`
+		Claims   *struct {
+			Measurements map[string]string `json:"measurements"`
+			Debug        bool              `json:"debug"`
+			IssuedAt     time.Time         `json:"issuedAt"`
+		} `json:"claims"`
+	}
+	if err := json.Unmarshal(pred, &p); err != nil {
+		return nil, time.Time{}, err
+	}
+	v := &teeView{Platform: p.Platform, EvidenceBytes: len(p.Evidence)}
+	var t time.Time
+	if p.Claims != nil {
+		v.Debug = p.Claims.Debug
+		v.Measurements = len(p.Claims.Measurements)
+		t = p.Claims.IssuedAt
+	}
+	return v, t, nil
+}
+
+func obj(m map[string]any, key string) map[string]any {
+	o, _ := m[key].(map[string]any)
+	return o
+}
+
+func str(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return s
+}
+
+func boolean(m map[string]any, key string) (value, ok bool) {
+	value, ok = m[key].(bool)
+	return value, ok
+}
+
+func first(ss ...string) string {
+	if i := slices.IndexFunc(ss, func(s string) bool { return s != "" }); i >= 0 {
+		return ss[i]
+	}
+	return ""
+}
+
+// Other reports an item of a predicate type the dashboard does not know.
+func (it item) Other() bool { return it.Stage == StageOther }
