@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"net/http"
+
 	"errors"
 	"log/slog"
 
@@ -9,7 +11,9 @@ import (
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
+	"github.com/hallmark-dev/hallmark/web"
 )
 
 func newServeCmd(app *App) *cobra.Command {
@@ -38,7 +42,10 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 			if err != nil {
 				return err
 			}
-			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, append(teeOpts, server.WithLogger(logger), server.WithClock(app.Now))...)
+			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, append(teeOpts, server.WithLogger(logger), server.WithClock(app.Now),
+				server.WithDashboardFrom(func(st store.Store) (http.Handler, error) {
+					return web.New(st, web.WithLogger(logger), web.WithClock(app.Now))
+				}))...)
 			if err != nil {
 				return environmentErr(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -17,7 +18,9 @@ import (
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/vuln"
+	"github.com/hallmark-dev/hallmark/web"
 )
 
 const servePolicy = `package hallmark.policy
@@ -63,7 +66,8 @@ auth: {tokens: [{name: ci, sha256: %s, role: uploader}]}
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := server.Open(t.Context(), cfg, func(string) string { return pass })
+	s, err := server.Open(t.Context(), cfg, func(string) string { return pass },
+		server.WithDashboardFrom(func(st store.Store) (http.Handler, error) { return web.New(st) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +135,19 @@ auth: {tokens: [{name: ci, sha256: %s, role: uploader}]}
 	ta.mustRun(t, append([]string{"deployments", "ls", "--env", "prod"}, remote...)...)
 	if n := strings.Count(ta.out.String(), "allow"); n != 2 {
 		t.Fatalf("deployments ls --server shows %d allows:\n%s", n, ta.out)
+	}
+
+	// The dashboard is mounted under /ui/ and shows the decisions.
+	uiReq, _ := http.NewRequestWithContext(t.Context(), "GET", ts.URL+"/ui/deployments", nil)
+	uiReq.Header.Set("Authorization", "Bearer "+token)
+	resp, err := ts.Client().Do(uiReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Security-Policy") != web.ContentSecurityPolicy || !strings.Contains(string(page), dA[:20]) {
+		t.Fatalf("dashboard: %d %q\n%.500s", resp.StatusCode, resp.Header.Get("Content-Security-Policy"), page)
 	}
 
 	// Nothing would change yet...

@@ -41,7 +41,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admission/validate", s.instrument("POST /admission/validate", s.authorize(admissionRole, s.webhook.ServeHTTP)))
 	mux.Handle("POST /admission/mutate", s.instrument("POST /admission/mutate", s.authorize(admissionRole, s.webhook.Mutator().ServeHTTP)))
 	if s.dashboard != nil {
-		mux.Handle("/", s.instrument("dashboard", s.authorize(RoleReader, s.dashboard.ServeHTTP)))
+		mux.Handle("/ui/", s.instrument("dashboard", s.authorize(RoleReader, s.dashboard.ServeHTTP)))
 	}
 	return http.NewCrossOriginProtection().Handler(s.timeout(mux))
 }

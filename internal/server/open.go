@@ -66,6 +66,14 @@ func Open(ctx context.Context, cfg *Config, getenv func(string) string, opts ...
 		st.Close()
 		return nil, err
 	}
+	if o.dashboardFrom != nil {
+		h, err := o.dashboardFrom(st)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("dashboard: %w", err)
+		}
+		opts = append(opts, WithDashboard(h))
+	}
 	s, err := New(cfg, st, tr, g, opts...)
 	if err != nil {
 		st.Close()

@@ -42,11 +42,12 @@ type Server struct {
 type Option func(*options) error
 
 type options struct {
-	logger     *slog.Logger
-	now        func() time.Time
-	dashboard  http.Handler
-	gateOpts   []gate.Option
-	presetHook func(p *policy.Preset, env string)
+	logger        *slog.Logger
+	now           func() time.Time
+	dashboard     http.Handler
+	dashboardFrom func(store.Store) (http.Handler, error)
+	gateOpts      []gate.Option
+	presetHook    func(p *policy.Preset, env string)
 }
 
 // WithGateOptions passes options to gate.New when Open builds the gate
@@ -71,10 +72,15 @@ func WithClock(now func() time.Time) Option {
 	return func(o *options) error { o.now = now; return nil }
 }
 
-// WithDashboard mounts a read-only web UI at "/". It is served behind the
-// same read authentication as the API.
+// WithDashboard mounts a read-only web UI under "/ui/". It is served behind
+// the same read authentication as the API.
 func WithDashboard(h http.Handler) Option {
 	return func(o *options) error { o.dashboard = h; return nil }
+}
+
+// WithDashboardFrom builds the dashboard over the store Open opens.
+func WithDashboardFrom(build func(store.Store) (http.Handler, error)) Option {
+	return func(o *options) error { o.dashboardFrom = build; return nil }
 }
 
 // New builds a server over an open store, a trust file and a gate built on
