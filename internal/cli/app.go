@@ -34,6 +34,9 @@ type App struct {
 	ReadPassword func(prompt string) ([]byte, error)
 	// Logger receives diagnostics.
 	Logger *slog.Logger
+	// OpenTEE opens the machine's TEE for `build --tee`; nil uses the
+	// hardware (openHardwareTEE).
+	OpenTEE TEEOpener
 
 	// storeDir is set by the --store flag.
 	storeDir string

@@ -39,6 +39,7 @@ type buildFlags struct {
 	goModCache string
 	prepare    []string
 	excludes   []string
+	tee        string
 }
 
 func newBuildCmd(app *App) *cobra.Command {
@@ -71,6 +72,7 @@ nothing and hallmark exits with its exit code. See docs/build.md.`,
 	fl.StringVar(&f.builderID, "builder-id", provenance.DefaultBuilderID, "builder.id recorded in the provenance")
 	fl.StringVar(&f.goModCache, "go-mod-cache", "", "Go module cache mounted read-only; the build runs with GOPROXY=off")
 	fl.StringArrayVar(&f.excludes, "exclude", nil, "gitignore-style pattern for paths that are not materials, e.g. testdata/ (repeatable)")
+	fl.StringVar(&f.tee, "tee", "off", "bind a TEE quote to the provenance: off, auto, sev-snp (tpm, tdx, nitro: verification only)")
 	fl.StringArrayVar(&f.prepare, "prepare", nil, "command run before the build, outside the sandbox, to fetch dependencies (repeatable, recorded)")
 	return cmd
 }
@@ -81,6 +83,9 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 	case build.SandboxAuto, build.SandboxOn, build.SandboxOff:
 	default:
 		return usageError(fmt.Errorf("--sandbox %q: want auto, on or off", f.sandbox))
+	}
+	if f.tee != "" && f.tee != "off" && f.key == "" {
+		return usageError(errors.New("--tee needs --key: the TEE attestation is signed next to the provenance"))
 	}
 	if f.network != "off" && f.network != "on" {
 		return usageError(fmt.Errorf("--network %q: want off or on", f.network))
@@ -186,6 +191,9 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 		return err
 	}
 	fmt.Fprintf(a.Stderr, "signed provenance %s with key %s\nstored %s\n", out, key.Public().ID(), rec.ID)
+	if f.tee != "" && f.tee != "off" {
+		return a.attestTEE(ctx, f.tee, key, bundle, f.out)
+	}
 	return nil
 }
 
