@@ -60,14 +60,14 @@ func TestChromiumRendersEvidenceChain(t *testing.T) {
 		dom, stderr := runChromium(t, url, "--dump-dom")
 		page := string(dom)
 		if missing := inOrder(page,
-			"Latest decisions", "dev:", "deny", "sandbox:", "allow", "staging:", "deny",
+			"Latest decisions", "dev:", "allow", "sandbox:", "allow", "staging:", "deny",
 			"<h2>Provenance</h2>", fxBuilder, fxCommit, "sandboxed, no network",
 			"<h2>SBOM</h2>", "CycloneDX 1.6",
 			"<h2>Scans</h2>", "1 high",
 			"<h2>Rebuilds</h2>", fxRebuilder, "matched",
 			"<h2>TEE</h2>", "sev-snp",
 			"<h2>Approvals</h2>", "staging",
-			"<h2>Gate decisions</h2>", "deny", "for staging", "slsa_l1.provenance_missing", "allow", "for sandbox",
+			"<h2>Gate decisions</h2>", "deny", "for staging", "source.ref_not_allowed", "allow", "for sandbox",
 		); missing != "" {
 			t.Errorf("rendered DOM lacks %q (or out of order):\n%s", missing, page)
 		}

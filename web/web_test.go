@@ -76,7 +76,7 @@ func TestPages(t *testing.T) {
 				// The app has the most recent evidence (the gate's records).
 				`href="/ui/artifacts/` + f.app + `"`, f.appName,
 				`<td class="num">14</td>`, // 8 evidence records + a VSA and a decision from each of 3 environments
-				`dev: <span class="badge deny">deny</span>`,
+				`dev: <span class="badge allow">allow</span>`,
 				`sandbox: <span class="badge allow">allow</span>`,
 				`staging: <span class="badge deny">deny</span>`,
 				`href="/ui/artifacts/` + f.lib + `"`, "lib/libhallmark.a", `<td class="num">1</td>`, "no decision",
@@ -95,7 +95,7 @@ func TestPages(t *testing.T) {
 				"<h2>TEE</h2>", `href="/ui/evidence/` + f.ids["tee"] + `"`, "<dd>sev-snp</dd>", `<span class="badge deny">debuggable</span>`, "<dd>1184 bytes</dd>",
 				"<h2>Approvals</h2>", `href="/ui/evidence/` + f.ids["approval"] + `"`, approver, "<dd>staging</dd>",
 				"<h2>Gate decisions</h2>",
-				`href="/ui/evidence/` + staging.Record.ID + `"`, `<span class="badge deny">deny</span> for staging`, "builtin:v1/staging", "misconfig.finding", "HM-DF-001 (high) at Dockerfile", "slsa_l1.provenance_missing",
+				`href="/ui/evidence/` + staging.Record.ID + `"`, `<span class="badge deny">deny</span> for staging`, "builtin:v1/staging", "misconfig.finding", "HM-DF-001 (high) at Dockerfile", "source.ref_not_allowed",
 				`href="/ui/evidence/` + sandbox.Record.ID + `"`, `<span class="badge allow">allow</span> for sandbox`, "file:policies/sandbox.rego",
 			},
 			notWant: []string{"none stored", `class="problem"`},
@@ -107,7 +107,7 @@ func TestPages(t *testing.T) {
 		{
 			name: "deployments", path: "/ui/deployments", status: 200,
 			want: []string{
-				"<h2>dev</h2>", `<span class="badge deny">deny</span>`, "slsa_l1.provenance_missing", "cli",
+				"<h2>dev</h2>", `<span class="badge allow">allow</span>`, "cli",
 				"<h2>sandbox</h2>", `href="/ui/artifacts/` + f.app + `"`, `<span class="badge allow">allow</span>`, "none", "file:policies/sandbox.rego",
 				"<h2>staging</h2>", "misconfig.finding", "secrets.finding", "builtin:v1/staging",
 			},
