@@ -52,6 +52,10 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 // transparency log or timestamp authority: the configuration for key-signed,
 // offline bundles.
 func sigstoreVerifier(t *testing.T, pub *keys.PublicKey) *verify.Verifier {
+	return sigstoreVerifierB(t, pub)
+}
+
+func sigstoreVerifierB(t testing.TB, pub *keys.PublicKey) *verify.Verifier {
 	t.Helper()
 	sv, err := pub.Verifier()
 	if err != nil {

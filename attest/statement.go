@@ -69,35 +69,38 @@ func Subjects(st *intoto.Statement) []Subject {
 	return out
 }
 
-// parseStatement decodes and validates a Statement payload, returning the
-// statement and the predicate's JSON bytes.
-func parseStatement(payload []byte) (*intoto.Statement, json.RawMessage, error) {
+// parseStatement decodes and validates a Statement payload.
+func parseStatement(payload []byte) (*intoto.Statement, error) {
 	if len(payload) > limits.MaxStatementBytes {
-		return nil, nil, fmt.Errorf("%w: statement of %d bytes (limit %d)", ErrTooLarge, len(payload), limits.MaxStatementBytes)
+		return nil, fmt.Errorf("%w: statement of %d bytes (limit %d)", ErrTooLarge, len(payload), limits.MaxStatementBytes)
 	}
-	if err := checkStrictJSON(payload); err != nil {
-		return nil, nil, fmt.Errorf("statement: %w", err)
-	}
+	// protojson rejects duplicate keys (also inside the predicate Struct),
+	// unknown fields, invalid UTF-8 and trailing data.
 	st := &intoto.Statement{}
-	if err := (protojson.UnmarshalOptions{}).Unmarshal(payload, st); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrStatement, err)
+	if err := protoJSON.Unmarshal(payload, st); err != nil {
+		return nil, fmt.Errorf("%w: statement: %v", ErrMalformed, err)
 	}
 	if err := st.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrStatement, err)
+		return nil, fmt.Errorf("%w: %v", ErrStatement, err)
 	}
 	if len(st.GetSubject()) > limits.MaxSubjects {
-		return nil, nil, fmt.Errorf("%w: %d subjects (limit %d)", ErrTooLarge, len(st.GetSubject()), limits.MaxSubjects)
+		return nil, fmt.Errorf("%w: %d subjects (limit %d)", ErrTooLarge, len(st.GetSubject()), limits.MaxSubjects)
 	}
+	return st, nil
+}
+
+// rawPredicate returns the predicate's JSON from a statement payload.
+func rawPredicate(payload []byte) (json.RawMessage, error) {
 	var raw struct {
 		Predicate json.RawMessage `json:"predicate"`
 	}
 	if err := json.Unmarshal(payload, &raw); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrStatement, err)
+		return nil, fmt.Errorf("%w: statement: %v", ErrMalformed, err)
 	}
-	if len(raw.Predicate) == 0 {
-		raw.Predicate = json.RawMessage("{}")
+	if len(raw.Predicate) == 0 || string(raw.Predicate) == "null" {
+		return json.RawMessage("{}"), nil
 	}
-	return st, raw.Predicate, nil
+	return raw.Predicate, nil
 }
 
 // marshalStatement serializes a statement as the DSSE payload.

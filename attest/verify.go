@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"sort"
 	"strings"
+	"sync"
 
 	intoto "github.com/in-toto/attestation/go/v1"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
@@ -90,12 +91,33 @@ type Verified struct {
 	Statement *intoto.Statement
 	// PredicateType is the statement's predicate type URI.
 	PredicateType string
-	// Predicate is the predicate's JSON, as it appeared in the payload.
-	Predicate json.RawMessage
 	// Payload is the serialized statement that was signed.
 	Payload []byte
 	// Signers are the distinct trusted keys whose signatures verified.
 	Signers []*keys.PublicKey
+
+	predOnce  sync.Once
+	predicate json.RawMessage
+	predErr   error
+}
+
+// PredicateJSON returns the predicate exactly as it appeared in the signed
+// payload ("{}" when absent). It is extracted on first use.
+func (v *Verified) PredicateJSON() (json.RawMessage, error) {
+	v.predOnce.Do(func() { v.predicate, v.predErr = rawPredicate(v.Payload) })
+	return v.predicate, v.predErr
+}
+
+// DecodePredicate unmarshals the predicate into out.
+func (v *Verified) DecodePredicate(out any) error {
+	raw, err := v.PredicateJSON()
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return &Error{Input: v.ID, Err: fmt.Errorf("%w: predicate %s: %v", ErrMalformed, v.PredicateType, err)}
+	}
+	return nil
 }
 
 // PAE returns the DSSE pre-authentication encoding that was signed.
@@ -170,7 +192,7 @@ func Verify(ctx context.Context, raw []byte, trusted *KeySet, opts ...VerifyOpti
 	if env.payloadType != PayloadType {
 		return fail(fmt.Errorf("%w: %q (want %q)", ErrPayloadType, env.payloadType, PayloadType))
 	}
-	st, pred, err := parseStatement(env.payload)
+	st, err := parseStatement(env.payload)
 	if err != nil {
 		return fail(err)
 	}
@@ -180,7 +202,6 @@ func Verify(ctx context.Context, raw []byte, trusted *KeySet, opts ...VerifyOpti
 		Raw:           raw,
 		Statement:     st,
 		PredicateType: st.GetPredicateType(),
-		Predicate:     pred,
 		Payload:       env.payload,
 		Signers:       signers,
 	}, nil
@@ -248,6 +269,15 @@ func decode(raw []byte) (*envelope, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, fmt.Errorf("%w: empty input", ErrMalformed)
 	}
+	// Fast path: a well-formed Sigstore bundle. protojson is strict: it
+	// rejects duplicate keys, unknown fields, invalid UTF-8 and trailing data.
+	var pb protobundle.Bundle
+	pbErr := protoJSON.Unmarshal(raw, &pb)
+	if pbErr == nil && pb.GetMediaType() != "" {
+		return fromBundle(&pb)
+	}
+	// Otherwise a bare DSSE envelope, or a broken bundle to diagnose with an
+	// error that names the problem.
 	if err := checkStrictJSON(raw); err != nil {
 		return nil, err
 	}
@@ -257,7 +287,16 @@ func decode(raw []byte) (*envelope, error) {
 	}
 	switch {
 	case sh.MediaType != nil:
-		return decodeBundle(raw, sh)
+		if !supportedMediaTypes[*sh.MediaType] {
+			return nil, fmt.Errorf("%w: %q (want %q)", ErrMediaType, *sh.MediaType, BundleMediaType)
+		}
+		if sh.DSSEEnvelope == nil {
+			return nil, fmt.Errorf("%w: bundle has no dsseEnvelope (message signatures are not evidence)", ErrMalformed)
+		}
+		if _, err := decodeEnvelope(sh.DSSEEnvelope.PayloadType, sh.DSSEEnvelope.Payload, sh.DSSEEnvelope.Signatures, ""); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: not a Sigstore bundle: %v", ErrMalformed, pbErr)
 	case sh.PayloadType != nil:
 		return decodeEnvelope(sh.PayloadType, sh.Payload, sh.Signatures, "")
 	default:
@@ -265,30 +304,32 @@ func decode(raw []byte) (*envelope, error) {
 	}
 }
 
-func decodeBundle(raw []byte, sh shape) (*envelope, error) {
-	if !supportedMediaTypes[*sh.MediaType] {
-		return nil, fmt.Errorf("%w: %q (want %q)", ErrMediaType, *sh.MediaType, BundleMediaType)
-	}
-	if sh.DSSEEnvelope == nil {
-		return nil, fmt.Errorf("%w: bundle has no dsseEnvelope (message signatures are not evidence)", ErrMalformed)
-	}
-	// Check base64 with our own precise errors; protojson then decodes the
-	// whole bundle against the Sigstore schema (unknown fields rejected).
-	if _, err := decodeEnvelope(sh.DSSEEnvelope.PayloadType, sh.DSSEEnvelope.Payload, sh.DSSEEnvelope.Signatures, ""); err != nil {
-		return nil, err
-	}
-	var pb protobundle.Bundle
-	if err := protojson.Unmarshal(raw, &pb); err != nil {
-		return nil, fmt.Errorf("%w: not a Sigstore bundle: %v", ErrMalformed, err)
+// protoJSON decodes Sigstore bundles and in-toto statements.
+var protoJSON = protojson.UnmarshalOptions{RecursionLimit: limits.MaxJSONDepth}
+
+func fromBundle(pb *protobundle.Bundle) (*envelope, error) {
+	if !supportedMediaTypes[pb.GetMediaType()] {
+		return nil, fmt.Errorf("%w: %q (want %q)", ErrMediaType, pb.GetMediaType(), BundleMediaType)
 	}
 	de := pb.GetDsseEnvelope()
-	env := &envelope{payloadType: de.GetPayloadType(), payload: de.GetPayload()}
-	for _, s := range de.GetSignatures() {
-		env.sigs = append(env.sigs, envelopeSig{keyID: s.GetKeyid(), sig: s.GetSig()})
+	if de == nil {
+		return nil, fmt.Errorf("%w: bundle has no dsseEnvelope (message signatures are not evidence)", ErrMalformed)
 	}
-	env.hint = pb.GetVerificationMaterial().GetPublicKey().GetHint()
 	if pb.GetVerificationMaterial() == nil {
 		return nil, fmt.Errorf("%w: bundle has no verificationMaterial", ErrMalformed)
+	}
+	if len(de.GetSignatures()) == 0 {
+		return nil, ErrNoSignature
+	}
+	if len(de.GetSignatures()) > limits.MaxSignatures {
+		return nil, fmt.Errorf("%w: %d signatures (limit %d)", ErrTooLarge, len(de.GetSignatures()), limits.MaxSignatures)
+	}
+	env := &envelope{payloadType: de.GetPayloadType(), payload: de.GetPayload(), hint: pb.GetVerificationMaterial().GetPublicKey().GetHint()}
+	for i, s := range de.GetSignatures() {
+		if len(s.GetSig()) == 0 {
+			return nil, fmt.Errorf("%w: signatures[%d] is empty", ErrNoSignature, i)
+		}
+		env.sigs = append(env.sigs, envelopeSig{keyID: s.GetKeyid(), sig: s.GetSig()})
 	}
 	return env, nil
 }
@@ -404,4 +445,15 @@ func verifyOne(k *keys.PublicKey, pae, sig []byte) bool {
 		}
 	}
 	return false
+}
+
+// InspectUnverified decodes a bundle or envelope and returns its payload
+// type and payload without checking any signature, for display of evidence
+// that was verified before it was stored. Never base a decision on it.
+func InspectUnverified(raw []byte) (payloadType string, payload []byte, err error) {
+	env, err := decode(raw)
+	if err != nil {
+		return "", nil, err
+	}
+	return env.payloadType, env.payload, nil
 }

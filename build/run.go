@@ -279,7 +279,7 @@ func (r *Result) Facts(builderID, logName string) provenance.Facts {
 		InvocationID: r.InvocationID,
 		Command:      r.Command,
 		WorkDir:      r.WorkDir,
-		Source: provenance.Source{URI: r.Source.URI, Commit: r.Source.Commit, Dirty: r.Source.Dirty,
+		Source: provenance.Source{URI: r.Source.URI, Commit: r.Source.Commit, Ref: r.Source.Ref, Dirty: r.Source.Dirty,
 			DirHash: r.Source.DirHash, ExternalSymlinks: r.Source.ExternalSymlinks},
 		Sandbox:         r.Sandbox,
 		SourceDateEpoch: r.SourceDateEpoch,

@@ -20,6 +20,9 @@ type Source struct {
 	URI string `json:"uri,omitempty"`
 	// Commit is the checked-out commit, empty outside a git work tree.
 	Commit string `json:"commit,omitempty"`
+	// Ref is the checked-out branch ("refs/heads/main"), empty when HEAD is
+	// detached.
+	Ref string `json:"ref,omitempty"`
 	// Dirty reports uncommitted or untracked changes before the build.
 	Dirty bool `json:"dirty"`
 	// CommitTime is the committer time of Commit.
@@ -61,6 +64,9 @@ func gitSource(ctx context.Context, dir string) (Source, error) {
 		return s, nil
 	}
 	s.Commit = commit
+	if ref, err := git(ctx, dir, "symbolic-ref", "-q", "HEAD"); err == nil {
+		s.Ref = ref
+	}
 	status, err := git(ctx, dir, "status", "--porcelain", "--untracked-files=normal")
 	if err != nil {
 		return s, err

@@ -36,6 +36,7 @@ type Summary struct {
 	WorkDir      string
 	SourceURI    string
 	Commit       string
+	Ref          string
 	Dirty        bool
 	// Isolation describes the sandbox as recorded, for example
 	// "sandbox (user, mount, pid, uts, ipc, net), network off".
@@ -71,6 +72,7 @@ func Summarize(p *slsa.Provenance) Summary {
 	if src, ok := ext["source"].(map[string]any); ok {
 		s.SourceURI, _ = src["uri"].(string)
 		s.Commit, _ = src["commit"].(string)
+		s.Ref, _ = src["ref"].(string)
 		s.Dirty, _ = src["dirty"].(bool)
 	}
 	if sb, ok := bd.GetInternalParameters().AsMap()["sandbox"].(map[string]any); ok {

@@ -36,6 +36,9 @@ type Source struct {
 	URI string
 	// Commit is the hex git commit ID; empty when not a git checkout.
 	Commit string
+	// Ref is the git ref that was checked out ("refs/heads/main"); empty
+	// when HEAD was detached.
+	Ref string
 	// Dirty reports uncommitted changes in the tree at build time.
 	Dirty bool
 	// DirHash, when set, summarises the files of the tree as it was built
@@ -209,6 +212,9 @@ func externalParameters(f Facts) map[string]any {
 	}
 	if f.Source.Commit != "" {
 		src["commit"] = f.Source.Commit
+	}
+	if f.Source.Ref != "" {
+		src["ref"] = f.Source.Ref
 	}
 	wd := f.WorkDir
 	if wd == "" {

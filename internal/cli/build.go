@@ -225,7 +225,11 @@ func newProvenanceCmd(app *App) *cobra.Command {
 			if v.PredicateType != provenance.PredicateType {
 				return rejected(fmt.Errorf("%s: predicate type %q is not SLSA provenance v1", args[0], v.PredicateType))
 			}
-			p, err := provenance.Parse(v.Predicate)
+			predJSON, err := v.PredicateJSON()
+			if err != nil {
+				return badInput(err)
+			}
+			p, err := provenance.Parse(predJSON)
 			if err != nil {
 				return badInput(err)
 			}

@@ -118,6 +118,10 @@ func TestKeygenAttestVerifyEvidence(t *testing.T) {
 	if !strings.Contains(ta.out.String(), "app.bin") {
 		t.Errorf("table lacks the subject: %s", ta.out)
 	}
+	ta.mustRun(t, "evidence", "show", recs[0].ID)
+	if !strings.Contains(ta.out.String(), `"note": "hello"`) && !strings.Contains(ta.out.String(), `"note":"hello"`) {
+		t.Errorf("evidence show lacks the predicate: %s", ta.out)
+	}
 }
 
 func TestKeygenPassphraseRules(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/store"
 )
 
@@ -125,9 +126,17 @@ func newEvidenceShowCmd(app *App) *cobra.Command {
 				_, err := app.Stdout.Write(rec.Bundle)
 				return err
 			}
+			_, payload, err := attest.InspectUnverified(rec.Bundle)
+			if err != nil {
+				return badInput(fmt.Errorf("stored evidence %s: %w", rec.ID, err))
+			}
+			out := struct {
+				store.Record
+				Statement json.RawMessage `json:"statement"`
+			}{rec, payload}
 			enc := json.NewEncoder(app.Stdout)
 			enc.SetIndent("", "  ")
-			return enc.Encode(rec)
+			return enc.Encode(out)
 		},
 	}
 	cmd.Flags().BoolVar(&raw, "bundle", false, "print the stored bundle bytes")

@@ -51,8 +51,18 @@ deployments on it.`,
 		newAttestCmd(app),
 		newVerifyCmd(app),
 		newEvidenceCmd(app),
+		newGateCmd(app),
+		newApproveCmd(app),
+		newDeploymentsCmd(app),
+		newTeeCmd(app),
+		newScanCmd(app),
 		newVersionCmd(app),
+		newDBCmd(app),
+		newDiffCmd(app),
+		newReproCmd(app),
+		newSBOMCmd(app),
 		newBuildCmd(app), newProvenanceCmd(app), newSandboxInitCmd(app),
+		newPolicyCmd(app),
 	)
 	return root
 }

@@ -1,0 +1,474 @@
+package gate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/provenance"
+	"github.com/hallmark-dev/hallmark/repro"
+	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/tee"
+	"github.com/hallmark-dev/hallmark/trust"
+	"github.com/hallmark-dev/hallmark/vuln"
+)
+
+// kind says how one predicate type becomes policy input: the evidence kind
+// name, the role its signer needs, and how to add it.
+type kind struct {
+	name string
+	role trust.Role
+	add  func(in *policy.Input, v *attest.Verified, m policy.Meta) error
+}
+
+// Predicate types of SBOM formats.
+const (
+	CycloneDXPredicateType = "https://cyclonedx.org/bom"
+	SPDXPredicateType      = "https://spdx.dev/Document"
+)
+
+// kinds maps predicate types to their kind. Types not listed (VSAs and
+// decision records among them) are not policy input.
+func kinds() map[string]kind {
+	return map[string]kind{
+		ApprovalPredicateType:    {"approvals", trust.RoleApprover, addApproval},
+		tee.PredicateType:        {"tee", trust.RoleBuilder, nil}, // needs the provenance: see addTEE
+		provenance.PredicateType: {"provenance", trust.RoleBuilder, addProvenance},
+		repro.PredicateType:      {"rebuilds", trust.RoleRebuilder, addRebuild},
+		finding.PredicateType:    {"scan", trust.RoleScanner, addFindings},
+		vuln.PredicateType:       {"vulns", trust.RoleScanner, addVulns},
+		CycloneDXPredicateType:   {"sbom", trust.RoleScanner, addCycloneDX},
+		SPDXPredicateType:        {"sbom", trust.RoleScanner, addSPDX},
+	}
+}
+
+// notInput are predicate types the gate writes itself; they are skipped
+// silently when gathered.
+var notInput = map[string]bool{VSAPredicateType: true, DecisionPredicateType: true}
+
+// gather collects, verifies and normalises the evidence for req.
+func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.Input, error) {
+	in := policy.Input{
+		Artifact: req.Artifact,
+		Context:  policy.Context{Environment: req.Environment, Time: now, Requester: req.Requester},
+	}
+	recs, err := g.store.List(ctx, store.Query{Subject: req.Artifact.Digest})
+	if err != nil {
+		return in, fmt.Errorf("gather evidence for %s: %w", req.Artifact.Digest, err)
+	}
+	raws := make([][]byte, 0, len(recs)+len(req.Bundles))
+	for _, r := range recs {
+		raws = append(raws, r.Bundle)
+	}
+	raws = append(raws, req.Bundles...)
+	seen := map[string]bool{}
+	ks := kinds()
+	var teeItems []teeItem
+	var provenances []*attest.Verified
+	artifactHex := strings.TrimPrefix(req.Artifact.Digest, "sha256:")
+	for _, raw := range raws {
+		sum := sha256.Sum256(raw)
+		id := "sha256:" + hex.EncodeToString(sum[:])
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		v, err := attest.Verify(ctx, raw, g.trust.All(), attest.WithInputName(id))
+		if err != nil {
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Reason: "does not verify against any trusted key: " + err.Error()})
+			continue
+		}
+		if notInput[v.PredicateType] {
+			continue
+		}
+		k, ok := ks[v.PredicateType]
+		if !ok {
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "predicate type is not an input of the policy"})
+			continue
+		}
+		if !v.HasDigest("sha256", artifactHex) {
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "not about this artifact: its subjects do not include " + req.Artifact.Digest})
+			continue
+		}
+		signer := ""
+		for _, kid := range v.SignerIDs() {
+			if g.trust.Has(kid, k.role) {
+				signer = kid
+				break
+			}
+		}
+		if signer == "" {
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()),
+				Reason: fmt.Sprintf("signed by %s, which the trust file does not trust as %s", strings.Join(v.SignerIDs(), ", "), k.role)})
+			continue
+		}
+		m := policy.Meta{ID: v.ID, PredicateType: v.PredicateType, Signer: policy.Signer{KeyID: signer, Roles: roleNames(g.trust.Roles(signer))}}
+		for _, s := range v.Subjects() {
+			if d := s.Digest["sha256"]; d != "" {
+				m.Subjects = append(m.Subjects, "sha256:"+strings.ToLower(d))
+			}
+		}
+		if k.name == "scan" {
+			k.name = scanKind(v)
+		}
+		if k.add == nil {
+			teeItems = append(teeItems, teeItem{v, m})
+			continue
+		}
+		if k.name == "provenance" {
+			provenances = append(provenances, v)
+		}
+		if err := k.add(&in, v, m); err != nil {
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: signer, Reason: "unreadable predicate: " + err.Error()})
+		}
+	}
+	for _, it := range teeItems {
+		if err := g.addTEE(ctx, &in, it, provenances, now); err != nil {
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: it.v.ID, Kind: "tee", PredicateType: it.v.PredicateType, KeyID: it.m.Signer.KeyID, Reason: err.Error()})
+		}
+	}
+	sort.Slice(in.Ignored, func(i, j int) bool { return in.Ignored[i].ID < in.Ignored[j].ID })
+	return in, nil
+}
+
+type teeItem struct {
+	v *attest.Verified
+	m policy.Meta
+}
+
+// addTEE re-verifies a TEE attestation: the hardware evidence against the
+// vendor roots at the gate's time, and its binding to one of the artifact's
+// trusted provenance statements (the quote's report data carries the
+// SHA-256 of that provenance's DSSE PAE).
+func (g *Gate) addTEE(ctx context.Context, in *policy.Input, it teeItem, provenances []*attest.Verified, now time.Time) error {
+	if g.tee == nil {
+		return fmt.Errorf("TEE verification is not configured in this gate")
+	}
+	raw, err := it.v.PredicateJSON()
+	if err != nil {
+		return err
+	}
+	pred, err := tee.ParsePredicate(raw)
+	if err != nil {
+		return fmt.Errorf("unreadable TEE predicate: %w", err)
+	}
+	if len(provenances) == 0 {
+		return fmt.Errorf("no trusted provenance for this artifact to bind the %s quote to", pred.Platform)
+	}
+	var lastErr error
+	for _, p := range provenances {
+		claims, err := tee.VerifyPredicate(ctx, g.tee, pred, p.PAE(), tee.VerifyOptions{Time: now, ReferenceValues: g.teeRefs})
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		it.m.Timestamp = claims.IssuedAt
+		in.Evidence.TEE = append(in.Evidence.TEE, policy.TEE{Meta: it.m, Platform: string(claims.Platform), Measurements: claims.Measurements, Debug: claims.Debug, Verified: true})
+		return nil
+	}
+	return fmt.Errorf("TEE evidence does not verify: %w", lastErr)
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func roleNames(rs []trust.Role) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r)
+	}
+	return out
+}
+
+// usedEvidence lists the IDs of every evidence item the policy saw.
+func usedEvidence(in policy.Input) []string {
+	var ids []string
+	e := in.Evidence
+	for _, x := range e.Provenance {
+		ids = append(ids, x.ID)
+	}
+	for _, x := range e.Rebuilds {
+		ids = append(ids, x.ID)
+	}
+	for _, x := range e.SBOM {
+		ids = append(ids, x.ID)
+	}
+	for _, x := range e.Vulns {
+		ids = append(ids, x.ID)
+	}
+	for _, x := range e.Misconfig {
+		ids = append(ids, x.ID)
+	}
+	for _, x := range e.Secrets {
+		ids = append(ids, x.ID)
+	}
+	for _, x := range e.TEE {
+		ids = append(ids, x.ID)
+	}
+	for _, x := range e.Approvals {
+		ids = append(ids, x.ID)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func addApproval(in *policy.Input, v *attest.Verified, m policy.Meta) error {
+	var a Approval
+	if err := v.DecodePredicate(&a); err != nil {
+		return err
+	}
+	m.Timestamp = a.ApprovedAt
+	in.Evidence.Approvals = append(in.Evidence.Approvals, policy.Approval{
+		Meta: m, Approver: m.Signer.KeyID, Environment: a.Environment, Artifact: strings.ToLower(a.Artifact), Comment: a.Comment,
+	})
+	return nil
+}
+
+func addFindings(in *policy.Input, v *attest.Verified, m policy.Meta) error {
+	var p finding.Predicate
+	if err := v.DecodePredicate(&p); err != nil {
+		return err
+	}
+	m.Timestamp = p.ScannedAt
+	s := policy.Scan{Meta: m, Scanner: p.Scanner.Name, ScannedAt: p.ScannedAt, Findings: nonNil(p.Findings)}
+	switch p.Kind {
+	case finding.KindMisconfig:
+		in.Evidence.Misconfig = append(in.Evidence.Misconfig, s)
+	case finding.KindSecrets:
+		in.Evidence.Secrets = append(in.Evidence.Secrets, s)
+	case finding.KindDeps:
+		// Dependency-policy results are advisory; the policy reads the SBOM.
+	default:
+		return fmt.Errorf("findings kind %q (want %s, %s or %s)", p.Kind, finding.KindMisconfig, finding.KindSecrets, finding.KindDeps)
+	}
+	return nil
+}
+
+func addVulns(in *policy.Input, v *attest.Verified, m policy.Meta) error {
+	var p vuln.VulnsPredicate
+	if err := v.DecodePredicate(&p); err != nil {
+		return err
+	}
+	m.Timestamp = p.Metadata.ScanFinishedOn
+	scan := policy.VulnScan{Meta: m, Scanner: p.Scanner.URI, ScannedAt: p.Metadata.ScanFinishedOn, DatabaseUpdatedAt: p.Scanner.DB.LastUpdate, Findings: []policy.VulnFinding{}}
+	for _, r := range p.Scanner.Result {
+		f := policy.VulnFinding{ID: r.ID, Severity: finding.SeverityUnknown}
+		for _, s := range r.Severity {
+			if s.Method == "hallmark" {
+				if sev, err := finding.ParseSeverity(s.Score); err == nil {
+					f.Severity = sev
+				}
+			}
+		}
+		for _, a := range r.Annotations {
+			if s, ok := a["purl"].(string); ok {
+				f.Package = s
+			} else if s, ok := a["package"].(string); ok && f.Package == "" {
+				f.Package = s
+			}
+			if fixed, ok := a["fixedVersions"].([]any); ok && len(fixed) > 0 {
+				f.FixAvailable = true
+				f.FixedVersion, _ = fixed[0].(string)
+			}
+			if s, ok := a["vexStatus"].(string); ok {
+				f.VEXStatus = s
+			}
+			if b, ok := a["suppressed"].(bool); ok {
+				f.Suppressed = b
+			}
+		}
+		scan.Findings = append(scan.Findings, f)
+	}
+	in.Evidence.Vulns = append(in.Evidence.Vulns, scan)
+	return nil
+}
+
+// cycloneDX is the part of a CycloneDX document the policy reads.
+type cycloneDX struct {
+	Metadata struct {
+		Timestamp time.Time `json:"timestamp"`
+	} `json:"metadata"`
+	Components []struct {
+		Name     string `json:"name"`
+		Version  string `json:"version"`
+		PURL     string `json:"purl"`
+		Licenses []struct {
+			License *struct {
+				ID   string `json:"id"`
+				Name string `json:"name"`
+			} `json:"license"`
+			Expression string `json:"expression"`
+		} `json:"licenses"`
+	} `json:"components"`
+}
+
+func addCycloneDX(in *policy.Input, v *attest.Verified, m policy.Meta) error {
+	var doc cycloneDX
+	if err := v.DecodePredicate(&doc); err != nil {
+		return err
+	}
+	m.Timestamp = doc.Metadata.Timestamp
+	s := policy.SBOM{Meta: m, Format: "cyclonedx", Components: []policy.Component{}}
+	for _, c := range doc.Components {
+		pc := policy.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, Licenses: []string{}}
+		for _, l := range c.Licenses {
+			switch {
+			case l.Expression != "":
+				pc.Licenses = append(pc.Licenses, l.Expression)
+			case l.License != nil && l.License.ID != "":
+				pc.Licenses = append(pc.Licenses, l.License.ID)
+			case l.License != nil && l.License.Name != "":
+				pc.Licenses = append(pc.Licenses, l.License.Name)
+			}
+		}
+		s.Components = append(s.Components, pc)
+	}
+	s.ComponentCount = len(s.Components)
+	in.Evidence.SBOM = append(in.Evidence.SBOM, s)
+	return nil
+}
+
+// spdx is the part of an SPDX 2.3 document the policy reads.
+type spdx struct {
+	CreationInfo struct {
+		Created time.Time `json:"created"`
+	} `json:"creationInfo"`
+	Packages []struct {
+		Name             string `json:"name"`
+		VersionInfo      string `json:"versionInfo"`
+		LicenseConcluded string `json:"licenseConcluded"`
+		LicenseDeclared  string `json:"licenseDeclared"`
+		ExternalRefs     []struct {
+			ReferenceType    string `json:"referenceType"`
+			ReferenceLocator string `json:"referenceLocator"`
+		} `json:"externalRefs"`
+	} `json:"packages"`
+}
+
+func addSPDX(in *policy.Input, v *attest.Verified, m policy.Meta) error {
+	var doc spdx
+	if err := v.DecodePredicate(&doc); err != nil {
+		return err
+	}
+	m.Timestamp = doc.CreationInfo.Created
+	s := policy.SBOM{Meta: m, Format: "spdx", Components: []policy.Component{}}
+	for _, p := range doc.Packages {
+		c := policy.Component{Name: p.Name, Version: p.VersionInfo, Licenses: []string{}}
+		for _, r := range p.ExternalRefs {
+			if r.ReferenceType == "purl" {
+				c.PURL = r.ReferenceLocator
+			}
+		}
+		for _, l := range []string{p.LicenseConcluded, p.LicenseDeclared} {
+			if l != "" && l != "NOASSERTION" && l != "NONE" {
+				c.Licenses = append(c.Licenses, l)
+				break
+			}
+		}
+		s.Components = append(s.Components, c)
+	}
+	s.ComponentCount = len(s.Components)
+	in.Evidence.SBOM = append(in.Evidence.SBOM, s)
+	return nil
+}
+
+// scanKind names a findings predicate's kind for messages about it.
+func scanKind(v *attest.Verified) string {
+	var p struct {
+		Kind string `json:"kind"`
+	}
+	if v.DecodePredicate(&p) == nil && p.Kind != "" {
+		return p.Kind
+	}
+	return "scan"
+}
+
+// addProvenance reads SLSA v1 provenance. Repository URIs are compared
+// without the "git+" scheme prefix and ".git" suffix SLSA producers add.
+func addProvenance(in *policy.Input, v *attest.Verified, m policy.Meta) error {
+	raw, err := v.PredicateJSON()
+	if err != nil {
+		return err
+	}
+	p, err := provenance.Parse(raw)
+	if err != nil {
+		return err
+	}
+	s := provenance.Summarize(p)
+	m.Timestamp = s.FinishedOn
+	out := policy.Provenance{
+		Meta:      m,
+		Builder:   policy.Builder{ID: s.BuilderID},
+		BuildType: s.BuildType,
+		ExternalParameters: policy.ExternalParameters{Source: policy.Source{
+			Repository: normalizeRepo(s.SourceURI), Ref: s.Ref, Commit: s.Commit,
+		}},
+		ResolvedDependencies: []policy.ResolvedDependency{},
+	}
+	if sb, ok := p.GetBuildDefinition().GetInternalParameters().AsMap()["sandbox"].(map[string]any); ok {
+		applied, _ := sb["applied"].(bool)
+		network, _ := sb["network"].(bool)
+		hermetic := applied && !network
+		out.InternalParameters = policy.InternalParameters{Sandbox: &applied, Network: &network, Hermetic: &hermetic}
+	}
+	for _, d := range p.GetBuildDefinition().GetResolvedDependencies() {
+		rd := policy.ResolvedDependency{URI: d.GetUri()}
+		for _, alg := range []string{"sha256", "gitCommit", "sha512"} {
+			if h := d.GetDigest()[alg]; h != "" {
+				rd.Digest = alg + ":" + h
+				break
+			}
+		}
+		out.ResolvedDependencies = append(out.ResolvedDependencies, rd)
+	}
+	in.Evidence.Provenance = append(in.Evidence.Provenance, out)
+	return nil
+}
+
+func normalizeRepo(uri string) string {
+	uri = strings.TrimPrefix(uri, "git+")
+	return strings.TrimSuffix(uri, ".git")
+}
+
+// addRebuild reads a reproducibility attestation. It matched the artifact
+// when the product recorded as expected to have the artifact's digest (or,
+// without expectations, a product with that digest) was rebuilt bit for bit.
+func addRebuild(in *policy.Input, v *attest.Verified, m policy.Meta) error {
+	var p repro.Predicate
+	if err := v.DecodePredicate(&p); err != nil {
+		return err
+	}
+	m.Timestamp = p.FinishedOn
+	artifact := in.Artifact.Digest
+	hexValue := strings.TrimPrefix(artifact, "sha256:")
+	matched, relevant := false, false
+	for _, pr := range p.Products {
+		switch {
+		case pr.Expected != nil && strings.EqualFold(pr.Expected["sha256"], hexValue):
+			relevant = true
+			matched = pr.Reproducible && strings.EqualFold(pr.Digest["sha256"], hexValue)
+		case pr.Expected == nil && strings.EqualFold(pr.Digest["sha256"], hexValue):
+			relevant = true
+			matched = pr.Reproducible && p.Result == repro.OutcomeReproducible
+		}
+		if relevant {
+			break
+		}
+	}
+	if !relevant {
+		return fmt.Errorf("no rebuilt product corresponds to %s", artifact)
+	}
+	in.Evidence.Rebuilds = append(in.Evidence.Rebuilds, policy.Rebuild{Meta: m, Artifact: artifact, Matched: matched})
+	return nil
+}

@@ -1,0 +1,248 @@
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/tee"
+	"github.com/hallmark-dev/hallmark/trust"
+)
+
+// Errors for errors.Is.
+var (
+	ErrBadDigest          = errors.New("bad artifact digest")
+	ErrUnknownEnvironment = errors.New("no policy for environment")
+	ErrRecord             = errors.New("could not record the decision")
+)
+
+// Gate evaluates deployment requests. It is safe for concurrent use.
+type Gate struct {
+	tee        *tee.Registry
+	teeRefs    *tee.ReferenceValues
+	store      store.Store
+	trust      *trust.Trust
+	policies   map[string]*policy.Policy
+	signer     *keys.PrivateKey
+	verifierID string
+	now        func() time.Time
+	logger     *slog.Logger
+}
+
+// Option configures New.
+type Option func(*config) error
+
+type config struct {
+	tee        *tee.Registry
+	teeRefs    *tee.ReferenceValues
+	verifierID string
+	now        func() time.Time
+	logger     *slog.Logger
+}
+
+// WithVerifierID sets the verifier.id written into VSAs.
+func WithVerifierID(id string) Option {
+	return func(c *config) error {
+		if id == "" {
+			return errors.New("gate.WithVerifierID: empty ID")
+		}
+		c.verifierID = id
+		return nil
+	}
+}
+
+// WithClock sets the clock (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error { c.now = now; return nil }
+}
+
+// WithTEE lets the gate re-verify TEE attestations: the hardware evidence
+// against the vendors' roots with reg, its binding to the artifact's
+// provenance, and (when refs is not nil) its measurements. Without it, TEE
+// evidence is listed as ignored.
+func WithTEE(reg *tee.Registry, refs *tee.ReferenceValues) Option {
+	return func(c *config) error { c.tee, c.teeRefs = reg, refs; return nil }
+}
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error { c.logger = l; return nil }
+}
+
+// New builds a gate over a store and trust file, with one compiled policy
+// per environment, signing its records with signer.
+func New(st store.Store, tr *trust.Trust, policies map[string]*policy.Policy, signer *keys.PrivateKey, opts ...Option) (*Gate, error) {
+	cfg := config{verifierID: DefaultVerifierID, now: time.Now, logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case st == nil:
+		return nil, errors.New("gate: no store")
+	case tr == nil:
+		return nil, errors.New("gate: no trust file")
+	case len(policies) == 0:
+		return nil, errors.New("gate: no policies")
+	case signer == nil:
+		return nil, errors.New("gate: no signing key for decision records")
+	}
+	return &Gate{tee: cfg.tee, teeRefs: cfg.teeRefs, store: st, trust: tr, policies: policies, signer: signer, verifierID: cfg.verifierID, now: cfg.now, logger: cfg.logger}, nil
+}
+
+// Environments lists the environments the gate has policies for.
+func (g *Gate) Environments() []string {
+	var out []string
+	for e := range g.policies {
+		out = append(out, e)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// PolicyDigest returns the digest of the environment's policy, or "".
+func (g *Gate) PolicyDigest(env string) string {
+	if p, ok := g.policies[env]; ok {
+		return p.Digest()
+	}
+	return ""
+}
+
+// Request asks whether an artifact may be deployed to an environment.
+type Request struct {
+	// Artifact names the artifact; Digest is "sha256:<hex>".
+	Artifact policy.Artifact
+	// Environment selects the policy (e.g. "prod").
+	Environment string
+	// Requester says who asked (a user, a CI job, a Kubernetes user).
+	Requester string
+	// Source says where the request came from: "cli", "admission", "api".
+	Source string
+	// Bundles are extra evidence not (yet) in the store.
+	Bundles [][]byte
+}
+
+// Result is the outcome of one request.
+type Result struct {
+	// Decision is the policy's verdict.
+	Decision policy.Decision
+	// Input is what the policy saw.
+	Input policy.Input
+	// VSA is the stored, signed verification summary.
+	VSA store.Record
+	// Record is the stored, signed deployment decision.
+	Record store.Record
+}
+
+// Evaluate decides one request and records the decision. Any error means
+// the artifact must not be deployed: the gate fails closed.
+func (g *Gate) Evaluate(ctx context.Context, req Request) (*Result, error) {
+	req.Artifact.Digest = strings.ToLower(req.Artifact.Digest)
+	if err := checkDigest(req.Artifact.Digest); err != nil {
+		return nil, err
+	}
+	pol, ok := g.policies[req.Environment]
+	if !ok {
+		return nil, fmt.Errorf("%w %q (have %s)", ErrUnknownEnvironment, req.Environment, strings.Join(g.Environments(), ", "))
+	}
+	now := g.now().UTC()
+	in, err := g.gather(ctx, req, now)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := pol.Eval(ctx, in)
+	if err != nil {
+		// Eval already returns a deny decision with the reason; keep it.
+		g.logger.Warn("policy evaluation failed; denying", "artifact", req.Artifact.Digest, "environment", req.Environment, "error", err)
+	}
+	res := &Result{Decision: dec, Input: in}
+	if err := g.record(ctx, req, res); err != nil {
+		return res, fmt.Errorf("%w: %v", ErrRecord, err)
+	}
+	return res, nil
+}
+
+// record signs and stores the VSA and the deployment decision.
+func (g *Gate) record(ctx context.Context, req Request, res *Result) error {
+	var inputs []string
+	for _, id := range usedEvidence(res.Input) {
+		inputs = append(inputs, id)
+	}
+	subject := attest.Subject{Name: artifactName(req.Artifact), Digest: map[string]string{"sha256": strings.TrimPrefix(req.Artifact.Digest, "sha256:")}}
+	vsaRec, err := g.signStore(ctx, subject, VSAPredicateType, newVSA(g.verifierID, resourceURI(req.Artifact), res.Decision, inputs))
+	if err != nil {
+		return fmt.Errorf("VSA: %w", err)
+	}
+	res.VSA = vsaRec
+	d := Decision{
+		Artifact:    req.Artifact,
+		Environment: req.Environment,
+		Allowed:     res.Decision.Allow,
+		Violations:  nonNil(res.Decision.Violations),
+		Policy:      PolicyRef{URI: res.Decision.PolicyURI, Digest: res.Decision.PolicyDigest},
+		Evidence:    nonNil(inputs),
+		Ignored:     nonNil(res.Input.Ignored),
+		DecidedAt:   res.Decision.Time,
+		Requester:   req.Requester,
+		Source:      req.Source,
+		SLSALevel:   res.Decision.SLSABuildLevel,
+		VSA:         vsaRec.ID,
+	}
+	rec, err := g.signStore(ctx, subject, DecisionPredicateType, d)
+	if err != nil {
+		return fmt.Errorf("decision record: %w", err)
+	}
+	res.Record = rec
+	return nil
+}
+
+func (g *Gate) signStore(ctx context.Context, subject attest.Subject, predicateType string, predicate any) (store.Record, error) {
+	b, err := json.Marshal(predicate)
+	if err != nil {
+		return store.Record{}, err
+	}
+	st, err := attest.NewStatement([]attest.Subject{subject}, predicateType, b)
+	if err != nil {
+		return store.Record{}, err
+	}
+	raw, err := attest.Sign(ctx, g.signer, st)
+	if err != nil {
+		return store.Record{}, err
+	}
+	v, err := attest.Verify(ctx, raw, attest.NewKeySet(g.signer.Public()))
+	if err != nil {
+		return store.Record{}, err
+	}
+	return g.store.Put(ctx, v)
+}
+
+func artifactName(a policy.Artifact) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.Digest
+}
+
+func resourceURI(a policy.Artifact) string {
+	if strings.Contains(a.Name, "://") || strings.Contains(a.Name, "@sha256:") {
+		return a.Name
+	}
+	return "hallmark:artifact/" + a.Digest
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,217 @@
+package gate_test
+
+import (
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/store/sqlite"
+	"github.com/hallmark-dev/hallmark/trust"
+)
+
+var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// approvalsPolicy is the built-in library with only the approvals rule:
+// two distinct trusted approvers for this artifact and environment.
+func approvalsPolicy(t *testing.T) *policy.Policy {
+	t.Helper()
+	preset, err := policy.ParsePreset([]byte("version: 1\nenvironments:\n  prod:\n    rules: [approvals]\n    approvals: {min: 2, maxAgeDays: 7}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.CompilePreset(t.Context(), preset, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type fixture struct {
+	st              store.Store
+	g               *gate.Gate
+	alice, bob, eve *keys.PrivateKey
+	builder         *keys.PrivateKey
+	art             attest.Subject
+	digest          string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{
+		alice: attesttest.Key(t, keys.ECDSAP256), bob: attesttest.Key(t, keys.Ed25519),
+		eve: attesttest.Key(t, keys.ECDSAP256), builder: attesttest.Key(t, keys.ECDSAP256),
+	}
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "e.db"), sqlite.WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f.st = st
+	gateKey := attesttest.Key(t, keys.ECDSAP256)
+	tr := trust.New(
+		trust.Key{Name: "alice", Public: f.alice.Public(), Roles: []trust.Role{trust.RoleApprover}},
+		trust.Key{Name: "bob", Public: f.bob.Public(), Roles: []trust.Role{trust.RoleApprover}},
+		trust.Key{Name: "builder", Public: f.builder.Public(), Roles: []trust.Role{trust.RoleBuilder}},
+		trust.Key{Name: "gate", Public: gateKey.Public(), Roles: []trust.Role{trust.RoleGate}},
+	)
+	g, err := gate.New(st, tr, map[string]*policy.Policy{"prod": approvalsPolicy(t)}, gateKey, gate.WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.g = g
+	f.art = attesttest.Subject("app", []byte("the release"))
+	f.digest = "sha256:" + f.art.Digest["sha256"]
+	return f
+}
+
+// approve stores a signed approval by key for env about subject.
+func (f *fixture) approve(t *testing.T, key *keys.PrivateKey, env string, subject attest.Subject) {
+	t.Helper()
+	a, err := gate.NewApproval("sha256:"+subject.Digest["sha256"], env, "ok", now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := attesttest.Verified(t, key, gate.ApprovalPredicateType, a, subject)
+	if _, err := f.st.Put(t.Context(), v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) evaluate(t *testing.T, extra ...[]byte) *gate.Result {
+	t.Helper()
+	res, err := f.g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest, Name: "app"}, Environment: "prod", Requester: "ci", Source: "test", Bundles: extra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestAllowRecordsVSAAndDecision(t *testing.T) {
+	f := newFixture(t)
+	f.approve(t, f.alice, "prod", f.art)
+	f.approve(t, f.bob, "prod", f.art)
+	res := f.evaluate(t)
+	if !res.Decision.Allow {
+		t.Fatalf("denied: %+v\nignored: %+v", res.Decision.Violations, res.Input.Ignored)
+	}
+	if len(res.Input.Evidence.Approvals) != 2 {
+		t.Errorf("%d approvals used", len(res.Input.Evidence.Approvals))
+	}
+	vsaRecs, _ := f.st.List(t.Context(), store.Query{PredicateType: gate.VSAPredicateType, Subject: f.digest})
+	decRecs, _ := f.st.List(t.Context(), store.Query{PredicateType: gate.DecisionPredicateType, Subject: f.digest})
+	if len(vsaRecs) != 1 || len(decRecs) != 1 {
+		t.Fatalf("%d VSAs and %d decisions stored", len(vsaRecs), len(decRecs))
+	}
+	_, payload, err := attest.InspectUnverified(vsaRecs[0].Bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Predicate map[string]any `json:"predicate"`
+	}
+	json.Unmarshal(payload, &st)
+	for _, k := range []string{"verifier", "timeVerified", "resourceUri", "policy", "inputAttestations", "verificationResult", "verifiedLevels", "dependencyLevels", "slsaVersion"} {
+		if _, ok := st.Predicate[k]; !ok {
+			t.Errorf("VSA lacks %s: %v", k, st.Predicate)
+		}
+	}
+	if st.Predicate["verificationResult"] != "PASSED" {
+		t.Errorf("VSA result %v", st.Predicate["verificationResult"])
+	}
+	if n := len(st.Predicate["inputAttestations"].([]any)); n != 2 {
+		t.Errorf("VSA lists %d input attestations, want 2", n)
+	}
+}
+
+func TestDenials(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		setup      func(t *testing.T, f *fixture) [][]byte
+		wantIgnore string
+	}{
+		{"one approver only", func(t *testing.T, f *fixture) [][]byte {
+			f.approve(t, f.alice, "prod", f.art)
+			return nil
+		}, ""},
+		{"same approver twice counts once", func(t *testing.T, f *fixture) [][]byte {
+			f.approve(t, f.alice, "prod", f.art)
+			a, _ := gate.NewApproval(f.digest, "prod", "again", now.Add(-2*time.Hour))
+			return [][]byte{attesttest.Bundle(t, f.alice, gate.ApprovalPredicateType, a, f.art)}
+		}, ""},
+		{"approval by an untrusted key", func(t *testing.T, f *fixture) [][]byte {
+			f.approve(t, f.alice, "prod", f.art)
+			a, _ := gate.NewApproval(f.digest, "prod", "", now)
+			return [][]byte{attesttest.Bundle(t, f.eve, gate.ApprovalPredicateType, a, f.art)}
+		}, "does not verify against any trusted key"},
+		{"approval by a builder key (wrong role)", func(t *testing.T, f *fixture) [][]byte {
+			f.approve(t, f.alice, "prod", f.art)
+			a, _ := gate.NewApproval(f.digest, "prod", "", now)
+			return [][]byte{attesttest.Bundle(t, f.builder, gate.ApprovalPredicateType, a, f.art)}
+		}, "does not trust as approver"},
+		{"approval for another environment", func(t *testing.T, f *fixture) [][]byte {
+			f.approve(t, f.alice, "prod", f.art)
+			f.approve(t, f.bob, "staging", f.art)
+			return nil
+		}, ""},
+		{"approval about another artifact", func(t *testing.T, f *fixture) [][]byte {
+			f.approve(t, f.alice, "prod", f.art)
+			other := attesttest.Subject("other", []byte("other"))
+			a, _ := gate.NewApproval("sha256:"+other.Digest["sha256"], "prod", "", now)
+			return [][]byte{attesttest.Bundle(t, f.bob, gate.ApprovalPredicateType, a, other)}
+		}, "not about this artifact"},
+		{"tampered bundle", func(t *testing.T, f *fixture) [][]byte {
+			f.approve(t, f.alice, "prod", f.art)
+			a, _ := gate.NewApproval(f.digest, "prod", "", now)
+			b := attesttest.Bundle(t, f.bob, gate.ApprovalPredicateType, a, f.art)
+			return [][]byte{[]byte(strings.Replace(string(b), `"payload":"`, `"payload":"AA`, 1))}
+		}, "does not verify"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			extra := tc.setup(t, f)
+			res := f.evaluate(t, extra...)
+			if res.Decision.Allow {
+				t.Fatalf("allowed; input approvals: %+v", res.Input.Evidence.Approvals)
+			}
+			if len(res.Decision.Violations) == 0 || !strings.HasPrefix(res.Decision.Violations[0].RuleID, "approvals") {
+				t.Errorf("violations: %+v", res.Decision.Violations)
+			}
+			if tc.wantIgnore != "" {
+				found := false
+				for _, ig := range res.Input.Ignored {
+					found = found || strings.Contains(ig.Reason, tc.wantIgnore)
+				}
+				if !found {
+					t.Errorf("no ignored evidence with reason %q: %+v", tc.wantIgnore, res.Input.Ignored)
+				}
+			}
+			decs, _ := f.st.List(t.Context(), store.Query{PredicateType: gate.DecisionPredicateType})
+			if len(decs) != 1 {
+				t.Errorf("deny was not recorded: %d decision records", len(decs))
+			}
+		})
+	}
+}
+
+func TestFailsClosed(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest}, Environment: "moon"}); !errors.Is(err, gate.ErrUnknownEnvironment) {
+		t.Errorf("unknown environment: %v", err)
+	}
+	if _, err := f.g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: "sha256:xyz"}, Environment: "prod"}); !errors.Is(err, gate.ErrBadDigest) {
+		t.Errorf("bad digest: %v", err)
+	}
+	f.st.Close()
+	if _, err := f.g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest}, Environment: "prod"}); err == nil {
+		t.Error("a closed store did not fail the gate")
+	}
+}

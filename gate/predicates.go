@@ -1,0 +1,120 @@
+package gate
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hallmark-dev/hallmark/policy"
+)
+
+// Predicate types the gate reads and writes.
+const (
+	// ApprovalPredicateType is a signed approval to deploy one artifact to
+	// one environment.
+	ApprovalPredicateType = "https://hallmark.dev/attestation/approval/v1"
+	// DecisionPredicateType is the record of one deployment decision.
+	DecisionPredicateType = "https://hallmark.dev/attestation/deployment-decision/v1"
+	// VSAPredicateType is the SLSA Verification Summary Attestation.
+	VSAPredicateType = "https://slsa.dev/verification_summary/v1"
+	// DefaultVerifierID names this gate in VSAs unless configured.
+	DefaultVerifierID = "https://hallmark.dev/gate/v1"
+)
+
+// Approval is the approval predicate. Artifact is "sha256:<hex>"; the
+// approver is the signing key, so it is not repeated here.
+type Approval struct {
+	Artifact    string    `json:"artifact"`
+	Environment string    `json:"environment"`
+	Comment     string    `json:"comment,omitempty"`
+	ApprovedAt  time.Time `json:"approvedAt"`
+}
+
+// NewApproval builds an approval predicate, checking its inputs.
+func NewApproval(artifact, environment, comment string, at time.Time) (Approval, error) {
+	if err := checkDigest(artifact); err != nil {
+		return Approval{}, err
+	}
+	if strings.TrimSpace(environment) == "" {
+		return Approval{}, fmt.Errorf("approval: empty environment")
+	}
+	return Approval{Artifact: strings.ToLower(artifact), Environment: environment, Comment: comment, ApprovedAt: at.UTC()}, nil
+}
+
+func checkDigest(d string) error {
+	alg, hexValue, ok := strings.Cut(d, ":")
+	if !ok || alg != "sha256" || len(hexValue) != 64 || strings.Trim(strings.ToLower(hexValue), "0123456789abcdef") != "" {
+		return fmt.Errorf("%w: %q (want sha256:<64 hex digits>)", ErrBadDigest, d)
+	}
+	return nil
+}
+
+// Decision is the deployment-decision predicate: what was asked, what was
+// answered and on which evidence, so deployments can be audited afterwards.
+type Decision struct {
+	Artifact    policy.Artifact    `json:"artifact"`
+	Environment string             `json:"environment"`
+	Allowed     bool               `json:"allowed"`
+	Violations  []policy.Violation `json:"violations"`
+	Policy      PolicyRef          `json:"policy"`
+	Evidence    []string           `json:"evidence"`
+	Ignored     []policy.Ignored   `json:"ignored"`
+	DecidedAt   time.Time          `json:"decidedAt"`
+	Requester   string             `json:"requester,omitempty"`
+	Source      string             `json:"source,omitempty"`
+	SLSALevel   int                `json:"slsaBuildLevel"`
+	VSA         string             `json:"vsa,omitempty"`
+}
+
+// PolicyRef names a policy by URI and SHA-256 digest.
+type PolicyRef struct {
+	URI    string `json:"uri"`
+	Digest string `json:"digest"`
+}
+
+// vsa is the SLSA verification_summary v1 predicate.
+type vsa struct {
+	Verifier           vsaVerifier       `json:"verifier"`
+	TimeVerified       time.Time         `json:"timeVerified"`
+	ResourceURI        string            `json:"resourceUri"`
+	Policy             vsaRef            `json:"policy"`
+	InputAttestations  []vsaRef          `json:"inputAttestations"`
+	VerificationResult string            `json:"verificationResult"`
+	VerifiedLevels     []string          `json:"verifiedLevels"`
+	DependencyLevels   map[string]uint64 `json:"dependencyLevels"`
+	SLSAVersion        string            `json:"slsaVersion"`
+}
+
+type vsaVerifier struct {
+	ID string `json:"id"`
+}
+
+type vsaRef struct {
+	URI    string            `json:"uri"`
+	Digest map[string]string `json:"digest"`
+}
+
+func newVSA(verifierID, resourceURI string, d policy.Decision, inputs []string) vsa {
+	v := vsa{
+		Verifier:           vsaVerifier{ID: verifierID},
+		TimeVerified:       d.Time.UTC(),
+		ResourceURI:        resourceURI,
+		Policy:             vsaRef{URI: d.PolicyURI, Digest: map[string]string{"sha256": d.PolicyDigest}},
+		InputAttestations:  []vsaRef{},
+		VerificationResult: "FAILED",
+		VerifiedLevels:     []string{},
+		DependencyLevels:   map[string]uint64{},
+		SLSAVersion:        "1.0",
+	}
+	if d.Allow {
+		v.VerificationResult = "PASSED"
+	}
+	if len(d.VerifiedLevels) > 0 {
+		v.VerifiedLevels = append(v.VerifiedLevels, d.VerifiedLevels...)
+	}
+	for _, id := range inputs {
+		alg, hexValue, _ := strings.Cut(id, ":")
+		v.InputAttestations = append(v.InputAttestations, vsaRef{URI: "hallmark:evidence/" + id, Digest: map[string]string{alg: hexValue}})
+	}
+	return v
+}

@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/gate"
+)
+
+type approveFlags struct{ env, key, comment, out string }
+
+func newApproveCmd(app *App) *cobra.Command {
+	var f approveFlags
+	cmd := &cobra.Command{
+		Use:   "approve ARTIFACT|sha256:DIGEST --env ENV --key K [--comment TEXT]",
+		Short: "Sign an approval to deploy one artifact to one environment, and store it",
+		Long: `Sign an approval attestation (predicate ` + gate.ApprovalPredicateType + `)
+whose subject is the artifact's digest. Policy counts distinct trusted approvers;
+an approval for another artifact or environment never counts.`,
+		Args: argsUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.env == "" || f.key == "" {
+				return usageError(fmt.Errorf("--env and --key are required"))
+			}
+			digest, name, err := artifactDigest(args[0])
+			if err != nil {
+				return err
+			}
+			a, err := gate.NewApproval(digest, f.env, f.comment, app.Now())
+			if err != nil {
+				return usageError(err)
+			}
+			pred, _ := json.Marshal(a)
+			if name == "" {
+				name = digest
+			}
+			st, err := attest.NewStatement([]attest.Subject{{Name: name, Digest: map[string]string{"sha256": strings.TrimPrefix(digest, "sha256:")}}}, gate.ApprovalPredicateType, pred)
+			if err != nil {
+				return usageError(err)
+			}
+			k, err := app.loadSigningKey(f.key)
+			if err != nil {
+				return err
+			}
+			rec, bundle, err := app.signAndStore(contextOf(cmd), k, st)
+			if err != nil {
+				return err
+			}
+			if f.out != "" {
+				if err := app.writeOutput(f.out, bundle); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(app.Stdout, "approved %s for %s by key %s\nstored %s\n", digest, f.env, k.Public().ID(), rec.ID)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&f.env, "env", "", "environment the approval is for")
+	cmd.Flags().StringVar(&f.key, "key", "", "approver's private key")
+	cmd.Flags().StringVar(&f.comment, "comment", "", "why")
+	cmd.Flags().StringVar(&f.out, "out", "", "also write the bundle here")
+	return cmd
+}

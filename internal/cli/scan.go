@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/finding/sarif"
+	"github.com/hallmark-dev/hallmark/vuln"
+)
+
+// scanFlags are the flags of `hallmark scan`.
+type scanFlags struct {
+	vulns, misconfig, secrets, deps bool
+
+	format, failOn string
+	failUnknown    bool
+
+	// Signing the results.
+	key, subject string
+
+	// --vulns
+	db     string
+	vex    []string
+	maxAge time.Duration
+	purls  []string
+	// --misconfig
+	config string
+	// --deps
+	policy         string
+	detectLicenses bool
+	// --secrets
+	allowlist string
+}
+
+func newScanCmd(app *App) *cobra.Command {
+	var f scanFlags
+	cmd := &cobra.Command{
+		Use:   "scan (--vulns|--misconfig|--secrets|--deps) PATH [--format table|json|sarif] [--fail-on SEVERITY] [--key K --subject ARTIFACT]",
+		Short: "Find vulnerable or unauthorized dependencies, misconfigurations or leaked secrets",
+		Long: `Scan PATH with one scanner:
+  --vulns      PATH|SBOM against the local OSV database (hallmark db update), with OpenVEX
+  --misconfig  Dockerfiles, Kubernetes manifests and GitHub Actions workflows under PATH
+  --secrets    credentials in a tree, an archive or an image layout
+  --deps       the dependency policy (denied/allowed packages, licences, look-alike names)
+With --key the results are signed as an attestation about --subject (a file or
+sha256:DIGEST; default PATH when it is a file) and stored, so the gate can
+require them. --fail-on makes findings at or above a severity exit 1. A
+vulnerability scan whose database is empty, stale, unreadable or lacks an
+ecosystem present in PATH never reports a clean result: it exits 4.`,
+		Args: argsUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n := 0
+			for _, b := range []bool{f.vulns, f.misconfig, f.secrets, f.deps} {
+				if b {
+					n++
+				}
+			}
+			if n != 1 {
+				return usageError(errors.New("choose exactly one of --vulns, --misconfig, --secrets, --deps"))
+			}
+			if f.key != "" && f.subject == "" {
+				if st, err := os.Stat(args[0]); err != nil || !st.Mode().IsRegular() {
+					return usageError(errors.New("--key needs --subject ARTIFACT when PATH is not a file: results are signed as being about an artifact"))
+				}
+				f.subject = args[0]
+			}
+			ctx := contextOf(cmd)
+			switch {
+			case f.vulns:
+				return app.runScanVulns(ctx, args[0], f)
+			case f.misconfig:
+				fs, err := app.scanMisconfig(ctx, scanMisconfigOptions{Path: args[0], Format: f.format, FailOn: f.failOn, ConfigFile: f.config})
+				return app.attestFindings(ctx, f, finding.KindMisconfig, args[0], fs, err)
+			case f.deps:
+				return app.runScanDeps(ctx, args[0], f)
+			default:
+				return app.runScanSecretsCmd(ctx, args[0], f)
+			}
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.vulns, "vulns", false, "match dependencies against OSV vulnerability data")
+	fl.BoolVar(&f.misconfig, "misconfig", false, "check Dockerfiles, Kubernetes manifests and CI workflows")
+	fl.BoolVar(&f.secrets, "secrets", false, "find leaked credentials")
+	fl.BoolVar(&f.deps, "deps", false, "check the dependency policy")
+	fl.StringVar(&f.format, "format", "table", "output: table, json or sarif")
+	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding is at or above this severity (info, low, medium, high, critical)")
+	fl.BoolVar(&f.failUnknown, "fail-on-unknown", false, "with --vulns --fail-on: count findings of unknown severity (every Go advisory) too")
+	fl.StringVar(&f.key, "key", "", "sign the results with this key and store them")
+	fl.StringVar(&f.subject, "subject", "", "the artifact the signed results are about (file or sha256:DIGEST)")
+	fl.StringVar(&f.db, "db", "", "vulnerability database directory (default STORE/osv)")
+	fl.StringArrayVar(&f.vex, "vex", nil, "OpenVEX document (repeatable)")
+	fl.DurationVar(&f.maxAge, "max-age", 0, "refuse a vulnerability database older than this (default 72h)")
+	fl.StringArrayVar(&f.purls, "product-purl", nil, "purl of the scanned product, for VEX statements that name it (repeatable)")
+	fl.StringVar(&f.config, "config", "", "misconfig configuration file")
+	fl.StringVar(&f.policy, "policy", "", "dependency policy file (--deps)")
+	fl.BoolVar(&f.detectLicenses, "detect-licenses", false, "classify licence files where lockfiles name none (--deps)")
+	fl.StringVar(&f.allowlist, "allowlist", "", "secret allowlist file (--secrets)")
+	return cmd
+}
+
+// runScanVulns inventories target, matches it and reports.
+func (a *App) runScanVulns(ctx context.Context, target string, f scanFlags) error {
+	threshold, failOn, err := failOnSeverity(f.failOn)
+	if err != nil {
+		return err
+	}
+	format, err := findingFormat(f.format)
+	if err != nil {
+		return err
+	}
+	inv, err := a.inventory(ctx, target, false)
+	if err != nil {
+		return err
+	}
+	rep, scanErr := a.ScanVulns(ctx, vulnPackages(inv), VulnScanOptions{DB: f.db, VEX: f.vex, MaxAge: f.maxAge, Subjects: f.purls})
+	if rep == nil {
+		return scanErr
+	}
+	if format == "sarif" {
+		var fs []finding.Finding
+		for _, x := range rep.Findings {
+			fs = append(fs, x.Finding())
+		}
+		if err := sarif.Write(a.Stdout, sarif.Tool{Name: "hallmark", Version: toolVersion(), InformationURI: "https://hallmark.dev"}, fs); err != nil {
+			return environmentErr(err)
+		}
+		if !rep.Complete() {
+			fmt.Fprintln(a.Stderr, "hallmark: INCOMPLETE: the result may miss vulnerabilities")
+		}
+	} else if err := WriteVulnReport(a.Stdout, rep, format); err != nil {
+		return err
+	}
+	if scanErr != nil {
+		return scanErr // incomplete: never clean, never signed as clean
+	}
+	if f.key != "" {
+		pred, err := vuln.Predicate(rep, vuln.ScannerInfo{URI: "pkg:golang/github.com/hallmark-dev/hallmark", Version: toolVersion()})
+		if err != nil {
+			return environmentErr(err)
+		}
+		if err := a.signResults(ctx, f, vuln.PredicateType, pred); err != nil {
+			return err
+		}
+	}
+	if failOn {
+		return VulnFailOn(rep, threshold, f.failUnknown)
+	}
+	return nil
+}
+
+// runScanDeps checks the dependency policy.
+func (a *App) runScanDeps(ctx context.Context, target string, f scanFlags) error {
+	format, err := findingFormat(f.format)
+	if err != nil {
+		return err
+	}
+	threshold, failOn, err := failOnSeverity(f.failOn)
+	if err != nil {
+		return err
+	}
+	fs, _, err := a.scanDeps(ctx, target, depsScanOptions{Policy: f.policy, DetectLicenses: f.detectLicenses})
+	if err != nil {
+		return err
+	}
+	if err := writeFindings(a.Stdout, format, fs); err != nil {
+		return environmentErr(err)
+	}
+	var verdict error
+	if failOn && finding.Exceeds(fs, threshold) {
+		verdict = rejected(fmt.Errorf("dependency policy findings at or above %s: %s", threshold, finding.Count(fs)))
+	}
+	return a.attestFindings(ctx, f, finding.KindDeps, target, fs, verdict)
+}
+
+// attestFindings signs and stores a findings predicate when --key is given,
+// then returns the scan's own verdict. Results of a scan that could not
+// read everything are not signed.
+func (a *App) attestFindings(ctx context.Context, f scanFlags, kind, target string, fs []finding.Finding, verdict error) error {
+	if f.key == "" || (verdict != nil && exitCode(verdict) != ExitRejected) {
+		return verdict
+	}
+	pred := finding.NewPredicate(kind, finding.Scanner{Name: "hallmark", Version: toolVersion(), URI: "https://hallmark.dev"}, target, a.Now(), fs)
+	if err := a.signResults(ctx, f, finding.PredicateType, pred); err != nil {
+		return err
+	}
+	return verdict
+}
+
+// signResults signs a predicate about --subject and stores it.
+func (a *App) signResults(ctx context.Context, f scanFlags, predicateType string, predicate any) error {
+	digest, name, err := artifactDigest(f.subject)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		name = digest
+	}
+	b, err := json.Marshal(predicate)
+	if err != nil {
+		return environmentErr(err)
+	}
+	st, err := attest.NewStatement([]attest.Subject{{Name: name, Digest: map[string]string{"sha256": strings.TrimPrefix(digest, "sha256:")}}}, predicateType, b)
+	if err != nil {
+		return environmentErr(err)
+	}
+	k, err := a.loadSigningKey(f.key)
+	if err != nil {
+		return err
+	}
+	rec, _, err := a.signAndStore(ctx, k, st)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Stderr, "signed %s results about %s; stored %s\n", predicateType, digest, rec.ID)
+	return nil
+}
+
+// runScanSecretsCmd is replaced when the secrets scanner is wired.
+func (a *App) runScanSecretsCmd(ctx context.Context, target string, f scanFlags) error {
+	return environmentErr(errors.New("--secrets: the secret scanner is not part of this build yet"))
+}

@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/finding/sarif"
+	"github.com/hallmark-dev/hallmark/misconfig"
+)
+
+// scanMisconfigOptions are the inputs of
+// `hallmark scan --misconfig PATH [--format table|json|sarif] [--fail-on SEV] [--config FILE]`.
+// The shared `scan` command fills one from its flags and calls
+// runScanMisconfig.
+type scanMisconfigOptions struct {
+	// Path is the tree to scan.
+	Path string
+	// Format is "table" (the default when empty), "json" or "sarif".
+	Format string
+	// FailOn is a severity name; findings at or above it (not suppressed)
+	// make the command exit ExitRejected. Empty never fails on findings.
+	FailOn string
+	// ConfigFile is a misconfig YAML configuration; empty uses defaults.
+	ConfigFile string
+}
+
+// runScanMisconfig scans o.Path for misconfigurations, writes the findings
+// to app.Stdout in o.Format and reports, on app.Stderr, files that could not
+// be scanned. Exit mapping: ExitUsage for bad flags, ExitBadInput for an
+// unreadable config or path, ExitRejected when findings reach --fail-on,
+// otherwise ExitBadInput when some files could not be parsed (a gate must
+// not pass over a file it could not read).
+func (a *App) runScanMisconfig(ctx context.Context, o scanMisconfigOptions) error {
+	_, err := a.scanMisconfig(ctx, o)
+	return err
+}
+
+// scanMisconfig is runScanMisconfig that also returns the findings, for
+// signing them.
+func (a *App) scanMisconfig(ctx context.Context, o scanMisconfigOptions) ([]finding.Finding, error) {
+	if o.Path == "" {
+		return nil, usageError(errors.New("--misconfig needs a PATH"))
+	}
+	format, err := findingFormat(o.Format)
+	if err != nil {
+		return nil, err
+	}
+	threshold, failOn, err := failOnSeverity(o.FailOn)
+	if err != nil {
+		return nil, err
+	}
+	var cfg misconfig.Config
+	if o.ConfigFile != "" {
+		f, err := os.Open(o.ConfigFile)
+		if err != nil {
+			return nil, badInput(err)
+		}
+		cfg, err = misconfig.ParseConfig(f)
+		f.Close()
+		if err != nil {
+			return nil, badInput(fmt.Errorf("%s: %w", o.ConfigFile, err))
+		}
+	}
+	if _, err := os.Stat(o.Path); err != nil {
+		return nil, badInput(err)
+	}
+	cfg.Logger = a.Logger
+	findings, scanErr := misconfig.Scan(ctx, o.Path, cfg)
+	if ctx.Err() != nil {
+		return nil, environmentErr(ctx.Err())
+	}
+	if err := writeFindings(a.Stdout, format, findings); err != nil {
+		return nil, environmentErr(err)
+	}
+	var fileErrs []*misconfig.FileError
+	if scanErr != nil {
+		var other []error
+		fileErrs, other = splitScanErrors(scanErr)
+		for _, fe := range fileErrs {
+			fmt.Fprintf(a.Stderr, "hallmark: warning: %v\n", fe)
+		}
+		if len(other) > 0 {
+			return nil, environmentErr(errors.Join(other...))
+		}
+	}
+	if failOn && finding.Exceeds(findings, threshold) {
+		return findings, rejected(fmt.Errorf("misconfiguration findings at or above %s: %s", threshold, finding.Count(findings)))
+	}
+	if len(fileErrs) > 0 {
+		return findings, badInput(fmt.Errorf("%d file(s) under %s could not be scanned", len(fileErrs), o.Path))
+	}
+	return findings, nil
+}
+
+// findingFormat validates an output format name.
+func findingFormat(s string) (string, error) {
+	switch s {
+	case "", "table":
+		return "table", nil
+	case "json", "sarif":
+		return s, nil
+	}
+	return "", usageError(fmt.Errorf("--format %q: want table, json or sarif", s))
+}
+
+// failOnSeverity parses --fail-on; ok is false when it is empty.
+func failOnSeverity(s string) (finding.Severity, bool, error) {
+	if s == "" {
+		return finding.SeverityUnknown, false, nil
+	}
+	sev, err := finding.ParseSeverity(s)
+	if err != nil {
+		return 0, false, usageError(fmt.Errorf("--fail-on: %w", err))
+	}
+	return sev, true, nil
+}
+
+// writeFindings renders findings in one of the formats findingFormat
+// accepts. Every scanner command can share it.
+func writeFindings(w io.Writer, format string, findings []finding.Finding) error {
+	switch format {
+	case "json":
+		return finding.WriteJSON(w, findings)
+	case "sarif":
+		return sarif.Write(w, sarif.Tool{Name: "hallmark", Version: buildVersion(), InformationURI: "https://github.com/hallmark-dev/hallmark"}, findings)
+	default:
+		return finding.WriteTable(w, findings)
+	}
+}
+
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// splitScanErrors flattens the joined error Scan returns into per-file
+// errors and anything else (which means the scan itself failed).
+func splitScanErrors(err error) (files []*misconfig.FileError, other []error) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			f, o := splitScanErrors(e)
+			files, other = append(files, f...), append(other, o...)
+		}
+		return files, other
+	}
+	if fe, ok := errors.AsType[*misconfig.FileError](err); ok {
+		return []*misconfig.FileError{fe}, nil
+	}
+	return nil, []error{err}
+}

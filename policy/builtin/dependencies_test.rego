@@ -1,0 +1,18 @@
+package hallmark.builtin.v1.rules.dependencies_test
+
+import data.hallmark.builtin.v1.fixture
+import data.hallmark.builtin.v1.rules.dependencies
+
+test_dependencies_pass if {
+	fixture.ids(dependencies.violations) with input as fixture.ok with data.hallmark.params as fixture.params == set()
+}
+
+test_dependencies_fail_denied if {
+	inp := fixture.patched([{"op": "replace", "path": "/evidence/sbom/0/components/0/purl", "value": "pkg:npm/event-stream@3.3.6"}])
+	fixture.ids(dependencies.violations) with input as inp with data.hallmark.params as fixture.params == {"dependencies.denied"}
+}
+
+test_dependencies_pass_prefix_is_not_a_match if {
+	inp := fixture.patched([{"op": "replace", "path": "/evidence/sbom/0/components/0/purl", "value": "pkg:npm/event-stream-lite@1.0.0"}])
+	fixture.ids(dependencies.violations) with input as inp with data.hallmark.params as fixture.params == set()
+}

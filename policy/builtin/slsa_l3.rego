@@ -1,0 +1,63 @@
+# METADATA
+# title: SLSA Build L3 (allowlisted builder, isolated and hermetic build)
+package hallmark.builtin.v1.rules.slsa_l3
+
+import data.hallmark.builtin.v1.lib
+import data.hallmark.builtin.v1.rules.slsa_l2
+import data.hallmark.params
+
+allowed_builder(p) if p.builder.id in params.slsa.builders
+
+# isolated holds when the provenance records all three isolation properties;
+# a property that is not recorded does not count.
+isolated(p) if {
+	p.internalParameters.sandbox == true
+	p.internalParameters.network == false
+	p.internalParameters.hermetic == true
+}
+
+# hardened is the builder-signed provenance that also meets L3.
+hardened := [p |
+	some p in slsa_l2.signed
+	allowed_builder(p)
+	isolated(p)
+]
+
+# met holds when the artifact meets SLSA Build L3.
+met if {
+	slsa_l2.met
+	count(hardened) > 0
+}
+
+violations contains v if some v in slsa_l2.violations
+
+violations contains v if {
+	slsa_l2.met
+	count(hardened) == 0
+	some p in slsa_l2.signed
+	not allowed_builder(p)
+	v := lib.violation(
+		"slsa_l3.builder_not_allowed",
+		sprintf("builder %q is not in the allowlist of SLSA L3 builders", [p.builder.id]),
+		"Build on an allowlisted hardened builder, or add this builder ID to params slsa.builders after reviewing it.",
+		[p.id],
+	)
+}
+
+missing_isolation(p) := sort({name |
+	some name, want in {"sandbox": true, "network": false, "hermetic": true}
+	object.get(p, ["internalParameters", name], null) != want
+})
+
+violations contains v if {
+	slsa_l2.met
+	count(hardened) == 0
+	some p in slsa_l2.signed
+	not isolated(p)
+	v := lib.violation(
+		"slsa_l3.isolation_not_recorded",
+		sprintf("provenance does not record an isolated hermetic build (%s must be sandbox=true, network=false, hermetic=true)", [concat(", ", missing_isolation(p))]),
+		"Run the build sandboxed, with the network off and only pinned inputs, on a builder that records this in internalParameters.",
+		[p.id],
+	)
+}

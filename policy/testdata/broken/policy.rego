@@ -1,0 +1,3 @@
+package hallmark.policy
+
+decision := {"allow": true

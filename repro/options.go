@@ -1,0 +1,116 @@
+package repro
+
+import (
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"path"
+	"runtime"
+)
+
+type config struct {
+	runs       int
+	variations []Variation
+	products   []string
+	workDir    string
+	env        []string
+	lookPath   func(string) (string, error)
+	log        *slog.Logger
+	bisect     bool
+	numCPU     int
+}
+
+func defaultConfig() config {
+	return config{
+		runs:       2,
+		variations: AllVariations(),
+		env:        []string{"PATH=/usr/local/bin:/usr/bin:/bin"},
+		lookPath:   exec.LookPath,
+		log:        slog.New(slog.DiscardHandler),
+		bisect:     true,
+		numCPU:     runtime.NumCPU(),
+	}
+}
+
+// Option configures Run.
+type Option func(*config) error
+
+// WithRuns sets the number of builds: one control and runs-1 experiments
+// (default 2, at least 2).
+func WithRuns(n int) Option {
+	return func(c *config) error {
+		if n < 2 {
+			return fmt.Errorf("%w: runs must be at least 2, got %d", ErrInvalid, n)
+		}
+		c.runs = n
+		return nil
+	}
+}
+
+// WithVariations sets the variations to apply (default AllVariations).
+func WithVariations(vs ...Variation) Option {
+	return func(c *config) error {
+		if len(vs) == 0 {
+			return fmt.Errorf("%w: no variations given; omit the option to vary everything", ErrInvalid)
+		}
+		c.variations = vs
+		return nil
+	}
+}
+
+// WithProducts names the build products by glob patterns matched against
+// the path relative to the source root or against the base name (path.Match
+// syntax). Without it every file the build created or changed is a product.
+func WithProducts(globs ...string) Option {
+	return func(c *config) error {
+		for _, g := range globs {
+			if _, err := path.Match(g, ""); err != nil {
+				return fmt.Errorf("%w: product glob %q: %w", ErrInvalid, g, err)
+			}
+		}
+		c.products = globs
+		return nil
+	}
+}
+
+// WithWorkDir sets the directory holding the build copies and the kept
+// products (default: a new temporary directory, removed by Result.Cleanup).
+func WithWorkDir(dir string) Option {
+	return func(c *config) error { c.workDir = dir; return nil }
+}
+
+// WithEnv sets the base environment of every build (default: only PATH).
+// Variables that Run controls (HOME, LANG, LC_*, LANGUAGE, TZ, GOMAXPROCS)
+// are overridden.
+func WithEnv(env []string) Option {
+	return func(c *config) error { c.env = env; return nil }
+}
+
+// WithLookPath sets how tools (unshare, faketime, taskset, disorderfs) are
+// found (default exec.LookPath).
+func WithLookPath(f func(string) (string, error)) Option {
+	return func(c *config) error {
+		if f == nil {
+			return fmt.Errorf("%w: nil look-path function", ErrInvalid)
+		}
+		c.lookPath = f
+		return nil
+	}
+}
+
+// WithLogger sets a logger for progress messages.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrInvalid)
+		}
+		c.log = l
+		return nil
+	}
+}
+
+// WithoutBisect skips bisection: Run reports which products differ but not
+// which variation caused it.
+func WithoutBisect() Option {
+	return func(c *config) error { c.bisect = false; return nil }
+}
