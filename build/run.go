@@ -233,6 +233,9 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 		if e.Kind == digest.KindFile && materials.IsLockfile(e.Path) {
 			lockfiles = append(lockfiles, e.Path)
 		}
+		if e.Kind == digest.KindSymlink && e.OutsideTree {
+			res.Source.ExternalSymlinks = append(res.Source.ExternalSymlinks, e.Path+" -> "+e.LinkTarget)
+		}
 	}
 	if res.Dependencies, err = materials.Read(src, lockfiles); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
@@ -277,7 +280,7 @@ func (r *Result) Facts(builderID, logName string) provenance.Facts {
 		Command:      r.Command,
 		WorkDir:      r.WorkDir,
 		Source: provenance.Source{URI: r.Source.URI, Commit: r.Source.Commit, Ref: r.Source.Ref, Dirty: r.Source.Dirty,
-			DirHash: r.Source.DirHash},
+			DirHash: r.Source.DirHash, ExternalSymlinks: r.Source.ExternalSymlinks},
 		Sandbox:         r.Sandbox,
 		SourceDateEpoch: r.SourceDateEpoch,
 		Env:             r.Env,

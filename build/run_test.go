@@ -562,3 +562,36 @@ func TestRunWithoutNamespaces(t *testing.T) {
 		})
 	}
 }
+
+func TestRunRecordsExternalSymlinks(t *testing.T) {
+	src := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "secret.txt")
+	if err := os.WriteFile(outside, []byte("canary-outside-"+canarySSH), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(src, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("inside.txt", filepath.Join(src, "local")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := build.Run(t.Context(), build.Spec{
+		Command: []string{"sh", "-c", "mkdir -p out && echo x > out/a"}, SourceDir: src, OutputDirs: []string{"out"},
+		LogFile: filepath.Join(t.TempDir(), "log"), Sandbox: build.SandboxOff,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"escape -> " + outside}, res.Source.ExternalSymlinks); d != "" {
+		t.Errorf("external symlinks (-want +got):\n%s", d)
+	}
+	st, err := provenance.Statement(res.Facts("", "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := provenance.JSON(st)
+	if !strings.Contains(string(b), "externalSymlinks") {
+		t.Errorf("provenance lacks externalSymlinks: %s", b)
+	}
+	assertNoCanary(t, "provenance", b)
+}

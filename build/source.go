@@ -29,6 +29,9 @@ type Source struct {
 	CommitTime time.Time `json:"commitTime,omitzero"`
 	// DirHash summarises the tree's files (see digest.Listing.DirHash).
 	DirHash string `json:"dirHash,omitempty"`
+	// ExternalSymlinks lists, as "path -> target", the symbolic links in
+	// the tree that point outside it; they were not followed.
+	ExternalSymlinks []string `json:"externalSymlinks,omitempty"`
 }
 
 // gitEnv keeps the caller's configuration and credentials away from git.

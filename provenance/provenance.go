@@ -45,6 +45,9 @@ type Source struct {
 	// (see digest.Listing.DirHash); it pins a dirty tree that the commit
 	// alone does not.
 	DirHash string
+	// ExternalSymlinks lists symbolic links in the tree that point outside
+	// it ("path -> target"); they were recorded, not followed.
+	ExternalSymlinks []string
 }
 
 // Sandbox describes the isolation actually applied to a build.
@@ -284,6 +287,13 @@ func resolvedDependencies(f Facts) ([]*intoto.ResourceDescriptor, error) {
 		}
 		if f.Source.URI == "" {
 			rd.Name = "source"
+		}
+		if len(f.Source.ExternalSymlinks) > 0 {
+			links, err := structpb.NewList(strs(f.Source.ExternalSymlinks))
+			if err != nil {
+				return nil, fmt.Errorf("provenance: external symlinks: %w", err)
+			}
+			rd.Annotations = &structpb.Struct{Fields: map[string]*structpb.Value{"externalSymlinks": structpb.NewListValue(links)}}
 		}
 		out = append(out, rd)
 	}
