@@ -172,18 +172,15 @@ func (g *Gate) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	return res, nil
 }
 
-// record signs and stores the VSA and the deployment decision.
+// record signs the VSA and the deployment decision and stores both, in one
+// transaction when the store can batch.
 func (g *Gate) record(ctx context.Context, req Request, res *Result) error {
-	var inputs []string
-	for _, id := range usedEvidence(res.Input) {
-		inputs = append(inputs, id)
-	}
+	inputs := usedEvidence(res.Input)
 	subject := attest.Subject{Name: artifactName(req.Artifact), Digest: map[string]string{"sha256": strings.TrimPrefix(req.Artifact.Digest, "sha256:")}}
-	vsaRec, err := g.signStore(ctx, subject, VSAPredicateType, newVSA(g.verifierID, resourceURI(req.Artifact), res.Decision, inputs))
+	vsaV, err := g.sign(ctx, subject, VSAPredicateType, newVSA(g.verifierID, resourceURI(req.Artifact), res.Decision, inputs))
 	if err != nil {
 		return fmt.Errorf("VSA: %w", err)
 	}
-	res.VSA = vsaRec
 	d := Decision{
 		Artifact:    req.Artifact,
 		Environment: req.Environment,
@@ -196,34 +193,42 @@ func (g *Gate) record(ctx context.Context, req Request, res *Result) error {
 		Requester:   req.Requester,
 		Source:      req.Source,
 		SLSALevel:   res.Decision.SLSABuildLevel,
-		VSA:         vsaRec.ID,
+		VSA:         vsaV.ID,
 	}
-	rec, err := g.signStore(ctx, subject, DecisionPredicateType, d)
+	decV, err := g.sign(ctx, subject, DecisionPredicateType, d)
 	if err != nil {
 		return fmt.Errorf("decision record: %w", err)
 	}
-	res.Record = rec
-	return nil
+	if b, ok := g.store.(store.Batcher); ok {
+		recs, err := b.PutAll(ctx, []*attest.Verified{vsaV, decV})
+		if err != nil {
+			return err
+		}
+		res.VSA, res.Record = recs[0], recs[1]
+		return nil
+	}
+	if res.VSA, err = g.store.Put(ctx, vsaV); err != nil {
+		return err
+	}
+	res.Record, err = g.store.Put(ctx, decV)
+	return err
 }
 
-func (g *Gate) signStore(ctx context.Context, subject attest.Subject, predicateType string, predicate any) (store.Record, error) {
+// sign makes a signed, verified statement about subject.
+func (g *Gate) sign(ctx context.Context, subject attest.Subject, predicateType string, predicate any) (*attest.Verified, error) {
 	b, err := json.Marshal(predicate)
 	if err != nil {
-		return store.Record{}, err
+		return nil, err
 	}
 	st, err := attest.NewStatement([]attest.Subject{subject}, predicateType, b)
 	if err != nil {
-		return store.Record{}, err
+		return nil, err
 	}
 	raw, err := attest.Sign(ctx, g.signer, st)
 	if err != nil {
-		return store.Record{}, err
+		return nil, err
 	}
-	v, err := attest.Verify(ctx, raw, attest.NewKeySet(g.signer.Public()))
-	if err != nil {
-		return store.Record{}, err
-	}
-	return g.store.Put(ctx, v)
+	return attest.Verify(ctx, raw, attest.NewKeySet(g.signer.Public()))
 }
 
 func artifactName(a policy.Artifact) string {

@@ -73,6 +73,14 @@ type Store interface {
 	Close() error
 }
 
+// Batcher is implemented by stores that can store several pieces of
+// evidence in one transaction: all are stored, or none. The gate uses it to
+// record a VSA and its decision with one durable commit.
+type Batcher interface {
+	// PutAll stores vs atomically; existing bundles are returned as stored.
+	PutAll(ctx context.Context, vs []*attest.Verified) ([]Record, error)
+}
+
 // Checker is implemented by stores that can check their own integrity.
 type Checker interface {
 	// Check verifies the store's on-disk structures.

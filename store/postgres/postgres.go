@@ -23,6 +23,7 @@ type Store struct {
 
 var (
 	_ store.Store   = (*Store)(nil)
+	_ store.Batcher = (*Store)(nil)
 	_ store.Checker = (*Store)(nil)
 )
 
@@ -126,46 +127,66 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Put stores v in one transaction.
 func (s *Store) Put(ctx context.Context, v *attest.Verified) (store.Record, error) {
-	if v == nil {
-		return store.Record{}, errors.New("store: nil evidence")
+	recs, err := s.PutAll(ctx, []*attest.Verified{v})
+	if err != nil {
+		return store.Record{}, err
 	}
-	rec := store.Record{
-		ID:            v.ID,
-		PredicateType: v.PredicateType,
-		Subjects:      v.Subjects(),
-		Signers:       v.SignerIDs(),
-		StoredAt:      s.now().UTC().Truncate(time.Microsecond),
-		Bundle:        v.Raw,
-	}
-	inserted := false
+	return recs[0], nil
+}
+
+// PutAll stores vs in one transaction: all of them or none.
+func (s *Store) PutAll(ctx context.Context, vs []*attest.Verified) ([]store.Record, error) {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	recs := make([]store.Record, len(vs))
+	var existing []int
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO evidence(id, predicate_type, stored_at, bundle) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
-			rec.ID, rec.PredicateType, rec.StoredAt, rec.Bundle)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return nil
-		}
-		inserted = true
-		batch := &pgx.Batch{}
-		for _, sub := range rec.Subjects {
-			for alg, d := range sub.Digest {
-				batch.Queue(`INSERT INTO subjects(evidence_id, name, alg, digest) VALUES ($1, $2, $3, $4)`, rec.ID, sub.Name, alg, strings.ToLower(d))
+		existing = existing[:0]
+		for i, v := range vs {
+			if v == nil {
+				return errors.New("store: nil evidence")
+			}
+			recs[i] = store.Record{
+				ID:            v.ID,
+				PredicateType: v.PredicateType,
+				Subjects:      v.Subjects(),
+				Signers:       v.SignerIDs(),
+				StoredAt:      now,
+				Bundle:        v.Raw,
+			}
+			rec := recs[i]
+			tag, err := tx.Exec(ctx, `INSERT INTO evidence(id, predicate_type, stored_at, bundle) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
+				rec.ID, rec.PredicateType, rec.StoredAt, rec.Bundle)
+			if err != nil {
+				return fmt.Errorf("store %s: %w", v.ID, err)
+			}
+			if tag.RowsAffected() == 0 {
+				existing = append(existing, i)
+				continue
+			}
+			batch := &pgx.Batch{}
+			for _, sub := range rec.Subjects {
+				for alg, d := range sub.Digest {
+					batch.Queue(`INSERT INTO subjects(evidence_id, name, alg, digest) VALUES ($1, $2, $3, $4)`, rec.ID, sub.Name, alg, strings.ToLower(d))
+				}
+			}
+			for _, k := range rec.Signers {
+				batch.Queue(`INSERT INTO signers(evidence_id, key_id) VALUES ($1, $2)`, rec.ID, k)
+			}
+			if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+				return fmt.Errorf("store %s: %w", v.ID, err)
 			}
 		}
-		for _, k := range rec.Signers {
-			batch.Queue(`INSERT INTO signers(evidence_id, key_id) VALUES ($1, $2)`, rec.ID, k)
-		}
-		return tx.SendBatch(ctx, batch).Close()
+		return nil
 	})
 	if err != nil {
-		return store.Record{}, fmt.Errorf("store %s: %w", v.ID, err)
+		return nil, err
 	}
-	if !inserted {
-		return s.Get(ctx, v.ID)
+	for _, i := range existing {
+		if recs[i], err = s.Get(ctx, vs[i].ID); err != nil {
+			return nil, err
+		}
 	}
-	return rec, nil
+	return recs, nil
 }
 
 // Get returns the record with the given ID.

@@ -26,6 +26,7 @@ type Store struct {
 
 var (
 	_ store.Store   = (*Store)(nil)
+	_ store.Batcher = (*Store)(nil)
 	_ store.Checker = (*Store)(nil)
 )
 
@@ -126,47 +127,78 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Put stores v in one transaction.
 func (s *Store) Put(ctx context.Context, v *attest.Verified) (store.Record, error) {
-	if v == nil {
-		return store.Record{}, errors.New("store: nil evidence")
+	recs, err := s.PutAll(ctx, []*attest.Verified{v})
+	if err != nil {
+		return store.Record{}, err
 	}
-	rec := store.Record{
+	return recs[0], nil
+}
+
+// PutAll stores vs in one transaction: all of them or none.
+func (s *Store) PutAll(ctx context.Context, vs []*attest.Verified) ([]store.Record, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	now := s.now().UTC()
+	recs := make([]store.Record, len(vs))
+	var existing []int
+	for i, v := range vs {
+		if v == nil {
+			return nil, errors.New("store: nil evidence")
+		}
+		inserted, err := putTx(ctx, tx, v, now, &recs[i])
+		if err != nil {
+			return nil, err
+		}
+		if !inserted {
+			existing = append(existing, i)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: commit: %w", err)
+	}
+	for _, i := range existing {
+		if recs[i], err = s.Get(ctx, vs[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return recs, nil
+}
+
+// putTx inserts one piece of evidence in tx; inserted is false when a
+// bundle with that ID was already stored.
+func putTx(ctx context.Context, tx *sql.Tx, v *attest.Verified, now time.Time, rec *store.Record) (inserted bool, err error) {
+	*rec = store.Record{
 		ID:            v.ID,
 		PredicateType: v.PredicateType,
 		Subjects:      v.Subjects(),
 		Signers:       v.SignerIDs(),
-		StoredAt:      s.now().UTC(),
+		StoredAt:      now,
 		Bundle:        v.Raw,
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return store.Record{}, fmt.Errorf("store %s: begin: %w", v.ID, err)
-	}
-	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `INSERT INTO evidence(id, predicate_type, stored_at, bundle) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
 		rec.ID, rec.PredicateType, rec.StoredAt.UnixNano(), rec.Bundle)
 	if err != nil {
-		return store.Record{}, fmt.Errorf("store %s: %w", v.ID, err)
+		return false, fmt.Errorf("store %s: %w", v.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		tx.Rollback()
-		return s.Get(ctx, v.ID)
+		return false, nil
 	}
 	for _, sub := range rec.Subjects {
 		for alg, d := range sub.Digest {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO subjects(evidence_id, name, alg, digest) VALUES (?, ?, ?, ?)`, rec.ID, sub.Name, alg, strings.ToLower(d)); err != nil {
-				return store.Record{}, fmt.Errorf("store %s subject %s: %w", v.ID, sub.Name, err)
+				return false, fmt.Errorf("store %s subject %s: %w", v.ID, sub.Name, err)
 			}
 		}
 	}
 	for _, k := range rec.Signers {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO signers(evidence_id, key_id) VALUES (?, ?)`, rec.ID, k); err != nil {
-			return store.Record{}, fmt.Errorf("store %s signer: %w", v.ID, err)
+			return false, fmt.Errorf("store %s signer: %w", v.ID, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return store.Record{}, fmt.Errorf("store %s: commit: %w", v.ID, err)
-	}
-	return rec, nil
+	return true, nil
 }
 
 // Get returns the record with the given ID.

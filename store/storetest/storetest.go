@@ -126,6 +126,32 @@ func Run(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("PutAllIsAtomic", func(t *testing.T) {
+		s := open(t, time.Now)
+		b, ok := s.(store.Batcher)
+		if !ok {
+			t.Skip("this store does not batch")
+		}
+		v1 := attesttest.Verified(t, k1, typeA, map[string]any{"a": 1}, subX)
+		v2 := attesttest.Verified(t, k2, typeB, map[string]any{"b": 2}, subY)
+		recs, err := b.PutAll(t.Context(), []*attest.Verified{v1, v2})
+		if err != nil || len(recs) != 2 || recs[0].ID != v1.ID || recs[1].ID != v2.ID {
+			t.Fatalf("PutAll: %v %+v", err, recs)
+		}
+		// A batch with a nil entry fails whole: the new bundle in it is not stored.
+		v3 := attesttest.Verified(t, k1, typeA, map[string]any{"c": 3}, subX)
+		if _, err := b.PutAll(t.Context(), []*attest.Verified{v3, nil}); err == nil {
+			t.Fatal("PutAll with a nil entry succeeded")
+		}
+		if _, err := s.Get(t.Context(), v3.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("a failed batch left part of itself stored: %v", err)
+		}
+		again, err := b.PutAll(t.Context(), []*attest.Verified{v2, v3})
+		if err != nil || again[0].StoredAt.IsZero() || again[1].ID != v3.ID {
+			t.Fatalf("PutAll with an existing bundle: %v %+v", err, again)
+		}
+	})
+
 	t.Run("Errors", func(t *testing.T) {
 		s := open(t, time.Now)
 		if _, err := s.Get(t.Context(), "sha256:00"); !errors.Is(err, store.ErrNotFound) {
