@@ -1,71 +1,17 @@
 package server
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/store/postgres"
+	"github.com/hallmark-dev/hallmark/store/postgres/pgtest"
 )
-
-// PostgresDSNEnv names the database the PostgreSQL tests use, as in
-// store/postgres; "skip" skips them explicitly.
-const PostgresDSNEnv = "HALLMARK_TEST_POSTGRES"
-
-const defaultPostgresDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// freshSchema creates an empty schema and returns a DSN whose search_path
-// points at it.
-func freshSchema(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv(PostgresDSNEnv)
-	if dsn == "skip" {
-		t.Skip(PostgresDSNEnv + "=skip: PostgreSQL tests skipped on request")
-	}
-	if dsn == "" {
-		dsn = defaultPostgresDSN
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("PostgreSQL is not reachable at %s (%v): start it (.ci/run does) or set %s=skip", dsn, err, PostgresDSNEnv)
-	}
-	defer conn.Close(context.Background())
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "hm_srv_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), dsn)
-		if err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // TestTwoServersShareOnePostgres: two server instances, each with its own
 // connection pool on one database, see each other's uploads and decisions.
 func TestTwoServersShareOnePostgres(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.FreshSchema(t)
 	w := newWorld(t)
 	open := func() store.Store {
 		st, err := postgres.Open(t.Context(), dsn)
