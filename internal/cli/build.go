@@ -72,7 +72,7 @@ nothing and hallmark exits with its exit code. See docs/build.md.`,
 	fl.StringVar(&f.builderID, "builder-id", provenance.DefaultBuilderID, "builder.id recorded in the provenance")
 	fl.StringVar(&f.goModCache, "go-mod-cache", "", "Go module cache mounted read-only; the build runs with GOPROXY=off")
 	fl.StringArrayVar(&f.excludes, "exclude", nil, "gitignore-style pattern for paths that are not materials, e.g. testdata/ (repeatable)")
-	fl.StringVar(&f.tee, "tee", "off", "bind a TEE quote to the provenance: off, auto, sev-snp (tpm, tdx, nitro: verification only)")
+	fl.StringVar(&f.tee, "tee", "off", "bind a TEE quote to the provenance: off, auto (SEV-SNP, then TPM), sev-snp, tpm (tdx, nitro: verification only)")
 	fl.StringArrayVar(&f.prepare, "prepare", nil, "command run before the build, outside the sandbox, to fetch dependencies (repeatable, recorded)")
 	return cmd
 }
