@@ -18,8 +18,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/build"
 	"github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/provenance"
 )
 
@@ -422,10 +424,9 @@ func TestRunSpecErrors(t *testing.T) {
 	}
 }
 
-// TestRunHallmarkItselfSandboxed builds a hallmark program (the benchmark
-// driver, which links build, sandbox, materials, digest and provenance:
-// 190+ packages) from a git copy of this repository inside the sandbox,
-// offline, with the module cache read-only.
+// TestRunHallmarkItselfSandboxed builds the hallmark binary itself
+// (./cmd/hallmark, several hundred packages) from a git copy of this
+// repository inside the sandbox, offline, with the module cache read-only.
 func TestRunHallmarkItselfSandboxed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a large module; skipped with -short")
@@ -466,7 +467,7 @@ func TestRunHallmarkItselfSandboxed(t *testing.T) {
 	commit := gitRepo(t, src)
 	logPath := filepath.Join(t.TempDir(), "build.log")
 	res, err := build.Run(t.Context(), build.Spec{
-		Command:       []string{"go", "build", "-o", "out/driver", "./bench/build/driver"},
+		Command:       []string{"go", "build", "-o", "out/hallmark", "./cmd/hallmark"},
 		SourceDir:     src,
 		Env:           []string{"PATH=" + filepath.Join(goEnv(t, "GOROOT"), "bin") + ":/usr/bin:/bin"},
 		SetEnv:        map[string]string{"GOCACHE": gocache, "GOFLAGS": "-mod=readonly"},
@@ -488,10 +489,10 @@ func TestRunHallmarkItselfSandboxed(t *testing.T) {
 			t.Errorf("dependency from an excluded fixture: %+v", dep)
 		}
 	}
-	if len(res.Products) != 1 || res.Products[0].Name != "out/driver" {
+	if len(res.Products) != 1 || res.Products[0].Name != "out/hallmark" {
 		t.Fatalf("products = %+v", res.Products)
 	}
-	d, err := digest.File(filepath.Join(src, "out", "driver"))
+	d, err := digest.File(filepath.Join(src, "out", "hallmark"))
 	if err != nil || !d.Equal(res.Products[0].Digest) {
 		t.Errorf("product digest %v, file %v (%v)", res.Products[0].Digest, d, err)
 	}
@@ -509,6 +510,26 @@ func TestRunHallmarkItselfSandboxed(t *testing.T) {
 		t.Errorf("only %d go.sum dependencies recorded", n)
 	}
 	if _, err := provenance.Statement(res.Facts("", "build.log")); err != nil {
+		t.Error(err)
+	}
+	// Its provenance signs and verifies, and names the binary that was built.
+	st, err := provenance.Statement(res.Facts(provenance.DefaultBuilderID, "build.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := keys.Generate(keys.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := attest.Sign(t.Context(), key, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := attest.Verify(t.Context(), bundle, attest.NewKeySet(key.Public()))
+	if err != nil {
+		t.Fatalf("provenance of hallmark does not verify: %v", err)
+	}
+	if err := v.CheckArtifact("out/hallmark", d["sha256"]); err != nil {
 		t.Error(err)
 	}
 }
