@@ -59,6 +59,14 @@ art="$OUT/dist/hello"
 "$art" demo
 $hm provenance show --key "$OUT/builder.pub" "$OUT/build/provenance.bundle.json"
 
+step "verify the provenance offline with the builder's public key; a tampered copy fails"
+$hm verify --key "$OUT/builder.pub" --bundle "$OUT/build/provenance.bundle.json" "$art"
+cp "$art" "$OUT/hello.tampered"; printf 'x' >> "$OUT/hello.tampered"
+if $hm verify --key "$OUT/builder.pub" --bundle "$OUT/build/provenance.bundle.json" "$OUT/hello.tampered" 2>/dev/null; then
+  echo "ERROR: a tampered artifact verified" >&2; exit 1
+fi
+echo "  tampered copy rejected"
+
 step "SBOM of the binary, signed by the scanner"
 $hm sbom "$art" --format cyclonedx --out "$OUT/hello.cdx.json"
 $hm attest --key "$OUT/scanner.key" --predicate-type https://cyclonedx.org/bom \
@@ -88,11 +96,13 @@ $hm approve "$art" --env prod --key "$OUT/bob.key" --comment "change ticket CHG-
 step "the gate: may this binary go to prod?"
 $hm gate "$art" --env prod --trust "$OUT/trust.yaml" --policy "$OUT/policy.yaml" --key "$OUT/gate.key" --requester quickstart
 
-step "a tampered binary is refused"
-cp "$art" "$OUT/hello.tampered"; printf 'x' >> "$OUT/hello.tampered"
+step "the gate refuses the tampered binary"
 if $hm gate "$OUT/hello.tampered" --env prod --trust "$OUT/trust.yaml" --policy "$OUT/policy.yaml" --key "$OUT/gate.key"; then
   echo "ERROR: the gate allowed a tampered binary" >&2; exit 1
 fi
+
+step "the evidence store: everything above, signed"
+$hm evidence ls
 
 step "what was allowed or denied, where and when"
 $hm deployments ls --env prod
