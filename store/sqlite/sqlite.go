@@ -277,49 +277,75 @@ func (s *Store) query(ctx context.Context, sqlText string, args ...any) ([]store
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read evidence: %w", err)
 	}
-	for i := range recs {
-		if err := s.fill(ctx, &recs[i]); err != nil {
-			return nil, err
-		}
+	if err := s.fill(ctx, recs); err != nil {
+		return nil, err
 	}
 	return recs, nil
 }
 
-func (s *Store) fill(ctx context.Context, r *store.Record) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, alg, digest FROM subjects WHERE evidence_id = ?`, r.ID)
-	if err != nil {
-		return fmt.Errorf("read subjects of %s: %w", r.ID, err)
+// fill reads the subjects and signers of recs with two queries per chunk
+// of records rather than two per record.
+func (s *Store) fill(ctx context.Context, recs []store.Record) error {
+	const chunk = 500 // well under SQLite's bound-parameter limit
+	byID := make(map[string]*store.Record, len(recs))
+	for i := range recs {
+		byID[recs[i].ID] = &recs[i]
 	}
-	byName := map[string]map[string]string{}
-	for rows.Next() {
-		var name, alg, d string
-		if err := rows.Scan(&name, &alg, &d); err != nil {
-			rows.Close()
-			return fmt.Errorf("read subjects of %s: %w", r.ID, err)
+	for start := 0; start < len(recs); start += chunk {
+		end := min(start+chunk, len(recs))
+		ids := make([]any, 0, end-start)
+		for _, r := range recs[start:end] {
+			ids = append(ids, r.ID)
 		}
-		if byName[name] == nil {
-			byName[name] = map[string]string{}
+		in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")"
+		subs := map[string]map[string]map[string]string{}
+		rows, err := s.db.QueryContext(ctx, `SELECT evidence_id, name, alg, digest FROM subjects WHERE evidence_id IN `+in, ids...)
+		if err != nil {
+			return fmt.Errorf("read subjects: %w", err)
 		}
-		byName[name][alg] = d
-	}
-	rows.Close()
-	for name, d := range byName {
-		r.Subjects = append(r.Subjects, attest.Subject{Name: name, Digest: d})
-	}
-	sort.Slice(r.Subjects, func(i, j int) bool { return r.Subjects[i].Name < r.Subjects[j].Name })
-	rows, err = s.db.QueryContext(ctx, `SELECT key_id FROM signers WHERE evidence_id = ? ORDER BY key_id`, r.ID)
-	if err != nil {
-		return fmt.Errorf("read signers of %s: %w", r.ID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return fmt.Errorf("read signers of %s: %w", r.ID, err)
+		for rows.Next() {
+			var id, name, alg, d string
+			if err := rows.Scan(&id, &name, &alg, &d); err != nil {
+				rows.Close()
+				return fmt.Errorf("read subjects: %w", err)
+			}
+			if subs[id] == nil {
+				subs[id] = map[string]map[string]string{}
+			}
+			if subs[id][name] == nil {
+				subs[id][name] = map[string]string{}
+			}
+			subs[id][name][alg] = d
 		}
-		r.Signers = append(r.Signers, k)
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read subjects: %w", err)
+		}
+		for id, byName := range subs {
+			r := byID[id]
+			for name, d := range byName {
+				r.Subjects = append(r.Subjects, attest.Subject{Name: name, Digest: d})
+			}
+			sort.Slice(r.Subjects, func(i, j int) bool { return r.Subjects[i].Name < r.Subjects[j].Name })
+		}
+		rows, err = s.db.QueryContext(ctx, `SELECT evidence_id, key_id FROM signers WHERE evidence_id IN `+in+` ORDER BY key_id`, ids...)
+		if err != nil {
+			return fmt.Errorf("read signers: %w", err)
+		}
+		for rows.Next() {
+			var id, k string
+			if err := rows.Scan(&id, &k); err != nil {
+				rows.Close()
+				return fmt.Errorf("read signers: %w", err)
+			}
+			byID[id].Signers = append(byID[id].Signers, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read signers: %w", err)
+		}
 	}
-	return rows.Err()
+	return nil
 }
 
 // Check runs SQLite's integrity check.
