@@ -7,10 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-sev-guest/abi"
-	sevtest "github.com/google/go-sev-guest/testing"
-	sevtrust "github.com/google/go-sev-guest/verify/trust"
-
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/gate"
@@ -19,7 +15,7 @@ import (
 	"github.com/hallmark-dev/hallmark/provenance"
 	"github.com/hallmark-dev/hallmark/store/sqlite"
 	"github.com/hallmark-dev/hallmark/tee"
-	"github.com/hallmark-dev/hallmark/tee/sevsnp"
+	"github.com/hallmark-dev/hallmark/tee/sevsnp/sevsnptest"
 	"github.com/hallmark-dev/hallmark/tee/teetest"
 	"github.com/hallmark-dev/hallmark/trust"
 )
@@ -51,36 +47,16 @@ func TestTEEEvidenceReachesPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	signer, err := sevtest.DefaultTestOnlyCertChain(sevtest.GetProductName(), teetest.Today)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dev := sevsnptest.NewDevice(t, teetest.Today)
 	quote := func(pae []byte) []byte {
 		var nonce [tee.NonceSize]byte
-		b := tee.BindingFromPAE(pae, nonce)
-		rd := b.ReportData()
-		qp, err := sevtest.TcQuoteProvider([]sevtest.TestCase{{Name: "q", Input: rd, Output: sevtest.TestRawReport(rd)}},
-			&sevtest.DeviceOptions{Signer: signer, Product: abi.DefaultSevProduct()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := sevsnp.NewCollector(qp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ev, err := c.Collect(t.Context(), rd)
+		ev, err := dev.Collect(t.Context(), tee.BindingFromPAE(pae, nonce).ReportData())
 		if err != nil {
 			t.Fatal(err)
 		}
 		return ev
 	}
-	v, err := sevsnp.New(sevsnp.WithTrustedRootsUnsafe(map[string][]*sevtrust.AMDRootCerts{"Milan": {{
-		ProductLine: "Milan", ProductCerts: &sevtrust.ProductCerts{Ask: signer.Ask, Ark: signer.Ark},
-	}}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := tee.NewRegistry(v)
+	reg, err := tee.NewRegistry(dev.Verifier(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,50 +11,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-sev-guest/abi"
-	sevtest "github.com/google/go-sev-guest/testing"
-	sevtrust "github.com/google/go-sev-guest/verify/trust"
-
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/tee"
-	"github.com/hallmark-dev/hallmark/tee/sevsnp"
+	"github.com/hallmark-dev/hallmark/tee/sevsnp/sevsnptest"
 	"github.com/hallmark-dev/hallmark/tee/teetest"
 )
-
-// fakeSNP is go-sev-guest's fake AMD secure processor, rebuilt for each
-// report since the fake only answers report data it was told about.
-type fakeSNP struct{ signer *sevtest.AmdSigner }
-
-func (fakeSNP) Platform() tee.Platform { return tee.SEVSNP }
-
-func (f fakeSNP) Collect(ctx context.Context, rd [tee.ReportDataSize]byte) ([]byte, error) {
-	qp, err := sevtest.TcQuoteProvider([]sevtest.TestCase{{Name: "build", Input: rd, Output: sevtest.TestRawReport(rd)}},
-		&sevtest.DeviceOptions{Signer: f.signer, Product: abi.DefaultSevProduct()})
-	if err != nil {
-		return nil, err
-	}
-	c, err := sevsnp.NewCollector(qp)
-	if err != nil {
-		return nil, err
-	}
-	return c.Collect(ctx, rd)
-}
 
 // TestBuildBindsTEEQuote: `build --tee sev-snp` on a (fake) SEV-SNP guest
 // stores a TEE attestation whose quote binds the provenance just signed;
 // without a TEE, auto records nothing and an explicit platform fails.
 func TestBuildBindsTEEQuote(t *testing.T) {
-	signer, err := sevtest.DefaultTestOnlyCertChain(sevtest.GetProductName(), teetest.Today)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := sevsnp.New(sevsnp.WithTrustedRootsUnsafe(map[string][]*sevtrust.AMDRootCerts{"Milan": {{
-		ProductLine: "Milan", ProductCerts: &sevtrust.ProductCerts{Ask: signer.Ask, Ark: signer.Ark},
-	}}}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dev := sevsnptest.NewDevice(t, teetest.Today)
+	v := dev.Verifier(t)
 	ta := newTestApp(t)
 	ta.env["PATH"] = "/usr/bin:/bin"
 	ta.App.Now = func() time.Time { return teetest.Today.AddDate(0, 0, 1) }
@@ -62,7 +31,7 @@ func TestBuildBindsTEEQuote(t *testing.T) {
 		if p != tee.SEVSNP {
 			return nil, nil, fmt.Errorf("%w: %s", errNoTEE, p)
 		}
-		return fakeSNP{signer}, v, nil
+		return dev, v, nil
 	}
 	keyDir := t.TempDir()
 	ta.mustRun(t, "keygen", filepath.Join(keyDir, "b"))

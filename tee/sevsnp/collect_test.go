@@ -1,7 +1,6 @@
 package sevsnp_test
 
 import (
-	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/tee/sevsnp"
+	"github.com/hallmark-dev/hallmark/tee/sevsnp/sevsnptest"
 	"github.com/hallmark-dev/hallmark/tee/teetest"
 )
 
@@ -66,43 +66,14 @@ func TestCollectWithFakeDevice(t *testing.T) {
 	}
 }
 
-// fakeDeviceCollector builds go-sev-guest's fake device on each Collect,
-// since the fake answers only report data it was told about in advance; the
-// throwaway AMD signer stays the same so its roots can be trusted upfront.
-type fakeDeviceCollector struct {
-	signer *sevtest.AmdSigner
-}
-
-func (fakeDeviceCollector) Platform() tee.Platform { return tee.SEVSNP }
-
-func (f fakeDeviceCollector) Collect(ctx context.Context, rd [tee.ReportDataSize]byte) ([]byte, error) {
-	qp, err := sevtest.TcQuoteProvider([]sevtest.TestCase{{Name: "attest", Input: rd, Output: sevtest.TestRawReport(rd)}},
-		&sevtest.DeviceOptions{Signer: f.signer, Product: abi.DefaultSevProduct()})
-	if err != nil {
-		return nil, err
-	}
-	c, err := sevsnp.NewCollector(qp)
-	if err != nil {
-		return nil, err
-	}
-	return c.Collect(ctx, rd)
-}
-
 // TestAttestWithFakeDevice runs tee.Attest (the `hallmark build --tee` path)
 // on the fake device and re-verifies the predicate as a consumer would.
 func TestAttestWithFakeDevice(t *testing.T) {
-	signer, err := sevtest.DefaultTestOnlyCertChain(sevtest.GetProductName(), teetest.Today)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := map[string][]*trust.AMDRootCerts{"Milan": {{
-		ProductLine:  "Milan",
-		ProductCerts: &trust.ProductCerts{Ask: signer.Ask, Ark: signer.Ark},
-	}}}
-	v := mustNew(t, sevsnp.WithTrustedRootsUnsafe(roots))
+	dev := sevsnptest.NewDevice(t, teetest.Today)
+	v := dev.Verifier(t)
 	pae := dsse.PAE("application/vnd.in-toto+json", []byte(`{"predicateType":"https://slsa.dev/provenance/v1"}`))
 	opts := tee.VerifyOptions{Time: teetest.Today.AddDate(0, 0, 1), AllowDebugUnsafe: true}
-	pred, err := tee.Attest(t.Context(), fakeDeviceCollector{signer: signer}, v, pae, opts)
+	pred, err := tee.Attest(t.Context(), dev, v, pae, opts)
 	if err != nil {
 		t.Fatalf("Attest: %v", err)
 	}
@@ -124,7 +95,7 @@ func TestAttestWithFakeDevice(t *testing.T) {
 	if _, err := tee.VerifyPredicate(t.Context(), reg, parsed, append(pae, ' '), opts); !errors.Is(err, tee.ErrBinding) {
 		t.Errorf("predicate checked against another provenance: %v", err)
 	}
-	if _, err := tee.Attest(t.Context(), fakeDeviceCollector{signer: signer}, mustNew(t), pae, opts); !errors.Is(err, tee.ErrChain) {
+	if _, err := tee.Attest(t.Context(), dev, mustNew(t), pae, opts); !errors.Is(err, tee.ErrChain) {
 		t.Errorf("Attest verifying the fake chain under AMD roots: %v", err)
 	}
 }
@@ -139,7 +110,7 @@ func TestCachedCRL(t *testing.T) {
 		ProductCerts: &trust.ProductCerts{Ask: signer.Ask, Ark: signer.Ark},
 	}}}
 	var rd [tee.ReportDataSize]byte
-	evidence, err := fakeDeviceCollector{signer: signer}.Collect(t.Context(), rd)
+	evidence, err := sevsnptest.Device{Signer: signer}.Collect(t.Context(), rd)
 	if err != nil {
 		t.Fatal(err)
 	}
