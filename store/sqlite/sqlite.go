@@ -20,8 +20,9 @@ import (
 
 // Store is the SQLite evidence store.
 type Store struct {
-	db  *sql.DB
-	now func() time.Time
+	db     *sql.DB
+	now    func() time.Time
+	writes committer
 }
 
 var (
@@ -59,7 +60,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("create store directory for %s: %w", path, err)
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)", "temp_store(MEMORY)", "mmap_size(1073741824)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -67,6 +68,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// Keep the connections open: database/sql closes all but two idle
+	// connections by default, and a new SQLite connection costs a file
+	// open, the pragmas and a schema parse on the request that needs it.
+	// Writes queue in the committer, so a handful of connections serve
+	// the concurrent readers of a busy server.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	s := &Store{db: db, now: cfg.now}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
@@ -74,6 +82,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	return s, nil
 }
+
+// maxConns bounds the open connections (readers run in parallel under
+// WAL; writes go one transaction at a time through the committer).
+const maxConns = 8
 
 // migrations are applied in order; PRAGMA user_version records how many ran.
 var migrations = []string{
@@ -134,37 +146,27 @@ func (s *Store) Put(ctx context.Context, v *attest.Verified) (store.Record, erro
 	return recs[0], nil
 }
 
-// PutAll stores vs in one transaction: all of them or none.
+// PutAll stores vs in one transaction: all of them or none. Concurrent
+// calls are committed together (see committer), each still atomic.
 func (s *Store) PutAll(ctx context.Context, vs []*attest.Verified) ([]store.Record, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("store: begin: %w", err)
-	}
-	defer tx.Rollback()
-	now := s.now().UTC()
-	recs := make([]store.Record, len(vs))
-	var existing []int
-	for i, v := range vs {
+	for _, v := range vs {
 		if v == nil {
 			return nil, errors.New("store: nil evidence")
 		}
-		inserted, err := putTx(ctx, tx, v, now, &recs[i])
+	}
+	w := &write{ctx: ctx, vs: vs}
+	s.writes.put(s, w)
+	if w.err != nil {
+		return nil, w.err
+	}
+	for _, i := range w.existing {
+		rec, err := s.Get(ctx, vs[i].ID)
 		if err != nil {
 			return nil, err
 		}
-		if !inserted {
-			existing = append(existing, i)
-		}
+		w.recs[i] = rec
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: commit: %w", err)
-	}
-	for _, i := range existing {
-		if recs[i], err = s.Get(ctx, vs[i].ID); err != nil {
-			return nil, err
-		}
-	}
-	return recs, nil
+	return w.recs, nil
 }
 
 // putTx inserts one piece of evidence in tx; inserted is false when a

@@ -4,6 +4,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -191,6 +192,100 @@ func Run(t *testing.T, open Opener) {
 			t.Errorf("%d records after %d concurrent puts", len(recs), n)
 		}
 	})
+
+	t.Run("ConcurrentPutAll", func(t *testing.T) {
+		// Concurrent batches, some repeating stored evidence and some
+		// from callers that already gave up: each batch gets its own
+		// answer, and a caller that gave up has nothing stored.
+		s := open(t, time.Now)
+		b, ok := s.(store.Batcher)
+		if !ok {
+			t.Skip("store does not batch")
+		}
+		shared := attesttest.Verified(t, k2, typeB, map[string]any{"shared": true}, subY)
+		if _, err := s.Put(t.Context(), shared); err != nil {
+			t.Fatal(err)
+		}
+		const n = 32
+		type batch struct {
+			vs       []*attest.Verified
+			canceled bool
+		}
+		batches := make([]batch, n)
+		for i := range batches {
+			sub := attesttest.Subject(fmt.Sprint("artifact-", i), []byte(fmt.Sprint(i)))
+			vs := []*attest.Verified{
+				attesttest.Verified(t, k1, typeA, map[string]any{"vsa": i}, sub),
+				attesttest.Verified(t, k1, typeB, map[string]any{"decision": i}, sub),
+			}
+			if i%4 == 0 {
+				vs = append(vs, shared)
+			}
+			batches[i] = batch{vs: vs, canceled: i%5 == 0}
+		}
+		results := make([][]store.Record, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i, bt := range batches {
+			wg.Go(func() {
+				ctx := t.Context()
+				if bt.canceled {
+					c, cancel := context.WithCancel(ctx)
+					cancel()
+					ctx = c
+				}
+				results[i], errs[i] = b.PutAll(ctx, bt.vs)
+			})
+		}
+		wg.Wait()
+		want := 1
+		for i, bt := range batches {
+			if bt.canceled {
+				if errs[i] == nil {
+					t.Errorf("batch %d: PutAll with a canceled context succeeded", i)
+				}
+				continue
+			}
+			if errs[i] != nil {
+				t.Errorf("batch %d: %v", i, errs[i])
+				continue
+			}
+			want += 2
+			if got, wantIDs := ids(results[i]), verifiedIDs(bt.vs); !cmp.Equal(got, wantIDs) {
+				t.Errorf("batch %d returned %v, want %v", i, got, wantIDs)
+			}
+			for j, r := range results[i] {
+				if !cmp.Equal(r.Subjects, bt.vs[j].Subjects()) {
+					t.Errorf("batch %d record %d subjects %v, want %v", i, j, r.Subjects, bt.vs[j].Subjects())
+				}
+			}
+		}
+		recs, err := s.List(t.Context(), store.Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != want {
+			t.Errorf("%d records stored, want %d (canceled batches must store nothing)", len(recs), want)
+		}
+		for i, bt := range batches {
+			if !bt.canceled {
+				continue
+			}
+			for _, v := range bt.vs[:2] {
+				if _, err := s.Get(t.Context(), v.ID); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("batch %d (canceled): Get %s = %v, want not found", i, v.ID, err)
+				}
+			}
+		}
+	})
+}
+
+func verifiedIDs(vs []*attest.Verified) []string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, v.ID)
+	}
+	return out
 }
 
 func ids(recs []store.Record) []string {

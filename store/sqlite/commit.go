@@ -1,0 +1,140 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+// committer serializes this process's writes and commits the writes that
+// queue up behind a running commit together, in one transaction (group
+// commit). SQLite allows one writer at a time: left to itself, each
+// concurrent writer would retry BEGIN IMMEDIATE in SQLite's busy handler,
+// which sleeps up to 100 ms between tries, and each commit would pay its
+// own fsync. Queueing in Go keeps waits short and fair, and one fsync then
+// acknowledges every write of the group.
+//
+// Each write keeps its own all-or-nothing semantics through a savepoint:
+// a write that fails is rolled back alone and the others of its group
+// still commit. No write is acknowledged before the group's commit
+// returns.
+type committer struct {
+	mu    sync.Mutex // guards queue
+	queue []*write
+	// leader is held by the goroutine committing a group; a write that
+	// finds itself done once it holds leader was committed by another.
+	leader sync.Mutex
+}
+
+// write is one caller's PutAll.
+type write struct {
+	ctx      context.Context
+	vs       []*attest.Verified
+	recs     []store.Record
+	existing []int // indexes of vs already stored before this write
+	err      error
+	done     bool // set by the leader, read after acquiring leader
+}
+
+// put queues w and returns once it is committed or has failed.
+func (c *committer) put(s *Store, w *write) {
+	c.mu.Lock()
+	c.queue = append(c.queue, w)
+	c.mu.Unlock()
+
+	c.leader.Lock()
+	defer c.leader.Unlock()
+	if w.done {
+		return
+	}
+	c.mu.Lock()
+	group := c.queue
+	c.queue = nil
+	c.mu.Unlock()
+	s.commitGroup(group)
+}
+
+// commitGroup writes every write of group in one transaction and marks
+// each done with its own outcome.
+func (s *Store) commitGroup(group []*write) {
+	defer func() {
+		for _, w := range group {
+			w.done = true
+		}
+	}()
+	var live []*write
+	for _, w := range group {
+		if err := w.ctx.Err(); err != nil {
+			w.err = fmt.Errorf("store: %w", err)
+			continue
+		}
+		live = append(live, w)
+	}
+	if len(live) == 0 {
+		return
+	}
+	// The transaction serves several callers: one caller giving up must
+	// not abort the others' writes.
+	ctx := context.WithoutCancel(live[0].ctx)
+	fail := func(err error) {
+		for _, w := range live {
+			if w.err == nil {
+				w.err = err
+			}
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		fail(fmt.Errorf("store: begin: %w", err))
+		return
+	}
+	defer tx.Rollback()
+	now := s.now().UTC()
+	for _, w := range live {
+		var txErr error
+		w.err, txErr = writeOne(ctx, tx, w, now)
+		if txErr != nil {
+			// The transaction's state is unknown: commit nothing.
+			fail(txErr)
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		fail(fmt.Errorf("store: commit: %w", err))
+	}
+}
+
+// writeOne stores w's evidence inside tx under a savepoint, so that a
+// failure rolls back w alone. writeErr is w's own failure; txErr means the
+// transaction itself can no longer be trusted.
+func writeOne(ctx context.Context, tx *sql.Tx, w *write, now time.Time) (writeErr, txErr error) {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT hallmark_write`); err != nil {
+		return nil, fmt.Errorf("store: savepoint: %w", err)
+	}
+	w.recs = make([]store.Record, len(w.vs))
+	w.existing = w.existing[:0]
+	for i, v := range w.vs {
+		inserted, err := putTx(ctx, tx, v, now, &w.recs[i])
+		if err != nil {
+			writeErr = err
+			break
+		}
+		if !inserted {
+			w.existing = append(w.existing, i)
+		}
+	}
+	if writeErr != nil {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO hallmark_write`); err != nil {
+			return writeErr, fmt.Errorf("store: roll back a failed write: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `RELEASE hallmark_write`); err != nil {
+		return writeErr, fmt.Errorf("store: release savepoint: %w", err)
+	}
+	return writeErr, nil
+}
