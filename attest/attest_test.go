@@ -48,6 +48,42 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSignVerifiedMatchesVerify: what SignVerified hands back without
+// verifying is exactly what Verify makes of the same bundle.
+func TestSignVerifiedMatchesVerify(t *testing.T) {
+	for _, alg := range keys.Algorithms() {
+		t.Run(string(alg), func(t *testing.T) {
+			k := attesttest.Key(t, alg)
+			st, err := attest.NewStatement([]attest.Subject{attesttest.Subject("app", []byte("a"))}, predType, []byte(`{"n":1,"s":"x"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := attest.SignVerified(t.Context(), k, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := attest.Verify(t.Context(), got.Raw, attest.NewKeySet(k.Public()))
+			if err != nil {
+				t.Fatalf("SignVerified made a bundle Verify rejects: %v", err)
+			}
+			if got.ID != want.ID || got.PredicateType != want.PredicateType || !bytes.Equal(got.Payload, want.Payload) {
+				t.Errorf("SignVerified = {%s %s %s}, Verify = {%s %s %s}", got.ID, got.PredicateType, got.Payload, want.ID, want.PredicateType, want.Payload)
+			}
+			if g, w := got.SignerIDs(), want.SignerIDs(); len(g) != 1 || len(w) != 1 || g[0] != w[0] {
+				t.Errorf("signers %v, Verify says %v", g, w)
+			}
+			if g, w := got.Subjects(), want.Subjects(); len(g) != 1 || len(w) != 1 || g[0].Name != w[0].Name || g[0].Digest["sha256"] != w[0].Digest["sha256"] {
+				t.Errorf("subjects %v, Verify says %v", g, w)
+			}
+			gp, _ := got.PredicateJSON()
+			wp, _ := want.PredicateJSON()
+			if !bytes.Equal(gp, wp) {
+				t.Errorf("predicate %s, Verify says %s", gp, wp)
+			}
+		})
+	}
+}
+
 // sigstoreVerifier builds sigstore-go's verifier for one public key, with no
 // transparency log or timestamp authority: the configuration for key-signed,
 // offline bundles.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	intoto "github.com/in-toto/attestation/go/v1"
@@ -18,22 +20,48 @@ import (
 // Sigstore bundle v0.3 JSON. The bundle's verification material is the
 // public key hint, which is the key ID (see package keys).
 func Sign(ctx context.Context, key *keys.PrivateKey, st *intoto.Statement) ([]byte, error) {
-	if err := st.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrStatement, err)
-	}
-	payload, err := marshalStatement(st)
+	raw, _, err := signBundle(ctx, key, st)
+	return raw, err
+}
+
+// SignVerified signs st like Sign and returns the result as Verified
+// evidence signed by key, without decoding and verifying the bundle it
+// just made: for callers that store what they sign (the gate's records)
+// and would otherwise pay a full verification per record. Everything it
+// returns is what Verify returns for the same bundle and key.
+func SignVerified(ctx context.Context, key *keys.PrivateKey, st *intoto.Statement) (*Verified, error) {
+	raw, payload, err := signBundle(ctx, key, st)
 	if err != nil {
 		return nil, err
 	}
+	sum := sha256.Sum256(raw)
+	return &Verified{
+		ID:            "sha256:" + hex.EncodeToString(sum[:]),
+		Raw:           raw,
+		Statement:     st,
+		PredicateType: st.GetPredicateType(),
+		Payload:       payload,
+		Signers:       []*keys.PublicKey{key.Public()},
+	}, nil
+}
+
+func signBundle(ctx context.Context, key *keys.PrivateKey, st *intoto.Statement) (raw, payload []byte, err error) {
+	if err := st.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrStatement, err)
+	}
+	payload, err = marshalStatement(st)
+	if err != nil {
+		return nil, nil, err
+	}
 	pb, err := sign.Bundle(&sign.DSSEData{Data: payload, PayloadType: PayloadType}, Keypair(key), sign.BundleOptions{Context: ctx})
 	if err != nil {
-		return nil, fmt.Errorf("sign statement with key %s: %w", key.Public().ID(), err)
+		return nil, nil, fmt.Errorf("sign statement with key %s: %w", key.Public().ID(), err)
 	}
-	out, err := protojson.Marshal(pb)
+	raw, err = protojson.Marshal(pb)
 	if err != nil {
-		return nil, fmt.Errorf("encode bundle: %w", err)
+		return nil, nil, fmt.Errorf("encode bundle: %w", err)
 	}
-	return out, nil
+	return raw, payload, nil
 }
 
 // Keypair adapts a Hallmark key to sigstore-go's sign.Keypair, so the

@@ -65,6 +65,12 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 	}
 	raws := make([][]byte, 0, len(recs)+len(req.Bundles))
 	for _, r := range recs {
+		// The gate's own VSAs and decisions pile up with every decision
+		// about an artifact and are never inputs: skip them unverified
+		// (skipping a record can only withhold evidence, never add it).
+		if notInput[r.PredicateType] {
+			continue
+		}
 		raws = append(raws, r.Bundle)
 	}
 	raws = append(raws, req.Bundles...)

@@ -224,11 +224,7 @@ func (g *Gate) sign(ctx context.Context, subject attest.Subject, predicateType s
 	if err != nil {
 		return nil, err
 	}
-	raw, err := attest.Sign(ctx, g.signer, st)
-	if err != nil {
-		return nil, err
-	}
-	return attest.Verify(ctx, raw, attest.NewKeySet(g.signer.Public()))
+	return attest.SignVerified(ctx, g.signer, st)
 }
 
 func artifactName(a policy.Artifact) string {
