@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hallmark-dev/hallmark/attest"
@@ -34,7 +35,7 @@ func BenchmarkAdmission(b *testing.B) {
 		b.Fatal(err)
 	}
 	h := s.Handler()
-	const artifacts = 2000
+	const artifacts = 4000
 	digest := func(i int) string { return fmt.Sprintf("sha256:%064x", i) }
 	for i := range artifacts {
 		put := func(raw []byte) {
@@ -73,14 +74,27 @@ func BenchmarkAdmission(b *testing.B) {
 			n++
 		}
 	})
-	b.Run("miss", func(b *testing.B) {
-		n := 1
-		for b.Loop() {
-			if n >= artifacts {
-				b.Fatal("ran out of artifacts")
-			}
-			post("/admission/validate", benchReview(digest(n), n))
-			n++
+	next := atomic.Int64{}
+	next.Store(1)
+	miss := func(b *testing.B) {
+		n := int(next.Add(1))
+		if n >= artifacts {
+			b.Fatal("ran out of artifacts")
 		}
+		post("/admission/validate", benchReview(digest(n), n))
+	}
+	b.Run("miss", func(b *testing.B) {
+		for b.Loop() {
+			miss(b)
+		}
+	})
+	// Concurrent misses: the gate's records commit together.
+	b.Run("miss-parallel", func(b *testing.B) {
+		b.SetParallelism(4)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				miss(b)
+			}
+		})
 	})
 }
