@@ -59,18 +59,14 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 		Artifact: req.Artifact,
 		Context:  policy.Context{Environment: req.Environment, Time: now, Requester: req.Requester},
 	}
-	recs, err := g.store.List(ctx, store.Query{Subject: req.Artifact.Digest})
+	// The gate's own VSAs and decisions pile up with every decision about
+	// an artifact and are never inputs: leave them in the store.
+	recs, err := g.store.List(ctx, store.Query{Subject: req.Artifact.Digest, ExcludePredicateTypes: []string{VSAPredicateType, DecisionPredicateType}})
 	if err != nil {
 		return in, fmt.Errorf("gather evidence for %s: %w", req.Artifact.Digest, err)
 	}
 	raws := make([][]byte, 0, len(recs)+len(req.Bundles))
 	for _, r := range recs {
-		// The gate's own VSAs and decisions pile up with every decision
-		// about an artifact and are never inputs: skip them unverified
-		// (skipping a record can only withhold evidence, never add it).
-		if notInput[r.PredicateType] {
-			continue
-		}
 		raws = append(raws, r.Bundle)
 	}
 	raws = append(raws, req.Bundles...)

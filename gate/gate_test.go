@@ -1,6 +1,7 @@
 package gate_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"path/filepath"
@@ -40,6 +41,8 @@ type fixture struct {
 	g               *gate.Gate
 	alice, bob, eve *keys.PrivateKey
 	builder         *keys.PrivateKey
+	gateKey         *keys.PrivateKey
+	trust           *trust.Trust
 	art             attest.Subject
 	digest          string
 }
@@ -63,6 +66,7 @@ func newFixture(t *testing.T) *fixture {
 		trust.Key{Name: "builder", Public: f.builder.Public(), Roles: []trust.Role{trust.RoleBuilder}},
 		trust.Key{Name: "gate", Public: gateKey.Public(), Roles: []trust.Role{trust.RoleGate}},
 	)
+	f.gateKey, f.trust = gateKey, tr
 	g, err := gate.New(st, tr, map[string]*policy.Policy{"prod": approvalsPolicy(t)}, gateKey, gate.WithClock(func() time.Time { return now }))
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +133,46 @@ func TestAllowRecordsVSAAndDecision(t *testing.T) {
 	}
 	if n := len(st.Predicate["inputAttestations"].([]any)); n != 2 {
 		t.Errorf("VSA lists %d input attestations, want 2", n)
+	}
+}
+
+// listCounter counts the records the store hands the gate.
+type listCounter struct {
+	store.Store
+	returned int
+}
+
+func (c *listCounter) List(ctx context.Context, q store.Query) ([]store.Record, error) {
+	recs, err := c.Store.List(ctx, q)
+	c.returned += len(recs)
+	return recs, err
+}
+
+// TestOwnRecordsAreNotGathered: every decision stores a VSA and a decision
+// about the artifact; the gate must not read them back as it gathers
+// evidence, or an artifact admitted for months would cost more each time.
+func TestOwnRecordsAreNotGathered(t *testing.T) {
+	f := newFixture(t)
+	f.approve(t, f.alice, "prod", f.art)
+	f.approve(t, f.bob, "prod", f.art)
+	counter := &listCounter{Store: f.st}
+	g, err := gate.New(counter, f.trust, map[string]*policy.Policy{"prod": approvalsPolicy(t)}, f.gateKey, gate.WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		counter.returned = 0
+		res, err := g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest, Name: "app"}, Environment: "prod", Requester: "ci", Source: "test"})
+		if err != nil || !res.Decision.Allow {
+			t.Fatalf("evaluation %d: %v %+v", i, err, res)
+		}
+		if counter.returned != 2 {
+			t.Fatalf("evaluation %d gathered %d records, want the 2 approvals only", i, counter.returned)
+		}
+	}
+	recs, err := f.st.List(t.Context(), store.Query{Subject: f.digest})
+	if err != nil || len(recs) != 2+2*20 {
+		t.Fatalf("store holds %d records (%v), want 2 approvals + 20 VSAs + 20 decisions", len(recs), err)
 	}
 }
 

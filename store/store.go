@@ -40,6 +40,9 @@ type Query struct {
 	Subject string
 	// PredicateType is an exact predicate type URI.
 	PredicateType string
+	// ExcludePredicateTypes leaves out records of these predicate types
+	// (the gate skips its own VSAs and decisions this way).
+	ExcludePredicateTypes []string
 	// Signer is a key ID.
 	Signer string
 	// Since and Until bound StoredAt (inclusive, exclusive).

@@ -216,6 +216,9 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error)
 	if q.PredicateType != "" {
 		where = append(where, `predicate_type = `+arg(q.PredicateType))
 	}
+	if len(q.ExcludePredicateTypes) > 0 {
+		where = append(where, `predicate_type <> ALL(`+arg(q.ExcludePredicateTypes)+`)`)
+	}
 	if q.Signer != "" {
 		where = append(where, `id IN (SELECT evidence_id FROM signers WHERE key_id = `+arg(q.Signer)+`)`)
 	}

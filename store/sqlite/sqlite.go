@@ -231,6 +231,12 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error)
 		where = append(where, `predicate_type = ?`)
 		args = append(args, q.PredicateType)
 	}
+	if n := len(q.ExcludePredicateTypes); n > 0 {
+		where = append(where, `predicate_type NOT IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`)
+		for _, t := range q.ExcludePredicateTypes {
+			args = append(args, t)
+		}
+	}
 	if q.Signer != "" {
 		where = append(where, `id IN (SELECT evidence_id FROM signers WHERE key_id = ?)`)
 		args = append(args, q.Signer)
