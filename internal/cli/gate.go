@@ -23,12 +23,13 @@ import (
 type gateFlags struct {
 	env, policy, trust, key, requester, name string
 	bundles                                  []string
+	remote                                   remoteFlags
 }
 
 func newGateCmd(app *App) *cobra.Command {
 	var f gateFlags
 	cmd := &cobra.Command{
-		Use:   "gate ARTIFACT|sha256:DIGEST --env ENV --trust FILE --key GATE.key [--policy FILE|builtin:NAME] [--bundle FILE...]",
+		Use:   "gate ARTIFACT|sha256:DIGEST --env ENV (--trust FILE --key GATE.key [--policy FILE|builtin:NAME] | --server URL) [--bundle FILE...]",
 		Short: "Decide whether an artifact may be deployed to an environment, and record the decision",
 		Long: `Gather every piece of evidence about the artifact (from the store and from
 --bundle files), verify each against the trust file and the role its kind needs,
@@ -39,10 +40,18 @@ signed deployment-decision record. Exit 0 only on allow; any error denies.
 --policy: builtin (default: the built-in library with the preset named by --env),
 builtin:NAME (the built-in preset NAME), a preset YAML file (built-in library,
 your parameters), or a .rego file or directory (your own policy, decision at
-data.hallmark.policy.decision).`,
+data.hallmark.policy.decision).
+
+--server URL asks a Hallmark server instead: --bundle files are uploaded
+first (the server verifies them before storing), then the server's gate
+decides with its own trust file, policies and key, and records the decision.
+The token is read from $HALLMARK_TOKEN (or --token-env).`,
 		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := contextOf(cmd)
+			if f.remote.server != "" {
+				return remoteGate(app, cmd, f, args[0])
+			}
 			if f.env == "" || f.trust == "" || f.key == "" {
 				return usageError(fmt.Errorf("--env, --trust and --key are required"))
 			}
@@ -109,6 +118,7 @@ data.hallmark.policy.decision).`,
 	cmd.Flags().StringArrayVar(&f.bundles, "bundle", nil, "extra evidence bundle (repeatable)")
 	cmd.Flags().StringVar(&f.requester, "requester", "", "who asks (recorded in the decision)")
 	cmd.Flags().StringVar(&f.name, "name", "", "artifact name to record (default: the file name given)")
+	f.remote.add(cmd)
 	return cmd
 }
 

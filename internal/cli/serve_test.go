@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -122,18 +121,30 @@ auth: {tokens: [{name: ci, sha256: %s, role: uploader}]}
 		t.Fatalf("evidence ls --server: %v, %s", err, ta.out)
 	}
 
+	// A pipeline asks the server's gate: allowed (approved, and the
+	// uploaded scan is clean enough)...
 	for _, d := range []string{dA, dB} {
-		body, _ := json.Marshal(server.GateRequest{Digest: d, Environment: "prod"})
-		req, _ := http.NewRequestWithContext(t.Context(), "POST", ts.URL+"/v1/gate", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := ts.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
+		ta.mustRun(t, append([]string{"gate", d, "--env", "prod", "--requester", "pipeline-7"}, remote...)...)
+		if !strings.HasPrefix(ta.out.String(), "ALLOW  "+d+" -> prod") || !strings.Contains(ta.out.String(), "recorded: decision") {
+			t.Fatalf("gate --server %s:\n%s", d, ta.out)
 		}
-		resp.Body.Close()
+	}
+	// ...denied, with the forged approval (uploaded first) listed as
+	// not counting...
+	dC, _ := digest("C")
+	if code := ta.run(append([]string{"gate", dC, "--env", "prod", "--bundle", apA}, remote...)...); code != ExitRejected ||
+		!strings.Contains(ta.out.String(), "DENY  "+dC) || !strings.Contains(ta.out.String(), "x [") {
+		t.Fatalf("gate --server for an unapproved artifact: exit %d\n%s%s", code, ta.out, ta.errOut)
+	}
+	// ...and refused as a usage error when local-only flags are mixed in.
+	if code := ta.run(append([]string{"gate", dA, "--env", "prod", "--key", "gate.key"}, remote...)...); code != ExitUsage || !strings.Contains(ta.errOut.String(), "--key cannot be used with --server") {
+		t.Fatalf("gate --server --key: exit %d, %s", code, ta.errOut)
+	}
+	if code := ta.run(append([]string{"gate", dA, "--env", "staging"}, remote...)...); code != ExitBadInput || !strings.Contains(ta.errOut.String(), "staging") {
+		t.Fatalf("gate --server for an environment the server has no policy for: exit %d, %s", code, ta.errOut)
 	}
 	ta.mustRun(t, append([]string{"deployments", "ls", "--env", "prod"}, remote...)...)
-	if n := strings.Count(ta.out.String(), "allow"); n != 2 {
+	if n := strings.Count(ta.out.String(), "allow"); n != 2 || !strings.Contains(ta.out.String(), "pipeline-7") {
 		t.Fatalf("deployments ls --server shows %d allows:\n%s", n, ta.out)
 	}
 

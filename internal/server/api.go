@@ -290,6 +290,8 @@ type GateAnswer struct {
 	PolicyDigest string             `json:"policyDigest,omitempty"`
 	Decision     string             `json:"decision,omitempty"`
 	VSA          string             `json:"vsa,omitempty"`
+	// Ignored lists evidence that did not count, with the reason.
+	Ignored []policy.Ignored `json:"ignored"`
 	// Error is set when the gate failed closed.
 	Error string `json:"error,omitempty"`
 }
@@ -317,10 +319,11 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ans := GateAnswer{Digest: strings.ToLower(req.Digest), Environment: req.Environment, Violations: []policy.Violation{}}
+	ans := GateAnswer{Digest: strings.ToLower(req.Digest), Environment: req.Environment, Violations: []policy.Violation{}, Ignored: []policy.Ignored{}}
 	if res != nil {
 		ans.Allowed = res.Decision.Allow && err == nil
 		ans.Violations = append(ans.Violations, res.Decision.Violations...)
+		ans.Ignored = append(ans.Ignored, res.Input.Ignored...)
 		ans.PolicyURI, ans.PolicyDigest = res.Decision.PolicyURI, res.Decision.PolicyDigest
 		ans.Decision, ans.VSA = res.Record.ID, res.VSA.ID
 	}
