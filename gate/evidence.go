@@ -82,7 +82,7 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 			continue
 		}
 		seen[id] = true
-		v, err := attest.Verify(ctx, raw, g.trust.All(), attest.WithInputName(id))
+		v, err := g.verifier.verify(ctx, id, raw)
 		if err != nil {
 			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Reason: "does not verify against any trusted key: " + err.Error()})
 			continue

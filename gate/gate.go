@@ -36,17 +36,19 @@ type Gate struct {
 	verifierID string
 	now        func() time.Time
 	logger     *slog.Logger
+	verifier   *verifier
 }
 
 // Option configures New.
 type Option func(*config) error
 
 type config struct {
-	tee        *tee.Registry
-	teeRefs    *tee.ReferenceValues
-	verifierID string
-	now        func() time.Time
-	logger     *slog.Logger
+	tee           *tee.Registry
+	teeRefs       *tee.ReferenceValues
+	verifierID    string
+	now           func() time.Time
+	logger        *slog.Logger
+	verifiedBytes int64
 }
 
 // WithVerifierID sets the verifier.id written into VSAs.
@@ -97,7 +99,11 @@ func New(st store.Store, tr *trust.Trust, policies map[string]*policy.Policy, si
 	case signer == nil:
 		return nil, errors.New("gate: no signing key for decision records")
 	}
-	return &Gate{tee: cfg.tee, teeRefs: cfg.teeRefs, store: st, trust: tr, policies: policies, signer: signer, verifierID: cfg.verifierID, now: cfg.now, logger: cfg.logger}, nil
+	v, err := newVerifier(tr.All(), cfg.verifiedBytes)
+	if err != nil {
+		return nil, fmt.Errorf("gate: %w", err)
+	}
+	return &Gate{tee: cfg.tee, teeRefs: cfg.teeRefs, store: st, trust: tr, policies: policies, signer: signer, verifierID: cfg.verifierID, now: cfg.now, logger: cfg.logger, verifier: v}, nil
 }
 
 // Environments lists the environments the gate has policies for.

@@ -23,7 +23,7 @@ var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 // approvalsPolicy is the built-in library with only the approvals rule:
 // two distinct trusted approvers for this artifact and environment.
-func approvalsPolicy(t *testing.T) *policy.Policy {
+func approvalsPolicy(t testing.TB) *policy.Policy {
 	t.Helper()
 	preset, err := policy.ParsePreset([]byte("version: 1\nenvironments:\n  prod:\n    rules: [approvals]\n    approvals: {min: 2, maxAgeDays: 7}\n"))
 	if err != nil {
@@ -47,7 +47,7 @@ type fixture struct {
 	digest          string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{
 		alice: attesttest.Key(t, keys.ECDSAP256), bob: attesttest.Key(t, keys.Ed25519),
@@ -78,7 +78,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // approve stores a signed approval by key for env about subject.
-func (f *fixture) approve(t *testing.T, key *keys.PrivateKey, env string, subject attest.Subject) {
+func (f *fixture) approve(t testing.TB, key *keys.PrivateKey, env string, subject attest.Subject) {
 	t.Helper()
 	a, err := gate.NewApproval("sha256:"+subject.Digest["sha256"], env, "ok", now.Add(-time.Hour))
 	if err != nil {
@@ -257,5 +257,86 @@ func TestFailsClosed(t *testing.T) {
 	f.st.Close()
 	if _, err := f.g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest}, Environment: "prod"}); err == nil {
 		t.Error("a closed store did not fail the gate")
+	}
+}
+
+// TestVerifiedCache: with a cache, evidence verified once keeps counting;
+// Remember takes only evidence signed by keys of the gate's trust file,
+// and only under the ID of its exact bytes.
+func TestVerifiedCache(t *testing.T) {
+	f := newFixture(t)
+	g, err := gate.New(f.st, f.trust, map[string]*policy.Policy{"prod": approvalsPolicy(t)}, f.gateKey,
+		gate.WithClock(func() time.Time { return now }), gate.WithVerifiedCache(1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval := func() *gate.Result {
+		t.Helper()
+		res, err := g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest, Name: "app"}, Environment: "prod", Requester: "ci", Source: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	a, err := gate.NewApproval(f.digest, "prod", "ok", now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Signed by a key the trust file does not hold, but "verified" against
+	// that key by a careless caller: Remember must not let it in.
+	forged := attesttest.Verified(t, f.eve, gate.ApprovalPredicateType, a, f.art)
+	g.Remember(forged)
+	// Another trusted approval (about another artifact) under the ID of
+	// alice's: Remember must not cache it under an ID its bytes do not have.
+	good := attesttest.Verified(t, f.alice, gate.ApprovalPredicateType, a, f.art)
+	other := attesttest.Verified(t, f.alice, gate.ApprovalPredicateType, a, attesttest.Subject("other", []byte("other")))
+	g.Remember(&attest.Verified{ID: good.ID, Raw: other.Raw, Statement: other.Statement, PredicateType: other.PredicateType, Payload: other.Payload, Signers: other.Signers})
+	for _, v := range []*attest.Verified{forged, good} {
+		if _, err := f.st.Put(t.Context(), v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		res := eval()
+		if len(res.Input.Evidence.Approvals) != 1 || res.Decision.Allow {
+			t.Fatalf("evaluation %d: %d approvals counted, allow=%v; want alice's only", i, len(res.Input.Evidence.Approvals), res.Decision.Allow)
+		}
+		if len(res.Input.Ignored) != 1 || res.Input.Ignored[0].ID != forged.ID || !strings.Contains(res.Input.Ignored[0].Reason, "does not verify against any trusted key") {
+			t.Fatalf("evaluation %d: ignored %+v; want eve's approval as not verifying", i, res.Input.Ignored)
+		}
+	}
+	f.approve(t, f.bob, "prod", f.art)
+	if res := eval(); !res.Decision.Allow || len(res.Input.Evidence.Approvals) != 2 {
+		t.Fatalf("after bob's approval: allow=%v with %d approvals", res.Decision.Allow, len(res.Input.Evidence.Approvals))
+	}
+}
+
+// BenchmarkVerifiedCache compares, in one run, an evaluation over eleven
+// stored approvals that verifies each (cold) with one that finds them in
+// the cache (warm).
+func BenchmarkVerifiedCache(b *testing.B) {
+	for _, entries := range []int64{0, 1 << 20} {
+		name := "cold"
+		if entries > 0 {
+			name = "warm"
+		}
+		b.Run(name, func(b *testing.B) {
+			f := newFixture(b)
+			g, err := gate.New(f.st, f.trust, map[string]*policy.Policy{"prod": approvalsPolicy(b)}, f.gateKey,
+				gate.WithClock(func() time.Time { return now }), gate.WithVerifiedCache(entries))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for range 10 {
+				f.approve(b, f.alice, "prod", f.art)
+				f.approve(b, f.bob, "prod", f.art)
+			}
+			req := gate.Request{Artifact: policy.Artifact{Digest: f.digest, Name: "app"}, Environment: "prod", Source: "bench"}
+			for b.Loop() {
+				if res, err := g.Evaluate(b.Context(), req); err != nil || !res.Decision.Allow {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

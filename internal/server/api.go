@@ -193,6 +193,11 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := s.store.Put(r.Context(), v)
+	if err == nil {
+		// Verified against the same trust file the gate uses: its first
+		// evaluation of this evidence need not verify it again.
+		s.gate.Remember(v)
+	}
 	if err != nil {
 		s.metrics.inc("hallmark_uploads_total", "result", "error")
 		s.logger.Warn("store upload failed", "id", v.ID, "error", err)

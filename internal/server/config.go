@@ -95,7 +95,15 @@ type GateConfig struct {
 	PassphraseEnv string `yaml:"passphraseEnv"`
 	// VerifierID is written into VSAs.
 	VerifierID string `yaml:"verifierId"`
+	// VerifiedCacheMiB bounds the memory of verification results the gate
+	// keeps (see gate.WithVerifiedCache); nil means the default,
+	// DefaultVerifiedCacheMiB, and 0 turns the cache off.
+	VerifiedCacheMiB *int `yaml:"verifiedCacheMiB"`
 }
+
+// DefaultVerifiedCacheMiB is the default bound of the gate's cache of
+// verification results.
+const DefaultVerifiedCacheMiB = 64
 
 // AuthConfig lists tokens and whether reads need one.
 type AuthConfig struct {
@@ -255,6 +263,9 @@ func (c *Config) validate() error {
 		if env == "" || spec == "" {
 			return bad("policies", "environment %q has an empty name or policy", env)
 		}
+	}
+	if c.Gate.VerifiedCacheMiB != nil && *c.Gate.VerifiedCacheMiB < 0 {
+		return bad("gate.verifiedCacheMiB", "%d is negative (0 turns the cache off)", *c.Gate.VerifiedCacheMiB)
 	}
 	if c.Gate.Key == "" {
 		return bad("gate.key", "required: the gate signs its decision records")

@@ -50,7 +50,11 @@ func Open(ctx context.Context, cfg *Config, getenv func(string) string, opts ...
 	if err != nil {
 		return nil, err
 	}
-	gopts := []gate.Option{}
+	cacheMiB := DefaultVerifiedCacheMiB
+	if cfg.Gate.VerifiedCacheMiB != nil {
+		cacheMiB = *cfg.Gate.VerifiedCacheMiB
+	}
+	gopts := []gate.Option{gate.WithVerifiedCache(int64(cacheMiB) << 20)}
 	if o.now != nil {
 		gopts = append(gopts, gate.WithClock(o.now))
 	}

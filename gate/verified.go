@@ -1,0 +1,122 @@
+package gate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"math"
+	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/hallmark-dev/hallmark/attest"
+)
+
+// WithVerifiedCache keeps verification results, up to about maxBytes of
+// memory, keyed by the SHA-256 of the bundle's exact bytes, so that
+// evidence the gate has verified once (or that Remember was given) is not
+// verified again on every evaluation: a denied workload that Kubernetes
+// keeps retrying, an allow whose cache entry expired, a recheck. Verifying
+// the same bytes against the same trust file cannot give another result,
+// and the gate's trust file is fixed for its lifetime. Bundles larger than
+// an eighth of maxBytes are not kept. 0 (the default) verifies every time.
+func WithVerifiedCache(maxBytes int64) Option {
+	return func(c *config) error {
+		if maxBytes < 0 {
+			return errors.New("gate.WithVerifiedCache: negative size")
+		}
+		c.verifiedBytes = maxBytes
+		return nil
+	}
+}
+
+// verifier verifies evidence against the gate's trust file, through the
+// cache when there is one.
+type verifier struct {
+	trusted *attest.KeySet
+	max     int64 // 0: no cache
+
+	mu    sync.Mutex // guards cache and bytes
+	cache *simplelru.LRU[string, *attest.Verified]
+	bytes int64
+}
+
+func newVerifier(trusted *attest.KeySet, maxBytes int64) (*verifier, error) {
+	v := &verifier{trusted: trusted, max: maxBytes}
+	if maxBytes == 0 {
+		return v, nil
+	}
+	c, err := simplelru.NewLRU(math.MaxInt32, func(_ string, ev *attest.Verified) { v.bytes -= footprint(ev) })
+	if err != nil {
+		return nil, err
+	}
+	v.cache = c
+	return v, nil
+}
+
+// footprint estimates the memory a cached result holds: the bundle, the
+// decoded payload and the parsed statement, each about the bundle's size.
+func footprint(ev *attest.Verified) int64 { return 3 * int64(len(ev.Raw)) }
+
+func (v *verifier) get(id string) (*attest.Verified, bool) {
+	if v.max == 0 {
+		return nil, false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.cache.Get(id)
+}
+
+func (v *verifier) add(id string, ev *attest.Verified) {
+	size := footprint(ev)
+	if v.max == 0 || size > v.max/8 {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.cache.Contains(id) {
+		return
+	}
+	v.cache.Add(id, ev)
+	v.bytes += size
+	for v.bytes > v.max {
+		v.cache.RemoveOldest()
+	}
+}
+
+// verify returns raw verified against the trust file; id is its ID.
+func (v *verifier) verify(ctx context.Context, id string, raw []byte) (*attest.Verified, error) {
+	if got, ok := v.get(id); ok {
+		return got, nil
+	}
+	got, err := attest.Verify(ctx, raw, v.trusted, attest.WithInputName(id))
+	if err != nil {
+		return nil, err
+	}
+	v.add(id, got)
+	return got, nil
+}
+
+// remember caches ev if every signer it claims is a key of the trust file.
+func (v *verifier) remember(ev *attest.Verified) {
+	if v.max == 0 || ev == nil || len(ev.Signers) == 0 {
+		return
+	}
+	for _, k := range ev.Signers {
+		t, ok := v.trusted.Lookup(k.ID())
+		if !ok || !t.Equal(k) {
+			return
+		}
+	}
+	sum := sha256.Sum256(ev.Raw)
+	if id := "sha256:" + hex.EncodeToString(sum[:]); id == ev.ID {
+		v.add(id, ev)
+	}
+}
+
+// Remember tells the gate that ev has been verified (the server verifies
+// every upload against the same trust file), so its first evaluation need
+// not verify it again. It is ignored without WithVerifiedCache, and for
+// evidence signed by keys the gate's trust file does not hold.
+func (g *Gate) Remember(ev *attest.Verified) { g.verifier.remember(ev) }

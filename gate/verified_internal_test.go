@@ -1,0 +1,50 @@
+package gate
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/keys"
+)
+
+// TestVerifiedCacheStaysWithinItsBytes: the cache evicts the least
+// recently used results to stay under its bound and never keeps a bundle
+// larger than an eighth of it.
+func TestVerifiedCacheStaysWithinItsBytes(t *testing.T) {
+	k := attesttest.Key(t, keys.Ed25519)
+	bundle := func(i, pad int) []byte {
+		return attesttest.Bundle(t, k, "https://example.com/p/v1", map[string]any{"i": i, "pad": strings.Repeat("x", pad)}, attesttest.Subject("a", []byte("a")))
+	}
+	one := footprint(&attest.Verified{Raw: bundle(0, 1000)})
+	v, err := newVerifier(attest.NewKeySet(k.Public()), 10*one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, 40)
+	for i := range ids {
+		raw := bundle(i, 1000)
+		ev, err := v.verify(t.Context(), fmt.Sprint("id-", i), raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = fmt.Sprint("id-", i)
+		if v.bytes > v.max {
+			t.Fatalf("after %d results the cache holds %d bytes, over its %d", i+1, v.bytes, v.max)
+		}
+		if _, ok := v.get(ids[i]); !ok {
+			t.Fatalf("result %d (%d bytes) not kept", i, footprint(ev))
+		}
+	}
+	if _, ok := v.get(ids[0]); ok {
+		t.Error("the oldest result survived 40 additions to a cache of about 10")
+	}
+	if _, err := v.verify(t.Context(), "big", bundle(99, int(v.max))); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := v.get("big"); ok {
+		t.Error("a bundle larger than an eighth of the cache was kept")
+	}
+}
