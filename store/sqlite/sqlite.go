@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -205,7 +206,7 @@ func putTx(ctx context.Context, tx *sql.Tx, v *attest.Verified, now time.Time, r
 
 // Get returns the record with the given ID.
 func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
-	recs, err := s.query(ctx, `SELECT id, predicate_type, stored_at, bundle FROM evidence WHERE id = ?`, id)
+	recs, err := s.query(ctx, recordColumns+` WHERE e.id = ?`, id)
 	if err != nil {
 		return store.Record{}, err
 	}
@@ -224,135 +225,102 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error)
 		if err != nil {
 			return nil, err
 		}
-		where = append(where, `id IN (SELECT evidence_id FROM subjects WHERE alg = ? AND digest = ?)`)
+		where = append(where, `e.id IN (SELECT evidence_id FROM subjects WHERE alg = ? AND digest = ?)`)
 		args = append(args, alg, hexValue)
 	}
 	if q.PredicateType != "" {
-		where = append(where, `predicate_type = ?`)
+		where = append(where, `e.predicate_type = ?`)
 		args = append(args, q.PredicateType)
 	}
 	if n := len(q.ExcludePredicateTypes); n > 0 {
-		where = append(where, `predicate_type NOT IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`)
+		where = append(where, `e.predicate_type NOT IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`)
 		for _, t := range q.ExcludePredicateTypes {
 			args = append(args, t)
 		}
 	}
 	if q.Signer != "" {
-		where = append(where, `id IN (SELECT evidence_id FROM signers WHERE key_id = ?)`)
+		where = append(where, `e.id IN (SELECT evidence_id FROM signers WHERE key_id = ?)`)
 		args = append(args, q.Signer)
 	}
 	if !q.Since.IsZero() {
-		where = append(where, `stored_at >= ?`)
+		where = append(where, `e.stored_at >= ?`)
 		args = append(args, q.Since.UnixNano())
 	}
 	if !q.Until.IsZero() {
-		where = append(where, `stored_at < ?`)
+		where = append(where, `e.stored_at < ?`)
 		args = append(args, q.Until.UnixNano())
 	}
 	if q.Limit < 0 {
 		return nil, fmt.Errorf("%w: negative limit %d", store.ErrBadQuery, q.Limit)
 	}
-	sqlText := `SELECT id, predicate_type, stored_at, bundle FROM evidence`
+	sqlText := recordColumns
 	if len(where) > 0 {
 		sqlText += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	sqlText += ` ORDER BY stored_at, id`
+	sqlText += ` ORDER BY e.stored_at, e.id`
 	if q.Limit > 0 {
 		sqlText += fmt.Sprintf(` LIMIT %d`, q.Limit)
 	}
 	return s.query(ctx, sqlText, args...)
 }
 
+// recordColumns selects a record with its subjects and signers aggregated
+// as JSON, so a listing is one query however many records it returns.
+const recordColumns = `SELECT e.id, e.predicate_type, e.stored_at, e.bundle,
+	(SELECT json_group_array(json_array(s.name, s.alg, s.digest)) FROM subjects s WHERE s.evidence_id = e.id),
+	(SELECT json_group_array(g.key_id) FROM signers g WHERE g.evidence_id = e.id)
+	FROM evidence e`
+
 func (s *Store) query(ctx context.Context, sqlText string, args ...any) ([]store.Record, error) {
 	rows, err := s.db.QueryContext(ctx, sqlText, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query evidence: %w", err)
 	}
+	defer rows.Close()
 	var recs []store.Record
 	for rows.Next() {
 		var r store.Record
 		var ns int64
-		if err := rows.Scan(&r.ID, &r.PredicateType, &ns, &r.Bundle); err != nil {
-			rows.Close()
+		var subjects, signers []byte
+		if err := rows.Scan(&r.ID, &r.PredicateType, &ns, &r.Bundle, &subjects, &signers); err != nil {
 			return nil, fmt.Errorf("read evidence: %w", err)
 		}
 		r.StoredAt = time.Unix(0, ns).UTC()
+		if err := decodeSubjects(subjects, &r); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(signers, &r.Signers); err != nil {
+			return nil, fmt.Errorf("read signers of %s: %w", r.ID, err)
+		}
+		sort.Strings(r.Signers)
 		recs = append(recs, r)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, fmt.Errorf("read evidence: %w", err)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read evidence: %w", err)
 	}
-	if err := s.fill(ctx, recs); err != nil {
-		return nil, err
-	}
 	return recs, nil
 }
 
-// fill reads the subjects and signers of recs with two queries per chunk
-// of records rather than two per record.
-func (s *Store) fill(ctx context.Context, recs []store.Record) error {
-	const chunk = 500 // well under SQLite's bound-parameter limit
-	byID := make(map[string]*store.Record, len(recs))
-	for i := range recs {
-		byID[recs[i].ID] = &recs[i]
+// decodeSubjects reads the [[name, alg, digest], ...] rows of a record's
+// subjects into r.Subjects, one Subject per name, sorted by name.
+func decodeSubjects(raw []byte, r *store.Record) error {
+	var rows [][3]string
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		return fmt.Errorf("read subjects of %s: %w", r.ID, err)
 	}
-	for start := 0; start < len(recs); start += chunk {
-		end := min(start+chunk, len(recs))
-		ids := make([]any, 0, end-start)
-		for _, r := range recs[start:end] {
-			ids = append(ids, r.ID)
+	byName := map[string]map[string]string{}
+	for _, row := range rows {
+		name, alg, d := row[0], row[1], row[2]
+		if byName[name] == nil {
+			byName[name] = map[string]string{}
+			r.Subjects = append(r.Subjects, attest.Subject{Name: name})
 		}
-		in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")"
-		subs := map[string]map[string]map[string]string{}
-		rows, err := s.db.QueryContext(ctx, `SELECT evidence_id, name, alg, digest FROM subjects WHERE evidence_id IN `+in, ids...)
-		if err != nil {
-			return fmt.Errorf("read subjects: %w", err)
-		}
-		for rows.Next() {
-			var id, name, alg, d string
-			if err := rows.Scan(&id, &name, &alg, &d); err != nil {
-				rows.Close()
-				return fmt.Errorf("read subjects: %w", err)
-			}
-			if subs[id] == nil {
-				subs[id] = map[string]map[string]string{}
-			}
-			if subs[id][name] == nil {
-				subs[id][name] = map[string]string{}
-			}
-			subs[id][name][alg] = d
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read subjects: %w", err)
-		}
-		for id, byName := range subs {
-			r := byID[id]
-			for name, d := range byName {
-				r.Subjects = append(r.Subjects, attest.Subject{Name: name, Digest: d})
-			}
-			sort.Slice(r.Subjects, func(i, j int) bool { return r.Subjects[i].Name < r.Subjects[j].Name })
-		}
-		rows, err = s.db.QueryContext(ctx, `SELECT evidence_id, key_id FROM signers WHERE evidence_id IN `+in+` ORDER BY key_id`, ids...)
-		if err != nil {
-			return fmt.Errorf("read signers: %w", err)
-		}
-		for rows.Next() {
-			var id, k string
-			if err := rows.Scan(&id, &k); err != nil {
-				rows.Close()
-				return fmt.Errorf("read signers: %w", err)
-			}
-			byID[id].Signers = append(byID[id].Signers, k)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read signers: %w", err)
-		}
+		byName[name][alg] = d
 	}
+	for i := range r.Subjects {
+		r.Subjects[i].Digest = byName[r.Subjects[i].Name]
+	}
+	sort.Slice(r.Subjects, func(i, j int) bool { return r.Subjects[i].Name < r.Subjects[j].Name })
 	return nil
 }
 
