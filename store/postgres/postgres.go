@@ -88,11 +88,30 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("connect to postgres %s: %w", pcfg.ConnConfig.Host, err)
 	}
 	s := &Store{pool: pool, now: cfg.now}
+	if err := s.checkDurable(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkDurable refuses a database whose commits return before they are
+// flushed: the store acknowledges evidence (and the gate its decisions)
+// only once committed, and that promise must hold through a crash. The
+// setting may come from the DSN, the role, the database or the server.
+func (s *Store) checkDurable(ctx context.Context) error {
+	var mode string
+	if err := s.pool.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&mode); err != nil {
+		return fmt.Errorf("read synchronous_commit: %w", err)
+	}
+	if mode == "off" {
+		return errors.New("postgres: synchronous_commit is off for this connection, so acknowledged evidence could be lost in a crash: remove it from the DSN, or ALTER ROLE/DATABASE ... SET synchronous_commit = on")
+	}
+	return nil
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -218,3 +218,17 @@ func TestConcurrentOverlappingBatches(t *testing.T) {
 		t.Errorf("%d records, %d subject rows, want %d each", len(stored), count(t, dsn, "subjects"), len(vs))
 	}
 }
+
+// TestRefusesAsynchronousCommit: a DSN (or role, or server) that turns
+// synchronous_commit off would let acknowledged evidence vanish in a crash.
+func TestRefusesAsynchronousCommit(t *testing.T) {
+	dsn := pgtest.FreshSchema(t)
+	if _, err := postgres.Open(t.Context(), dsn+"&synchronous_commit=off"); err == nil || !strings.Contains(err.Error(), "synchronous_commit") {
+		t.Fatalf("Open with synchronous_commit=off: %v, want a refusal naming synchronous_commit", err)
+	}
+	s, err := postgres.Open(t.Context(), dsn+"&synchronous_commit=local")
+	if err != nil {
+		t.Fatalf("Open with synchronous_commit=local (durable on this server): %v", err)
+	}
+	s.Close()
+}
