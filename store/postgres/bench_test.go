@@ -3,8 +3,12 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +26,11 @@ import (
 // benchRecords sizes the store the benchmarks run against; the admission
 // target (docs/server.md) is 100,000 records over 10,000 artifacts.
 var benchRecords = flag.Int("pgbench.records", 100_000, "evidence records in the benchmark store (10 per subject)")
+
+// benchRTT, when set, adds a second run of every benchmark through a proxy
+// that delays each direction by half of it, as a network between the
+// server and its database would; loopback hides round trips.
+var benchRTT = flag.Duration("pgbench.rtt", 0, "also benchmark through a proxy adding this round-trip time (e.g. 1ms)")
 
 const (
 	benchPerSubject = 10
@@ -94,7 +103,36 @@ func BenchmarkStore(b *testing.B) {
 		digests[i] = "sha256:" + attesttest.Subject("", fmt.Appendf(nil, "stored %d", i)).Digest["sha256"]
 	}
 
-	b.Run("List10", func(b *testing.B) {
+	networks := []struct{ name, dsn string }{{"loopback", dsn}}
+	if *benchRTT > 0 {
+		networks = append(networks, struct{ name, dsn string }{fmt.Sprintf("rtt=%s", *benchRTT), delayProxy(b, dsn, *benchRTT)})
+	}
+	for _, nw := range networks {
+		benchNetwork(b, nw.name, nw.dsn, key, digests)
+	}
+}
+
+// benchNetwork runs the benchmarks through a store opened on dsn.
+func benchNetwork(b *testing.B, name, dsn string, key *keys.PrivateKey, digests []string) {
+	ctx := b.Context()
+	subjects := len(digests)
+	s, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+
+	// One round trip in every version of the store: the yardstick for the
+	// others, and a measure of the network the proxy actually gives.
+	b.Run(name+"/GetMissing", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Get(ctx, "sha256:00"); !errors.Is(err, store.ErrNotFound) {
+				b.Fatalf("Get of a missing ID: %v", err)
+			}
+		}
+	})
+
+	b.Run(name+"/List10", func(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			// A stride through the subjects, so consecutive calls touch
@@ -110,11 +148,11 @@ func BenchmarkStore(b *testing.B) {
 		}
 	})
 
-	b.Run("PutAll2", func(b *testing.B) {
+	b.Run(name+"/PutAll2", func(b *testing.B) {
 		n := 0
 		for b.Loop() {
 			b.StopTimer()
-			vs, err := signed(ctx, key, "new", n, 2, 1)
+			vs, err := signed(ctx, key, "new "+name, n, 2, 1)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -136,7 +174,7 @@ func BenchmarkStore(b *testing.B) {
 	// operation also signs its two bundles, as the gate does, so the
 	// figure is the store's share of a miss plus two signatures.
 	for _, conns := range []int{4, 16} {
-		b.Run(fmt.Sprintf("Miss/pool_max_conns=%d", conns), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%s/Miss/pool_max_conns=%d", name, conns), func(b *testing.B) {
 			ps, err := postgres.Open(ctx, dsn+fmt.Sprintf("&pool_max_conns=%d", conns))
 			if err != nil {
 				b.Fatal(err)
@@ -152,7 +190,7 @@ func BenchmarkStore(b *testing.B) {
 						b.Errorf("List: %v, %d records", err, len(recs))
 						return
 					}
-					vs, err := signed(ctx, key, fmt.Sprintf("miss%d", conns), 2*n, 2, 1)
+					vs, err := signed(ctx, key, fmt.Sprintf("miss %s %d", name, conns), 2*n, 2, 1)
 					if err == nil {
 						_, err = ps.PutAll(ctx, vs)
 					}
@@ -164,4 +202,77 @@ func BenchmarkStore(b *testing.B) {
 			})
 		})
 	}
+}
+
+// delayProxy forwards connections to the server dsn names, holding every
+// chunk for half of rtt in each direction (without limiting bandwidth), and
+// returns dsn pointed at the proxy.
+func delayProxy(b *testing.B, dsn string, rtt time.Duration) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	target := u.Host
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	b.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				up, err := net.Dial("tcp", target)
+				if err != nil {
+					c.Close()
+					return
+				}
+				closeBoth := func() { c.Close(); up.Close() }
+				var pipes sync.WaitGroup
+				pipes.Go(func() { delayCopy(up, c, rtt/2); closeBoth() })
+				delayCopy(c, up, rtt/2)
+				closeBoth()
+				pipes.Wait()
+			})
+		}
+	})
+	u.Host = ln.Addr().String()
+	return u.String()
+}
+
+// delayCopy copies src to dst, writing each chunk d after it was read.
+func delayCopy(dst io.Writer, src io.Reader, d time.Duration) {
+	type chunk struct {
+		due  time.Time
+		data []byte
+	}
+	chunks := make(chan chunk, 1024)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		failed := false
+		for c := range chunks {
+			if failed {
+				continue // drain, so the reader never blocks
+			}
+			time.Sleep(time.Until(c.due))
+			_, err := dst.Write(c.data)
+			failed = err != nil
+		}
+	})
+	for {
+		buf := make([]byte, 32<<10)
+		n, err := src.Read(buf)
+		if n > 0 {
+			chunks <- chunk{time.Now().Add(d), buf[:n]}
+		}
+		if err != nil {
+			break
+		}
+	}
+	close(chunks)
+	wg.Wait()
 }
