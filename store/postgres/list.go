@@ -1,0 +1,139 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+// recordsSQL wraps a query selecting evidence rows (id, predicate_type,
+// stored_at, bundle) so that each row comes back with its subjects and
+// signers aggregated into arrays: one statement, one round trip, however
+// many records match. The aggregates run per selected row through the
+// subjects_evidence and signers_evidence indexes, after the inner query's
+// filter and limit. The three subject arrays come from one aggregate scan,
+// so their elements line up.
+func recordsSQL(evidence string) string {
+	return `SELECT e.id, e.predicate_type, e.stored_at, e.bundle, s.names, s.algs, s.digests, k.key_ids
+FROM (` + evidence + `) AS e
+CROSS JOIN LATERAL (SELECT array_agg(name) AS names, array_agg(alg) AS algs, array_agg(digest) AS digests
+	FROM subjects WHERE evidence_id = e.id) AS s
+CROSS JOIN LATERAL (SELECT array_agg(key_id) AS key_ids FROM signers WHERE evidence_id = e.id) AS k
+ORDER BY e.stored_at, e.id`
+}
+
+// getSQL reads one record by ID.
+var getSQL = recordsSQL(`SELECT id, predicate_type, stored_at, bundle FROM evidence WHERE id = $1`)
+
+// Get returns the record with the given ID.
+func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
+	recs, err := s.query(ctx, getSQL, id)
+	if err != nil {
+		return store.Record{}, fmt.Errorf("get %s: %w", id, err)
+	}
+	if len(recs) == 0 {
+		return store.Record{}, fmt.Errorf("%w: %s", store.ErrNotFound, id)
+	}
+	return recs[0], nil
+}
+
+// List returns the records matching q, oldest first.
+func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if q.Subject != "" {
+		alg, hexValue, err := store.ParseSubject(q.Subject)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, `id IN (SELECT evidence_id FROM subjects WHERE alg = `+arg(alg)+` AND digest = `+arg(hexValue)+`)`)
+	}
+	if q.PredicateType != "" {
+		where = append(where, `predicate_type = `+arg(q.PredicateType))
+	}
+	if len(q.ExcludePredicateTypes) > 0 {
+		where = append(where, `predicate_type <> ALL(`+arg(q.ExcludePredicateTypes)+`)`)
+	}
+	if q.Signer != "" {
+		where = append(where, `id IN (SELECT evidence_id FROM signers WHERE key_id = `+arg(q.Signer)+`)`)
+	}
+	if !q.Since.IsZero() {
+		where = append(where, `stored_at >= `+arg(q.Since.UTC()))
+	}
+	if !q.Until.IsZero() {
+		where = append(where, `stored_at < `+arg(q.Until.UTC()))
+	}
+	if q.Limit < 0 {
+		return nil, fmt.Errorf("%w: negative limit %d", store.ErrBadQuery, q.Limit)
+	}
+	// The text depends only on which fields are set, never on their values,
+	// so pgx's per-connection statement cache holds at most a few dozen of
+	// these and every call after the first on a connection skips parsing.
+	evidence := `SELECT id, predicate_type, stored_at, bundle FROM evidence`
+	if len(where) > 0 {
+		evidence += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	evidence += ` ORDER BY stored_at, id`
+	if q.Limit > 0 {
+		evidence += ` LIMIT ` + arg(q.Limit)
+	}
+	recs, err := s.query(ctx, recordsSQL(evidence), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list evidence %+v: %w", q, err)
+	}
+	return recs, nil
+}
+
+// query runs a recordsSQL statement and assembles its rows into records.
+func (s *Store) query(ctx context.Context, sqlText string, args ...any) ([]store.Record, error) {
+	rows, err := s.pool.Query(ctx, sqlText, args...)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Record, error) {
+		var rec store.Record
+		var names, algs, digests []string
+		if err := r.Scan(&rec.ID, &rec.PredicateType, &rec.StoredAt, &rec.Bundle, &names, &algs, &digests, &rec.Signers); err != nil {
+			return rec, err
+		}
+		rec.StoredAt = rec.StoredAt.UTC()
+		if len(algs) != len(names) || len(digests) != len(names) {
+			return rec, fmt.Errorf("record %s: %d subject names, %d algorithms, %d digests", rec.ID, len(names), len(algs), len(digests))
+		}
+		rec.Subjects = subjects(names, algs, digests)
+		slices.Sort(rec.Signers)
+		return rec, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read evidence: %w", err)
+	}
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	return recs, nil
+}
+
+// subjects groups subject rows by name, as the statement had them: one
+// subject per name with a digest per algorithm, sorted by name.
+func subjects(names, algs, digests []string) []attest.Subject {
+	var out []attest.Subject
+	at := make(map[string]int, len(names))
+	for i, name := range names {
+		j, ok := at[name]
+		if !ok {
+			j = len(out)
+			at[name] = j
+			out = append(out, attest.Subject{Name: name, Digest: map[string]string{}})
+		}
+		out[j].Digest[algs[i]] = digests[i]
+	}
+	slices.SortFunc(out, func(a, b attest.Subject) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
