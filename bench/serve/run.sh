@@ -59,12 +59,25 @@ run_driver() { # DRIVER
   pids+=($!); local pid=$!
   wait_healthy "https://127.0.0.1:$port" "$d/tls.crt"
   local common=(-url "https://127.0.0.1:$port" -ca "$d/tls.crt" -rate "$RATE" -duration "$DURATION" -artifacts "$ARTIFACTS")
-  "$bin/serve-bench" load "${common[@]}" -mode hit -endpoint mutate -label "$1 baseline (mutate)" | tee "$d/baseline.txt"
-  "$bin/serve-bench" load "${common[@]}" -mode miss -label "$1 cache misses" | tee "$d/miss.txt"
-  "$bin/serve-bench" load "${common[@]}" -mode hit -label "$1 cache hits" | tee "$d/hit.txt"
+  # CPU time the server spends per review: steadier than latency on a
+  # shared machine, and what bounds the rate one server can sustain.
+  cpu() { awk '{print $14+$15}' "/proc/$pid/stat"; }
+  local tick; tick=$(getconf CLK_TCK)
+  phase() { # LABEL FILE ARGS...
+    local label=$1 out=$2; shift 2
+    echo "load average before $label: $(cut -d' ' -f1-3 /proc/loadavg)"
+    local c0; c0=$(cpu)
+    "$bin/serve-bench" load "${common[@]}" "$@" -label "$label" | tee "$out"
+    awk -v c0="$c0" -v c1="$(cpu)" -v tick="$tick" -v l="$label" '{ for (i=1;i<=NF;i++) if ($i ~ /^sent=/) { split($i,a,"="); n=a[2] } }
+      END { if (n > 0) printf "%-28s server CPU %.2f ms per review (%d reviews, %.1f CPU-s)\n", l, (c1-c0)/tick*1000/n, n, (c1-c0)/tick }' "$out" | tee -a "$out.cpu"
+  }
+  phase "$1 baseline (mutate)" "$d/baseline.txt" -mode hit -endpoint mutate
+  phase "$1 cache misses" "$d/miss.txt" -mode miss
+  phase "$1 cache hits" "$d/hit.txt" -mode hit
   kill -TERM "$pid"; wait "$pid" || true
   awk -v n="$1" '
     function ms(s) { if (s ~ /µs$/) return substr(s,1,length(s)-2)/1000; if (s ~ /ms$/) return substr(s,1,length(s)-2)+0; if (s ~ /s$/) return substr(s,1,length(s)-1)*1000; return s }
+    /server CPU/ { next }
     { for (i=1;i<=NF;i++) if ($i ~ /^p99=/) { split($i,a,"="); p[FILENAME]=ms(a[2]) } }
     END { for (f in p) if (f ~ /baseline/) b=p[f]
           for (f in p) if (f !~ /baseline/) { k=f; sub(/.*\//,"",k); printf "%s %s p99 = %.2f ms = %.1fx the baseline p99 (%.2f ms)\n", n, k, p[f], p[f]/b, b } }
@@ -85,7 +98,7 @@ run_faults() {
   local lp=$!
   "$bin/serve-bench" upload -dir "$d" -url "$urls" -rate 40 -duration 30s -acked "$d/acked.txt" >"$d/upload.txt" &
   local up=$!
-  sleep 8;  echo "t=8s  restarting PostgreSQL"; pg_ctlcluster --skip-systemctl-redirect 15 main restart
+  sleep 8;  echo "t=8s  restarting PostgreSQL"; pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main restart
   sleep 8;  echo "t=16s kill -9 the second server"; kill -9 "$b"
   wait "$lp" "$up" || true
   cat "$d/load.txt" "$d/upload.txt"
