@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -44,6 +45,7 @@ type config struct {
 	dockerConfig string
 	insecure     map[string]bool
 	transport    http.RoundTripper
+	rootCAs      *x509.CertPool
 	now          func() time.Time
 }
 
@@ -147,6 +149,19 @@ func WithTransport(t http.RoundTripper) Option {
 			return errors.New("oci.WithTransport: nil transport")
 		}
 		c.transport = t
+		return nil
+	}
+}
+
+// WithRootCAs trusts exactly the certificates of pool for registries'
+// TLS (for example the system's plus a private CA), instead of the
+// system's. It cannot be combined with WithTransport.
+func WithRootCAs(pool *x509.CertPool) Option {
+	return func(c *config) error {
+		if pool == nil {
+			return errors.New("oci.WithRootCAs: nil pool")
+		}
+		c.rootCAs = pool
 		return nil
 	}
 }

@@ -2,6 +2,7 @@ package oci
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -42,6 +43,18 @@ func NewResolver(opts ...Option) (*Resolver, error) {
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.rootCAs != nil {
+		if cfg.transport != remote.DefaultTransport {
+			return nil, errors.New("oci.NewResolver: both WithRootCAs and WithTransport given; set the CAs on the transport")
+		}
+		base, ok := remote.DefaultTransport.(*http.Transport)
+		if !ok {
+			return nil, errors.New("oci.NewResolver: WithRootCAs needs go-containerregistry's default *http.Transport")
+		}
+		t := base.Clone()
+		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: cfg.rootCAs}
+		cfg.transport = t
 	}
 	r := &Resolver{
 		cfg:      cfg,

@@ -2,6 +2,7 @@ package oci_test
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -188,6 +189,29 @@ func TestResolveDockerConfig(t *testing.T) {
 	}
 }
 
+func TestResolveRootCAs(t *testing.T) {
+	reg := ocitest.NewRegistry(t)
+	img := reg.PushImage(t, "app:v1")
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(reg.CertPEM()) {
+		t.Fatal("no certificate")
+	}
+	r, err := oci.NewResolver(oci.WithRootCAs(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.Resolve(t.Context(), reg.Host+"/app:v1"); err != nil || got != img {
+		t.Fatalf("with the registry's CA: %q, %v", got, err)
+	}
+	r, err = oci.NewResolver(oci.WithRootCAs(x509.NewCertPool())) // trusts nobody
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Resolve(t.Context(), reg.Host+"/app:v1"); !errors.Is(err, oci.ErrUnreachable) || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("without the registry's CA: %v", err)
+	}
+}
+
 func TestResolvePlainHTTPInsecure(t *testing.T) {
 	reg := ocitest.NewRegistry(t)
 	img := reg.PushImage(t, "app:v1")
@@ -308,6 +332,7 @@ func TestNewResolverRejectsContradictions(t *testing.T) {
 		"huge limit":             {oci.WithMaxManifestBytes(1 << 40)},
 		"url as host":            {oci.WithPlainHTTPInsecure("https://r.example")},
 		"two credential sources": {oci.WithDockerConfig("config.json"), oci.WithKeychain(new(oci.DockerConfig))},
+		"CAs and a transport":    {oci.WithRootCAs(x509.NewCertPool()), oci.WithTransport(http.DefaultTransport)},
 	} {
 		if _, err := oci.NewResolver(opts...); err == nil {
 			t.Errorf("%s: accepted", name)

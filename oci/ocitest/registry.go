@@ -1,6 +1,7 @@
 package ocitest
 
 import (
+	"encoding/pem"
 	"io"
 	"log"
 	"net/http"
@@ -58,6 +59,12 @@ func NewRegistry(t testing.TB, wrap ...func(http.Handler) http.Handler) *Registr
 
 // Transport trusts the TLS server's certificate.
 func (r *Registry) Transport() http.RoundTripper { return r.tls.Client().Transport }
+
+// CertPEM is the TLS server's certificate, PEM-encoded: trusting it is
+// trusting the registry.
+func (r *Registry) CertPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.tls.Certificate().Raw})
+}
 
 // Manifests counts the manifest requests with method the TLS server got.
 func (r *Registry) Manifests(method string) int {
