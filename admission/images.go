@@ -1,12 +1,12 @@
 package admission
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	kjson "sigs.k8s.io/json"
 )
 
 // ErrUnsupportedKind is returned for an object whose kind carries no pod
@@ -24,25 +24,39 @@ type Image struct {
 	// Container names the container; Field is where it sits
 	// ("containers", "initContainers", "ephemeralContainers").
 	Container, Field string
+	// Index is the container's position in Field.
+	Index int
+	// Path is the JSON pointer (RFC 6901) of the container's image in the
+	// object, e.g. "/spec/template/spec/containers/0/image".
+	Path string
 	// Ref is the image reference as written.
 	Ref string
 }
 
+// workloadKind says how a kind's pod spec is read and where it sits.
+type workloadKind struct {
+	spec func([]byte) (*corev1.PodSpec, error)
+	// path is the JSON pointer of the pod spec in the object.
+	path string
+}
+
+var template = workloadKind{spec: templateSpec, path: "/spec/template/spec"}
+
 // podTemplateKinds maps a kind to how its pod spec is reached.
-var podTemplateKinds = map[string]func([]byte) (*corev1.PodSpec, error){
-	"Pod": func(b []byte) (*corev1.PodSpec, error) {
+var podTemplateKinds = map[string]workloadKind{
+	"Pod": {path: "/spec", spec: func(b []byte) (*corev1.PodSpec, error) {
 		var o struct {
 			Spec *corev1.PodSpec `json:"spec"`
 		}
 		return decodeSpec(b, &o, func() *corev1.PodSpec { return o.Spec })
-	},
-	"Deployment":            templateSpec,
-	"StatefulSet":           templateSpec,
-	"DaemonSet":             templateSpec,
-	"ReplicaSet":            templateSpec,
-	"ReplicationController": templateSpec,
-	"Job":                   templateSpec,
-	"PodTemplate": func(b []byte) (*corev1.PodSpec, error) {
+	}},
+	"Deployment":            template,
+	"StatefulSet":           template,
+	"DaemonSet":             template,
+	"ReplicaSet":            template,
+	"ReplicationController": template,
+	"Job":                   template,
+	"PodTemplate": {path: "/template/spec", spec: func(b []byte) (*corev1.PodSpec, error) {
 		var o struct {
 			Template *corev1.PodTemplateSpec `json:"template"`
 		}
@@ -52,8 +66,8 @@ var podTemplateKinds = map[string]func([]byte) (*corev1.PodSpec, error){
 			}
 			return &o.Template.Spec
 		})
-	},
-	"CronJob": func(b []byte) (*corev1.PodSpec, error) {
+	}},
+	"CronJob": {path: "/spec/jobTemplate/spec/template/spec", spec: func(b []byte) (*corev1.PodSpec, error) {
 		var o struct {
 			Spec *struct {
 				JobTemplate *struct {
@@ -69,7 +83,7 @@ var podTemplateKinds = map[string]func([]byte) (*corev1.PodSpec, error){
 			}
 			return &o.Spec.JobTemplate.Spec.Template.Spec
 		})
-	},
+	}},
 }
 
 func templateSpec(b []byte) (*corev1.PodSpec, error) {
@@ -87,7 +101,9 @@ func templateSpec(b []byte) (*corev1.PodSpec, error) {
 }
 
 func decodeSpec(b []byte, into any, get func() *corev1.PodSpec) (*corev1.PodSpec, error) {
-	if err := json.Unmarshal(b, into); err != nil {
+	// Field names match case-sensitively, as the API server reads them,
+	// so that a patch path names the member that was read.
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(b, into); err != nil {
 		return nil, fmt.Errorf("%w: object: %v", ErrMalformed, err)
 	}
 	s := get()
@@ -100,23 +116,28 @@ func decodeSpec(b []byte, into any, get func() *corev1.PodSpec) (*corev1.PodSpec
 // Images returns every image of the object of the given kind, in the order
 // containers, init containers, ephemeral containers.
 func Images(kind string, object []byte) ([]Image, error) {
-	get, ok := podTemplateKinds[kind]
+	k, ok := podTemplateKinds[kind]
 	if !ok {
 		return nil, fmt.Errorf("%w %q (want Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob or PodTemplate)", ErrUnsupportedKind, kind)
 	}
-	spec, err := get(object)
+	spec, err := k.spec(object)
 	if err != nil {
 		return nil, err
 	}
 	var out []Image
-	for _, c := range spec.Containers {
-		out = append(out, Image{Container: c.Name, Field: "containers", Ref: c.Image})
+	add := func(field string, i int, container, ref string) {
+		// Field names and indexes need no RFC 6901 escaping.
+		out = append(out, Image{Container: container, Field: field, Index: i, Ref: ref,
+			Path: fmt.Sprintf("%s/%s/%d/image", k.path, field, i)})
 	}
-	for _, c := range spec.InitContainers {
-		out = append(out, Image{Container: c.Name, Field: "initContainers", Ref: c.Image})
+	for i, c := range spec.Containers {
+		add("containers", i, c.Name, c.Image)
 	}
-	for _, c := range spec.EphemeralContainers {
-		out = append(out, Image{Container: c.Name, Field: "ephemeralContainers", Ref: c.Image})
+	for i, c := range spec.InitContainers {
+		add("initContainers", i, c.Name, c.Image)
+	}
+	for i, c := range spec.EphemeralContainers {
+		add("ephemeralContainers", i, c.Name, c.Image)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w: pod spec has no containers", ErrMalformed)

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -70,16 +72,30 @@ type Decider interface {
 	PolicyVersion(environment string) string
 }
 
+// Resolver resolves an image reference written by tag to the digest of
+// the manifest the tag names now (oci.Resolver implements it). It is
+// called within the review's budget; it should cache briefly, since a
+// burst of pods often names one tag.
+type Resolver interface {
+	// Resolve returns "sha256:<hex>" for image. An error denies the image.
+	Resolve(ctx context.Context, image string) (string, error)
+}
+
 // Outcome describes one answered review, for metrics.
 type Outcome struct {
 	// Allowed is the answer.
 	Allowed bool
 	// Cached is true when every digest was answered from the cache.
 	Cached bool
+	// Mutating is true for an answer of the mutating endpoint.
+	Mutating bool
+	// Pinned counts the images a mutating answer pins by digest.
+	Pinned int
 	// Status is the HTTP status sent.
 	Status int
 	// Reason is a short machine-friendly cause: "allowed", "denied",
-	// "malformed", "too_large", "tag_only", "timeout", "error", "no_environment", "skipped".
+	// "malformed", "too_large", "tag_only", "unresolved", "timeout",
+	// "error", "no_environment", "skipped".
 	Reason string
 }
 
@@ -90,6 +106,13 @@ type Webhook struct {
 	cfg     config
 }
 
+// patchOp is one RFC 6902 operation.
+type patchOp struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value string `json:"value"`
+}
+
 // Option configures New.
 type Option func(*config) error
 
@@ -97,6 +120,7 @@ type config struct {
 	budget   time.Duration
 	maxBody  int64
 	cache    *Cache
+	resolver Resolver
 	logger   *slog.Logger
 	observer func(Outcome, time.Duration)
 	now      func() time.Time
@@ -128,6 +152,21 @@ func WithMaxBodyBytes(n int64) Option {
 // WithCache caches allow decisions.
 func WithCache(cache *Cache) Option {
 	return func(c *config) error { c.cache = cache; return nil }
+}
+
+// WithResolver lets images referenced by tag only be admitted: each tag is
+// resolved to a digest (within the budget) and the Decider is asked about
+// that digest; a tag that does not resolve denies. Without a resolver a
+// tag-only image is denied. The allow cache remembers digests only, never
+// tags: how long a tag's digest is reused is the resolver's business.
+func WithResolver(r Resolver) Option {
+	return func(c *config) error {
+		if r == nil {
+			return errors.New("admission.WithResolver: nil Resolver")
+		}
+		c.resolver = r
+		return nil
+	}
 }
 
 // WithLogger sets the logger.
@@ -212,11 +251,21 @@ func (w *Webhook) Review(ctx context.Context, body []byte) (int, []byte) {
 	return a.status, a.body
 }
 
-// Mutate answers one mutating AdmissionReview body. Tag-to-digest
-// resolution is not implemented: it allows without a patch, and the
-// validating webhook denies tag-only images.
+// Mutate answers one mutating AdmissionReview body. When the object has
+// images referenced by tag only, it resolves them and decides about every
+// image of the object exactly as Review does; if all are allowed it answers
+// with a JSONPatch replacing each tag-only image by "REF@sha256:<hex>" (the
+// tag is kept for readers, the digest decides what runs), otherwise it
+// denies with the same reasons, so it never pins a digest the gate refused.
+// An object whose images all carry digests is allowed without a patch and
+// without asking the Decider: there is nothing to pin, and the validating
+// webhook decides.
 func (w *Webhook) Mutate(ctx context.Context, body []byte) (int, []byte) {
+	start := w.cfg.now()
 	a := w.review(ctx, body, true)
+	a.outcome.Status = a.status
+	a.outcome.Mutating = true
+	w.observe(a.outcome, w.cfg.now().Sub(start))
 	return a.status, a.body
 }
 
@@ -239,10 +288,6 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool) answer {
 	if ar.APIVersion != APIVersion || ar.Kind != Kind {
 		return deny(uid, fmt.Sprintf("AdmissionReview apiVersion %q kind %q: want %s %s", ar.APIVersion, ar.Kind, APIVersion, Kind)).with(Outcome{Reason: "malformed"})
 	}
-	if mutate {
-		return respond(&admissionv1.AdmissionResponse{UID: req.UID, Allowed: true,
-			Warnings: []string{"hallmark: tag-to-digest resolution is not implemented; reference images by digest"}}).with(Outcome{Allowed: true, Reason: "skipped"})
-	}
 	switch req.Operation {
 	case admissionv1.Create, admissionv1.Update:
 	default:
@@ -252,107 +297,234 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool) answer {
 	if err != nil {
 		return deny(uid, fmt.Sprintf("%s %s/%s: %v", req.Kind.Kind, req.Namespace, req.Name, err)).with(Outcome{Reason: "malformed"})
 	}
-	env, err := w.envs.Environment(req.Namespace)
-	if err != nil {
-		return deny(uid, fmt.Sprintf("namespace %q: %v (map it in the server configuration's admission.namespaces or namespaceLabels)", req.Namespace, err)).with(Outcome{Reason: "no_environment"})
-	}
+	// Images pinned by digest are decided as written; tag-only images are
+	// resolved first, when a resolver is configured.
 	var problems []string
-	type ask struct {
-		digest string
-		img    Image
-	}
-	var asks []ask
-	seen := map[string]bool{}
+	var tagged []Image
+	distinct := map[string]bool{}
 	for _, img := range images {
 		d, err := Digest(img.Ref)
-		if err != nil {
+		switch {
+		case err == nil:
+			distinct[d] = true
+		case w.cfg.resolver != nil && !strings.Contains(img.Ref, "@"):
+			tagged = append(tagged, img)
+			distinct[img.Ref] = true
+		default:
 			problems = append(problems, fmt.Sprintf("%s %q: %v", img.Field, img.Container, err))
-			continue
-		}
-		if !seen[d] {
-			seen[d] = true
-			asks = append(asks, ask{d, img})
 		}
 	}
 	if len(problems) > 0 {
 		return deny(uid, "denied: "+strings.Join(problems, "; ")).with(Outcome{Reason: "tag_only"})
 	}
-	if len(asks) > MaxImages {
-		return deny(uid, fmt.Sprintf("denied: %d distinct images (at most %d)", len(asks), MaxImages)).with(Outcome{Reason: "malformed"})
+	if mutate && len(tagged) == 0 {
+		return respond(&admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}).with(Outcome{Allowed: true, Reason: "skipped"})
+	}
+	if len(distinct) > MaxImages {
+		return deny(uid, fmt.Sprintf("denied: %d distinct images (at most %d)", len(distinct), MaxImages)).with(Outcome{Reason: "malformed"})
+	}
+	env, err := w.envs.Environment(req.Namespace)
+	if err != nil {
+		return deny(uid, fmt.Sprintf("namespace %q: %v (map it in the server configuration's admission.namespaces or namespaceLabels)", req.Namespace, err)).with(Outcome{Reason: "no_environment"})
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.budget)
 	defer cancel()
 	type result struct {
 		problems []string
+		resolved map[string]string // tag-only ref -> digest
+		reason   string            // of a denial
 		cached   bool
-		failed   bool
 	}
 	done := make(chan result, 1)
+	pending := &inFlight{refs: map[string]bool{}}
 	go func() {
-		// Distinct digests are decided concurrently (at most
-		// maxConcurrentDecisions at once); problems keep the image order.
-		type one struct {
-			problem      string
-			cached, fail bool
+		resolved, problems := w.resolve(ctx, tagged, pending)
+		if len(problems) > 0 {
+			done <- result{problems: problems, reason: "unresolved"}
+			return
 		}
-		outs := make([]one, len(asks))
-		sem := make(chan struct{}, maxConcurrentDecisions)
-		var wg sync.WaitGroup
-		for i, a := range asks {
-			wg.Go(func() {
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				pv := w.decider.PolicyVersion(env)
-				if w.cfg.cache.Allowed(a.digest, env, pv) {
-					outs[i].cached = true
-					return
-				}
-				if ctx.Err() != nil {
-					outs[i] = one{problem: fmt.Sprintf("%s: %v", a.img.Ref, ctx.Err()), fail: true}
-					return
-				}
-				v, err := w.decider.Decide(ctx, Request{Digest: a.digest, Image: a.img.Ref, Environment: env,
-					Namespace: req.Namespace, Kind: req.Kind.Kind, Name: req.Name, Requester: req.UserInfo.Username})
-				switch {
-				case err != nil:
-					outs[i] = one{problem: fmt.Sprintf("%s (%s %q): gate failed closed: %v", a.img.Ref, a.img.Field, a.img.Container, err), fail: true}
-				case !v.Allowed:
-					reasons := v.Reasons
-					if len(reasons) == 0 {
-						reasons = []string{"denied without a reason"}
-					}
-					outs[i] = one{problem: fmt.Sprintf("%s (%s %q) not allowed in %s: %s", a.img.Ref, a.img.Field, a.img.Container, env, strings.Join(reasons, "; "))}
-				default:
-					w.cfg.cache.Allow(a.digest, env, pv)
-				}
-			})
-		}
-		wg.Wait()
-		r := result{cached: true}
-		for _, o := range outs {
-			r.cached = r.cached && o.cached
-			r.failed = r.failed || o.fail
-			if o.problem != "" {
-				r.problems = append(r.problems, o.problem)
-			}
+		problems, cached, failed := w.decide(ctx, req, env, images, resolved)
+		r := result{problems: problems, resolved: resolved, cached: cached, reason: "denied"}
+		if failed {
+			r.reason = "error"
 		}
 		done <- r
 	}()
 	select {
 	case <-ctx.Done():
 		w.cfg.logger.Warn("admission review over budget; denying", "uid", uid, "namespace", req.Namespace, "kind", req.Kind.Kind, "name", req.Name, "budget", w.cfg.budget)
-		return deny(uid, fmt.Sprintf("denied: no decision within %v (the gate fails closed)", w.cfg.budget)).with(Outcome{Reason: "timeout"})
+		msg := fmt.Sprintf("denied: no decision within %v (the gate fails closed)", w.cfg.budget)
+		if refs := pending.list(); len(refs) > 0 {
+			msg += "; still resolving " + strings.Join(refs, ", ")
+		}
+		return deny(uid, msg).with(Outcome{Reason: "timeout"})
 	case r := <-done:
 		if len(r.problems) > 0 {
-			reason := "denied"
-			if r.failed {
-				reason = "error"
-			}
-			w.cfg.logger.Info("admission denied", "uid", uid, "namespace", req.Namespace, "kind", req.Kind.Kind, "name", req.Name, "environment", env)
-			return deny(uid, "denied: "+strings.Join(r.problems, "; ")).with(Outcome{Reason: reason})
+			w.cfg.logger.Info("admission denied", "uid", uid, "namespace", req.Namespace, "kind", req.Kind.Kind, "name", req.Name, "environment", env, "reason", r.reason)
+			return deny(uid, "denied: "+strings.Join(r.problems, "; ")).with(Outcome{Reason: r.reason})
 		}
-		return respond(&admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}).with(Outcome{Allowed: true, Cached: r.cached, Reason: "allowed"})
+		resp := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}
+		out := Outcome{Allowed: true, Cached: r.cached, Reason: "allowed"}
+		if mutate {
+			ops := make([]patchOp, 0, len(tagged))
+			for _, img := range tagged {
+				ops = append(ops, patchOp{Op: "replace", Path: img.Path, Value: img.Ref + "@" + r.resolved[img.Ref]})
+			}
+			patch, err := json.Marshal(ops)
+			if err != nil {
+				return deny(uid, "encode patch: "+err.Error()).with(Outcome{Reason: "error"})
+			}
+			pt := admissionv1.PatchTypeJSONPatch
+			resp.Patch, resp.PatchType = patch, &pt
+			resp.Warnings = []string{fmt.Sprintf("hallmark: pinned %d image(s) referenced by tag to the digests the gate allowed", len(ops))}
+			out.Pinned = len(ops)
+		}
+		return respond(resp).with(out)
 	}
+}
+
+// inFlight is the set of references being resolved, for the message of a
+// review that runs out of budget.
+type inFlight struct {
+	mu   sync.Mutex
+	refs map[string]bool
+}
+
+func (f *inFlight) set(ref string, on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if on {
+		f.refs[ref] = true
+	} else {
+		delete(f.refs, ref)
+	}
+}
+
+func (f *inFlight) list() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Sorted(maps.Keys(f.refs))
+}
+
+// resolve resolves the distinct tag-only references of images (at most
+// maxConcurrentDecisions at once). Problems keep the image order.
+func (w *Webhook) resolve(ctx context.Context, images []Image, pending *inFlight) (map[string]string, []string) {
+	var refs []Image
+	seen := map[string]bool{}
+	for _, img := range images {
+		if !seen[img.Ref] {
+			seen[img.Ref] = true
+			refs = append(refs, img)
+		}
+	}
+	digests := make([]string, len(refs))
+	problems := make([]string, len(refs))
+	sem := make(chan struct{}, maxConcurrentDecisions)
+	var wg sync.WaitGroup
+	for i, img := range refs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			pending.set(img.Ref, true)
+			d, err := w.cfg.resolver.Resolve(ctx, img.Ref)
+			pending.set(img.Ref, false)
+			if err == nil {
+				// The digest must be one the rest of the webhook (and a
+				// node) reads the same way.
+				if _, derr := Digest("resolved@" + d); derr != nil {
+					err = fmt.Errorf("resolver answered %q, not sha256:<64 hex digits>", d)
+				}
+			}
+			if err != nil {
+				problems[i] = fmt.Sprintf("%s (%s %q): not resolved to a digest (the gate fails closed): %v", img.Ref, img.Field, img.Container, err)
+				return
+			}
+			digests[i] = strings.ToLower(d)
+		})
+	}
+	wg.Wait()
+	out := map[string]string{}
+	var failed []string
+	for i, img := range refs {
+		if problems[i] != "" {
+			failed = append(failed, problems[i])
+			continue
+		}
+		out[img.Ref] = digests[i]
+	}
+	return out, failed
+}
+
+// decide asks the Decider about each distinct digest of images (tag-only
+// ones by their resolved digest), at most maxConcurrentDecisions at once.
+// Problems keep the image order; cached is true when the cache answered
+// for every digest; failed when a problem is the Decider's error.
+func (w *Webhook) decide(ctx context.Context, req *admissionv1.AdmissionRequest, env string, images []Image, resolved map[string]string) (problems []string, cached, failed bool) {
+	type ask struct {
+		digest string
+		img    Image
+		label  string // the image as named in a denial
+	}
+	var asks []ask
+	seen := map[string]bool{}
+	for _, img := range images {
+		label := img.Ref
+		d, err := Digest(img.Ref)
+		if err != nil {
+			d = resolved[img.Ref]
+			label = img.Ref + "@" + d
+		}
+		if !seen[d] {
+			seen[d] = true
+			asks = append(asks, ask{d, img, label})
+		}
+	}
+	type one struct {
+		problem      string
+		cached, fail bool
+	}
+	outs := make([]one, len(asks))
+	sem := make(chan struct{}, maxConcurrentDecisions)
+	var wg sync.WaitGroup
+	for i, a := range asks {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			pv := w.decider.PolicyVersion(env)
+			if w.cfg.cache.Allowed(a.digest, env, pv) {
+				outs[i].cached = true
+				return
+			}
+			if ctx.Err() != nil {
+				outs[i] = one{problem: fmt.Sprintf("%s: %v", a.label, ctx.Err()), fail: true}
+				return
+			}
+			v, err := w.decider.Decide(ctx, Request{Digest: a.digest, Image: a.img.Ref, Environment: env,
+				Namespace: req.Namespace, Kind: req.Kind.Kind, Name: req.Name, Requester: req.UserInfo.Username})
+			switch {
+			case err != nil:
+				outs[i] = one{problem: fmt.Sprintf("%s (%s %q): gate failed closed: %v", a.label, a.img.Field, a.img.Container, err), fail: true}
+			case !v.Allowed:
+				reasons := v.Reasons
+				if len(reasons) == 0 {
+					reasons = []string{"denied without a reason"}
+				}
+				outs[i] = one{problem: fmt.Sprintf("%s (%s %q) not allowed in %s: %s", a.label, a.img.Field, a.img.Container, env, strings.Join(reasons, "; "))}
+			default:
+				w.cfg.cache.Allow(a.digest, env, pv)
+			}
+		})
+	}
+	wg.Wait()
+	cached = true
+	for _, o := range outs {
+		cached = cached && o.cached
+		failed = failed || o.fail
+		if o.problem != "" {
+			problems = append(problems, o.problem)
+		}
+	}
+	return problems, cached, failed
 }
 
 // readUID reads request.uid from a body that does not decode as a whole.

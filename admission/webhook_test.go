@@ -322,39 +322,31 @@ func TestCacheBounded(t *testing.T) {
 	}
 }
 
-func TestMutateAllowsWithoutPatch(t *testing.T) {
-	w, _ := admission.New(&allowList{}, envs)
-	rec := httptest.NewRecorder()
-	w.Mutator().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/admission/mutate", bytes.NewReader(fixture(t, "pod-tag.json"))))
-	var out reviewOut
-	json.Unmarshal(rec.Body.Bytes(), &out)
-	if rec.Code != 200 || !out.Response.Allowed || len(out.Response.Warnings) == 0 || strings.Contains(rec.Body.String(), "patch") {
-		t.Fatalf("mutate: %d %s", rec.Code, rec.Body)
-	}
-}
-
 func TestImagesEveryWorkloadKind(t *testing.T) {
-	spec := `{"initContainers":[{"name":"i","image":"x@` + digestA + `"}],"containers":[{"name":"c","image":"y@` + digestB + `"}],"ephemeralContainers":[{"name":"e","image":"z@` + digestC + `"}]}`
+	spec := `{"initContainers":[{"name":"i","image":"x@` + digestA + `"}],"containers":[{"name":"c","image":"y@` + digestB + `"},{"name":"c2","image":"w:v1"}],"ephemeralContainers":[{"name":"e","image":"z@` + digestC + `"}]}`
 	tmpl := `{"spec":{"template":{"spec":` + spec + `}}}`
-	objects := map[string]string{
-		"Pod":                   `{"spec":` + spec + `}`,
-		"Deployment":            tmpl,
-		"StatefulSet":           tmpl,
-		"DaemonSet":             tmpl,
-		"ReplicaSet":            tmpl,
-		"ReplicationController": tmpl,
-		"Job":                   tmpl,
-		"CronJob":               `{"spec":{"jobTemplate":{"spec":{"template":{"spec":` + spec + `}}}}}`,
-		"PodTemplate":           `{"template":{"spec":` + spec + `}}`,
-	}
-	want := []admission.Image{
-		{Container: "c", Field: "containers", Ref: "y@" + digestB},
-		{Container: "i", Field: "initContainers", Ref: "x@" + digestA},
-		{Container: "e", Field: "ephemeralContainers", Ref: "z@" + digestC},
+	// Each kind's object and the JSON pointer of its pod spec.
+	objects := map[string][2]string{
+		"Pod":                   {`{"spec":` + spec + `}`, "/spec"},
+		"Deployment":            {tmpl, "/spec/template/spec"},
+		"StatefulSet":           {tmpl, "/spec/template/spec"},
+		"DaemonSet":             {tmpl, "/spec/template/spec"},
+		"ReplicaSet":            {tmpl, "/spec/template/spec"},
+		"ReplicationController": {tmpl, "/spec/template/spec"},
+		"Job":                   {tmpl, "/spec/template/spec"},
+		"CronJob":               {`{"spec":{"jobTemplate":{"spec":{"template":{"spec":` + spec + `}}}}}`, "/spec/jobTemplate/spec/template/spec"},
+		"PodTemplate":           {`{"template":{"spec":` + spec + `}}`, "/template/spec"},
 	}
 	for kind, obj := range objects {
 		t.Run(kind, func(t *testing.T) {
-			got, err := admission.Images(kind, []byte(obj))
+			p := obj[1]
+			want := []admission.Image{
+				{Container: "c", Field: "containers", Index: 0, Path: p + "/containers/0/image", Ref: "y@" + digestB},
+				{Container: "c2", Field: "containers", Index: 1, Path: p + "/containers/1/image", Ref: "w:v1"},
+				{Container: "i", Field: "initContainers", Index: 0, Path: p + "/initContainers/0/image", Ref: "x@" + digestA},
+				{Container: "e", Field: "ephemeralContainers", Index: 0, Path: p + "/ephemeralContainers/0/image", Ref: "z@" + digestC},
+			}
+			got, err := admission.Images(kind, []byte(obj[0]))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -48,7 +48,7 @@ func load(ctx context.Context, args []string) error {
 	inflight := fs.Int("inflight", 256, "bound on concurrent requests")
 	label := fs.String("label", "", "label for the summary line")
 	timeline := fs.Bool("timeline", false, "print per-second outcome counts")
-	endpoint := fs.String("endpoint", "validate", "validate, or mutate (the baseline: decodes the review and answers without the gate)")
+	endpoint := fs.String("endpoint", "validate", "validate, or mutate (the baseline: the images are pinned, so it decodes the review and answers without the gate)")
 	allowedOut := fs.String("allowed-out", "", "write the digests answered allowed to this file")
 	fs.Parse(args)
 	var targets []string

@@ -4,7 +4,7 @@
 # 1. For SQLite and PostgreSQL: populate a store with ARTIFACTS artifacts and
 #    RECORDS evidence records, start `hallmark serve` on 127.0.0.1 (TLS),
 #    send admission reviews at RATE req/s for DURATION: first the baseline
-#    (/admission/mutate: TLS + decoding, no gate), then cache misses (each
+#    (/admission/mutate on pinned images: TLS + decoding, nothing to resolve, no gate), then cache misses (each
 #    review a distinct artifact, so the gate evaluates and records), then
 #    cache hits (a warmed hot set). Prints p50/p90/p99 and the ratio of
 #    each p99 to the baseline's.

@@ -64,6 +64,14 @@ var importRules = []struct {
 }{
 	{"github.com/open-policy-agent/opa", []string{"policy"}},
 	{"k8s.io/", []string{"admission"}},
+	{"sigs.k8s.io/", []string{"admission"}},
+	// oci is the registry client: only it talks to registries and holds
+	// credentials (other packages may parse references with pkg/name).
+	{"github.com/google/go-containerregistry/pkg/v1/remote", []string{"oci"}},
+	{"github.com/google/go-containerregistry/pkg/authn", []string{"oci"}},
+	{"github.com/google/go-containerregistry/pkg/crane", []string{"oci"}},
+	{"github.com/google/go-containerregistry/pkg/v1/google", []string{"oci"}},
+	{"github.com/google/go-containerregistry/pkg/registry", []string{"oci/ocitest"}},
 	{"modernc.org/sqlite", []string{"store/sqlite"}},
 	{"github.com/jackc/pgx", []string{"store/postgres"}},
 	{module + "/internal/cli", []string{"cmd/", "internal/"}},

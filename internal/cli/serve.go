@@ -36,7 +36,9 @@ func newServeCmd(app *App) *cobra.Command {
 		Short: "Run the evidence service, the gate API and the Kubernetes admission webhook",
 		Long: `Serve the HTTPS API described in docs/server.md: bundle uploads (verified
 against the trust file), evidence and deployment queries, gate evaluations,
-the admission webhook at /admission/validate, /healthz and /metrics.
+the admission webhook at /admission/validate (and /admission/mutate, which
+pins tag-only images by digest when admission.resolve is enabled),
+/healthz and /metrics.
 
 TLS is required; --insecure-http serves plain HTTP, and only on a loopback
 address. SIGTERM or SIGINT shuts down gracefully.`,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/admission"
 	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/oci"
 )
 
 // ErrConfig is returned for an invalid configuration file.
@@ -145,6 +146,33 @@ type AdmissionConfig struct {
 	// a negative TTL disables it.
 	CacheTTL  time.Duration `yaml:"cacheTTL"`
 	CacheSize int           `yaml:"cacheSize"`
+	// Resolve lets images referenced by tag only be admitted.
+	Resolve ResolveConfig `yaml:"resolve"`
+}
+
+// ResolveConfig configures resolving tag-only images to the digest of
+// their manifest (oci.Resolver), which the gate then decides about.
+type ResolveConfig struct {
+	// Enabled resolves tag-only images; when false they are denied.
+	Enabled bool `yaml:"enabled"`
+	// Timeout bounds one resolution (default 2s); it must be below
+	// admission.budget so a slow registry denies with its own message.
+	Timeout time.Duration `yaml:"timeout"`
+	// CacheTTL is how long a resolved tag is reused (default 30s; a
+	// negative TTL disables the cache); CacheSize bounds the tags kept
+	// (default 1024).
+	CacheTTL  time.Duration `yaml:"cacheTTL"`
+	CacheSize int           `yaml:"cacheSize"`
+	// DockerConfig is a Docker config.json whose "auths" hold registry
+	// credentials (a kubernetes.io/dockerconfigjson Secret); empty means
+	// anonymous.
+	DockerConfig string `yaml:"dockerConfig"`
+	// CAFile holds PEM certificates trusted for registries in addition to
+	// the system's.
+	CAFile string `yaml:"caFile"`
+	// InsecureRegistries are reached over plain HTTP (host or host:port);
+	// every other registry over HTTPS.
+	InsecureRegistries []string `yaml:"insecureRegistries"`
 }
 
 // LimitsConfig bounds requests.
@@ -200,6 +228,17 @@ func ParseConfig(b []byte, baseDir string) (*Config, error) {
 	if c.Admission.CacheSize == 0 {
 		c.Admission.CacheSize = DefaultCacheSize
 	}
+	if r := &c.Admission.Resolve; r.Enabled {
+		if r.Timeout == 0 {
+			r.Timeout = oci.DefaultTimeout
+		}
+		if r.CacheTTL == 0 {
+			r.CacheTTL = oci.DefaultCacheTTL
+		}
+		if r.CacheSize == 0 {
+			r.CacheSize = oci.DefaultCacheSize
+		}
+	}
 	if c.Limits.MaxUploadBytes == 0 {
 		c.Limits.MaxUploadBytes = limits.MaxBundleBytes
 	}
@@ -219,6 +258,8 @@ func ParseConfig(b []byte, baseDir string) (*Config, error) {
 	res(&c.Store.Path)
 	res(&c.Trust)
 	res(&c.Gate.Key)
+	res(&c.Admission.Resolve.DockerConfig)
+	res(&c.Admission.Resolve.CAFile)
 	for env, spec := range c.Policies {
 		if !strings.HasPrefix(spec, "builtin") {
 			res(&spec)
@@ -309,6 +350,18 @@ func (c *Config) validate() error {
 	}
 	if c.Admission.CacheSize < 0 {
 		return bad("admission.cacheSize", "negative")
+	}
+	if r := c.Admission.Resolve; !r.Enabled {
+		if r.Timeout != 0 || r.CacheTTL != 0 || r.CacheSize != 0 || r.DockerConfig != "" || r.CAFile != "" || len(r.InsecureRegistries) > 0 {
+			return bad("admission.resolve", "settings given but enabled is false; set enabled: true or remove them")
+		}
+	} else {
+		if r.Timeout < 0 || r.Timeout >= c.Admission.Budget {
+			return bad("admission.resolve.timeout", "%v: want a positive duration below admission.budget (%v), so that a slow registry denies with its own message", r.Timeout, c.Admission.Budget)
+		}
+		if r.CacheSize < 0 {
+			return bad("admission.resolve.cacheSize", "negative")
+		}
 	}
 	if c.Limits.MaxUploadBytes < 0 || c.Limits.MaxUploadBytes > limits.MaxBundleBytes {
 		return bad("limits.maxUploadBytes", "%d: want 1..%d", c.Limits.MaxUploadBytes, limits.MaxBundleBytes)

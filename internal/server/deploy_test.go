@@ -3,14 +3,16 @@ package server
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 )
 
 // TestKubernetesManifests keeps deploy/kubernetes honest: the ConfigMap
-// holds a configuration ParseConfig accepts, and the webhook fails closed
-// with a timeout above the admission budget.
+// holds a configuration ParseConfig accepts, and both webhooks (validating,
+// and mutating with reinvocation) fail closed with a timeout above the
+// admission budget and are applied by the kustomization.
 func TestKubernetesManifests(t *testing.T) {
 	dir := filepath.Join("..", "..", "deploy", "kubernetes")
 	var cm struct {
@@ -27,13 +29,43 @@ func TestKubernetesManifests(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the shipped configuration does not parse: %v", err)
 	}
+	if !cfg.Admission.Resolve.Enabled {
+		t.Error("the shipped configuration ships a mutating webhook but does not resolve tags")
+	}
+	for _, m := range []struct{ file, path, reinvocation string }{
+		{"validatingwebhook.yaml", "/admission/validate", ""},
+		{"mutatingwebhook.yaml", "/admission/mutate", "IfNeeded"},
+	} {
+		checkWebhook(t, filepath.Join(dir, m.file), m.path, m.reinvocation, cfg)
+	}
+	b, err = os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k struct {
+		Resources []string `yaml:"resources"`
+	}
+	if err := yaml.Unmarshal(b, &k); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"mutatingwebhook.yaml", "validatingwebhook.yaml"} {
+		if !slices.Contains(k.Resources, f) {
+			t.Errorf("kustomization.yaml does not apply %s", f)
+		}
+	}
+}
+
+func checkWebhook(t *testing.T, file, path, reinvocation string, cfg *Config) {
+	t.Helper()
 	var wh struct {
+		Kind     string `yaml:"kind"`
 		Webhooks []struct {
-			FailurePolicy  string   `yaml:"failurePolicy"`
-			SideEffects    string   `yaml:"sideEffects"`
-			TimeoutSeconds int      `yaml:"timeoutSeconds"`
-			Versions       []string `yaml:"admissionReviewVersions"`
-			ClientConfig   struct {
+			FailurePolicy      string   `yaml:"failurePolicy"`
+			SideEffects        string   `yaml:"sideEffects"`
+			TimeoutSeconds     int      `yaml:"timeoutSeconds"`
+			ReinvocationPolicy string   `yaml:"reinvocationPolicy"`
+			Versions           []string `yaml:"admissionReviewVersions"`
+			ClientConfig       struct {
 				Service struct{ Path string } `yaml:"service"`
 			} `yaml:"clientConfig"`
 			Rules []struct {
@@ -41,7 +73,7 @@ func TestKubernetesManifests(t *testing.T) {
 			} `yaml:"rules"`
 		} `yaml:"webhooks"`
 	}
-	b, err = os.ReadFile(filepath.Join(dir, "validatingwebhook.yaml"))
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,14 +81,15 @@ func TestKubernetesManifests(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(wh.Webhooks) != 1 {
-		t.Fatalf("%d webhooks", len(wh.Webhooks))
+		t.Fatalf("%s: %d webhooks", file, len(wh.Webhooks))
 	}
 	w := wh.Webhooks[0]
-	if w.FailurePolicy != "Fail" || w.SideEffects != "None" || w.ClientConfig.Service.Path != "/admission/validate" || len(w.Versions) != 1 || w.Versions[0] != "v1" {
-		t.Errorf("webhook %+v", w)
+	if w.FailurePolicy != "Fail" || w.SideEffects != "None" || w.ClientConfig.Service.Path != path || len(w.Versions) != 1 || w.Versions[0] != "v1" ||
+		w.ReinvocationPolicy != reinvocation {
+		t.Errorf("%s: webhook %+v", file, w)
 	}
 	if budget := cfg.Admission.Budget.Seconds(); float64(w.TimeoutSeconds) <= budget {
-		t.Errorf("timeoutSeconds %d is not above the admission budget %v", w.TimeoutSeconds, cfg.Admission.Budget)
+		t.Errorf("%s: timeoutSeconds %d is not above the admission budget %v", file, w.TimeoutSeconds, cfg.Admission.Budget)
 	}
 	covered := map[string]bool{}
 	for _, r := range w.Rules {
@@ -66,7 +99,7 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	for _, res := range []string{"pods", "pods/ephemeralcontainers", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs", "replicationcontrollers"} {
 		if !covered[res] {
-			t.Errorf("webhook rules miss %s", res)
+			t.Errorf("%s: webhook rules miss %s", file, res)
 		}
 	}
 }

@@ -43,6 +43,8 @@ func newMetrics() *metrics {
 	m.counters["hallmark_http_requests_total"] = &family{help: "HTTP requests by route and status code.", values: map[string]float64{}}
 	m.counters["hallmark_uploads_total"] = &family{help: "Bundle uploads by result (stored, duplicate, rejected, too_large, error).", values: map[string]float64{}}
 	m.counters["hallmark_admission_reviews_total"] = &family{help: "Admission reviews by result and whether the allow cache answered.", values: map[string]float64{}}
+	m.counters["hallmark_admission_mutations_total"] = &family{help: "Mutating admission reviews by result (allowed: pinned; skipped: nothing to pin).", values: map[string]float64{}}
+	m.counters["hallmark_admission_pinned_images_total"] = &family{help: "Images referenced by tag that mutating reviews pinned by digest.", values: map[string]float64{}}
 	m.counters["hallmark_gate_decisions_total"] = &family{help: "Gate evaluations by source and verdict (allow, deny, error).", values: map[string]float64{}}
 	m.histograms["hallmark_http_request_duration_seconds"] = &histFamily{help: "HTTP request latency by route.", buckets: latencyBuckets, series: map[string]*hist{}}
 	m.histograms["hallmark_admission_review_duration_seconds"] = &histFamily{help: "Admission review latency by whether the allow cache answered.", buckets: latencyBuckets, series: map[string]*hist{}}
@@ -72,6 +74,12 @@ func (m *metrics) inc(name string, kv ...string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.counters[name].values[labels(kv...)]++
+}
+
+func (m *metrics) add(name string, v float64, kv ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.counters[name].values[labels(kv...)] += v
 }
 
 func (m *metrics) observe(name string, d time.Duration, kv ...string) {

@@ -3,16 +3,20 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/hallmark-dev/hallmark/admission"
 	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -104,9 +108,16 @@ func New(cfg *Config, st store.Store, tr *trust.Trust, g *gate.Gate, opts ...Opt
 	if cfg.Admission.CacheTTL > 0 && cfg.Admission.CacheSize > 0 {
 		cache = admission.NewCache(cfg.Admission.CacheTTL, cfg.Admission.CacheSize, o.now)
 	}
-	wh, err := admission.New(gateDecider{g}, cfg.Admission.environments(),
-		admission.WithBudget(cfg.Admission.Budget), admission.WithCache(cache), admission.WithLogger(o.logger),
-		admission.WithObserver(s.observeAdmission))
+	aopts := []admission.Option{admission.WithBudget(cfg.Admission.Budget), admission.WithCache(cache),
+		admission.WithLogger(o.logger), admission.WithObserver(s.observeAdmission)}
+	if cfg.Admission.Resolve.Enabled {
+		r, err := newResolver(cfg.Admission.Resolve, o.now)
+		if err != nil {
+			return nil, err
+		}
+		aopts = append(aopts, admission.WithResolver(r))
+	}
+	wh, err := admission.New(gateDecider{g}, cfg.Admission.environments(), aopts...)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +125,48 @@ func New(cfg *Config, st store.Store, tr *trust.Trust, g *gate.Gate, opts ...Opt
 	return s, nil
 }
 
+// newResolver builds the registry client that resolves tag-only images.
+func newResolver(c ResolveConfig, now func() time.Time) (*oci.Resolver, error) {
+	ttl := max(c.CacheTTL, 0)
+	opts := []oci.Option{oci.WithTimeout(c.Timeout), oci.WithCache(ttl, c.CacheSize), oci.WithClock(now)}
+	if c.DockerConfig != "" {
+		opts = append(opts, oci.WithDockerConfig(c.DockerConfig))
+	}
+	if len(c.InsecureRegistries) > 0 {
+		opts = append(opts, oci.WithPlainHTTPInsecure(c.InsecureRegistries...))
+	}
+	if c.CAFile != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		f, err := os.Open(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("admission.resolve.caFile: %w", err)
+		}
+		defer f.Close()
+		pem, err := limits.ReadAll(f, MaxConfigBytes, c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("admission.resolve.caFile: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("admission.resolve.caFile %s: no PEM certificate in it", c.CAFile)
+		}
+		opts = append(opts, oci.WithRootCAs(pool))
+	}
+	r, err := oci.NewResolver(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("admission.resolve: %w", err)
+	}
+	return r, nil
+}
+
 func (s *Server) observeAdmission(o admission.Outcome, d time.Duration) {
+	if o.Mutating {
+		s.metrics.inc("hallmark_admission_mutations_total", "result", o.Reason)
+		s.metrics.add("hallmark_admission_pinned_images_total", float64(o.Pinned))
+		return
+	}
 	cached := "false"
 	if o.Cached {
 		cached = "true"

@@ -573,6 +573,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unmapped env", base + "admission: {namespaces: {payments: staging}}\n", "no policy"},
 		{"half TLS", base + "tls: {cert: c.pem}\n", "tls"},
 		{"budget too long", base + "admission: {budget: 40s}\n", "budget"},
+		{"resolve slower than the budget", base + "admission: {budget: 2s, resolve: {enabled: true, timeout: 2s}}\n", "admission.resolve.timeout"},
+		{"resolve settings while disabled", base + "admission: {resolve: {insecureRegistries: [r.local:5000]}}\n", "enabled is false"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
