@@ -213,6 +213,23 @@ func (w *Webhook) Mutator() http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { w.serve(rw, r, w.Mutate) })
 }
 
+// ValidatorFor returns the validating handler for reviews the API server
+// sends on environment env's path: a webhook registration whose
+// namespaceSelector picks the namespaces labelled with env. An explicit
+// namespace mapping in Environments still wins.
+func (w *Webhook) ValidatorFor(env string) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w.serve(rw, r, func(ctx context.Context, body []byte) (int, []byte) { return w.answer(ctx, body, false, env) })
+	})
+}
+
+// MutatorFor is ValidatorFor for the mutating endpoint.
+func (w *Webhook) MutatorFor(env string) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w.serve(rw, r, func(ctx context.Context, body []byte) (int, []byte) { return w.answer(ctx, body, true, env) })
+	})
+}
+
 func (w *Webhook) serve(rw http.ResponseWriter, r *http.Request, review func(context.Context, []byte) (int, []byte)) {
 	rw.Header().Set("Content-Type", "application/json")
 	if r.Method != http.MethodPost {
@@ -244,11 +261,7 @@ func (w *Webhook) observe(o Outcome, d time.Duration) {
 // request's UID can be read (allowed only if every image passed), 4xx with
 // a JSON error otherwise.
 func (w *Webhook) Review(ctx context.Context, body []byte) (int, []byte) {
-	start := w.cfg.now()
-	a := w.review(ctx, body, false)
-	a.outcome.Status = a.status
-	w.observe(a.outcome, w.cfg.now().Sub(start))
-	return a.status, a.body
+	return w.answer(ctx, body, false, "")
 }
 
 // Mutate answers one mutating AdmissionReview body. When the object has
@@ -261,15 +274,21 @@ func (w *Webhook) Review(ctx context.Context, body []byte) (int, []byte) {
 // without asking the Decider: there is nothing to pin, and the validating
 // webhook decides.
 func (w *Webhook) Mutate(ctx context.Context, body []byte) (int, []byte) {
+	return w.answer(ctx, body, true, "")
+}
+
+// answer reviews body and reports the outcome; env is the environment the
+// request's path selected, or "".
+func (w *Webhook) answer(ctx context.Context, body []byte, mutate bool, env string) (int, []byte) {
 	start := w.cfg.now()
-	a := w.review(ctx, body, true)
+	a := w.review(ctx, body, mutate, env)
 	a.outcome.Status = a.status
-	a.outcome.Mutating = true
+	a.outcome.Mutating = mutate
 	w.observe(a.outcome, w.cfg.now().Sub(start))
 	return a.status, a.body
 }
 
-func (w *Webhook) review(ctx context.Context, body []byte, mutate bool) answer {
+func (w *Webhook) review(ctx context.Context, body []byte, mutate bool, selected string) answer {
 	if int64(len(body)) > w.cfg.maxBody {
 		return answer{http.StatusRequestEntityTooLarge, errJSON(fmt.Sprintf("admission review larger than %d bytes", w.cfg.maxBody)), Outcome{Reason: "too_large"}}
 	}
@@ -323,9 +342,9 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool) answer {
 	if len(distinct) > MaxImages {
 		return deny(uid, fmt.Sprintf("denied: %d distinct images (at most %d)", len(distinct), MaxImages)).with(Outcome{Reason: "malformed"})
 	}
-	env, err := w.envs.Environment(req.Namespace)
+	env, err := w.envs.For(req.Namespace, selected)
 	if err != nil {
-		return deny(uid, fmt.Sprintf("namespace %q: %v (map it in the server configuration's admission.namespaces or namespaceLabels)", req.Namespace, err)).with(Outcome{Reason: "no_environment"})
+		return deny(uid, fmt.Sprintf("namespace %q: %v (label it for an environment's webhook, or map it in the server configuration's admission.namespaces or namespaceLabels)", req.Namespace, err)).with(Outcome{Reason: "no_environment"})
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.budget)
 	defer cancel()
@@ -427,7 +446,11 @@ func (w *Webhook) resolve(ctx context.Context, images []Image, pending *inFlight
 			defer func() { <-sem }()
 			pending.set(img.Ref, true)
 			d, err := w.cfg.resolver.Resolve(ctx, img.Ref)
-			pending.set(img.Ref, false)
+			if err == nil || ctx.Err() == nil {
+				// A resolution cut short by the budget stays listed: the
+				// denial names what was still being resolved.
+				pending.set(img.Ref, false)
+			}
 			if err == nil {
 				// The digest must be one the rest of the webhook (and a
 				// node) reads the same way.

@@ -423,3 +423,52 @@ func FuzzReview(f *testing.F) {
 		}
 	})
 }
+
+// TestEnvironmentFromPath: a review arriving on an environment's path (the
+// API server picked that webhook from the namespace's live labels) is
+// decided under that environment, unless the configuration maps the
+// namespace by name; the generic path keeps the configured mapping.
+func TestEnvironmentFromPath(t *testing.T) {
+	renamed := bytes.ReplaceAll(fixture(t, "pod.json"), []byte(`"namespace": "payments"`), []byte(`"namespace": "fresh"`))
+	tests := []struct {
+		name      string
+		env       string // "" for the generic path
+		body      []byte
+		wantCalls []string
+		wantInMsg string
+	}{
+		{"path beats the static label copy", "dev", fixture(t, "cronjob.json"), []string{digestA + "@dev", digestC + "@dev"}, ""},
+		{"explicit namespace mapping beats the path", "dev", fixture(t, "pod.json"), []string{digestA + "@prod", digestB + "@prod"}, ""},
+		{"unmapped namespace on an environment's path", "staging", renamed, []string{digestA + "@staging", digestB + "@staging"}, ""},
+		{"unmapped namespace on the generic path", "", renamed, nil, `namespace "fresh"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &allowList{allowed: map[string]bool{digestA: true, digestB: true, digestC: true}}
+			w, err := admission.New(d, envs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var h http.Handler = w
+			if tc.env != "" {
+				h = w.ValidatorFor(tc.env)
+			}
+			code, out, raw := post(t, h, tc.body)
+			if code != 200 {
+				t.Fatalf("status %d: %s", code, raw)
+			}
+			got := d.digests()
+			slices.Sort(got)
+			if !slices.Equal(got, tc.wantCalls) {
+				t.Errorf("gate asked %v, want %v", got, tc.wantCalls)
+			}
+			if tc.wantInMsg != "" {
+				if out.Response.Allowed || out.Response.Status == nil || !strings.Contains(out.Response.Status.Message, tc.wantInMsg) {
+					t.Errorf("answer %+v, want a denial mentioning %q", out.Response, tc.wantInMsg)
+				}
+			} else if !out.Response.Allowed {
+				t.Errorf("denied: %+v", out.Response.Status)
+			}
+		})
+	}
+}

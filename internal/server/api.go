@@ -40,6 +40,14 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.Handle("POST /admission/validate", s.instrument("POST /admission/validate", s.authorize(admissionRole, s.webhook.ServeHTTP)))
 	mux.Handle("POST /admission/mutate", s.instrument("POST /admission/mutate", s.authorize(admissionRole, s.webhook.Mutator().ServeHTTP)))
+	// One webhook registration per environment selects namespaces by their
+	// live labels and calls that environment's path (deploy/kubernetes).
+	mux.Handle("POST /admission/validate/{environment}", s.instrument("POST /admission/validate/{environment}", s.authorize(admissionRole, func(w http.ResponseWriter, r *http.Request) {
+		s.webhook.ValidatorFor(r.PathValue("environment")).ServeHTTP(w, r)
+	})))
+	mux.Handle("POST /admission/mutate/{environment}", s.instrument("POST /admission/mutate/{environment}", s.authorize(admissionRole, func(w http.ResponseWriter, r *http.Request) {
+		s.webhook.MutatorFor(r.PathValue("environment")).ServeHTTP(w, r)
+	})))
 	if s.dashboard != nil {
 		mux.Handle("/ui/", s.instrument("dashboard", s.authorize(RoleReader, s.dashboard.ServeHTTP)))
 	}

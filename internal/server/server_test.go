@@ -330,6 +330,11 @@ func TestGateAndDeployments(t *testing.T) {
 
 func review(t *testing.T, ts *httptest.Server, fixture string) (int, string, bool) {
 	t.Helper()
+	return reviewAt(t, ts, "/admission/validate", fixture)
+}
+
+func reviewAt(t *testing.T, ts *httptest.Server, path, fixture string) (int, string, bool) {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", fixture))
 	if err != nil {
 		t.Fatal(err)
@@ -343,8 +348,37 @@ func review(t *testing.T, ts *httptest.Server, fixture string) (int, string, boo
 			} `json:"status"`
 		} `json:"response"`
 	}
-	s := call(t, ts, "POST", "/admission/validate", "", b, &out)
+	s := call(t, ts, "POST", path, "", b, &out)
 	return s, out.Response.Status.Message, out.Response.Allowed
+}
+
+// TestAdmissionEnvironmentPaths: the per-environment paths the webhook
+// registrations call (deploy/kubernetes) decide under that environment.
+func TestAdmissionEnvironmentPaths(t *testing.T) {
+	w := newWorld(t)
+	cfg := testConfig(t, "")
+	st := openSQLite(t)
+	_, ts := start(t, w, cfg, st)
+	for _, b := range [][]byte{approval(t, w.approver, digestA, "prod", ""), approval(t, w.approver, digestC, "prod", "")} {
+		if s := call(t, ts, "POST", "/v1/bundles", uploaderToken, b, nil); s != 201 {
+			t.Fatalf("upload: %d", s)
+		}
+	}
+	// The cronjob's namespace is staging by the configuration's static
+	// labels, where A and C are not approved; on the prod path they are.
+	if s, msg, ok := reviewAt(t, ts, "/admission/validate", "cronjob.json"); s != 200 || ok {
+		t.Fatalf("generic path: %d %v %s", s, ok, msg)
+	}
+	if s, msg, ok := reviewAt(t, ts, "/admission/validate/prod", "cronjob.json"); s != 200 || !ok {
+		t.Fatalf("prod path: %d %v %s", s, ok, msg)
+	}
+	if s, msg, ok := reviewAt(t, ts, "/admission/validate/moon", "cronjob.json"); s != 200 || ok || !strings.Contains(msg, "moon") {
+		t.Fatalf("path of an environment without a policy: %d %v %s", s, ok, msg)
+	}
+	ds, err := Deployments(t.Context(), st, "prod", "")
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("prod decisions: %d, %v", len(ds), err)
+	}
 }
 
 func TestAdmissionRecordsDecisions(t *testing.T) {
