@@ -55,9 +55,11 @@ func newVerifier(trusted *attest.KeySet, maxBytes int64) (*verifier, error) {
 	return v, nil
 }
 
-// footprint estimates the memory a cached result holds: the bundle, the
-// decoded payload and the parsed statement, each about the bundle's size.
-func footprint(ev *attest.Verified) int64 { return 3 * int64(len(ev.Raw)) }
+// footprint estimates the heap a cached result holds: the bundle, its
+// decoded payload and the parsed statement, whose predicate is a tree of
+// protobuf Struct values. Measured on vulnerability-scan bundles of about
+// 1.6 KB: 13 KB of heap each, 8x the bundle.
+func footprint(ev *attest.Verified) int64 { return 8*int64(len(ev.Raw)) + 1024 }
 
 func (v *verifier) get(id string) (*attest.Verified, bool) {
 	if v.max == 0 {

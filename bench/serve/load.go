@@ -165,14 +165,25 @@ loop:
 	if *timeline {
 		secs := int(elapsed.Seconds()) + 1
 		per := make([]map[string]int, secs)
+		perLat := make([][]time.Duration, secs)
 		for i := range per {
 			per[i] = map[string]int{}
 		}
 		for _, r := range results {
-			per[min(secs-1, int(r.at.Seconds()))][r.outcome]++
+			i := min(secs-1, int(r.at.Seconds()))
+			per[i][r.outcome]++
+			perLat[i] = append(perLat[i], r.latency)
 		}
 		for i, m := range per {
-			fmt.Printf("  t=%3ds allowed=%4d denied=%4d http_error=%4d transport_error=%4d\n", i, m["allowed"], m["denied"], m["http_error"], m["transport_error"])
+			l := perLat[i]
+			slices.Sort(l)
+			q := func(p float64) time.Duration {
+				if len(l) == 0 {
+					return 0
+				}
+				return l[min(len(l)-1, int(p*float64(len(l))))].Round(10 * time.Microsecond)
+			}
+			fmt.Printf("  t=%3ds allowed=%4d denied=%4d http_error=%4d transport_error=%4d p50=%s p99=%s max=%s\n", i, m["allowed"], m["denied"], m["http_error"], m["transport_error"], q(0.5), q(0.99), q(1))
 		}
 	}
 	if *allowedOut != "" {

@@ -55,6 +55,7 @@ run_driver() { # DRIVER
   [ "$1" = postgres ] && dsn=$(pg_schema_dsn hm_bench)
   echo "== $1: populating $ARTIFACTS artifacts / $RECORDS records"
   "$bin/serve-bench" setup -dir "$d" -driver "$1" -dsn "$dsn" -artifacts "$ARTIFACTS" -records "$RECORDS" 2>/dev/null
+  sync # the setup's writes reach the disk now, not during the first measured checkpoint
   "$bin/hallmark" serve --config "$d/hallmark.yaml" --listen "127.0.0.1:$port" 2>"$d/serve.log" &
   pids+=($!); local pid=$!
   wait_healthy "https://127.0.0.1:$port" "$d/tls.crt"

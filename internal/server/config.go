@@ -104,7 +104,7 @@ type GateConfig struct {
 
 // DefaultVerifiedCacheMiB is the default bound of the gate's cache of
 // verification results.
-const DefaultVerifiedCacheMiB = 64
+const DefaultVerifiedCacheMiB = 32
 
 // AuthConfig lists tokens and whether reads need one.
 type AuthConfig struct {

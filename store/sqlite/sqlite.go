@@ -81,7 +81,37 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
+	if err := s.warm(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
 	return s, nil
+}
+
+// warm opens every connection of the pool now. A new connection sets its
+// pragmas (switching to WAL takes a lock) and reads the schema; opened
+// lazily by the first burst of requests, several did that at once and
+// retried in SQLite's busy handler, stalling the first reviews a server
+// answered by a third of a second.
+func (s *Store) warm(ctx context.Context) error {
+	conns := make([]*sql.Conn, 0, maxConns)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range maxConns {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("open connection: %w", err)
+		}
+		conns = append(conns, c)
+		var n int
+		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&n); err != nil {
+			return fmt.Errorf("read schema: %w", err)
+		}
+	}
+	return nil
 }
 
 // maxConns bounds the open connections (readers run in parallel under
