@@ -172,7 +172,9 @@ loop:
 		for _, r := range results {
 			i := min(secs-1, int(r.at.Seconds()))
 			per[i][r.outcome]++
-			perLat[i] = append(perLat[i], r.latency)
+			if r.outcome == "allowed" || r.outcome == "denied" { // answered reviews, as in the summary
+				perLat[i] = append(perLat[i], r.latency)
+			}
 		}
 		for i, m := range per {
 			l := perLat[i]
