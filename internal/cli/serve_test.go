@@ -59,7 +59,7 @@ func TestServerClientCommands(t *testing.T) {
 trust: trust.yaml
 policies: {prod: policy.rego}
 gate: {key: gate.key}
-auth: {tokens: [{name: ci, sha256: %s, role: uploader}]}
+auth: {insecureAnonymousAdmission: true, tokens: [{name: ci, sha256: %s, role: uploader}]}
 `, server.HashToken(token)))
 	cfg, err := server.LoadConfig(cfgPath)
 	if err != nil {
@@ -185,7 +185,7 @@ func TestServeRefusesPlainHTTPOffLoopback(t *testing.T) {
 	k := attesttest.Key(t, keys.Ed25519)
 	keys.WriteFiles(filepath.Join(dir, "gate"), k, []byte("test-pass"))
 	writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nkeys: []\n")
-	cfg := writeFile(t, filepath.Join(dir, "c.yaml"), "store: {driver: sqlite, path: e.db}\ntrust: trust.yaml\npolicies: {dev: builtin}\ngate: {key: gate.key}\n")
+	cfg := writeFile(t, filepath.Join(dir, "c.yaml"), "store: {driver: sqlite, path: e.db}\ntrust: trust.yaml\npolicies: {dev: builtin}\ngate: {key: gate.key}\nauth: {insecureAnonymousAdmission: true}\n")
 	code := ta.run("serve", "--config", cfg, "--listen", "0.0.0.0:0", "--insecure-http")
 	if code != ExitUsage || !strings.Contains(ta.errOut.String(), "loopback") {
 		t.Fatalf("plain HTTP on 0.0.0.0: exit %d, %s", code, ta.errOut)

@@ -28,24 +28,25 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(pattern, s.instrument(pattern, s.authorize(need, h)))
 	}
 	mux.Handle("GET /healthz", s.instrument("GET /healthz", http.HandlerFunc(s.health)))
+	mux.Handle("GET /livez", s.instrument("GET /livez", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		// The process answers; /healthz adds the store. A liveness probe on
+		// the store would restart every replica during a database outage.
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})))
 	mux.Handle("GET /metrics", s.instrument("GET /metrics", s.authorize(RoleReader, s.serveMetrics)))
 	route("POST /v1/bundles", RoleUploader, s.upload)
 	route("GET /v1/evidence", RoleReader, s.listEvidence)
 	route("GET /v1/evidence/{id}", RoleReader, s.getEvidence)
 	route("POST /v1/gate", RoleUploader, s.evaluate)
 	route("GET /v1/deployments", RoleReader, s.deployments)
-	admissionRole := Role("")
-	if s.cfg.Auth.AdmissionToken {
-		admissionRole = RoleReader
-	}
-	mux.Handle("POST /admission/validate", s.instrument("POST /admission/validate", s.authorize(admissionRole, s.webhook.ServeHTTP)))
-	mux.Handle("POST /admission/mutate", s.instrument("POST /admission/mutate", s.authorize(admissionRole, s.webhook.Mutator().ServeHTTP)))
+	mux.Handle("POST /admission/validate", s.instrument("POST /admission/validate", s.authorizeAdmission(s.webhook.ServeHTTP)))
+	mux.Handle("POST /admission/mutate", s.instrument("POST /admission/mutate", s.authorizeAdmission(s.webhook.Mutator().ServeHTTP)))
 	// One webhook registration per environment selects namespaces by their
 	// live labels and calls that environment's path (deploy/kubernetes).
-	mux.Handle("POST /admission/validate/{environment}", s.instrument("POST /admission/validate/{environment}", s.authorize(admissionRole, func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("POST /admission/validate/{environment}", s.instrument("POST /admission/validate/{environment}", s.authorizeAdmission(func(w http.ResponseWriter, r *http.Request) {
 		s.webhook.ValidatorFor(r.PathValue("environment")).ServeHTTP(w, r)
 	})))
-	mux.Handle("POST /admission/mutate/{environment}", s.instrument("POST /admission/mutate/{environment}", s.authorize(admissionRole, func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("POST /admission/mutate/{environment}", s.instrument("POST /admission/mutate/{environment}", s.authorizeAdmission(func(w http.ResponseWriter, r *http.Request) {
 		s.webhook.MutatorFor(r.PathValue("environment")).ServeHTTP(w, r)
 	})))
 	if s.dashboard != nil {
@@ -131,6 +132,30 @@ func (s *Server) authorize(need Role, h http.HandlerFunc) http.Handler {
 			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		}
 		h(w, r)
+	})
+}
+
+// authorizeAdmission admits callers of the admission endpoints: a client
+// certificate that verified against auth.admissionClientCA, or a bearer
+// token (any role) with auth.admissionToken, or anyone with
+// auth.insecureAnonymousAdmission. Each review the gate decides is
+// recorded, so the endpoints are writes.
+func (s *Server) authorizeAdmission(h http.HandlerFunc) http.Handler {
+	a := s.cfg.Auth
+	if a.InsecureAnonymousAdmission {
+		return s.authorize("", h)
+	}
+	withToken := s.authorize(RoleReader, h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.AdmissionClientCA != "" && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+			h(w, r)
+			return
+		}
+		if a.AdmissionToken {
+			withToken.ServeHTTP(w, r)
+			return
+		}
+		writeError(w, http.StatusUnauthorized, "admission reviews need a client certificate issued by the CA in auth.admissionClientCA")
 	})
 }
 

@@ -111,9 +111,21 @@ type AuthConfig struct {
 	// OpenReads lets anyone read evidence and decisions. Writes always
 	// need a token.
 	OpenReads bool `yaml:"openReads"`
-	// AdmissionToken requires the API server to present a token (any role)
-	// on the admission endpoints.
+	// AdmissionToken lets callers of the admission endpoints authenticate
+	// with a bearer token (any role): the API server's webhook kubeconfig
+	// sends one.
 	AdmissionToken bool `yaml:"admissionToken"`
+	// AdmissionClientCA is a PEM file of the CA whose client certificates
+	// may call the admission endpoints (mutual TLS: the API server's
+	// webhook kubeconfig presents one). Needs tls.cert.
+	AdmissionClientCA string `yaml:"admissionClientCA"`
+	// InsecureAnonymousAdmission accepts admission reviews from anyone who
+	// reaches the port. Every review the gate decides is recorded, so
+	// anyone could add signed decision records (never an allow the policy
+	// would not give) with a requester of their choosing. Only for
+	// clusters whose API server cannot authenticate to webhooks, with the
+	// port reachable from the API server alone.
+	InsecureAnonymousAdmission bool `yaml:"insecureAnonymousAdmission"`
 	// Tokens are the accepted bearer tokens, stored as SHA-256 hashes.
 	Tokens []TokenConfig `yaml:"tokens"`
 }
@@ -260,6 +272,7 @@ func ParseConfig(b []byte, baseDir string) (*Config, error) {
 	res(&c.Gate.Key)
 	res(&c.Admission.Resolve.DockerConfig)
 	res(&c.Admission.Resolve.CAFile)
+	res(&c.Auth.AdmissionClientCA)
 	for env, spec := range c.Policies {
 		if !strings.HasPrefix(spec, "builtin") {
 			res(&spec)
@@ -296,6 +309,14 @@ func (c *Config) validate() error {
 	}
 	if c.Trust == "" {
 		return bad("trust", "required: uploads are verified against it")
+	}
+	switch a := c.Auth; {
+	case a.InsecureAnonymousAdmission && (a.AdmissionToken || a.AdmissionClientCA != ""):
+		return bad("auth.insecureAnonymousAdmission", "contradicts admissionToken/admissionClientCA: drop one")
+	case !a.InsecureAnonymousAdmission && !a.AdmissionToken && a.AdmissionClientCA == "":
+		return bad("auth", "the admission endpoints need a credential, since every review is recorded: set admissionClientCA (mutual TLS with the API server) or admissionToken, or insecureAnonymousAdmission: true to accept reviews from anyone who reaches the port")
+	case a.AdmissionClientCA != "" && c.TLS.Cert == "":
+		return bad("auth.admissionClientCA", "client certificates need TLS: set tls.cert and tls.key")
 	}
 	if len(c.Policies) == 0 {
 		return bad("policies", "name at least one environment's policy")

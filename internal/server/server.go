@@ -216,11 +216,22 @@ func (s *Server) tlsConfig(addr string, insecureHTTP bool) (*tls.Config, error) 
 		}
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(s.cfg.TLS.Cert, s.cfg.TLS.Key)
+	certs, err := newCertReloader(s.cfg.TLS.Cert, s.cfg.TLS.Key, s.logger, time.Now)
 	if err != nil {
-		return nil, fmt.Errorf("TLS certificate %s / key %s: %w", s.cfg.TLS.Cert, s.cfg.TLS.Key, err)
+		return nil, err
 	}
-	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate}
+	if s.cfg.Auth.AdmissionClientCA != "" {
+		pool, err := clientCAs(s.cfg.Auth.AdmissionClientCA)
+		if err != nil {
+			return nil, err
+		}
+		// Certificates are asked for, not required: the API and the
+		// dashboard authenticate with tokens; authorizeAdmission requires
+		// a verified chain on the admission endpoints.
+		cfg.ClientAuth, cfg.ClientCAs = tls.VerifyClientCertIfGiven, pool
+	}
+	return cfg, nil
 }
 
 // loopback reports whether a listen address is bound to loopback only.

@@ -105,6 +105,7 @@ trust: trust.yaml
 policies: {prod: testdata/policy.rego, staging: testdata/policy.rego}
 gate: {key: gate.key}
 auth:
+  insecureAnonymousAdmission: true
   tokens:
     - {name: ci, sha256: %s, role: uploader}
     - {name: auditor, sha256: %s, role: reader}
@@ -450,10 +451,17 @@ func TestAdmissionRecordsDecisions(t *testing.T) {
 func TestAdmissionToken(t *testing.T) {
 	w := newWorld(t)
 	cfg := testConfig(t, "")
-	cfg.Auth.AdmissionToken = true
+	cfg.Auth.AdmissionToken, cfg.Auth.InsecureAnonymousAdmission = true, false
 	_, ts := start(t, w, cfg, openSQLite(t))
 	if s, _, _ := review(t, ts, "pod.json"); s != 401 {
 		t.Fatalf("admission without the required token: %d, want 401", s)
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "pod.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := call(t, ts, "POST", "/admission/validate/prod", readerToken, b, nil); s != 200 {
+		t.Fatalf("admission with a reader token: %d, want 200", s)
 	}
 }
 
@@ -464,6 +472,9 @@ func TestHealthAndCrossOrigin(t *testing.T) {
 	var h map[string]string
 	if s := call(t, ts, "GET", "/healthz", "", nil, &h); s != 200 || h["status"] != "ok" {
 		t.Fatalf("healthz: %d %v", s, h)
+	}
+	if s := call(t, ts, "GET", "/livez", "", nil, &h); s != 200 || h["status"] != "ok" {
+		t.Fatalf("livez: %d %v", s, h)
 	}
 	req, _ := http.NewRequestWithContext(t.Context(), "POST", ts.URL+"/v1/bundles", strings.NewReader("{}"))
 	req.Header.Set("Authorization", "Bearer "+uploaderToken)
@@ -477,6 +488,9 @@ func TestHealthAndCrossOrigin(t *testing.T) {
 		t.Errorf("cross-site browser POST: %d, want 403", resp.StatusCode)
 	}
 	st.Close() // the store going away makes the service unhealthy
+	if s := call(t, ts, "GET", "/livez", "", nil, &h); s != 200 {
+		t.Errorf("livez with a closed store: %d, want 200 (a store outage must not restart the process)", s)
+	}
 	if s := call(t, ts, "GET", "/healthz", "", nil, &h); s != 503 {
 		t.Errorf("healthz with a closed store: %d, want 503", s)
 	}
@@ -545,9 +559,13 @@ policies: {prod: policy.rego, dev: builtin:dev}
 gate: {key: gate.key, passphraseEnv: TEST_GATE_PASS}
 auth:
   openReads: true
+  admissionClientCA: cluster-ca.pem
   tokens: [{name: ci, sha256: %s, role: uploader}]
 admission: {defaultEnvironment: prod, budget: 2s, cacheTTL: 30s, cacheSize: 100}
 `, HashToken(uploaderToken))
+	caPEM, apiServerCert := clientCA(t)
+	os.WriteFile(filepath.Join(dir, "cluster-ca.pem"), caPEM, 0o600)
+	_, strangerCert := clientCA(t) // issued by another CA
 	path := filepath.Join(dir, "hallmark.yaml")
 	os.WriteFile(path, []byte(conf), 0o600)
 	cfg, err := LoadConfig(path)
@@ -586,9 +604,44 @@ admission: {defaultEnvironment: prod, budget: 2s, cacheTTL: 30s, cacheSize: 100}
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("upload over TLS without a client certificate: %d", resp.StatusCode)
+	}
+	// Admission reviews need the API server's client certificate (mTLS).
+	pod, err := os.ReadFile(filepath.Join("testdata", "pod.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cert *tls.Certificate
+		want int
+	}{{"no client certificate", nil, 401}, {"a certificate from another CA", &strangerCert, 0}, {"the API server's certificate", &apiServerCert, 200}} {
+		tlsc := &tls.Config{InsecureSkipVerify: true} // self-signed test certificate
+		if tc.cert != nil {
+			tlsc.Certificates = []tls.Certificate{*tc.cert}
+		}
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsc}}
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", "https://"+ln.Addr().String()+"/admission/validate", bytes.NewReader(pod))
+		resp, err := c.Do(req)
+		if tc.want == 0 { // the TLS handshake itself refuses an unknown issuer
+			if err == nil {
+				resp.Body.Close()
+				t.Errorf("admission with %s: %d, want the handshake refused", tc.name, resp.StatusCode)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("admission with %s: %v", tc.name, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("admission with %s: %d, want %d", tc.name, resp.StatusCode, tc.want)
+		}
+	}
 	cancel()
-	if err := <-done; err != nil || resp.StatusCode != 201 {
-		t.Fatalf("upload over TLS: %d, shutdown %v", resp.StatusCode, err)
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "evidence.db")); err != nil {
 		t.Errorf("store path not resolved against the configuration's directory: %v", err)
@@ -597,18 +650,22 @@ admission: {defaultEnvironment: prod, budget: 2s, cacheTTL: 30s, cacheSize: 100}
 
 func TestParseConfigErrors(t *testing.T) {
 	base := "store: {driver: sqlite, path: e.db}\ntrust: t.yaml\npolicies: {prod: builtin}\ngate: {key: g.key}\n"
+	anon := "auth: {insecureAnonymousAdmission: true}\n"
 	tests := []struct{ name, yml, want string }{
 		{"unknown field", base + "colour: blue\n", "colour"},
 		{"no trust", "store: {driver: sqlite, path: e.db}\npolicies: {prod: builtin}\ngate: {key: g.key}\n", "trust"},
 		{"bad driver", strings.Replace(base, "driver: sqlite", "driver: mysql", 1), "store.driver"},
 		{"postgres without dsn", "store: {driver: postgres}\ntrust: t.yaml\npolicies: {prod: builtin}\ngate: {key: g.key}\n", "dsn"},
-		{"bad token hash", base + "auth: {tokens: [{name: x, sha256: abc, role: admin}]}\n", "64 hex"},
-		{"bad role", base + "auth: {tokens: [{name: x, sha256: " + strings.Repeat("a", 64) + ", role: root}]}\n", "role"},
-		{"unmapped env", base + "admission: {namespaces: {payments: staging}}\n", "no policy"},
-		{"half TLS", base + "tls: {cert: c.pem}\n", "tls"},
-		{"budget too long", base + "admission: {budget: 40s}\n", "budget"},
-		{"resolve slower than the budget", base + "admission: {budget: 2s, resolve: {enabled: true, timeout: 2s}}\n", "admission.resolve.timeout"},
-		{"resolve settings while disabled", base + "admission: {resolve: {insecureRegistries: [r.local:5000]}}\n", "enabled is false"},
+		{"bad token hash", base + "auth: {insecureAnonymousAdmission: true, tokens: [{name: x, sha256: abc, role: admin}]}\n", "64 hex"},
+		{"bad role", base + "auth: {insecureAnonymousAdmission: true, tokens: [{name: x, sha256: " + strings.Repeat("a", 64) + ", role: root}]}\n", "role"},
+		{"admission without a credential", base, "the admission endpoints need a credential"},
+		{"anonymous admission and a credential", base + "auth: {insecureAnonymousAdmission: true, admissionToken: true}\n", "contradicts"},
+		{"client CA without TLS", base + "auth: {admissionClientCA: ca.pem}\n", "need TLS"},
+		{"unmapped env", base + anon + "admission: {namespaces: {payments: staging}}\n", "no policy"},
+		{"half TLS", base + anon + "tls: {cert: c.pem}\n", "tls"},
+		{"budget too long", base + anon + "admission: {budget: 40s}\n", "budget"},
+		{"resolve slower than the budget", base + anon + "admission: {budget: 2s, resolve: {enabled: true, timeout: 2s}}\n", "admission.resolve.timeout"},
+		{"resolve settings while disabled", base + anon + "admission: {resolve: {insecureRegistries: [r.local:5000]}}\n", "enabled is false"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -618,7 +675,7 @@ func TestParseConfigErrors(t *testing.T) {
 			}
 		})
 	}
-	c, err := ParseConfig([]byte(base), "/etc/hallmark")
+	c, err := ParseConfig([]byte(base+anon), "/etc/hallmark")
 	if err != nil {
 		t.Fatal(err)
 	}
