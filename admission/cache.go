@@ -7,7 +7,10 @@ import (
 )
 
 // Cache remembers allow decisions for a bounded time and a bounded number
-// of entries, least recently used first out. It is safe for concurrent use.
+// of entries, least recently used first out. An entry is per digest,
+// namespace, environment and policy version: the first admission of a
+// digest into each namespace is decided (and recorded), so the record
+// says where the digest went. It is safe for concurrent use.
 type Cache struct {
 	mu    sync.Mutex
 	ttl   time.Duration
@@ -17,7 +20,7 @@ type Cache struct {
 	byKey map[cacheKey]*list.Element
 }
 
-type cacheKey struct{ digest, environment, policy string }
+type cacheKey struct{ digest, namespace, environment, policy string }
 
 type cacheEntry struct {
 	key     cacheKey
@@ -34,12 +37,12 @@ func NewCache(ttl time.Duration, max int, now func() time.Time) *Cache {
 }
 
 // Allowed reports whether an unexpired allow is cached for the digest in
-// the environment under the policy version.
-func (c *Cache) Allowed(digest, environment, policyVersion string) bool {
+// the namespace and environment under the policy version.
+func (c *Cache) Allowed(digest, namespace, environment, policyVersion string) bool {
 	if c == nil || c.max <= 0 || c.ttl <= 0 {
 		return false
 	}
-	k := cacheKey{digest, environment, policyVersion}
+	k := cacheKey{digest, namespace, environment, policyVersion}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.byKey[k]
@@ -56,12 +59,13 @@ func (c *Cache) Allowed(digest, environment, policyVersion string) bool {
 	return true
 }
 
-// Allow records an allow decision.
-func (c *Cache) Allow(digest, environment, policyVersion string) {
+// Allow records an allow decision for the digest in the namespace and
+// environment under the policy version.
+func (c *Cache) Allow(digest, namespace, environment, policyVersion string) {
 	if c == nil || c.max <= 0 || c.ttl <= 0 {
 		return
 	}
-	k := cacheKey{digest, environment, policyVersion}
+	k := cacheKey{digest, namespace, environment, policyVersion}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	exp := c.now().Add(c.ttl)

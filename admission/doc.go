@@ -13,8 +13,10 @@
 // It is the only package of Hallmark that imports k8s.io. The webhook fails
 // closed: a malformed request, an unknown kind, an unmapped namespace, a
 // tag that does not resolve, a Decider error or an exhausted time budget
-// all deny. Allow decisions are cached per (digest, environment, policy
-// version) for a bounded time and number of entries; denials are never
-// cached, and tags never are (the Resolver decides how long a tag's digest
-// is reused).
+// all deny. Allow decisions are cached per (digest, namespace, environment,
+// policy version) for a bounded time and number of entries; denials are
+// never cached, nor are dry runs' allows (the Decider records nothing for
+// a dry run), and tags never are (the Resolver decides how long a tag's
+// digest is reused). A dry-run review (request.dryRun) gets the answer a
+// real one would, and the Decider is told it is a dry run.
 package admission

@@ -53,6 +53,13 @@ type Request struct {
 	Namespace, Kind, Name string
 	// Requester is the Kubernetes user who made the request.
 	Requester string
+	// DryRun is true for a review of a request that will not be persisted
+	// (request.dryRun: kubectl apply --dry-run=server, kubectl diff). The
+	// Decider must answer as it would for a real review, so the user sees
+	// the real verdict, but record nothing: nothing is deployed. The
+	// webhook configurations declare sideEffects: NoneOnDryRun on this
+	// promise.
+	DryRun bool
 }
 
 // Verdict is a Decider's answer.
@@ -63,7 +70,8 @@ type Verdict struct {
 }
 
 // Decider decides whether a digest may run in an environment. The gate
-// implements it in internal/server; it records every decision it makes.
+// implements it in internal/server; it records every decision it makes,
+// except a dry run's.
 type Decider interface {
 	// Decide evaluates one digest. An error denies.
 	Decide(ctx context.Context, req Request) (Verdict, error)
@@ -481,7 +489,8 @@ func (w *Webhook) resolve(ctx context.Context, images []Image, pending *inFlight
 // decide asks the Decider about each distinct digest of images (tag-only
 // ones by their resolved digest), at most maxConcurrentDecisions at once.
 // Problems keep the image order; cached is true when the cache answered
-// for every digest; failed when a problem is the Decider's error.
+// for every digest; failed when a problem is the Decider's error. A dry
+// run's allows are not cached: the Decider records none of them.
 func (w *Webhook) decide(ctx context.Context, req *admissionv1.AdmissionRequest, env string, images []Image, resolved map[string]string) (problems []string, cached, failed bool) {
 	type ask struct {
 		digest string
@@ -506,6 +515,7 @@ func (w *Webhook) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 		problem      string
 		cached, fail bool
 	}
+	dryRun := req.DryRun != nil && *req.DryRun
 	outs := make([]one, len(asks))
 	sem := make(chan struct{}, maxConcurrentDecisions)
 	var wg sync.WaitGroup
@@ -514,7 +524,9 @@ func (w *Webhook) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			pv := w.decider.PolicyVersion(env)
-			if w.cfg.cache.Allowed(a.digest, env, pv) {
+			// A dry run may read the cache: a cached allow is one a real
+			// review decided and recorded for this namespace.
+			if w.cfg.cache.Allowed(a.digest, req.Namespace, env, pv) {
 				outs[i].cached = true
 				return
 			}
@@ -523,7 +535,7 @@ func (w *Webhook) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 				return
 			}
 			v, err := w.decider.Decide(ctx, Request{Digest: a.digest, Image: a.img.Ref, Environment: env,
-				Namespace: req.Namespace, Kind: req.Kind.Kind, Name: req.Name, Requester: req.UserInfo.Username})
+				Namespace: req.Namespace, Kind: req.Kind.Kind, Name: req.Name, Requester: req.UserInfo.Username, DryRun: dryRun})
 			switch {
 			case err != nil:
 				outs[i] = one{problem: fmt.Sprintf("%s (%s %q): gate failed closed: %v", a.label, a.img.Field, a.img.Container, err), fail: true}
@@ -533,8 +545,11 @@ func (w *Webhook) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 					reasons = []string{"denied without a reason"}
 				}
 				outs[i] = one{problem: fmt.Sprintf("%s (%s %q) not allowed in %s: %s", a.label, a.img.Field, a.img.Container, env, strings.Join(reasons, "; "))}
+			case dryRun:
+				// A dry run's allow is not on record; cached, it would
+				// answer a later real review that then left no record.
 			default:
-				w.cfg.cache.Allow(a.digest, env, pv)
+				w.cfg.cache.Allow(a.digest, req.Namespace, env, pv)
 			}
 		})
 	}

@@ -312,11 +312,11 @@ func TestReviewCachesAllowsOnly(t *testing.T) {
 
 func TestCacheBounded(t *testing.T) {
 	c := admission.NewCache(time.Hour, 2, func() time.Time { return time.Unix(0, 0) })
-	c.Allow("a", "prod", "p")
-	c.Allow("b", "prod", "p")
-	c.Allowed("a", "prod", "p") // a is now most recently used
-	c.Allow("c", "prod", "p")
-	got := []bool{c.Allowed("a", "prod", "p"), c.Allowed("b", "prod", "p"), c.Allowed("c", "prod", "p")}
+	c.Allow("a", "ns", "prod", "p")
+	c.Allow("b", "ns", "prod", "p")
+	c.Allowed("a", "ns", "prod", "p") // a is now most recently used
+	c.Allow("c", "ns", "prod", "p")
+	got := []bool{c.Allowed("a", "ns", "prod", "p"), c.Allowed("b", "ns", "prod", "p"), c.Allowed("c", "ns", "prod", "p")}
 	if diff := cmp.Diff([]bool{true, false, true}, got); diff != "" || c.Len() != 2 {
 		t.Errorf("LRU eviction (-want +got):\n%s (len %d)", diff, c.Len())
 	}

@@ -136,6 +136,11 @@ type Request struct {
 	Source string
 	// Bundles are extra evidence not (yet) in the store.
 	Bundles [][]byte
+	// DryRun evaluates without recording: the Result carries the decision
+	// but no VSA or deployment record (their IDs are empty). A dry run
+	// (kubectl apply --dry-run=server, kubectl diff) deploys nothing, so
+	// it must leave nothing on record that recheck would treat as deployed.
+	DryRun bool
 }
 
 // Result is the outcome of one request.
@@ -144,14 +149,15 @@ type Result struct {
 	Decision policy.Decision
 	// Input is what the policy saw.
 	Input policy.Input
-	// VSA is the stored, signed verification summary.
+	// VSA is the stored, signed verification summary; zero for a dry run.
 	VSA store.Record
-	// Record is the stored, signed deployment decision.
+	// Record is the stored, signed deployment decision; zero for a dry run.
 	Record store.Record
 }
 
-// Evaluate decides one request and records the decision. Any error means
-// the artifact must not be deployed: the gate fails closed.
+// Evaluate decides one request and records the decision, unless the
+// request is a dry run. Any error means the artifact must not be deployed:
+// the gate fails closed.
 func (g *Gate) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	req.Artifact.Digest = strings.ToLower(req.Artifact.Digest)
 	if err := checkDigest(req.Artifact.Digest); err != nil {
@@ -172,6 +178,9 @@ func (g *Gate) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		g.logger.Warn("policy evaluation failed; denying", "artifact", req.Artifact.Digest, "environment", req.Environment, "error", err)
 	}
 	res := &Result{Decision: dec, Input: in}
+	if req.DryRun {
+		return res, nil
+	}
 	if err := g.record(ctx, req, res); err != nil {
 		return res, fmt.Errorf("%w: %v", ErrRecord, err)
 	}

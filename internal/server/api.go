@@ -439,6 +439,7 @@ func (d gateDecider) Decide(ctx context.Context, r admission.Request) (admission
 		Environment: r.Environment,
 		Requester:   fmt.Sprintf("%s (%s %s/%s)", requester, r.Kind, r.Namespace, r.Name),
 		Source:      "admission",
+		DryRun:      r.DryRun,
 	})
 	if err != nil {
 		return admission.Verdict{}, err

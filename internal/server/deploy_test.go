@@ -136,7 +136,7 @@ func checkWebhook(t *testing.T, file, path, reinvocation string, cfg *Config) {
 		t.Fatalf("%s: %d webhooks, want one per environment (%d) and the generic one", file, len(wh.Webhooks), len(cfg.Policies))
 	}
 	for _, w := range wh.Webhooks {
-		if w.FailurePolicy != "Fail" || w.SideEffects != "None" || len(w.Versions) != 1 || w.Versions[0] != "v1" ||
+		if w.FailurePolicy != "Fail" || w.SideEffects != "NoneOnDryRun" || len(w.Versions) != 1 || w.Versions[0] != "v1" ||
 			w.ReinvocationPolicy != reinvocation {
 			t.Errorf("%s: webhook %s: %+v", file, w.Name, w)
 		}
