@@ -63,8 +63,11 @@ func load(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	send := func(ctx context.Context, target, digest string, n int) result {
-		start := time.Now()
+	// send times a review from when it was due, not from when it went
+	// out: a load generator that falls behind must not hide the wait
+	// (coordinated omission).
+	send := func(ctx context.Context, target, digest string, n int, due time.Time) result {
+		start := due
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(review(fmt.Sprintf("bench-%d", n), digest)))
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := client.Do(req)
@@ -105,7 +108,7 @@ func load(ctx context.Context, args []string) error {
 	if *mode == "hit" && *endpoint == "validate" {
 		for n := range *hot { // warm the cache of every target
 			for _, t := range targets {
-				if r := send(ctx, t, digestFor(n), -n); r.outcome != "allowed" {
+				if r := send(ctx, t, digestFor(n), -n, time.Now()); r.outcome != "allowed" {
 					return fmt.Errorf("warm-up of %s: %s", digestFor(n), r.outcome)
 				}
 			}
@@ -115,17 +118,26 @@ func load(ctx context.Context, args []string) error {
 	results := make([]result, total)
 	sem := make(chan struct{}, *inflight)
 	var wg sync.WaitGroup
-	tick := time.NewTicker(time.Second / time.Duration(*rate))
-	defer tick.Stop()
+	interval := time.Second / time.Duration(*rate)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	start := time.Now()
 	sent := 0
 	var late int
 loop:
 	for n := range total {
-		select {
-		case <-ctx.Done():
+		// Each review is due at a fixed time from the start; none is
+		// dropped when the generator runs late.
+		due := start.Add(time.Duration(n) * interval)
+		if d := time.Until(due); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-ctx.Done():
+				break loop
+			case <-timer.C:
+			}
+		} else if ctx.Err() != nil {
 			break loop
-		case <-tick.C:
 		}
 		select {
 		case sem <- struct{}{}:
@@ -136,7 +148,7 @@ loop:
 		sent++
 		wg.Go(func() {
 			defer func() { <-sem }()
-			r := send(ctx, targets[n%len(targets)], digestFor(n), n)
+			r := send(ctx, targets[n%len(targets)], digestFor(n), n, due)
 			r.at = time.Since(start)
 			results[n] = r
 		})
