@@ -44,13 +44,21 @@ func runChromium(t *testing.T, url string, extra ...string) (stdout, stderr []by
 	return out.Bytes(), errb.Bytes()
 }
 
+// RequireChromiumEnv, when set, turns a missing Chromium into a failure
+// instead of a skip (.ci/run sets it after installing Chromium).
+const RequireChromiumEnv = "HALLMARK_REQUIRE_CHROMIUM"
+
 // TestChromiumRendersEvidenceChain loads the artifact page of a real
 // artifact in headless Chromium, as a person would see it under the strict
 // CSP, and checks the screenshot is a real rendering and the DOM holds the
 // evidence chain.
 func TestChromiumRendersEvidenceChain(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("headless browser test needs Debian's chromium at %s (run scripts/install-chromium.sh): %v", chromiumPath, err)
+		msg := fmt.Sprintf("headless browser test needs Debian's chromium at %s (run scripts/install-chromium.sh): %v", chromiumPath, err)
+		if os.Getenv(RequireChromiumEnv) != "" { // .ci/run installs it and sets this
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
 	}
 	f := newFixture(t)
 	srv := serve(t, f)
