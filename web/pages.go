@@ -209,6 +209,8 @@ func (d *dashboard) artifact(w http.ResponseWriter, r *http.Request) {
 		d.clientError(w, r, http.StatusNotFound, "no evidence about "+dg+" is stored")
 		return
 	}
+	// The newest records were read; the chain reads oldest first.
+	slices.Reverse(recs)
 	hexValue := strings.TrimPrefix(dg, "sha256:")
 	body := artifactBody{Digest: dg, Evidence: len(recs)}
 	groups := make([][]item, StageOther+1)

@@ -191,7 +191,7 @@ func TestServeRefusesPlainHTTPOffLoopback(t *testing.T) {
 	dir := t.TempDir()
 	k := attesttest.Key(t, keys.Ed25519)
 	keys.WriteFiles(filepath.Join(dir, "gate"), k, []byte("test-pass"))
-	writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nkeys: []\n")
+	writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nkeys:\n  - {name: gate, publicKey: gate.pub, roles: [gate]}\n")
 	cfg := writeFile(t, filepath.Join(dir, "c.yaml"), "store: {driver: sqlite, path: e.db}\ntrust: trust.yaml\npolicies: {dev: builtin}\ngate: {key: gate.key}\n")
 	code := ta.run("serve", "--config", cfg, "--listen", "0.0.0.0:0", "--insecure-http")
 	if code != ExitUsage || !strings.Contains(ta.errOut.String(), "loopback") {
