@@ -34,7 +34,7 @@ type Record struct {
 }
 
 // Query selects records. Zero fields do not constrain. Results are ordered
-// by StoredAt, oldest first, then by ID.
+// by StoredAt, oldest first, then by ID, unless Newest is set.
 type Query struct {
 	// Subject is "ALG:HEX", e.g. "sha256:ab12...".
 	Subject string
@@ -47,8 +47,12 @@ type Query struct {
 	Signer string
 	// Since and Until bound StoredAt (inclusive, exclusive).
 	Since, Until time.Time
-	// Limit caps the number of results; 0 means no cap.
+	// Limit caps the number of results; 0 means no cap. With Newest it keeps
+	// the most recent records, without it the oldest.
 	Limit int
+	// Newest orders results newest first: by StoredAt descending, then by ID
+	// descending (the exact reverse of the default order).
+	Newest bool
 }
 
 // ParseSubject splits "ALG:HEX" into its parts, lower-casing the hex.

@@ -15,6 +15,7 @@ import (
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/store/sqlite"
+	"github.com/hallmark-dev/hallmark/trust"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
 
@@ -33,6 +34,7 @@ func BenchmarkPages(b *testing.B) {
 	}
 	defer st.Close()
 	key := attesttest.Key(b, keys.ECDSAP256)
+	tr := trust.New(trust.Key{Name: "gate", Public: key.Public(), Roles: []trust.Role{trust.RoleGate}})
 	var first string
 	for i := range benchArtifacts {
 		sub := attesttest.Subject(fmt.Sprintf("bin/app-%d", i), fmt.Appendf(nil, "artifact %d", i))
@@ -54,7 +56,7 @@ func BenchmarkPages(b *testing.B) {
 			}
 		}
 	}
-	h, err := New(st, WithClock(func() time.Time { return now }))
+	h, err := New(st, tr, WithClock(func() time.Time { return now }))
 	if err != nil {
 		b.Fatal(err)
 	}

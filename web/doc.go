@@ -17,6 +17,6 @@
 // path ("/ui" unless [WithBasePath] says otherwise); mount it on that
 // prefix without stripping it:
 //
-//	h, err := web.New(st, web.WithLogger(log))
+//	h, err := web.New(st, tr, web.WithLogger(log))
 //	mux.Handle("/ui/", h)
 package web

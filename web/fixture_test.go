@@ -48,6 +48,7 @@ type fixture struct {
 	appName   string
 	decisions map[string]*gate.Result // by environment, about app
 	keys      map[trust.Role]*keys.PrivateKey
+	trust     *trust.Trust
 	ids       map[string]string // evidence kind -> record ID, about app
 }
 
@@ -76,6 +77,7 @@ func newFixture(t testing.TB) *fixture {
 		tks = append(tks, trust.Key{Name: string(r), Public: k.Public(), Roles: []trust.Role{r}})
 	}
 	tr := trust.New(tks...)
+	f.trust = tr
 
 	appContent := []byte("hallmark binary built for the dashboard test\n")
 	app := attesttest.Subject("bin/hallmark", appContent)

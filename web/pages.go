@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/store"
@@ -68,10 +69,11 @@ func (d *dashboard) paginate(n int, r *http.Request, path string, q url.Values) 
 	return lo, hi, pg
 }
 
-// list reads the records matching q, at most MaxRecords of them, and
+// list reads the records matching q, the newest MaxRecords of them, and
 // reports whether there were more.
 func (d *dashboard) list(r *http.Request, q store.Query) ([]store.Record, bool, error) {
 	q.Limit = d.cfg.maxRecords + 1
+	q.Newest = true
 	recs, err := d.st.List(r.Context(), q)
 	if err != nil {
 		return nil, false, err
@@ -80,6 +82,26 @@ func (d *dashboard) list(r *http.Request, q store.Query) ([]store.Record, bool, 
 		return recs[:d.cfg.maxRecords], true, nil
 	}
 	return recs, false, nil
+}
+
+// decode is decodeRecord, with the gate's own records (decisions, VSAs)
+// verified against the trust file: one that does not verify or that no
+// gate-role key signed keeps only a Problem saying why, so it is shown but
+// never counted as a decision.
+func (d *dashboard) decode(r *http.Request, rec store.Record, artifactHex string) item {
+	it := decodeRecord(rec, artifactHex)
+	if !slices.Contains(gate.RecordPredicateTypes(), rec.PredicateType) {
+		return it
+	}
+	v, err := attest.Verify(r.Context(), rec.Bundle, d.trust.All(), attest.WithInputName("stored "+rec.ID))
+	if err == nil {
+		err = gate.CheckRecordSigner(v, d.trust)
+	}
+	if err != nil {
+		it.Decision, it.VSA = nil, nil
+		it.Problem = "not counted as the gate's record: " + err.Error()
+	}
+	return it
 }
 
 // artifactRow is one artifact of the list page.
@@ -127,7 +149,7 @@ func (d *dashboard) artifacts(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if rec.PredicateType == gate.DecisionPredicateType {
-			it := decodeRecord(rec, "")
+			it := d.decode(r, rec, "")
 			if it.Decision == nil {
 				continue
 			}
@@ -187,6 +209,8 @@ func (d *dashboard) artifact(w http.ResponseWriter, r *http.Request) {
 		d.clientError(w, r, http.StatusNotFound, "no evidence about "+dg+" is stored")
 		return
 	}
+	// The newest records were read; the chain reads oldest first.
+	slices.Reverse(recs)
 	hexValue := strings.TrimPrefix(dg, "sha256:")
 	body := artifactBody{Digest: dg, Evidence: len(recs)}
 	groups := make([][]item, StageOther+1)
@@ -196,7 +220,7 @@ func (d *dashboard) artifact(w http.ResponseWriter, r *http.Request) {
 				body.Names = append(body.Names, s.Name)
 			}
 		}
-		it := decodeRecord(rec, hexValue)
+		it := d.decode(r, rec, hexValue)
 		groups[it.Stage] = append(groups[it.Stage], it)
 	}
 	latest := map[string]decisionView{}
@@ -251,7 +275,7 @@ func (d *dashboard) evidence(w http.ResponseWriter, r *http.Request) {
 		d.serverError(w, r, err)
 		return
 	}
-	body := evidenceBody{Record: rec, Item: decodeRecord(rec, "")}
+	body := evidenceBody{Record: rec, Item: d.decode(r, rec, "")}
 	if payload, err := payloadOf(rec); err == nil {
 		// Indent for reading, keeping the text as signed (json.Indent
 		// does not reorder keys or escape HTML; the template escapes it).
@@ -287,7 +311,7 @@ func (d *dashboard) deployments(w http.ResponseWriter, r *http.Request) {
 	}
 	byEnv := map[string][]decisionView{}
 	for _, rec := range recs {
-		if it := decodeRecord(rec, ""); it.Decision != nil {
+		if it := d.decode(r, rec, ""); it.Decision != nil {
 			byEnv[it.Decision.Environment] = append(byEnv[it.Decision.Environment], *it.Decision)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/trust"
 )
 
 //go:embed templates/*.html
@@ -95,7 +96,7 @@ func WithPageSize(n int) Option {
 
 // WithMaxRecords caps how many evidence records one page view reads from
 // the store (default 5000, at least 10). Pages built from more records than
-// that say so and show the first ones stored.
+// that say so and show the most recently stored ones.
 func WithMaxRecords(n int) Option {
 	return func(c *config) error {
 		if n < 10 {
@@ -110,14 +111,21 @@ func WithMaxRecords(n int) Option {
 type dashboard struct {
 	cfg   config
 	st    store.Store
+	trust *trust.Trust
 	pages map[string]*template.Template
 }
 
 // New returns the dashboard handler over st. It serves only GET and HEAD;
 // every response carries the security headers (see ContentSecurityPolicy).
-func New(st store.Store, opts ...Option) (http.Handler, error) {
+// Gate decisions and VSAs are verified against tr when shown: only those a
+// key with the gate role signed count as the gate's; others are shown with
+// the reason they do not count.
+func New(st store.Store, tr *trust.Trust, opts ...Option) (http.Handler, error) {
 	if st == nil {
 		return nil, fmt.Errorf("%w: nil store", ErrBadOption)
+	}
+	if tr == nil {
+		return nil, fmt.Errorf("%w: nil trust file (gate decisions are verified against it)", ErrBadOption)
 	}
 	cfg := config{
 		now:        time.Now,
@@ -131,7 +139,7 @@ func New(st store.Store, opts ...Option) (http.Handler, error) {
 			return nil, err
 		}
 	}
-	d := &dashboard{cfg: cfg, st: st}
+	d := &dashboard{cfg: cfg, st: st, trust: tr}
 	pages, err := parseTemplates(d.funcs())
 	if err != nil {
 		return nil, err

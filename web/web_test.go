@@ -21,7 +21,7 @@ import (
 // serve starts the dashboard over f's store.
 func serve(t *testing.T, f *fixture, opts ...Option) *httptest.Server {
 	t.Helper()
-	h, err := New(f.st, append([]Option{WithClock(func() time.Time { return f.now })}, opts...)...)
+	h, err := New(f.st, f.trust, append([]Option{WithClock(func() time.Time { return f.now })}, opts...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -381,12 +381,12 @@ func TestNewOptions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := New(f.st, tc.opt); !errors.Is(err, ErrBadOption) {
+			if _, err := New(f.st, f.trust, tc.opt); !errors.Is(err, ErrBadOption) {
 				t.Errorf("New with %s: error %v, want ErrBadOption", tc.name, err)
 			}
 		})
 	}
-	if _, err := New(nil); !errors.Is(err, ErrBadOption) {
+	if _, err := New(nil, f.trust); !errors.Is(err, ErrBadOption) {
 		t.Errorf("New(nil): error %v, want ErrBadOption", err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -228,23 +227,20 @@ func remoteDeploymentsLs(app *App, cmd *cobra.Command, r *remote) error {
 	if err != nil {
 		return err
 	}
+	if tf, _ := cmd.Flags().GetString("trust"); tf != "" {
+		return usageError(errors.New("--trust cannot be used with --server: the server verifies decisions with its own trust file"))
+	}
+	q := flagValues(cmd, map[string]string{"env": "env", "artifact": "artifact"})
+	n, _ := cmd.Flags().GetInt("limit")
+	if n < 1 || n > server.MaxListLimit {
+		return usageError(fmt.Errorf("--limit %d: want 1..%d with --server", n, server.MaxListLimit))
+	}
+	q.Set("limit", fmt.Sprint(n))
 	var ds []server.Deployment
-	if err := r.do(contextOf(cmd), http.MethodGet, "/v1/deployments", flagValues(cmd, map[string]string{"env": "env", "artifact": "artifact"}), nil, &ds); err != nil {
+	if err := r.do(contextOf(cmd), http.MethodGet, "/v1/deployments", q, nil, &ds); err != nil {
 		return err
 	}
-	if format == "json" {
-		return writeJSONOut(app.Stdout, ds)
-	}
-	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DECIDED\tENV\tARTIFACT\tDECISION\tVIOLATIONS\tREQUESTER\tSOURCE")
-	for _, d := range ds {
-		verdict := "deny"
-		if d.Allowed {
-			verdict = "allow"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.DecidedAt.Format(time.RFC3339), d.Environment, short(d.Artifact.Digest, 19), verdict, len(d.Violations), d.Requester, d.Source)
-	}
-	return tw.Flush()
+	return writeDeployments(app, format, ds)
 }
 
 func writeJSONOut(w io.Writer, v any) error {

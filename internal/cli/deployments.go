@@ -2,90 +2,95 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/hallmark-dev/hallmark/attest"
-	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/trust"
 )
 
-type deploymentsFlags struct{ env, artifact, format string }
+type deploymentsFlags struct {
+	env, artifact, format, trust string
+	limit                        int
+}
 
 func newDeploymentsCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{Use: "deployments", Short: "Show recorded deployment decisions"}
 	var f deploymentsFlags
 	ls := &cobra.Command{
-		Use:   "ls [--env ENV] [--artifact sha256:DIGEST] [--format table|json]",
-		Short: "List what was allowed or denied where and when",
-		Args:  argsUsage(cobra.NoArgs),
+		Use:   "ls --trust FILE [--env ENV] [--artifact sha256:DIGEST] [--limit N] [--format table|json]",
+		Short: "List what was allowed or denied where and when, newest first",
+		Long: `List the recorded gate decisions, newest first. Each stored decision is
+verified against the trust file and listed only when a key with the gate role
+signed it; the others are reported on stderr as ignored. --trust is required
+for the local store (with --server, the server verifies with its own).`,
+		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.format != "table" && f.format != "json" {
 				return usageError(fmt.Errorf("--format %q: want table or json", f.format))
+			}
+			if f.trust == "" {
+				return usageError(errors.New("--trust is required: decisions are listed only when a key with the trust file's gate role signed them"))
+			}
+			if f.limit < 0 {
+				return usageError(fmt.Errorf("--limit %d: want 0 (all) or more", f.limit))
+			}
+			tr, err := trust.Load(f.trust)
+			if err != nil {
+				return badInput(err)
 			}
 			s, err := app.openStore(contextOf(cmd))
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			ds, err := listDecisions(cmd, s, f)
+			ds, ignored, err := server.Deployments(contextOf(cmd), s, tr, server.DeploymentQuery{Environment: f.env, Artifact: f.artifact, Limit: f.limit})
 			if err != nil {
-				return err
-			}
-			if f.format == "json" {
-				enc := json.NewEncoder(app.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(ds)
-			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "DECIDED\tENV\tARTIFACT\tDECISION\tVIOLATIONS\tREQUESTER\tSOURCE")
-			for _, d := range ds {
-				verdict := "deny"
-				if d.Allowed {
-					verdict = "allow"
+				if errors.Is(err, store.ErrBadQuery) {
+					return usageError(err)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.DecidedAt.Format(time.RFC3339), d.Environment, short(d.Artifact.Digest, 19), verdict, len(d.Violations), d.Requester, d.Source)
+				return storeError(err)
 			}
-			return tw.Flush()
+			reportIgnored(app, ignored)
+			return writeDeployments(app, f.format, ds)
 		},
 	}
 	ls.Flags().StringVar(&f.env, "env", "", "only this environment")
 	ls.Flags().StringVar(&f.artifact, "artifact", "", "only this artifact digest (sha256:HEX)")
 	ls.Flags().StringVar(&f.format, "format", "table", "table or json")
+	ls.Flags().StringVar(&f.trust, "trust", "", "trust file: only decisions signed by a key with role gate are listed (required without --server)")
+	ls.Flags().IntVar(&f.limit, "limit", server.DefaultDeploymentsLimit, "at most this many decisions, the newest (0: all; with --server, 1.."+fmt.Sprint(server.MaxListLimit)+")")
 	cmd.AddCommand(ls)
 	return cmd
 }
 
-// listDecisions reads the stored decision records, oldest first. They were
-// verified when stored by the gate.
-func listDecisions(cmd *cobra.Command, s store.Store, f deploymentsFlags) ([]gate.Decision, error) {
-	recs, err := s.List(contextOf(cmd), store.Query{PredicateType: gate.DecisionPredicateType, Subject: f.artifact})
-	if err != nil {
-		if strings.Contains(err.Error(), store.ErrBadQuery.Error()) {
-			return nil, usageError(err)
-		}
-		return nil, storeError(err)
+// writeDeployments prints decisions as a table or as JSON.
+func writeDeployments(app *App, format string, ds []server.Deployment) error {
+	if format == "json" {
+		enc := json.NewEncoder(app.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ds)
 	}
-	out := []gate.Decision{}
-	for _, r := range recs {
-		_, payload, err := attest.InspectUnverified(r.Bundle)
-		if err != nil {
-			return nil, storeError(fmt.Errorf("stored decision %s: %w", r.ID, err))
+	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DECIDED\tENV\tARTIFACT\tDECISION\tVIOLATIONS\tREQUESTER\tSOURCE")
+	for _, d := range ds {
+		verdict := "deny"
+		if d.Allowed {
+			verdict = "allow"
 		}
-		var st struct {
-			Predicate gate.Decision `json:"predicate"`
-		}
-		if err := json.Unmarshal(payload, &st); err != nil {
-			return nil, storeError(fmt.Errorf("stored decision %s: %w", r.ID, err))
-		}
-		if f.env != "" && st.Predicate.Environment != f.env {
-			continue
-		}
-		out = append(out, st.Predicate)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.DecidedAt.Format(time.RFC3339), d.Environment, short(d.Artifact.Digest, 19), verdict, len(d.Violations), d.Requester, d.Source)
 	}
-	return out, nil
+	return tw.Flush()
+}
+
+// reportIgnored tells stderr which stored decisions did not count.
+func reportIgnored(app *App, ignored []server.IgnoredDecision) {
+	for _, ig := range ignored {
+		fmt.Fprintf(app.Stderr, "ignored decision %s: %s\n", ig.ID, ig.Reason)
+	}
 }

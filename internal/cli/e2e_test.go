@@ -264,7 +264,7 @@ func TestEndToEndGate(t *testing.T) {
 
 	// Every decision was recorded where it was made; the main store holds
 	// none (each case used its own), but deployments ls works on one.
-	e.ta.mustRun(t, "deployments", "ls", "--env", "prod")
+	e.ta.mustRun(t, "deployments", "ls", "--env", "prod", "--trust", e.trustFile)
 }
 
 func mustFirstID(t *testing.T, e *e2e, predicateType string) string {

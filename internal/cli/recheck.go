@@ -26,10 +26,12 @@ func newRecheckCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "recheck (--config SERVER.yaml | --trust FILE --key GATE.key --env ENV... [--policy SPEC]) [--format table|json]",
 		Short: "Re-evaluate what is deployed under today's evidence and policy; exit 1 if anything would now be denied",
-		Long: `For every artifact and environment whose latest deployment decision allowed it,
+		Long: `For every artifact and environment whose latest deployment decision (by decision
+time, other than a recheck's) allowed it,
 evaluate the gate again with the evidence now in the store (new vulnerability
 scans, revoked approvals) and the current policy, record the result (source
-"recheck") and report which would now be denied.
+"recheck") and report which would now be denied. Only decisions signed by a key
+with the trust file's gate role count; others are reported as ignored.
 
 With --config, the store, trust file, policies and gate key of a server
 configuration are used. Otherwise the local store is used with --trust, --key
@@ -42,6 +44,7 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 			}
 			var st store.Store
 			var g *gate.Gate
+			var tr *trust.Trust
 			switch {
 			case f.config != "":
 				if f.trust != "" || f.key != "" || len(f.envs) > 0 {
@@ -61,12 +64,16 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				}
 				defer s.Close()
 				st, g = s.Store(), s.Gate()
+				// Open has just loaded it from this path.
+				if tr, err = trust.Load(cfg.Trust); err != nil {
+					return badInput(err)
+				}
 			default:
 				if f.trust == "" || f.key == "" || len(f.envs) == 0 {
 					return usageError(errors.New("--trust, --key and at least one --env are required without --config"))
 				}
-				tr, err := trust.Load(f.trust)
-				if err != nil {
+				var err error
+				if tr, err = trust.Load(f.trust); err != nil {
 					return badInput(err)
 				}
 				reg, refs, err := teeVerification(tr)
@@ -95,10 +102,11 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 					return environmentErr(err)
 				}
 			}
-			rs, err := server.RecheckDeployed(ctx, st, g, f.requester, f.envs...)
+			rs, ignored, err := server.RecheckDeployed(ctx, st, tr, g, f.requester, f.envs...)
 			if err != nil {
 				return storeError(err)
 			}
+			reportIgnored(app, ignored)
 			denied := 0
 			for _, r := range rs {
 				if !r.Allowed {

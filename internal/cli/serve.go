@@ -64,7 +64,13 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 			}
 			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, append(teeOpts, server.WithLogger(logger), server.WithClock(app.Now),
 				server.WithDashboardFrom(func(st store.Store) (http.Handler, error) {
-					return web.New(st, web.WithLogger(logger), web.WithClock(app.Now))
+					// The dashboard verifies decisions against the same trust
+					// file (Open has just loaded it from this path).
+					tr, err := trust.Load(cfg.Trust)
+					if err != nil {
+						return nil, err
+					}
+					return web.New(st, tr, web.WithLogger(logger), web.WithClock(app.Now))
 				}))...)
 			if err != nil {
 				return environmentErr(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/trust"
 	"github.com/hallmark-dev/hallmark/vuln"
 	"github.com/hallmark-dev/hallmark/web"
 )
@@ -53,7 +54,7 @@ func TestServerClientCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nkeys:\n  - {name: alice, publicKey: alice.pub, roles: [approver]}\n  - {name: scanner, publicKey: scanner.pub, roles: [scanner]}\n")
+	writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nkeys:\n  - {name: alice, publicKey: alice.pub, roles: [approver]}\n  - {name: scanner, publicKey: scanner.pub, roles: [scanner]}\n  - {name: gate, publicKey: gate.pub, roles: [gate]}\n")
 	writeFile(t, filepath.Join(dir, "policy.rego"), servePolicy)
 	cfgPath := writeFile(t, filepath.Join(dir, "hallmark.yaml"), fmt.Sprintf(`store: {driver: sqlite, path: evidence.db}
 trust: trust.yaml
@@ -66,7 +67,13 @@ auth: {insecureAnonymousAdmission: true, tokens: [{name: ci, sha256: %s, role: u
 		t.Fatal(err)
 	}
 	s, err := server.Open(t.Context(), cfg, func(string) string { return pass },
-		server.WithDashboardFrom(func(st store.Store) (http.Handler, error) { return web.New(st) }))
+		server.WithDashboardFrom(func(st store.Store) (http.Handler, error) {
+			tr, err := trust.Load(filepath.Join(dir, "trust.yaml"))
+			if err != nil {
+				return nil, err
+			}
+			return web.New(st, tr)
+		}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +191,7 @@ func TestServeRefusesPlainHTTPOffLoopback(t *testing.T) {
 	dir := t.TempDir()
 	k := attesttest.Key(t, keys.Ed25519)
 	keys.WriteFiles(filepath.Join(dir, "gate"), k, []byte("test-pass"))
-	writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nkeys: []\n")
+	writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nkeys:\n  - {name: gate, publicKey: gate.pub, roles: [gate]}\n")
 	cfg := writeFile(t, filepath.Join(dir, "c.yaml"), "store: {driver: sqlite, path: e.db}\ntrust: trust.yaml\npolicies: {dev: builtin}\ngate: {key: gate.key}\nauth: {insecureAnonymousAdmission: true}\n")
 	code := ta.run("serve", "--config", cfg, "--listen", "0.0.0.0:0", "--insecure-http")
 	if code != ExitUsage || !strings.Contains(ta.errOut.String(), "loopback") {

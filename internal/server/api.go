@@ -17,6 +17,7 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/trust"
 )
 
 // Handler returns the service's HTTP handler: the API, the admission
@@ -225,6 +226,14 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, "bundle does not verify against the server's trust file, not stored: "+err.Error())
 		return
 	}
+	// VSAs and deployment decisions are the gate's own records: listings and
+	// recheck treat them as what the gate decided, so only a gate-role key
+	// may sign one.
+	if err := gate.CheckRecordSigner(v, s.trust); err != nil {
+		s.metrics.inc("hallmark_uploads_total", "result", "rejected")
+		writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("a %s bundle must be signed by a key with the trust file's %q role, not stored: %v", v.PredicateType, trust.RoleGate, err))
+		return
+	}
 	rec, err := s.store.Put(r.Context(), v)
 	if err == nil {
 		// Verified against the same trust file the gate uses: its first
@@ -384,8 +393,27 @@ type Deployment struct {
 	gate.Decision
 }
 
+// DefaultDeploymentsLimit is how many decisions GET /v1/deployments
+// returns without a limit parameter.
+const DefaultDeploymentsLimit = 1000
+
+// IgnoredDecisionsHeader is the response header of GET /v1/deployments that
+// counts the stored decision records left out because they did not verify
+// against the trust file or no gate-role key signed them.
+const IgnoredDecisionsHeader = "Hallmark-Ignored-Decisions"
+
 func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
-	ds, err := Deployments(r.Context(), s.store, r.URL.Query().Get("env"), r.URL.Query().Get("artifact"))
+	q := r.URL.Query()
+	dq := DeploymentQuery{Environment: q.Get("env"), Artifact: q.Get("artifact"), Limit: DefaultDeploymentsLimit}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxListLimit {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit=%q: want 1..%d", v, MaxListLimit))
+			return
+		}
+		dq.Limit = n
+	}
+	ds, ignored, err := Deployments(r.Context(), s.store, s.trust, dq)
 	if err != nil {
 		if errors.Is(err, store.ErrBadQuery) {
 			writeError(w, http.StatusBadRequest, err.Error())
@@ -394,34 +422,11 @@ func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
+	for _, ig := range ignored {
+		s.logger.Warn("stored decision ignored", "id", ig.ID, "reason", ig.Reason)
+	}
+	w.Header().Set(IgnoredDecisionsHeader, strconv.Itoa(len(ignored)))
 	writeJSON(w, http.StatusOK, ds)
-}
-
-// Deployments lists the recorded gate decisions, oldest first, optionally
-// for one environment and one artifact digest.
-func Deployments(ctx context.Context, st store.Store, env, artifact string) ([]Deployment, error) {
-	recs, err := st.List(ctx, store.Query{PredicateType: gate.DecisionPredicateType, Subject: artifact})
-	if err != nil {
-		return nil, fmt.Errorf("list decisions: %w", err)
-	}
-	out := []Deployment{}
-	for _, rec := range recs {
-		_, payload, err := attest.InspectUnverified(rec.Bundle)
-		if err != nil {
-			return nil, fmt.Errorf("stored decision %s: %w", rec.ID, err)
-		}
-		var st struct {
-			Predicate gate.Decision `json:"predicate"`
-		}
-		if err := json.Unmarshal(payload, &st); err != nil {
-			return nil, fmt.Errorf("stored decision %s: %w", rec.ID, err)
-		}
-		if env != "" && st.Predicate.Environment != env {
-			continue
-		}
-		out = append(out, Deployment{ID: rec.ID, Decision: st.Predicate})
-	}
-	return out, nil
 }
 
 // gateDecider answers the admission webhook with the gate.

@@ -46,6 +46,12 @@ func Open(ctx context.Context, cfg *Config, getenv func(string) string, opts ...
 	if err != nil {
 		return nil, fmt.Errorf("gate key: %w", err)
 	}
+	// Decisions are read back only when a gate-role key signed them: a gate
+	// key without the role would record decisions nobody can list.
+	if id := key.Public().ID(); !tr.Has(id, trust.RoleGate) {
+		return nil, fmt.Errorf("gate key %s (key ID %s) does not have the %q role in the trust file %s: add it (roles: [gate]), or its decisions would be neither listed nor rechecked",
+			cfg.Gate.Key, id, trust.RoleGate, cfg.Trust)
+	}
 	st, err := OpenStore(ctx, cfg.Store, getenv, o.now)
 	if err != nil {
 		return nil, err

@@ -72,7 +72,7 @@ func TestAdmissionResolvesTags(t *testing.T) {
 		t.Fatalf("validate a missing tag: %d %v %s", s, val.Response.Allowed, val.Response.Status.Message)
 	}
 
-	ds, err := Deployments(t.Context(), st, "", "")
+	ds, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}

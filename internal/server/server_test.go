@@ -320,7 +320,8 @@ func TestGateAndDeployments(t *testing.T) {
 	for _, d := range ds {
 		got = append(got, fmt.Sprintf("%s %s allowed=%v %s %s", d.Artifact.Digest, d.Environment, d.Allowed, d.Source, d.Requester))
 	}
-	want := []string{digestA + " prod allowed=true api ci release-42", digestC + " prod allowed=false api ci release-42"}
+	// Newest first.
+	want := []string{digestC + " prod allowed=false api ci release-42", digestA + " prod allowed=true api ci release-42"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("deployments (-want +got):\n%s", diff)
 	}
@@ -376,7 +377,7 @@ func TestAdmissionEnvironmentPaths(t *testing.T) {
 	if s, msg, ok := reviewAt(t, ts, "/admission/validate/moon", "cronjob.json"); s != 200 || ok || !strings.Contains(msg, "moon") {
 		t.Fatalf("path of an environment without a policy: %d %v %s", s, ok, msg)
 	}
-	ds, err := Deployments(t.Context(), st, "prod", "")
+	ds, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{Environment: "prod"})
 	if err != nil || len(ds) != 2 {
 		t.Fatalf("prod decisions: %d, %v", len(ds), err)
 	}
@@ -408,7 +409,7 @@ func TestAdmissionRecordsDecisions(t *testing.T) {
 	if s, msg, ok := review(t, ts, "pod-tag.json"); s != 200 || ok || !strings.Contains(msg, "nginx:1.27") {
 		t.Fatalf("tag-only image: %d %v %s", s, ok, msg)
 	}
-	ds, err := Deployments(t.Context(), st, "", "")
+	ds, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,7 +546,7 @@ func TestOpenFromConfigFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	trustYAML := "version: 1\nkeys:\n  - {name: alice, publicKey: alice.pub, roles: [approver]}\n"
-	os.WriteFile(filepath.Join(dir, "trust.yaml"), []byte(trustYAML), 0o600)
+	os.WriteFile(filepath.Join(dir, "trust.yaml"), []byte(trustYAML+"  - {name: gate, publicKey: gate.pub, roles: [gate]}\n"), 0o600)
 	pol, _ := os.ReadFile("testdata/policy.rego")
 	os.WriteFile(filepath.Join(dir, "policy.rego"), pol, 0o600)
 	certPEM, keyPEM := selfSigned(t)
@@ -711,7 +712,7 @@ func TestRecheckReportsNowDenied(t *testing.T) {
 		t.Fatalf("upload scan: %d", c)
 	}
 	for round := range 2 { // a second recheck must not treat the first's records as deployments
-		rs, err := RecheckDeployed(t.Context(), st, s.gate, "test")
+		rs, _, err := RecheckDeployed(t.Context(), st, w.trust, s.gate, "test")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,17 +19,24 @@ import (
 // subjects_evidence and signers_evidence indexes, after the inner query's
 // filter and limit. The three subject arrays come from one aggregate scan,
 // so their elements line up.
-func recordsSQL(evidence string) string {
+func recordsSQL(evidence string, order string) string {
 	return `SELECT e.id, e.predicate_type, e.stored_at, e.bundle, s.names, s.algs, s.digests, k.key_ids
 FROM (` + evidence + `) AS e
 CROSS JOIN LATERAL (SELECT array_agg(name) AS names, array_agg(alg) AS algs, array_agg(digest) AS digests
 	FROM subjects WHERE evidence_id = e.id) AS s
 CROSS JOIN LATERAL (SELECT array_agg(key_id) AS key_ids FROM signers WHERE evidence_id = e.id) AS k
-ORDER BY e.stored_at, e.id`
+ORDER BY ` + order
 }
 
+// Orders of a listing: the outer statement repeats the inner query's order,
+// since a subquery's order does not survive the lateral joins.
+const (
+	oldestFirst = `e.stored_at, e.id`
+	newestFirst = `e.stored_at DESC, e.id DESC`
+)
+
 // getSQL reads one record by ID.
-var getSQL = recordsSQL(`SELECT id, predicate_type, stored_at, bundle FROM evidence WHERE id = $1`)
+var getSQL = recordsSQL(`SELECT id, predicate_type, stored_at, bundle FROM evidence WHERE id = $1`, oldestFirst)
 
 // Get returns the record with the given ID.
 func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
@@ -43,7 +50,8 @@ func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
 	return recs[0], nil
 }
 
-// List returns the records matching q, oldest first.
+// List returns the records matching q, oldest first (newest first with
+// q.Newest).
 func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error) {
 	var where []string
 	var args []any
@@ -80,11 +88,15 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error)
 	if len(where) > 0 {
 		evidence += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	evidence += ` ORDER BY stored_at, id`
+	order := oldestFirst
+	if q.Newest {
+		order = newestFirst
+	}
+	evidence += ` ORDER BY ` + strings.ReplaceAll(order, `e.`, ``)
 	if q.Limit > 0 {
 		evidence += ` LIMIT ` + arg(q.Limit)
 	}
-	recs, err := s.query(ctx, recordsSQL(evidence), args...)
+	recs, err := s.query(ctx, recordsSQL(evidence, order), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list evidence %+v: %w", q, err)
 	}

@@ -45,7 +45,7 @@ const putSQL = `WITH ins AS (
 SELECT id FROM ins`
 
 // existingSQL reads the stored records of a batch's already-stored IDs.
-var existingSQL = recordsSQL(`SELECT id, predicate_type, stored_at, bundle FROM evidence WHERE id = ANY($1)`)
+var existingSQL = recordsSQL(`SELECT id, predicate_type, stored_at, bundle FROM evidence WHERE id = ANY($1)`, oldestFirst)
 
 // Put stores v in one transaction.
 func (s *Store) Put(ctx context.Context, v *attest.Verified) (store.Record, error) {

@@ -246,7 +246,8 @@ func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
 	return recs[0], nil
 }
 
-// List returns the records matching q, oldest first.
+// List returns the records matching q, oldest first (newest first with
+// q.Newest).
 func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error) {
 	var where []string
 	var args []any
@@ -287,7 +288,11 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error)
 	if len(where) > 0 {
 		sqlText += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	sqlText += ` ORDER BY e.stored_at, e.id`
+	if q.Newest {
+		sqlText += ` ORDER BY e.stored_at DESC, e.id DESC`
+	} else {
+		sqlText += ` ORDER BY e.stored_at, e.id`
+	}
 	if q.Limit > 0 {
 		sqlText += fmt.Sprintf(` LIMIT %d`, q.Limit)
 	}

@@ -108,6 +108,63 @@ func Run(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("Newest", func(t *testing.T) {
+		c := &clock{t: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)}
+		s := open(t, c.now)
+		put := func(v *attest.Verified) store.Record {
+			t.Helper()
+			r, err := s.Put(t.Context(), v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		r1 := put(attesttest.Verified(t, k1, typeA, map[string]any{"n": 1}, subX))
+		c.advance(time.Hour)
+		// Two records stored at the same instant: ID breaks the tie, in
+		// reverse when newest first.
+		r2 := put(attesttest.Verified(t, k1, typeA, map[string]any{"n": 2}, subX))
+		r3 := put(attesttest.Verified(t, k2, typeB, map[string]any{"n": 3}, subY))
+		lo, hi := r2.ID, r3.ID
+		if hi < lo {
+			lo, hi = hi, lo
+		}
+		c.advance(time.Hour)
+		r4 := put(attesttest.Verified(t, k2, typeA, map[string]any{"n": 4}, subY))
+		for _, tc := range []struct {
+			name string
+			q    store.Query
+			want []string
+		}{
+			{"oldest first", store.Query{}, []string{r1.ID, lo, hi, r4.ID}},
+			{"newest first", store.Query{Newest: true}, []string{r4.ID, hi, lo, r1.ID}},
+			{"newest with limit", store.Query{Newest: true, Limit: 2}, []string{r4.ID, hi}},
+			{"newest limit splits a tie", store.Query{Newest: true, Limit: 3}, []string{r4.ID, hi, lo}},
+			{"oldest with limit", store.Query{Limit: 2}, []string{r1.ID, lo}},
+			{"newest of a type", store.Query{Newest: true, PredicateType: typeA}, []string{r4.ID, r2.ID, r1.ID}},
+			{"newest of a type with limit", store.Query{Newest: true, PredicateType: typeA, Limit: 1}, []string{r4.ID}},
+			{"newest of a subject", store.Query{Newest: true, Subject: "sha256:" + subX.Digest["sha256"]}, []string{r2.ID, r1.ID}},
+			{"newest until", store.Query{Newest: true, Until: r4.StoredAt, Limit: 1}, []string{hi}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				recs, err := s.List(t.Context(), tc.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tc.want, ids(recs)); diff != "" {
+					t.Errorf("List(%+v) (-want +got):\n%s", tc.q, diff)
+				}
+			})
+		}
+		recs, err := s.List(t.Context(), store.Query{Newest: true, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 1 || len(recs[0].Subjects) != 1 || len(recs[0].Signers) != 1 || string(recs[0].Bundle) == "" {
+			t.Errorf("newest record lacks its facts: %+v", recs)
+		}
+	})
+
 	t.Run("PutIsIdempotent", func(t *testing.T) {
 		c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 		s := open(t, c.now)
