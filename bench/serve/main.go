@@ -146,7 +146,7 @@ func setup(ctx context.Context, args []string) error {
 		}
 	}
 	files := map[string]string{
-		"trust.yaml":  "version: 1\nkeys:\n  - {name: approver, publicKey: approver.pub, roles: [approver]}\n  - {name: scanner, publicKey: scanner.pub, roles: [scanner]}\n",
+		"trust.yaml":  "version: 1\nkeys:\n  - {name: approver, publicKey: approver.pub, roles: [approver]}\n  - {name: scanner, publicKey: scanner.pub, roles: [scanner]}\n  - {name: gate, publicKey: gate.pub, roles: [gate]}\n",
 		"policy.rego": policyRego,
 	}
 	storeYAML := "{driver: sqlite, path: evidence.db}"
