@@ -105,6 +105,6 @@ step "the evidence store: everything above, signed"
 $hm evidence ls
 
 step "what was allowed or denied, where and when"
-$hm deployments ls --env prod
+$hm deployments ls --env prod --trust "$OUT/trust.yaml"
 
 printf '\nquickstart ok\n'
