@@ -3,6 +3,9 @@ package web
 import (
 	"bytes"
 	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,15 +96,43 @@ func (d *dashboard) decode(r *http.Request, rec store.Record, artifactHex string
 	if !slices.Contains(gate.RecordPredicateTypes(), rec.PredicateType) {
 		return it
 	}
+	if problem := d.checkRecord(r, rec); problem != "" {
+		it.Decision, it.VSA = nil, nil
+		it.Problem = "not counted as the gate's record: " + problem
+	}
+	return it
+}
+
+// checkRecord verifies one of the gate's records and returns why it does
+// not count, or "". Outcomes are kept by the SHA-256 of the bundle's bytes
+// (the same bytes against the same trust file always give the same
+// outcome), so a page view verifies only records it has not seen before:
+// verifying every decision on every view made the deployments page 4x
+// slower.
+func (d *dashboard) checkRecord(r *http.Request, rec store.Record) string {
+	sum := sha256.Sum256(rec.Bundle)
+	key := hex.EncodeToString(sum[:])
+	d.checkedMu.Lock()
+	problem, ok := d.checked.Get(key)
+	d.checkedMu.Unlock()
+	if ok {
+		return problem
+	}
 	v, err := attest.Verify(r.Context(), rec.Bundle, d.trust.All(), attest.WithInputName("stored "+rec.ID))
 	if err == nil {
 		err = gate.CheckRecordSigner(v, d.trust)
 	}
-	if err != nil {
-		it.Decision, it.VSA = nil, nil
-		it.Problem = "not counted as the gate's record: " + err.Error()
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err.Error() // the request's fate, not the record's: not kept
 	}
-	return it
+	problem = ""
+	if err != nil {
+		problem = err.Error()
+	}
+	d.checkedMu.Lock()
+	d.checked.Add(key, problem)
+	d.checkedMu.Unlock()
+	return problem
 }
 
 // artifactRow is one artifact of the list page.

@@ -9,7 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -113,7 +116,16 @@ type dashboard struct {
 	st    store.Store
 	trust *trust.Trust
 	pages map[string]*template.Template
+
+	checkedMu sync.Mutex // guards checked
+	// checked holds, by bundle SHA-256, why a gate record does not count
+	// ("" when it does); see checkRecord.
+	checked *simplelru.LRU[string, string]
 }
+
+// checkedRecords bounds the verification outcomes the dashboard keeps
+// (about 150 bytes each).
+const checkedRecords = 50_000
 
 // New returns the dashboard handler over st. It serves only GET and HEAD;
 // every response carries the security headers (see ContentSecurityPolicy).
@@ -139,7 +151,11 @@ func New(st store.Store, tr *trust.Trust, opts ...Option) (http.Handler, error) 
 			return nil, err
 		}
 	}
-	d := &dashboard{cfg: cfg, st: st, trust: tr}
+	checked, err := simplelru.NewLRU[string, string](checkedRecords, nil)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	d := &dashboard{cfg: cfg, st: st, trust: tr, checked: checked}
 	pages, err := parseTemplates(d.funcs())
 	if err != nil {
 		return nil, err

@@ -15,6 +15,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/net/html"
 
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/trust"
 )
 
@@ -408,6 +412,30 @@ func TestAgo(t *testing.T) {
 	for _, tc := range tests {
 		if got := ago(now, tc.t); got != tc.want {
 			t.Errorf("ago(%v) = %q, want %q", tc.t, got, tc.want)
+		}
+	}
+}
+
+// TestForgedDecisionNotCounted: a decision signed by a key without the
+// gate role is shown with the reason it does not count, on every view (the
+// outcome of verifying it is kept, not forgotten), and a real one still
+// counts.
+func TestForgedDecisionNotCounted(t *testing.T) {
+	f := newFixture(t)
+	d := gate.Decision{Artifact: policy.Artifact{Digest: f.app, Name: f.appName}, Environment: "prod", Allowed: true, DecidedAt: f.now, Requester: "mallory", Source: "admission", Violations: []policy.Violation{}}
+	forged := attesttest.Verified(t, f.keys[trust.RoleScanner], gate.DecisionPredicateType, d, attest.Subject{Name: f.appName, Digest: map[string]string{"sha256": strings.TrimPrefix(f.app, "sha256:")}})
+	if _, err := f.st.Put(t.Context(), forged); err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, f)
+	for view := range 2 {
+		_, body := get(t, srv, "/ui/artifacts/"+f.app)
+		if !strings.Contains(body, "not counted as the gate&#39;s record") || !strings.Contains(body, "gate role") {
+			t.Fatalf("view %d: the forged decision is not flagged:\n%.3000s", view, body)
+		}
+		_, deps := get(t, srv, "/ui/deployments")
+		if strings.Contains(deps, "mallory") {
+			t.Fatalf("view %d: the deployments page lists the forged decision", view)
 		}
 	}
 }
