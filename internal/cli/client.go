@@ -209,12 +209,18 @@ func remoteEvidenceLs(app *App, cmd *cobra.Command, r *remote) error {
 		return err
 	}
 	q := flagValues(cmd, map[string]string{"subject": "subject", "type": "type", "signer": "signer", "since": "since"})
-	if n, _ := cmd.Flags().GetInt("limit"); n > 0 {
+	n, _ := cmd.Flags().GetInt("limit")
+	if n > 0 {
 		q.Set("limit", fmt.Sprint(n))
 	}
 	var recs []store.Record
 	if err := r.do(contextOf(cmd), http.MethodGet, "/v1/evidence", q, nil, &recs); err != nil {
 		return err
+	}
+	if n == 0 && len(recs) == server.DefaultListLimit {
+		// The local store lists everything; a server stops at its default.
+		fmt.Fprintf(app.Stderr, "hallmark: the server returned its first %d records; there may be more: narrow with --subject, --type, --signer or --since, or pass --limit (at most %d)\n",
+			server.DefaultListLimit, server.MaxListLimit)
 	}
 	if format == "json" {
 		return writeJSONOut(app.Stdout, recs)

@@ -254,9 +254,13 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 // MaxListLimit bounds one evidence listing.
 const MaxListLimit = 10_000
 
+// DefaultListLimit is how many records an evidence listing without a limit
+// returns.
+const DefaultListLimit = 1000
+
 func (s *Server) listEvidence(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	sq := store.Query{Subject: q.Get("subject"), PredicateType: q.Get("type"), Signer: q.Get("signer"), Limit: 1000}
+	sq := store.Query{Subject: q.Get("subject"), PredicateType: q.Get("type"), Signer: q.Get("signer"), Limit: DefaultListLimit}
 	for name, t := range map[string]*time.Time{"since": &sq.Since, "until": &sq.Until} {
 		if v := q.Get(name); v != "" {
 			p, err := time.Parse(time.RFC3339, v)
