@@ -3,6 +3,8 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/store"
 )
 
@@ -104,23 +107,41 @@ func short(s string, n int) string {
 
 func newEvidenceShowCmd(app *App) *cobra.Command {
 	var raw bool
+	var remote remoteFlags
 	cmd := &cobra.Command{
 		Use:   "show ID",
 		Short: "Print one stored bundle's statement (or the raw bundle with --bundle)",
 		Args:  argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := app.openStore(contextOf(cmd))
-			if err != nil {
-				return err
-			}
-			defer s.Close()
 			id := args[0]
 			if !strings.Contains(id, ":") {
 				id = "sha256:" + id
 			}
-			rec, err := s.Get(contextOf(cmd), id)
-			if err != nil {
-				return badInput(err)
+			var rec store.Record
+			if remote.server != "" {
+				r, err := app.remote(remote)
+				if err != nil {
+					return err
+				}
+				path := "/v1/evidence/" + url.PathEscape(id)
+				var exact json.RawMessage // the stored bytes, exactly
+				if err := r.do(contextOf(cmd), http.MethodGet, path, url.Values{"format": {"bundle"}}, nil, &exact); err != nil {
+					return err
+				}
+				var ev server.Evidence
+				if err := r.do(contextOf(cmd), http.MethodGet, path, nil, nil, &ev); err != nil {
+					return err
+				}
+				rec, rec.Bundle = ev.Record, exact
+			} else {
+				s, err := app.openStore(contextOf(cmd))
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				if rec, err = s.Get(contextOf(cmd), id); err != nil {
+					return badInput(err)
+				}
 			}
 			if raw {
 				_, err := app.Stdout.Write(rec.Bundle)
@@ -140,5 +161,6 @@ func newEvidenceShowCmd(app *App) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&raw, "bundle", false, "print the stored bundle bytes")
+	remote.add(cmd)
 	return cmd
 }

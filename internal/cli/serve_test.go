@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -126,6 +128,16 @@ auth: {insecureAnonymousAdmission: true, tokens: [{name: ci, sha256: %s, role: u
 	var recs []json.RawMessage
 	if err := json.Unmarshal(ta.out.Bytes(), &recs); err != nil || len(recs) != 1 {
 		t.Fatalf("evidence ls --server: %v, %s", err, ta.out)
+	}
+	var listed struct{ ID string }
+	json.Unmarshal(recs[0], &listed)
+	ta.mustRun(t, append([]string{"evidence", "show", listed.ID, "--bundle"}, remote...)...)
+	if want, _ := os.ReadFile(apA); !bytes.Equal(ta.out.Bytes(), want) {
+		t.Fatalf("evidence show --bundle --server printed other bytes than were pushed:\n%s", ta.out)
+	}
+	ta.mustRun(t, append([]string{"evidence", "show", listed.ID}, remote...)...)
+	if !strings.Contains(ta.out.String(), `"statement"`) || !strings.Contains(ta.out.String(), gate.ApprovalPredicateType) {
+		t.Fatalf("evidence show --server:\n%s", ta.out)
 	}
 
 	// A pipeline asks the server's gate: allowed (approved, and the
