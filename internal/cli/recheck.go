@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"text/tabwriter"
 	"time"
 
@@ -19,12 +20,13 @@ import (
 type recheckFlags struct {
 	config, trust, key, policy, format, requester string
 	envs                                          []string
+	remote                                        remoteFlags
 }
 
 func newRecheckCmd(app *App) *cobra.Command {
 	var f recheckFlags
 	cmd := &cobra.Command{
-		Use:   "recheck (--config SERVER.yaml | --trust FILE --key GATE.key --env ENV... [--policy SPEC]) [--format table|json]",
+		Use:   "recheck (--config SERVER.yaml | --server URL [--env ENV...] | --trust FILE --key GATE.key --env ENV... [--policy SPEC]) [--format table|json]",
 		Short: "Re-evaluate what is deployed under today's evidence and policy; exit 1 if anything would now be denied",
 		Long: `For every artifact and environment whose latest deployment decision (by decision
 time, other than a recheck's) allowed it,
@@ -34,13 +36,34 @@ scans, revoked approvals) and the current policy, record the result (source
 with the trust file's gate role count; others are reported as ignored.
 
 With --config, the store, trust file, policies and gate key of a server
-configuration are used. Otherwise the local store is used with --trust, --key
+configuration are used. With --server, a running server rechecks with its own
+(POST /v1/recheck; the token needs the admin role, since the verdicts are
+recorded). Otherwise the local store is used with --trust, --key
 and one policy (--policy, default the built-in preset named like each --env).`,
 		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := contextOf(cmd)
 			if f.format != "table" && f.format != "json" {
 				return usageError(fmt.Errorf("--format %q: want table or json", f.format))
+			}
+			if f.remote.server != "" {
+				if f.config != "" || f.trust != "" || f.key != "" || cmd.Flags().Changed("policy") {
+					return usageError(errors.New("--server rechecks with the server's own configuration: drop --config, --trust, --key and --policy"))
+				}
+				r, err := app.remote(f.remote)
+				if err != nil {
+					return err
+				}
+				body, err := json.Marshal(server.RecheckRequest{Environments: f.envs, Requester: f.requester})
+				if err != nil {
+					return fmt.Errorf("encode recheck request: %w", err)
+				}
+				var ans server.RecheckAnswer
+				if err := r.do(ctx, http.MethodPost, "/v1/recheck", nil, body, &ans); err != nil {
+					return fmt.Errorf("recheck: %w", err)
+				}
+				reportIgnored(app, ans.Ignored)
+				return writeRecheck(app, f.format, ans.Rechecked)
 			}
 			var st store.Store
 			var g *gate.Gate
@@ -107,46 +130,7 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				return storeError(err)
 			}
 			reportIgnored(app, ignored)
-			denied := 0
-			for _, r := range rs {
-				if !r.Allowed {
-					denied++
-				}
-			}
-			if f.format == "json" {
-				enc := json.NewEncoder(app.Stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rs); err != nil {
-					return err
-				}
-			} else {
-				tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ENV\tARTIFACT\tDEPLOYED\tNOW\tREASONS")
-				for _, r := range rs {
-					verdict, reasons := "allow", ""
-					if !r.Allowed {
-						verdict = "DENY"
-					}
-					for i, v := range r.Violations {
-						if i > 0 {
-							reasons += "; "
-						}
-						reasons += "[" + v.RuleID + "] " + v.Message
-					}
-					if r.Error != "" {
-						reasons = r.Error
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Environment, short(r.Artifact.Digest, 19), r.DeployedAt.Format(time.RFC3339), verdict, reasons)
-				}
-				if err := tw.Flush(); err != nil {
-					return err
-				}
-			}
-			fmt.Fprintf(app.Stderr, "%d deployed artifact(s) rechecked, %d would now be denied\n", len(rs), denied)
-			if denied > 0 {
-				return rejected(fmt.Errorf("%d deployed artifact(s) would now be denied", denied))
-			}
-			return nil
+			return writeRecheck(app, f.format, rs)
 		},
 	}
 	cmd.Flags().StringVar(&f.config, "config", "", "server configuration file (store, trust, policies, gate key)")
@@ -156,5 +140,51 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 	cmd.Flags().StringArrayVar(&f.envs, "env", nil, "environment to recheck (repeatable; without --config)")
 	cmd.Flags().StringVar(&f.format, "format", "table", "table or json")
 	cmd.Flags().StringVar(&f.requester, "requester", "recheck", "who asks (recorded in the decisions)")
+	f.remote.add(cmd)
 	return cmd
+}
+
+// writeRecheck prints the verdicts and returns a rejection when anything
+// deployed would now be denied.
+func writeRecheck(app *App, format string, rs []server.Recheck) error {
+	denied := 0
+	for _, r := range rs {
+		if !r.Allowed {
+			denied++
+		}
+	}
+	if format == "json" {
+		enc := json.NewEncoder(app.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rs); err != nil {
+			return err
+		}
+	} else {
+		tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ENV\tARTIFACT\tDEPLOYED\tNOW\tREASONS")
+		for _, r := range rs {
+			verdict, reasons := "allow", ""
+			if !r.Allowed {
+				verdict = "DENY"
+			}
+			for i, v := range r.Violations {
+				if i > 0 {
+					reasons += "; "
+				}
+				reasons += "[" + v.RuleID + "] " + v.Message
+			}
+			if r.Error != "" {
+				reasons = r.Error
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Environment, short(r.Artifact.Digest, 19), r.DeployedAt.Format(time.RFC3339), verdict, reasons)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(app.Stderr, "%d deployed artifact(s) rechecked, %d would now be denied\n", len(rs), denied)
+	if denied > 0 {
+		return rejected(fmt.Errorf("%d deployed artifact(s) would now be denied", denied))
+	}
+	return nil
 }

@@ -50,6 +50,7 @@ func TestServerClientCommands(t *testing.T) {
 	dir := t.TempDir()
 	pass := "hm-test-canary-passphrase"
 	token := "hm-test-canary-token-0000"
+	adminToken := "hm-test-canary-token-admin"
 	gk, approver, scanner, stranger := attesttest.Key(t, keys.Ed25519), attesttest.Key(t, keys.Ed25519), attesttest.Key(t, keys.Ed25519), attesttest.Key(t, keys.Ed25519)
 	for name, k := range map[string]*keys.PrivateKey{"gate": gk, "alice": approver, "scanner": scanner} {
 		if _, _, err := keys.WriteFiles(filepath.Join(dir, name), k, []byte(pass)); err != nil {
@@ -62,8 +63,8 @@ func TestServerClientCommands(t *testing.T) {
 trust: trust.yaml
 policies: {prod: policy.rego}
 gate: {key: gate.key}
-auth: {insecureAnonymousAdmission: true, tokens: [{name: ci, sha256: %s, role: uploader}]}
-`, server.HashToken(token)))
+auth: {insecureAnonymousAdmission: true, tokens: [{name: ci, sha256: %s, role: uploader}, {name: ops, sha256: %s, role: admin}]}
+`, server.HashToken(token), server.HashToken(adminToken)))
 	cfg, err := server.LoadConfig(cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -192,6 +193,28 @@ auth: {insecureAnonymousAdmission: true, tokens: [{name: ci, sha256: %s, role: u
 	code := ta.run("recheck", "--config", cfgPath)
 	if code != ExitRejected || !strings.Contains(ta.out.String(), "DENY") || !strings.Contains(ta.out.String(), "CVE-2026-0002") || strings.Count(ta.out.String(), "allow") != 1 {
 		t.Fatalf("recheck after new vulnerability data: exit %d\n%s%s", code, ta.out, ta.errOut)
+	}
+	// The same through the server: the verdicts are recorded, so the
+	// token needs the admin role.
+	if code := ta.run(append([]string{"recheck"}, remote...)...); code != ExitUsage || !strings.Contains(ta.errOut.String(), "admin") {
+		t.Fatalf("recheck --server with an uploader token: exit %d, %s", code, ta.errOut)
+	}
+	ta.env[TokenEnv] = adminToken
+	code = ta.run(append([]string{"recheck", "--env", "prod", "--format", "json"}, remote...)...)
+	var rs []server.Recheck
+	if err := json.Unmarshal(ta.out.Bytes(), &rs); code != ExitRejected || err != nil || len(rs) != 2 {
+		t.Fatalf("recheck --server: exit %d, %v\n%s%s", code, err, ta.out, ta.errOut)
+	}
+	for _, r := range rs {
+		if denied := r.Artifact.Digest == dB; r.Allowed == denied || (denied && !strings.Contains(fmt.Sprint(r.Violations), "CVE-2026-0002")) {
+			t.Errorf("recheck --server: %+v", r)
+		}
+	}
+	if code := ta.run(append([]string{"recheck", "--env", "moon"}, remote...)...); code != ExitBadInput || !strings.Contains(ta.errOut.String(), "moon") {
+		t.Fatalf("recheck --server for an environment without a policy: exit %d, %s", code, ta.errOut)
+	}
+	if code := ta.run(append([]string{"recheck", "--key", "gate.key"}, remote...)...); code != ExitUsage {
+		t.Fatalf("recheck --server --key: exit %d, %s", code, ta.errOut)
 	}
 }
 

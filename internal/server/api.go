@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,6 +41,7 @@ func (s *Server) Handler() http.Handler {
 	route("GET /v1/evidence/{id}", RoleReader, s.getEvidence)
 	route("POST /v1/gate", RoleUploader, s.evaluate)
 	route("GET /v1/deployments", RoleReader, s.deployments)
+	route("POST /v1/recheck", RoleAdmin, s.recheck)
 	mux.Handle("POST /admission/validate", s.instrument("POST /admission/validate", s.authorizeAdmission(s.webhook.ServeHTTP)))
 	mux.Handle("POST /admission/mutate", s.instrument("POST /admission/mutate", s.authorizeAdmission(s.webhook.Mutator().ServeHTTP)))
 	// One webhook registration per environment selects namespaces by their
@@ -321,6 +323,61 @@ func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, Evidence{Record: rec, Bundle: rec.Bundle})
+}
+
+// RecheckRequest is the (optional) body of POST /v1/recheck.
+type RecheckRequest struct {
+	// Environments limits the recheck; empty means every environment.
+	Environments []string `json:"environments,omitempty"`
+	// Requester is recorded in the recheck decisions.
+	Requester string `json:"requester,omitempty"`
+}
+
+// RecheckAnswer is the answer of POST /v1/recheck.
+type RecheckAnswer struct {
+	// Rechecked lists every deployed artifact and today's verdict.
+	Rechecked []Recheck `json:"rechecked"`
+	// Ignored lists stored decisions that did not count.
+	Ignored []IgnoredDecision `json:"ignored"`
+}
+
+// recheck re-evaluates what is deployed (RecheckDeployed) and records the
+// verdicts, so it needs the admin role.
+func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
+	body, err := limits.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10), 64<<10, "recheck request")
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return
+	}
+	var req RecheckRequest
+	if len(strings.TrimSpace(string(body))) > 0 {
+		dec := json.NewDecoder(strings.NewReader(string(body)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			writeError(w, http.StatusBadRequest, "recheck request: "+err.Error())
+			return
+		}
+	}
+	for _, env := range req.Environments {
+		if s.gate.PolicyDigest(env) == "" {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("no policy for environment %q (have %s)", env, strings.Join(s.gate.Environments(), ", ")))
+			return
+		}
+	}
+	requester := strings.TrimSpace(principalOf(r) + " " + cmp.Or(req.Requester, "recheck"))
+	rs, ignored, err := RecheckDeployed(r.Context(), s.store, s.trust, s.gate, requester, req.Environments...)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "recheck: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, RecheckAnswer{Rechecked: nonNilSlice(rs), Ignored: nonNilSlice(ignored)})
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // GateRequest is the body of POST /v1/gate.
