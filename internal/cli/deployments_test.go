@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/store/sqlite"
+)
+
+// TestDeploymentsLsLocal: the local listing needs the trust file, lists
+// only gate-signed decisions, newest first, says on stderr which stored
+// decisions it ignored and why, and honours --limit.
+func TestDeploymentsLsLocal(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	gk, scanner := attesttest.Key(t, keys.Ed25519), attesttest.Key(t, keys.Ed25519)
+	for name, k := range map[string]*keys.PrivateKey{"gate": gk, "scanner": scanner} {
+		if _, _, err := keys.WriteFiles(filepath.Join(dir, name), k, []byte("test-pass")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trustFile := writeFile(t, filepath.Join(dir, "trust.yaml"),
+		"version: 1\nkeys:\n  - {name: gate, publicKey: gate.pub, roles: [gate]}\n  - {name: scanner, publicKey: scanner.pub, roles: [scanner]}\n")
+
+	clock := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	st, err := sqlite.Open(t.Context(), filepath.Join(ta.env[StoreEnv], "evidence.db"), sqlite.WithClock(func() time.Time { return clock }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(k *keys.PrivateKey, i int, allowed bool) string {
+		t.Helper()
+		sub := attesttest.Subject(fmt.Sprint("app-", i), []byte(fmt.Sprint(i)))
+		d := gate.Decision{Artifact: policy.Artifact{Digest: "sha256:" + sub.Digest["sha256"], Name: sub.Name}, Environment: "prod", Allowed: allowed,
+			DecidedAt: clock, Source: "cli", Requester: fmt.Sprint("req-", i), Violations: []policy.Violation{}}
+		rec, err := st.Put(t.Context(), attesttest.Verified(t, k, gate.DecisionPredicateType, d, sub))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(time.Minute)
+		return rec.ID
+	}
+	put(gk, 1, true)
+	forged := put(scanner, 2, true)
+	put(gk, 3, false)
+	put(gk, 4, true)
+	st.Close()
+
+	if code := ta.run("deployments", "ls", "--env", "prod"); code != ExitUsage || !strings.Contains(ta.errOut.String(), "--trust is required") {
+		t.Fatalf("deployments ls without --trust: exit %d, %s", code, ta.errOut)
+	}
+	list := func(extra ...string) []server.Deployment {
+		t.Helper()
+		ta.mustRun(t, append([]string{"deployments", "ls", "--env", "prod", "--trust", trustFile, "--format", "json"}, extra...)...)
+		var ds []server.Deployment
+		if err := json.Unmarshal(ta.out.Bytes(), &ds); err != nil {
+			t.Fatalf("%v\n%s", err, ta.out)
+		}
+		return ds
+	}
+	ds := list()
+	var got []string
+	for _, d := range ds {
+		got = append(got, d.Requester)
+	}
+	if strings.Join(got, ",") != "req-4,req-3,req-1" {
+		t.Errorf("listed %v, want the gate's three decisions newest first (req-4,req-3,req-1)", got)
+	}
+	if !strings.Contains(ta.errOut.String(), "ignored decision "+forged) || !strings.Contains(ta.errOut.String(), "gate") {
+		t.Errorf("stderr does not name the forged decision and why:\n%s", ta.errOut)
+	}
+	if ds := list("--limit", "2"); len(ds) != 2 || ds[0].Requester != "req-4" || ds[1].Requester != "req-3" {
+		t.Errorf("--limit 2 listed %+v", ds)
+	}
+	if code := ta.run("deployments", "ls", "--trust", trustFile, "--limit", "-1"); code != ExitUsage {
+		t.Errorf("--limit -1: exit %d", code)
+	}
+}
