@@ -112,6 +112,9 @@ type Webhook struct {
 	decider Decider
 	envs    Environments
 	cfg     config
+	// evaluations holds a token per gate evaluation in flight; nil when
+	// unbounded (see WithMaxEvaluations).
+	evaluations chan struct{}
 }
 
 // patchOp is one RFC 6902 operation.
@@ -125,13 +128,29 @@ type patchOp struct {
 type Option func(*config) error
 
 type config struct {
-	budget   time.Duration
-	maxBody  int64
-	cache    *Cache
-	resolver Resolver
-	logger   *slog.Logger
-	observer func(Outcome, time.Duration)
-	now      func() time.Time
+	budget         time.Duration
+	maxBody        int64
+	cache          *Cache
+	resolver       Resolver
+	logger         *slog.Logger
+	observer       func(Outcome, time.Duration)
+	now            func() time.Time
+	maxEvaluations int
+}
+
+// WithMaxEvaluations bounds the gate evaluations in flight across all
+// reviews. A review that would exceed it is denied at once (the gate fails
+// closed; the API server retries), instead of queueing until its budget
+// runs out: under overload the server answers quickly and its memory stays
+// bounded. 0 (the default) sets no bound.
+func WithMaxEvaluations(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("admission.WithMaxEvaluations: %d is negative", n)
+		}
+		c.maxEvaluations = n
+		return nil
+	}
 }
 
 // WithBudget sets how long one review may take before it is denied. Keep
@@ -203,7 +222,11 @@ func New(d Decider, envs Environments, opts ...Option) (*Webhook, error) {
 			return nil, err
 		}
 	}
-	return &Webhook{decider: d, envs: envs, cfg: cfg}, nil
+	w := &Webhook{decider: d, envs: envs, cfg: cfg}
+	if cfg.maxEvaluations > 0 {
+		w.evaluations = make(chan struct{}, cfg.maxEvaluations)
+	}
+	return w, nil
 }
 
 // errorBody is the JSON body of a non-200 answer.
@@ -533,6 +556,16 @@ func (w *Webhook) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 			if ctx.Err() != nil {
 				outs[i] = one{problem: fmt.Sprintf("%s: %v", a.label, ctx.Err()), fail: true}
 				return
+			}
+			if w.evaluations != nil {
+				select {
+				case w.evaluations <- struct{}{}:
+					defer func() { <-w.evaluations }()
+				default:
+					outs[i] = one{problem: fmt.Sprintf("%s (%s %q): not evaluated: %d gate evaluations already in flight (the gate fails closed; retry)",
+						a.label, a.img.Field, a.img.Container, cap(w.evaluations)), fail: true}
+					return
+				}
 			}
 			v, err := w.decider.Decide(ctx, Request{Digest: a.digest, Image: a.img.Ref, Environment: env,
 				Namespace: req.Namespace, Kind: req.Kind.Kind, Name: req.Name, Requester: req.UserInfo.Username, DryRun: dryRun})

@@ -268,6 +268,44 @@ func TestReviewBudget(t *testing.T) {
 	})
 }
 
+// TestReviewMaxEvaluations: beyond the bound on gate evaluations in flight
+// a review is denied at once, naming the bound, instead of queueing until
+// its budget runs out; once evaluations finish, reviews are decided again.
+func TestReviewMaxEvaluations(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w, err := admission.New(blocker{}, envs, admission.WithBudget(2*time.Second), admission.WithMaxEvaluations(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan string, 1)
+		go func() { // pod.json asks about two digests: both tokens taken
+			_, _, raw := post(t, w, fixture(t, "pod.json"))
+			done <- raw
+		}()
+		synctest.Wait()
+		start := time.Now()
+		status, out, raw := post(t, w, fixture(t, "pod.json"))
+		if status != 200 || out.Response.Allowed || !strings.Contains(out.Response.Status.Message, "2 gate evaluations already in flight") {
+			t.Fatalf("review beyond the bound: %d %s", status, raw)
+		}
+		if took := time.Since(start); took != 0 {
+			t.Errorf("denied after %v, want at once", took)
+		}
+		if first := <-done; !strings.Contains(first, "no decision within 2s") {
+			t.Fatalf("the review holding the evaluations: %s", first)
+		}
+		// The tokens are back: the next review is evaluated (and times out
+		// against the blocking decider), not refused for the bound.
+		_, _, raw = post(t, w, fixture(t, "pod.json"))
+		if strings.Contains(raw, "in flight") || !strings.Contains(raw, "no decision within 2s") {
+			t.Fatalf("review after the evaluations finished: %s", raw)
+		}
+	})
+	if _, err := admission.New(blocker{}, envs, admission.WithMaxEvaluations(-1)); err == nil {
+		t.Error("a negative bound was accepted")
+	}
+}
+
 func TestReviewCachesAllowsOnly(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }

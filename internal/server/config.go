@@ -102,6 +102,11 @@ type GateConfig struct {
 	VerifiedCacheMiB *int `yaml:"verifiedCacheMiB"`
 }
 
+// DefaultMaxEvaluations bounds the admission webhook's gate evaluations in
+// flight: at 500 cache misses a second a server has a handful in flight; a
+// few hundred means the store or the CPU has stalled for half a second.
+const DefaultMaxEvaluations = 256
+
 // DefaultVerifiedCacheMiB is the default bound of the gate's cache of
 // verification results.
 const DefaultVerifiedCacheMiB = 32
@@ -158,6 +163,10 @@ type AdmissionConfig struct {
 	// a negative TTL disables it.
 	CacheTTL  time.Duration `yaml:"cacheTTL"`
 	CacheSize int           `yaml:"cacheSize"`
+	// MaxEvaluations bounds the gate evaluations in flight across all
+	// reviews (default DefaultMaxEvaluations); a review beyond it is denied
+	// at once rather than queued until its budget runs out.
+	MaxEvaluations int `yaml:"maxEvaluations"`
 	// Resolve lets images referenced by tag only be admitted.
 	Resolve ResolveConfig `yaml:"resolve"`
 }
@@ -236,6 +245,9 @@ func ParseConfig(b []byte, baseDir string) (*Config, error) {
 	}
 	if c.Admission.CacheTTL == 0 {
 		c.Admission.CacheTTL = DefaultCacheTTL
+	}
+	if c.Admission.MaxEvaluations == 0 {
+		c.Admission.MaxEvaluations = DefaultMaxEvaluations
 	}
 	if c.Admission.CacheSize == 0 {
 		c.Admission.CacheSize = DefaultCacheSize
@@ -368,6 +380,9 @@ func (c *Config) validate() error {
 	}
 	if c.Admission.Budget < 0 || c.Admission.Budget > 25*time.Second {
 		return bad("admission.budget", "%v: want a positive duration of at most 25s, below the webhook timeoutSeconds (at most 30)", c.Admission.Budget)
+	}
+	if c.Admission.MaxEvaluations < 0 {
+		return bad("admission.maxEvaluations", "%d is negative", c.Admission.MaxEvaluations)
 	}
 	if c.Admission.CacheSize < 0 {
 		return bad("admission.cacheSize", "negative")

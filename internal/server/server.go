@@ -108,7 +108,7 @@ func New(cfg *Config, st store.Store, tr *trust.Trust, g *gate.Gate, opts ...Opt
 	if cfg.Admission.CacheTTL > 0 && cfg.Admission.CacheSize > 0 {
 		cache = admission.NewCache(cfg.Admission.CacheTTL, cfg.Admission.CacheSize, o.now)
 	}
-	aopts := []admission.Option{admission.WithBudget(cfg.Admission.Budget), admission.WithCache(cache),
+	aopts := []admission.Option{admission.WithBudget(cfg.Admission.Budget), admission.WithCache(cache), admission.WithMaxEvaluations(cfg.Admission.MaxEvaluations),
 		admission.WithLogger(o.logger), admission.WithObserver(s.observeAdmission)}
 	if cfg.Admission.Resolve.Enabled {
 		r, err := newResolver(cfg.Admission.Resolve, o.now)
