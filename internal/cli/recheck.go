@@ -86,11 +86,7 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 					return environmentErr(err)
 				}
 				defer s.Close()
-				st, g = s.Store(), s.Gate()
-				// Open has just loaded it from this path.
-				if tr, err = trust.Load(cfg.Trust); err != nil {
-					return badInput(err)
-				}
+				st, g, tr = s.Store(), s.Gate(), s.Trust()
 			default:
 				if f.trust == "" || f.key == "" || len(f.envs) == 0 {
 					return usageError(errors.New("--trust, --key and at least one --env are required without --config"))

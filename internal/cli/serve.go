@@ -63,13 +63,7 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 				return err
 			}
 			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, append(teeOpts, server.WithLogger(logger), server.WithClock(app.Now),
-				server.WithDashboardFrom(func(st store.Store) (http.Handler, error) {
-					// The dashboard verifies decisions against the same trust
-					// file (Open has just loaded it from this path).
-					tr, err := trust.Load(cfg.Trust)
-					if err != nil {
-						return nil, err
-					}
+				server.WithDashboardFrom(func(st store.Store, tr *trust.Trust) (http.Handler, error) {
 					return web.New(st, tr, web.WithLogger(logger), web.WithClock(app.Now))
 				}))...)
 			if err != nil {

@@ -70,11 +70,7 @@ auth: {insecureAnonymousAdmission: true, tokens: [{name: ci, sha256: %s, role: u
 		t.Fatal(err)
 	}
 	s, err := server.Open(t.Context(), cfg, func(string) string { return pass },
-		server.WithDashboardFrom(func(st store.Store) (http.Handler, error) {
-			tr, err := trust.Load(filepath.Join(dir, "trust.yaml"))
-			if err != nil {
-				return nil, err
-			}
+		server.WithDashboardFrom(func(st store.Store, tr *trust.Trust) (http.Handler, error) {
 			return web.New(st, tr)
 		}))
 	if err != nil {

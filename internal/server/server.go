@@ -49,7 +49,7 @@ type options struct {
 	logger        *slog.Logger
 	now           func() time.Time
 	dashboard     http.Handler
-	dashboardFrom func(store.Store) (http.Handler, error)
+	dashboardFrom func(store.Store, *trust.Trust) (http.Handler, error)
 	gateOpts      []gate.Option
 	presetHook    func(p *policy.Preset, env string)
 }
@@ -82,8 +82,9 @@ func WithDashboard(h http.Handler) Option {
 	return func(o *options) error { o.dashboard = h; return nil }
 }
 
-// WithDashboardFrom builds the dashboard over the store Open opens.
-func WithDashboardFrom(build func(store.Store) (http.Handler, error)) Option {
+// WithDashboardFrom builds the dashboard over the store Open opens and the
+// trust file it loaded (the one the gate and uploads use).
+func WithDashboardFrom(build func(store.Store, *trust.Trust) (http.Handler, error)) Option {
 	return func(o *options) error { o.dashboardFrom = build; return nil }
 }
 
@@ -294,3 +295,7 @@ func (s *Server) Store() store.Store { return s.store }
 
 // Gate returns the server's gate.
 func (s *Server) Gate() *gate.Gate { return s.gate }
+
+// Trust returns the trust file the server verifies uploads and decisions
+// against.
+func (s *Server) Trust() *trust.Trust { return s.trust }
