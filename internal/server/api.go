@@ -139,26 +139,39 @@ func (s *Server) authorize(need Role, h http.HandlerFunc) http.Handler {
 }
 
 // authorizeAdmission admits callers of the admission endpoints: a client
-// certificate that verified against auth.admissionClientCA, or a bearer
-// token (any role) with auth.admissionToken, or anyone with
-// auth.insecureAnonymousAdmission. Each review the gate decides is
-// recorded, so the endpoints are writes.
+// certificate that verified against auth.admissionClientCA, or, with
+// auth.admissionToken, a bearer token with the uploader or admin role, or
+// anyone with auth.insecureAnonymousAdmission. Each review the gate
+// decides is recorded (its digest, namespace, environment and requester
+// come from the caller), so the endpoints are writes: auth.openReads, which
+// opens reads only, never admits a review, and a reader token is refused.
 func (s *Server) authorizeAdmission(h http.HandlerFunc) http.Handler {
 	a := s.cfg.Auth
 	if a.InsecureAnonymousAdmission {
 		return s.authorize("", h)
 	}
-	withToken := s.authorize(RoleReader, h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.AdmissionClientCA != "" && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
 			h(w, r)
 			return
 		}
-		if a.AdmissionToken {
-			withToken.ServeHTTP(w, r)
+		if !a.AdmissionToken {
+			writeError(w, http.StatusUnauthorized, "admission reviews need a client certificate issued by the CA in auth.admissionClientCA")
 			return
 		}
-		writeError(w, http.StatusUnauthorized, "admission reviews need a client certificate issued by the CA in auth.admissionClientCA")
+		p, ok, bad := s.tokens.authenticate(r)
+		switch {
+		case bad:
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			writeError(w, http.StatusUnauthorized, "invalid bearer token")
+		case !ok:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hallmark"`)
+			writeError(w, http.StatusUnauthorized, fmt.Sprintf("admission reviews are recorded: send a client certificate or Authorization: Bearer TOKEN for a token with role %s", RoleUploader))
+		case !p.role.may(RoleUploader):
+			writeError(w, http.StatusForbidden, fmt.Sprintf("token %q has role %s; admission reviews are recorded and need %s", p.name, p.role, RoleUploader))
+		default:
+			h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		}
 	})
 }
 

@@ -449,20 +449,48 @@ func TestAdmissionRecordsDecisions(t *testing.T) {
 	}
 }
 
+// TestAdmissionToken: with admissionToken, a review needs a token allowed
+// to write (uploader or admin), whether or not reads are open. Attack: with
+// openReads, an anonymous review used to be decided and recorded, the
+// caller choosing the digest, namespace, environment and requester.
 func TestAdmissionToken(t *testing.T) {
 	w := newWorld(t)
-	cfg := testConfig(t, "")
-	cfg.Auth.AdmissionToken, cfg.Auth.InsecureAnonymousAdmission = true, false
-	_, ts := start(t, w, cfg, openSQLite(t))
-	if s, _, _ := review(t, ts, "pod.json"); s != 401 {
-		t.Fatalf("admission without the required token: %d, want 401", s)
-	}
 	b, err := os.ReadFile(filepath.Join("testdata", "pod.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := call(t, ts, "POST", "/admission/validate/prod", readerToken, b, nil); s != 200 {
-		t.Fatalf("admission with a reader token: %d, want 200", s)
+	for _, open := range []bool{false, true} {
+		t.Run(fmt.Sprintf("openReads=%v", open), func(t *testing.T) {
+			cfg := testConfig(t, "")
+			cfg.Auth.AdmissionToken, cfg.Auth.InsecureAnonymousAdmission, cfg.Auth.OpenReads = true, false, open
+			st := openSQLite(t)
+			_, ts := start(t, w, cfg, st)
+			for _, c := range []struct {
+				name, token string
+				want        int
+			}{
+				{"anonymous", "", 401},
+				{"unknown token", "hm-test-canary-nobody", 401},
+				{"reader token", readerToken, 403},
+			} {
+				for _, path := range []string{"/admission/validate", "/admission/validate/prod", "/admission/mutate", "/admission/mutate/prod"} {
+					if s := call(t, ts, "POST", path, c.token, b, nil); s != c.want {
+						t.Errorf("%s on %s: %d, want %d", c.name, path, s, c.want)
+					}
+				}
+			}
+			if recs := gateRecords(t, st); len(recs) != 0 {
+				t.Fatalf("refused reviews left %d records: %v", len(recs), recs)
+			}
+			for _, tok := range []string{uploaderToken, adminToken} {
+				if s := call(t, ts, "POST", "/admission/validate/prod", tok, b, nil); s != 200 {
+					t.Errorf("admission with a writing token: %d, want 200", s)
+				}
+			}
+			if recs := gateRecords(t, st); len(recs) == 0 {
+				t.Errorf("an authenticated review recorded nothing")
+			}
+		})
 	}
 }
 
