@@ -13,6 +13,7 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/store/sqlite"
 )
 
@@ -82,5 +83,39 @@ func TestDeploymentsLsLocal(t *testing.T) {
 	}
 	if code := ta.run("deployments", "ls", "--trust", trustFile, "--limit", "-1"); code != ExitUsage {
 		t.Errorf("--limit -1: exit %d", code)
+	}
+}
+
+// TestGateKeyWithoutGateRoleRefused: gate and recheck refuse a --key the
+// trust file does not give the gate role, naming the key and the trust
+// file, and record nothing. Attack (issue 16 item 10): such a key used to
+// record decisions that deployments ls and recheck then ignored as forged.
+func TestGateKeyWithoutGateRoleRefused(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	k := attesttest.Key(t, keys.Ed25519)
+	if _, _, err := keys.WriteFiles(filepath.Join(dir, "gate"), k, []byte("test-pass")); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "gate.key")
+	trustFile := writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nkeys:\n  - {name: gate, publicKey: gate.pub, roles: [approver]}\n")
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	for _, args := range [][]string{
+		{"gate", digest, "--env", "prod", "--trust", trustFile, "--key", keyFile},
+		{"recheck", "--env", "prod", "--trust", trustFile, "--key", keyFile},
+	} {
+		code := ta.run(args...)
+		msg := ta.errOut.String()
+		if code != ExitBadInput || !strings.Contains(msg, k.Public().ID()) || !strings.Contains(msg, trustFile) || !strings.Contains(msg, `"gate" role`) {
+			t.Errorf("%s with a key without the gate role: exit %d, want %d naming key and trust file:\n%s", args[0], code, ExitBadInput, msg)
+		}
+	}
+	st, err := sqlite.Open(t.Context(), filepath.Join(ta.env[StoreEnv], "evidence.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if recs, err := st.List(t.Context(), store.Query{PredicateType: gate.DecisionPredicateType}); err != nil || len(recs) != 0 {
+		t.Errorf("refused gate recorded %d decisions (%v)", len(recs), err)
 	}
 }

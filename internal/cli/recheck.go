@@ -111,6 +111,9 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				if err != nil {
 					return err
 				}
+				if err := requireGateRole(tr, f.trust, f.key, k); err != nil {
+					return err
+				}
 				s, err := app.openStore(ctx)
 				if err != nil {
 					return err
