@@ -17,6 +17,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	kjson "sigs.k8s.io/json"
 )
 
 // Defaults for New.
@@ -324,7 +325,14 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool, selected
 		return answer{http.StatusRequestEntityTooLarge, errJSON(fmt.Sprintf("admission review larger than %d bytes", w.cfg.maxBody)), Outcome{Reason: "too_large"}}
 	}
 	var ar admissionv1.AdmissionReview
-	if err := json.Unmarshal(body, &ar); err != nil {
+	// Read as the API server writes it: field names match exactly
+	// ("Operation" is not "operation") and a field given twice is
+	// malformed, so no reader of the review sees another request.
+	strictErrs, err := kjson.UnmarshalStrict(body, &ar, kjson.DisallowDuplicateFields)
+	if err == nil && len(strictErrs) > 0 {
+		err = errors.Join(strictErrs...)
+	}
+	if err != nil {
 		if uid := readUID(body); uid != "" {
 			return deny(uid, fmt.Sprintf("malformed AdmissionReview: %v", err)).with(Outcome{Reason: "malformed"})
 		}
@@ -340,8 +348,16 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool, selected
 	}
 	switch req.Operation {
 	case admissionv1.Create, admissionv1.Update:
-	default:
+	case admissionv1.Delete, admissionv1.Connect:
+		// Nothing new runs: no image to decide.
 		return respond(&admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}).with(Outcome{Allowed: true, Reason: "skipped"})
+	default:
+		// A missing, unknown or lower-case operation is no request the API
+		// server sends: deny rather than guess what it would do.
+		return deny(uid, fmt.Sprintf("malformed AdmissionReview: operation %q (want CREATE, UPDATE, DELETE or CONNECT)", req.Operation)).with(Outcome{Reason: "malformed"})
+	}
+	if want, ok := kindGroups[req.Kind.Kind]; ok && req.Kind.Group != want {
+		return deny(uid, fmt.Sprintf("%v %s in API group %q (want %q)", ErrUnsupportedKind, req.Kind.Kind, req.Kind.Group, want)).with(Outcome{Reason: "malformed"})
 	}
 	images, err := Images(req.Kind.Kind, req.Object.Raw)
 	if err != nil {
@@ -357,7 +373,7 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool, selected
 		switch {
 		case err == nil:
 			distinct[d] = true
-		case w.cfg.resolver != nil && !strings.Contains(img.Ref, "@"):
+		case w.cfg.resolver != nil && errors.Is(err, ErrNotDigest):
 			tagged = append(tagged, img)
 			distinct[img.Ref] = true
 		default:
