@@ -379,6 +379,13 @@ func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
 	}
 	requester := strings.TrimSpace(principalOf(r) + " " + cmp.Or(req.Requester, "recheck"))
 	rs, ignored, err := RecheckDeployed(r.Context(), s.store, s.trust, s.gate, requester, req.Environments...)
+	for _, rc := range rs {
+		var failed error
+		if rc.Error != "" {
+			failed = errors.New(rc.Error)
+		}
+		s.metrics.decision(RecheckSource, rc.Allowed, failed)
+	}
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, "recheck: "+err.Error())
 		return
@@ -448,15 +455,11 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		ans.PolicyURI, ans.PolicyDigest = res.Decision.PolicyURI, res.Decision.PolicyDigest
 		ans.Decision, ans.VSA = res.Record.ID, res.VSA.ID
 	}
-	verdict := "deny"
 	if err != nil {
 		ans.Allowed = false
 		ans.Error = "gate failed closed (deny): " + err.Error()
-		verdict = "error"
-	} else if ans.Allowed {
-		verdict = "allow"
 	}
-	s.metrics.inc("hallmark_gate_decisions_total", "source", "api", "verdict", verdict)
+	s.metrics.decision("api", ans.Allowed, err)
 	writeJSON(w, http.StatusOK, ans)
 }
 
@@ -503,8 +506,12 @@ func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ds)
 }
 
-// gateDecider answers the admission webhook with the gate.
-type gateDecider struct{ g *gate.Gate }
+// gateDecider answers the admission webhook with the gate, counting each
+// evaluation in m.
+type gateDecider struct {
+	g *gate.Gate
+	m *metrics
+}
 
 var _ admission.Decider = gateDecider{}
 
@@ -520,6 +527,11 @@ func (d gateDecider) Decide(ctx context.Context, r admission.Request) (admission
 		Source:      "admission",
 		DryRun:      r.DryRun,
 	})
+	source := "admission"
+	if r.DryRun {
+		source = "admission_dry_run"
+	}
+	d.m.decision(source, err == nil && res.Decision.Allow, err)
 	if err != nil {
 		return admission.Verdict{}, err
 	}

@@ -801,3 +801,57 @@ func TestRequestTimeout(t *testing.T) {
 		t.Fatalf("admission past the request deadline: %d %v %s", s, ok, msg)
 	}
 }
+
+// metricsText reads /metrics with the reader token.
+func metricsText(t *testing.T, ts *httptest.Server) string {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", ts.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+readerToken)
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+// TestGateDecisionsCountedPerSource: hallmark_gate_decisions_total counts
+// every gate evaluation the server makes, labelled by its source, not only
+// those of POST /v1/gate (issue 16 item 12).
+func TestGateDecisionsCountedPerSource(t *testing.T) {
+	w := newWorld(t)
+	st := openSQLite(t)
+	_, ts := start(t, w, testConfig(t, ""), st)
+	for _, b := range [][]byte{approval(t, w.approver, digestA, "prod", ""), approval(t, w.approver, digestB, "prod", "")} {
+		if s := call(t, ts, "POST", "/v1/bundles", uploaderToken, b, nil); s != 201 {
+			t.Fatalf("upload: %d", s)
+		}
+	}
+	// A dry run first (the real review's allows would answer it from the
+	// cache), then the real review: two digests each.
+	if s := call(t, ts, "POST", "/admission/validate", "", podReview(t, `"dryRun": false`, `"dryRun": true`), nil); s != 200 {
+		t.Fatalf("dry-run review: %d", s)
+	}
+	if s, msg, ok := review(t, ts, "pod.json"); s != 200 || !ok {
+		t.Fatalf("review: %d %v %s", s, ok, msg)
+	}
+	b, _ := json.Marshal(GateRequest{Digest: digestC, Environment: "prod"})
+	if s := call(t, ts, "POST", "/v1/gate", uploaderToken, b, nil); s != 200 {
+		t.Fatalf("gate: %d", s)
+	}
+	if s := call(t, ts, "POST", "/v1/recheck", adminToken, nil, nil); s != 200 {
+		t.Fatalf("recheck: %d", s)
+	}
+	body := metricsText(t, ts)
+	for _, line := range []string{
+		`hallmark_gate_decisions_total{source="admission_dry_run",verdict="allow"} 2`,
+		`hallmark_gate_decisions_total{source="admission",verdict="allow"} 2`,
+		`hallmark_gate_decisions_total{source="api",verdict="deny"} 1`,
+		`hallmark_gate_decisions_total{source="recheck",verdict="allow"} 2`,
+	} {
+		if !strings.Contains(body, line+"\n") {
+			t.Errorf("metrics lack %q:\n%s", line, body)
+		}
+	}
+}
