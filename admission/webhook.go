@@ -52,6 +52,8 @@ type Request struct {
 	Environment string
 	// Namespace, Kind and Name identify the object.
 	Namespace, Kind, Name string
+	// UID is the review's request.uid: the digests of one review share it.
+	UID string
 	// Requester is the Kubernetes user who made the request.
 	Requester string
 	// DryRun is true for a review of a request that will not be persisted
@@ -584,7 +586,7 @@ func (w *Webhook) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 				}
 			}
 			v, err := w.decider.Decide(ctx, Request{Digest: a.digest, Image: a.img.Ref, Environment: env,
-				Namespace: req.Namespace, Kind: req.Kind.Kind, Name: req.Name, Requester: req.UserInfo.Username, DryRun: dryRun})
+				Namespace: req.Namespace, Kind: req.Kind.Kind, Name: req.Name, UID: string(req.UID), Requester: req.UserInfo.Username, DryRun: dryRun})
 			switch {
 			case err != nil:
 				outs[i] = one{problem: fmt.Sprintf("%s (%s %q): gate failed closed: %v", a.label, a.img.Field, a.img.Container, err), fail: true}

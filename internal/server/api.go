@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ func (s *Server) Handler() http.Handler {
 	route("GET /v1/evidence/{id}", RoleReader, s.getEvidence)
 	route("POST /v1/gate", RoleUploader, s.evaluate)
 	route("GET /v1/deployments", RoleReader, s.deployments)
+	route("GET /v1/deployed", RoleReader, s.deployed)
 	route("POST /v1/recheck", RoleAdmin, s.recheck)
 	mux.Handle("POST /admission/validate", s.instrument("POST /admission/validate", s.authorizeAdmission(s.webhook.ServeHTTP)))
 	mux.Handle("POST /admission/mutate", s.instrument("POST /admission/mutate", s.authorizeAdmission(s.webhook.Mutator().ServeHTTP)))
@@ -506,6 +508,29 @@ func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ds)
 }
 
+// DeployedAnswer is the answer of GET /v1/deployed.
+type DeployedAnswer struct {
+	// Running lists what admission reviews allowed where (Deployed).
+	Running []Running `json:"running"`
+	// Ignored lists stored decisions that did not count.
+	Ignored []IgnoredDecision `json:"ignored"`
+}
+
+// deployed lists what is recorded as deployed, what a recheck rechecks.
+func (s *Server) deployed(w http.ResponseWriter, r *http.Request) {
+	env := r.URL.Query().Get("env")
+	rs, ignored, err := Deployed(r.Context(), s.store, s.trust)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	if env != "" {
+		rs = slices.DeleteFunc(rs, func(x Running) bool { return x.Environment != env })
+	}
+	w.Header().Set(IgnoredDecisionsHeader, strconv.Itoa(len(ignored)))
+	writeJSON(w, http.StatusOK, DeployedAnswer{Running: nonNilSlice(rs), Ignored: nonNilSlice(ignored)})
+}
+
 // gateDecider answers the admission webhook with the gate, counting each
 // evaluation in m.
 type gateDecider struct {
@@ -524,7 +549,8 @@ func (d gateDecider) Decide(ctx context.Context, r admission.Request) (admission
 		Artifact:    policy.Artifact{Digest: r.Digest, Name: r.Image},
 		Environment: r.Environment,
 		Requester:   fmt.Sprintf("%s (%s %s/%s)", requester, r.Kind, r.Namespace, r.Name),
-		Source:      "admission",
+		Source:      AdmissionSource,
+		Workload:    &gate.Workload{Namespace: r.Namespace, Kind: r.Kind, Name: r.Name, Review: r.UID},
 		DryRun:      r.DryRun,
 	})
 	source := "admission"

@@ -720,39 +720,69 @@ func TestHashToken(t *testing.T) {
 	}
 }
 
+// TestRecheckReportsNowDenied: recheck re-evaluates what admission reviews
+// allowed, through POST /v1/recheck, and keeps doing so whatever is decided
+// later about the same digests. Attack (issue 20 item 3): once B was denied
+// by POST /v1/gate (or in another namespace) after new vulnerability data,
+// the latest decision was a deny and recheck no longer reported B, though
+// the admitted pod still ran it.
 func TestRecheckReportsNowDenied(t *testing.T) {
 	w := newWorld(t)
 	cfg := testConfig(t, "")
 	st := openSQLite(t)
-	s, ts := start(t, w, cfg, st)
+	_, ts := start(t, w, cfg, st)
 	for _, b := range [][]byte{approval(t, w.approver, digestA, "prod", ""), approval(t, w.approver, digestB, "prod", "")} {
 		call(t, ts, "POST", "/v1/bundles", uploaderToken, b, nil)
 	}
-	ask := func(d string) {
+	ask := func(d string) bool {
+		var a GateAnswer
 		b, _ := json.Marshal(GateRequest{Digest: d, Environment: "prod"})
-		call(t, ts, "POST", "/v1/gate", uploaderToken, b, nil)
+		call(t, ts, "POST", "/v1/gate", uploaderToken, b, &a)
+		return a.Allowed
 	}
-	ask(digestA)
-	ask(digestB)
-	ask(digestC) // denied: never deployed
-	// New vulnerability data arrives for B.
+	if !ask(digestA) || ask(digestC) { // checks, not deployments
+		t.Fatal("gate API verdicts")
+	}
+	var before RecheckAnswer
+	if s := call(t, ts, "POST", "/v1/recheck", adminToken, nil, &before); s != 200 || len(before.Rechecked) != 0 {
+		t.Fatalf("recheck before any admission: %d %+v", s, before)
+	}
+	// The pod (A and B) is admitted into payments (prod).
+	if s, msg, ok := review(t, ts, "pod.json"); s != 200 || !ok {
+		t.Fatalf("review: %d %v %s", s, ok, msg)
+	}
+	// New vulnerability data arrives for B; B is then denied by the API
+	// and in another namespace of prod.
 	if c := call(t, ts, "POST", "/v1/bundles", uploaderToken, criticalVuln(t, w.scanner, digestB, "CVE-2026-0001"), nil); c != 201 {
 		t.Fatalf("upload scan: %d", c)
 	}
+	if ask(digestB) {
+		t.Fatal("B allowed with a critical vulnerability")
+	}
+	if s, msg, ok := reviewAt(t, ts, "/admission/validate/prod", "pod-other-namespace.json"); s != 200 || ok {
+		t.Fatalf("review in another namespace: %d %v %s", s, ok, msg)
+	}
+	var deployed DeployedAnswer
+	if s := call(t, ts, "GET", "/v1/deployed?env=prod", readerToken, nil, &deployed); s != 200 || len(deployed.Running) != 2 {
+		t.Fatalf("GET /v1/deployed: %d %+v", s, deployed)
+	}
 	for round := range 2 { // a second recheck must not treat the first's records as deployments
-		rs, _, err := RecheckDeployed(t.Context(), st, w.trust, s.gate, "test")
-		if err != nil {
-			t.Fatal(err)
+		var ans RecheckAnswer
+		if s := call(t, ts, "POST", "/v1/recheck", adminToken, nil, &ans); s != 200 {
+			t.Fatalf("recheck: %d", s)
 		}
 		var got []string
-		for _, r := range rs {
+		for _, r := range ans.Rechecked {
 			line := fmt.Sprintf("%s %s allowed=%v", r.Artifact.Digest[:15], r.Environment, r.Allowed)
+			for _, wl := range r.Workloads {
+				line += " in " + wl.Namespace + "/" + wl.Kind
+			}
 			for _, v := range r.Violations {
 				line += " " + v.RuleID + ": " + v.Message
 			}
 			got = append(got, line)
 		}
-		want := []string{digestA[:15] + " prod allowed=true", digestB[:15] + " prod allowed=false vulns.critical: critical vulnerability CVE-2026-0001"}
+		want := []string{digestA[:15] + " prod allowed=true in payments/Pod", digestB[:15] + " prod allowed=false in payments/Pod vulns.critical: critical vulnerability CVE-2026-0001"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("round %d (-want +got):\n%s", round, diff)
 		}
