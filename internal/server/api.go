@@ -545,6 +545,11 @@ func (d gateDecider) Decide(ctx context.Context, r admission.Request) (admission
 	if requester == "" {
 		requester = "kubernetes"
 	}
+	// The review's userInfo is the caller's word: with a token, record
+	// whose token sent it too, as POST /v1/gate does.
+	if p, ok := ctx.Value(principalKey{}).(principal); ok {
+		requester = p.name + " " + requester
+	}
 	res, err := d.g.Evaluate(ctx, gate.Request{
 		Artifact:    policy.Artifact{Digest: r.Digest, Name: r.Image},
 		Environment: r.Environment,

@@ -487,8 +487,16 @@ func TestAdmissionToken(t *testing.T) {
 					t.Errorf("admission with a writing token: %d, want 200", s)
 				}
 			}
-			if recs := gateRecords(t, st); len(recs) == 0 {
-				t.Errorf("an authenticated review recorded nothing")
+			ds, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{})
+			if err != nil || len(ds) == 0 {
+				t.Fatalf("an authenticated review recorded nothing (%v)", err)
+			}
+			for _, d := range ds {
+				// The token's name is recorded with the review's userInfo,
+				// which the caller writes.
+				if !strings.HasPrefix(d.Requester, "ci ") && !strings.HasPrefix(d.Requester, "ops ") {
+					t.Errorf("requester %q does not name the token", d.Requester)
+				}
 			}
 		})
 	}
