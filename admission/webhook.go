@@ -358,6 +358,12 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool, selected
 		// server sends: deny rather than guess what it would do.
 		return deny(uid, fmt.Sprintf("malformed AdmissionReview: operation %q (want CREATE, UPDATE, DELETE or CONNECT)", req.Operation)).with(Outcome{Reason: "malformed"})
 	}
+	// The main resource and a Pod's ephemeralcontainers carry the images
+	// that will run; no other subresource is registered (deploy/kubernetes)
+	// and none is guessed at.
+	if req.SubResource != "" && (req.SubResource != "ephemeralcontainers" || req.Kind.Kind != "Pod") {
+		return deny(uid, fmt.Sprintf("%v: subresource %q of %s is not reviewed (register the webhook for the resources and pods/ephemeralcontainers only)", ErrUnsupportedKind, req.SubResource, req.Kind.Kind)).with(Outcome{Reason: "malformed"})
+	}
 	if want, ok := kindGroups[req.Kind.Kind]; ok && req.Kind.Group != want {
 		return deny(uid, fmt.Sprintf("%v %s in API group %q (want %q)", ErrUnsupportedKind, req.Kind.Kind, req.Kind.Group, want)).with(Outcome{Reason: "malformed"})
 	}

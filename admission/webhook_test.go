@@ -245,6 +245,7 @@ func TestReviewMalformedDenied(t *testing.T) {
 		{"two digests", image, "registry.example.com/payments/api@" + digestB + "@" + digestA, "malformed image reference"},
 		{"upper-case digest", image, "registry.example.com/payments/api@sha256:" + strings.ToUpper(digestA[7:]), "malformed"},
 		{"malformed name", image, "registry.example.com/Payments/api@" + digestA, "malformed image reference"},
+		{"status subresource", `"operation": "CREATE"`, `"operation": "UPDATE", "subResource": "status"`, `subresource "status"`},
 		{"Pod of another API group", `"kind": {"group": "", "version": "v1", "kind": "Pod"}`, `"kind": {"group": "evil.example.com", "version": "v1", "kind": "Pod"}`, `API group "evil.example.com"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -299,6 +300,21 @@ func TestReviewFieldsMatchExactly(t *testing.T) {
 type staticResolver string
 
 func (s staticResolver) Resolve(context.Context, string) (string, error) { return string(s), nil }
+
+// TestReviewEphemeralContainers: an UPDATE of pods/ephemeralcontainers
+// (kubectl debug) is decided on every image of the pod, the debug image
+// too.
+func TestReviewEphemeralContainers(t *testing.T) {
+	body := bytes.Replace(fixture(t, "pod.json"), []byte(`"operation": "CREATE"`), []byte(`"operation": "UPDATE", "subResource": "ephemeralcontainers"`), 1)
+	d := &allowList{allowed: map[string]bool{digestA: true}}
+	w, err := admission.New(d, envs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, out, raw := post(t, w, body); out.Response.Allowed || !strings.Contains(raw, `ephemeralContainers \"debugger\"`) {
+		t.Fatalf("ephemeral container with an unapproved image: %s", raw)
+	}
+}
 
 func TestReviewDeleteIsNotChecked(t *testing.T) {
 	d := &allowList{}
