@@ -12,8 +12,8 @@ import (
 
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
-	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/tee/nitro"
