@@ -11,8 +11,10 @@
 // ("REPO:TAG@sha256:..."), so that what runs is what was checked.
 //
 // It is the only package of Hallmark that imports k8s.io. The webhook fails
-// closed: a malformed request, an unknown kind, an unmapped namespace, a
-// tag that does not resolve, a Decider error or an exhausted time budget
+// closed: a malformed request (read case-sensitively, duplicate fields
+// refused; an operation other than CREATE, UPDATE, DELETE or CONNECT), an
+// unknown kind, an image that is not one well-formed reference, an
+// unmapped namespace, a tag that does not resolve, a Decider error or an exhausted time budget
 // all deny. Allow decisions are cached per (digest, namespace, environment,
 // policy version) for a bounded time and number of entries; denials are
 // never cached, nor are dry runs' allows (the Decider records nothing for

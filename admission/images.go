@@ -3,6 +3,7 @@ package admission
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -86,6 +87,14 @@ var podTemplateKinds = map[string]workloadKind{
 	}},
 }
 
+// kindGroups is the API group of each kind the webhook reads: a review of
+// a same-named kind from another group (a custom resource) is not one.
+var kindGroups = map[string]string{
+	"Pod": "", "ReplicationController": "", "PodTemplate": "",
+	"Deployment": "apps", "StatefulSet": "apps", "DaemonSet": "apps", "ReplicaSet": "apps",
+	"Job": "batch", "CronJob": "batch",
+}
+
 func templateSpec(b []byte) (*corev1.PodSpec, error) {
 	var o struct {
 		Spec *struct {
@@ -145,17 +154,50 @@ func Images(kind string, object []byte) ([]Image, error) {
 	return out, nil
 }
 
-// Digest returns the "sha256:<hex>" digest an image reference pins, or
-// ErrNotDigest when it names a tag only.
+// ErrBadReference is returned for an image reference that is not
+// well-formed: NAME[:TAG][@sha256:<64 lowercase hex digits>] by the
+// distribution reference grammar. It is never resolved, only denied.
+var ErrBadReference = errors.New("malformed image reference")
+
+// The distribution reference grammar (the one the kubelet and container
+// runtimes parse): a name of an optional registry host and lower-case path
+// components, an optional tag, an optional digest, in that order, once each.
+var reference = func() *regexp.Regexp {
+	const (
+		domainComponent = `(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])`
+		host            = `(?:` + domainComponent + `(?:\.` + domainComponent + `)*|\[[0-9a-fA-F:.]+\])`
+		domain          = host + `(?::[0-9]+)?`
+		pathComponent   = `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`
+		name            = `(?:` + domain + `/)?` + pathComponent + `(?:/` + pathComponent + `)*`
+		tag             = `[\w][\w.-]{0,127}`
+		digest          = `[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Za-z=_-]+`
+	)
+	return regexp.MustCompile(`^(` + name + `)(?::` + tag + `)?(?:@(` + digest + `))?$`)
+}()
+
+// maxNameLength bounds the name part of a reference, as the grammar does.
+const maxNameLength = 255
+
+// Digest returns the "sha256:<hex>" digest an image reference pins. It
+// returns an error wrapping ErrNotDigest for a well-formed reference that
+// names a tag only, and ErrBadReference for anything that is not one
+// well-formed reference: several digests ("repo@sha256:A@sha256:B"), an
+// upper-case or short digest, another algorithm, an empty or malformed
+// name. A node pulls exactly what a well-formed reference says, so only
+// such a reference can be decided on.
 func Digest(ref string) (string, error) {
-	i := strings.LastIndex(ref, "@")
-	if i < 0 {
+	m := reference.FindStringSubmatch(ref)
+	switch {
+	case m == nil:
+		return "", fmt.Errorf("%w: %q (want NAME[:TAG]@sha256:<64 lower-case hex digits>)", ErrBadReference, ref)
+	case len(m[1]) > maxNameLength:
+		return "", fmt.Errorf("%w: %q: name longer than %d characters", ErrBadReference, ref, maxNameLength)
+	case m[2] == "":
 		return "", fmt.Errorf("%w: %q (write it as NAME@sha256:<64 hex digits>)", ErrNotDigest, ref)
 	}
-	d := strings.ToLower(ref[i+1:])
-	alg, h, _ := strings.Cut(d, ":")
-	if i == 0 || alg != "sha256" || len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
-		return "", fmt.Errorf("%w: %q has a malformed digest (want @sha256:<64 hex digits>)", ErrNotDigest, ref)
+	alg, h, _ := strings.Cut(m[2], ":")
+	if alg != "sha256" || len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("%w: %q has a malformed digest (want @sha256:<64 lower-case hex digits>)", ErrBadReference, ref)
 	}
-	return d, nil
+	return m[2], nil
 }

@@ -17,6 +17,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	kjson "sigs.k8s.io/json"
 )
 
 // Defaults for New.
@@ -51,6 +52,8 @@ type Request struct {
 	Environment string
 	// Namespace, Kind and Name identify the object.
 	Namespace, Kind, Name string
+	// UID is the review's request.uid: the digests of one review share it.
+	UID string
 	// Requester is the Kubernetes user who made the request.
 	Requester string
 	// DryRun is true for a review of a request that will not be persisted
@@ -324,7 +327,14 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool, selected
 		return answer{http.StatusRequestEntityTooLarge, errJSON(fmt.Sprintf("admission review larger than %d bytes", w.cfg.maxBody)), Outcome{Reason: "too_large"}}
 	}
 	var ar admissionv1.AdmissionReview
-	if err := json.Unmarshal(body, &ar); err != nil {
+	// Read as the API server writes it: field names match exactly
+	// ("Operation" is not "operation") and a field given twice is
+	// malformed, so no reader of the review sees another request.
+	strictErrs, err := kjson.UnmarshalStrict(body, &ar, kjson.DisallowDuplicateFields)
+	if err == nil && len(strictErrs) > 0 {
+		err = errors.Join(strictErrs...)
+	}
+	if err != nil {
 		if uid := readUID(body); uid != "" {
 			return deny(uid, fmt.Sprintf("malformed AdmissionReview: %v", err)).with(Outcome{Reason: "malformed"})
 		}
@@ -340,8 +350,22 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool, selected
 	}
 	switch req.Operation {
 	case admissionv1.Create, admissionv1.Update:
-	default:
+	case admissionv1.Delete, admissionv1.Connect:
+		// Nothing new runs: no image to decide.
 		return respond(&admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}).with(Outcome{Allowed: true, Reason: "skipped"})
+	default:
+		// A missing, unknown or lower-case operation is no request the API
+		// server sends: deny rather than guess what it would do.
+		return deny(uid, fmt.Sprintf("malformed AdmissionReview: operation %q (want CREATE, UPDATE, DELETE or CONNECT)", req.Operation)).with(Outcome{Reason: "malformed"})
+	}
+	// The main resource and a Pod's ephemeralcontainers carry the images
+	// that will run; no other subresource is registered (deploy/kubernetes)
+	// and none is guessed at.
+	if req.SubResource != "" && (req.SubResource != "ephemeralcontainers" || req.Kind.Kind != "Pod") {
+		return deny(uid, fmt.Sprintf("%v: subresource %q of %s is not reviewed (register the webhook for the resources and pods/ephemeralcontainers only)", ErrUnsupportedKind, req.SubResource, req.Kind.Kind)).with(Outcome{Reason: "malformed"})
+	}
+	if want, ok := kindGroups[req.Kind.Kind]; ok && req.Kind.Group != want {
+		return deny(uid, fmt.Sprintf("%v %s in API group %q (want %q)", ErrUnsupportedKind, req.Kind.Kind, req.Kind.Group, want)).with(Outcome{Reason: "malformed"})
 	}
 	images, err := Images(req.Kind.Kind, req.Object.Raw)
 	if err != nil {
@@ -357,7 +381,7 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool, selected
 		switch {
 		case err == nil:
 			distinct[d] = true
-		case w.cfg.resolver != nil && !strings.Contains(img.Ref, "@"):
+		case w.cfg.resolver != nil && errors.Is(err, ErrNotDigest):
 			tagged = append(tagged, img)
 			distinct[img.Ref] = true
 		default:
@@ -568,7 +592,7 @@ func (w *Webhook) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 				}
 			}
 			v, err := w.decider.Decide(ctx, Request{Digest: a.digest, Image: a.img.Ref, Environment: env,
-				Namespace: req.Namespace, Kind: req.Kind.Kind, Name: req.Name, Requester: req.UserInfo.Username, DryRun: dryRun})
+				Namespace: req.Namespace, Kind: req.Kind.Kind, Name: req.Name, UID: string(req.UID), Requester: req.UserInfo.Username, DryRun: dryRun})
 			switch {
 			case err != nil:
 				outs[i] = one{problem: fmt.Sprintf("%s (%s %q): gate failed closed: %v", a.label, a.img.Field, a.img.Container, err), fail: true}

@@ -228,6 +228,94 @@ func TestReviewFailsClosed(t *testing.T) {
 	}
 }
 
+// TestReviewMalformedDenied: a review the API server would not send, or
+// an image that is not one well-formed reference, is denied as malformed
+// without asking the gate. Attacks (issue 20 item 9): a review with no
+// operation or "create" in lower case was allowed unchecked, and
+// "repo@sha256:B@sha256:A" was decided on A though it is no reference a
+// node pulls.
+func TestReviewMalformedDenied(t *testing.T) {
+	pod := string(fixture(t, "pod.json"))
+	image := "registry.example.com/payments/api:v1.4.0@" + digestA
+	for _, tc := range []struct{ name, from, to, want string }{
+		{"no operation", `"operation": "CREATE",`, ``, `operation ""`},
+		{"lower-case operation", `"operation": "CREATE"`, `"operation": "create"`, `operation "create"`},
+		{"unknown operation", `"operation": "CREATE"`, `"operation": "PATCH"`, `operation "PATCH"`},
+		{"duplicate operation", `"operation": "CREATE"`, `"operation": "CREATE", "operation": "DELETE"`, `duplicate field "request.operation"`},
+		{"two digests", image, "registry.example.com/payments/api@" + digestB + "@" + digestA, "malformed image reference"},
+		{"upper-case digest", image, "registry.example.com/payments/api@sha256:" + strings.ToUpper(digestA[7:]), "malformed"},
+		{"malformed name", image, "registry.example.com/Payments/api@" + digestA, "malformed image reference"},
+		{"status subresource", `"operation": "CREATE"`, `"operation": "UPDATE", "subResource": "status"`, `subresource "status"`},
+		{"Pod of another API group", `"kind": {"group": "", "version": "v1", "kind": "Pod"}`, `"kind": {"group": "evil.example.com", "version": "v1", "kind": "Pod"}`, `API group "evil.example.com"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := strings.Replace(pod, tc.from, tc.to, 1)
+			if body == pod {
+				t.Fatalf("pod.json has no %s", tc.from)
+			}
+			for _, r := range []admission.Resolver{nil, staticResolver(digestA)} {
+				d := &allowList{allowed: map[string]bool{digestA: true, digestB: true}}
+				opts := []admission.Option{}
+				if r != nil {
+					opts = append(opts, admission.WithResolver(r))
+				}
+				var outcomes []admission.Outcome
+				opts = append(opts, admission.WithObserver(func(o admission.Outcome, _ time.Duration) { outcomes = append(outcomes, o) }))
+				w, err := admission.New(d, envs, opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				status, out, raw := post(t, w, []byte(body))
+				if status != 200 || out.Response.Allowed || out.Response.Status == nil || !strings.Contains(out.Response.Status.Message, tc.want) {
+					t.Fatalf("resolver=%v: want a denial mentioning %q, got %d %s", r != nil, tc.want, status, raw)
+				}
+				if len(d.calls) != 0 {
+					t.Errorf("resolver=%v: the gate was asked about a malformed review: %+v", r != nil, d.calls)
+				}
+				if len(outcomes) != 1 || outcomes[0].Reason == "allowed" {
+					t.Errorf("outcomes %+v", outcomes)
+				}
+			}
+		})
+	}
+}
+
+// TestReviewFieldsMatchExactly: the review is read as the API server
+// writes it, field names case-sensitively. Attack: encoding/json let
+// "Operation": "DELETE" after the real "operation": "CREATE" win, and the
+// review was allowed without checks.
+func TestReviewFieldsMatchExactly(t *testing.T) {
+	body := bytes.Replace(fixture(t, "pod.json"), []byte(`"operation": "CREATE"`), []byte(`"operation": "CREATE", "Operation": "DELETE"`), 1)
+	d := &allowList{allowed: map[string]bool{}}
+	w, err := admission.New(d, envs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, out, raw := post(t, w, body); out.Response.Allowed || !strings.Contains(raw, "approvals.missing") {
+		t.Fatalf("a CREATE with a stray \"Operation\" was not decided: %s", raw)
+	}
+}
+
+// staticResolver resolves every tag to one digest.
+type staticResolver string
+
+func (s staticResolver) Resolve(context.Context, string) (string, error) { return string(s), nil }
+
+// TestReviewEphemeralContainers: an UPDATE of pods/ephemeralcontainers
+// (kubectl debug) is decided on every image of the pod, the debug image
+// too.
+func TestReviewEphemeralContainers(t *testing.T) {
+	body := bytes.Replace(fixture(t, "pod.json"), []byte(`"operation": "CREATE"`), []byte(`"operation": "UPDATE", "subResource": "ephemeralcontainers"`), 1)
+	d := &allowList{allowed: map[string]bool{digestA: true}}
+	w, err := admission.New(d, envs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, out, raw := post(t, w, body); out.Response.Allowed || !strings.Contains(raw, `ephemeralContainers \"debugger\"`) {
+		t.Fatalf("ephemeral container with an unapproved image: %s", raw)
+	}
+}
+
 func TestReviewDeleteIsNotChecked(t *testing.T) {
 	d := &allowList{}
 	w, _ := admission.New(d, envs)
@@ -401,7 +489,19 @@ func TestImagesEveryWorkloadKind(t *testing.T) {
 func TestDigest(t *testing.T) {
 	tests := []struct{ ref, want string }{
 		{"r.example/a@" + digestA, digestA},
-		{"r.example/a:v1@" + strings.ToUpper(digestA[:7]) + digestA[7:], digestA},
+		{"r.example/a:v1@" + digestA, digestA},
+		{"localhost:5000/team/app_x:1.0-rc.1@" + digestA, digestA},
+		{"[::1]:5000/app@" + digestA, digestA},
+		// Not one well-formed reference: denied, never decided on a part.
+		{"r.example/a:v1@" + strings.ToUpper(digestA[:7]) + digestA[7:], ""},
+		{"r.example/a@" + digestB + "@" + digestA, ""},
+		{"r.example/a@" + digestA + "@" + digestB, ""},
+		{"r.example/A@" + digestA, ""},
+		{"r.example/a:v1:v2@" + digestA, ""},
+		{"r.example//a@" + digestA, ""},
+		{" r.example/a@" + digestA, ""},
+		{"r.example/a@" + digestA + "\n", ""},
+		{"r.example/a@sha256:" + strings.ToUpper(digestA[7:]), ""},
 		{"nginx:1.27", ""},
 		{"nginx@sha256:abc", ""},
 		{"nginx@sha512:" + strings.Repeat("a", 128), ""},

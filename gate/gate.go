@@ -134,6 +134,9 @@ type Request struct {
 	Requester string
 	// Source says where the request came from: "cli", "admission", "api".
 	Source string
+	// Workload says where an admission review would run the artifact; nil
+	// for requests that deploy nothing themselves (CLI, API, recheck).
+	Workload *Workload
 	// Bundles are extra evidence not (yet) in the store.
 	Bundles [][]byte
 	// DryRun evaluates without recording: the Result carries the decision
@@ -207,6 +210,7 @@ func (g *Gate) record(ctx context.Context, req Request, res *Result) error {
 		DecidedAt:   res.Decision.Time,
 		Requester:   req.Requester,
 		Source:      req.Source,
+		Workload:    req.Workload,
 		SLSALevel:   res.Decision.SLSABuildLevel,
 		VSA:         vsaV.ID,
 	}

@@ -62,8 +62,22 @@ type Decision struct {
 	DecidedAt   time.Time          `json:"decidedAt"`
 	Requester   string             `json:"requester,omitempty"`
 	Source      string             `json:"source,omitempty"`
+	Workload    *Workload          `json:"workload,omitempty"`
 	SLSALevel   int                `json:"slsaBuildLevel"`
 	VSA         string             `json:"vsa,omitempty"`
+}
+
+// Workload is the Kubernetes object an admission review asked about: what
+// counts as deployed is per environment and workload (docs/server.md).
+type Workload struct {
+	Namespace string `json:"namespace"`
+	Kind      string `json:"kind"`
+	// Name is empty for an object created with generateName (the pods of
+	// a ReplicaSet).
+	Name string `json:"name,omitempty"`
+	// Review is the UID of the AdmissionReview the decision answered: a
+	// review is admitted only if every digest of it was allowed.
+	Review string `json:"review,omitempty"`
 }
 
 // PolicyRef names a policy by URI and SHA-256 digest.

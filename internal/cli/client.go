@@ -237,6 +237,17 @@ func remoteDeploymentsLs(app *App, cmd *cobra.Command, r *remote) error {
 		return usageError(errors.New("--trust cannot be used with --server: the server verifies decisions with its own trust file"))
 	}
 	q := flagValues(cmd, map[string]string{"env": "env", "artifact": "artifact"})
+	if deployed, _ := cmd.Flags().GetBool("deployed"); deployed {
+		if q.Has("artifact") || cmd.Flags().Changed("limit") {
+			return usageError(errors.New("--deployed lists every deployed artifact: drop --artifact and --limit"))
+		}
+		var ans server.DeployedAnswer
+		if err := r.do(contextOf(cmd), http.MethodGet, "/v1/deployed", q, nil, &ans); err != nil {
+			return err
+		}
+		reportIgnored(app, ans.Ignored)
+		return writeRunning(app, format, "", ans.Running)
+	}
 	n, _ := cmd.Flags().GetInt("limit")
 	if n < 1 || n > server.MaxListLimit {
 		return usageError(fmt.Errorf("--limit %d: want 1..%d with --server", n, server.MaxListLimit))

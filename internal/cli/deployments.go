@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -17,18 +19,24 @@ import (
 type deploymentsFlags struct {
 	env, artifact, format, trust string
 	limit                        int
+	deployed                     bool
 }
 
 func newDeploymentsCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{Use: "deployments", Short: "Show recorded deployment decisions"}
 	var f deploymentsFlags
 	ls := &cobra.Command{
-		Use:   "ls --trust FILE [--env ENV] [--artifact sha256:DIGEST] [--limit N] [--format table|json]",
+		Use:   "ls --trust FILE [--env ENV] [--artifact sha256:DIGEST] [--limit N] [--deployed] [--format table|json]",
 		Short: "List what was allowed or denied where and when, newest first",
 		Long: `List the recorded gate decisions, newest first. Each stored decision is
 verified against the trust file and listed only when a key with the gate role
 signed it; the others are reported on stderr as ignored. --trust is required
-for the local store (with --server, the server verifies with its own).`,
+for the local store (with --server, the server verifies with its own).
+
+--deployed lists what is deployed instead, what recheck re-evaluates: every
+environment, workload (namespace, kind, name) and artifact an admission review
+allowed, with the latest such allow. A later denial of the same digest
+elsewhere, a gate check by the CLI or the API, or a dry run does not change it.`,
 		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.format != "table" && f.format != "json" {
@@ -49,6 +57,17 @@ for the local store (with --server, the server verifies with its own).`,
 				return err
 			}
 			defer s.Close()
+			if f.deployed {
+				if f.artifact != "" || cmd.Flags().Changed("limit") {
+					return usageError(errors.New("--deployed lists every deployed artifact: drop --artifact and --limit"))
+				}
+				rs, ignored, err := server.Deployed(contextOf(cmd), s, tr)
+				if err != nil {
+					return storeError(err)
+				}
+				reportIgnored(app, ignored)
+				return writeRunning(app, f.format, f.env, rs)
+			}
 			ds, ignored, err := server.Deployments(contextOf(cmd), s, tr, server.DeploymentQuery{Environment: f.env, Artifact: f.artifact, Limit: f.limit})
 			if err != nil {
 				if errors.Is(err, store.ErrBadQuery) {
@@ -65,6 +84,7 @@ for the local store (with --server, the server verifies with its own).`,
 	ls.Flags().StringVar(&f.format, "format", "table", "table or json")
 	ls.Flags().StringVar(&f.trust, "trust", "", "trust file: only decisions signed by a key with role gate are listed (required without --server)")
 	ls.Flags().IntVar(&f.limit, "limit", server.DefaultDeploymentsLimit, "at most this many decisions, the newest (0: all; with --server, 1.."+fmt.Sprint(server.MaxListLimit)+")")
+	ls.Flags().BoolVar(&f.deployed, "deployed", false, "list what admission reviews allowed where (what recheck rechecks), not the decisions")
 	cmd.AddCommand(ls)
 	return cmd
 }
@@ -86,6 +106,32 @@ func writeDeployments(app *App, format string, ds []server.Deployment) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.DecidedAt.Format(time.RFC3339), d.Environment, short(d.Artifact.Digest, 19), verdict, len(d.Violations), d.Requester, d.Source)
 	}
 	return tw.Flush()
+}
+
+// writeRunning prints what is deployed (in env, when not empty) as a table
+// or as JSON.
+func writeRunning(app *App, format, env string, rs []server.Running) error {
+	rs = slices.DeleteFunc(rs, func(r server.Running) bool { return env != "" && r.Environment != env })
+	if format == "json" {
+		enc := json.NewEncoder(app.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rs)
+	}
+	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENV\tNAMESPACE\tWORKLOAD\tARTIFACT\tADMITTED")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Environment, r.Workload.Namespace, workloadName(r.Workload), short(r.Artifact.Digest, 19), r.AdmittedAt.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+// workloadName is "Kind/name", or "Kind" for an object named by the API
+// server (generateName).
+func workloadName(w gate.Workload) string {
+	if w.Name == "" {
+		return w.Kind
+	}
+	return w.Kind + "/" + w.Name
 }
 
 // reportIgnored tells stderr which stored decisions did not count.

@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/store/sqlite"
 )
 
@@ -82,5 +84,100 @@ func TestDeploymentsLsLocal(t *testing.T) {
 	}
 	if code := ta.run("deployments", "ls", "--trust", trustFile, "--limit", "-1"); code != ExitUsage {
 		t.Errorf("--limit -1: exit %d", code)
+	}
+}
+
+// TestGateKeyWithoutGateRoleRefused: gate and recheck refuse a --key the
+// trust file does not give the gate role, naming the key and the trust
+// file, and record nothing. Attack (issue 16 item 10): such a key used to
+// record decisions that deployments ls and recheck then ignored as forged.
+func TestGateKeyWithoutGateRoleRefused(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	k := attesttest.Key(t, keys.Ed25519)
+	if _, _, err := keys.WriteFiles(filepath.Join(dir, "gate"), k, []byte("test-pass")); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "gate.key")
+	trustFile := writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nkeys:\n  - {name: gate, publicKey: gate.pub, roles: [approver]}\n")
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	for _, args := range [][]string{
+		{"gate", digest, "--env", "prod", "--trust", trustFile, "--key", keyFile},
+		{"recheck", "--env", "prod", "--trust", trustFile, "--key", keyFile},
+	} {
+		code := ta.run(args...)
+		msg := ta.errOut.String()
+		if code != ExitBadInput || !strings.Contains(msg, k.Public().ID()) || !strings.Contains(msg, trustFile) || !strings.Contains(msg, `"gate" role`) {
+			t.Errorf("%s with a key without the gate role: exit %d, want %d naming key and trust file:\n%s", args[0], code, ExitBadInput, msg)
+		}
+	}
+	st, err := sqlite.Open(t.Context(), filepath.Join(ta.env[StoreEnv], "evidence.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if recs, err := st.List(t.Context(), store.Query{PredicateType: gate.DecisionPredicateType}); err != nil || len(recs) != 0 {
+		t.Errorf("refused gate recorded %d decisions (%v)", len(recs), err)
+	}
+}
+
+// TestDeploymentsLsDeployedAndRecheck: deployments ls --deployed and a
+// local recheck follow what admission reviews allowed, not the latest
+// verdict about a digest: a later deny by the CLI or the API does not make
+// an admitted artifact disappear, and a CLI allow deploys nothing.
+func TestDeploymentsLsDeployedAndRecheck(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	gk := attesttest.Key(t, keys.Ed25519)
+	if _, _, err := keys.WriteFiles(filepath.Join(dir, "gate"), gk, []byte("test-pass")); err != nil {
+		t.Fatal(err)
+	}
+	trustFile := writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nkeys:\n  - {name: gate, publicKey: gate.pub, roles: [gate]}\n")
+	clock := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	st, err := sqlite.Open(t.Context(), filepath.Join(ta.env[StoreEnv], "evidence.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	admitted := attesttest.Subject("api", []byte("api"))
+	checked := attesttest.Subject("tool", []byte("tool"))
+	put := func(sub attest.Subject, allowed bool, source string, wl *gate.Workload) {
+		t.Helper()
+		d := gate.Decision{Artifact: policy.Artifact{Digest: "sha256:" + sub.Digest["sha256"], Name: sub.Name}, Environment: "prod", Allowed: allowed,
+			DecidedAt: clock, Source: source, Workload: wl, Violations: []policy.Violation{}}
+		if _, err := st.Put(t.Context(), attesttest.Verified(t, gk, gate.DecisionPredicateType, d, sub)); err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(time.Minute)
+	}
+	put(admitted, true, server.AdmissionSource, &gate.Workload{Namespace: "payments", Kind: "Deployment", Name: "api"})
+	put(admitted, false, "api", nil)
+	put(admitted, false, "cli", nil)
+	put(checked, true, "cli", nil)
+	st.Close()
+
+	ta.mustRun(t, "deployments", "ls", "--deployed", "--trust", trustFile, "--format", "json")
+	var rs []server.Running
+	if err := json.Unmarshal(ta.out.Bytes(), &rs); err != nil {
+		t.Fatalf("%v\n%s", err, ta.out)
+	}
+	if len(rs) != 1 || rs[0].Artifact.Name != "api" || rs[0].Workload.Namespace != "payments" || rs[0].Workload.Name != "api" {
+		t.Fatalf("deployed %+v, want only api in payments", rs)
+	}
+	ta.mustRun(t, "deployments", "ls", "--deployed", "--trust", trustFile)
+	if !strings.Contains(ta.out.String(), "payments") || !strings.Contains(ta.out.String(), "Deployment/api") {
+		t.Errorf("table:\n%s", ta.out)
+	}
+	if code := ta.run("deployments", "ls", "--deployed", "--trust", trustFile, "--artifact", "sha256:"+admitted.Digest["sha256"]); code != ExitUsage {
+		t.Errorf("--deployed --artifact: exit %d, want %d", code, ExitUsage)
+	}
+	// Recheck re-evaluates api (the built-in preset denies it: no
+	// evidence), and nothing else.
+	code := ta.run("recheck", "--trust", trustFile, "--key", filepath.Join(dir, "gate.key"), "--env", "prod", "--format", "json")
+	var rc []server.Recheck
+	if err := json.Unmarshal(ta.out.Bytes(), &rc); err != nil {
+		t.Fatalf("recheck exit %d: %v\n%s\n%s", code, err, ta.out, ta.errOut)
+	}
+	if code != ExitRejected || len(rc) != 1 || rc[0].Artifact.Name != "api" || len(rc[0].Workloads) != 1 {
+		t.Fatalf("recheck: exit %d, %+v", code, rc)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/tee/nitro"
@@ -78,6 +79,9 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			if err != nil {
 				return err
 			}
+			if err := requireGateRole(tr, f.trust, f.key, k); err != nil {
+				return err
+			}
 			var extra [][]byte
 			for _, b := range f.bundles {
 				raw, err := app.readInput(b, limits.MaxBundleBytes)
@@ -120,6 +124,18 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 	cmd.Flags().StringVar(&f.name, "name", "", "artifact name to record (default: the file name given)")
 	f.remote.add(cmd)
 	return cmd
+}
+
+// requireGateRole refuses a key that would sign gate records the trust file
+// does not give the gate role: deployments ls and recheck read back only
+// decisions a gate-role key signed, so every decision that key recorded
+// would be ignored there as forged. serve refuses the same key at start.
+func requireGateRole(tr *trust.Trust, trustPath, keyPath string, k *keys.PrivateKey) error {
+	if id := k.Public().ID(); !tr.Has(id, trust.RoleGate) {
+		return badInput(fmt.Errorf("--key %s (key ID %s) does not have the %q role in the trust file %s: add it there (roles: [gate]), or the decisions it signs would be neither listed by deployments ls nor rechecked",
+			keyPath, id, trust.RoleGate, trustPath))
+	}
+	return nil
 }
 
 // artifactDigest accepts a file (hashed) or "sha256:<hex>".

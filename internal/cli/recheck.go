@@ -28,9 +28,10 @@ func newRecheckCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "recheck (--config SERVER.yaml | --server URL [--env ENV...] | --trust FILE --key GATE.key --env ENV... [--policy SPEC]) [--format table|json]",
 		Short: "Re-evaluate what is deployed under today's evidence and policy; exit 1 if anything would now be denied",
-		Long: `For every artifact and environment whose latest deployment decision (by decision
-time, other than a recheck's) allowed it,
-evaluate the gate again with the evidence now in the store (new vulnerability
+		Long: `For every artifact and environment an admission review allowed it into (in
+any workload: what deployments ls --deployed lists; a later denial elsewhere,
+a CLI or API gate check or a dry run does not change it), evaluate the gate
+again with the evidence now in the store (new vulnerability
 scans, revoked approvals) and the current policy, record the result (source
 "recheck") and report which would now be denied. Only decisions signed by a key
 with the trust file's gate role count; others are reported as ignored.
@@ -111,6 +112,9 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				if err != nil {
 					return err
 				}
+				if err := requireGateRole(tr, f.trust, f.key, k); err != nil {
+					return err
+				}
 				s, err := app.openStore(ctx)
 				if err != nil {
 					return err
@@ -157,7 +161,7 @@ func writeRecheck(app *App, format string, rs []server.Recheck) error {
 		}
 	} else {
 		tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ENV\tARTIFACT\tDEPLOYED\tNOW\tREASONS")
+		fmt.Fprintln(tw, "ENV\tARTIFACT\tWORKLOADS\tDEPLOYED\tNOW\tREASONS")
 		for _, r := range rs {
 			verdict, reasons := "allow", ""
 			if !r.Allowed {
@@ -172,7 +176,7 @@ func writeRecheck(app *App, format string, rs []server.Recheck) error {
 			if r.Error != "" {
 				reasons = r.Error
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Environment, short(r.Artifact.Digest, 19), r.DeployedAt.Format(time.RFC3339), verdict, reasons)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", r.Environment, short(r.Artifact.Digest, 19), len(r.Workloads), r.DeployedAt.Format(time.RFC3339), verdict, reasons)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

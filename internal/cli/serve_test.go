@@ -64,6 +64,7 @@ trust: trust.yaml
 policies: {prod: policy.rego}
 gate: {key: gate.key}
 auth: {insecureAnonymousAdmission: true, tokens: [{name: ci, sha256: %s, role: uploader}, {name: ops, sha256: %s, role: admin}]}
+admission: {defaultEnvironment: prod}
 `, server.HashToken(token), server.HashToken(adminToken)))
 	cfg, err := server.LoadConfig(cfgPath)
 	if err != nil {
@@ -175,6 +176,29 @@ auth: {insecureAnonymousAdmission: true, tokens: [{name: ci, sha256: %s, role: u
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Security-Policy") != web.ContentSecurityPolicy || !strings.Contains(string(page), dA[:20]) {
 		t.Fatalf("dashboard: %d %q\n%.500s", resp.StatusCode, resp.Header.Get("Content-Security-Policy"), page)
+	}
+
+	// Gate checks deploy nothing: nothing to recheck until a pod running
+	// A and B is admitted.
+	ta.mustRun(t, append([]string{"deployments", "ls", "--deployed", "--format", "json"}, remote...)...)
+	if strings.TrimSpace(ta.out.String()) != "[]" {
+		t.Fatalf("deployed before any admission:\n%s", ta.out)
+	}
+	review := fmt.Sprintf(`{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": "u-1",
+		"kind": {"group": "", "version": "v1", "kind": "Pod"}, "namespace": "shop", "name": "web", "operation": "CREATE",
+		"object": {"spec": {"containers": [{"name": "a", "image": "registry.example.com/a@%s"}, {"name": "b", "image": "registry.example.com/b@%s"}]}}}}`, dA, dB)
+	reviewResp, err := ts.Client().Post(ts.URL+"/admission/validate", "application/json", strings.NewReader(review))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(reviewResp.Body)
+	reviewResp.Body.Close()
+	if !strings.Contains(string(answer), `"allowed":true`) {
+		t.Fatalf("admission review: %s", answer)
+	}
+	ta.mustRun(t, append([]string{"deployments", "ls", "--deployed"}, remote...)...)
+	if n := strings.Count(ta.out.String(), "Pod/web"); n != 2 || !strings.Contains(ta.out.String(), "shop") {
+		t.Fatalf("deployments ls --deployed --server:\n%s", ta.out)
 	}
 
 	// Nothing would change yet...

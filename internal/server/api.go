@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ func (s *Server) Handler() http.Handler {
 	route("GET /v1/evidence/{id}", RoleReader, s.getEvidence)
 	route("POST /v1/gate", RoleUploader, s.evaluate)
 	route("GET /v1/deployments", RoleReader, s.deployments)
+	route("GET /v1/deployed", RoleReader, s.deployed)
 	route("POST /v1/recheck", RoleAdmin, s.recheck)
 	mux.Handle("POST /admission/validate", s.instrument("POST /admission/validate", s.authorizeAdmission(s.webhook.ServeHTTP)))
 	mux.Handle("POST /admission/mutate", s.instrument("POST /admission/mutate", s.authorizeAdmission(s.webhook.Mutator().ServeHTTP)))
@@ -139,26 +141,39 @@ func (s *Server) authorize(need Role, h http.HandlerFunc) http.Handler {
 }
 
 // authorizeAdmission admits callers of the admission endpoints: a client
-// certificate that verified against auth.admissionClientCA, or a bearer
-// token (any role) with auth.admissionToken, or anyone with
-// auth.insecureAnonymousAdmission. Each review the gate decides is
-// recorded, so the endpoints are writes.
+// certificate that verified against auth.admissionClientCA, or, with
+// auth.admissionToken, a bearer token with the uploader or admin role, or
+// anyone with auth.insecureAnonymousAdmission. Each review the gate
+// decides is recorded (its digest, namespace, environment and requester
+// come from the caller), so the endpoints are writes: auth.openReads, which
+// opens reads only, never admits a review, and a reader token is refused.
 func (s *Server) authorizeAdmission(h http.HandlerFunc) http.Handler {
 	a := s.cfg.Auth
 	if a.InsecureAnonymousAdmission {
 		return s.authorize("", h)
 	}
-	withToken := s.authorize(RoleReader, h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.AdmissionClientCA != "" && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
 			h(w, r)
 			return
 		}
-		if a.AdmissionToken {
-			withToken.ServeHTTP(w, r)
+		if !a.AdmissionToken {
+			writeError(w, http.StatusUnauthorized, "admission reviews need a client certificate issued by the CA in auth.admissionClientCA")
 			return
 		}
-		writeError(w, http.StatusUnauthorized, "admission reviews need a client certificate issued by the CA in auth.admissionClientCA")
+		p, ok, bad := s.tokens.authenticate(r)
+		switch {
+		case bad:
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			writeError(w, http.StatusUnauthorized, "invalid bearer token")
+		case !ok:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hallmark"`)
+			writeError(w, http.StatusUnauthorized, fmt.Sprintf("admission reviews are recorded: send a client certificate or Authorization: Bearer TOKEN for a token with role %s", RoleUploader))
+		case !p.role.may(RoleUploader):
+			writeError(w, http.StatusForbidden, fmt.Sprintf("token %q has role %s; admission reviews are recorded and need %s", p.name, p.role, RoleUploader))
+		default:
+			h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		}
 	})
 }
 
@@ -366,6 +381,13 @@ func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
 	}
 	requester := strings.TrimSpace(principalOf(r) + " " + cmp.Or(req.Requester, "recheck"))
 	rs, ignored, err := RecheckDeployed(r.Context(), s.store, s.trust, s.gate, requester, req.Environments...)
+	for _, rc := range rs {
+		var failed error
+		if rc.Error != "" {
+			failed = errors.New(rc.Error)
+		}
+		s.metrics.decision(RecheckSource, rc.Allowed, failed)
+	}
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, "recheck: "+err.Error())
 		return
@@ -435,15 +457,11 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		ans.PolicyURI, ans.PolicyDigest = res.Decision.PolicyURI, res.Decision.PolicyDigest
 		ans.Decision, ans.VSA = res.Record.ID, res.VSA.ID
 	}
-	verdict := "deny"
 	if err != nil {
 		ans.Allowed = false
 		ans.Error = "gate failed closed (deny): " + err.Error()
-		verdict = "error"
-	} else if ans.Allowed {
-		verdict = "allow"
 	}
-	s.metrics.inc("hallmark_gate_decisions_total", "source", "api", "verdict", verdict)
+	s.metrics.decision("api", ans.Allowed, err)
 	writeJSON(w, http.StatusOK, ans)
 }
 
@@ -490,8 +508,35 @@ func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ds)
 }
 
-// gateDecider answers the admission webhook with the gate.
-type gateDecider struct{ g *gate.Gate }
+// DeployedAnswer is the answer of GET /v1/deployed.
+type DeployedAnswer struct {
+	// Running lists what admission reviews allowed where (Deployed).
+	Running []Running `json:"running"`
+	// Ignored lists stored decisions that did not count.
+	Ignored []IgnoredDecision `json:"ignored"`
+}
+
+// deployed lists what is recorded as deployed, what a recheck rechecks.
+func (s *Server) deployed(w http.ResponseWriter, r *http.Request) {
+	env := r.URL.Query().Get("env")
+	rs, ignored, err := Deployed(r.Context(), s.store, s.trust)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	if env != "" {
+		rs = slices.DeleteFunc(rs, func(x Running) bool { return x.Environment != env })
+	}
+	w.Header().Set(IgnoredDecisionsHeader, strconv.Itoa(len(ignored)))
+	writeJSON(w, http.StatusOK, DeployedAnswer{Running: nonNilSlice(rs), Ignored: nonNilSlice(ignored)})
+}
+
+// gateDecider answers the admission webhook with the gate, counting each
+// evaluation in m.
+type gateDecider struct {
+	g *gate.Gate
+	m *metrics
+}
 
 var _ admission.Decider = gateDecider{}
 
@@ -500,13 +545,24 @@ func (d gateDecider) Decide(ctx context.Context, r admission.Request) (admission
 	if requester == "" {
 		requester = "kubernetes"
 	}
+	// The review's userInfo is the caller's word: with a token, record
+	// whose token sent it too, as POST /v1/gate does.
+	if p, ok := ctx.Value(principalKey{}).(principal); ok {
+		requester = p.name + " " + requester
+	}
 	res, err := d.g.Evaluate(ctx, gate.Request{
 		Artifact:    policy.Artifact{Digest: r.Digest, Name: r.Image},
 		Environment: r.Environment,
 		Requester:   fmt.Sprintf("%s (%s %s/%s)", requester, r.Kind, r.Namespace, r.Name),
-		Source:      "admission",
+		Source:      AdmissionSource,
+		Workload:    &gate.Workload{Namespace: r.Namespace, Kind: r.Kind, Name: r.Name, Review: r.UID},
 		DryRun:      r.DryRun,
 	})
+	source := "admission"
+	if r.DryRun {
+		source = "admission_dry_run"
+	}
+	d.m.decision(source, err == nil && res.Decision.Allow, err)
 	if err != nil {
 		return admission.Verdict{}, err
 	}

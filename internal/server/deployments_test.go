@@ -61,7 +61,17 @@ func bothStores(t *testing.T, f func(t *testing.T, st store.Store, c *manualCloc
 // by any path (an older server, a direct database write).
 func putDecision(t *testing.T, st store.Store, key *keys.PrivateKey, digest, env string, allowed bool, at time.Time, source string) string {
 	t.Helper()
-	d := gate.Decision{Artifact: policy.Artifact{Digest: digest}, Environment: env, Allowed: allowed, DecidedAt: at, Source: source,
+	var wl *gate.Workload
+	if source == AdmissionSource {
+		wl = &gate.Workload{Namespace: "payments", Kind: "Deployment", Name: "api"}
+	}
+	return putWorkload(t, st, key, digest, env, allowed, at, source, wl)
+}
+
+// putWorkload is putDecision about a workload.
+func putWorkload(t *testing.T, st store.Store, key *keys.PrivateKey, digest, env string, allowed bool, at time.Time, source string, wl *gate.Workload) string {
+	t.Helper()
+	d := gate.Decision{Artifact: policy.Artifact{Digest: digest}, Environment: env, Allowed: allowed, DecidedAt: at, Source: source, Workload: wl,
 		Violations: []policy.Violation{}, Evidence: []string{}, Ignored: []policy.Ignored{}}
 	rec, err := st.Put(t.Context(), attesttest.Verified(t, key, gate.DecisionPredicateType, d, subject(digest)))
 	if err != nil {
@@ -78,7 +88,8 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 		w := newWorld(t)
 		s, ts := start(t, w, testConfig(t, ""), st)
 		t0 := c.now()
-		decision := gate.Decision{Artifact: policy.Artifact{Digest: digestC}, Environment: "prod", Allowed: true, DecidedAt: t0}
+		decision := gate.Decision{Artifact: policy.Artifact{Digest: digestC}, Environment: "prod", Allowed: true, DecidedAt: t0, Source: AdmissionSource,
+			Workload: &gate.Workload{Namespace: "payments", Kind: "Pod"}}
 		for _, tc := range []struct {
 			name, predicateType string
 			key                 *keys.PrivateKey
@@ -107,8 +118,8 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 		// Forgeries stored behind the upload handler's back: by a scanner
 		// key (verifies, wrong role) and by an untrusted key.
 		c.advance(time.Second)
-		forged := putDecision(t, st, w.scanner, digestA, "prod", true, t0.Add(time.Hour), "api")
-		stranger := putDecision(t, st, w.stranger, digestB, "prod", true, t0.Add(time.Hour), "api")
+		forged := putDecision(t, st, w.scanner, digestA, "prod", true, t0.Add(time.Hour), AdmissionSource)
+		stranger := putDecision(t, st, w.stranger, digestB, "prod", true, t0.Add(time.Hour), AdmissionSource)
 		ds, ignored, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{})
 		if err != nil {
 			t.Fatal(err)
@@ -147,34 +158,60 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 	})
 }
 
-// TestDeployedLatestDecisionDecides: per artifact and environment the
-// latest decision (not a recheck's) says whether it is deployed.
-func TestDeployedLatestDecisionDecides(t *testing.T) {
+// TestDeployedFollowsAdmissions: what is deployed is every (environment,
+// workload, artifact) an admission review allowed, whatever was decided
+// later about the digest elsewhere. Attack (issue 20 item 3): recheck kept
+// only the latest decision per (digest, environment), so an artifact
+// admitted in one namespace and later denied in another, by POST /v1/gate,
+// by the CLI or by a recheck was no longer rechecked, though it still ran.
+func TestDeployedFollowsAdmissions(t *testing.T) {
 	bothStores(t, func(t *testing.T, st store.Store, c *manualClock) {
 		w := newWorld(t)
 		t0 := c.now()
-		// A: allowed, later denied -> not deployed.
-		putDecision(t, st, w.gateKey, digestA, "prod", true, t0, "api")
-		putDecision(t, st, w.gateKey, digestA, "prod", false, t0.Add(time.Hour), "admission")
-		// B: denied, later allowed -> deployed; a later recheck denial does
-		// not undeploy it (recheck reports, it does not decide).
-		putDecision(t, st, w.gateKey, digestB, "prod", false, t0, "api")
-		putDecision(t, st, w.gateKey, digestB, "prod", true, t0.Add(time.Hour), "api")
-		putDecision(t, st, w.gateKey, digestB, "prod", false, t0.Add(2*time.Hour), RecheckSource)
-		// C: the deny was stored after the allow but decided before it.
-		putDecision(t, st, w.gateKey, digestC, "staging", true, t0.Add(time.Hour), "api")
-		putDecision(t, st, w.gateKey, digestC, "staging", false, t0, "api")
-		// A in staging: allowed there, independent of prod.
-		putDecision(t, st, w.gateKey, digestA, "staging", true, t0, "cli")
-		ds, ignored, err := Deployed(t.Context(), st, w.trust)
+		api := &gate.Workload{Namespace: "payments", Kind: "Deployment", Name: "api"}
+		web := &gate.Workload{Namespace: "shop", Kind: "Deployment", Name: "web"}
+		// A: admitted for api, then denied everywhere else: still deployed.
+		putWorkload(t, st, w.gateKey, digestA, "prod", true, t0, AdmissionSource, api)
+		putWorkload(t, st, w.gateKey, digestA, "prod", false, t0.Add(time.Hour), AdmissionSource, web)
+		putDecision(t, st, w.gateKey, digestA, "prod", false, t0.Add(2*time.Hour), "api")
+		putDecision(t, st, w.gateKey, digestA, "prod", false, t0.Add(3*time.Hour), "cli")
+		putDecision(t, st, w.gateKey, digestA, "prod", false, t0.Add(4*time.Hour), RecheckSource)
+		// A again for api later: one entry, the latest admission.
+		putWorkload(t, st, w.gateKey, digestA, "prod", true, t0.Add(5*time.Hour), AdmissionSource, api)
+		// B: allowed by the API and the CLI only: checks, not deployments.
+		putDecision(t, st, w.gateKey, digestB, "prod", true, t0, "api")
+		putDecision(t, st, w.gateKey, digestB, "prod", true, t0, "cli")
+		// C: admitted in two workloads of staging, the deny stored later
+		// but decided earlier changes nothing either.
+		putWorkload(t, st, w.gateKey, digestC, "staging", true, t0.Add(time.Hour), AdmissionSource, web)
+		putWorkload(t, st, w.gateKey, digestC, "staging", true, t0, AdmissionSource, api)
+		putWorkload(t, st, w.gateKey, digestC, "staging", false, t0, AdmissionSource, api)
+		// A review in checkout allowed A but denied B: denied as a whole,
+		// so it admitted neither.
+		checkout := gate.Workload{Namespace: "checkout", Kind: "Pod", Review: "uid-1"}
+		putWorkload(t, st, w.gateKey, digestA, "prod", true, t0, AdmissionSource, &checkout)
+		putWorkload(t, st, w.gateKey, digestB, "prod", false, t0, AdmissionSource, &checkout)
+		// An admission recorded before decisions carried the workload.
+		putDecision(t, st, w.gateKey, digestB, "staging", true, t0, "")
+		legacy := gate.Decision{Artifact: policy.Artifact{Digest: digestB}, Environment: "staging", Allowed: true, DecidedAt: t0, Source: AdmissionSource,
+			Requester: "system:serviceaccount:kube-system:replicaset-controller (Pod reports/)", Violations: []policy.Violation{}}
+		if _, err := st.Put(t.Context(), attesttest.Verified(t, w.gateKey, gate.DecisionPredicateType, legacy, subject(digestB))); err != nil {
+			t.Fatal(err)
+		}
+		running, ignored, err := Deployed(t.Context(), st, w.trust)
 		if err != nil || len(ignored) != 0 {
 			t.Fatalf("Deployed: %v, ignored %+v", err, ignored)
 		}
 		var got []string
-		for _, d := range ds {
-			got = append(got, fmt.Sprintf("%s %s %s", d.Environment, d.Artifact.Digest[:15], d.DecidedAt.Sub(t0)))
+		for _, r := range running {
+			got = append(got, fmt.Sprintf("%s %s/%s/%s %s %s", r.Environment, r.Workload.Namespace, r.Workload.Kind, r.Workload.Name, r.Artifact.Digest[:15], r.AdmittedAt.Sub(t0)))
 		}
-		want := []string{"prod " + digestB[:15] + " 1h0m0s", "staging " + digestA[:15] + " 0s", "staging " + digestC[:15] + " 1h0m0s"}
+		want := []string{
+			"prod payments/Deployment/api " + digestA[:15] + " 5h0m0s",
+			"staging payments/Deployment/api " + digestC[:15] + " 0s",
+			"staging reports/Pod/ " + digestB[:15] + " 0s",
+			"staging shop/Deployment/web " + digestC[:15] + " 1h0m0s",
+		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("deployed (-want +got):\n%s", diff)
 		}

@@ -45,7 +45,7 @@ func newMetrics() *metrics {
 	m.counters["hallmark_admission_reviews_total"] = &family{help: "Admission reviews by result and whether the allow cache answered.", values: map[string]float64{}}
 	m.counters["hallmark_admission_mutations_total"] = &family{help: "Mutating admission reviews by result (allowed: pinned; skipped: nothing to pin).", values: map[string]float64{}}
 	m.counters["hallmark_admission_pinned_images_total"] = &family{help: "Images referenced by tag that mutating reviews pinned by digest.", values: map[string]float64{}}
-	m.counters["hallmark_gate_decisions_total"] = &family{help: "Gate evaluations by source and verdict (allow, deny, error).", values: map[string]float64{}}
+	m.counters["hallmark_gate_decisions_total"] = &family{help: "Gate evaluations by source (api, admission, admission_dry_run, recheck) and verdict (allow, deny, error).", values: map[string]float64{}}
 	m.histograms["hallmark_http_request_duration_seconds"] = &histFamily{help: "HTTP request latency by route.", buckets: latencyBuckets, series: map[string]*hist{}}
 	m.histograms["hallmark_admission_review_duration_seconds"] = &histFamily{help: "Admission review latency by whether the allow cache answered.", buckets: latencyBuckets, series: map[string]*hist{}}
 	return m
@@ -74,6 +74,19 @@ func (m *metrics) inc(name string, kv ...string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.counters[name].values[labels(kv...)]++
+}
+
+// decision counts one gate evaluation of source: "error" when err is not
+// nil (the gate failed closed), else "allow" or "deny".
+func (m *metrics) decision(source string, allowed bool, err error) {
+	verdict := "deny"
+	switch {
+	case err != nil:
+		verdict = "error"
+	case allowed:
+		verdict = "allow"
+	}
+	m.inc("hallmark_gate_decisions_total", "source", source, "verdict", verdict)
 }
 
 func (m *metrics) add(name string, v float64, kv ...string) {

@@ -118,7 +118,7 @@ func New(cfg *Config, st store.Store, tr *trust.Trust, g *gate.Gate, opts ...Opt
 		}
 		aopts = append(aopts, admission.WithResolver(r))
 	}
-	wh, err := admission.New(gateDecider{g}, cfg.Admission.environments(), aopts...)
+	wh, err := admission.New(gateDecider{g, s.metrics}, cfg.Admission.environments(), aopts...)
 	if err != nil {
 		return nil, err
 	}

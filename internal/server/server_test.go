@@ -449,20 +449,56 @@ func TestAdmissionRecordsDecisions(t *testing.T) {
 	}
 }
 
+// TestAdmissionToken: with admissionToken, a review needs a token allowed
+// to write (uploader or admin), whether or not reads are open. Attack: with
+// openReads, an anonymous review used to be decided and recorded, the
+// caller choosing the digest, namespace, environment and requester.
 func TestAdmissionToken(t *testing.T) {
 	w := newWorld(t)
-	cfg := testConfig(t, "")
-	cfg.Auth.AdmissionToken, cfg.Auth.InsecureAnonymousAdmission = true, false
-	_, ts := start(t, w, cfg, openSQLite(t))
-	if s, _, _ := review(t, ts, "pod.json"); s != 401 {
-		t.Fatalf("admission without the required token: %d, want 401", s)
-	}
 	b, err := os.ReadFile(filepath.Join("testdata", "pod.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := call(t, ts, "POST", "/admission/validate/prod", readerToken, b, nil); s != 200 {
-		t.Fatalf("admission with a reader token: %d, want 200", s)
+	for _, open := range []bool{false, true} {
+		t.Run(fmt.Sprintf("openReads=%v", open), func(t *testing.T) {
+			cfg := testConfig(t, "")
+			cfg.Auth.AdmissionToken, cfg.Auth.InsecureAnonymousAdmission, cfg.Auth.OpenReads = true, false, open
+			st := openSQLite(t)
+			_, ts := start(t, w, cfg, st)
+			for _, c := range []struct {
+				name, token string
+				want        int
+			}{
+				{"anonymous", "", 401},
+				{"unknown token", "hm-test-canary-nobody", 401},
+				{"reader token", readerToken, 403},
+			} {
+				for _, path := range []string{"/admission/validate", "/admission/validate/prod", "/admission/mutate", "/admission/mutate/prod"} {
+					if s := call(t, ts, "POST", path, c.token, b, nil); s != c.want {
+						t.Errorf("%s on %s: %d, want %d", c.name, path, s, c.want)
+					}
+				}
+			}
+			if recs := gateRecords(t, st); len(recs) != 0 {
+				t.Fatalf("refused reviews left %d records: %v", len(recs), recs)
+			}
+			for _, tok := range []string{uploaderToken, adminToken} {
+				if s := call(t, ts, "POST", "/admission/validate/prod", tok, b, nil); s != 200 {
+					t.Errorf("admission with a writing token: %d, want 200", s)
+				}
+			}
+			ds, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{})
+			if err != nil || len(ds) == 0 {
+				t.Fatalf("an authenticated review recorded nothing (%v)", err)
+			}
+			for _, d := range ds {
+				// The token's name is recorded with the review's userInfo,
+				// which the caller writes.
+				if !strings.HasPrefix(d.Requester, "ci ") && !strings.HasPrefix(d.Requester, "ops ") {
+					t.Errorf("requester %q does not name the token", d.Requester)
+				}
+			}
+		})
 	}
 }
 
@@ -692,39 +728,69 @@ func TestHashToken(t *testing.T) {
 	}
 }
 
+// TestRecheckReportsNowDenied: recheck re-evaluates what admission reviews
+// allowed, through POST /v1/recheck, and keeps doing so whatever is decided
+// later about the same digests. Attack (issue 20 item 3): once B was denied
+// by POST /v1/gate (or in another namespace) after new vulnerability data,
+// the latest decision was a deny and recheck no longer reported B, though
+// the admitted pod still ran it.
 func TestRecheckReportsNowDenied(t *testing.T) {
 	w := newWorld(t)
 	cfg := testConfig(t, "")
 	st := openSQLite(t)
-	s, ts := start(t, w, cfg, st)
+	_, ts := start(t, w, cfg, st)
 	for _, b := range [][]byte{approval(t, w.approver, digestA, "prod", ""), approval(t, w.approver, digestB, "prod", "")} {
 		call(t, ts, "POST", "/v1/bundles", uploaderToken, b, nil)
 	}
-	ask := func(d string) {
+	ask := func(d string) bool {
+		var a GateAnswer
 		b, _ := json.Marshal(GateRequest{Digest: d, Environment: "prod"})
-		call(t, ts, "POST", "/v1/gate", uploaderToken, b, nil)
+		call(t, ts, "POST", "/v1/gate", uploaderToken, b, &a)
+		return a.Allowed
 	}
-	ask(digestA)
-	ask(digestB)
-	ask(digestC) // denied: never deployed
-	// New vulnerability data arrives for B.
+	if !ask(digestA) || ask(digestC) { // checks, not deployments
+		t.Fatal("gate API verdicts")
+	}
+	var before RecheckAnswer
+	if s := call(t, ts, "POST", "/v1/recheck", adminToken, nil, &before); s != 200 || len(before.Rechecked) != 0 {
+		t.Fatalf("recheck before any admission: %d %+v", s, before)
+	}
+	// The pod (A and B) is admitted into payments (prod).
+	if s, msg, ok := review(t, ts, "pod.json"); s != 200 || !ok {
+		t.Fatalf("review: %d %v %s", s, ok, msg)
+	}
+	// New vulnerability data arrives for B; B is then denied by the API
+	// and in another namespace of prod.
 	if c := call(t, ts, "POST", "/v1/bundles", uploaderToken, criticalVuln(t, w.scanner, digestB, "CVE-2026-0001"), nil); c != 201 {
 		t.Fatalf("upload scan: %d", c)
 	}
+	if ask(digestB) {
+		t.Fatal("B allowed with a critical vulnerability")
+	}
+	if s, msg, ok := reviewAt(t, ts, "/admission/validate/prod", "pod-other-namespace.json"); s != 200 || ok {
+		t.Fatalf("review in another namespace: %d %v %s", s, ok, msg)
+	}
+	var deployed DeployedAnswer
+	if s := call(t, ts, "GET", "/v1/deployed?env=prod", readerToken, nil, &deployed); s != 200 || len(deployed.Running) != 2 {
+		t.Fatalf("GET /v1/deployed: %d %+v", s, deployed)
+	}
 	for round := range 2 { // a second recheck must not treat the first's records as deployments
-		rs, _, err := RecheckDeployed(t.Context(), st, w.trust, s.gate, "test")
-		if err != nil {
-			t.Fatal(err)
+		var ans RecheckAnswer
+		if s := call(t, ts, "POST", "/v1/recheck", adminToken, nil, &ans); s != 200 {
+			t.Fatalf("recheck: %d", s)
 		}
 		var got []string
-		for _, r := range rs {
+		for _, r := range ans.Rechecked {
 			line := fmt.Sprintf("%s %s allowed=%v", r.Artifact.Digest[:15], r.Environment, r.Allowed)
+			for _, wl := range r.Workloads {
+				line += " in " + wl.Namespace + "/" + wl.Kind
+			}
 			for _, v := range r.Violations {
 				line += " " + v.RuleID + ": " + v.Message
 			}
 			got = append(got, line)
 		}
-		want := []string{digestA[:15] + " prod allowed=true", digestB[:15] + " prod allowed=false vulns.critical: critical vulnerability CVE-2026-0001"}
+		want := []string{digestA[:15] + " prod allowed=true in payments/Pod", digestB[:15] + " prod allowed=false in payments/Pod vulns.critical: critical vulnerability CVE-2026-0001"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("round %d (-want +got):\n%s", round, diff)
 		}
@@ -771,5 +837,59 @@ func TestRequestTimeout(t *testing.T) {
 	}
 	if s, msg, ok := review(t, ts, "pod.json"); s != 200 || ok {
 		t.Fatalf("admission past the request deadline: %d %v %s", s, ok, msg)
+	}
+}
+
+// metricsText reads /metrics with the reader token.
+func metricsText(t *testing.T, ts *httptest.Server) string {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", ts.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+readerToken)
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+// TestGateDecisionsCountedPerSource: hallmark_gate_decisions_total counts
+// every gate evaluation the server makes, labelled by its source, not only
+// those of POST /v1/gate (issue 16 item 12).
+func TestGateDecisionsCountedPerSource(t *testing.T) {
+	w := newWorld(t)
+	st := openSQLite(t)
+	_, ts := start(t, w, testConfig(t, ""), st)
+	for _, b := range [][]byte{approval(t, w.approver, digestA, "prod", ""), approval(t, w.approver, digestB, "prod", "")} {
+		if s := call(t, ts, "POST", "/v1/bundles", uploaderToken, b, nil); s != 201 {
+			t.Fatalf("upload: %d", s)
+		}
+	}
+	// A dry run first (the real review's allows would answer it from the
+	// cache), then the real review: two digests each.
+	if s := call(t, ts, "POST", "/admission/validate", "", podReview(t, `"dryRun": false`, `"dryRun": true`), nil); s != 200 {
+		t.Fatalf("dry-run review: %d", s)
+	}
+	if s, msg, ok := review(t, ts, "pod.json"); s != 200 || !ok {
+		t.Fatalf("review: %d %v %s", s, ok, msg)
+	}
+	b, _ := json.Marshal(GateRequest{Digest: digestC, Environment: "prod"})
+	if s := call(t, ts, "POST", "/v1/gate", uploaderToken, b, nil); s != 200 {
+		t.Fatalf("gate: %d", s)
+	}
+	if s := call(t, ts, "POST", "/v1/recheck", adminToken, nil, nil); s != 200 {
+		t.Fatalf("recheck: %d", s)
+	}
+	body := metricsText(t, ts)
+	for _, line := range []string{
+		`hallmark_gate_decisions_total{source="admission_dry_run",verdict="allow"} 2`,
+		`hallmark_gate_decisions_total{source="admission",verdict="allow"} 2`,
+		`hallmark_gate_decisions_total{source="api",verdict="deny"} 1`,
+		`hallmark_gate_decisions_total{source="recheck",verdict="allow"} 2`,
+	} {
+		if !strings.Contains(body, line+"\n") {
+			t.Errorf("metrics lack %q:\n%s", line, body)
+		}
 	}
 }
