@@ -475,6 +475,7 @@ func addRebuild(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	if !relevant {
 		return fmt.Errorf("no rebuilt product corresponds to %s", artifact)
 	}
-	in.Evidence.Rebuilds = append(in.Evidence.Rebuilds, policy.Rebuild{Meta: m, Artifact: artifact, Matched: matched})
+	in.Evidence.Rebuilds = append(in.Evidence.Rebuilds, policy.Rebuild{Meta: m, Artifact: artifact, Matched: matched,
+		SourceDirty: p.Source != nil && p.Source.Dirty})
 	return nil
 }
