@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/hallmark-dev/hallmark/build"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/provenance"
 )
 
@@ -253,4 +254,35 @@ func mustPredicate(t *testing.T, st *intoto.Statement) *slsa.Provenance {
 func withProduct(f provenance.Facts) provenance.Facts {
 	f.Products = append(f.Products, provenance.Artifact{Name: "x", Digest: map[string]string{"sha256": strings.Repeat("ab", 32)}})
 	return f
+}
+
+// Attack: an unsandboxed build rewrites its own toolchain binary while it
+// is being hashed; the recorded digest then named neither the tool that ran
+// nor anything that exists. The tool is large, so hashing it takes longer
+// than starting the command.
+func TestRunToolchainHashedBeforeUnsandboxedBuild(t *testing.T) {
+	src, _ := cleanRepo(t, map[string]string{"main.txt": "x\n"})
+	bin := t.TempDir()
+	tool := filepath.Join(bin, "bigtool")
+	script := "#!/bin/sh\nprintf '#!/bin/sh\\nexit 0\\n' > \"$0\"\nexit 0\n# " + strings.Repeat("p", 64<<20) + "\n"
+	if err := os.WriteFile(tool, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want, err := digest.File(tool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := runOff(t, build.Spec{Command: []string{"bigtool"}, SourceDir: src, Env: []string{"PATH=" + bin + ":/usr/bin:/bin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range res.Toolchain {
+		if a.Name == tool {
+			if !a.Digest.Equal(want) {
+				t.Errorf("toolchain %s recorded %v, want the digest of the tool that ran %v", tool, a.Digest, want)
+			}
+			return
+		}
+	}
+	t.Errorf("toolchain %v does not list %s", res.Toolchain, tool)
 }
