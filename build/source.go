@@ -60,7 +60,10 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 
 // gitRaw runs git and returns its output untrimmed.
 func gitRaw(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "safe.directory=*", "-C", dir}, args...)...)
+	// The repository's own configuration must not run commands or answer
+	// for git (fsmonitor hooks, the untracked cache).
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "safe.directory=*", "-c", "core.fsmonitor=false",
+		"-c", "core.untrackedCache=false", "-C", dir}, args...)...)
 	cmd.Env = gitEnv
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -169,6 +172,51 @@ func gitChanges(ctx context.Context, dir, untracked string) ([]change, error) {
 			if i < len(fields) && fields[i] != "" {
 				cs = append(cs, change{path: fields[i]})
 			}
+		}
+	}
+	hidden, err := hiddenChanges(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	return append(cs, hidden...), nil
+}
+
+// hiddenChanges lists the index entries git status does not look at
+// (marked assume-unchanged or skip-worktree, by `git update-index` or a
+// sparse checkout) whose work-tree file is missing or differs from the
+// index: a change hidden that way is still a change.
+func hiddenChanges(ctx context.Context, dir string) ([]change, error) {
+	out, err := gitRaw(ctx, dir, "ls-files", "-v", "-z")
+	if err != nil {
+		return nil, err
+	}
+	var flagged []string
+	for _, e := range strings.Split(out, "\x00") {
+		if len(e) < 3 {
+			continue
+		}
+		if tag := e[0]; tag == 'S' || (tag >= 'a' && tag <= 'z') {
+			flagged = append(flagged, e[2:])
+		}
+	}
+	var cs []change
+	for _, p := range flagged {
+		staged, err := git(ctx, dir, "ls-files", "-s", "--", ":(literal)"+p)
+		if err != nil {
+			return nil, err
+		}
+		fields := strings.Fields(staged)
+		if len(fields) < 2 {
+			continue
+		}
+		abs := filepath.Join(dir, filepath.FromSlash(p))
+		if fi, err := os.Lstat(abs); err != nil || !fi.Mode().IsRegular() {
+			cs = append(cs, change{path: p})
+			continue
+		}
+		actual, err := git(ctx, dir, "hash-object", "--no-filters", "--", abs)
+		if err != nil || actual != fields[1] {
+			cs = append(cs, change{path: p})
 		}
 	}
 	return cs, nil

@@ -286,3 +286,37 @@ func TestRunToolchainHashedBeforeUnsandboxedBuild(t *testing.T) {
 	}
 	t.Errorf("toolchain %v does not list %s", res.Toolchain, tool)
 }
+
+// Attack: a tracked file is changed and hidden from git status with
+// `git update-index --skip-worktree` (or --assume-unchanged), or deleted
+// that way; the provenance said dirty: false.
+func TestRunDirtyHiddenFromGitStatus(t *testing.T) {
+	for _, tc := range []struct{ name, flag, change string }{
+		{"skip-worktree edit", "--skip-worktree", "echo evil >> main.txt"},
+		{"assume-unchanged edit", "--assume-unchanged", "echo evil >> main.txt"},
+		{"skip-worktree delete", "--skip-worktree", "rm main.txt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, gitc := cleanRepo(t, map[string]string{"main.txt": "committed\n", "other.txt": "o\n"})
+			gitc("update-index", tc.flag, "main.txt")
+			res, err := runOff(t, build.Spec{Command: []string{"true"}, SourceDir: src,
+				Prepare: [][]string{{"sh", "-c", tc.change}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Source.Dirty {
+				t.Error("a change hidden from git status left source.dirty false")
+			}
+		})
+	}
+	// A flagged file that is unchanged is not a change.
+	src, gitc := cleanRepo(t, map[string]string{"main.txt": "committed\n"})
+	gitc("update-index", "--assume-unchanged", "main.txt")
+	res, err := runOff(t, build.Spec{Command: []string{"true"}, SourceDir: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Source.Dirty {
+		t.Error("an unchanged assume-unchanged file made the tree dirty")
+	}
+}
