@@ -152,13 +152,27 @@ func withPrefix(prefix string, ps []string) []string {
 }
 
 // gitChanges lists the changed paths of the whole work tree at top (slash
-// paths relative to it); untracked selects git's --untracked-files mode.
+// paths relative to it), untracked files too unless untracked is "no".
 func gitChanges(ctx context.Context, dir, untracked string) ([]change, error) {
-	out, err := gitRaw(ctx, dir, "status", "--porcelain", "-z", "--untracked-files="+untracked)
+	out, err := gitRaw(ctx, dir, "status", "--porcelain", "-z", "--untracked-files=no")
 	if err != nil {
 		return nil, err
 	}
 	var cs []change
+	if untracked != "no" {
+		// Untracked files are those no .gitignore file excludes, exactly
+		// the files the source dirHash covers: .git/info/exclude and
+		// core.excludesFile cannot hide a file the build reads.
+		others, err := gitRaw(ctx, dir, "ls-files", "-z", "--others", "--exclude-per-directory=.gitignore")
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range strings.Split(others, "\x00") {
+			if p != "" {
+				cs = append(cs, change{path: p, untracked: true})
+			}
+		}
+	}
 	fields := strings.Split(out, "\x00")
 	for i := 0; i < len(fields); i++ {
 		f := fields[i]

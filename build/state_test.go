@@ -320,3 +320,27 @@ func TestRunDirtyHiddenFromGitStatus(t *testing.T) {
 		t.Error("an unchanged assume-unchanged file made the tree dirty")
 	}
 }
+
+// Attack: an untracked source file hidden from git status by
+// .git/info/exclude (which the dirHash does not honour: the build reads the
+// file) left dirty: false.
+func TestRunDirtyUntrackedHiddenByInfoExclude(t *testing.T) {
+	src, _ := cleanRepo(t, map[string]string{"main.txt": "x\n", ".gitignore": "ignored.log\n"})
+	os.WriteFile(filepath.Join(src, ".git", "info", "exclude"), []byte("backdoor.go\n"), 0o644)
+	os.WriteFile(filepath.Join(src, "backdoor.go"), []byte("package main\n"), 0o644)
+	os.WriteFile(filepath.Join(src, "ignored.log"), []byte("log\n"), 0o644)
+	res, err := runOff(t, build.Spec{Command: []string{"true"}, SourceDir: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Source.Dirty {
+		t.Error("an untracked file hidden by .git/info/exclude left source.dirty false")
+	}
+	os.Remove(filepath.Join(src, "backdoor.go"))
+	if res, err = runOff(t, build.Spec{Command: []string{"true"}, SourceDir: src}); err != nil {
+		t.Fatal(err)
+	}
+	if res.Source.Dirty {
+		t.Error("a file a .gitignore excludes made the tree dirty")
+	}
+}
