@@ -90,7 +90,7 @@ func Summarize(p *slsa.Provenance) Summary {
 			s.Toolchain = append(s.Toolchain, d.GetName())
 			continue
 		}
-		if d.GetDigest()["gitCommit"] != "" {
+		if d.GetDigest()["gitCommit"] != "" || d.GetAnnotations().GetFields()["baseCommit"] != nil {
 			continue // the source itself
 		}
 		s.Dependencies++

@@ -293,8 +293,15 @@ func resolvedDependencies(f Facts) ([]*intoto.ResourceDescriptor, error) {
 	if f.Source.Commit != "" || f.Source.URI != "" || f.Source.DirHash != "" {
 		rd := &intoto.ResourceDescriptor{Uri: f.Source.URI}
 		rd.Digest = map[string]string{}
-		if f.Source.Commit != "" {
+		ann := map[string]*structpb.Value{}
+		// A digest set names one artifact: a tree that was not the commit
+		// (dirty, or changed by the build) is not named by the commit's
+		// ID. The commit it started from is an annotation then.
+		if dirty := f.Source.Dirty || len(f.Source.ModifiedByBuild) > 0; f.Source.Commit != "" && !dirty {
 			rd.Digest[digest.GitCommit] = f.Source.Commit
+		} else if f.Source.Commit != "" {
+			ann["dirty"] = structpb.NewBoolValue(true)
+			ann["baseCommit"] = structpb.NewStringValue(f.Source.Commit)
 		}
 		if f.Source.DirHash != "" {
 			rd.Digest[digest.DirHash] = f.Source.DirHash
@@ -307,7 +314,10 @@ func resolvedDependencies(f Facts) ([]*intoto.ResourceDescriptor, error) {
 			if err != nil {
 				return nil, fmt.Errorf("provenance: external symlinks: %w", err)
 			}
-			rd.Annotations = &structpb.Struct{Fields: map[string]*structpb.Value{"externalSymlinks": structpb.NewListValue(links)}}
+			ann["externalSymlinks"] = structpb.NewListValue(links)
+		}
+		if len(ann) > 0 {
+			rd.Annotations = &structpb.Struct{Fields: ann}
 		}
 		out = append(out, rd)
 	}
