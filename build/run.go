@@ -39,9 +39,18 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	src := s.SourceDir
 	workAbs := filepath.Join(src, filepath.FromSlash(s.WorkDir))
 
-	// git status runs before the build: afterwards the products would make
-	// the tree look dirty.
-	source, err := gitSource(ctx, src)
+	// The output and in-tree cache directories are not source: untracked
+	// files there do not make the tree dirty.
+	notSource := slices.Clone(s.OutputDirs)
+	for _, d := range s.CacheDirs {
+		if rel, err := filepath.Rel(src, d); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+			notSource = append(notSource, filepath.ToSlash(rel))
+		}
+	}
+	// This first reading gives the commit (and its time, the default
+	// SOURCE_DATE_EPOCH); the state of the tree is read again after the
+	// preparation steps, which may change it.
+	source, err := gitSource(ctx, src, notSource)
 	if err != nil {
 		return nil, fmt.Errorf("build: read source %s: %w", src, err)
 	}
@@ -140,6 +149,27 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 		}
 		res.Prepare = append(res.Prepare, provenance.Step{Command: slices.Clone(step), Network: true})
 	}
+	if len(s.Prepare) > 0 {
+		// The build runs on the tree the preparation steps left: its state,
+		// not the one before them, is the source state to record.
+		after, err := gitSource(ctx, src, notSource)
+		if err != nil {
+			return nil, fmt.Errorf("build: read source %s after preparation: %w", src, err)
+		}
+		if after.Commit != source.Commit {
+			return nil, fmt.Errorf("%w: the preparation steps moved the checkout from commit %s to %s", ErrSourceChanged, orNone(source.Commit), orNone(after.Commit))
+		}
+		after.CommitTime = source.CommitTime
+		source = after
+		res.Source = source
+	}
+	// Tracked files the build command changes are noticed by comparing
+	// their state now and after it.
+	tracked, err := trackedState(ctx, src, notSource)
+	if err != nil {
+		return nil, fmt.Errorf("build: read source %s: %w", src, err)
+	}
+	shared := sharedWritable(s, before)
 
 	// Hashing the source tree (for lockfiles and the dirHash) and the
 	// toolchain binaries (after the preparation steps, which may change the
@@ -155,13 +185,32 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 		tools    []provenance.Artifact
 		toolsErr error
 	)
+	var deps []materials.Dependency
+	var depsErr error
 	bg.Go(func() {
 		defer close(treeDone)
 		tree, treeErr = sourceTree(ctx, src, s.OutputDirs, s.CacheDirs, s.MaterialExcludes)
+		if treeErr != nil {
+			return
+		}
+		// The lockfiles are read with the tree, before an unsandboxed
+		// command could rewrite them, so the materials describe the tree
+		// the dirHash pins.
+		var lockfiles []string
+		for _, e := range tree.Entries {
+			if e.Kind == digest.KindFile && materials.IsLockfile(e.Path) {
+				lockfiles = append(lockfiles, e.Path)
+			}
+		}
+		deps, depsErr = materials.Read(src, lockfiles)
 	})
-	bg.Go(func() { tools, toolsErr = hashTools(toolPaths) })
+	toolsDone := make(chan struct{})
+	bg.Go(func() { defer close(toolsDone); tools, toolsErr = hashTools(toolPaths) })
 	if s.Sandbox == SandboxOff {
+		// Without the sandbox the command could change the tree and the
+		// toolchain while they are hashed.
 		<-treeDone
+		<-toolsDone
 	}
 
 	argv := append([]string{resolved}, s.Command[1:]...)
@@ -198,6 +247,7 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 			log.Warn("sandbox unavailable, running without it", "reason", err)
 			sb.FallbackReason = err.Error()
 			<-treeDone // the unsandboxed command could write to the tree
+			<-toolsDone
 		case errors.As(err, &se):
 			return nil, fmt.Errorf("%w: %w (use --sandbox auto to fall back, or --sandbox off)", ErrSandboxUnavailable, err)
 		case err != nil:
@@ -218,7 +268,15 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 		}
 	}
 	res.FinishedOn = s.Now()
+	sb.SharedWritable = shared
 	res.Sandbox = sb
+	if tracked != nil {
+		now, err := trackedState(ctx, src, notSource)
+		if err != nil {
+			return nil, fmt.Errorf("build: read source %s after the build: %w", src, err)
+		}
+		res.Source.ModifiedByBuild = modifiedBetween(tracked, now)
+	}
 	bg.Wait()
 	if treeErr != nil {
 		return nil, fmt.Errorf("build: hash source tree: %w", treeErr)
@@ -228,18 +286,15 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	}
 	res.Toolchain = tools
 	res.Source.DirHash = tree.DirHash()
-	var lockfiles []string
 	for _, e := range tree.Entries {
-		if e.Kind == digest.KindFile && materials.IsLockfile(e.Path) {
-			lockfiles = append(lockfiles, e.Path)
-		}
 		if e.Kind == digest.KindSymlink && e.OutsideTree {
 			res.Source.ExternalSymlinks = append(res.Source.ExternalSymlinks, e.Path+" -> "+e.LinkTarget)
 		}
 	}
-	if res.Dependencies, err = materials.Read(src, lockfiles); err != nil {
-		return nil, fmt.Errorf("build: %w", err)
+	if depsErr != nil {
+		return nil, fmt.Errorf("build: %w", depsErr)
 	}
+	res.Dependencies = deps
 	if err := logFile.Close(); err != nil {
 		return nil, fmt.Errorf("build: close log: %w", err)
 	}
@@ -253,6 +308,31 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 		return nil, fmt.Errorf("build: products: %w", err)
 	}
 	return res, nil
+}
+
+// sharedWritable lists the writable paths that outlive the build, where
+// one build can leave something for another: every cache directory, and
+// each output directory that already held files when the build started
+// (before the preparation steps). Output directories are relative to the
+// source root, cache directories absolute.
+func sharedWritable(s Spec, before map[string]fileState) []string {
+	var out []string
+	for _, d := range s.OutputDirs {
+		for p := range before {
+			if strings.HasPrefix(p, d+"/") {
+				out = append(out, d)
+				break
+			}
+		}
+	}
+	return append(out, s.CacheDirs...)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 // sourceTree hashes the source as the build sees it: .gitignore'd paths,
@@ -280,7 +360,7 @@ func (r *Result) Facts(builderID, logName string) provenance.Facts {
 		Command:      r.Command,
 		WorkDir:      r.WorkDir,
 		Source: provenance.Source{URI: r.Source.URI, Commit: r.Source.Commit, Ref: r.Source.Ref, Dirty: r.Source.Dirty,
-			DirHash: r.Source.DirHash, ExternalSymlinks: r.Source.ExternalSymlinks},
+			ModifiedByBuild: r.Source.ModifiedByBuild, DirHash: r.Source.DirHash, ExternalSymlinks: r.Source.ExternalSymlinks},
 		Sandbox:         r.Sandbox,
 		SourceDateEpoch: r.SourceDateEpoch,
 		Env:             r.Env,

@@ -36,6 +36,9 @@ var (
 	// ErrSandboxUnavailable reports that SandboxOn was asked for and the
 	// sandbox could not be created.
 	ErrSandboxUnavailable = errors.New("build: sandbox unavailable")
+	// ErrSourceChanged reports preparation steps that checked out another
+	// commit: the recorded commit would not be the one built.
+	ErrSourceChanged = errors.New("build: source changed during preparation")
 )
 
 // ExitError reports a command (or a preparation step) that exited
@@ -83,7 +86,10 @@ type Spec struct {
 	// lockfiles: they are left out of the source dirHash and lockfile scan.
 	MaterialExcludes []string
 	// CacheDirs are absolute directories writable in the sandbox that are
-	// not products, for example a GOCACHE shared between builds.
+	// not products, for example a GOCACHE shared between builds. They are
+	// recorded as shared writable paths (sandbox.sharedWritable): one build
+	// can leave in them what the next one reads, so such a build is not
+	// isolated in the sense of SLSA Build L3.
 	CacheDirs []string
 	// ReadOnlyPaths are absolute paths made visible read-only in the sandbox.
 	ReadOnlyPaths []string

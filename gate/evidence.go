@@ -417,6 +417,7 @@ func addProvenance(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 		BuildType: s.BuildType,
 		ExternalParameters: policy.ExternalParameters{Source: policy.Source{
 			Repository: normalizeRepo(s.SourceURI), Ref: s.Ref, Commit: s.Commit,
+			Dirty: s.Dirty, ModifiedByBuild: s.ModifiedByBuild,
 		}},
 		ResolvedDependencies: []policy.ResolvedDependency{},
 	}
@@ -424,7 +425,8 @@ func addProvenance(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 		applied, _ := sb["applied"].(bool)
 		network, _ := sb["network"].(bool)
 		hermetic := applied && !network
-		out.InternalParameters = policy.InternalParameters{Sandbox: &applied, Network: &network, Hermetic: &hermetic}
+		out.InternalParameters = policy.InternalParameters{Sandbox: &applied, Network: &network, Hermetic: &hermetic,
+			SharedWritable: s.SharedWritable}
 	}
 	for _, d := range p.GetBuildDefinition().GetResolvedDependencies() {
 		rd := policy.ResolvedDependency{URI: d.GetUri()}
@@ -473,6 +475,7 @@ func addRebuild(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	if !relevant {
 		return fmt.Errorf("no rebuilt product corresponds to %s", artifact)
 	}
-	in.Evidence.Rebuilds = append(in.Evidence.Rebuilds, policy.Rebuild{Meta: m, Artifact: artifact, Matched: matched})
+	in.Evidence.Rebuilds = append(in.Evidence.Rebuilds, policy.Rebuild{Meta: m, Artifact: artifact, Matched: matched,
+		SourceDirty: p.Source != nil && p.Source.Dirty})
 	return nil
 }

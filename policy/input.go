@@ -89,6 +89,11 @@ type Source struct {
 	Repository string `json:"repository"`
 	Ref        string `json:"ref"`
 	Commit     string `json:"commit"`
+	// Dirty: the tree had uncommitted changes when the build ran, so the
+	// commit does not name what was built.
+	Dirty bool `json:"dirty"`
+	// ModifiedByBuild lists tracked files the build command itself changed.
+	ModifiedByBuild []string `json:"modifiedByBuild"`
 }
 
 // InternalParameters record how the build was isolated. A nil field was not
@@ -97,6 +102,10 @@ type InternalParameters struct {
 	Sandbox  *bool `json:"sandbox,omitempty"`
 	Network  *bool `json:"network,omitempty"`
 	Hermetic *bool `json:"hermetic,omitempty"`
+	// SharedWritable lists the writable paths the build shared with other
+	// builds (caches, output directories holding earlier files): through
+	// them builds can influence each other, which SLSA Build L3 forbids.
+	SharedWritable []string `json:"sharedWritable"`
 }
 
 // ResolvedDependency is one input of the build.
@@ -111,6 +120,9 @@ type Rebuild struct {
 	Meta
 	Artifact string `json:"artifact"`
 	Matched  bool   `json:"matched"`
+	// SourceDirty: the rebuild ran from a tree with uncommitted changes
+	// (or of a provenance that records one), so its agreement proves little.
+	SourceDirty bool `json:"sourceDirty"`
 }
 
 // SBOM is a software bill of materials of the artifact.

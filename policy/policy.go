@@ -55,6 +55,11 @@ type Decision struct {
 	// ["SLSA_BUILD_LEVEL_2"]; empty when the level is 0. They describe the
 	// evidence whatever the verdict; a VSA for a denied decision reports FAILED.
 	VerifiedLevels []string `json:"verifiedLevels,omitempty"`
+	// SourceDirty reports that the artifact's provenance records a build
+	// from a tree with uncommitted changes (or tracked files the build
+	// changed), as the policy reports it; VerifiedLevels then carry
+	// SourceDirtyLevel.
+	SourceDirty bool `json:"sourceDirty,omitempty"`
 	// PolicyURI and PolicyDigest (hex SHA-256) identify the policy.
 	PolicyURI    string `json:"policyUri"`
 	PolicyDigest string `json:"policyDigest"`
@@ -64,6 +69,11 @@ type Decision struct {
 	// Time is the injected evaluation time.
 	Time time.Time `json:"time"`
 }
+
+// SourceDirtyLevel is the custom verifiedLevels value (SLSA allows values
+// not starting with SLSA_) that marks an artifact built from a dirty tree,
+// so a VSA never hides it, whatever the verdict.
+const SourceDirtyLevel = "HALLMARK_SOURCE_DIRTY"
 
 // Policy is a compiled policy, safe for concurrent use by many goroutines.
 type Policy struct {
@@ -259,6 +269,7 @@ func failure(d Decision, ruleID, remediation string, err error) (Decision, error
 	}
 	d.Allow = false
 	d.SLSABuildLevel = 0
+	d.SourceDirty = false
 	d.VerifiedLevels = nil
 	d.Violations = []Violation{{RuleID: ruleID, Message: msg, Remediation: remediation}}
 	return d, &EvalError{RuleID: ruleID, Artifact: d.Artifact, Err: err}
@@ -387,6 +398,16 @@ func readDecision(v any, d *Decision) error {
 	d.SLSABuildLevel = level
 	if level > 0 {
 		d.VerifiedLevels = []string{fmt.Sprintf("SLSA_BUILD_LEVEL_%d", level)}
+	}
+	if sd, present := obj["sourceDirty"]; present {
+		b, ok := sd.(bool)
+		if !ok {
+			return fmt.Errorf("sourceDirty is %s, not a boolean", jsonType(sd))
+		}
+		d.SourceDirty = b
+	}
+	if d.SourceDirty {
+		d.VerifiedLevels = append(d.VerifiedLevels, SourceDirtyLevel)
 	}
 	return nil
 }

@@ -67,11 +67,14 @@ type SLSAParams struct {
 }
 
 // SourceParams constrain the source: allowed repositories and ref globs
-// (empty allows any) and, when not empty, the only allowed commits.
+// (empty allows any) and, when not empty, the only allowed commits. Builds
+// from a dirty tree (or that changed tracked files) are denied unless
+// AllowDirtyUnsafe is true.
 type SourceParams struct {
-	Repositories []string `yaml:"repositories" json:"repositories"`
-	Refs         []string `yaml:"refs" json:"refs"`
-	Commits      []string `yaml:"commits" json:"commits"`
+	Repositories     []string `yaml:"repositories" json:"repositories"`
+	Refs             []string `yaml:"refs" json:"refs"`
+	Commits          []string `yaml:"commits" json:"commits"`
+	AllowDirtyUnsafe bool     `yaml:"allowDirtyUnsafe" json:"allowDirtyUnsafe"`
 }
 
 // ReproducibleParams: MinRebuilders is k, the distinct trusted rebuilders

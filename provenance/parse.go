@@ -38,6 +38,11 @@ type Summary struct {
 	Commit       string
 	Ref          string
 	Dirty        bool
+	// ModifiedByBuild lists the tracked files the build command changed.
+	ModifiedByBuild []string
+	// SharedWritable lists the writable paths the build shared with other
+	// builds (sandbox.sharedWritable).
+	SharedWritable []string
 	// Isolation describes the sandbox as recorded, for example
 	// "sandbox (user, mount, pid, uts, ipc, net), network off".
 	Isolation    string
@@ -74,16 +79,18 @@ func Summarize(p *slsa.Provenance) Summary {
 		s.Commit, _ = src["commit"].(string)
 		s.Ref, _ = src["ref"].(string)
 		s.Dirty, _ = src["dirty"].(bool)
+		s.ModifiedByBuild = stringList(src["modifiedByBuild"])
 	}
 	if sb, ok := bd.GetInternalParameters().AsMap()["sandbox"].(map[string]any); ok {
 		s.Isolation = isolation(sb)
+		s.SharedWritable = stringList(sb["sharedWritable"])
 	}
 	for _, d := range bd.GetResolvedDependencies() {
 		if role := d.GetAnnotations().GetFields()["role"]; role.GetStringValue() == "toolchain" {
 			s.Toolchain = append(s.Toolchain, d.GetName())
 			continue
 		}
-		if d.GetDigest()["gitCommit"] != "" {
+		if d.GetDigest()["gitCommit"] != "" || d.GetAnnotations().GetFields()["baseCommit"] != nil {
 			continue // the source itself
 		}
 		s.Dependencies++
@@ -115,6 +122,20 @@ func isolation(sb map[string]any) string {
 	out := "sandbox (" + ns + "), " + net
 	if ro, _ := sb["readOnlySource"].(bool); ro {
 		out += ", source read-only"
+	}
+	if shared := stringList(sb["sharedWritable"]); len(shared) > 0 {
+		out += ", shared writable " + fmt.Sprint(shared)
+	}
+	return out
+}
+
+// stringList returns the string elements of a JSON array.
+func stringList(v any) []string {
+	var out []string
+	for _, e := range asSlice(v) {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
 	}
 	return out
 }

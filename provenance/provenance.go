@@ -39,8 +39,12 @@ type Source struct {
 	// Ref is the git ref that was checked out ("refs/heads/main"); empty
 	// when HEAD was detached.
 	Ref string
-	// Dirty reports uncommitted changes in the tree at build time.
+	// Dirty reports uncommitted changes in the tree when the build command
+	// started (after the preparation steps).
 	Dirty bool
+	// ModifiedByBuild lists tracked files the build command itself
+	// changed: what it built may not be the commit either.
+	ModifiedByBuild []string
 	// DirHash, when set, summarises the files of the tree as it was built
 	// (see digest.Listing.DirHash); it pins a dirty tree that the commit
 	// alone does not.
@@ -69,6 +73,10 @@ type Sandbox struct {
 	ReadOnlyMounts []string
 	// FallbackReason says why a requested sandbox was not applied.
 	FallbackReason string
+	// SharedWritable lists the writable paths that outlive the build and
+	// other builds can use too (cache directories, output directories that
+	// already held files): through them one build can influence another.
+	SharedWritable []string
 }
 
 // Artifact names a file by path and digest: a product, a toolchain binary
@@ -216,6 +224,9 @@ func externalParameters(f Facts) map[string]any {
 	if f.Source.Ref != "" {
 		src["ref"] = f.Source.Ref
 	}
+	if len(f.Source.ModifiedByBuild) > 0 {
+		src["modifiedByBuild"] = strs(f.Source.ModifiedByBuild)
+	}
 	wd := f.WorkDir
 	if wd == "" {
 		wd = "."
@@ -242,6 +253,9 @@ func internalParameters(f Facts) map[string]any {
 	}
 	if len(f.Sandbox.ReadOnlyMounts) > 0 {
 		sb["readOnlyMounts"] = strs(f.Sandbox.ReadOnlyMounts)
+	}
+	if len(f.Sandbox.SharedWritable) > 0 {
+		sb["sharedWritable"] = strs(f.Sandbox.SharedWritable)
 	}
 	if f.Sandbox.FallbackReason != "" {
 		sb["fallbackReason"] = f.Sandbox.FallbackReason
@@ -279,8 +293,15 @@ func resolvedDependencies(f Facts) ([]*intoto.ResourceDescriptor, error) {
 	if f.Source.Commit != "" || f.Source.URI != "" || f.Source.DirHash != "" {
 		rd := &intoto.ResourceDescriptor{Uri: f.Source.URI}
 		rd.Digest = map[string]string{}
-		if f.Source.Commit != "" {
+		ann := map[string]*structpb.Value{}
+		// A digest set names one artifact: a tree that was not the commit
+		// (dirty, or changed by the build) is not named by the commit's
+		// ID. The commit it started from is an annotation then.
+		if dirty := f.Source.Dirty || len(f.Source.ModifiedByBuild) > 0; f.Source.Commit != "" && !dirty {
 			rd.Digest[digest.GitCommit] = f.Source.Commit
+		} else if f.Source.Commit != "" {
+			ann["dirty"] = structpb.NewBoolValue(true)
+			ann["baseCommit"] = structpb.NewStringValue(f.Source.Commit)
 		}
 		if f.Source.DirHash != "" {
 			rd.Digest[digest.DirHash] = f.Source.DirHash
@@ -293,7 +314,10 @@ func resolvedDependencies(f Facts) ([]*intoto.ResourceDescriptor, error) {
 			if err != nil {
 				return nil, fmt.Errorf("provenance: external symlinks: %w", err)
 			}
-			rd.Annotations = &structpb.Struct{Fields: map[string]*structpb.Value{"externalSymlinks": structpb.NewListValue(links)}}
+			ann["externalSymlinks"] = structpb.NewListValue(links)
+		}
+		if len(ann) > 0 {
+			rd.Annotations = &structpb.Struct{Fields: ann}
 		}
 		out = append(out, rd)
 	}

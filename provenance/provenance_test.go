@@ -3,6 +3,7 @@ package provenance_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,8 +86,10 @@ func TestStatementJSON(t *testing.T) {
 					"prepare":         []any{map[string]any{"command": []any{"go", "mod", "download"}, "network": true}},
 				},
 				"resolvedDependencies": []any{
-					map[string]any{"uri": "git+https://example.com/acme/app", "digest": map[string]any{"gitCommit": commit, "dirHash": modHash},
-						"annotations": map[string]any{"externalSymlinks": []any{"config -> /etc/app"}}},
+					// The tree was dirty: the commit's ID does not name it
+					// (it is the base commit, an annotation).
+					map[string]any{"uri": "git+https://example.com/acme/app", "digest": map[string]any{"dirHash": modHash},
+						"annotations": map[string]any{"externalSymlinks": []any{"config -> /etc/app"}, "dirty": true, "baseCommit": commit}},
 					map[string]any{"uri": "pkg:cargo/serde@1.0.0", "annotations": map[string]any{"origin": "Cargo.lock"}},
 					map[string]any{"uri": "pkg:golang/golang.org/x/text@v0.43.0", "digest": map[string]any{"dirHash": modHash},
 						"annotations": map[string]any{"origin": "go.sum"}},
@@ -153,6 +156,37 @@ func TestInvalidFacts(t *testing.T) {
 			tt.mutate(&f)
 			if _, err := provenance.Statement(f); !errors.Is(err, provenance.ErrInvalidFacts) {
 				t.Errorf("Statement() error = %v, want ErrInvalidFacts", err)
+			}
+		})
+	}
+}
+
+// TestSourceDescriptorNamesOnlyWhatWasBuilt: the source's resolved
+// dependency carries the commit's ID as a digest only when the tree was the
+// commit; a dirty tree or one the build changed is named by its dirHash, and
+// Summarize still recognises it as the source.
+func TestSourceDescriptorNamesOnlyWhatWasBuilt(t *testing.T) {
+	commit := strings.Repeat("c", 40)
+	for _, tc := range []struct {
+		name       string
+		src        provenance.Source
+		wantCommit bool
+	}{
+		{"clean", provenance.Source{URI: "git+https://example.com/a", Commit: commit, DirHash: strings.Repeat("d", 64)}, true},
+		{"dirty", provenance.Source{URI: "git+https://example.com/a", Commit: commit, DirHash: strings.Repeat("d", 64), Dirty: true}, false},
+		{"changed by the build", provenance.Source{URI: "git+https://example.com/a", Commit: commit, DirHash: strings.Repeat("d", 64), ModifiedByBuild: []string{"x.go"}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := provenance.Predicate(provenance.Facts{InvocationID: "i", Command: []string{"make"}, Source: tc.src})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd := p.GetBuildDefinition().GetResolvedDependencies()[0]
+			if got := rd.GetDigest()["gitCommit"] != ""; got != tc.wantCommit {
+				t.Errorf("digest %v: gitCommit present %v, want %v", rd.GetDigest(), got, tc.wantCommit)
+			}
+			if s := provenance.Summarize(p); s.Dependencies != 0 || s.Commit != commit {
+				t.Errorf("summary: %d dependencies, commit %q; want the source recognised", s.Dependencies, s.Commit)
 			}
 		})
 	}

@@ -40,6 +40,11 @@ type Rebuilder struct {
 type Source struct {
 	URI    string            `json:"uri,omitempty"`
 	Digest map[string]string `json:"digest,omitempty"`
+	// Dirty reports that what was built was not exactly Digest: the
+	// rebuilt tree had uncommitted changes, or the provenance being rebuilt
+	// records a dirty tree or tracked files its build changed. Agreement
+	// then proves little; policy does not count such a rebuild.
+	Dirty bool `json:"dirty"`
 }
 
 // ProductResult is the verdict for one product.

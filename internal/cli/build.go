@@ -170,6 +170,7 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 	for _, p := range res.Products {
 		fmt.Fprintf(a.Stderr, "product %s sha256:%s\n", p.Name, p.Digest["sha256"])
 	}
+	warnSourceState(a, res)
 	if key == nil {
 		b, err := provenance.JSON(st)
 		if err != nil {
@@ -278,6 +279,9 @@ func newProvenanceCmd(app *App) *cobra.Command {
 			if s.Dirty {
 				dirty = " with uncommitted changes"
 			}
+			if len(s.ModifiedByBuild) > 0 {
+				dirty += ", tracked files changed by the build: " + strings.Join(s.ModifiedByBuild, ", ")
+			}
 			fmt.Fprintf(w, "  source:       %s commit %s%s\n", src, orNone(s.Commit), dirty)
 			fmt.Fprintf(w, "  builder:      %s\n  build type:   %s\n", s.BuilderID, s.BuildType)
 			fmt.Fprintf(w, "  isolation:    %s\n", s.Isolation)
@@ -291,6 +295,20 @@ func newProvenanceCmd(app *App) *cobra.Command {
 	show.Flags().StringArrayVar(&keyFiles, "key", nil, "trusted public key file (repeatable)")
 	cmd.AddCommand(show)
 	return cmd
+}
+
+// warnSourceState says what in the recorded facts the built-in policy will
+// hold against the build, so the user learns it now and not at the gate.
+func warnSourceState(a *App, res *build.Result) {
+	if res.Source.Dirty {
+		fmt.Fprintln(a.Stderr, "warning: the source tree had uncommitted changes when the build ran (recorded as dirty: the built-in source rule denies it); commit them and build again")
+	}
+	if m := res.Source.ModifiedByBuild; len(m) > 0 {
+		fmt.Fprintf(a.Stderr, "warning: the build changed tracked files (%s), recorded as modifiedByBuild: the built-in source rule denies it\n", strings.Join(m, ", "))
+	}
+	if sh := res.Sandbox.SharedWritable; len(sh) > 0 {
+		fmt.Fprintf(a.Stderr, "note: writable paths shared with other builds (%s) are recorded: SLSA Build L2 at most\n", strings.Join(sh, ", "))
+	}
 }
 
 func orNone(s string) string {

@@ -228,6 +228,22 @@ func TestEndToEndGate(t *testing.T) {
 	otherEnv := filepath.Join(e.dir, "bob-staging.json")
 	e.ta.mustRun(t, "approve", e.art, "--env", "staging", "--key", e.key("bob"), "--out", otherEnv)
 
+	// Attack (#16 item 2, #20 item 6): a build from a tree with an
+	// uncommitted file, signed by the trusted builder, with the same product.
+	notes := filepath.Join(e.repo, "NOTES.txt")
+	writeFile(t, notes, "uncommitted\n")
+	dirtyOut := filepath.Join(e.dir, "dirty-build")
+	e.ta.mustRun(t, "build", "--key", e.key("builder"), "--out", dirtyOut, "--output-dir", "dist", "--sandbox", "on", "--", "sh", "build.sh")
+	if !strings.Contains(e.ta.errOut.String(), "warning: the source tree had uncommitted changes") {
+		t.Errorf("dirty build gave no warning:\n%s", e.ta.errOut)
+	}
+	os.Remove(notes)
+	dirtyProv := filepath.Join(dirtyOut, "provenance.bundle.json")
+	// A clean build that could write to a cache shared between builds.
+	cacheOut := filepath.Join(e.dir, "cache-build")
+	e.ta.mustRun(t, "build", "--key", e.key("builder"), "--out", cacheOut, "--output-dir", "dist", "--cache-dir", t.TempDir(), "--sandbox", "on", "--", "sh", "build.sh")
+	cacheProv := filepath.Join(cacheOut, "provenance.bundle.json")
+
 	mismatch := filepath.Join(e.dir, "mismatch.bundle.json")
 	mismatchPred := rebuildMismatchPredicate(t, e)
 	e.ta.mustRun(t, "attest", "--key", e.key("rebuilder2"), "--predicate-type", repro.PredicateType, "--predicate", mismatchPred, "--out", mismatch, e.art)
@@ -245,6 +261,8 @@ func TestEndToEndGate(t *testing.T) {
 		{"approval for another environment", append(without(e.all(), e.approvals[1]), otherEnv), 0, "approvals.insufficient"},
 		{"mismatched rebuild", append(without(e.all(), e.rebuilds[1]), mismatch), 0, "reproducible.mismatch"},
 		{"stale scan", e.all(), 3 * 24 * time.Hour, "vulns.scan_stale"},
+		{"provenance of a dirty tree", append(without(e.all(), e.provenance), dirtyProv), 0, "source.dirty"},
+		{"provenance with a shared writable cache", append(without(e.all(), e.provenance), cacheProv), 0, "slsa_l3.shared_writable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.later > 0 {

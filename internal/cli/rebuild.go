@@ -153,7 +153,8 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	if head != s.Commit {
 		return environmentErr(fmt.Errorf("checkout %s is at commit %s, the provenance was built from %s: run 'git checkout %s' first", src, head, s.Commit, s.Commit))
 	}
-	if status, err := gitStatus(ctx, src, a.resolvedStoreDir(), f.out); err != nil {
+	status, err := gitStatus(ctx, src, a.resolvedStoreDir(), f.out)
+	if err != nil {
 		return environmentErr(err)
 	} else if status != "" && !f.allowDirty {
 		return environmentErr(fmt.Errorf("checkout %s has uncommitted or untracked changes, so it is not commit %s (--allow-dirty-unsafe rebuilds anyway):\n%s", src, s.Commit, status))
@@ -177,7 +178,7 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	}
 	allow := append([]string{"PATH"}, f.env...)
 	started := a.Now()
-	_, err = build.Run(ctx, build.Spec{
+	res, err := build.Run(ctx, build.Spec{
 		Command:         s.Command,
 		SourceDir:       src,
 		WorkDir:         s.WorkDir,
@@ -218,7 +219,10 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	pred, err := repro.NewRebuild(repro.RebuildInput{
 		Rebuilder: repro.Rebuilder{ID: id, Version: map[string]string{"hallmark": version}},
 		Command:   s.Command,
-		Source:    &repro.Source{URI: s.SourceURI, Digest: map[string]string{digest.GitCommit: s.Commit}},
+		Source: &repro.Source{URI: s.SourceURI, Digest: map[string]string{digest.GitCommit: s.Commit},
+			// Whatever --allow-dirty-unsafe let through is said in the
+			// attestation, so no one reads it as a clean reproduction.
+			Dirty: s.Dirty || len(s.ModifiedByBuild) > 0 || status != "" || res.Source.Dirty || len(res.Source.ModifiedByBuild) > 0},
 		Expected:  plan.expected,
 		Rebuilt:   rebuilt,
 		StartedOn: started, FinishedOn: finished,
@@ -436,6 +440,10 @@ func writeRebuildText(a *App, bundle string, s provenance.Summary, p *repro.Pred
 		default:
 			fmt.Fprintf(w, "  DIFFERS  %s rebuilt sha256:%s, expected sha256:%s\n", pr.Name, pr.Digest["sha256"], pr.Expected["sha256"])
 		}
+	}
+	if p.Source != nil && p.Source.Dirty {
+		fmt.Fprintf(w, "\n%s FROM A DIRTY TREE (uncommitted or build-modified source; attested as dirty, proves little)\n", p.Result)
+		return
 	}
 	fmt.Fprintf(w, "\n%s\n", p.Result)
 }

@@ -360,4 +360,26 @@ func TestRebuildDirtyProvenance(t *testing.T) {
 	if !strings.Contains(ta.errOut.String(), "warning: --allow-dirty-unsafe") {
 		t.Errorf("no warning: %s", ta.errOut)
 	}
+	// Attack (#16 item 2): the attestation said "reproducible" with no mark
+	// that the source was dirty. It must carry the mark, and say it.
+	if !strings.Contains(ta.out.String(), "FROM A DIRTY TREE") {
+		t.Errorf("rebuild output does not say the tree was dirty:\n%s", ta.out)
+	}
+	preds := fx.stored(t, fileSHA256(t, filepath.Join(fx.repo, "out.txt")))
+	if len(preds) != 1 || preds[0].Source == nil || !preds[0].Source.Dirty || preds[0].Result != repro.OutcomeReproducible {
+		t.Fatalf("stored rebuild predicates %+v, want one reproducible with source.dirty", preds)
+	}
+}
+
+// TestRebuildCleanIsNotMarkedDirty: the dirty mark is not on every rebuild.
+func TestRebuildCleanIsNotMarkedDirty(t *testing.T) {
+	fx := newRebuildFixture(t)
+	bundle := fx.build(t, "clean")
+	if code := fx.rebuild(t, "--bundle", bundle, "--builder-key", fx.key("builder")+".pub", "--sandbox", "off", "--out", t.TempDir()); code != 0 {
+		t.Fatalf("exit %d\n%s", code, fx.ta.errOut)
+	}
+	preds := fx.stored(t, fileSHA256(t, filepath.Join(fx.repo, "out.txt")))
+	if len(preds) != 1 || preds[0].Source == nil || preds[0].Source.Dirty {
+		t.Fatalf("stored rebuild predicates %+v, want one with source.dirty false", preds)
+	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/repro"
 	"github.com/hallmark-dev/hallmark/repro/diff"
 )
@@ -80,6 +82,11 @@ Exit 0 when every product matches, 1 when not, 4 when a build fails.`,
 			if f.out != "" && f.key == "" {
 				return usageError(fmt.Errorf("--out needs --key: the attestation is only written when signed"))
 			}
+			var src *repro.Source
+			if f.key != "" {
+				// Read before the builds copy the tree, as they copy it.
+				src = reproSource(contextOf(cmd), f.source, app.resolvedStoreDir(), f.out, f.workDir)
+			}
 			started := app.Now()
 			res, err := repro.Run(contextOf(cmd), f.source, args, opts...)
 			if err != nil {
@@ -106,7 +113,7 @@ Exit 0 when every product matches, 1 when not, 4 when a build fails.`,
 				writeReproText(app, res, reports)
 			}
 			if f.key != "" {
-				if err := app.attestRepro(cmd, f, res, started); err != nil {
+				if err := app.attestRepro(cmd, f, res, src, started); err != nil {
 					return err
 				}
 			}
@@ -133,7 +140,7 @@ Exit 0 when every product matches, 1 when not, 4 when a build fails.`,
 
 // attestRepro signs the reproducibility predicate for res and stores it; a
 // failed check is attested too, so that policy sees it.
-func (a *App) attestRepro(cmd *cobra.Command, f reproFlags, res *repro.Result, started time.Time) error {
+func (a *App) attestRepro(cmd *cobra.Command, f reproFlags, res *repro.Result, src *repro.Source, started time.Time) error {
 	k, err := a.loadSigningKey(f.key)
 	if err != nil {
 		return err
@@ -149,6 +156,7 @@ func (a *App) attestRepro(cmd *cobra.Command, f reproFlags, res *repro.Result, s
 	p, err := repro.NewPredicate(repro.PredicateInput{
 		Result:    res,
 		Rebuilder: repro.Rebuilder{ID: id, Version: map[string]string{"hallmark": version}},
+		Source:    src,
 		StartedOn: started, FinishedOn: a.Now(),
 	})
 	if err != nil {
@@ -169,6 +177,31 @@ func (a *App) attestRepro(cmd *cobra.Command, f reproFlags, res *repro.Result, s
 	}
 	fmt.Fprintf(a.Stderr, "attested %s (%d subject(s)) with key %s\nstored %s\n", p.Result, len(st.GetSubject()), k.Public().ID(), rec.ID)
 	return nil
+}
+
+// reproSource names the git commit of dir and whether the tree has
+// uncommitted or untracked changes (hallmark's own directories left out),
+// so the attestation never presents a dirty tree as its commit; nil outside
+// a git work tree.
+func reproSource(ctx context.Context, dir string, own ...string) *repro.Source {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil
+	}
+	commit, err := gitOutput(ctx, abs, "rev-parse", "HEAD")
+	if err != nil {
+		return nil
+	}
+	src := &repro.Source{Digest: map[string]string{digest.GitCommit: commit}}
+	var mine []string
+	for _, d := range own {
+		if d != "" {
+			mine = append(mine, d)
+		}
+	}
+	status, err := gitStatus(ctx, abs, mine...)
+	src.Dirty = err != nil || status != ""
+	return src
 }
 
 func joinVariations() string {

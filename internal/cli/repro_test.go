@@ -5,6 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/repro"
 )
 
 func TestReproCommand(t *testing.T) {
@@ -49,5 +53,48 @@ func TestReproAttest(t *testing.T) {
 	ta.mustRun(t, "verify", "--key", key+".pub", "--bundle", bundle, "--predicate-type", "https://hallmark.dev/attestation/reproducibility/v1", product)
 	if code := ta.run("repro", "--source", src, "--out", bundle, "--", "true"); code != ExitUsage {
 		t.Errorf("--out without --key: exit %d, want %d", code, ExitUsage)
+	}
+}
+
+// TestReproAttestMarksDirtySource: a reproducibility attestation of a git
+// tree names its commit and says when the tree had uncommitted changes, so
+// a dirty tree's agreement is never read as the commit's (#16 item 2).
+func TestReproAttestMarksDirtySource(t *testing.T) {
+	for _, dirty := range []bool{false, true} {
+		src := t.TempDir()
+		writeFile(t, filepath.Join(src, "in.txt"), "input\n")
+		gitIn(t, src, "init", "-q")
+		gitIn(t, src, "add", ".")
+		gitIn(t, src, "commit", "-q", "-m", "one")
+		commit := gitIn(t, src, "rev-parse", "HEAD")
+		if dirty {
+			writeFile(t, filepath.Join(src, "in.txt"), "changed, not committed\n")
+		}
+		ta := newTestApp(t)
+		ta.env["PATH"] = os.Getenv("PATH")
+		dir := t.TempDir()
+		key := filepath.Join(dir, "rebuilder")
+		ta.mustRun(t, "keygen", key)
+		bundle := filepath.Join(dir, "repro.bundle.json")
+		ta.mustRun(t, "repro", "--source", src, "--vary", "timezone", "--key", key+".key", "--out", bundle, "--", "sh", "-c", "cp in.txt out.bin")
+		raw, err := os.ReadFile(bundle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := keys.LoadPublicKeyFile(key + ".pub")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := attest.Verify(t.Context(), raw, attest.NewKeySet(pub))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p repro.Predicate
+		if err := v.DecodePredicate(&p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Source == nil || p.Source.Digest["gitCommit"] != commit || p.Source.Dirty != dirty {
+			t.Errorf("dirty=%v: predicate source %+v, want commit %s dirty %v", dirty, p.Source, commit, dirty)
+		}
 	}
 }

@@ -44,4 +44,5 @@ decision := {
 	"allow": count(violations) == 0,
 	"violations": violations,
 	"slsaBuildLevel": levels.slsa_build_level,
+	"sourceDirty": levels.source_dirty,
 }

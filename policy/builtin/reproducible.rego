@@ -4,7 +4,8 @@
 #   At least params.reproducible.minRebuilders distinct keys trusted for the
 #   rebuilder role must have rebuilt the artifact and obtained its digest. A
 #   trusted rebuild of this artifact that obtained another digest is a
-#   violation whatever the count.
+#   violation whatever the count. A rebuild from a dirty tree (sourceDirty)
+#   does not count: its agreement proves little.
 package hallmark.builtin.v1.rules.reproducible
 
 import data.hallmark.builtin.v1.lib
@@ -22,11 +23,21 @@ agrees(r) if {
 	input.artifact.digest in r.subjects
 }
 
-# agreeing is the set of distinct rebuilder keys that reproduced the digest.
+dirty(r) if object.get(r, "sourceDirty", false) != false
+
+# agreeing is the set of distinct rebuilder keys that reproduced the digest
+# from a clean tree.
 agreeing contains r.signer.keyId if {
 	some r in rebuilds
 	agrees(r)
+	not dirty(r)
 }
+
+dirty_note := note if {
+	n := count([r | some r in rebuilds; agrees(r); dirty(r)])
+	n > 0
+	note := sprintf(" (%d rebuild(s) from a dirty tree do not count)", [n])
+} else := ""
 
 violations contains v if {
 	some r in rebuilds
@@ -43,7 +54,7 @@ violations contains v if {
 	count(agreeing) < params.reproducible.minRebuilders
 	v := lib.violation(
 		"reproducible.insufficient",
-		sprintf("%d distinct trusted rebuilder(s) reproduced %s, %d required%s", [count(agreeing), input.artifact.digest, params.reproducible.minRebuilders, lib.ignored_note("rebuilds")]),
+		sprintf("%d distinct trusted rebuilder(s) reproduced %s, %d required%s%s", [count(agreeing), input.artifact.digest, params.reproducible.minRebuilders, dirty_note, lib.ignored_note("rebuilds")]),
 		"Ask more independent rebuilders (keys with the rebuilder role in the trust file) to rebuild the artifact and attest the result.",
 		lib.ids(rebuilds),
 	)

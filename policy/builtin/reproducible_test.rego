@@ -31,3 +31,10 @@ test_reproducible_pass_other_artifact_rebuild_ignored if {
 	inp := fixture.patched([{"op": "add", "path": "/evidence/rebuilds/-", "value": {"id": "rb3", "signer": {"keyId": "kr3", "roles": ["rebuilder"]}, "timestamp": fixture.ts, "subjects": [fixture.other], "artifact": fixture.other, "matched": false}}])
 	fixture.ids(reproducible.violations) with input as inp with data.hallmark.params as fixture.params == set()
 }
+
+test_reproducible_dirty_rebuild_does_not_count if {
+	inp := fixture.patched([{"op": "add", "path": "/evidence/rebuilds/1/sourceDirty", "value": true}])
+	some v in reproducible.violations with input as inp with data.hallmark.params as fixture.params
+	v.ruleId == "reproducible.insufficient"
+	contains(v.message, "1 rebuild(s) from a dirty tree do not count")
+}

@@ -8,13 +8,18 @@ import data.hallmark.params
 
 allowed_builder(p) if p.builder.id in params.slsa.builders
 
-# isolated holds when the provenance records all three isolation properties;
-# a property that is not recorded does not count.
+# isolated holds when the provenance records all three isolation properties
+# (a property that is not recorded does not count) and no writable path
+# shared with other builds: SLSA v1.0 Build L3 requires that one build
+# cannot influence another (a shared writable cache caps the level at L2).
 isolated(p) if {
 	p.internalParameters.sandbox == true
 	p.internalParameters.network == false
 	p.internalParameters.hermetic == true
+	count(shared_writable(p)) == 0
 }
+
+shared_writable(p) := object.get(p, ["internalParameters", "sharedWritable"], [])
 
 # hardened is the builder-signed provenance that also meets L3.
 hardened := [p |
@@ -53,7 +58,20 @@ violations contains v if {
 	slsa_l2.met
 	count(hardened) == 0
 	some p in slsa_l2.signed
-	not isolated(p)
+	count(shared_writable(p)) > 0
+	v := lib.violation(
+		"slsa_l3.shared_writable",
+		sprintf("the build could write to paths shared with other builds (%s), so builds can influence each other", [concat(", ", shared_writable(p))]),
+		"Build without shared writable caches (no --cache-dir) into empty output directories, so each build starts from nothing another build left.",
+		[p.id],
+	)
+}
+
+violations contains v if {
+	slsa_l2.met
+	count(hardened) == 0
+	some p in slsa_l2.signed
+	count(missing_isolation(p)) > 0
 	v := lib.violation(
 		"slsa_l3.isolation_not_recorded",
 		sprintf("provenance does not record an isolated hermetic build (%s must be sandbox=true, network=false, hermetic=true)", [concat(", ", missing_isolation(p))]),

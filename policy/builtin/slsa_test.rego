@@ -70,3 +70,14 @@ test_slsa_l3_includes_lower_levels if {
 	inp := fixture.patched([{"op": "replace", "path": "/evidence/provenance", "value": []}])
 	fixture.ids(slsa_l3.violations) == {"slsa_l1.provenance_missing"} with input as inp with data.hallmark.params as fixture.params
 }
+
+test_slsa_l3_fail_shared_writable_cache if {
+	inp := fixture.patched([{"op": "add", "path": "/evidence/provenance/0/internalParameters/sharedWritable", "value": ["/var/cache/go-build"]}])
+	fixture.ids(slsa_l3.violations) == {"slsa_l3.shared_writable"} with input as inp with data.hallmark.params as fixture.params
+	levels.slsa_build_level == 2 with input as inp with data.hallmark.params as fixture.params
+}
+
+test_slsa_l3_pass_empty_shared_writable if {
+	inp := fixture.patched([{"op": "add", "path": "/evidence/provenance/0/internalParameters/sharedWritable", "value": []}])
+	levels.slsa_build_level == 3 with input as inp with data.hallmark.params as fixture.params
+}

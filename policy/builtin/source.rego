@@ -6,7 +6,10 @@
 #   of the globs in params.source.refs ('/' separates segments; '**' crosses
 #   them), and a full git commit (40 or 64 hex digits), which must be listed in
 #   params.source.commits when that list is not empty. Empty allowlists allow
-#   any repository or ref.
+#   any repository or ref. A build from a tree with uncommitted changes
+#   (source.dirty) or whose command changed tracked files
+#   (source.modifiedByBuild) did not build the commit it names and is denied,
+#   unless params.source.allowDirtyUnsafe is true.
 package hallmark.builtin.v1.rules.source
 
 import data.hallmark.builtin.v1.lib
@@ -91,6 +94,34 @@ violations contains v if {
 		"source.commit_not_allowed",
 		sprintf("source commit %s is not in the list of allowed commits", [commit]),
 		"Build from one of the reviewed commits listed in params source.commits.",
+		[p.id],
+	)
+}
+
+# dirty_allowed holds only when the preset says so explicitly and loudly.
+dirty_allowed if params.source.allowDirtyUnsafe == true
+
+violations contains v if {
+	not dirty_allowed
+	some p in slsa_l1.provenance
+	object.get(src(p), "dirty", false) != false
+	v := lib.violation(
+		"source.dirty",
+		sprintf("provenance records a build from a tree with uncommitted changes at commit %q: the commit does not name what was built", [object.get(src(p), "commit", "")]),
+		"Commit or remove the changes (and anything preparation steps write into tracked files), then build from the clean checkout; only if dirty builds are acceptable here set params source.allowDirtyUnsafe: true.",
+		[p.id],
+	)
+}
+
+violations contains v if {
+	not dirty_allowed
+	some p in slsa_l1.provenance
+	changed := object.get(src(p), "modifiedByBuild", [])
+	count(changed) > 0
+	v := lib.violation(
+		"source.modified_by_build",
+		sprintf("the build command changed tracked files (%s): the commit does not name what was built", [concat(", ", changed)]),
+		"Make the build write only to its output directories (commit generated files, or generate them elsewhere), then rebuild; only if this is acceptable set params source.allowDirtyUnsafe: true.",
 		[p.id],
 	)
 }

@@ -36,3 +36,29 @@ test_source_fail_no_provenance if {
 	inp := fixture.patched([{"op": "replace", "path": "/evidence/provenance", "value": []}])
 	fixture.ids(source.violations) with input as inp with data.hallmark.params as fixture.params == {"source.provenance_missing"}
 }
+
+test_source_fail_dirty if {
+	inp := fixture.patched([{"op": "add", "path": "/evidence/provenance/0/externalParameters/source/dirty", "value": true}])
+	fixture.ids(source.violations) with input as inp with data.hallmark.params as fixture.params == {"source.dirty"}
+}
+
+test_source_pass_clean_recorded if {
+	inp := fixture.patched([{"op": "add", "path": "/evidence/provenance/0/externalParameters/source/dirty", "value": false}])
+	fixture.ids(source.violations) with input as inp with data.hallmark.params as fixture.params == set()
+}
+
+test_source_fail_modified_by_build if {
+	inp := fixture.patched([{"op": "add", "path": "/evidence/provenance/0/externalParameters/source/modifiedByBuild", "value": ["gen/version.go"]}])
+	some v in source.violations with input as inp with data.hallmark.params as fixture.params
+	v.ruleId == "source.modified_by_build"
+	contains(v.message, "gen/version.go")
+}
+
+test_source_dirty_allowed_explicitly if {
+	inp := fixture.patched([
+		{"op": "add", "path": "/evidence/provenance/0/externalParameters/source/dirty", "value": true},
+		{"op": "add", "path": "/evidence/provenance/0/externalParameters/source/modifiedByBuild", "value": ["a"]},
+	])
+	prm := json.patch(fixture.params, [{"op": "add", "path": "/source/allowDirtyUnsafe", "value": true}])
+	fixture.ids(source.violations) with input as inp with data.hallmark.params as prm == set()
+}

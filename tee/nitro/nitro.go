@@ -136,6 +136,10 @@ func decodeEvidence(evidence []byte) (*cose.Sign1Message, error) {
 	return &msg, nil
 }
 
+// MaxClockSkew is how far after the verification time a document's
+// timestamp may lie (the enclave's clock and the verifier's differ).
+const MaxClockSkew = 5 * time.Minute
+
 // Verify checks a Nitro attestation document and returns its claims.
 func (v *Verifier) Verify(ctx context.Context, evidence []byte, opts tee.VerifyOptions) (*tee.Claims, error) {
 	if err := opts.Validate(tee.Nitro); err != nil {
@@ -170,6 +174,13 @@ func (v *Verifier) Verify(ctx context.Context, evidence []byte, opts tee.VerifyO
 	}
 	if err := msg.Verify(nil, cv); err != nil {
 		return nil, tee.WrapError(tee.Nitro, "signature", tee.ErrSignature, err)
+	}
+	// A leaf certificate is valid for hours and signs many documents: one
+	// dated after the verification time did not exist then, though its
+	// certificate did.
+	if issued := time.UnixMilli(int64(doc.Timestamp)); issued.After(opts.Time.Add(MaxClockSkew)) {
+		return nil, fail("timestamp", tee.ErrExpired, "not yet valid: document dated %s, after the verification time %s",
+			issued.UTC().Format(time.RFC3339), opts.Time.UTC().Format(time.RFC3339))
 	}
 	claims := doc.claims(chain)
 	if err := tee.CheckClaims(claims, opts); err != nil {

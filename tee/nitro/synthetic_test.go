@@ -147,6 +147,10 @@ func TestSyntheticDocuments(t *testing.T) {
 		{name: "user data too large", payload: spoil(func(d map[string]any) { d["user_data"] = make([]byte, 1025) }), alg: cose.AlgorithmES384, opts: tee.VerifyOptions{Time: at}, wantErr: tee.ErrTooLarge, wantField: "user_data"},
 		{name: "empty cabundle", payload: spoil(func(d map[string]any) { d["cabundle"] = [][]byte{} }), alg: cose.AlgorithmES384, opts: tee.VerifyOptions{Time: at}, wantErr: tee.ErrMalformed, wantField: "cabundle"},
 		{name: "root not pinned", payload: spoil(func(d map[string]any) { d["cabundle"] = [][]byte{ca.leaf} }), alg: cose.AlgorithmES384, opts: tee.VerifyOptions{Time: at}, wantErr: tee.ErrChain, wantField: "cabundle[0]"},
+		// Sibling of #20 item 11: a document dated after the verification
+		// time, within its certificate's validity, was accepted.
+		{name: "document dated after the verification time", payload: spoil(func(d map[string]any) { d["timestamp"] = uint64(ca.issued.Add(2 * time.Hour).UnixMilli()) }),
+			alg: cose.AlgorithmES384, opts: tee.VerifyOptions{Time: at}, wantErr: tee.ErrExpired, wantField: "timestamp"},
 		{name: "leaf expired", payload: ca.doc(), alg: cose.AlgorithmES384, opts: tee.VerifyOptions{Time: ca.issued.Add(4 * time.Hour)}, wantErr: tee.ErrExpired, wantField: "certificate"},
 		{name: "debug pcrs", payload: spoil(func(d map[string]any) {
 			d["pcrs"] = map[uint][]byte{0: make([]byte, 48), 1: make([]byte, 48), 2: make([]byte, 48)}
@@ -180,5 +184,17 @@ func TestSignatureByAnotherKeyRejected(t *testing.T) {
 	_, err := ca.verifier(t).Verify(t.Context(), ca.sign(t, d, cose.AlgorithmES384, false), tee.VerifyOptions{Time: ca.issued.Add(time.Minute)})
 	if !errors.Is(err, tee.ErrSignature) {
 		t.Fatalf("Verify = %v, want ErrSignature", err)
+	}
+}
+
+// TestDocumentWithinClockSkew: a document dated a little after the
+// verification time (the clocks differ) is accepted.
+func TestDocumentWithinClockSkew(t *testing.T) {
+	ca := newLocalCA(t)
+	at := ca.issued.Add(time.Minute)
+	d := ca.doc()
+	d["timestamp"] = uint64(at.Add(nitro.MaxClockSkew).UnixMilli())
+	if _, err := ca.verifier(t).Verify(t.Context(), ca.sign(t, d, cose.AlgorithmES384, false), tee.VerifyOptions{Time: at}); err != nil {
+		t.Fatalf("Verify: %v", err)
 	}
 }

@@ -2,11 +2,16 @@ package tdx
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/google/go-tdx-guest/pcs"
+
+	"github.com/hallmark-dev/hallmark/tee"
 )
 
 // Collateral is Intel PCS collateral cached for offline verification: the
@@ -70,4 +75,48 @@ func (g cachedGetter) GetContext(ctx context.Context, u string) (map[string][]st
 		return nil, nil, err
 	}
 	return g.Get(u)
+}
+
+// checkIssued refuses collateral used before it was issued: go-tdx-guest
+// checks only that TCB info, QE identity and CRLs have not expired
+// (nextUpdate), so collateral dated after the verification time would
+// otherwise pass, though it could not have existed then.
+func (c *Collateral) checkIssued(at time.Time) error {
+	var tcb pcs.TdxTcbInfo
+	if err := json.Unmarshal(c.TCBInfo, &tcb); err != nil {
+		return fail("collateral.tcb_info", tee.ErrMalformed, "%v", err)
+	}
+	var qe pcs.QeIdentity
+	if err := json.Unmarshal(c.QEIdentity, &qe); err != nil {
+		return fail("collateral.qe_identity", tee.ErrMalformed, "%v", err)
+	}
+	dates := []struct {
+		field  string
+		issued time.Time
+	}{
+		{"collateral.tcb_info", tcb.TcbInfo.IssueDate},
+		{"collateral.qe_identity", qe.EnclaveIdentity.IssueDate},
+	}
+	for _, crl := range []struct {
+		field string
+		der   []byte
+	}{{"collateral.pck_crl", c.PCKCRL}, {"collateral.root_crl", c.RootCRL}} {
+		l, err := x509.ParseRevocationList(crl.der)
+		if err != nil {
+			return fail(crl.field, tee.ErrMalformed, "%v", err)
+		}
+		dates = append(dates, struct {
+			field  string
+			issued time.Time
+		}{crl.field, l.ThisUpdate})
+	}
+	for _, d := range dates {
+		if d.issued.IsZero() {
+			return fail(d.field, tee.ErrMalformed, "no issue date")
+		}
+		if at.Before(d.issued) {
+			return fail(d.field, tee.ErrExpired, "not yet valid at %s: issued %s", at.UTC().Format(time.RFC3339), d.issued.UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
 }

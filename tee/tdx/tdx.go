@@ -166,6 +166,9 @@ func (v *Verifier) Verify(ctx context.Context, evidence []byte, opts tee.VerifyO
 	claims := quoteClaims(quote, chain)
 	// Step 2: collateral, revocation and TCB status.
 	if v.collateral != nil {
+		if err := v.collateral.checkIssued(opts.Time); err != nil {
+			return nil, err
+		}
 		status, err := v.tcbStatus(ctx, quote, opts.Time)
 		if err != nil {
 			return nil, err

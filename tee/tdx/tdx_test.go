@@ -1,9 +1,11 @@
 package tdx_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/tee/tdx"
@@ -77,6 +79,24 @@ func TestVerifySample(t *testing.T) {
 			opts:      tee.VerifyOptions{Time: teetest.Today},
 			wantErr:   tee.ErrExpired,
 			wantField: "collateral",
+		},
+		{
+			// Attack (#20 item 11): verification at a time before the TCB
+			// info was issued succeeded; only expiry was enforced.
+			name:      "collateral not yet issued",
+			verifier:  mustNew(t, tdx.WithCollateral(collateral()), tdx.WithAcceptedTCBStatuses(tdx.NoMatchingLevel)),
+			opts:      tee.VerifyOptions{Time: time.Date(2023, time.June, 10, 0, 0, 0, 0, time.UTC)},
+			wantErr:   tee.ErrExpired,
+			wantField: "collateral.tcb_info",
+		},
+		{
+			// Issued the same day as the QE identity and the PCK CRL, minutes
+			// apart: the CRL's thisUpdate is the last of the three.
+			name:      "PCK CRL not yet issued",
+			verifier:  mustNew(t, tdx.WithCollateral(collateralTCBIssued(t, "2023-06-08T07:00:00Z")), tdx.WithAcceptedTCBStatuses(tdx.NoMatchingLevel)),
+			opts:      tee.VerifyOptions{Time: time.Date(2023, time.June, 8, 7, 26, 0, 0, time.UTC)},
+			wantErr:   tee.ErrExpired,
+			wantField: "collateral.pck_crl",
 		},
 		{
 			name:      "PCK chain expired in 2034",
@@ -191,4 +211,18 @@ func FuzzVerify(f *testing.F) {
 			}
 		}
 	})
+}
+
+// collateralTCBIssued returns the sample collateral with the TCB info's
+// issueDate replaced (its signature no longer verifies, which the issue-date
+// check, running first, does not need).
+func collateralTCBIssued(t *testing.T, issued string) tdx.Collateral {
+	t.Helper()
+	c := collateral()
+	old := []byte(`"issueDate":"2023-06-18T08:42:58Z"`)
+	if !bytes.Contains(c.TCBInfo, old) {
+		t.Fatalf("sample TCB info lacks %s", old)
+	}
+	c.TCBInfo = bytes.Replace(c.TCBInfo, old, []byte(`"issueDate":"`+issued+`"`), 1)
+	return c
 }
