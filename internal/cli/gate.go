@@ -55,7 +55,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			if f.env == "" || f.trust == "" || f.key == "" {
 				return usageError(fmt.Errorf("--env, --trust and --key are required"))
 			}
-			digest, name, err := artifactDigest(args[0])
+			digest, name, err := app.artifactDigest(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -120,18 +120,6 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 	cmd.Flags().StringVar(&f.name, "name", "", "artifact name to record (default: the file name given)")
 	f.remote.add(cmd)
 	return cmd
-}
-
-// artifactDigest accepts a file (hashed) or "sha256:<hex>".
-func artifactDigest(arg string) (digest, name string, err error) {
-	if strings.HasPrefix(arg, "sha256:") {
-		return strings.ToLower(arg), "", nil
-	}
-	s, err := fileSubject(arg)
-	if err != nil {
-		return "", "", err
-	}
-	return "sha256:" + s.Digest["sha256"], s.Name, nil
 }
 
 // teeVerification builds the TEE verifiers the gate re-checks attestations
