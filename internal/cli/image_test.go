@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/oci/ocitest"
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+// testImage is a small image of real Debian package metadata (see
+// sbom/testdata/image).
+func testImage(t *testing.T) v1.Image {
+	t.Helper()
+	read := func(n string) []byte {
+		b, err := os.ReadFile(filepath.Join("..", "..", "sbom", "testdata", "image", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	return ocitest.Image(t, v1.Config{Env: []string{"PATH=/usr/bin"}},
+		ocitest.Layer{CreatedBy: "ADD rootfs /", Files: map[string][]byte{"etc/os-release": read("os-release"), "var/lib/dpkg/status": read("status.base")}},
+		ocitest.Layer{CreatedBy: "RUN apt-get install -y openssl", Files: map[string][]byte{"var/lib/dpkg/status": read("status.ssl")}},
+	)
+}
+
+// storedSubjects lists the subjects of the stored evidence of one type.
+func storedSubjects(t *testing.T, ta *testApp, predicateType string) []attest.Subject {
+	t.Helper()
+	ta.mustRun(t, "evidence", "ls", "--type", predicateType, "--format", "json")
+	var recs []store.Record
+	if err := json.Unmarshal(ta.out.Bytes(), &recs); err != nil {
+		t.Fatalf("%v: %s", err, ta.out)
+	}
+	var out []attest.Subject
+	for _, r := range recs {
+		out = append(out, r.Subjects...)
+	}
+	return out
+}
+
+// An image in a registry, the same image in an OCI layout and its digest
+// reference are one subject: the manifest digest, named by the repository.
+func TestImageArtifactsAreSubjects(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	reg := ocitest.NewRegistry(t)
+	img := testImage(t)
+	dg := reg.Push(t, "team/app:v1", img)
+	ca := writeFile(t, filepath.Join(dir, "ca.pem"), string(reg.CertPEM()))
+	layoutDir := filepath.Join(dir, "layout")
+	if got := ocitest.WriteLayout(t, layoutDir, img, reg.Host+"/team/app:v1"); got != dg {
+		t.Fatalf("layout digest %s, registry digest %s", got, dg)
+	}
+	key := filepath.Join(dir, "signer")
+	ta.mustRun(t, "keygen", key)
+	ref := reg.Host + "/team/app:v1"
+	repo := reg.Host + "/team/app"
+
+	// sbom of the registry image: the OS packages, signed about the image.
+	sbomOut := filepath.Join(dir, "app.cdx.json")
+	ta.mustRun(t, "--registry-ca", ca, "sbom", ref, "--key", key+".key", "--out", sbomOut)
+	doc := string(ta.readFile(t, sbomOut))
+	for _, want := range []string{`"pkg:deb/debian/openssl@3.0.19-1~deb12u2`, `"hallmark:layer"`, `"type": "container"`} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("SBOM lacks %s", want)
+		}
+	}
+	want := attest.Subject{Name: repo, Digest: map[string]string{"sha256": strings.TrimPrefix(dg, "sha256:")}}
+	if got := storedSubjects(t, ta, "https://cyclonedx.org/bom"); len(got) != 1 || got[0].Name != want.Name || got[0].Digest["sha256"] != want.Digest["sha256"] {
+		t.Errorf("SBOM subjects %+v, want %+v", got, want)
+	}
+
+	// attest the layout; verify against the registry image by digest.
+	pred := writeFile(t, filepath.Join(dir, "pred.json"), `{"note":"image"}`)
+	bundle := filepath.Join(dir, "b.json")
+	ta.mustRun(t, "attest", "--key", key+".key", "--predicate-type", "https://example.com/p/v1", "--predicate", pred, "--out", bundle, "oci:"+layoutDir)
+	ta.mustRun(t, "--registry-ca", ca, "verify", "--key", key+".pub", "--bundle", bundle, repo+"@"+dg)
+	if got := storedSubjects(t, ta, "https://example.com/p/v1"); len(got) != 1 || got[0].Name != repo || "sha256:"+got[0].Digest["sha256"] != dg {
+		t.Errorf("attested layout subjects %+v, want %s named %s", got, dg, repo)
+	}
+
+	// approve by tag resolves to the same digest.
+	ta.mustRun(t, "--registry-ca", ca, "approve", ref, "--env", "prod", "--key", key+".key")
+	if !strings.Contains(ta.out.String(), dg) {
+		t.Errorf("approve: %s", ta.out)
+	}
+
+	// Another image does not verify.
+	other := reg.PushImage(t, "team/other:v1")
+	if code := ta.run("--registry-ca", ca, "verify", "--key", key+".pub", "--bundle", bundle, reg.Host+"/team/other@"+other); code != ExitRejected {
+		t.Errorf("verify of another image: exit %d, want %d (%s)", code, ExitRejected, ta.errOut)
+	}
+}
+
+func TestImageRegistryAccessRules(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	reg := ocitest.NewRegistry(t)
+	dg := reg.Push(t, "app:v1", testImage(t))
+	pred := writeFile(t, filepath.Join(dir, "pred.json"), `{}`)
+	key := filepath.Join(dir, "signer")
+	ta.mustRun(t, "keygen", key)
+	attest := func(ref string, flags ...string) int {
+		args := append(flags, "attest", "--key", key+".key", "--predicate-type", "https://example.com/p/v1", "--predicate", pred, "--out", filepath.Join(dir, "b.json"), ref)
+		return ta.run(args...)
+	}
+	// A registry whose CA is not trusted: unreachable, exit 4.
+	if code := attest(reg.Host + "/app:v1"); code != ExitEnvironment || !strings.Contains(ta.errOut.String(), "registry unreachable") {
+		t.Errorf("untrusted CA: exit %d, want %d: %s", code, ExitEnvironment, ta.errOut)
+	}
+	// Plain HTTP only for a registry listed with --insecure-registry.
+	if code := attest(reg.PlainHost + "/app:v1"); code != ExitEnvironment {
+		t.Errorf("plain HTTP registry not listed: exit %d, want %d: %s", code, ExitEnvironment, ta.errOut)
+	}
+	if code := attest(reg.PlainHost+"/app:v1", "--insecure-registry", reg.PlainHost); code != 0 {
+		t.Fatalf("plain HTTP registry listed: exit %d: %s", code, ta.errOut)
+	}
+	// A registry that is gone fails closed with the reason.
+	reg.Close()
+	if code := attest(reg.PlainHost+"/app:v1", "--insecure-registry", reg.PlainHost); code != ExitEnvironment || !strings.Contains(ta.errOut.String(), "unreachable") {
+		t.Errorf("registry down: exit %d, want %d: %s", code, ExitEnvironment, ta.errOut)
+	}
+	// A missing path that is not an image reference says how to name one.
+	if code := ta.run("attest", "--key", key+".key", "--predicate-type", "x:y", "--predicate", pred, "build/app"); code != ExitBadInput || !strings.Contains(ta.errOut.String(), "oci:DIR") {
+		t.Errorf("missing file: exit %d: %s", code, ta.errOut)
+	}
+	_ = dg
+}
