@@ -150,7 +150,10 @@ func (r *Resolver) Referrers(ctx context.Context, img name.Digest, max int) ([]R
 	if err != nil {
 		return nil, err
 	}
-	idx, err := remote.Referrers(img, append(r.remoteOptions(ctx), remote.WithFilter("artifactType", BundleMediaType))...)
+	// No WithFilter: registries that report the config media type as the
+	// artifact type (go-containerregistry's own, against the OCI 1.1 rule
+	// that a manifest's artifactType comes first) would hide every bundle.
+	idx, err := remote.Referrers(img, r.remoteOptions(ctx)...)
 	if err != nil {
 		return nil, &ResolveError{Ref: img.String(), Err: r.explain(classify(err), fmt.Errorf("list referrers: %w", err))}
 	}
@@ -160,8 +163,11 @@ func (r *Resolver) Referrers(ctx context.Context, img name.Digest, max int) ([]R
 	}
 	var out []Referrer
 	for _, d := range im.Manifests {
-		if d.ArtifactType != BundleMediaType {
-			continue // the fallback tag index is not filtered by the registry
+		// A bundle, or an artifact whose type the registry took from the
+		// empty config and whose annotations say it holds a bundle;
+		// FetchBundle checks the manifest itself.
+		if d.ArtifactType != BundleMediaType && (d.ArtifactType != EmptyMediaType || d.Annotations[AnnotationBundleContent] == "") {
+			continue
 		}
 		out = append(out, Referrer{Digest: d.Digest, ArtifactType: d.ArtifactType, PredicateType: d.Annotations[AnnotationPredicateType], Annotations: d.Annotations})
 	}
@@ -198,6 +204,9 @@ func (r *Resolver) FetchBundle(ctx context.Context, img name.Digest, ref Referre
 	var m artifactManifest
 	if err := json.Unmarshal(desc.Manifest, &m); err != nil {
 		return nil, &ResolveError{Ref: mref.String(), Err: fmt.Errorf("%w: %w", ErrReferrer, err)}
+	}
+	if m.ArtifactType != BundleMediaType {
+		return nil, &ResolveError{Ref: mref.String(), Err: fmt.Errorf("%w: artifact type %q, not a Sigstore bundle", ErrReferrer, m.ArtifactType)}
 	}
 	if m.Subject == nil || m.Subject.Digest.String() != img.DigestStr() {
 		return nil, &ResolveError{Ref: mref.String(), Err: fmt.Errorf("%w: its subject is not %s", ErrReferrer, img.DigestStr())}

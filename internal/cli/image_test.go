@@ -134,3 +134,61 @@ func TestImageRegistryAccessRules(t *testing.T) {
 	}
 	_ = dg
 }
+
+// Evidence travels with the image: push --oci attaches the stored bundles
+// about it, evidence ls --registry lists them, evidence fetch downloads
+// them, and they verify against the image.
+func TestImageEvidenceInRegistry(t *testing.T) {
+	for _, kind := range []string{"ggcr-registry", "docker-registry"} {
+		t.Run(kind, func(t *testing.T) {
+			ta := newTestApp(t)
+			dir := t.TempDir()
+			var host string
+			var flags []string
+			img := testImage(t)
+			var dg string
+			if kind == "ggcr-registry" {
+				reg := ocitest.NewRegistry(t)
+				host = reg.Host
+				dg = reg.Push(t, "team/app:v1", img)
+				flags = []string{"--registry-ca", writeFile(t, filepath.Join(dir, "ca.pem"), string(reg.CertPEM()))}
+			} else {
+				host = ocitest.StartDistribution(t)
+				dg = ocitest.PushTo(t, host+"/team/app:v1", img)
+				flags = []string{"--insecure-registry", host}
+			}
+			ref := host + "/team/app:v1"
+			run := func(args ...string) { t.Helper(); ta.mustRun(t, append(flags, args...)...) }
+			key := filepath.Join(dir, "signer")
+			ta.mustRun(t, "keygen", key)
+			run("sbom", ref, "--key", key+".key", "--out", filepath.Join(dir, "sbom.json"))
+			run("approve", ref, "--env", "prod", "--key", key+".key")
+			// Nothing about another artifact is attached.
+			ta.mustRun(t, "attest", "--key", key+".key", "--predicate-type", "https://example.com/p/v1", "--predicate", writeFile(t, filepath.Join(dir, "p.json"), `{}`), writeFile(t, filepath.Join(dir, "f.bin"), "x"))
+
+			run("push", "--oci", ref)
+			if n := strings.Count(ta.out.String(), "\n"); n != 2 {
+				t.Fatalf("push attached %d bundles, want 2:\n%s", n, ta.out)
+			}
+			run("evidence", "ls", "--registry", ref)
+			for _, want := range []string{"https://cyclonedx.org/bom", "https://hallmark.dev/attestation/approval/v1"} {
+				if !strings.Contains(ta.out.String(), want) {
+					t.Errorf("evidence ls --registry lacks %s:\n%s", want, ta.out)
+				}
+			}
+			out := filepath.Join(dir, "fetched")
+			run("evidence", "fetch", ref, "--out", out)
+			files, _ := filepath.Glob(filepath.Join(out, "*.bundle.json"))
+			if len(files) != 2 {
+				t.Fatalf("fetched %d bundles", len(files))
+			}
+			for _, f := range files {
+				run("verify", "--key", key+".pub", "--bundle", f, host+"/team/app@"+dg)
+			}
+			// A bundle about something else is not attached.
+			if code := ta.run(append(flags, "push", "--oci", ref, filepath.Join(dir, "f.bin"))...); code != ExitBadInput {
+				t.Errorf("push of a non-bundle: exit %d: %s", code, ta.errOut)
+			}
+		})
+	}
+}
