@@ -14,6 +14,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/artifact"
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/store"
@@ -185,4 +186,29 @@ which verify them against the trust file before they count.`,
 	}
 	cmd.Flags().StringVar(&out, "out", "", "directory to write the bundles to")
 	return cmd
+}
+
+// imageSource is the registry evidence of one image, whatever name the
+// gate records for it.
+type imageSource struct {
+	e    *oci.RegistryEvidence
+	repo string
+}
+
+func (s imageSource) Bundles(ctx context.Context, _, digest string) ([][]byte, error) {
+	return s.e.Bundles(ctx, s.repo, digest)
+}
+
+// imageEvidence is the gate's evidence source for `gate IMAGE
+// --registry-evidence`: the bundles attached to the image in its registry.
+func (a *App) imageEvidence(ctx context.Context, arg string) (gate.EvidenceSource, error) {
+	img, r, err := a.registryImage(ctx, arg)
+	if err != nil {
+		return nil, err
+	}
+	e, err := oci.NewRegistryEvidence(r, 0, 0)
+	if err != nil {
+		return nil, environmentErr(err)
+	}
+	return imageSource{e: e, repo: img.Context().Name()}, nil
 }

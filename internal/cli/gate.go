@@ -24,6 +24,7 @@ type gateFlags struct {
 	env, policy, trust, key, requester, name string
 	bundles                                  []string
 	remote                                   remoteFlags
+	registryEvidence                         bool
 }
 
 func newGateCmd(app *App) *cobra.Command {
@@ -91,7 +92,15 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 				return err
 			}
 			defer s.Close()
-			g, err := gate.New(s, tr, map[string]*policy.Policy{f.env: pol}, k, gate.WithClock(app.Now), gate.WithTEE(reg, refs))
+			gopts := []gate.Option{gate.WithClock(app.Now), gate.WithTEE(reg, refs)}
+			if f.registryEvidence {
+				src, err := app.imageEvidence(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				gopts = append(gopts, gate.WithEvidenceSource(src))
+			}
+			g, err := gate.New(s, tr, map[string]*policy.Policy{f.env: pol}, k, gopts...)
 			if err != nil {
 				return environmentErr(err)
 			}
@@ -118,6 +127,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 	cmd.Flags().StringArrayVar(&f.bundles, "bundle", nil, "extra evidence bundle (repeatable)")
 	cmd.Flags().StringVar(&f.requester, "requester", "", "who asks (recorded in the decision)")
 	cmd.Flags().StringVar(&f.name, "name", "", "artifact name to record (default: the file name given)")
+	cmd.Flags().BoolVar(&f.registryEvidence, "registry-evidence", false, "also gather the bundles attached to the image in its registry (verified like any other; an unreachable registry denies)")
 	f.remote.add(cmd)
 	return cmd
 }

@@ -192,3 +192,53 @@ func TestImageEvidenceInRegistry(t *testing.T) {
 		})
 	}
 }
+
+// gate --registry-evidence counts the bundles attached to the image, after
+// verifying them like stored ones; an unreachable registry denies.
+func TestGateReadsRegistryEvidence(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	reg := ocitest.NewRegistry(t)
+	reg.Push(t, "team/app:v1", testImage(t))
+	ca := writeFile(t, filepath.Join(dir, "ca.pem"), string(reg.CertPEM()))
+	ref := reg.Host + "/team/app:v1"
+	for _, n := range []string{"alice", "eve", "gate"} {
+		ta.mustRun(t, "keygen", filepath.Join(dir, n))
+	}
+	trustFile := writeFile(t, filepath.Join(dir, "trust.yaml"), `version: 1
+keys:
+  - {name: alice, publicKey: alice.pub, roles: [approver]}
+  - {name: gate, publicKey: gate.pub, roles: [gate]}
+`)
+	pol := writePolicyDir(t, map[string]string{"policy.rego": `package hallmark.policy
+
+decision := {"allow": count(input.evidence.approvals) > 0, "violations": [{"ruleId": "approval", "message": "no approval"} | count(input.evidence.approvals) == 0]}
+`})
+	// eve (untrusted) approves and attaches; the gate ignores it.
+	ta.mustRun(t, "--registry-ca", ca, "approve", ref, "--env", "prod", "--key", filepath.Join(dir, "eve.key"))
+	ta.mustRun(t, "--registry-ca", ca, "push", "--oci", ref)
+	gateRun := func(extra ...string) (int, string) {
+		ta.env[StoreEnv] = filepath.Join(t.TempDir(), "store") // only the registry holds evidence
+		args := append([]string{"--registry-ca", ca, "gate", ref, "--env", "prod", "--trust", trustFile, "--key", filepath.Join(dir, "gate.key"), "--policy", pol}, extra...)
+		code := ta.run(args...)
+		return code, ta.out.String() + ta.errOut.String()
+	}
+	if code, out := gateRun("--registry-evidence"); code != ExitRejected || !strings.Contains(out, "ignored") {
+		t.Fatalf("untrusted approval in the registry: exit %d, want %d, ignored:\n%s", code, ExitRejected, out)
+	}
+	// alice approves in another store and attaches.
+	ta.env[StoreEnv] = filepath.Join(t.TempDir(), "store")
+	ta.mustRun(t, "--registry-ca", ca, "approve", ref, "--env", "prod", "--key", filepath.Join(dir, "alice.key"))
+	ta.mustRun(t, "--registry-ca", ca, "push", "--oci", ref)
+	if code, out := gateRun(); code != ExitRejected {
+		t.Fatalf("without --registry-evidence: exit %d, want %d:\n%s", code, ExitRejected, out)
+	}
+	if code, out := gateRun("--registry-evidence"); code != 0 || !strings.Contains(out, "ALLOW") {
+		t.Fatalf("approval in the registry: exit %d, want 0:\n%s", code, out)
+	}
+	// A registry that cannot be reached denies, and says why.
+	reg.Close()
+	if code, out := gateRun("--registry-evidence"); code != ExitEnvironment || !strings.Contains(out, "unreachable") {
+		t.Fatalf("registry down: exit %d, want %d:\n%s", code, ExitEnvironment, out)
+	}
+}
