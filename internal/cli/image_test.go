@@ -242,3 +242,19 @@ decision := {"allow": count(input.evidence.approvals) > 0, "violations": [{"rule
 		t.Fatalf("registry down: exit %d, want %d:\n%s", code, ExitEnvironment, out)
 	}
 }
+
+// scan --vulns of an image matches its OS packages under their OSV
+// ecosystem (Debian:12 from the image's os-release): a database without
+// Debian advisories never gives the image a clean result.
+func TestScanVulnsImage(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	layoutDir := filepath.Join(dir, "layout")
+	ocitest.WriteLayout(t, layoutDir, testImage(t), "")
+	ta.mustRun(t, "db", "update", "--from", filepath.Join("..", "..", "vuln", "testdata", "osv", "npm"))
+	if code := ta.run("scan", "--vulns", "oci:"+layoutDir); code != ExitEnvironment || !strings.Contains(ta.errOut.String(), "Debian") {
+		t.Fatalf("image scan against a database without Debian: exit %d, want %d naming Debian:\n%s%s", code, ExitEnvironment, ta.out, ta.errOut)
+	}
+	ta.mustRun(t, "db", "update", "--from", filepath.Join("..", "..", "vuln", "testdata", "osv", "debian"))
+	ta.mustRun(t, "scan", "--vulns", "oci:"+layoutDir, "--format", "json")
+}
