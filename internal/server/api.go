@@ -16,6 +16,7 @@ import (
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -491,7 +492,12 @@ func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
 }
 
 // gateDecider answers the admission webhook with the gate.
-type gateDecider struct{ g *gate.Gate }
+type gateDecider struct {
+	g *gate.Gate
+	// evidence, when set, supplies the bundles attached to the image in
+	// its registry.
+	evidence *oci.RegistryEvidence
+}
 
 var _ admission.Decider = gateDecider{}
 
@@ -500,12 +506,21 @@ func (d gateDecider) Decide(ctx context.Context, r admission.Request) (admission
 	if requester == "" {
 		requester = "kubernetes"
 	}
+	var attached [][]byte
+	if d.evidence != nil {
+		b, err := d.evidence.Bundles(ctx, r.Image, r.Digest)
+		if err != nil {
+			return admission.Verdict{}, fmt.Errorf("evidence attached to %s in its registry: %w", r.Image, err)
+		}
+		attached = b
+	}
 	res, err := d.g.Evaluate(ctx, gate.Request{
 		Artifact:    policy.Artifact{Digest: r.Digest, Name: r.Image},
 		Environment: r.Environment,
 		Requester:   fmt.Sprintf("%s (%s %s/%s)", requester, r.Kind, r.Namespace, r.Name),
 		Source:      "admission",
 		DryRun:      r.DryRun,
+		Bundles:     attached,
 	})
 	if err != nil {
 		return admission.Verdict{}, err
