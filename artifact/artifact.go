@@ -111,7 +111,7 @@ func Parse(arg string) (Ref, error) {
 		return Ref{Kind: KindImage, Source: oci.SourceDockerArchive, Path: strings.TrimPrefix(arg, "docker-archive:")}, nil
 	case strings.HasPrefix(arg, "registry:"), strings.HasPrefix(arg, "docker://"):
 		ref := strings.TrimPrefix(strings.TrimPrefix(arg, "registry:"), "docker://")
-		if _, err := name.ParseReference(ref, name.StrictValidation); err != nil {
+		if _, err := name.ParseReference(ref); err != nil {
 			return Ref{}, fmt.Errorf("%q: %w", arg, err)
 		}
 		return Ref{Kind: KindImage, Source: oci.SourceRegistry, Ref: ref}, nil
@@ -131,7 +131,7 @@ func Parse(arg string) (Ref, error) {
 // looksLikeImage: a reference that parses strictly and whose first element
 // names a registry host, so that "build/app" stays a (missing) path.
 func looksLikeImage(arg string) bool {
-	if _, err := name.ParseReference(arg, name.StrictValidation); err != nil {
+	if _, err := name.ParseReference(arg); err != nil {
 		return false
 	}
 	host, _, ok := strings.Cut(arg, "/")
