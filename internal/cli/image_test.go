@@ -93,6 +93,15 @@ func TestImageArtifactsAreSubjects(t *testing.T) {
 		t.Errorf("approve: %s", ta.out)
 	}
 
+	// evidence ls IMAGE lists the stored evidence about its digest, named any way.
+	ta.mustRun(t, "evidence", "ls", "oci:"+layoutDir, "--format", "json")
+	var recs []struct {
+		PredicateType string `json:"predicateType"`
+	}
+	if err := json.Unmarshal(ta.out.Bytes(), &recs); err != nil || len(recs) != 3 {
+		t.Errorf("evidence ls of the image: %v, %d records, want SBOM, attestation and approval:\n%s", err, len(recs), ta.out)
+	}
+
 	// Another image does not verify.
 	other := reg.PushImage(t, "team/other:v1")
 	if code := ta.run("--registry-ca", ca, "verify", "--key", key+".pub", "--bundle", bundle, reg.Host+"/team/other@"+other); code != ExitRejected {
