@@ -105,6 +105,8 @@ http:
 		default:
 		}
 		if time.Now().After(deadline) {
+			cancel()
+			<-done // the log is complete (and no longer written) once it exited
 			t.Fatalf("%s did not answer on %s: %v\n%s", bin, addr, err, logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
