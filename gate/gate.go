@@ -37,6 +37,7 @@ type Gate struct {
 	now        func() time.Time
 	logger     *slog.Logger
 	verifier   *verifier
+	sources    []EvidenceSource
 }
 
 // Option configures New.
@@ -49,6 +50,7 @@ type config struct {
 	now           func() time.Time
 	logger        *slog.Logger
 	verifiedBytes int64
+	sources       []EvidenceSource
 }
 
 // WithVerifierID sets the verifier.id written into VSAs.
@@ -103,7 +105,7 @@ func New(st store.Store, tr *trust.Trust, policies map[string]*policy.Policy, si
 	if err != nil {
 		return nil, fmt.Errorf("gate: %w", err)
 	}
-	return &Gate{tee: cfg.tee, teeRefs: cfg.teeRefs, store: st, trust: tr, policies: policies, signer: signer, verifierID: cfg.verifierID, now: cfg.now, logger: cfg.logger, verifier: v}, nil
+	return &Gate{tee: cfg.tee, teeRefs: cfg.teeRefs, store: st, trust: tr, policies: policies, signer: signer, verifierID: cfg.verifierID, now: cfg.now, logger: cfg.logger, verifier: v, sources: cfg.sources}, nil
 }
 
 // Environments lists the environments the gate has policies for.
@@ -171,6 +173,9 @@ func (g *Gate) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		return nil, fmt.Errorf("%w %q (have %s)", ErrUnknownEnvironment, req.Environment, strings.Join(g.Environments(), ", "))
 	}
 	now := g.now().UTC()
+	if err := g.fromSources(ctx, &req); err != nil {
+		return nil, err
+	}
 	in, err := g.gather(ctx, req, now)
 	if err != nil {
 		return nil, err

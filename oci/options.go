@@ -27,6 +27,11 @@ const (
 	DefaultMaxManifestBytes = 4 << 20
 	// MaxManifestBytes is the largest WithMaxManifestBytes accepts.
 	MaxManifestBytes = 64 << 20
+	// DefaultMaxBlobBytes bounds one blob (a layer, a config, a bundle)
+	// read from a registry by Image and Referrers.
+	DefaultMaxBlobBytes = 4 << 30
+	// DefaultMaxReferrers bounds the referrers Referrers reads.
+	DefaultMaxReferrers = 64
 	// DefaultMaxInFlight bounds the resolutions talking to registries at
 	// once.
 	DefaultMaxInFlight = 32
@@ -40,6 +45,7 @@ type config struct {
 	cacheTTL     time.Duration
 	cacheSize    int
 	maxBytes     int64
+	maxBlobBytes int64
 	maxInFlight  int
 	keychain     authn.Keychain
 	dockerConfig string
@@ -80,6 +86,17 @@ func WithMaxManifestBytes(n int64) Option {
 			return fmt.Errorf("oci.WithMaxManifestBytes: %d: want 1..%d", n, MaxManifestBytes)
 		}
 		c.maxBytes = n
+		return nil
+	}
+}
+
+// WithMaxBlobBytes bounds every blob read from a registry (default 4 GiB).
+func WithMaxBlobBytes(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("oci.WithMaxBlobBytes: %d is not positive", n)
+		}
+		c.maxBlobBytes = n
 		return nil
 	}
 }

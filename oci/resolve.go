@@ -36,7 +36,7 @@ type Resolver struct {
 func NewResolver(opts ...Option) (*Resolver, error) {
 	cfg := config{
 		timeout: DefaultTimeout, cacheTTL: DefaultCacheTTL, cacheSize: DefaultCacheSize,
-		maxBytes: DefaultMaxManifestBytes, maxInFlight: DefaultMaxInFlight,
+		maxBytes: DefaultMaxManifestBytes, maxBlobBytes: DefaultMaxBlobBytes, maxInFlight: DefaultMaxInFlight,
 		insecure: map[string]bool{}, transport: remote.DefaultTransport, now: time.Now,
 	}
 	for _, o := range opts {
@@ -59,7 +59,7 @@ func NewResolver(opts ...Option) (*Resolver, error) {
 	r := &Resolver{
 		cfg:      cfg,
 		keychain: cfg.keychain,
-		rt:       &guard{next: cfg.transport, insecure: cfg.insecure, max: cfg.maxBytes},
+		rt:       &guard{next: cfg.transport, insecure: cfg.insecure, max: cfg.maxBytes, maxBlob: cfg.maxBlobBytes},
 		cache:    newTagCache(cfg.cacheTTL, cfg.cacheSize, cfg.now),
 		slots:    make(chan struct{}, cfg.maxInFlight),
 	}

@@ -21,6 +21,7 @@ type guard struct {
 	next     http.RoundTripper
 	insecure map[string]bool // lower-case host[:port]
 	max      int64
+	maxBlob  int64 // for GETs of /blobs/ (layers, configs)
 }
 
 func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -43,11 +44,15 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if req.Method != http.MethodHead && resp.ContentLength > g.max {
-		resp.Body.Close()
-		return nil, fmt.Errorf("%s %s: %w (%d bytes, more than %d)", req.Method, req.URL.Redacted(), limits.ErrTooLarge, resp.ContentLength, g.max)
+	max := g.max
+	if strings.Contains(req.URL.Path, "/blobs/") && g.maxBlob > max {
+		max = g.maxBlob
 	}
-	resp.Body = &boundedBody{rc: resp.Body, left: g.max, what: req.Method + " " + req.URL.Redacted()}
+	if req.Method != http.MethodHead && resp.ContentLength > max {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s %s: %w (%d bytes, more than %d)", req.Method, req.URL.Redacted(), limits.ErrTooLarge, resp.ContentLength, max)
+	}
+	resp.Body = &boundedBody{rc: resp.Body, left: max, what: req.Method + " " + req.URL.Redacted()}
 	return resp, nil
 }
 

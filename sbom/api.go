@@ -16,6 +16,8 @@ type (
 	Component = bom.Component
 	// Subject is what was scanned: a directory tree, a root filesystem or a file.
 	Subject = bom.Subject
+	// Layer is the container image layer that introduced a component.
+	Layer = bom.Layer
 	// Problem is a file that an extractor matched but could not read.
 	Problem = bom.Problem
 	// Hash is a hex digest of a component's artifact.

@@ -34,6 +34,7 @@ import (
 	apkmeta "github.com/google/osv-scalibr/extractor/filesystem/os/apk/metadata"
 	"github.com/google/osv-scalibr/extractor/filesystem/os/dpkg"
 	dpkgmeta "github.com/google/osv-scalibr/extractor/filesystem/os/dpkg/metadata"
+	"github.com/google/osv-scalibr/extractor/filesystem/os/rpm"
 	scalibrfs "github.com/google/osv-scalibr/fs"
 	"github.com/google/osv-scalibr/purl"
 	"github.com/google/osv-scalibr/stats"
@@ -134,7 +135,7 @@ func newExtractors(maxFileSize int64) ([]filesystem.Extractor, error) {
 		cargolock.New,
 		pomxml.New, gradlelockfile.New,
 		gemfilelock.New,
-		dpkg.New, apk.New,
+		dpkg.New, apk.New, rpm.New,
 	}
 	out := make([]filesystem.Extractor, 0, len(ctors))
 	for _, ctor := range ctors {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/store/sqlite"
 )
@@ -40,6 +41,9 @@ type App struct {
 
 	// storeDir is set by the --store flag.
 	storeDir string
+	// regFlags are the registry flags; registry is built from them once.
+	regFlags registryFlags
+	registry *oci.Resolver
 }
 
 // NewOSApp returns an App wired to the real process.

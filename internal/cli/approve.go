@@ -26,7 +26,7 @@ an approval for another artifact or environment never counts.`,
 			if f.env == "" || f.key == "" {
 				return usageError(fmt.Errorf("--env and --key are required"))
 			}
-			digest, name, err := artifactDigest(args[0])
+			digest, name, err := app.artifactDigest(contextOf(cmd), args[0])
 			if err != nil {
 				return err
 			}

@@ -36,7 +36,7 @@ func newAttestCmd(app *App) *cobra.Command {
 			}
 			var subjects []attest.Subject
 			for _, p := range args {
-				s, err := fileSubject(p)
+				s, err := app.subject(contextOf(cmd), p)
 				if err != nil {
 					return err
 				}

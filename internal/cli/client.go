@@ -18,6 +18,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/store"
 )
 
@@ -123,11 +124,29 @@ func (r *remote) do(ctx context.Context, method, path string, query url.Values, 
 
 func newPushCmd(app *App) *cobra.Command {
 	var f remoteFlags
+	var ociImage string
 	cmd := &cobra.Command{
-		Use:   "push BUNDLE... --server URL [--token-env VAR]",
-		Short: "Upload bundles to a Hallmark server, which verifies them against its trust file before storing",
-		Args:  argsUsage(cobra.MinimumNArgs(1)),
+		Use:   "push (BUNDLE... --server URL [--token-env VAR] | --oci IMAGE [BUNDLE...])",
+		Short: "Upload bundles to a Hallmark server, or attach them to an image in its registry",
+		Long: `push BUNDLE... --server URL uploads bundles to a Hallmark server, which verifies
+them against its trust file before storing.
+
+push --oci IMAGE attaches bundles about IMAGE to it in its registry as OCI 1.1
+referrers (artifact type ` + oci.BundleMediaType + `, as cosign
+--new-bundle-format does; the referrers tag on registries without the API): the
+BUNDLE files given, or else every stored bundle about the image. Each bundle's
+statement must name the image's manifest digest.`,
+		Args: argsUsage(cobra.ArbitraryArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if ociImage != "" {
+				if f.server != "" {
+					return usageError(errors.New("--oci and --server are exclusive"))
+				}
+				return app.pushOCI(contextOf(cmd), ociImage, args)
+			}
+			if len(args) == 0 {
+				return usageError(errors.New("name the BUNDLE files to upload"))
+			}
 			if f.server == "" {
 				return usageError(errors.New("--server is required"))
 			}
@@ -153,6 +172,7 @@ func newPushCmd(app *App) *cobra.Command {
 		},
 	}
 	f.add(cmd)
+	cmd.Flags().StringVar(&ociImage, "oci", "", "attach the bundles to this image in its registry")
 	return cmd
 }
 

@@ -18,22 +18,39 @@ import (
 
 func newEvidenceCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{Use: "evidence", Short: "Query the evidence store"}
-	cmd.AddCommand(newEvidenceLsCmd(app), newEvidenceShowCmd(app))
+	cmd.AddCommand(newEvidenceLsCmd(app), newEvidenceShowCmd(app), newEvidenceFetchCmd(app))
 	return cmd
 }
 
 type evidenceLsFlags struct {
 	subject, predicateType, signer, since, format string
 	limit                                         int
+	registry                                      bool
 }
 
 func newEvidenceLsCmd(app *App) *cobra.Command {
 	var f evidenceLsFlags
 	cmd := &cobra.Command{
-		Use:   "ls [--subject sha256:HEX] [--type URI] [--signer KEYID] [--format table|json]",
-		Short: "List stored evidence",
-		Args:  argsUsage(cobra.NoArgs),
+		Use:   "ls [ARTIFACT] [--subject sha256:HEX] [--type URI] [--signer KEYID] [--format table|json] [--registry]",
+		Short: "List stored evidence (about ARTIFACT: a file or an image), or with --registry the bundles attached to an image",
+		Args:  argsUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.registry {
+				if len(args) != 1 {
+					return usageError(fmt.Errorf("--registry needs an IMAGE"))
+				}
+				return app.listRegistryEvidence(contextOf(cmd), args[0], f.format)
+			}
+			if len(args) == 1 {
+				if f.subject != "" {
+					return usageError(fmt.Errorf("give ARTIFACT or --subject, not both"))
+				}
+				d, _, err := app.artifactDigest(contextOf(cmd), args[0])
+				if err != nil {
+					return err
+				}
+				f.subject = d
+			}
 			q := store.Query{Subject: f.subject, PredicateType: f.predicateType, Signer: f.signer, Limit: f.limit}
 			if f.since != "" {
 				t, err := time.Parse(time.RFC3339, f.since)
@@ -73,6 +90,7 @@ func newEvidenceLsCmd(app *App) *cobra.Command {
 	cmd.Flags().StringVar(&f.signer, "signer", "", "only evidence signed by this key ID")
 	cmd.Flags().StringVar(&f.since, "since", "", "only evidence stored at or after this RFC 3339 time")
 	cmd.Flags().IntVar(&f.limit, "limit", 0, "at most this many records")
+	cmd.Flags().BoolVar(&f.registry, "registry", false, "list the Sigstore bundles attached to IMAGE in its registry instead")
 	cmd.Flags().StringVar(&f.format, "format", "table", "output format: table or json")
 	return cmd
 }

@@ -25,6 +25,7 @@ type gateFlags struct {
 	env, policy, trust, key, requester, name string
 	bundles                                  []string
 	remote                                   remoteFlags
+	registryEvidence                         bool
 }
 
 func newGateCmd(app *App) *cobra.Command {
@@ -56,7 +57,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			if f.env == "" || f.trust == "" || f.key == "" {
 				return usageError(fmt.Errorf("--env, --trust and --key are required"))
 			}
-			digest, name, err := artifactDigest(args[0])
+			digest, name, err := app.artifactDigest(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -95,7 +96,15 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 				return err
 			}
 			defer s.Close()
-			g, err := gate.New(s, tr, map[string]*policy.Policy{f.env: pol}, k, gate.WithClock(app.Now), gate.WithTEE(reg, refs))
+			gopts := []gate.Option{gate.WithClock(app.Now), gate.WithTEE(reg, refs)}
+			if f.registryEvidence {
+				src, err := app.imageEvidence(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				gopts = append(gopts, gate.WithEvidenceSource(src))
+			}
+			g, err := gate.New(s, tr, map[string]*policy.Policy{f.env: pol}, k, gopts...)
 			if err != nil {
 				return environmentErr(err)
 			}
@@ -122,6 +131,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 	cmd.Flags().StringArrayVar(&f.bundles, "bundle", nil, "extra evidence bundle (repeatable)")
 	cmd.Flags().StringVar(&f.requester, "requester", "", "who asks (recorded in the decision)")
 	cmd.Flags().StringVar(&f.name, "name", "", "artifact name to record (default: the file name given)")
+	cmd.Flags().BoolVar(&f.registryEvidence, "registry-evidence", false, "also gather the bundles attached to the image in its registry (verified like any other; an unreachable registry denies)")
 	f.remote.add(cmd)
 	return cmd
 }
@@ -136,18 +146,6 @@ func requireGateRole(tr *trust.Trust, trustPath, keyPath string, k *keys.Private
 			keyPath, id, trust.RoleGate, trustPath))
 	}
 	return nil
-}
-
-// artifactDigest accepts a file (hashed) or "sha256:<hex>".
-func artifactDigest(arg string) (digest, name string, err error) {
-	if strings.HasPrefix(arg, "sha256:") {
-		return strings.ToLower(arg), "", nil
-	}
-	s, err := fileSubject(arg)
-	if err != nil {
-		return "", "", err
-	}
-	return "sha256:" + s.Digest["sha256"], s.Name, nil
 }
 
 // teeVerification builds the TEE verifiers the gate re-checks attestations

@@ -26,7 +26,7 @@ func remoteGate(app *App, cmd *cobra.Command, f gateFlags, artifact string) erro
 			return usageError(fmt.Errorf("--%s cannot be used with --server: the server's gate uses its own trust file, policies and key", local))
 		}
 	}
-	digest, name, err := artifactDigest(artifact)
+	digest, name, err := app.artifactDigest(contextOf(cmd), artifact)
 	if err != nil {
 		return err
 	}

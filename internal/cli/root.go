@@ -46,6 +46,8 @@ deployments on it.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
 	root.PersistentFlags().StringVar(&app.storeDir, "store", "", "evidence store directory (default $"+StoreEnv+" or "+DefaultStoreDir+")")
+	app.registry = nil // built from this command line's flags
+	app.regFlags.add(root)
 	root.AddCommand(
 		newKeygenCmd(app),
 		newAttestCmd(app),

@@ -16,6 +16,7 @@ import (
 	scalibrlog "github.com/google/osv-scalibr/log"
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/artifact"
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/vuln"
@@ -114,6 +115,9 @@ func (a *App) inventory(ctx context.Context, target string, detectLicenses bool)
 	}
 	scalibrlog.SetLogger(scalibrLogger{logger})
 	opts := []sbom.Option{sbom.WithLogger(logger)}
+	if ref, err := artifact.Parse(target); err == nil && ref.Kind == artifact.KindImage {
+		return a.imageInventory(ctx, target, opts)
+	}
 	if detectLicenses {
 		d, err := sbom.NewLicenseDetector()
 		if err != nil {
@@ -124,6 +128,25 @@ func (a *App) inventory(ctx context.Context, target string, detectLicenses bool)
 	inv, err := sbom.Scan(ctx, target, opts...)
 	if err != nil {
 		return nil, badInput(err)
+	}
+	for _, p := range inv.Problems {
+		fmt.Fprintf(a.Stderr, "warning: %s: %s: %s\n", p.Path, p.Extractor, p.Message)
+	}
+	return inv, nil
+}
+
+// imageInventory scans the image target names.
+func (a *App) imageInventory(ctx context.Context, target string, opts []sbom.Option) (*sbom.Inventory, error) {
+	art, err := a.resolveArtifact(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	if art.Kind != artifact.KindImage {
+		return nil, badInput(fmt.Errorf("%s: not an image", target))
+	}
+	inv, err := sbom.ScanImage(ctx, art.Image.Image, sbom.ImageSubject{Name: art.Name, Digest: art.Digest}, opts...)
+	if err != nil {
+		return nil, artifactError(err)
 	}
 	for _, p := range inv.Problems {
 		fmt.Fprintf(a.Stderr, "warning: %s: %s: %s\n", p.Path, p.Extractor, p.Message)
@@ -161,10 +184,10 @@ func readSBOMFile(target string) (inv *sbom.Inventory, ok bool, err error) {
 
 // signSBOM signs doc as an attestation whose subject is the scanned file.
 func (a *App) signSBOM(cmd *cobra.Command, target string, inv *sbom.Inventory, format sbom.Format, doc []byte, keyPath string) error {
-	if inv.Subject.Kind != "file" {
-		return usageError(fmt.Errorf("--key needs a file PATH (a binary or archive) to name as the subject; %s is a directory", target))
+	if inv.Subject.Kind != "file" && inv.Subject.Kind != "image" {
+		return usageError(fmt.Errorf("--key needs a file PATH (a binary or archive) or an image to name as the subject; %s is a directory", target))
 	}
-	subj, err := fileSubject(target)
+	subj, err := a.subject(cmd.Context(), target)
 	if err != nil {
 		return err
 	}
@@ -180,7 +203,7 @@ func (a *App) signSBOM(cmd *cobra.Command, target string, inv *sbom.Inventory, f
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.Stderr, "signed SBOM of %s with key %s\nstored %s (%s)\n", filepath.Base(target), k.Public().ID(), rec.ID, rec.PredicateType)
+	fmt.Fprintf(a.Stderr, "signed SBOM of %s with key %s\nstored %s (%s)\n", filepath.Base(subj.Name), k.Public().ID(), rec.ID, rec.PredicateType)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/artifact"
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/finding/sarif"
@@ -68,7 +69,9 @@ ecosystem present in PATH never reports a clean result: it exits 4.`,
 				return usageError(errors.New("choose exactly one of --vulns, --misconfig, --secrets, --deps"))
 			}
 			if f.key != "" && f.subject == "" {
-				if st, err := os.Stat(args[0]); err != nil || !st.Mode().IsRegular() {
+				if ref, err := artifact.Parse(args[0]); err == nil && ref.Kind == artifact.KindImage {
+					f.subject = args[0]
+				} else if st, err := os.Stat(args[0]); err != nil || !st.Mode().IsRegular() {
 					return usageError(errors.New("--key needs --subject ARTIFACT when PATH is not a file: results are signed as being about an artifact"))
 				}
 				f.subject = args[0]
@@ -198,7 +201,7 @@ func (a *App) attestFindings(ctx context.Context, f scanFlags, kind, target stri
 
 // signResults signs a predicate about --subject and stores it.
 func (a *App) signResults(ctx context.Context, f scanFlags, predicateType string, predicate any) error {
-	digest, name, err := artifactDigest(f.subject)
+	digest, name, err := a.artifactDigest(ctx, f.subject)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/hallmark-dev/hallmark/artifact"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/secrets"
 )
@@ -60,10 +61,7 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 			return nil, badInput(err)
 		}
 	}
-	if _, err := os.Stat(o.Path); err != nil {
-		return nil, badInput(err)
-	}
-	findings, err := secrets.Scan(ctx, o.Path, secrets.Config{Allowlist: allow, Logger: a.logger()})
+	findings, err := a.secretsOf(ctx, o.Path, secrets.Config{Allowlist: allow, Logger: a.logger()})
 	if ctx.Err() != nil {
 		return nil, environmentErr(ctx.Err())
 	}
@@ -87,4 +85,23 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 		return findings, badInput(fmt.Errorf("%d part(s) of %s could not be scanned for secrets", incomplete, o.Path))
 	}
 	return findings, nil
+}
+
+// secretsOf scans a path, or an image's layers and config.
+func (a *App) secretsOf(ctx context.Context, target string, cfg secrets.Config) ([]finding.Finding, error) {
+	if ref, err := artifact.Parse(target); err == nil && ref.Kind == artifact.KindImage {
+		art, err := a.resolveArtifact(ctx, target)
+		if err != nil {
+			return nil, err
+		}
+		s, err := secrets.New(cfg)
+		if err != nil {
+			return nil, badInput(err)
+		}
+		return s.ScanImage(ctx, art.Image.Image)
+	}
+	if _, err := os.Stat(target); err != nil {
+		return nil, badInput(err)
+	}
+	return secrets.Scan(ctx, target, cfg)
 }

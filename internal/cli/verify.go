@@ -51,7 +51,7 @@ is among the statement's subjects. Exit 0 only when all hold.`,
 				return rejected(fmt.Errorf("%s: predicate type %q, want %q", f.bundle, v.PredicateType, f.predicateType))
 			}
 			for _, p := range args {
-				s, err := fileSubject(p)
+				s, err := app.subject(contextOf(cmd), p)
 				if err != nil {
 					return err
 				}

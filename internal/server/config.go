@@ -169,6 +169,23 @@ type AdmissionConfig struct {
 	MaxEvaluations int `yaml:"maxEvaluations"`
 	// Resolve lets images referenced by tag only be admitted.
 	Resolve ResolveConfig `yaml:"resolve"`
+	// RegistryEvidence also gathers the Sigstore bundles attached to each
+	// image in its registry (OCI referrers), reached with the registry
+	// settings of Resolve (dockerConfig, caFile, insecureRegistries).
+	RegistryEvidence RegistryEvidenceConfig `yaml:"registryEvidence"`
+}
+
+// RegistryEvidenceConfig configures reading the evidence attached to images
+// in their registry. The bundles are verified like stored ones before they
+// count; a registry that cannot be read denies the image.
+type RegistryEvidenceConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// MaxBundles bounds the bundles read per image (default
+	// oci.DefaultMaxReferrers); more attached is a deny, not a silent cut.
+	MaxBundles int `yaml:"maxBundles"`
+	// Timeout bounds reading one image's bundles (default 2s, within the
+	// admission budget).
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // ResolveConfig configures resolving tag-only images to the digest of
@@ -387,8 +404,15 @@ func (c *Config) validate() error {
 	if c.Admission.CacheSize < 0 {
 		return bad("admission.cacheSize", "negative")
 	}
+	if re := c.Admission.RegistryEvidence; !re.Enabled && (re.MaxBundles != 0 || re.Timeout != 0) {
+		return bad("admission.registryEvidence", "settings given but enabled is false; set enabled: true or remove them")
+	} else if re.MaxBundles < 0 || re.Timeout < 0 || (re.Enabled && re.Timeout >= c.Admission.Budget) {
+		return bad("admission.registryEvidence", "maxBundles %d, timeout %v: want non-negative values, the timeout below admission.budget (%v)", re.MaxBundles, re.Timeout, c.Admission.Budget)
+	}
 	if r := c.Admission.Resolve; !r.Enabled {
-		if r.Timeout != 0 || r.CacheTTL != 0 || r.CacheSize != 0 || r.DockerConfig != "" || r.CAFile != "" || len(r.InsecureRegistries) > 0 {
+		// Registry access settings serve registryEvidence too.
+		registryOnly := r.DockerConfig != "" || r.CAFile != "" || len(r.InsecureRegistries) > 0
+		if r.Timeout != 0 || r.CacheTTL != 0 || r.CacheSize != 0 || (registryOnly && !c.Admission.RegistryEvidence.Enabled) {
 			return bad("admission.resolve", "settings given but enabled is false; set enabled: true or remove them")
 		}
 	} else {

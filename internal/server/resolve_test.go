@@ -8,8 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/oci/ocitest"
 )
 
@@ -127,5 +131,55 @@ func TestResolveConfigErrors(t *testing.T) {
 				t.Fatalf("New: %v, want an error mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestAdmissionReadsRegistryEvidence: with admission.registryEvidence the
+// bundles attached to an image in its registry count (after verification);
+// an image without them is denied, and so is any image once the registry
+// cannot be reached.
+func TestAdmissionReadsRegistryEvidence(t *testing.T) {
+	reg := ocitest.NewRegistry(t)
+	approved := reg.PushImage(t, "payments/web:v1")
+	bare := reg.PushImage(t, "payments/web:v2")
+	ca := filepath.Join(t.TempDir(), "registry-ca.pem")
+	if err := os.WriteFile(ca, reg.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t)
+	r, err := oci.NewResolver(oci.WithTransport(reg.Transport()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := name.NewDigest(reg.Host + "/payments/web@" + approved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Attach(t.Context(), img, approval(t, w.approver, approved, "prod", ""), gate.ApprovalPredicateType, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, fmt.Sprintf("  resolve: {caFile: %s}\n  registryEvidence: {enabled: true, timeout: 2s}\n", ca))
+	_, ts := start(t, w, cfg, openSQLite(t)) // an empty store: the registry holds the evidence
+	validate := func(image string) (bool, string) {
+		var val struct {
+			Response struct {
+				Allowed bool `json:"allowed"`
+				Status  struct{ Message string }
+			} `json:"response"`
+		}
+		if s := call(t, ts, "POST", "/admission/validate", "", tagReview(image), &val); s != 200 {
+			t.Fatalf("validate %s: HTTP %d", image, s)
+		}
+		return val.Response.Allowed, val.Response.Status.Message
+	}
+	if ok, msg := validate(reg.Host + "/payments/web@" + approved); !ok {
+		t.Fatalf("image with an attached approval denied: %s", msg)
+	}
+	if ok, _ := validate(reg.Host + "/payments/web@" + bare); ok {
+		t.Fatal("image without evidence admitted")
+	}
+	reg.Close()
+	if ok, msg := validate(reg.Host + "/payments/web@" + bare); ok || !strings.Contains(msg, "unreachable") {
+		t.Fatalf("registry down: allowed %v, %s", ok, msg)
 	}
 }

@@ -118,7 +118,23 @@ func New(cfg *Config, st store.Store, tr *trust.Trust, g *gate.Gate, opts ...Opt
 		}
 		aopts = append(aopts, admission.WithResolver(r))
 	}
-	wh, err := admission.New(gateDecider{g, s.metrics}, cfg.Admission.environments(), aopts...)
+	dec := gateDecider{g: g, m: s.metrics}
+	if re := cfg.Admission.RegistryEvidence; re.Enabled {
+		rc := cfg.Admission.Resolve
+		rc.Timeout, rc.CacheTTL = max(rc.Timeout, oci.DefaultTimeout), -1
+		r, err := newResolver(rc, o.now)
+		if err != nil {
+			return nil, err
+		}
+		timeout := re.Timeout
+		if timeout <= 0 {
+			timeout = 2 * time.Second
+		}
+		if dec.evidence, err = oci.NewRegistryEvidence(r, re.MaxBundles, timeout); err != nil {
+			return nil, err
+		}
+	}
+	wh, err := admission.New(dec, cfg.Admission.environments(), aopts...)
 	if err != nil {
 		return nil, err
 	}

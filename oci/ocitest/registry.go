@@ -36,7 +36,7 @@ type Registry struct {
 // when the test ends.
 func NewRegistry(t testing.TB, wrap ...func(http.Handler) http.Handler) *Registry {
 	t.Helper()
-	h := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	h := registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true))
 	r := &Registry{counts: map[string]int{}}
 	var served http.Handler = h
 	for _, w := range wrap {

@@ -67,6 +67,9 @@ func cycloneDX(inv *Inventory, info DocumentInfo) ([]byte, error) {
 	if inv.Subject.Kind == "file" {
 		rootType = cdx.ComponentTypeFile
 	}
+	if inv.Subject.Kind == "image" {
+		rootType = cdx.ComponentTypeContainer
+	}
 	bom.Metadata = &cdx.Metadata{
 		Timestamp: info.created(),
 		Authors:   &[]cdx.OrganizationalContact{{Name: info.author()}},
@@ -89,6 +92,9 @@ func cycloneDX(inv *Inventory, info DocumentInfo) ([]byte, error) {
 			Hashes:     cdxHashes(c.Hashes),
 			Licenses:   cdxLicenses(c.Licenses),
 			Properties: &[]cdx.Property{{Name: "hallmark:ecosystem", Value: c.Ecosystem}},
+		}
+		if c.Layer != nil {
+			*cc.Properties = append(*cc.Properties, cdx.Property{Name: layerProperty, Value: c.Layer.DiffID})
 		}
 		if c.Supplier != "" {
 			cc.Supplier = &cdx.OrganizationalEntity{Name: c.Supplier}

@@ -21,6 +21,10 @@ const MaxDocumentSize = 64 << 20
 // component's OSV ecosystem.
 const ecosystemProperty = "hallmark:ecosystem"
 
+// layerProperty is the CycloneDX property in which Hallmark records the
+// diff ID of the image layer that introduced a component.
+const layerProperty = "hallmark:layer"
+
 // Decode reads a CycloneDX or SPDX 2.x JSON document (detected from its
 // content) back into an inventory, so that an SBOM made elsewhere, or
 // earlier, can be checked like a scan. Components without a purl are
@@ -72,6 +76,9 @@ func decodeCycloneDX(data []byte) (*Inventory, error) {
 			}
 			purlOf[cc.BOMRef] = c.PURL
 			c.Hashes = fromCDXHashes(cc.Hashes)
+			if l := cdxProperty(cc.Properties, layerProperty); l != "" {
+				c.Layer = &Layer{Index: -1, DiffID: l}
+			}
 			c.Licenses = fromCDXLicenses(cc.Licenses)
 			if cc.Supplier != nil {
 				c.Supplier = cc.Supplier.Name

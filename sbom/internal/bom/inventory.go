@@ -60,15 +60,30 @@ type Component struct {
 	// where the lockfile records the graph (package-lock.json, Cargo.lock);
 	// sorted. Nil means unknown, not "no dependencies".
 	DependsOn []string `json:"dependsOn,omitempty"`
+	// Layer is the image layer that introduced the component; nil outside
+	// image scans.
+	Layer *Layer `json:"layer,omitempty"`
+}
+
+// Layer is a layer of a container image.
+type Layer struct {
+	// Index is the layer's position, 0 for the bottom layer.
+	Index int `json:"index"`
+	// DiffID is the digest of the uncompressed layer ("sha256:HEX").
+	DiffID string `json:"diffID"`
+	// Command is the history entry that made the layer (Dockerfile
+	// instruction), where the image records one.
+	Command string `json:"command,omitempty"`
 }
 
 // Subject is what was scanned: a directory tree, a root filesystem or a file.
 type Subject struct {
 	// Name is a display name (the base name of the scanned path).
 	Name string `json:"name"`
-	// Kind is "directory" or "file".
+	// Kind is "directory", "file" or "image".
 	Kind string `json:"kind"`
-	// Hashes are digests of the scanned file; empty for a directory.
+	// Hashes are digests of the scanned file (of an image's manifest);
+	// empty for a directory.
 	Hashes []Hash `json:"hashes,omitempty"`
 }
 

@@ -1,0 +1,47 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// ErrEvidenceSource is an evidence source that could not be read: the
+// gate fails closed (denies) rather than decide without it.
+var ErrEvidenceSource = errors.New("evidence source unavailable")
+
+// EvidenceSource supplies bundles about an artifact kept outside the store,
+// such as the Sigstore bundles attached to an image in its registry. What
+// it returns is unverified: the gate verifies each bundle exactly like a
+// stored one before it counts. Implementations bound what they read (count,
+// size, time).
+type EvidenceSource interface {
+	// Bundles returns the bundles about the artifact called name (for an
+	// image, its repository or reference) with digest "sha256:HEX".
+	Bundles(ctx context.Context, name, digest string) ([][]byte, error)
+}
+
+// WithEvidenceSource makes the gate also gather the bundles src holds
+// about each artifact. When src fails, Evaluate fails (a deny) and says
+// why.
+func WithEvidenceSource(src EvidenceSource) Option {
+	return func(c *config) error {
+		if src == nil {
+			return errors.New("gate.WithEvidenceSource: nil source")
+		}
+		c.sources = append(c.sources, src)
+		return nil
+	}
+}
+
+// fromSources adds the sources' bundles to req.
+func (g *Gate) fromSources(ctx context.Context, req *Request) error {
+	for _, src := range g.sources {
+		b, err := src.Bundles(ctx, req.Artifact.Name, req.Artifact.Digest)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrEvidenceSource, err)
+		}
+		req.Bundles = append(req.Bundles, b...)
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package ocitest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ToolsBinEnv names the directory where scripts/tools.sh puts the peer
+// tools; it is searched before PATH.
+const ToolsBinEnv = "HALLMARK_TOOLS_BIN"
+
+// FindTool returns the path of the named program ($HALLMARK_TOOLS_BIN,
+// then PATH, then /usr/bin). When it is absent the test is skipped, or
+// fails when CI=true, so that CI never silently skips it.
+func FindTool(t testing.TB, names ...string) string {
+	t.Helper()
+	for _, n := range names {
+		if dir := os.Getenv(ToolsBinEnv); dir != "" {
+			if p := filepath.Join(dir, n); isExec(p) {
+				return p
+			}
+		}
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+		if p := filepath.Join("/usr/bin", n); isExec(p) {
+			return p
+		}
+	}
+	msg := fmt.Sprintf("none of %v found in $%s or PATH (Debian: apt-get install docker-registry; others: scripts/tools.sh)", names, ToolsBinEnv)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+func isExec(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
+}
+
+// StartDistribution starts Debian's docker-registry (the CNCF distribution
+// registry 2.8, which has no referrers API) on a free loopback port,
+// storing into a temporary directory, and returns its host:port (plain
+// HTTP). It is stopped when the test ends.
+func StartDistribution(t testing.TB) string {
+	t.Helper()
+	bin := FindTool(t, "docker-registry", "registry")
+	dir := t.TempDir()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cfg := filepath.Join(dir, "config.yml")
+	yml := fmt.Sprintf(`version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: %s
+  delete:
+    enabled: true
+http:
+  addr: %s
+`, filepath.Join(dir, "data"), addr)
+	if err := os.WriteFile(cfg, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "serve", cfg)
+	var logs strings.Builder
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return addr
+			}
+		}
+		select {
+		case <-done:
+			t.Fatalf("%s exited: %s", bin, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done // the log is complete (and no longer written) once it exited
+			t.Fatalf("%s did not answer on %s: %v\n%s", bin, addr, err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
