@@ -261,7 +261,7 @@ func addFindings(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 
 func addVulns(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	var p vuln.VulnsPredicate
-	if err := v.DecodePredicate(&p); err != nil {
+	if err := v.DecodePredicateOpen(&p); err != nil {
 		return err
 	}
 	m.Timestamp = p.Metadata.ScanFinishedOn
@@ -319,7 +319,7 @@ type cycloneDX struct {
 
 func addCycloneDX(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	var doc cycloneDX
-	if err := v.DecodePredicate(&doc); err != nil {
+	if err := v.DecodePredicateOpen(&doc); err != nil {
 		return err
 	}
 	m.Timestamp = doc.Metadata.Timestamp
@@ -362,7 +362,7 @@ type spdx struct {
 
 func addSPDX(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	var doc spdx
-	if err := v.DecodePredicate(&doc); err != nil {
+	if err := v.DecodePredicateOpen(&doc); err != nil {
 		return err
 	}
 	m.Timestamp = doc.CreationInfo.Created
@@ -392,7 +392,7 @@ func scanKind(v *attest.Verified) string {
 	var p struct {
 		Kind string `json:"kind"`
 	}
-	if v.DecodePredicate(&p) == nil && p.Kind != "" {
+	if v.DecodePredicateOpen(&p) == nil && p.Kind != "" {
 		return p.Kind
 	}
 	return "scan"

@@ -340,3 +340,52 @@ func BenchmarkVerifiedCache(b *testing.B) {
 		})
 	}
 }
+
+// TestAttackPredicateKeyCase reproduces issue #20.4: encoding/json matches
+// keys case-insensitively and keeps the last, so a signed approval that jq,
+// OPA and a reviewer read as one for staging (or artifact B) counted for
+// prod (or artifact A). Such approvals must be refused, not read.
+func TestAttackPredicateKeyCase(t *testing.T) {
+	approvedAt := now.Add(-time.Hour).Format(time.RFC3339)
+	other := "sha256:" + attesttest.Subject("b", []byte("other")).Digest["sha256"]
+	// Raw JSON, so the key order is the attacker's: encoding/json keeps the
+	// last key that folds to a field.
+	cases := []struct {
+		name string
+		pred func(f *fixture) string
+	}{
+		{"environment then Environment", func(f *fixture) string {
+			return `{"artifact":"` + f.digest + `","environment":"staging","Environment":"prod","approvedAt":"` + approvedAt + `"}`
+		}},
+		{"artifact then ARTIFACT", func(f *fixture) string {
+			return `{"artifact":"` + other + `","ARTIFACT":"` + f.digest + `","environment":"prod","approvedAt":"` + approvedAt + `"}`
+		}},
+		{"only Environment", func(f *fixture) string {
+			return `{"artifact":"` + f.digest + `","Environment":"prod","approvedAt":"` + approvedAt + `"}`
+		}},
+		{"unknown key in a closed schema", func(f *fixture) string {
+			return `{"artifact":"` + f.digest + `","environment":"prod","approvedAt":"` + approvedAt + `","expires":"2000-01-01T00:00:00Z"}`
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			for _, k := range []*keys.PrivateKey{f.alice, f.bob} {
+				v := attesttest.Verified(t, k, gate.ApprovalPredicateType, json.RawMessage(c.pred(f)), f.art)
+				if _, err := f.st.Put(t.Context(), v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := f.evaluate(t)
+			if len(res.Input.Evidence.Approvals) != 0 {
+				t.Errorf("approvals read: %+v", res.Input.Evidence.Approvals)
+			}
+			if res.Decision.Allow {
+				t.Fatalf("allowed on approvals a case-sensitive reader does not see for prod")
+			}
+			if len(res.Input.Ignored) != 2 || !strings.Contains(res.Input.Ignored[0].Reason, "unreadable predicate") {
+				t.Errorf("ignored = %+v, want both approvals ignored as unreadable", res.Input.Ignored)
+			}
+		})
+	}
+}
