@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -385,6 +386,72 @@ func TestAttackPredicateKeyCase(t *testing.T) {
 			}
 			if len(res.Input.Ignored) != 2 || !strings.Contains(res.Input.Ignored[0].Reason, "unreadable predicate") {
 				t.Errorf("ignored = %+v, want both approvals ignored as unreadable", res.Input.Ignored)
+			}
+		})
+	}
+}
+
+// TestAttackDenyListBypass reproduces issue #20.7: a deny list written as
+// the purl spec and SPDX spell things was escaped by qualifiers
+// ("?type=jar"), a subpath, name case where the purl type is
+// case-insensitive ("pkg:pypi/CTX"), and licence ID case ("agpl-3.0-only").
+func TestAttackDenyListBypass(t *testing.T) {
+	preset, err := policy.ParsePreset([]byte(`version: 1
+environments:
+  prod:
+    rules: [licenses, dependencies]
+    licenses: {denied: [AGPL-3.0-only, gpl-3.0]}
+    dependencies: {denied: ["pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "pkg:pypi/ctx@*", "pkg:pypi/python-dateutil", "pkg:npm/@evil/*", "pkg:golang/github.com/Evil/*"]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.CompilePreset(t.Context(), preset, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	component := func(purl, licence string) map[string]any {
+		return map[string]any{"type": "library", "name": "x", "version": "1", "purl": purl, "licenses": []any{map[string]any{"license": map[string]any{"id": licence}}}}
+	}
+	cases := []struct {
+		name      string
+		component map[string]any
+		want      string // rule ID, "" for allow
+	}{
+		{"maven qualifier", component("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar", "Apache-2.0"), "dependencies.denied"},
+		{"maven subpath", component("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1#META-INF", "Apache-2.0"), "dependencies.denied"},
+		{"pypi name case", component("pkg:pypi/CTX@0.1.2", "MIT"), "dependencies.denied"},
+		{"pypi separators", component("pkg:pypi/Python_DateUtil@2.8.2", "MIT"), "dependencies.denied"},
+		{"npm scope escaped and cased", component("pkg:npm/%40Evil/pkg@1.0.0", "MIT"), "dependencies.denied"},
+		{"licence id case", component("pkg:npm/ok@1.0.0", "agpl-3.0-only"), "licenses.denied"},
+		{"deprecated licence id for a denied one", component("pkg:npm/ok@1.0.0", "GPL-3.0-only"), "licenses.denied"},
+		{"licence expression case", map[string]any{"type": "library", "name": "x", "purl": "pkg:npm/ok@1", "licenses": []any{map[string]any{"expression": "mit OR agpl-3.0-only"}}}, "licenses.denied"},
+		// Go module paths are case-sensitive: another module, not a bypass.
+		{"go module of another case", component("pkg:golang/github.com/evil/mod@v1.0.0", "MIT"), ""},
+		{"go module of the denied case", component("pkg:golang/github.com/Evil/mod@v1.0.0", "MIT"), "dependencies.denied"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			scanner := attesttest.Key(t, keys.ECDSAP256)
+			tr := trust.New(trust.Key{Name: "scanner", Public: scanner.Public(), Roles: []trust.Role{trust.RoleScanner}},
+				trust.Key{Name: "gate", Public: f.gateKey.Public(), Roles: []trust.Role{trust.RoleGate}})
+			g, err := gate.New(f.st, tr, map[string]*policy.Policy{"prod": pol}, f.gateKey, gate.WithClock(func() time.Time { return now }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bom := map[string]any{"bomFormat": "CycloneDX", "specVersion": "1.6", "metadata": map[string]any{"timestamp": now.Format(time.RFC3339)}, "components": []any{c.component}}
+			b := attesttest.Bundle(t, scanner, gate.CycloneDXPredicateType, bom, f.art)
+			res, err := g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest, Name: "app"}, Environment: "prod", Bundles: [][]byte{b}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, v := range res.Decision.Violations {
+				got = append(got, v.RuleID)
+			}
+			if c.want == "" && len(got) > 0 || c.want != "" && !slices.Contains(got, c.want) {
+				t.Fatalf("violations %v, want %q (ignored: %+v)", got, c.want, res.Input.Ignored)
 			}
 		})
 	}

@@ -16,3 +16,15 @@ test_dependencies_pass_prefix_is_not_a_match if {
 	inp := fixture.patched([{"op": "replace", "path": "/evidence/sbom/0/components/0/purl", "value": "pkg:npm/event-stream-lite@1.0.0"}])
 	fixture.ids(dependencies.violations) with input as inp with data.hallmark.params as fixture.params == set()
 }
+
+test_dependencies_fail_versionless_pattern_matches_every_version if {
+	inp := fixture.patched([{"op": "replace", "path": "/evidence/sbom/0/components/0/purl", "value": "pkg:pypi/ctx@0.1.2"}])
+	params := object.union(fixture.params, {"dependencies": {"denied": ["pkg:pypi/ctx"]}})
+	fixture.ids(dependencies.violations) with input as inp with data.hallmark.params as params == {"dependencies.denied"}
+}
+
+test_dependencies_pass_versionless_pattern_is_not_a_prefix if {
+	inp := fixture.patched([{"op": "replace", "path": "/evidence/sbom/0/components/0/purl", "value": "pkg:pypi/ctx-extra@0.1.2"}])
+	params := object.union(fixture.params, {"dependencies": {"denied": ["pkg:pypi/ctx"]}})
+	fixture.ids(dependencies.violations) with input as inp with data.hallmark.params as params == set()
+}

@@ -21,3 +21,9 @@ test_licenses_pass_similar_id if {
 	inp := fixture.patched([{"op": "replace", "path": "/evidence/sbom/0/components/1/licenses", "value": ["AGPL-3.0-only-WITH-exception"]}])
 	fixture.ids(licenses.violations) with input as inp with data.hallmark.params as fixture.params == set()
 }
+
+test_licenses_fail_denied_id_in_other_case if {
+	inp := fixture.patched([{"op": "replace", "path": "/evidence/sbom/0/components/0/licenses", "value": ["mit OR agpl-3.0-only"]}])
+	params := object.union(fixture.params, {"licenses": {"denied": ["AGPL-3.0-only"]}})
+	fixture.ids(licenses.violations) with input as inp with data.hallmark.params as params == {"licenses.denied"}
+}
