@@ -13,6 +13,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/internal/textsafe"
 	"github.com/hallmark-dev/hallmark/store"
 )
 
@@ -83,13 +84,13 @@ func writeRecordTable(app *App, recs []store.Record) error {
 	for _, r := range recs {
 		var subs []string
 		for _, s := range r.Subjects {
-			subs = append(subs, s.Name)
+			subs = append(subs, textsafe.Escape(s.Name))
 		}
 		signer := "-"
 		if len(r.Signers) > 0 {
-			signer = short(r.Signers[0], 12)
+			signer = textsafe.Escape(short(r.Signers[0], 12))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", short(r.ID, 19), r.PredicateType, strings.Join(subs, ","), signer, r.StoredAt.Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", textsafe.Escape(short(r.ID, 19)), textsafe.Escape(r.PredicateType), strings.Join(subs, ","), signer, r.StoredAt.Format(time.RFC3339))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
