@@ -154,6 +154,15 @@ func TestAttackCorpus(t *testing.T) {
 			p := bytes.Replace(goodPayload, []byte(`"predicateType":`), []byte(`"predicateType":"https://evil.example/x","predicateType":`), 1)
 			return resign(t, parseDoc(t, good), trusted, attest.PayloadType, p)
 		}, trust, nil, attest.ErrMalformed},
+		{"proto field name predicate_type inside a validly signed statement", func(t *testing.T) []byte {
+			// protojson accepts "predicate_type"; jq and OPA read .predicateType.
+			p := bytes.Replace(goodPayload, []byte(`"predicateType":`), []byte(`"predicate_type":`), 1)
+			return resign(t, parseDoc(t, good), trusted, attest.PayloadType, p)
+		}, trust, nil, attest.ErrMalformed},
+		{"statement key differing only in case (Predicate) inside a validly signed statement", func(t *testing.T) []byte {
+			p := bytes.Replace(goodPayload, []byte(`"predicate":`), []byte(`"Predicate":{"builder":"evil"},"predicate":`), 1)
+			return resign(t, parseDoc(t, good), trusted, attest.PayloadType, p)
+		}, trust, nil, attest.ErrMalformed},
 		{"oversized input", func(t *testing.T) []byte {
 			return append([]byte(`{"mediaType":"`), bytes.Repeat([]byte("a"), limits.MaxBundleBytes)...)
 		}, trust, nil, attest.ErrTooLarge},

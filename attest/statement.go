@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/internal/strictjson"
 )
 
 // PayloadType is the DSSE payload type of an in-toto Statement.
@@ -75,8 +76,13 @@ func parseStatement(payload []byte) (*intoto.Statement, error) {
 		return nil, fmt.Errorf("%w: statement of %d bytes (limit %d)", ErrTooLarge, len(payload), limits.MaxStatementBytes)
 	}
 	// protojson rejects duplicate keys (also inside the predicate Struct),
-	// unknown fields, invalid UTF-8 and trailing data.
+	// unknown fields, invalid UTF-8 and trailing data, but accepts proto
+	// field names ("predicate_type") that no JSON reader of the statement
+	// looks for: refuse those first.
 	st := &intoto.Statement{}
+	if err := strictjson.CheckProto(payload, st.ProtoReflect().Descriptor()); err != nil {
+		return nil, fmt.Errorf("%w: statement: %w", ErrMalformed, err)
+	}
 	if err := protoJSON.Unmarshal(payload, st); err != nil {
 		return nil, fmt.Errorf("%w: statement: %v", ErrMalformed, err)
 	}
@@ -94,7 +100,7 @@ func rawPredicate(payload []byte) (json.RawMessage, error) {
 	var raw struct {
 		Predicate json.RawMessage `json:"predicate"`
 	}
-	if err := json.Unmarshal(payload, &raw); err != nil {
+	if err := strictjson.Decode(payload, &raw, strictjson.AllowUnknownKeys()); err != nil {
 		return nil, fmt.Errorf("%w: statement: %v", ErrMalformed, err)
 	}
 	if len(raw.Predicate) == 0 || string(raw.Predicate) == "null" {
@@ -110,4 +116,13 @@ func marshalStatement(st *intoto.Statement) ([]byte, error) {
 		return nil, fmt.Errorf("encode statement: %w", err)
 	}
 	return b, nil
+}
+
+// checkStrictJSON refuses duplicate keys, excessive nesting and trailing
+// data (see strictjson.Check), as ErrMalformed.
+func checkStrictJSON(b []byte) error {
+	if err := strictjson.Check(b); err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/internal/strictjson"
 	"github.com/hallmark-dev/hallmark/keys"
 )
 
@@ -108,14 +109,30 @@ func (v *Verified) PredicateJSON() (json.RawMessage, error) {
 	return v.predicate, v.predErr
 }
 
-// DecodePredicate unmarshals the predicate into out.
+// DecodePredicate decodes the predicate into out strictly, for predicate
+// types whose schema is closed (Hallmark's own): every key must be a field
+// of out with exactly its case, so the predicate means to Hallmark what it
+// means to jq, OPA and a reader. Unknown keys, keys differing only in case
+// and duplicate keys are refused with ErrMalformed.
 func (v *Verified) DecodePredicate(out any) error {
+	return v.decodePredicate(out)
+}
+
+// DecodePredicateOpen is DecodePredicate for predicate types with extension
+// points or written by third parties (CycloneDX, SPDX, in-toto vulns): keys
+// out does not name are ignored, but the keys it reads must match exactly;
+// one that differs only in case from a read field is refused.
+func (v *Verified) DecodePredicateOpen(out any) error {
+	return v.decodePredicate(out, strictjson.AllowUnknownKeys())
+}
+
+func (v *Verified) decodePredicate(out any, opts ...strictjson.Option) error {
 	raw, err := v.PredicateJSON()
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return &Error{Input: v.ID, Err: fmt.Errorf("%w: predicate %s: %v", ErrMalformed, v.PredicateType, err)}
+	if err := strictjson.Decode(raw, out, opts...); err != nil {
+		return &Error{Input: v.ID, Err: fmt.Errorf("%w: predicate %s: %w", ErrMalformed, v.PredicateType, err)}
 	}
 	return nil
 }

@@ -47,6 +47,7 @@ func ParsePattern(s string) (Pattern, error) {
 		return p, fmt.Errorf("%w: %q: want pkg:TYPE/NAME[@VERSION]", ErrPattern, s)
 	}
 	p.typ = strings.ToLower(typ)
+	// Names are compared folded per the purl type (see canonicalName).
 	// The version starts at the last '@' of the last segment, so that an npm
 	// scope ("@acme/x") is not mistaken for one.
 	lastSlash := strings.LastIndexByte(nameVer, '/')
@@ -60,7 +61,7 @@ func ParsePattern(s string) (Pattern, error) {
 	if err != nil {
 		return p, fmt.Errorf("%w: %q: %w", ErrPattern, s, err)
 	}
-	p.name = name
+	p.name = canonicalName(p.typ, name)
 	for _, glob := range []string{p.typ, p.name} {
 		if _, err := path.Match(glob, ""); err != nil {
 			return p, fmt.Errorf("%w: %q: %w", ErrPattern, s, err)
@@ -105,21 +106,22 @@ func parseRange(s string) ([]comparator, error) {
 // ecosystem name such as "npm" or "Debian:12") selects the version ordering
 // for ranges; a version that cannot be ordered matches no range.
 func (p Pattern) Match(purl, ecosystem string) bool {
-	u, err := packageurl.FromString(purl)
-	if err != nil {
+	// Qualifiers and subpath ("?type=jar") never make another package;
+	// names compare folded per the type, Go module paths case-sensitively.
+	typ, name, version, ok := splitPURL(purl)
+	if !ok {
 		return false
 	}
-	if ok, _ := path.Match(p.typ, strings.ToLower(u.Type)); !ok {
+	if _, err := packageurl.FromString(purl); err != nil {
 		return false
 	}
-	name := u.Name
-	if u.Namespace != "" {
-		name = u.Namespace + "/" + u.Name
-	}
-	if ok, _ := path.Match(p.name, name); !ok {
+	if ok, _ := path.Match(p.typ, typ); !ok {
 		return false
 	}
-	version := u.Version
+	if ok, _ := path.Match(p.name, canonicalName(typ, name)); !ok {
+		return false
+	}
+	u := packageurl.PackageURL{Type: typ}
 	if u.Type == packageurl.TypeGolang {
 		version = strings.TrimPrefix(version, "v")
 	}

@@ -43,6 +43,19 @@ func TestPatternMatch(t *testing.T) {
 		{"pkg:npm/lodash@4.17.*", "pkg:npm/lodash@4.17.21", "npm", true},
 		// Qualifiers in the package URL do not matter.
 		{"pkg:deb/debian/zlib1g", "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=bookworm", "Debian:12", true},
+		// #20.7: qualifiers, subpaths, case and PyPI separators never make
+		// another package.
+		{"pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar", "Maven", true},
+		{"pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1#sub/path", "Maven", true},
+		{"pkg:pypi/ctx@*", "pkg:pypi/CTX@0.1.2", "PyPI", true},
+		{"pkg:pypi/ctx", "pkg:PYPI/Ctx@0.1.2", "PyPI", true},
+		{"pkg:pypi/python-dateutil", "pkg:pypi/Python_DateUtil@2.8.2", "PyPI", true},
+		{"pkg:npm/Event-Stream@3.3.6", "pkg:npm/event-stream@3.3.6", "npm", true},
+		{"pkg:npm/@babel/*", "pkg:npm/%40Babel/runtime@7.23.2", "npm", true},
+		// Go module paths and Maven coordinates are case-sensitive.
+		{"pkg:golang/github.com/Azure/*", "pkg:golang/github.com/Azure/azure-sdk@v1.0.0", "Go", true},
+		{"pkg:golang/github.com/Azure/*", "pkg:golang/github.com/azure/azure-sdk@v1.0.0", "Go", false},
+		{"pkg:maven/org.example/Lib", "pkg:maven/org.example/lib@1.0", "Maven", false},
 		// Ranges use the ecosystem's ordering.
 		{"pkg:maven/org.apache.logging.log4j/log4j-core@>=2.0.0,<2.17.1", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "Maven", true},
 		{"pkg:maven/org.apache.logging.log4j/log4j-core@>=2.0.0,<2.17.1", "pkg:maven/org.apache.logging.log4j/log4j-core@2.17.1", "Maven", false},

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/hallmark-dev/hallmark/internal/textsafe"
 )
 
 // Exceeds reports whether any finding that is not suppressed is at or above
@@ -79,7 +81,9 @@ func WriteTable(w io.Writer, findings []Finding) error {
 			sev = "suppressed"
 			msg += " [" + oneLine(f.SuppressedReason) + "]"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sev, f.RuleID, locationString(f.Location), msg)
+		// Paths and messages come from scanned trees and images: escape
+		// terminal controls (textsafe) so a file name cannot drive the screen.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sev, textsafe.Escape(f.RuleID), textsafe.Escape(locationString(f.Location)), textsafe.Escape(msg))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("finding: write table: %w", err)

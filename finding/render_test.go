@@ -90,3 +90,20 @@ func TestWriteJSONRoundTrip(t *testing.T) {
 		t.Errorf("empty report = %q, %v", empty.String(), err)
 	}
 }
+
+// TestWriteTableEscapesTerminalControls: a scanned file's name and the
+// message quoting it are untrusted (#20.10); the table escapes ESC, C1 and
+// bidi controls instead of printing them.
+func TestWriteTableEscapesTerminalControls(t *testing.T) {
+	var buf bytes.Buffer
+	f := Finding{RuleID: "HM-SEC-001", Severity: SeverityHigh, Message: "secret in \x1b[2Jx\u202e", Location: Location{Path: "a\x1b]0;pwned\x07.env", Line: 1}}
+	if err := WriteTable(&buf, []Finding{f}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(buf.String(), "\x1b\x07\u202e") {
+		t.Fatalf("raw controls in the table: %q", buf.String())
+	}
+	if !strings.Contains(buf.String(), `a\x1b]0;pwned\x07.env:1`) {
+		t.Errorf("escaped path missing: %q", buf.String())
+	}
+}

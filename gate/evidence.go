@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/depcheck"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/provenance"
@@ -261,7 +262,7 @@ func addFindings(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 
 func addVulns(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	var p vuln.VulnsPredicate
-	if err := v.DecodePredicate(&p); err != nil {
+	if err := v.DecodePredicateOpen(&p); err != nil {
 		return err
 	}
 	m.Timestamp = p.Metadata.ScanFinishedOn
@@ -319,19 +320,19 @@ type cycloneDX struct {
 
 func addCycloneDX(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	var doc cycloneDX
-	if err := v.DecodePredicate(&doc); err != nil {
+	if err := v.DecodePredicateOpen(&doc); err != nil {
 		return err
 	}
 	m.Timestamp = doc.Metadata.Timestamp
 	s := policy.SBOM{Meta: m, Format: "cyclonedx", Components: []policy.Component{}}
 	for _, c := range doc.Components {
-		pc := policy.Component{Name: c.Name, Version: c.Version, PURL: c.PURL, Licenses: []string{}}
+		pc := newComponent(c.Name, c.Version, c.PURL)
 		for _, l := range c.Licenses {
 			switch {
 			case l.Expression != "":
-				pc.Licenses = append(pc.Licenses, l.Expression)
+				pc.Licenses = append(pc.Licenses, depcheck.CanonicalLicenseExpression(l.Expression))
 			case l.License != nil && l.License.ID != "":
-				pc.Licenses = append(pc.Licenses, l.License.ID)
+				pc.Licenses = append(pc.Licenses, depcheck.CanonicalLicenseID(l.License.ID))
 			case l.License != nil && l.License.Name != "":
 				pc.Licenses = append(pc.Licenses, l.License.Name)
 			}
@@ -362,21 +363,22 @@ type spdx struct {
 
 func addSPDX(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	var doc spdx
-	if err := v.DecodePredicate(&doc); err != nil {
+	if err := v.DecodePredicateOpen(&doc); err != nil {
 		return err
 	}
 	m.Timestamp = doc.CreationInfo.Created
 	s := policy.SBOM{Meta: m, Format: "spdx", Components: []policy.Component{}}
 	for _, p := range doc.Packages {
-		c := policy.Component{Name: p.Name, Version: p.VersionInfo, Licenses: []string{}}
+		purl := ""
 		for _, r := range p.ExternalRefs {
 			if r.ReferenceType == "purl" {
-				c.PURL = r.ReferenceLocator
+				purl = r.ReferenceLocator
 			}
 		}
+		c := newComponent(p.Name, p.VersionInfo, purl)
 		for _, l := range []string{p.LicenseConcluded, p.LicenseDeclared} {
 			if l != "" && l != "NOASSERTION" && l != "NONE" {
-				c.Licenses = append(c.Licenses, l)
+				c.Licenses = append(c.Licenses, depcheck.CanonicalLicenseExpression(l))
 				break
 			}
 		}
@@ -387,12 +389,25 @@ func addSPDX(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	return nil
 }
 
+// newComponent builds an SBOM component of the policy input. Deny lists
+// match the purl in its canonical form (qualifiers and subpath dropped, case
+// folded per the purl type: depcheck.CanonicalPURL), so "?type=jar" or
+// "pkg:pypi/CTX" cannot slip past them; the purl as the SBOM recorded it is
+// kept in RecordedPURL when it differs.
+func newComponent(name, version, purl string) policy.Component {
+	c := policy.Component{Name: name, Version: version, PURL: purl, Licenses: []string{}}
+	if canon, ok := depcheck.CanonicalPURL(purl); ok && canon != purl {
+		c.PURL, c.RecordedPURL = canon, purl
+	}
+	return c
+}
+
 // scanKind names a findings predicate's kind for messages about it.
 func scanKind(v *attest.Verified) string {
 	var p struct {
 		Kind string `json:"kind"`
 	}
-	if v.DecodePredicate(&p) == nil && p.Kind != "" {
+	if v.DecodePredicateOpen(&p) == nil && p.Kind != "" {
 		return p.Kind
 	}
 	return "scan"

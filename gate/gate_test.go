@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -336,6 +337,121 @@ func BenchmarkVerifiedCache(b *testing.B) {
 				if res, err := g.Evaluate(b.Context(), req); err != nil || !res.Decision.Allow {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// TestAttackPredicateKeyCase reproduces issue #20.4: encoding/json matches
+// keys case-insensitively and keeps the last, so a signed approval that jq,
+// OPA and a reviewer read as one for staging (or artifact B) counted for
+// prod (or artifact A). Such approvals must be refused, not read.
+func TestAttackPredicateKeyCase(t *testing.T) {
+	approvedAt := now.Add(-time.Hour).Format(time.RFC3339)
+	other := "sha256:" + attesttest.Subject("b", []byte("other")).Digest["sha256"]
+	// Raw JSON, so the key order is the attacker's: encoding/json keeps the
+	// last key that folds to a field.
+	cases := []struct {
+		name string
+		pred func(f *fixture) string
+	}{
+		{"environment then Environment", func(f *fixture) string {
+			return `{"artifact":"` + f.digest + `","environment":"staging","Environment":"prod","approvedAt":"` + approvedAt + `"}`
+		}},
+		{"artifact then ARTIFACT", func(f *fixture) string {
+			return `{"artifact":"` + other + `","ARTIFACT":"` + f.digest + `","environment":"prod","approvedAt":"` + approvedAt + `"}`
+		}},
+		{"only Environment", func(f *fixture) string {
+			return `{"artifact":"` + f.digest + `","Environment":"prod","approvedAt":"` + approvedAt + `"}`
+		}},
+		{"unknown key in a closed schema", func(f *fixture) string {
+			return `{"artifact":"` + f.digest + `","environment":"prod","approvedAt":"` + approvedAt + `","expires":"2000-01-01T00:00:00Z"}`
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			for _, k := range []*keys.PrivateKey{f.alice, f.bob} {
+				v := attesttest.Verified(t, k, gate.ApprovalPredicateType, json.RawMessage(c.pred(f)), f.art)
+				if _, err := f.st.Put(t.Context(), v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := f.evaluate(t)
+			if len(res.Input.Evidence.Approvals) != 0 {
+				t.Errorf("approvals read: %+v", res.Input.Evidence.Approvals)
+			}
+			if res.Decision.Allow {
+				t.Fatalf("allowed on approvals a case-sensitive reader does not see for prod")
+			}
+			if len(res.Input.Ignored) != 2 || !strings.Contains(res.Input.Ignored[0].Reason, "unreadable predicate") {
+				t.Errorf("ignored = %+v, want both approvals ignored as unreadable", res.Input.Ignored)
+			}
+		})
+	}
+}
+
+// TestAttackDenyListBypass reproduces issue #20.7: a deny list written as
+// the purl spec and SPDX spell things was escaped by qualifiers
+// ("?type=jar"), a subpath, name case where the purl type is
+// case-insensitive ("pkg:pypi/CTX"), and licence ID case ("agpl-3.0-only").
+func TestAttackDenyListBypass(t *testing.T) {
+	preset, err := policy.ParsePreset([]byte(`version: 1
+environments:
+  prod:
+    rules: [licenses, dependencies]
+    licenses: {denied: [AGPL-3.0-only, gpl-3.0]}
+    dependencies: {denied: ["pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "pkg:pypi/ctx@*", "pkg:pypi/python-dateutil", "pkg:npm/@evil/*", "pkg:golang/github.com/Evil/*"]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.CompilePreset(t.Context(), preset, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	component := func(purl, licence string) map[string]any {
+		return map[string]any{"type": "library", "name": "x", "version": "1", "purl": purl, "licenses": []any{map[string]any{"license": map[string]any{"id": licence}}}}
+	}
+	cases := []struct {
+		name      string
+		component map[string]any
+		want      string // rule ID, "" for allow
+	}{
+		{"maven qualifier", component("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar", "Apache-2.0"), "dependencies.denied"},
+		{"maven subpath", component("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1#META-INF", "Apache-2.0"), "dependencies.denied"},
+		{"pypi name case", component("pkg:pypi/CTX@0.1.2", "MIT"), "dependencies.denied"},
+		{"pypi separators", component("pkg:pypi/Python_DateUtil@2.8.2", "MIT"), "dependencies.denied"},
+		{"npm scope escaped and cased", component("pkg:npm/%40Evil/pkg@1.0.0", "MIT"), "dependencies.denied"},
+		{"licence id case", component("pkg:npm/ok@1.0.0", "agpl-3.0-only"), "licenses.denied"},
+		{"deprecated licence id for a denied one", component("pkg:npm/ok@1.0.0", "GPL-3.0-only"), "licenses.denied"},
+		{"licence expression case", map[string]any{"type": "library", "name": "x", "purl": "pkg:npm/ok@1", "licenses": []any{map[string]any{"expression": "mit OR agpl-3.0-only"}}}, "licenses.denied"},
+		// Go module paths are case-sensitive: another module, not a bypass.
+		{"go module of another case", component("pkg:golang/github.com/evil/mod@v1.0.0", "MIT"), ""},
+		{"go module of the denied case", component("pkg:golang/github.com/Evil/mod@v1.0.0", "MIT"), "dependencies.denied"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			scanner := attesttest.Key(t, keys.ECDSAP256)
+			tr := trust.New(trust.Key{Name: "scanner", Public: scanner.Public(), Roles: []trust.Role{trust.RoleScanner}},
+				trust.Key{Name: "gate", Public: f.gateKey.Public(), Roles: []trust.Role{trust.RoleGate}})
+			g, err := gate.New(f.st, tr, map[string]*policy.Policy{"prod": pol}, f.gateKey, gate.WithClock(func() time.Time { return now }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bom := map[string]any{"bomFormat": "CycloneDX", "specVersion": "1.6", "metadata": map[string]any{"timestamp": now.Format(time.RFC3339)}, "components": []any{c.component}}
+			b := attesttest.Bundle(t, scanner, gate.CycloneDXPredicateType, bom, f.art)
+			res, err := g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest, Name: "app"}, Environment: "prod", Bundles: [][]byte{b}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, v := range res.Decision.Violations {
+				got = append(got, v.RuleID)
+			}
+			if c.want == "" && len(got) > 0 || c.want != "" && !slices.Contains(got, c.want) {
+				t.Fatalf("violations %v, want %q (ignored: %+v)", got, c.want, res.Input.Ignored)
 			}
 		})
 	}

@@ -72,3 +72,18 @@ func TestBuiltinStrict(t *testing.T) {
 		t.Fatal(c.Errors)
 	}
 }
+
+// TestBuiltinRegoTestsCanFail guards against a Rego trap that made most of
+// the library's tests vacuous: in `x with input as i with data.p as p == y`
+// the comparison binds to the last `with` value (`as (p == y)`), so the test
+// body is just `x`, true whatever x is. Comparisons go before the `with`s.
+func TestBuiltinRegoTestsCanFail(t *testing.T) {
+	vacuous := regexp.MustCompile(`\bwith\s+\S+\s+as\s+\S+\s*(==|!=|<|>)`)
+	for _, m := range builtinModules(true) {
+		for i, line := range strings.Split(string(m.Source), "\n") {
+			if vacuous.MatchString(line) {
+				t.Errorf("%s:%d: comparison after a with modifier binds to its value, so the test cannot fail: %s", m.Name, i+1, strings.TrimSpace(line))
+			}
+		}
+	}
+}

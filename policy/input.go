@@ -136,9 +136,14 @@ type SBOM struct {
 // Component is one SBOM component. Licenses are SPDX identifiers or
 // expressions.
 type Component struct {
-	Name     string   `json:"name"`
-	Version  string   `json:"version"`
-	PURL     string   `json:"purl"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// PURL is the package URL in canonical form (depcheck.CanonicalPURL):
+	// qualifiers and subpath dropped, case folded per the purl type.
+	PURL string `json:"purl"`
+	// RecordedPURL is the purl as the SBOM recorded it, when it differs.
+	RecordedPURL string `json:"recordedPurl,omitempty"`
+	// Licenses are SPDX expressions with identifiers in canonical case.
 	Licenses []string `json:"licenses"`
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/hallmark-dev/hallmark/depcheck"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -232,6 +233,15 @@ func (p *Params) normalize() error {
 	}
 	if seen["dependencies"] && len(p.Dependencies.Denied) == 0 {
 		return fieldErr("dependencies.denied", "the dependencies group needs at least one denied package URL")
+	}
+	// Deny lists are matched against the canonical forms the gate puts in
+	// the input (depcheck.CanonicalPURL, depcheck.CanonicalLicenseID): an
+	// "agpl-3.0-only" or "pkg:pypi/CTX" written here means what it says.
+	for i, id := range p.Licenses.Denied {
+		p.Licenses.Denied[i] = depcheck.CanonicalLicenseID(strings.TrimSpace(id))
+	}
+	for i, pattern := range p.Dependencies.Denied {
+		p.Dependencies.Denied[i] = depcheck.CanonicalPURLPattern(pattern)
 	}
 	for name, fp := range map[string]FindingParams{"misconfig": p.Misconfig, "secrets": p.Secrets} {
 		if seen[name] && fp.FailAt == finding.SeverityUnknown {

@@ -6,6 +6,8 @@ import (
 
 	slsa "github.com/in-toto/attestation/go/predicates/provenance/v1"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/hallmark-dev/hallmark/internal/strictjson"
 )
 
 // MaxPredicateSize bounds a provenance predicate read by Parse.
@@ -18,6 +20,12 @@ func Parse(predicate []byte) (*slsa.Provenance, error) {
 		return nil, fmt.Errorf("%w: predicate is %d bytes, limit %d", ErrInvalidFacts, len(predicate), MaxPredicateSize)
 	}
 	p := &slsa.Provenance{}
+	// protojson accepts proto field names ("build_definition") that no JSON
+	// reader of the SLSA schema looks for, and keys differing in case from
+	// a field are unknown to it: refuse both with an error that says so.
+	if err := strictjson.CheckProto(predicate, p.ProtoReflect().Descriptor()); err != nil {
+		return nil, fmt.Errorf("%w: decode predicate: %w", ErrInvalidFacts, err)
+	}
 	if err := protojson.Unmarshal(predicate, p); err != nil {
 		return nil, fmt.Errorf("%w: decode predicate: %w", ErrInvalidFacts, err)
 	}

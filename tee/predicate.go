@@ -5,8 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
+
+	"github.com/hallmark-dev/hallmark/internal/strictjson"
 )
 
 // PredicateType is the in-toto predicate type of a TEE attestation.
@@ -63,7 +64,9 @@ func ParsePredicate(data []byte) (*Predicate, error) {
 		return nil, err
 	}
 	var p Predicate
-	if err := json.Unmarshal(data, &p); err != nil {
+	// Exact key case, no unknown or duplicate keys: the gate reads the
+	// predicate as every other reader does.
+	if err := strictjson.Decode(data, &p); err != nil {
 		return nil, Errorf("", "predicate", ErrMalformed, "%v", err)
 	}
 	if _, err := ParsePlatform(string(p.Platform)); err != nil {

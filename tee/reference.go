@@ -1,14 +1,14 @@
 package tee
 
 import (
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/hallmark-dev/hallmark/internal/strictjson"
 )
 
 // ReferenceValuesType is the "_type" of a reference-values document.
@@ -62,14 +62,11 @@ func ParseReferenceValues(data []byte) (*ReferenceValues, error) {
 	if err := CheckSize("", "reference_values", len(data), MaxReferenceValues); err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
+	// Exact key case, no unknown or duplicate keys, no trailing data: a
+	// "Measurements" beside "measurements" must not pick the values.
 	var rv ReferenceValues
-	if err := dec.Decode(&rv); err != nil {
+	if err := strictjson.Decode(data, &rv); err != nil {
 		return nil, fmt.Errorf("%w: decode: %w", ErrReferenceValues, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: trailing data after the document", ErrReferenceValues)
 	}
 	if err := rv.Validate(); err != nil {
 		return nil, err

@@ -198,6 +198,7 @@ func TestLoadReferenceValuesRejects(t *testing.T) {
 		"empty list":       `{"_type":"https://hallmark.dev/tee/reference-values/v1","platforms":{"nitro":{"measurements":{"pcr0":[]}}}}`,
 		"no platforms":     `{"_type":"https://hallmark.dev/tee/reference-values/v1","platforms":{}}`,
 		"trailing data":    `{"_type":"https://hallmark.dev/tee/reference-values/v1","platforms":{"nitro":{"measurements":{"pcr0":["aa"]}}}} {}`,
+		"key case twin":    `{"_type":"https://hallmark.dev/tee/reference-values/v1","platforms":{"nitro":{"measurements":{"pcr0":["aa"]},"Measurements":{"pcr0":["bb"]}}}}`,
 		"too large":        `{"_type":"` + strings.Repeat("a", tee.MaxReferenceValues) + `"}`,
 	}
 	for name, doc := range tests {

@@ -12,6 +12,7 @@ import (
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/internal/strictjson"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
@@ -194,7 +195,7 @@ func decodeRecord(r store.Record, artifactHex string) item {
 		return it
 	}
 	var st statement
-	if err := json.Unmarshal(payload, &st); err != nil {
+	if err := decodeJSON(payload, &st); err != nil {
 		it.Problem = fmt.Sprintf("statement is not JSON: %v", err)
 		return it
 	}
@@ -221,14 +222,14 @@ func decodePredicate(it *item, pred json.RawMessage, artifactHex string) error {
 		return err
 	case finding.PredicateType:
 		var p finding.Predicate
-		if err := json.Unmarshal(pred, &p); err != nil {
+		if err := decodeJSON(pred, &p); err != nil {
 			return err
 		}
 		it.Time = p.ScannedAt
 		it.Scan = findingsScan(p)
 	case vuln.PredicateType:
 		var p vuln.VulnsPredicate
-		if err := json.Unmarshal(pred, &p); err != nil {
+		if err := decodeJSON(pred, &p); err != nil {
 			return err
 		}
 		it.Time = p.Metadata.ScanFinishedOn
@@ -243,14 +244,14 @@ func decodePredicate(it *item, pred json.RawMessage, artifactHex string) error {
 		return err
 	case gate.ApprovalPredicateType:
 		var a gate.Approval
-		if err := json.Unmarshal(pred, &a); err != nil {
+		if err := decodeJSON(pred, &a); err != nil {
 			return err
 		}
 		it.Time = a.ApprovedAt
 		it.Approval = &approvalView{Approver: strings.Join(it.Signers, ", "), Environment: a.Environment, Artifact: a.Artifact, Comment: a.Comment}
 	case gate.DecisionPredicateType:
 		var d gate.Decision
-		if err := json.Unmarshal(pred, &d); err != nil {
+		if err := decodeJSON(pred, &d); err != nil {
 			return err
 		}
 		it.Time = d.DecidedAt
@@ -260,12 +261,14 @@ func decodePredicate(it *item, pred json.RawMessage, artifactHex string) error {
 			Verifier struct {
 				ID string `json:"id"`
 			} `json:"verifier"`
-			TimeVerified       time.Time            `json:"timeVerified"`
-			Policy             struct{ URI string } `json:"policy"`
-			VerificationResult string               `json:"verificationResult"`
-			VerifiedLevels     []string             `json:"verifiedLevels"`
+			TimeVerified time.Time `json:"timeVerified"`
+			Policy       struct {
+				URI string `json:"uri"`
+			} `json:"policy"`
+			VerificationResult string   `json:"verificationResult"`
+			VerifiedLevels     []string `json:"verifiedLevels"`
 		}
-		if err := json.Unmarshal(pred, &v); err != nil {
+		if err := decodeJSON(pred, &v); err != nil {
 			return err
 		}
 		it.Time = v.TimeVerified
@@ -299,7 +302,7 @@ func decodeProvenance(pred json.RawMessage) (*provenanceView, time.Time, error) 
 			} `json:"metadata"`
 		} `json:"runDetails"`
 	}
-	if err := json.Unmarshal(pred, &p); err != nil {
+	if err := decodeJSON(pred, &p); err != nil {
 		return nil, time.Time{}, err
 	}
 	bd := p.BuildDefinition
@@ -369,7 +372,7 @@ func decodeCycloneDX(pred json.RawMessage) (*sbomView, time.Time, error) {
 		} `json:"metadata"`
 		Components []json.RawMessage `json:"components"`
 	}
-	if err := json.Unmarshal(pred, &doc); err != nil {
+	if err := decodeJSON(pred, &doc); err != nil {
 		return nil, time.Time{}, err
 	}
 	v := &sbomView{Format: "CycloneDX " + doc.SpecVersion, Components: len(doc.Components)}
@@ -380,7 +383,7 @@ func decodeCycloneDX(pred json.RawMessage) (*sbomView, time.Time, error) {
 			Version string `json:"version"`
 		} `json:"components"`
 	}
-	if json.Unmarshal(doc.Metadata.Tools, &tools) == nil && len(tools.Components) > 0 {
+	if decodeJSON(doc.Metadata.Tools, &tools) == nil && len(tools.Components) > 0 {
 		v.Tool = strings.TrimSpace(tools.Components[0].Name + " " + tools.Components[0].Version)
 	}
 	return v, doc.Metadata.Timestamp, nil
@@ -395,7 +398,7 @@ func decodeSPDX(pred json.RawMessage) (*sbomView, time.Time, error) {
 		} `json:"creationInfo"`
 		Packages []json.RawMessage `json:"packages"`
 	}
-	if err := json.Unmarshal(pred, &doc); err != nil {
+	if err := decodeJSON(pred, &doc); err != nil {
 		return nil, time.Time{}, err
 	}
 	v := &sbomView{Format: strings.TrimSpace("SPDX " + strings.TrimPrefix(doc.SPDXVersion, "SPDX-")), Components: len(doc.Packages)}
@@ -504,7 +507,7 @@ func decodeRebuild(pred json.RawMessage, artifactHex string) (*rebuildView, time
 		Result     string    `json:"result"`
 		FinishedOn time.Time `json:"finishedOn"`
 	}
-	if err := json.Unmarshal(pred, &p); err != nil {
+	if err := decodeJSON(pred, &p); err != nil {
 		return nil, time.Time{}, err
 	}
 	v := &rebuildView{Rebuilder: p.Rebuilder.ID, Result: p.Result, Runs: p.Runs}
@@ -528,7 +531,7 @@ func decodeTEE(pred json.RawMessage) (*teeView, time.Time, error) {
 			IssuedAt     time.Time         `json:"issuedAt"`
 		} `json:"claims"`
 	}
-	if err := json.Unmarshal(pred, &p); err != nil {
+	if err := decodeJSON(pred, &p); err != nil {
 		return nil, time.Time{}, err
 	}
 	v := &teeView{Platform: p.Platform, EvidenceBytes: len(p.Evidence)}
@@ -565,3 +568,10 @@ func first(ss ...string) string {
 
 // Other reports an item of a predicate type the dashboard does not know.
 func (it item) Other() bool { return it.Stage == StageOther }
+
+// decodeJSON decodes signed JSON the way the gate does: keys matched with
+// exact case, no duplicates (the views here are partial, so other keys are
+// ignored). A page never shows what a case-sensitive reader would not see.
+func decodeJSON(b []byte, out any) error {
+	return strictjson.Decode(b, out, strictjson.AllowUnknownKeys())
+}

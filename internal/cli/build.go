@@ -17,6 +17,7 @@ import (
 	"github.com/hallmark-dev/hallmark/build"
 	"github.com/hallmark-dev/hallmark/build/sandbox"
 	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/internal/textsafe"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/provenance"
 	"github.com/hallmark-dev/hallmark/redact"
@@ -268,9 +269,9 @@ func newProvenanceCmd(app *App) *cobra.Command {
 			w := app.Stdout
 			fmt.Fprintf(w, "provenance %s (verified, signed by %s)\n", args[0], strings.Join(v.SignerIDs(), ", "))
 			for _, sub := range v.Subjects() {
-				fmt.Fprintf(w, "  built:        %s sha256:%s\n", sub.Name, sub.Digest["sha256"])
+				fmt.Fprintf(w, "  built:        %s sha256:%s\n", textsafe.Escape(sub.Name), textsafe.Escape(sub.Digest["sha256"]))
 			}
-			fmt.Fprintf(w, "  command:      %s (in %s)\n", strings.Join(s.Command, " "), s.WorkDir)
+			fmt.Fprintf(w, "  command:      %s (in %s)\n", textsafe.Escape(strings.Join(s.Command, " ")), textsafe.Escape(s.WorkDir))
 			src := s.SourceURI
 			if src == "" {
 				src = "(no remote)"
@@ -282,13 +283,13 @@ func newProvenanceCmd(app *App) *cobra.Command {
 			if len(s.ModifiedByBuild) > 0 {
 				dirty += ", tracked files changed by the build: " + strings.Join(s.ModifiedByBuild, ", ")
 			}
-			fmt.Fprintf(w, "  source:       %s commit %s%s\n", src, orNone(s.Commit), dirty)
-			fmt.Fprintf(w, "  builder:      %s\n  build type:   %s\n", s.BuilderID, s.BuildType)
-			fmt.Fprintf(w, "  isolation:    %s\n", s.Isolation)
+			fmt.Fprintf(w, "  source:       %s commit %s%s\n", textsafe.Escape(src), textsafe.Escape(orNone(s.Commit)), dirty)
+			fmt.Fprintf(w, "  builder:      %s\n  build type:   %s\n", textsafe.Escape(s.BuilderID), textsafe.Escape(s.BuildType))
+			fmt.Fprintf(w, "  isolation:    %s\n", textsafe.Escape(s.Isolation))
 			fmt.Fprintf(w, "  ran:          %s to %s (%s)\n", s.StartedOn.Format(time.RFC3339), s.FinishedOn.Format(time.RFC3339), s.FinishedOn.Sub(s.StartedOn).Round(time.Millisecond))
 			fmt.Fprintf(w, "  dependencies: %d from lockfiles\n", s.Dependencies)
-			fmt.Fprintf(w, "  toolchain:    %s\n", strings.Join(s.Toolchain, ", "))
-			fmt.Fprintf(w, "  invocation:   %s\n", s.InvocationID)
+			fmt.Fprintf(w, "  toolchain:    %s\n", textsafe.Escape(strings.Join(s.Toolchain, ", ")))
+			fmt.Fprintf(w, "  invocation:   %s\n", textsafe.Escape(s.InvocationID))
 			return nil
 		},
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/oci"
+	"github.com/hallmark-dev/hallmark/internal/textsafe"
 	"github.com/hallmark-dev/hallmark/store"
 )
 
@@ -126,10 +128,13 @@ func newPushCmd(app *App) *cobra.Command {
 	var f remoteFlags
 	var ociImage string
 	cmd := &cobra.Command{
-		Use:   "push (BUNDLE... --server URL [--token-env VAR] | --oci IMAGE [BUNDLE...])",
+		Use:   "push (BUNDLE|ID... --server URL [--token-env VAR] | --oci IMAGE [BUNDLE...])",
 		Short: "Upload bundles to a Hallmark server, or attach them to an image in its registry",
 		Long: `push BUNDLE... --server URL uploads bundles to a Hallmark server, which verifies
-them against its trust file before storing.
+them against its trust file before storing. Each argument is a bundle file (- for
+standard input) or, when no such file exists, the ID of evidence in the local store
+(sha256:HEX or a unique prefix of at least 7 hex digits, as evidence ls prints it):
+the stored bundle is uploaded, byte for byte.
 
 push --oci IMAGE attaches bundles about IMAGE to it in its registry as OCI 1.1
 referrers (artifact type ` + oci.BundleMediaType + `, as cosign
@@ -157,8 +162,14 @@ statement must name the image's manifest digest.`,
 			if r.token == "" {
 				return usageError(fmt.Errorf("no token: set $%s (or name another variable with --token-env)", f.tokenEnv))
 			}
+			var local store.Store // opened on the first evidence ID
+			defer func() {
+				if local != nil {
+					local.Close()
+				}
+			}()
 			for _, path := range args {
-				raw, err := app.readInput(path, limits.MaxBundleBytes)
+				raw, err := app.pushInput(cmd, path, &local)
 				if err != nil {
 					return err
 				}
@@ -166,7 +177,7 @@ statement must name the image's manifest digest.`,
 				if err := r.do(contextOf(cmd), http.MethodPost, "/v1/bundles", nil, raw, &rec); err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}
-				fmt.Fprintf(app.Stdout, "%s\t%s\t%s\n", rec.ID, rec.PredicateType, path)
+				fmt.Fprintf(app.Stdout, "%s\t%s\t%s\n", textsafe.Escape(rec.ID), textsafe.Escape(rec.PredicateType), textsafe.Escape(path))
 			}
 			return nil
 		},
@@ -174,6 +185,40 @@ statement must name the image's manifest digest.`,
 	f.add(cmd)
 	cmd.Flags().StringVar(&ociImage, "oci", "", "attach the bundles to this image in its registry")
 	return cmd
+}
+
+// pushInput reads one `push` argument: a bundle file, or else evidence in
+// the local store named by its ID or a unique prefix (opened once, in *local).
+func (app *App) pushInput(cmd *cobra.Command, arg string, local *store.Store) ([]byte, error) {
+	if arg == "-" {
+		return app.readInput(arg, limits.MaxBundleBytes)
+	}
+	if _, err := os.Lstat(arg); err == nil || !looksLikeEvidenceID(arg) {
+		return app.readInput(arg, limits.MaxBundleBytes)
+	}
+	if *local == nil {
+		s, err := app.openStore(contextOf(cmd))
+		if err != nil {
+			return nil, err
+		}
+		*local = s
+	}
+	id, err := store.Resolve(contextOf(cmd), *local, arg)
+	if err != nil {
+		return nil, resolveError(fmt.Errorf("%s: neither a file nor evidence in the local store: %w", arg, err))
+	}
+	rec, err := (*local).Get(contextOf(cmd), id)
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return rec.Bundle, nil
+}
+
+// looksLikeEvidenceID reports whether s could name stored evidence:
+// "sha256:" and hex, or bare hex.
+func looksLikeEvidenceID(s string) bool {
+	h := strings.TrimPrefix(strings.ToLower(s), "sha256:")
+	return h != "" && strings.Trim(h, "0123456789abcdef") == ""
 }
 
 // addClientCmds adds `push` and gives `evidence ls` and `deployments ls` a

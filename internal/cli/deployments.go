@@ -12,6 +12,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/internal/textsafe"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
 )
@@ -103,7 +104,7 @@ func writeDeployments(app *App, format string, ds []server.Deployment) error {
 		if d.Allowed {
 			verdict = "allow"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.DecidedAt.Format(time.RFC3339), d.Environment, short(d.Artifact.Digest, 19), verdict, len(d.Violations), d.Requester, d.Source)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.DecidedAt.Format(time.RFC3339), textsafe.Escape(d.Environment), textsafe.Escape(short(d.Artifact.Digest, 19)), verdict, len(d.Violations), textsafe.Escape(d.Requester), textsafe.Escape(d.Source))
 	}
 	return tw.Flush()
 }
@@ -137,6 +138,6 @@ func workloadName(w gate.Workload) string {
 // reportIgnored tells stderr which stored decisions did not count.
 func reportIgnored(app *App, ignored []server.IgnoredDecision) {
 	for _, ig := range ignored {
-		fmt.Fprintf(app.Stderr, "ignored decision %s: %s\n", ig.ID, ig.Reason)
+		fmt.Fprintf(app.Stderr, "ignored decision %s: %s\n", textsafe.Escape(ig.ID), textsafe.Escape(ig.Reason))
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/internal/textsafe"
 	"github.com/hallmark-dev/hallmark/store"
 )
 
@@ -101,19 +103,28 @@ func writeRecordTable(app *App, recs []store.Record) error {
 	for _, r := range recs {
 		var subs []string
 		for _, s := range r.Subjects {
-			subs = append(subs, s.Name)
+			subs = append(subs, textsafe.Escape(s.Name))
 		}
 		signer := "-"
 		if len(r.Signers) > 0 {
-			signer = short(r.Signers[0], 12)
+			signer = textsafe.Escape(short(r.Signers[0], 12))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", short(r.ID, 19), r.PredicateType, strings.Join(subs, ","), signer, r.StoredAt.Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", textsafe.Escape(short(r.ID, 19)), textsafe.Escape(r.PredicateType), strings.Join(subs, ","), signer, r.StoredAt.Format(time.RFC3339))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(app.Stderr, "%d record(s)\n", len(recs))
 	return nil
+}
+
+// resolveError maps store.Resolve's errors to exit codes: a malformed,
+// too short or ambiguous ID is a usage error, an unknown one bad input.
+func resolveError(err error) error {
+	if errors.Is(err, store.ErrBadQuery) || errors.Is(err, store.ErrAmbiguous) {
+		return usageError(err)
+	}
+	return badInput(err)
 }
 
 func short(s string, n int) string {
@@ -129,7 +140,11 @@ func newEvidenceShowCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show ID",
 		Short: "Print one stored bundle's statement (or the raw bundle with --bundle)",
-		Args:  argsUsage(cobra.ExactArgs(1)),
+		Long: "Print one stored bundle's statement (or the raw bundle with --bundle).\n\n" +
+			"ID is a full evidence ID (sha256:HEX) or, on the local store, a unique prefix of at least 7 hex\n" +
+			"digits with or without \"sha256:\", as `evidence ls` prints them; an ambiguous prefix is refused\n" +
+			"with the IDs it matches.",
+		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
 			if !strings.Contains(id, ":") {
@@ -157,7 +172,12 @@ func newEvidenceShowCmd(app *App) *cobra.Command {
 					return err
 				}
 				defer s.Close()
-				if rec, err = s.Get(contextOf(cmd), id); err != nil {
+				// `evidence ls` prints short IDs: accept any unique prefix.
+				full, err := store.Resolve(contextOf(cmd), s, args[0])
+				if err != nil {
+					return resolveError(err)
+				}
+				if rec, err = s.Get(contextOf(cmd), full); err != nil {
 					return badInput(err)
 				}
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/internal/textsafe"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/tee/nitro"
@@ -222,22 +223,22 @@ func writeVerdict(w io.Writer, res *gate.Result) {
 	if d.Allow {
 		verdict = "ALLOW"
 	}
-	fmt.Fprintf(w, "%s  %s -> %s\n", verdict, d.Artifact, d.Environment)
-	fmt.Fprintf(w, "  policy: %s (sha256:%s)\n", d.PolicyURI, short(d.PolicyDigest, 16))
+	fmt.Fprintf(w, "%s  %s -> %s\n", verdict, textsafe.Escape(fmt.Sprint(d.Artifact)), textsafe.Escape(d.Environment))
+	fmt.Fprintf(w, "  policy: %s (sha256:%s)\n", textsafe.Escape(d.PolicyURI), short(d.PolicyDigest, 16))
 	if len(d.VerifiedLevels) > 0 {
-		fmt.Fprintf(w, "  verified levels: %s\n", strings.Join(d.VerifiedLevels, ", "))
+		fmt.Fprintf(w, "  verified levels: %s\n", strings.Join(textsafe.Strings(d.VerifiedLevels), ", "))
 	}
 	e := res.Input.Evidence
 	fmt.Fprintf(w, "  evidence used: %d provenance, %d rebuilds, %d SBOM, %d vuln scans, %d misconfig scans, %d secret scans, %d TEE, %d approvals\n",
 		len(e.Provenance), len(e.Rebuilds), len(e.SBOM), len(e.Vulns), len(e.Misconfig), len(e.Secrets), len(e.TEE), len(e.Approvals))
 	for _, v := range d.Violations {
-		fmt.Fprintf(w, "  x [%s] %s\n", v.RuleID, v.Message)
+		fmt.Fprintf(w, "  x [%s] %s\n", textsafe.Escape(v.RuleID), textsafe.Escape(v.Message))
 		if v.Remediation != "" {
-			fmt.Fprintf(w, "      fix: %s\n", v.Remediation)
+			fmt.Fprintf(w, "      fix: %s\n", textsafe.Escape(v.Remediation))
 		}
 	}
 	for _, ig := range res.Input.Ignored {
-		fmt.Fprintf(w, "  ignored %s: %s\n", short(ig.ID, 19), ig.Reason)
+		fmt.Fprintf(w, "  ignored %s: %s\n", short(ig.ID, 19), textsafe.Escape(ig.Reason))
 	}
 	if res.Record.ID != "" {
 		fmt.Fprintf(w, "  recorded: decision %s, VSA %s\n", short(res.Record.ID, 19), short(res.VSA.ID, 19))

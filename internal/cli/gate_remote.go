@@ -11,6 +11,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/internal/textsafe"
 	"github.com/hallmark-dev/hallmark/store"
 )
 
@@ -78,20 +79,20 @@ func writeRemoteVerdict(w io.Writer, a server.GateAnswer) {
 	if a.Allowed {
 		verdict = "ALLOW"
 	}
-	fmt.Fprintf(w, "%s  %s -> %s\n", verdict, a.Digest, a.Environment)
+	fmt.Fprintf(w, "%s  %s -> %s\n", verdict, textsafe.Escape(a.Digest), textsafe.Escape(a.Environment))
 	if a.PolicyURI != "" {
-		fmt.Fprintf(w, "  policy: %s (sha256:%s)\n", a.PolicyURI, short(a.PolicyDigest, 16))
+		fmt.Fprintf(w, "  policy: %s (sha256:%s)\n", textsafe.Escape(a.PolicyURI), textsafe.Escape(short(a.PolicyDigest, 16)))
 	}
 	for _, v := range a.Violations {
-		fmt.Fprintf(w, "  x [%s] %s\n", v.RuleID, v.Message)
+		fmt.Fprintf(w, "  x [%s] %s\n", textsafe.Escape(v.RuleID), textsafe.Escape(v.Message))
 		if v.Remediation != "" {
-			fmt.Fprintf(w, "      fix: %s\n", v.Remediation)
+			fmt.Fprintf(w, "      fix: %s\n", textsafe.Escape(v.Remediation))
 		}
 	}
 	for _, ig := range a.Ignored {
-		fmt.Fprintf(w, "  ignored %s: %s\n", short(ig.ID, 19), ig.Reason)
+		fmt.Fprintf(w, "  ignored %s: %s\n", textsafe.Escape(short(ig.ID, 19)), textsafe.Escape(ig.Reason))
 	}
 	if a.Decision != "" {
-		fmt.Fprintf(w, "  recorded: decision %s, VSA %s\n", short(a.Decision, 19), short(a.VSA, 19))
+		fmt.Fprintf(w, "  recorded: decision %s, VSA %s\n", textsafe.Escape(short(a.Decision, 19)), textsafe.Escape(short(a.VSA, 19)))
 	}
 }

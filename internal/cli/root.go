@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/internal/textsafe"
 )
 
 // Main runs the hallmark command line with args (without the program name)
@@ -24,7 +26,7 @@ func Main(ctx context.Context, app *App, args []string) int {
 	if _, isFlag := errors.AsType[*flagError](err); isFlag {
 		code = ExitUsage
 	}
-	fmt.Fprintf(app.Stderr, "hallmark: %v\n", err)
+	fmt.Fprintf(app.Stderr, "hallmark: %s\n", textsafe.Escape(err.Error()))
 	return code
 }
 

@@ -33,6 +33,7 @@ type sbomFlags struct {
 	timestamp string
 	licenses  bool
 	key       string
+	bundleOut string
 }
 
 func newSBOMCmd(app *App) *cobra.Command {
@@ -49,6 +50,9 @@ so that the same input gives the same document. With --key and a file PATH, the
 SBOM is also signed as an in-toto attestation about that file and stored.`,
 		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkBundleOut(f.bundleOut, f.key); err != nil {
+				return err
+			}
 			format, err := sbom.ParseFormat(f.format)
 			if err != nil {
 				return usageError(err)
@@ -66,7 +70,7 @@ SBOM is also signed as an in-toto attestation about that file and stored.`,
 				return badInput(err)
 			}
 			if f.key != "" {
-				if err := app.signSBOM(cmd, args[0], inv, format, doc, f.key); err != nil {
+				if err := app.signSBOM(cmd, args[0], inv, format, doc, f.key, f.bundleOut); err != nil {
 					return err
 				}
 			}
@@ -79,6 +83,7 @@ SBOM is also signed as an in-toto attestation about that file and stored.`,
 	cmd.Flags().StringVar(&f.timestamp, "timestamp", "", "document time, RFC 3339 (default $"+SourceDateEpochEnv+" or now)")
 	cmd.Flags().BoolVar(&f.licenses, "detect-licenses", false, "classify licence files where lockfiles record no licence (slower)")
 	cmd.Flags().StringVar(&f.key, "key", "", "sign the SBOM about the scanned file with this private key and store it")
+	cmd.Flags().StringVar(&f.bundleOut, "bundle-out", "", "with --key: also write the signed bundle to this file (for push, cosign, a release)")
 	return cmd
 }
 
@@ -183,7 +188,7 @@ func readSBOMFile(target string) (inv *sbom.Inventory, ok bool, err error) {
 }
 
 // signSBOM signs doc as an attestation whose subject is the scanned file.
-func (a *App) signSBOM(cmd *cobra.Command, target string, inv *sbom.Inventory, format sbom.Format, doc []byte, keyPath string) error {
+func (a *App) signSBOM(cmd *cobra.Command, target string, inv *sbom.Inventory, format sbom.Format, doc []byte, keyPath, bundleOut string) error {
 	if inv.Subject.Kind != "file" && inv.Subject.Kind != "image" {
 		return usageError(fmt.Errorf("--key needs a file PATH (a binary or archive) or an image to name as the subject; %s is a directory", target))
 	}
@@ -199,8 +204,11 @@ func (a *App) signSBOM(cmd *cobra.Command, target string, inv *sbom.Inventory, f
 	if err != nil {
 		return err
 	}
-	rec, _, err := a.signAndStore(contextOf(cmd), k, st)
+	rec, bundle, err := a.signAndStore(contextOf(cmd), k, st)
 	if err != nil {
+		return err
+	}
+	if err := a.writeBundleOut(bundleOut, bundle); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.Stderr, "signed SBOM of %s with key %s\nstored %s (%s)\n", filepath.Base(subj.Name), k.Public().ID(), rec.ID, rec.PredicateType)

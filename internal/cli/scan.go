@@ -26,7 +26,7 @@ type scanFlags struct {
 	failUnknown    bool
 
 	// Signing the results.
-	key, subject string
+	key, subject, bundleOut string
 
 	// --vulns
 	db     string
@@ -68,6 +68,9 @@ ecosystem present in PATH never reports a clean result: it exits 4.`,
 			if n != 1 {
 				return usageError(errors.New("choose exactly one of --vulns, --misconfig, --secrets, --deps"))
 			}
+			if err := checkBundleOut(f.bundleOut, f.key); err != nil {
+				return err
+			}
 			if f.key != "" && f.subject == "" {
 				if ref, err := artifact.Parse(args[0]); err == nil && ref.Kind == artifact.KindImage {
 					f.subject = args[0]
@@ -99,6 +102,7 @@ ecosystem present in PATH never reports a clean result: it exits 4.`,
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding is at or above this severity (info, low, medium, high, critical)")
 	fl.BoolVar(&f.failUnknown, "fail-on-unknown", false, "with --vulns --fail-on: count findings of unknown severity (every Go advisory) too")
 	fl.StringVar(&f.key, "key", "", "sign the results with this key and store them")
+	fl.StringVar(&f.bundleOut, "bundle-out", "", "with --key: also write the signed bundle to this file (for push, cosign, a release)")
 	fl.StringVar(&f.subject, "subject", "", "the artifact the signed results are about (file or sha256:DIGEST)")
 	fl.StringVar(&f.db, "db", "", "vulnerability database directory (default STORE/osv)")
 	fl.StringArrayVar(&f.vex, "vex", nil, "OpenVEX document (repeatable)")
@@ -220,11 +224,40 @@ func (a *App) signResults(ctx context.Context, f scanFlags, predicateType string
 	if err != nil {
 		return err
 	}
-	rec, _, err := a.signAndStore(ctx, k, st)
+	rec, bundle, err := a.signAndStore(ctx, k, st)
 	if err != nil {
 		return err
 	}
+	if err := a.writeBundleOut(f.bundleOut, bundle); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.Stderr, "signed %s results about %s; stored %s\n", predicateType, digest, rec.ID)
+	return nil
+}
+
+// checkBundleOut validates --bundle-out: it needs --key, and standard
+// output already carries the results.
+func checkBundleOut(path, key string) error {
+	switch {
+	case path == "":
+		return nil
+	case key == "":
+		return usageError(errors.New("--bundle-out needs --key: only signed results have a bundle"))
+	case path == "-":
+		return usageError(errors.New("--bundle-out -: standard output carries the results; name a file"))
+	}
+	return nil
+}
+
+// writeBundleOut writes a signed bundle to path when --bundle-out is given.
+func (a *App) writeBundleOut(path string, bundle []byte) error {
+	if path == "" {
+		return nil
+	}
+	if err := a.writeOutput(path, bundle); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Stderr, "wrote bundle %s\n", path)
 	return nil
 }
 

@@ -110,6 +110,21 @@ admission: {defaultEnvironment: prod}
 	if n := strings.Count(ta.out.String(), gate.ApprovalPredicateType); n != 2 {
 		t.Fatalf("push printed %d records:\n%s", n, ta.out)
 	}
+	// #16.8: push also takes the ID (or a unique prefix) of local evidence.
+	local, err := ta.openStore(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dL, subL := digest("pushed-by-id")
+	rec, err := local.Put(t.Context(), attesttest.Verified(t, approver, gate.ApprovalPredicateType, approve(dL), subL))
+	local.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta.mustRun(t, append([]string{"push", strings.TrimPrefix(rec.ID, "sha256:")[:10]}, remote...)...)
+	if !strings.HasPrefix(ta.out.String(), rec.ID+"\t"+gate.ApprovalPredicateType) {
+		t.Fatalf("push by ID prefix printed:\n%s", ta.out)
+	}
 	if code := ta.run(append([]string{"push", forged}, remote...)...); code != ExitRejected || !strings.Contains(ta.errOut.String(), "does not verify") {
 		t.Fatalf("push of a forged bundle: exit %d, %s", code, ta.errOut)
 	}

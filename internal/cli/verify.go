@@ -7,6 +7,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/internal/textsafe"
 	"github.com/hallmark-dev/hallmark/keys"
 )
 
@@ -59,7 +60,7 @@ is among the statement's subjects. Exit 0 only when all hold.`,
 					return err
 				}
 			}
-			fmt.Fprintf(app.Stdout, "verified: %s\n  predicate type: %s\n  signed by: %v\n  subjects checked: %d\n", f.bundle, v.PredicateType, v.SignerIDs(), len(args))
+			fmt.Fprintf(app.Stdout, "verified: %s\n  predicate type: %s\n  signed by: %v\n  subjects checked: %d\n", textsafe.Escape(f.bundle), textsafe.Escape(v.PredicateType), v.SignerIDs(), len(args))
 			return nil
 		},
 	}

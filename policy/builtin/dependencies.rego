@@ -3,7 +3,11 @@
 # description: >-
 #   No component of a trusted SBOM may match a package URL glob in
 #   params.dependencies.denied ('*' matches any run of characters, e.g.
-#   "pkg:npm/event-stream@3.3.6" or "pkg:golang/github.com/evil/*").
+#   "pkg:npm/event-stream@3.3.6" or "pkg:golang/github.com/evil/*"). A
+#   pattern without a version matches every version, as in depcheck. The
+#   gate puts purls in canonical form (qualifiers and subpath dropped, name
+#   case folded where the purl type is case-insensitive) and the preset's
+#   patterns are canonicalised the same way.
 package hallmark.builtin.v1.rules.dependencies
 
 import data.hallmark.builtin.v1.lib
@@ -29,11 +33,20 @@ candidates := {p | some p in purls; strings.any_prefix_match(p, prefixes)} if {
 violations contains v if {
 	some purl in candidates
 	some pattern in params.dependencies.denied
-	glob.match(pattern, null, purl)
+	matches(pattern, purl)
 	v := lib.violation(
 		"dependencies.denied",
 		sprintf("component %s matches denied dependency %s", [purl, pattern]),
 		"Remove or replace the dependency (check which direct dependency pulls it in) and rebuild.",
 		[s.id | some s in sbom.sboms; some c in s.components; c.purl == purl],
 	)
+}
+
+# matches holds when purl matches the glob pattern; a pattern naming no
+# version ("pkg:pypi/ctx", "pkg:npm/@evil/*") matches every version.
+matches(pattern, purl) if glob.match(pattern, null, purl)
+
+matches(pattern, purl) if {
+	not regex.match(`@[^/]*$`, pattern)
+	glob.match(concat("", [pattern, "@*"]), null, purl)
 }

@@ -38,10 +38,20 @@ ts_ns(ts) := time.parse_rfc3339_ns(ts)
 # older_than_days holds when ts lies more than days before the evaluation time.
 older_than_days(ts, days) if now_ns - ts_ns(ts) > days * ns_per_day
 
+# max_clock_skew_ns is how far after the evaluation time a timestamp may lie
+# and still count as recent: 5 minutes, for clocks that disagree a little.
+max_clock_skew_ns := 300 * ns_per_second
+
 # within_days holds when ts lies no more than days before the evaluation
-# time. Freshness is always tested in this positive form, so a missing or
+# time and no more than max_clock_skew_ns after it: evidence dated in the
+# future (an approval "from 2099") never ages out, so it never counts as
+# recent. Freshness is always tested in this positive form, so a missing or
 # unparsable timestamp never counts as fresh.
-within_days(ts, days) if now_ns - ts_ns(ts) <= days * ns_per_day
+within_days(ts, days) if {
+	age := now_ns - ts_ns(ts)
+	age <= days * ns_per_day
+	age >= 0 - max_clock_skew_ns
+}
 
 # in_future holds when ts lies more than skew_seconds after the evaluation time.
 in_future(ts, skew_seconds) if ts_ns(ts) - now_ns > skew_seconds * ns_per_second

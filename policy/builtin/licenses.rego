@@ -22,7 +22,7 @@ expressions := {expr |
 denied_in(expr) := {id |
 	some word in regex.split(`[\s()]+`, expr)
 	some id in params.licenses.denied
-	word == id
+	lower(word) == lower(id)
 }
 
 # bad maps each expression that contains a denied licence to those licences.

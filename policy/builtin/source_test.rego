@@ -4,37 +4,37 @@ import data.hallmark.builtin.v1.fixture
 import data.hallmark.builtin.v1.rules.source
 
 test_source_pass if {
-	fixture.ids(source.violations) with input as fixture.ok with data.hallmark.params as fixture.params == set()
+	fixture.ids(source.violations) == set() with input as fixture.ok with data.hallmark.params as fixture.params
 }
 
 test_source_fail_repository if {
 	inp := fixture.patched([{"op": "replace", "path": "/evidence/provenance/0/externalParameters/source/repository", "value": "https://git.example/fork"}])
-	fixture.ids(source.violations) with input as inp with data.hallmark.params as fixture.params == {"source.repository_not_allowed"}
+	fixture.ids(source.violations) == {"source.repository_not_allowed"} with input as inp with data.hallmark.params as fixture.params
 }
 
 test_source_fail_ref if {
 	inp := fixture.patched([{"op": "replace", "path": "/evidence/provenance/0/externalParameters/source/ref", "value": "refs/heads/dev/x"}])
-	fixture.ids(source.violations) with input as inp with data.hallmark.params as fixture.params == {"source.ref_not_allowed"}
+	fixture.ids(source.violations) == {"source.ref_not_allowed"} with input as inp with data.hallmark.params as fixture.params
 }
 
 test_source_pass_tag_glob if {
 	inp := fixture.patched([{"op": "replace", "path": "/evidence/provenance/0/externalParameters/source/ref", "value": "refs/tags/v1.2.3"}])
-	fixture.ids(source.violations) with input as inp with data.hallmark.params as fixture.params == set()
+	fixture.ids(source.violations) == set() with input as inp with data.hallmark.params as fixture.params
 }
 
 test_source_fail_short_commit if {
 	inp := fixture.patched([{"op": "replace", "path": "/evidence/provenance/0/externalParameters/source/commit", "value": "0123456"}])
-	fixture.ids(source.violations) with input as inp with data.hallmark.params as fixture.params == {"source.commit_not_pinned"}
+	fixture.ids(source.violations) == {"source.commit_not_pinned"} with input as inp with data.hallmark.params as fixture.params
 }
 
 test_source_fail_not_recorded if {
 	inp := fixture.patched([{"op": "replace", "path": "/evidence/provenance/0/externalParameters", "value": {}}])
-	fixture.ids(source.violations) with input as inp with data.hallmark.params as fixture.params == {"source.not_recorded", "source.commit_not_pinned", "source.ref_not_allowed"}
+	fixture.ids(source.violations) == {"source.not_recorded", "source.commit_not_pinned", "source.ref_not_allowed"} with input as inp with data.hallmark.params as fixture.params
 }
 
 test_source_fail_no_provenance if {
 	inp := fixture.patched([{"op": "replace", "path": "/evidence/provenance", "value": []}])
-	fixture.ids(source.violations) with input as inp with data.hallmark.params as fixture.params == {"source.provenance_missing"}
+	fixture.ids(source.violations) == {"source.provenance_missing"} with input as inp with data.hallmark.params as fixture.params
 }
 
 test_source_fail_dirty if {

@@ -50,6 +50,22 @@ func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
 	return recs[0], nil
 }
 
+// IDsWithPrefix returns up to limit IDs starting with prefix, in byte order
+// (COLLATE "C", whatever the database's collation).
+func (s *Store) IDsWithPrefix(ctx context.Context, prefix string, limit int) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM evidence WHERE starts_with(id, $1) ORDER BY id COLLATE "C" LIMIT $2`, prefix, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ids with prefix %s: %w", prefix, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("ids with prefix %s: %w", prefix, err)
+	}
+	return ids, nil
+}
+
+var _ store.Prefixer = (*Store)(nil)
+
 // List returns the records matching q, oldest first (newest first with
 // q.Newest).
 func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error) {

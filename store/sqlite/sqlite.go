@@ -246,6 +246,30 @@ func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
 	return recs[0], nil
 }
 
+// IDsWithPrefix returns up to limit IDs starting with prefix, in order. IDs
+// are lower-case "sha256:<hex>", so the range [prefix, prefix+"~") is
+// exactly the IDs with that prefix, and it is read from the primary key.
+func (s *Store) IDsWithPrefix(ctx context.Context, prefix string, limit int) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM evidence WHERE id >= ? AND id < ? ORDER BY id LIMIT ?`, prefix, prefix+"~", limit)
+	if err != nil {
+		return nil, fmt.Errorf("ids with prefix %s: %w", prefix, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("ids with prefix %s: %w", prefix, err)
+		}
+		if strings.HasPrefix(id, prefix) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, rows.Err()
+}
+
+var _ store.Prefixer = (*Store)(nil)
+
 // List returns the records matching q, oldest first (newest first with
 // q.Newest).
 func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error) {

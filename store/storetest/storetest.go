@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -220,6 +222,70 @@ func Run(t *testing.T, open Opener) {
 		}
 		if _, err := s.List(t.Context(), store.Query{Subject: "nocolon"}); !errors.Is(err, store.ErrBadQuery) {
 			t.Errorf("bad subject: %v, want ErrBadQuery", err)
+		}
+	})
+
+	t.Run("ResolvePrefix", func(t *testing.T) {
+		s := open(t, time.Now)
+		// Enough records that some share a 1-hex-digit prefix with another.
+		var all []string
+		for i := range 20 {
+			r, err := s.Put(t.Context(), attesttest.Verified(t, k1, typeA, map[string]any{"n": i}, subX))
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, r.ID)
+		}
+		target := all[0]
+		hexID := strings.TrimPrefix(target, "sha256:")
+		for _, ref := range []string{target, hexID[:7], "sha256:" + hexID[:12], strings.ToUpper(hexID[:9]), "SHA256:" + hexID[:40]} {
+			got, err := store.Resolve(t.Context(), s, ref)
+			if err != nil || got != target {
+				t.Errorf("Resolve(%q) = %q, %v; want %q", ref, got, err, target)
+			}
+		}
+		if _, err := store.Resolve(t.Context(), s, hexID[:6]); !errors.Is(err, store.ErrBadQuery) {
+			t.Errorf("6-digit prefix: %v, want ErrBadQuery", err)
+		}
+		if _, err := store.Resolve(t.Context(), s, "zz"+hexID[:8]); !errors.Is(err, store.ErrBadQuery) {
+			t.Errorf("non-hex prefix: %v, want ErrBadQuery", err)
+		}
+		missing := "0000000"
+		for _, id := range all {
+			if strings.HasPrefix(id, "sha256:"+missing) {
+				missing = "fffffff"
+			}
+		}
+		if _, err := store.Resolve(t.Context(), s, missing); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unknown prefix: %v, want ErrNotFound", err)
+		}
+		// An ambiguous prefix lists its candidates, in order. Reach one by
+		// asking the backend with a 1-digit prefix directly.
+		p, ok := s.(store.Prefixer)
+		if !ok {
+			t.Fatal("store does not implement store.Prefixer")
+		}
+		for _, d := range "0123456789abcdef" {
+			ids, err := p.IDsWithPrefix(t.Context(), "sha256:"+string(d), 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, id := range all {
+				if strings.HasPrefix(id, "sha256:"+string(d)) {
+					want = append(want, id)
+				}
+			}
+			slices.Sort(want)
+			if len(want) > 10 {
+				want = want[:10]
+			}
+			if len(want) == 0 && len(ids) == 0 {
+				continue
+			}
+			if diff := cmp.Diff(want, ids); diff != "" {
+				t.Errorf("IDsWithPrefix(%c) (-want +got):\n%s", d, diff)
+			}
 		}
 	})
 

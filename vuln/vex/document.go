@@ -1,12 +1,13 @@
 package vex
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/hallmark-dev/hallmark/internal/strictjson"
 )
 
 // Status is a VEX status.
@@ -135,13 +136,12 @@ func Decode(r io.Reader, source string, lim Limits) (*Document, error) {
 	if int64(len(data)) > lim.MaxBytes {
 		return nil, &DecodeError{Source: source, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, lim.MaxBytes)}
 	}
+	// OpenVEX is a third-party schema: unknown keys are allowed, but the
+	// keys read must match exactly (a "Status" beside "status" is refused,
+	// not silently preferred), and duplicates and trailing data are refused.
 	var d Document
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&d); err != nil {
-		return nil, &DecodeError{Source: source, Err: fmt.Errorf("%w: %v", ErrInvalid, err)}
-	}
-	if dec.More() {
-		return nil, &DecodeError{Source: source, Err: fmt.Errorf("%w: trailing data", ErrInvalid)}
+	if err := strictjson.Decode(data, &d, strictjson.AllowUnknownKeys()); err != nil {
+		return nil, &DecodeError{Source: source, Err: fmt.Errorf("%w: %w", ErrInvalid, err)}
 	}
 	d.Source = source
 	if err := d.validate(lim); err != nil {

@@ -35,6 +35,8 @@ func TestDecodeRejects(t *testing.T) {
 		{"not_affected without reason", head + `{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:npm/a"}],"status":"not_affected"}]}`, vex.ErrInvalid},
 		{"unknown justification", head + `{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:npm/a"}],"status":"not_affected","justification":"trust_me"}]}`, vex.ErrInvalid},
 		{"unknown status", head + `{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:npm/a"}],"status":"wontfix"}]}`, vex.ErrInvalid},
+		// #20.4 sibling: encoding/json took the last key folding to "status".
+		{"status case twin", head + `{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:npm/a"}],"status":"affected","Status":"fixed"}]}`, vex.ErrInvalid},
 		{"no vulnerability", head + `{"products":[{"@id":"pkg:npm/a"}],"status":"fixed"}]}`, vex.ErrInvalid},
 		{"too large", head + `{"vulnerability":{"name":"` + strings.Repeat("A", 9<<20) + `"},"status":"fixed"}]}`, vex.ErrTooLarge},
 	} {
