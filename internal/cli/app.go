@@ -40,6 +40,8 @@ type App struct {
 
 	// storeDir is set by the --store flag.
 	storeDir string
+	// tlog holds the transparency flags (tlog.go).
+	tlog tlogFlags
 }
 
 // NewOSApp returns an App wired to the real process.

@@ -91,7 +91,11 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 				return err
 			}
 			defer s.Close()
-			g, err := gate.New(s, tr, map[string]*policy.Policy{f.env: pol}, k, gate.WithClock(app.Now), gate.WithTEE(reg, refs))
+			vopts, err := app.verifyOptions()
+			if err != nil {
+				return err
+			}
+			g, err := gate.New(s, tr, map[string]*policy.Policy{f.env: pol}, k, gate.WithClock(app.Now), gate.WithTEE(reg, refs), gate.WithVerifyOptions(vopts...))
 			if err != nil {
 				return environmentErr(err)
 			}

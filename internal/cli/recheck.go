@@ -117,7 +117,11 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				}
 				defer s.Close()
 				st = s
-				if g, err = gate.New(s, tr, pols, k, gate.WithClock(app.Now), gate.WithTEE(reg, refs)); err != nil {
+				vopts, err := app.verifyOptions()
+				if err != nil {
+					return err
+				}
+				if g, err = gate.New(s, tr, pols, k, gate.WithClock(app.Now), gate.WithTEE(reg, refs), gate.WithVerifyOptions(vopts...)); err != nil {
 					return environmentErr(err)
 				}
 			}

@@ -46,6 +46,7 @@ deployments on it.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
 	root.PersistentFlags().StringVar(&app.storeDir, "store", "", "evidence store directory (default $"+StoreEnv+" or "+DefaultStoreDir+")")
+	addTlogFlags(app, root)
 	root.AddCommand(
 		newKeygenCmd(app),
 		newAttestCmd(app),
