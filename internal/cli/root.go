@@ -67,6 +67,7 @@ deployments on it.`,
 		newPolicyCmd(app),
 		newServeCmd(app),
 		newRecheckCmd(app),
+		newTlogCmd(app),
 	)
 	addClientCmds(app, root)
 	return root
