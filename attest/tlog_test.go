@@ -208,5 +208,4 @@ func writeTemp(t *testing.T, b []byte) string {
 	return p
 }
 
-
 func osWriteFile(p string, b []byte) error { return os.WriteFile(p, b, 0o644) }

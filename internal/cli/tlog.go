@@ -3,8 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
-	"time"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 

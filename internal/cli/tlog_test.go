@@ -89,6 +89,35 @@ func TestTlogSignVerify(t *testing.T) {
 		t.Errorf("threshold without a root: exit %d", code)
 	}
 
+	// Monitoring: the first run saves the checkpoint, the next proves the
+	// grown log consistent with it, and a leaf tile rewritten on disk is caught.
+	ta.mustRun(t, "tlog", "verify", "--trusted-root", rootFile, "--read", s.Log.StorageDir)
+	if !strings.Contains(ta.out.String(), "first checkpoint seen") || !strings.Contains(ta.out.String(), "entry in it: 2, all included") {
+		t.Errorf("tlog verify: %s", ta.out)
+	}
+	ta.env[TlogEnv] = s.Log.URL
+	sign("third.json")
+	delete(ta.env, TlogEnv)
+	ta.mustRun(t, "tlog", "verify", "--trusted-root", rootFile, "--read", s.Log.ReadURL)
+	if !strings.Contains(ta.out.String(), "consistent with the 2 seen before") || !strings.Contains(ta.out.String(), "entry in it: 3, all included") {
+		t.Errorf("tlog verify after growth: %s", ta.out)
+	}
+	tiles, _ := filepath.Glob(filepath.Join(s.Log.StorageDir, "tile", "0", "000*"))
+	if len(tiles) == 0 {
+		t.Fatal("no level-0 tile on disk")
+	}
+	tile := tiles[len(tiles)-1]
+	if st, err := os.Stat(tile); err == nil && st.IsDir() {
+		inner, _ := filepath.Glob(filepath.Join(tile, "*"))
+		tile = inner[len(inner)-1]
+	}
+	raw := ta.readFile(t, tile)
+	raw[0] ^= 1
+	writeFile(t, tile, string(raw))
+	if code := ta.run("tlog", "verify", "--trusted-root", rootFile, "--read", s.Log.StorageDir); code != ExitRejected {
+		t.Errorf("tampered tile: exit %d, want %d\n%s%s", code, ExitRejected, ta.out, ta.errOut)
+	}
+
 	t.Run("cosign", func(t *testing.T) {
 		cosign := tlogtest.Tool(t, "cosign")
 		cmd := exec.Command(cosign, "verify-blob-attestation", "--new-bundle-format", "--trusted-root", rootFile,
