@@ -1,6 +1,7 @@
 package attest
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
@@ -149,5 +150,23 @@ func (c *transparencyConfig) check(raw []byte, signers []*keys.PublicKey) (trans
 		}
 	}
 	sort.Slice(out.times, func(i, j int) bool { return out.times[i].Before(out.times[j]) })
+	// sigstore-go checks a log key's validity only against a Rekor v1
+	// integrated time; Rekor v2 entries have none, so check each trusted
+	// log's key against the verified time (the current time without one).
+	at := time.Now()
+	if len(out.times) > 0 {
+		at = out.times[0]
+	}
+	logs := c.root.RekorLogs()
+	for _, e := range pb.GetVerificationMaterial().GetTlogEntries() {
+		l, ok := logs[hex.EncodeToString(e.GetLogId().GetKeyId())]
+		if !ok {
+			continue
+		}
+		if !l.ValidityPeriodStart.IsZero() && at.Before(l.ValidityPeriodStart) || !l.ValidityPeriodEnd.IsZero() && at.After(l.ValidityPeriodEnd) {
+			return transparency{}, fmt.Errorf("%w: the key of log %s is not valid at %s (valid %s to %s)", ErrTransparency, l.BaseURL,
+				at.Format(time.RFC3339), l.ValidityPeriodStart.Format(time.RFC3339), l.ValidityPeriodEnd.Format(time.RFC3339))
+		}
+	}
 	return out, nil
 }

@@ -23,7 +23,7 @@ import (
 const MaxRootBytes = 1 << 20
 
 // TrustedRootMediaType is the media type of the trusted roots NewRoot writes.
-const TrustedRootMediaType = "application/vnd.dev.sigstore.trustedroot.v0.2+json"
+const TrustedRootMediaType = root.TrustedRootMediaType01
 
 // Log describes a transparency log to trust.
 type Log struct {
