@@ -81,6 +81,11 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				if err != nil {
 					return err
 				}
+				tlOpts, err := app.serverTransparency()
+				if err != nil {
+					return err
+				}
+				teeOpts = append(teeOpts, tlOpts...)
 				s, err := server.Open(ctx, cfg, app.Getenv, append(teeOpts, server.WithClock(app.Now))...)
 				if err != nil {
 					return environmentErr(err)

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/tlog"
 )
 
@@ -116,4 +118,14 @@ func printTransparency(w io.Writer, v *attest.Verified) {
 	if !v.Time.IsZero() {
 		fmt.Fprintf(w, "  verified time: %s\n", v.Time.Format(time.RFC3339))
 	}
+}
+
+// serverTransparency makes the server's gate verify against --trusted-root
+// as `hallmark gate` does.
+func (a *App) serverTransparency() ([]server.Option, error) {
+	vopts, err := a.verifyOptions()
+	if err != nil || len(vopts) == 0 {
+		return nil, err
+	}
+	return []server.Option{server.WithGateOptions(gate.WithVerifyOptions(vopts...))}, nil
 }
