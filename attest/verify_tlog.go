@@ -140,10 +140,7 @@ func (c *transparencyConfig) check(raw []byte, signers []*keys.PublicKey) (trans
 	if err != nil {
 		return transparency{}, fmt.Errorf("%w: %v", ErrTransparency, err)
 	}
-	out := transparency{entries: len(pb.GetVerificationMaterial().GetTlogEntries())}
-	if c.logs == 0 {
-		out.entries = 0 // not verified, so not claimed
-	}
+	var out transparency
 	for _, ts := range res.VerifiedTimestamps {
 		if ts.Type == "TimestampAuthority" {
 			out.times = append(out.times, ts.Timestamp.UTC())
@@ -161,7 +158,10 @@ func (c *transparencyConfig) check(raw []byte, signers []*keys.PublicKey) (trans
 	for _, e := range pb.GetVerificationMaterial().GetTlogEntries() {
 		l, ok := logs[hex.EncodeToString(e.GetLogId().GetKeyId())]
 		if !ok {
-			continue
+			continue // skipped by sigstore-go too: not counted
+		}
+		if c.logs > 0 {
+			out.entries++ // sigstore-go verified every entry of a trusted log
 		}
 		if !l.ValidityPeriodStart.IsZero() && at.Before(l.ValidityPeriodStart) || !l.ValidityPeriodEnd.IsZero() && at.After(l.ValidityPeriodEnd) {
 			return transparency{}, fmt.Errorf("%w: the key of log %s is not valid at %s (valid %s to %s)", ErrTransparency, l.BaseURL,

@@ -8,4 +8,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n="${1:-200}"
-go test -run '^$' -bench '^BenchmarkTlog$' -benchtime "${n}x" -count 1 ./bench/tlog
+go test -run '^$' -bench "^BenchmarkTlog$" -cpu 2 -benchtime "${n}x" -count 1 ./bench/tlog
