@@ -162,6 +162,7 @@ func StartTSA(t testing.TB) *TSA {
 	t.Helper()
 	bin := Tool(t, "timestamp-server")
 	lock(t, filepath.Join(os.TempDir(), "hallmark-timestamp-server-2112.lock"))
+	waitPortFree(t, 2112, 2*time.Minute) // a server not started here (the demo's, say)
 	port := freePorts(t, 1)[0]
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	start(t, "timestamp-server", bin, []string{"serve",
@@ -195,6 +196,23 @@ func StartTSA(t testing.TB) *TSA {
 		t.Fatalf("timestamp-server returned no certificates: %q", pemChain)
 	}
 	return &TSA{URL: base + "/api/v1/timestamp", Chain: chain}
+}
+
+// waitPortFree waits until nothing listens on port (all interfaces).
+func waitPortFree(t testing.TB, port int, max time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(max)
+	for {
+		l, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+		if err == nil {
+			l.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("port %d stays in use (timestamp-server binds its metrics there): %v", port, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }
 
 // lock takes an exclusive flock on path until the test ends.
