@@ -120,14 +120,14 @@ func TestTlogSignVerify(t *testing.T) {
 
 	t.Run("cosign", func(t *testing.T) {
 		cosign := tlogtest.Tool(t, "cosign")
-		cmd := exec.Command(cosign, "verify-blob-attestation", "--new-bundle-format", "--trusted-root", rootFile,
+		cmd := exec.Command(cosign, "verify-blob-attestation", "--new-bundle-format", "--use-signed-timestamps", "--trusted-root", rootFile,
 			"--key", key+".pub", "--bundle", logged, "--type", "https://example.com/p/v1", art)
 		cmd.Env = append(os.Environ(), "SIGSTORE_NO_CACHE=1", "TUF_ROOT="+t.TempDir())
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("cosign rejects the logged, timestamped bundle: %v\n%s", err, out)
 		}
-		cmd = exec.Command(cosign, "verify-blob-attestation", "--new-bundle-format", "--trusted-root", rootFile,
+		cmd = exec.Command(cosign, "verify-blob-attestation", "--new-bundle-format", "--use-signed-timestamps", "--trusted-root", rootFile,
 			"--key", key+".pub", "--bundle", swappedFile, "--type", "https://example.com/p/v1", art)
 		cmd.Env = append(os.Environ(), "SIGSTORE_NO_CACHE=1", "TUF_ROOT="+t.TempDir())
 		if out, err := cmd.CombinedOutput(); err == nil {
