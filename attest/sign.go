@@ -18,9 +18,10 @@ import (
 
 // Sign serializes st, signs it as a DSSE envelope with key and returns the
 // Sigstore bundle v0.3 JSON. The bundle's verification material is the
-// public key hint, which is the key ID (see package keys).
-func Sign(ctx context.Context, key *keys.PrivateKey, st *intoto.Statement) ([]byte, error) {
-	raw, _, err := signBundle(ctx, key, st)
+// public key hint, which is the key ID (see package keys). Options can log
+// the bundle in a transparency log and timestamp its signature.
+func Sign(ctx context.Context, key *keys.PrivateKey, st *intoto.Statement, opts ...SignOption) ([]byte, error) {
+	raw, _, err := signBundle(ctx, key, st, opts...)
 	return raw, err
 }
 
@@ -45,7 +46,11 @@ func SignVerified(ctx context.Context, key *keys.PrivateKey, st *intoto.Statemen
 	}, nil
 }
 
-func signBundle(ctx context.Context, key *keys.PrivateKey, st *intoto.Statement) (raw, payload []byte, err error) {
+func signBundle(ctx context.Context, key *keys.PrivateKey, st *intoto.Statement, opts ...SignOption) (raw, payload []byte, err error) {
+	sc, err := newSignConfig(opts)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := st.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrStatement, err)
 	}
@@ -53,7 +58,7 @@ func signBundle(ctx context.Context, key *keys.PrivateKey, st *intoto.Statement)
 	if err != nil {
 		return nil, nil, err
 	}
-	pb, err := sign.Bundle(&sign.DSSEData{Data: payload, PayloadType: PayloadType}, Keypair(key), sign.BundleOptions{Context: ctx})
+	pb, err := sign.Bundle(&sign.DSSEData{Data: payload, PayloadType: PayloadType}, Keypair(key), sign.BundleOptions{Context: ctx, TransparencyLogs: sc.tlogs, TimestampAuthorities: sc.tsas})
 	if err != nil {
 		return nil, nil, fmt.Errorf("sign statement with key %s: %w", key.Public().ID(), err)
 	}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	intoto "github.com/in-toto/attestation/go/v1"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
@@ -62,6 +63,7 @@ type VerifyOption func(*verifyConfig) error
 type verifyConfig struct {
 	threshold int
 	input     string
+	tl        transparencyConfig // verify_tlog.go
 }
 
 // WithThreshold requires signatures from at least k distinct trusted keys
@@ -96,6 +98,14 @@ type Verified struct {
 	Payload []byte
 	// Signers are the distinct trusted keys whose signatures verified.
 	Signers []*keys.PublicKey
+	// Time is the earliest RFC 3161 timestamp that verified against the
+	// trusted root (see WithTrustedRoot); zero when none was checked.
+	Time time.Time
+	// Timestamps are all verified timestamps, earliest first.
+	Timestamps []time.Time
+	// LogEntries counts the transparency log entries that verified against
+	// the trusted root (0 without WithTrustedRoot).
+	LogEntries int
 
 	predOnce  sync.Once
 	predicate json.RawMessage
@@ -191,11 +201,14 @@ type envelopeSig struct {
 // specification), payload type and the in-toto Statement. It does not check
 // subjects: use CheckArtifact.
 func Verify(ctx context.Context, raw []byte, trusted *KeySet, opts ...VerifyOption) (*Verified, error) {
-	cfg := verifyConfig{threshold: 1, input: "bundle"}
+	cfg := verifyConfig{threshold: 1, input: "bundle", tl: transparencyConfig{logs: -1, stamps: -1}}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if err := cfg.tl.validate(); err != nil {
+		return nil, err
 	}
 	fail := func(err error) (*Verified, error) { return nil, &Error{Input: cfg.input, Err: err} }
 	env, err := decode(raw)
@@ -213,15 +226,25 @@ func Verify(ctx context.Context, raw []byte, trusted *KeySet, opts ...VerifyOpti
 	if err != nil {
 		return fail(err)
 	}
+	tl, err := cfg.tl.check(raw, signers)
+	if err != nil {
+		return fail(err)
+	}
 	sum := sha256.Sum256(raw)
-	return &Verified{
+	v := &Verified{
 		ID:            "sha256:" + hex.EncodeToString(sum[:]),
 		Raw:           raw,
 		Statement:     st,
 		PredicateType: st.GetPredicateType(),
 		Payload:       env.payload,
 		Signers:       signers,
-	}, nil
+		Timestamps:    tl.times,
+		LogEntries:    tl.entries,
+	}
+	if len(tl.times) > 0 {
+		v.Time = tl.times[0]
+	}
+	return v, nil
 }
 
 // VerifiedEnvelope is a DSSE envelope whose signatures verified; its payload

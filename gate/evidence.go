@@ -72,6 +72,7 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 	}
 	raws = append(raws, req.Bundles...)
 	seen := map[string]bool{}
+	verifiedTimes := map[string]time.Time{} // verifiedtime.go
 	ks := kinds()
 	var teeItems []teeItem
 	var provenances []*attest.Verified
@@ -90,6 +91,9 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 		}
 		if notInput[v.PredicateType] {
 			continue
+		}
+		if !v.Time.IsZero() {
+			verifiedTimes[v.ID] = v.Time
 		}
 		k, ok := ks[v.PredicateType]
 		if !ok {
@@ -137,6 +141,7 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 			in.Ignored = append(in.Ignored, policy.Ignored{ID: it.v.ID, Kind: "tee", PredicateType: it.v.PredicateType, KeyID: it.m.Signer.KeyID, Reason: err.Error()})
 		}
 	}
+	useVerifiedTimes(&in, verifiedTimes)
 	sort.Slice(in.Ignored, func(i, j int) bool { return in.Ignored[i].ID < in.Ignored[j].ID })
 	return in, nil
 }

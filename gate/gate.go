@@ -51,6 +51,7 @@ type config struct {
 	logger        *slog.Logger
 	verifiedBytes int64
 	sources       []EvidenceSource
+	verifyOpts    []attest.VerifyOption // verifiedtime.go
 }
 
 // WithVerifierID sets the verifier.id written into VSAs.
@@ -101,7 +102,7 @@ func New(st store.Store, tr *trust.Trust, policies map[string]*policy.Policy, si
 	case signer == nil:
 		return nil, errors.New("gate: no signing key for decision records")
 	}
-	v, err := newVerifier(tr.All(), cfg.verifiedBytes)
+	v, err := newVerifier(tr.All(), cfg.verifiedBytes, cfg.verifyOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("gate: %w", err)
 	}

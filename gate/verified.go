@@ -35,6 +35,7 @@ func WithVerifiedCache(maxBytes int64) Option {
 // cache when there is one.
 type verifier struct {
 	trusted *attest.KeySet
+	opts    []attest.VerifyOption
 	max     int64 // 0: no cache
 
 	mu    sync.Mutex // guards cache and bytes
@@ -42,8 +43,8 @@ type verifier struct {
 	bytes int64
 }
 
-func newVerifier(trusted *attest.KeySet, maxBytes int64) (*verifier, error) {
-	v := &verifier{trusted: trusted, max: maxBytes}
+func newVerifier(trusted *attest.KeySet, maxBytes int64, opts ...attest.VerifyOption) (*verifier, error) {
+	v := &verifier{trusted: trusted, max: maxBytes, opts: append([]attest.VerifyOption{}, opts...)}
 	if maxBytes == 0 {
 		return v, nil
 	}
@@ -92,7 +93,7 @@ func (v *verifier) verify(ctx context.Context, id string, raw []byte) (*attest.V
 	if got, ok := v.get(id); ok {
 		return got, nil
 	}
-	got, err := attest.Verify(ctx, raw, v.trusted, attest.WithInputName(id))
+	got, err := attest.Verify(ctx, raw, v.trusted, append([]attest.VerifyOption{attest.WithInputName(id)}, v.opts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -102,8 +103,8 @@ func (v *verifier) verify(ctx context.Context, id string, raw []byte) (*attest.V
 
 // remember caches ev if every signer it claims is a key of the trust file.
 func (v *verifier) remember(ev *attest.Verified) {
-	if v.max == 0 || ev == nil || len(ev.Signers) == 0 {
-		return
+	if v.max == 0 || ev == nil || len(ev.Signers) == 0 || len(v.opts) > 0 {
+		return // with extra verify options (a trusted root) the caller's check may be weaker
 	}
 	for _, k := range ev.Signers {
 		t, ok := v.trusted.Lookup(k.ID())

@@ -20,6 +20,36 @@ step "build hallmark"
 go build -o bin/hallmark ./cmd/hallmark
 hm=bin/hallmark
 
+# With the pinned rekor-tiles and timestamp-server built (scripts/tools.sh),
+# every bundle below is logged and timestamped, and verified against the
+# trusted root (docs/tlog.md). HALLMARK_DEMO_TLOG=off skips this.
+tools="${HALLMARK_TOOLS_BIN:-$HOME/.cache/hallmark/tools/bin}"
+if [ "${HALLMARK_DEMO_TLOG:-on}" != off ] && [ -x "$tools/rekor-server-posix" ] && [ -x "$tools/timestamp-server" ]; then
+  step "transparency log (rekor-tiles) and timestamp authority (timestamp-server) on loopback"
+  port=$((20000 + RANDOM % 20000))
+  openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out "$OUT/log.key"
+  openssl ec -in "$OUT/log.key" -pubout -out "$OUT/log.pub" 2>/dev/null
+  mkdir -p "$OUT/tiles"
+  "$tools/rekor-server-posix" serve --hostname 127.0.0.1 --http-address 127.0.0.1 --http-port "$port" \
+    --grpc-address 127.0.0.1 --grpc-port $((port + 1)) --http-metrics-port $((port + 2)) \
+    --storage-dir "$OUT/tiles" --signer-filepath "$OUT/log.key" --log-level warn >"$OUT/rekor.log" 2>&1 &
+  pids=$!
+  "$tools/timestamp-server" serve --host 127.0.0.1 --port $((port + 3)) --timestamp-signer memory \
+    --disable-ntp-monitoring >"$OUT/tsa.log" 2>&1 &
+  pids="$pids $!"
+  trap 'kill $pids 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && curl -sf "http://127.0.0.1:$((port + 3))/ping" >/dev/null && break
+    sleep 0.2
+  done
+  curl -sf "http://127.0.0.1:$((port + 3))/api/v1/timestamp/certchain" >"$OUT/tsa-chain.pem"
+  $hm tlog root --log "http://127.0.0.1:$port" --log-key "$OUT/log.pub" \
+    --tsa "http://127.0.0.1:$((port + 3))/api/v1/timestamp" --tsa-chain "$OUT/tsa-chain.pem" --out "$OUT/trusted_root.json"
+  export HALLMARK_TLOG="http://127.0.0.1:$port" HALLMARK_TSA="http://127.0.0.1:$((port + 3))/api/v1/timestamp"
+  export HALLMARK_TRUSTED_ROOT="$OUT/trusted_root.json"
+  echo "  log $HALLMARK_TLOG, TSA $HALLMARK_TSA, trusted root $HALLMARK_TRUSTED_ROOT"
+fi
+
 step "keys: a builder, a scanner, two rebuilders, two approvers and the gate"
 for k in builder scanner rebuilder-a rebuilder-b alice bob gate; do
   $hm keygen "$OUT/$k" >/dev/null
@@ -92,6 +122,11 @@ done
 step "two approvers sign off for prod"
 $hm approve "$art" --env prod --key "$OUT/alice.key" --comment "release notes reviewed"
 $hm approve "$art" --env prod --key "$OUT/bob.key" --comment "change ticket CHG-1"
+
+if [ -n "${HALLMARK_TRUSTED_ROOT:-}" ]; then
+  step "the log is consistent and includes every stored bundle's entry"
+  $hm tlog verify --read "$OUT/tiles"
+fi
 
 step "the gate: may this binary go to prod?"
 $hm gate "$art" --env prod --trust "$OUT/trust.yaml" --policy "$OUT/policy.yaml" --key "$OUT/gate.key" --requester quickstart

@@ -44,6 +44,8 @@ type App struct {
 	// regFlags are the registry flags; registry is built from them once.
 	regFlags registryFlags
 	registry *oci.Resolver
+	// tlog holds the transparency flags (tlog.go).
+	tlog tlogFlags
 }
 
 // NewOSApp returns an App wired to the real process.

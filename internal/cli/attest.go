@@ -68,17 +68,27 @@ func newAttestCmd(app *App) *cobra.Command {
 	return cmd
 }
 
-// signAndStore signs st, verifies the result against the signing key (so
-// that only verified evidence is stored) and records it in the store.
+// signAndStore signs st (logging and timestamping it as --tlog and --tsa
+// say), verifies the result against the signing key and the trusted root
+// (so that only verified evidence is stored) and records it in the store.
 func (a *App) signAndStore(ctx context.Context, k *keys.PrivateKey, st *intoto.Statement) (store.Record, []byte, error) {
-	bundle, err := attest.Sign(ctx, k, st)
+	sopts, err := a.signOptions()
+	if err != nil {
+		return store.Record{}, nil, err
+	}
+	vopts, err := a.verifyOptions()
+	if err != nil {
+		return store.Record{}, nil, err
+	}
+	bundle, err := attest.Sign(ctx, k, st, sopts...)
 	if err != nil {
 		return store.Record{}, nil, environmentErr(err)
 	}
-	v, err := attest.Verify(ctx, bundle, attest.NewKeySet(k.Public()))
+	v, err := attest.Verify(ctx, bundle, attest.NewKeySet(k.Public()), vopts...)
 	if err != nil {
 		return store.Record{}, nil, environmentErr(fmt.Errorf("self-check of the new bundle failed: %w", err))
 	}
+	a.describeTransparency(v)
 	s, err := a.openStore(ctx)
 	if err != nil {
 		return store.Record{}, nil, err

@@ -7,6 +7,7 @@ import (
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/tlog"
 )
 
 // Exit codes. They are listed in the README; keep the two in step.
@@ -53,13 +54,14 @@ func exitCode(err error) int {
 	switch {
 	case errors.Is(err, attest.ErrSignature), errors.Is(err, attest.ErrUnknownKey),
 		errors.Is(err, attest.ErrThreshold), errors.Is(err, attest.ErrSubjectMismatch),
-		errors.Is(err, attest.ErrPayloadType):
+		errors.Is(err, attest.ErrPayloadType), errors.Is(err, attest.ErrTransparency):
 		return ExitRejected
 	case errors.Is(err, attest.ErrMalformed), errors.Is(err, attest.ErrEncoding),
 		errors.Is(err, limits.ErrTooLarge), errors.Is(err, attest.ErrMediaType),
 		errors.Is(err, attest.ErrNoSignature), errors.Is(err, attest.ErrStatement),
 		errors.Is(err, keys.ErrNotPEM), errors.Is(err, keys.ErrUnsupportedKey),
-		errors.Is(err, keys.ErrWrongPassphrase), errors.Is(err, fs.ErrNotExist):
+		errors.Is(err, keys.ErrWrongPassphrase), errors.Is(err, fs.ErrNotExist),
+		errors.Is(err, tlog.ErrTrustedRoot):
 		return ExitBadInput
 	case errors.Is(err, errNoPassphrase):
 		return ExitEnvironment

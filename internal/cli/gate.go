@@ -97,7 +97,11 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 				return err
 			}
 			defer s.Close()
-			gopts := []gate.Option{gate.WithClock(app.Now), gate.WithTEE(reg, refs)}
+			vopts, err := app.verifyOptions()
+			if err != nil {
+				return err
+			}
+			gopts := []gate.Option{gate.WithClock(app.Now), gate.WithTEE(reg, refs), gate.WithVerifyOptions(vopts...)}
 			if f.registryEvidence {
 				src, err := app.imageEvidence(ctx, args[0])
 				if err != nil {

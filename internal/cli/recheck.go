@@ -82,6 +82,11 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				if err != nil {
 					return err
 				}
+				tlOpts, err := app.serverTransparency()
+				if err != nil {
+					return err
+				}
+				teeOpts = append(teeOpts, tlOpts...)
 				s, err := server.Open(ctx, cfg, app.Getenv, append(teeOpts, server.WithClock(app.Now))...)
 				if err != nil {
 					return environmentErr(err)
@@ -121,7 +126,11 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				}
 				defer s.Close()
 				st = s
-				if g, err = gate.New(s, tr, pols, k, gate.WithClock(app.Now), gate.WithTEE(reg, refs)); err != nil {
+				vopts, err := app.verifyOptions()
+				if err != nil {
+					return err
+				}
+				if g, err = gate.New(s, tr, pols, k, gate.WithClock(app.Now), gate.WithTEE(reg, refs), gate.WithVerifyOptions(vopts...)); err != nil {
 					return environmentErr(err)
 				}
 			}

@@ -50,6 +50,7 @@ deployments on it.`,
 	root.PersistentFlags().StringVar(&app.storeDir, "store", "", "evidence store directory (default $"+StoreEnv+" or "+DefaultStoreDir+")")
 	app.registry = nil // built from this command line's flags
 	app.regFlags.add(root)
+	addTlogFlags(app, root)
 	root.AddCommand(
 		newKeygenCmd(app),
 		newAttestCmd(app),
@@ -70,6 +71,7 @@ deployments on it.`,
 		newPolicyCmd(app),
 		newServeCmd(app),
 		newRecheckCmd(app),
+		newTlogCmd(app),
 	)
 	addClientCmds(app, root)
 	return root

@@ -62,6 +62,11 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 			if err != nil {
 				return err
 			}
+			tlOpts, err := app.serverTransparency()
+			if err != nil {
+				return err
+			}
+			teeOpts = append(teeOpts, tlOpts...)
 			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, append(teeOpts, server.WithLogger(logger), server.WithClock(app.Now),
 				server.WithDashboardFrom(func(st store.Store, tr *trust.Trust) (http.Handler, error) {
 					return web.New(st, tr, web.WithLogger(logger), web.WithClock(app.Now))

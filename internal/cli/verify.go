@@ -44,7 +44,11 @@ is among the statement's subjects. Exit 0 only when all hold.`,
 			if err != nil {
 				return err
 			}
-			v, err := attest.Verify(contextOf(cmd), raw, attest.NewKeySet(pubs...), attest.WithThreshold(f.threshold), attest.WithInputName(f.bundle))
+			vopts, err := app.verifyOptions()
+			if err != nil {
+				return err
+			}
+			v, err := attest.Verify(contextOf(cmd), raw, attest.NewKeySet(pubs...), append(vopts, attest.WithThreshold(f.threshold), attest.WithInputName(f.bundle))...)
 			if err != nil {
 				return err
 			}
@@ -61,6 +65,7 @@ is among the statement's subjects. Exit 0 only when all hold.`,
 				}
 			}
 			fmt.Fprintf(app.Stdout, "verified: %s\n  predicate type: %s\n  signed by: %v\n  subjects checked: %d\n", textsafe.Escape(f.bundle), textsafe.Escape(v.PredicateType), v.SignerIDs(), len(args))
+			printTransparency(app.Stdout, v)
 			return nil
 		},
 	}
