@@ -99,6 +99,15 @@ type rebuildPlan struct {
 }
 
 func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
+	var err error
+	if f.key, err = a.projectKey(f.key, "rebuilder"); err != nil {
+		return err
+	}
+	if len(f.builderKeys) == 0 {
+		if f.trustFile, err = a.projectTrust(f.trustFile); err != nil {
+			return err
+		}
+	}
 	if f.bundle == "" || f.key == "" {
 		return usageError(errors.New("--bundle and --key are required"))
 	}
@@ -146,20 +155,31 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 		return environmentErr(err)
 	}
 	src := sourceRoot(ctx, wd)
-	head, err := gitOutput(ctx, src, "rev-parse", "HEAD")
-	if err != nil {
-		return environmentErr(fmt.Errorf("%s is not a git work tree with a commit: check out %s at commit %s first: %w", wd, orNone(s.SourceURI), s.Commit, err))
+	if _, err := gitOutput(ctx, src, "rev-parse", "HEAD"); err != nil {
+		return environmentErr(fmt.Errorf("%s is not a git work tree with a commit: clone %s first: %w", wd, orNone(s.SourceURI), err))
 	}
-	if head != s.Commit {
-		return environmentErr(fmt.Errorf("checkout %s is at commit %s, the provenance was built from %s: run 'git checkout %s' first", src, head, s.Commit, s.Commit))
-	}
-	if status, err := gitStatus(ctx, src, a.resolvedStoreDir(), f.out); err != nil {
-		return environmentErr(err)
-	} else if status != "" && !f.allowDirty {
-		return environmentErr(fmt.Errorf("checkout %s has uncommitted or untracked changes, so it is not commit %s (--allow-dirty-unsafe rebuilds anyway):\n%s", src, s.Commit, status))
-	}
+	var readOnly []string
 	if f.allowDirty {
-		fmt.Fprintln(a.Stderr, "warning: --allow-dirty-unsafe: uncommitted changes may make the rebuild differ, or agree by accident")
+		// Rebuild this checkout as it is, uncommitted changes and all.
+		head, err := gitOutput(ctx, src, "rev-parse", "HEAD")
+		if err != nil {
+			return environmentErr(err)
+		}
+		if head != s.Commit {
+			return environmentErr(fmt.Errorf("checkout %s is at commit %s, the provenance was built from %s: run 'git checkout %s' first", src, head, s.Commit, s.Commit))
+		}
+		fmt.Fprintln(a.Stderr, "warning: --allow-dirty-unsafe: rebuilding this checkout as it is; uncommitted changes may make the rebuild differ, or agree by accident")
+	} else {
+		// Rebuild in a clean worktree of the recorded commit, so neither
+		// local changes nor this checkout's own outputs (dist/, the store)
+		// reach the build.
+		wt, err := newCleanWorktree(ctx, src, s.Commit)
+		if err != nil {
+			return environmentErr(err)
+		}
+		defer wt.remove()
+		a.progress("rebuild: clean worktree of commit %s at %s", short(s.Commit, 12), wt.dir)
+		src, readOnly = wt.dir, []string{wt.gitDir}
 	}
 
 	names := slices.Sorted(maps.Keys(plan.expected))
@@ -177,6 +197,7 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	}
 	allow := append([]string{"PATH"}, f.env...)
 	started := a.Now()
+	a.progress("rebuild: running %s (log: %s)", strings.Join(s.Command, " "), filepath.Join(f.out, "build.log"))
 	_, err = build.Run(ctx, build.Spec{
 		Command:         s.Command,
 		SourceDir:       src,
@@ -187,6 +208,7 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 		OutputDirs:      outDirs,
 		CacheDirs:       f.cacheDirs,
 		GoModCache:      f.goModCache,
+		ReadOnlyPaths:   readOnly,
 		Prepare:         plan.prepare,
 		LogFile:         filepath.Join(f.out, "build.log"),
 		Stdout:          a.Stderr,
@@ -403,25 +425,45 @@ func gitOutput(ctx context.Context, dir string, args ...string) (string, error) 
 	return strings.TrimSpace(out.String()), nil
 }
 
-// gitStatus lists uncommitted and untracked changes in src, leaving out
-// hallmark's own directories (the store, the output) when they are inside.
-func gitStatus(ctx context.Context, src string, own ...string) (string, error) {
-	args := []string{"status", "--porcelain", "--untracked-files=normal", "--", "."}
-	for _, d := range own {
-		abs, err := filepath.Abs(d)
-		if err != nil {
-			continue
-		}
-		if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
-			abs = filepath.Join(r, filepath.Base(abs))
-		}
-		rel, err := filepath.Rel(src, abs)
-		if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
-			continue
-		}
-		args = append(args, ":(exclude)"+filepath.ToSlash(rel))
+// cleanWorktree is a temporary git worktree of one commit.
+type cleanWorktree struct {
+	// src is the repository it was added to; dir is its work tree; gitDir
+	// is the repository's common git directory, which the worktree's .git
+	// file points into (the build needs it visible for VCS stamping).
+	src, dir, gitDir, tmp string
+}
+
+// newCleanWorktree adds a detached worktree of commit, from the repository
+// at src, in a new temporary directory.
+func newCleanWorktree(ctx context.Context, src, commit string) (*cleanWorktree, error) {
+	if _, err := gitOutput(ctx, src, "cat-file", "-e", commit+"^{commit}"); err != nil {
+		return nil, fmt.Errorf("commit %s is not in the repository at %s: fetch it first: %w", commit, src, err)
 	}
-	return gitOutput(ctx, src, args...)
+	gitDir, err := gitOutput(ctx, src, "rev-parse", "--path-format=absolute", "--git-common-dir")
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "hallmark-rebuild-")
+	if err != nil {
+		return nil, err
+	}
+	wt := &cleanWorktree{src: src, dir: filepath.Join(tmp, "src"), gitDir: gitDir, tmp: tmp}
+	if _, err := gitOutput(ctx, src, "worktree", "add", "--detach", wt.dir, commit); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("check out commit %s in a clean worktree: %w", commit, err)
+	}
+	return wt, nil
+}
+
+// remove deletes the worktree and its registration in the repository.
+func (w *cleanWorktree) remove() {
+	ctx := context.Background() // clean up even when the rebuild was cancelled
+	if _, err := gitOutput(ctx, w.src, "worktree", "remove", "--force", w.dir); err != nil {
+		os.RemoveAll(w.tmp)
+		gitOutput(ctx, w.src, "worktree", "prune")
+		return
+	}
+	os.RemoveAll(w.tmp)
 }
 
 func writeRebuildText(a *App, bundle string, s provenance.Summary, p *repro.Predicate) {

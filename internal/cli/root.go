@@ -45,6 +45,7 @@ deployments on it.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
+	root.PersistentFlags().BoolVarP(&app.quiet, "quiet", "q", false, "no progress lines on stderr (they appear only when stderr is a terminal)")
 	root.PersistentFlags().StringVar(&app.storeDir, "store", "", "evidence store directory (default $"+StoreEnv+" or "+DefaultStoreDir+")")
 	root.AddCommand(
 		newKeygenCmd(app),

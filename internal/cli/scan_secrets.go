@@ -63,7 +63,7 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 	if _, err := os.Stat(o.Path); err != nil {
 		return nil, badInput(err)
 	}
-	findings, err := secrets.Scan(ctx, o.Path, secrets.Config{Allowlist: allow, Logger: a.logger()})
+	findings, err := secrets.Scan(ctx, o.Path, secrets.Config{Allowlist: allow, Logger: a.logger(), Progress: a.countProgress("secrets scan")})
 	if ctx.Err() != nil {
 		return nil, environmentErr(ctx.Err())
 	}
