@@ -158,7 +158,6 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	if _, err := gitOutput(ctx, src, "rev-parse", "HEAD"); err != nil {
 		return environmentErr(fmt.Errorf("%s is not a git work tree with a commit: clone %s first: %w", wd, orNone(s.SourceURI), err))
 	}
-	var readOnly []string
 	if f.allowDirty {
 		// Rebuild this checkout as it is, uncommitted changes and all.
 		head, err := gitOutput(ctx, src, "rev-parse", "HEAD")
@@ -178,8 +177,8 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 			return environmentErr(err)
 		}
 		defer wt.remove()
-		a.progress("rebuild: clean worktree of commit %s at %s", short(s.Commit, 12), wt.dir)
-		src, readOnly = wt.dir, []string{wt.gitDir}
+		a.progress("rebuild: clean checkout of commit %s at %s", short(s.Commit, 12), wt.dir)
+		src = wt.dir
 	}
 
 	names := slices.Sorted(maps.Keys(plan.expected))
@@ -208,7 +207,6 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 		OutputDirs:      outDirs,
 		CacheDirs:       f.cacheDirs,
 		GoModCache:      f.goModCache,
-		ReadOnlyPaths:   readOnly,
 		Prepare:         plan.prepare,
 		LogFile:         filepath.Join(f.out, "build.log"),
 		Stdout:          a.Stderr,
@@ -425,46 +423,40 @@ func gitOutput(ctx context.Context, dir string, args ...string) (string, error) 
 	return strings.TrimSpace(out.String()), nil
 }
 
-// cleanWorktree is a temporary git worktree of one commit.
+// cleanWorktree is a temporary clean checkout of one commit.
 type cleanWorktree struct {
-	// src is the repository it was added to; dir is its work tree; gitDir
-	// is the repository's common git directory, which the worktree's .git
-	// file points into (the build needs it visible for VCS stamping).
-	src, dir, gitDir, tmp string
+	// dir is its work tree, inside tmp.
+	dir, tmp string
 }
 
-// newCleanWorktree adds a detached worktree of commit, from the repository
-// at src, in a new temporary directory.
+// newCleanWorktree checks out commit, from the repository at src, in a new
+// temporary directory: a local clone (objects hard-linked, so it is cheap)
+// with HEAD detached at the commit. Not a `git worktree`: its .git is a file
+// pointing back into src, and the Go toolchain stamps VCS information
+// (vcs.revision, vcs.time, vcs.modified) only under a .git directory, so a
+// Go binary rebuilt in a git worktree differs from one built in a clone.
 func newCleanWorktree(ctx context.Context, src, commit string) (*cleanWorktree, error) {
 	if _, err := gitOutput(ctx, src, "cat-file", "-e", commit+"^{commit}"); err != nil {
 		return nil, fmt.Errorf("commit %s is not in the repository at %s: fetch it first: %w", commit, src, err)
-	}
-	gitDir, err := gitOutput(ctx, src, "rev-parse", "--path-format=absolute", "--git-common-dir")
-	if err != nil {
-		return nil, err
 	}
 	tmp, err := os.MkdirTemp("", "hallmark-rebuild-")
 	if err != nil {
 		return nil, err
 	}
-	wt := &cleanWorktree{src: src, dir: filepath.Join(tmp, "src"), gitDir: gitDir, tmp: tmp}
-	if _, err := gitOutput(ctx, src, "worktree", "add", "--detach", wt.dir, commit); err != nil {
+	wt := &cleanWorktree{dir: filepath.Join(tmp, "src"), tmp: tmp}
+	if _, err := gitOutput(ctx, tmp, "clone", "--quiet", "--local", "--no-checkout", src, wt.dir); err != nil {
 		os.RemoveAll(tmp)
-		return nil, fmt.Errorf("check out commit %s in a clean worktree: %w", commit, err)
+		return nil, fmt.Errorf("clone %s for a clean checkout of %s: %w", src, commit, err)
+	}
+	if _, err := gitOutput(ctx, wt.dir, "checkout", "--quiet", "--detach", commit); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("check out commit %s in a clean clone: %w", commit, err)
 	}
 	return wt, nil
 }
 
-// remove deletes the worktree and its registration in the repository.
-func (w *cleanWorktree) remove() {
-	ctx := context.Background() // clean up even when the rebuild was cancelled
-	if _, err := gitOutput(ctx, w.src, "worktree", "remove", "--force", w.dir); err != nil {
-		os.RemoveAll(w.tmp)
-		gitOutput(ctx, w.src, "worktree", "prune")
-		return
-	}
-	os.RemoveAll(w.tmp)
-}
+// remove deletes the checkout.
+func (w *cleanWorktree) remove() { os.RemoveAll(w.tmp) }
 
 func writeRebuildText(a *App, bundle string, s provenance.Summary, p *repro.Predicate) {
 	w := a.Stdout

@@ -48,6 +48,7 @@ deployments on it.`,
 	root.PersistentFlags().BoolVarP(&app.quiet, "quiet", "q", false, "no progress lines on stderr (they appear only when stderr is a terminal)")
 	root.PersistentFlags().StringVar(&app.storeDir, "store", "", "evidence store directory (default $"+StoreEnv+" or "+DefaultStoreDir+")")
 	root.AddCommand(
+		newInitCmd(app),
 		newKeygenCmd(app),
 		newAttestCmd(app),
 		newVerifyCmd(app),
