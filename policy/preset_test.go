@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"slices"
 	"errors"
 	"strings"
 	"testing"
@@ -21,8 +22,10 @@ func TestBuiltinPresets(t *testing.T) {
 		t.Errorf("environments (-want +got):\n%s", diff)
 	}
 	prod, _ := presets.Params("prod")
-	if diff := cmp.Diff(policy.RuleGroups(), prod.Rules); diff != "" {
-		t.Errorf("prod does not enforce every rule group (-want +got):\n%s", diff)
+	// Every group but tee, which is enforced only with reference values.
+	wantProd := slices.DeleteFunc(policy.RuleGroups(), func(g string) bool { return g == "tee" })
+	if diff := cmp.Diff(wantProd, prod.Rules); diff != "" {
+		t.Errorf("prod does not enforce every rule group but tee (-want +got):\n%s", diff)
 	}
 	if prod.Vulns.FailAt != finding.SeverityHigh || prod.Approvals.Min != 2 || prod.Reproducible.MinRebuilders != 2 {
 		t.Errorf("prod parameters = %+v", prod)
@@ -53,14 +56,16 @@ func TestBuiltinPresets(t *testing.T) {
 			}
 		})
 	}
-	t.Run("prod placeholders deny", func(t *testing.T) {
+	// As shipped, prod is satisfiable by Hallmark's own tools: the fixture
+	// (hallmark build's builder ID, no TEE evidence needed) passes.
+	t.Run("prod as shipped", func(t *testing.T) {
 		p, err := policy.CompilePreset(t.Context(), presets, "prod")
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, _ := p.Eval(t.Context(), policytest.Input(now))
-		if diff := cmp.Diff([]string{"tee.not_acceptable"}, ruleIDs(d)); diff != "" {
-			t.Errorf("rule IDs (-want +got):\n%s", diff)
+		d, err := p.Eval(t.Context(), policytest.Input(now))
+		if err != nil || !d.Allow {
+			t.Errorf("Eval = %+v, %v; want allow", d, err)
 		}
 	})
 	if _, err := policy.CompilePreset(t.Context(), presets, "qa"); !errors.Is(err, policy.ErrPreset) {
