@@ -46,12 +46,14 @@ type rebuildFlags struct {
 func newRebuildCmd(app *App) *cobra.Command {
 	var f rebuildFlags
 	cmd := &cobra.Command{
-		Use:   "rebuild --bundle PROVENANCE (--trust TRUST.yaml | --builder-key PUB...) --key REBUILDER.key [--rebuilder-id URI] [--sandbox auto|on|off] [--out DIR]",
+		Use:   "rebuild --bundle PROVENANCE [--trust TRUST.yaml | --builder-key PUB...] [--key REBUILDER.key] [--rebuilder-id URI] [--sandbox auto|on|off] [--out DIR]",
 		Short: "Re-run the build recorded in a provenance bundle and attest whether its products match",
 		Long: `Verify a SLSA v1 provenance bundle against the builder keys (--builder-key, or
-the keys with role builder in --trust), then re-run its recorded command in
-this checkout, which must be a git work tree at the recorded commit with no
-uncommitted changes, in the recorded working directory and with the recorded
+the keys with role builder in --trust; default the project's trust file), then
+re-run its recorded command in a clean checkout of the recorded commit: a
+temporary local clone of this repository (which must contain the commit), so
+this checkout's own changes, untracked files and outputs (dist/, the store)
+never reach the rebuild. It runs in the recorded working directory and with the recorded
 SOURCE_DATE_EPOCH, the same clean environment as 'hallmark build' (PATH and
 --env names) and the same sandbox (--sandbox). Each original subject is
 compared with the rebuilt file of the same name. The result is a
@@ -59,13 +61,17 @@ reproducibility attestation (predicate https://hallmark.dev/attestation/reproduc
 whose subjects are the original subjects and whose products say, per
 product, the rebuilt digest and whether it matched. It is signed with --key,
 stored, and written to DIR/rebuild.bundle.json (the build log goes to
-DIR/build.log). A mismatch is attested too.
+DIR/build.log, the rebuilt products to DIR/products/, ready for 'hallmark
+diff'). A mismatch is attested too.
 
 Exit 0 when every product matched; 1 when a product differed or is missing
 (attested), when the bundle does not verify, is not provenance, or records
 no commit or a dirty tree; 2 for a wrong command line; 3 for an unreadable
-bundle or key; 4 when this checkout is not at the recorded commit or has
-uncommitted changes, or the build fails (nothing attested).`,
+bundle or key; 4 when this repository does not have the recorded commit,
+or the build fails (nothing attested).
+
+--allow-dirty-unsafe rebuilds a provenance that records uncommitted changes,
+in this checkout as it is (which must be at the recorded commit).`,
 		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return app.runRebuild(contextOf(cmd), f)
@@ -78,7 +84,7 @@ uncommitted changes, or the build fails (nothing attested).`,
 	fl.StringVar(&f.key, "key", "", "rebuilder's private key file (NAME.key) that signs the attestation (required)")
 	fl.StringVar(&f.rebuilderID, "rebuilder-id", "", "rebuilder identity URI in the attestation (default: derived from the key ID)")
 	fl.StringVar(&f.sandbox, "sandbox", "auto", "isolation: auto (fall back and record it), on (required) or off")
-	fl.StringVar(&f.out, "out", filepath.Join(DefaultStoreDir, "rebuild"), "directory for rebuild.bundle.json and build.log")
+	fl.StringVar(&f.out, "out", filepath.Join(DefaultStoreDir, "rebuild"), "directory for rebuild.bundle.json, build.log and the rebuilt products/")
 	fl.StringArrayVar(&f.env, "env", nil, "environment variable passed through to the build (repeatable; PATH always is)")
 	fl.StringArrayVar(&f.cacheDirs, "cache-dir", nil, "absolute directory writable in the sandbox that holds no products (repeatable)")
 	fl.StringVar(&f.goModCache, "go-mod-cache", "", "Go module cache mounted read-only; the build runs with GOPROXY=off")
@@ -224,6 +230,12 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	rebuilt, err := hashProducts(src, names)
 	if err != nil {
 		return environmentErr(err)
+	}
+	if !f.allowDirty {
+		// The clean checkout goes away: keep what it built, for `hallmark diff`.
+		if err := keepProducts(src, filepath.Join(f.out, "products"), slices.Collect(maps.Keys(rebuilt))); err != nil {
+			return environmentErr(err)
+		}
 	}
 	finished := a.Now()
 
@@ -409,6 +421,29 @@ func hashProducts(src string, names []string) (map[string]string, error) {
 		out[n] = set[digest.SHA256]
 	}
 	return out, nil
+}
+
+// keepProducts copies the named files under src to the same names under dst.
+func keepProducts(src, dst string, names []string) error {
+	root, err := os.OpenRoot(src)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	for _, n := range names {
+		b, err := root.ReadFile(filepath.FromSlash(n))
+		if err != nil {
+			return fmt.Errorf("keep rebuilt product %s: %w", n, err)
+		}
+		to := filepath.Join(dst, filepath.FromSlash(n))
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(to, b, 0o644); err != nil {
+			return fmt.Errorf("keep rebuilt product %s: %w", n, err)
+		}
+	}
+	return nil
 }
 
 // gitOutput runs git in dir with the caller's configuration kept away.

@@ -11,6 +11,7 @@ import (
 // Main runs the hallmark command line with args (without the program name)
 // and returns the process exit code.
 func Main(ctx context.Context, app *App, args []string) int {
+	app.projectLoaded = false // read the project configuration afresh for each command line
 	root := newRootCmd(app)
 	root.SetArgs(args)
 	root.SetIn(app.Stdin)
