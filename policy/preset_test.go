@@ -1,8 +1,8 @@
 package policy_test
 
 import (
-	"slices"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
