@@ -97,7 +97,7 @@ func TestParsePresetErrors(t *testing.T) {
 		{"m of zero", "version: 1\nenvironments: {dev: {rules: [approvals], approvals: {min: 0}}}\n", "approvals.min"},
 		{"L3 without builders", "version: 1\nenvironments: {dev: {rules: [slsa_l3]}}\n", "slsa.builders"},
 		{"tee without reference", "version: 1\nenvironments: {dev: {rules: [tee]}}\n", "tee.reference"},
-		{"reference not hex", "version: 1\nenvironments: {dev: {rules: [tee], tee: {reference: {tdx: {mrtd: [xyz]}}}}}\n", "tee.reference.tdx.mrtd[0]"},
+		{"reference not hex", "version: 1\nenvironments: {dev: {rules: [tee], tee: {reference: {tdx: {mr_td: [xyz]}}}}}\n", "tee.reference.tdx.mr_td[0]"},
 		{"freshness kind unknown", "version: 1\nenvironments: {dev: {rules: [freshness], freshness: {maxAgeDays: {logs: 3}}}}\n", "freshness.maxAgeDays"},
 		{"negative skew", "version: 1\nenvironments: {dev: {rules: [freshness], freshness: {clockSkewSeconds: -1}}}\n", "freshness.clockSkewSeconds"},
 		{"two documents", valid + "---\n" + valid, ""},
@@ -125,7 +125,7 @@ environments:
   staging:
     rules: [tee, approvals]
     tee: &tee
-      reference: {tdx: {mrtd: [AABB]}}
+      reference: {tdx: {mr_td: [AABB]}}
     approvals: {min: 1}
   prod:
     rules: [tee, approvals]
@@ -136,7 +136,7 @@ environments:
 		t.Fatal(err)
 	}
 	prod, _ := p.Params("prod")
-	if diff := cmp.Diff(map[string]map[string][]string{"tdx": {"mrtd": {"aabb"}}}, prod.TEE.Reference); diff != "" {
+	if diff := cmp.Diff(map[string]map[string][]string{"tdx": {"mr_td": {"aabb"}}}, prod.TEE.Reference); diff != "" {
 		t.Errorf("reference values (-want +got):\n%s", diff)
 	}
 	if prod.Approvals.Min != 3 {

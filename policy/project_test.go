@@ -68,8 +68,8 @@ func TestPresetSetTEEReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	presets.SetTEEReference("prod", map[string]map[string][]string{"tdx": {"mrtd": {"00"}}})
-	presets.SetTEEReference("dev", map[string]map[string][]string{"tdx": {"mrtd": {"00"}}})
+	presets.SetTEEReference("prod", map[string]map[string][]string{"tdx": {"mr_td": {"00"}}})
+	presets.SetTEEReference("dev", map[string]map[string][]string{"tdx": {"mr_td": {"00"}}})
 	prod, _ := presets.Params("prod")
 	dev, _ := presets.Params("dev")
 	if !contains(prod.Rules, "tee") || contains(dev.Rules, "tee") {
@@ -121,4 +121,33 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// The secrets rule names what is missing in words (issue 16.11: it said
+// "secretsuration scan").
+func TestSecretsMissingMessage(t *testing.T) {
+	presets, err := policy.BuiltinPresets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.CompilePreset(t.Context(), presets, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := policytest.Input(now)
+	in.Context.Environment = "dev"
+	in.Evidence.Secrets = nil
+	d, err := p.Eval(t.Context(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range d.Violations {
+		if v.RuleID == "secrets.scan_missing" {
+			if want := "no trusted secrets scan of " + in.Artifact.Digest; len(v.Message) < len(want) || v.Message[:len(want)] != want {
+				t.Errorf("message %q, want it to start %q", v.Message, want)
+			}
+			return
+		}
+	}
+	t.Errorf("no secrets.scan_missing violation: %+v", d.Violations)
 }

@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -44,7 +47,10 @@ in-toto evidence for builds, rebuilds, scans and approvals, stores it, and gates
 deployments on it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionLine(),
 	}
+	root.SetVersionTemplate("{{.Version}}")
+	plainBoolFlags(root, app)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
 	root.PersistentFlags().BoolVarP(&app.quiet, "quiet", "q", false, "no progress lines on stderr (they appear only when stderr is a terminal)")
 	root.PersistentFlags().StringVar(&app.storeDir, "store", "", "evidence store directory (default $"+StoreEnv+" or "+DefaultStoreDir+")")
@@ -72,6 +78,22 @@ deployments on it.`,
 	)
 	addClientCmds(app, root)
 	return root
+}
+
+// plainBoolFlags keeps pflag's "[=true|false]" after every boolean flag out
+// of help text (usage is shown only within help: SilenceUsage) ("--help[=true|false]"): a boolean flag is given
+// bare. The marker is replaced by spaces so the columns stay aligned.
+func plainBoolFlags(root *cobra.Command, app *App) {
+	const marker = "[=true|false]"
+	blank := strings.Repeat(" ", len(marker))
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		var buf bytes.Buffer
+		c.SetOut(&buf)
+		help(c, args)
+		c.SetOut(app.Stdout)
+		io.WriteString(app.Stdout, strings.ReplaceAll(buf.String(), marker, blank))
+	})
 }
 
 // exactArgs is cobra.ExactArgs with a usage exit code.

@@ -181,7 +181,7 @@ func Sized(now time.Time, o Options) policy.Input {
 	ev.TEE = []policy.TEE{{
 		Meta:         meta("tee", BuilderKey, []string{"builder"}, now.Add(-6*hour), 0),
 		Platform:     "tdx",
-		Measurements: map[string]string{"mrtd": TDXMRTD},
+		Measurements: map[string]string{"mr_td": TDXMRTD},
 		Verified:     true,
 	}}
 	approvers := []string{ApproverKeyA, ApproverKeyB, ApproverKeyC}
@@ -211,7 +211,7 @@ func ProdParams() (policy.Params, error) {
 		return policy.Params{}, err
 	}
 	presets.SetTEEReference("prod", map[string]map[string][]string{
-		"tdx":     {"mrtd": {TDXMRTD}},
+		"tdx":     {"mr_td": {TDXMRTD}},
 		"sev-snp": {"measurement": {SNPDebugMeasurement}},
 	})
 	return presets.Params("prod")
