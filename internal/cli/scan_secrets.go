@@ -11,7 +11,7 @@ import (
 )
 
 // scanSecretsOptions are the inputs of
-// `hallmark scan --secrets PATH [--format table|json|sarif] [--fail-on SEV] [--secrets-allowlist FILE]`.
+// `hallmark scan --secrets PATH [--format table|json|sarif] [--fail-on SEV] [--allowlist FILE]`.
 // PATH is a directory (source tree, build context, OCI image layout or
 // `docker save` directory) or a file (any archive: tar, tar.gz, zip, jar,
 // docker-save tarball). The shared `scan` command fills one from its flags
