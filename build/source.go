@@ -87,11 +87,6 @@ func gitSource(ctx context.Context, dir string) (Source, error) {
 	return s, nil
 }
 
-// RemoteURI renders a git remote URL as provenance records it (Source.URI):
-// an SLSA-style "git+" URI with any credentials removed, "" when it is not
-// a URL, an scp-like address or an absolute path.
-func RemoteURI(remote string) string { return repoURI(remote) }
-
 // repoURI renders a git remote as an SLSA-style "git+" URI with any
 // credentials removed.
 func repoURI(remote string) string {

@@ -69,9 +69,9 @@ type SLSAParams struct {
 // SourceParams constrain the source: allowed repositories and ref globs
 // (empty allows any) and, when not empty, the only allowed commits.
 type SourceParams struct {
-	Repositories []string `yaml:"repositories,omitempty" json:"repositories"`
-	Refs         []string `yaml:"refs,omitempty" json:"refs"`
-	Commits      []string `yaml:"commits,omitempty" json:"commits"`
+	Repositories []string `yaml:"repositories" json:"repositories"`
+	Refs         []string `yaml:"refs" json:"refs"`
+	Commits      []string `yaml:"commits" json:"commits"`
 }
 
 // ReproducibleParams: MinRebuilders is k, the distinct trusted rebuilders
