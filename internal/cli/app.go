@@ -34,6 +34,13 @@ type App struct {
 	ReadPassword func(prompt string) ([]byte, error)
 	// Logger receives diagnostics.
 	Logger *slog.Logger
+
+	// quiet is set by the --quiet flag.
+	quiet bool
+	// proj caches the project configuration (see App.project).
+	proj          *Project
+	projErr       error
+	projectLoaded bool
 	// StderrTerminal says Stderr is a terminal: progress lines are shown
 	// there (unless --quiet).
 	StderrTerminal bool
@@ -43,12 +50,6 @@ type App struct {
 
 	// storeDir is set by the --store flag.
 	storeDir string
-	// quiet is set by the --quiet flag.
-	quiet bool
-	// proj caches the project configuration (see App.project).
-	proj          *Project
-	projErr       error
-	projectLoaded bool
 }
 
 // NewOSApp returns an App wired to the real process.
