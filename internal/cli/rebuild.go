@@ -164,6 +164,8 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	if _, err := gitOutput(ctx, src, "rev-parse", "HEAD"); err != nil {
 		return environmentErr(fmt.Errorf("%s is not a git work tree with a commit: clone %s first: %w", wd, orNone(s.SourceURI), err))
 	}
+	// status lists this checkout's own changes when it is rebuilt as it is.
+	var status string
 	if f.allowDirty {
 		// Rebuild this checkout as it is, uncommitted changes and all.
 		head, err := gitOutput(ctx, src, "rev-parse", "HEAD")
@@ -173,7 +175,13 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 		if head != s.Commit {
 			return environmentErr(fmt.Errorf("checkout %s is at commit %s, the provenance was built from %s: run 'git checkout %s' first", src, head, s.Commit, s.Commit))
 		}
+		if status, err = gitStatus(ctx, src, a.resolvedStoreDir(), f.out); err != nil {
+			return environmentErr(err)
+		}
 		fmt.Fprintln(a.Stderr, "warning: --allow-dirty-unsafe: rebuilding this checkout as it is; uncommitted changes may make the rebuild differ, or agree by accident")
+		if status != "" {
+			fmt.Fprintf(a.Stderr, "uncommitted or untracked changes in %s:\n%s\n", src, status)
+		}
 	} else {
 		// Rebuild in a clean worktree of the recorded commit, so neither
 		// local changes nor this checkout's own outputs (dist/, the store)
@@ -456,6 +464,27 @@ func gitOutput(ctx context.Context, dir string, args ...string) (string, error) 
 		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
 	}
 	return strings.TrimSpace(out.String()), nil
+}
+
+// gitStatus lists uncommitted and untracked changes in src, leaving out
+// hallmark's own directories (the store, the output) when they are inside.
+func gitStatus(ctx context.Context, src string, own ...string) (string, error) {
+	args := []string{"status", "--porcelain", "--untracked-files=normal", "--", "."}
+	for _, d := range own {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			continue
+		}
+		if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+			abs = filepath.Join(r, filepath.Base(abs))
+		}
+		rel, err := filepath.Rel(src, abs)
+		if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+			continue
+		}
+		args = append(args, ":(exclude)"+filepath.ToSlash(rel))
+	}
+	return gitOutput(ctx, src, args...)
 }
 
 // cleanWorktree is a temporary clean checkout of one commit.
