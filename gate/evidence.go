@@ -462,6 +462,11 @@ func addProvenance(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	return nil
 }
 
+// NormalizeRepository is the form in which the gate shows a provenance's
+// source repository to policy (source.repositories compares with it):
+// without the "git+" prefix and the ".git" suffix.
+func NormalizeRepository(uri string) string { return normalizeRepo(uri) }
+
 func normalizeRepo(uri string) string {
 	uri = strings.TrimPrefix(uri, "git+")
 	return strings.TrimSuffix(uri, ".git")

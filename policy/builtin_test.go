@@ -310,9 +310,9 @@ func TestBuiltinProd(t *testing.T) {
 		},
 		{
 			name:      "TEE measurement not in reference values",
-			mutate:    func(in *policy.Input) { in.Evidence.TEE[0].Measurements["mrtd"] = strings.Repeat("ab", 48) },
+			mutate:    func(in *policy.Input) { in.Evidence.TEE[0].Measurements["mr_td"] = strings.Repeat("ab", 48) },
 			want:      []string{"tee.not_acceptable"},
-			wantLevel: 3, wantInMsg: "mrtd",
+			wantLevel: 3, wantInMsg: "mr_td",
 		},
 		{
 			name:      "TEE evidence did not verify",

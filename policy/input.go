@@ -180,7 +180,7 @@ type Scan struct {
 }
 
 // TEE is verified TEE attestation evidence about the artifact. Measurements
-// maps a measurement name ("measurement", "mrtd", "pcr7") to lower-case hex.
+// maps a measurement name ("measurement", "mr_td", "pcr7") to lower-case hex.
 type TEE struct {
 	Meta
 	Platform     string            `json:"platform"`

@@ -49,22 +49,22 @@ type Preset struct {
 // data.hallmark.params with the JSON names below.
 type Params struct {
 	Rules        []string           `yaml:"rules" json:"rules"`
-	SLSA         SLSAParams         `yaml:"slsa" json:"slsa"`
-	Source       SourceParams       `yaml:"source" json:"source"`
-	Reproducible ReproducibleParams `yaml:"reproducible" json:"reproducible"`
-	Vulns        VulnsParams        `yaml:"vulns" json:"vulns"`
-	Licenses     DenyParams         `yaml:"licenses" json:"licenses"`
-	Dependencies DenyParams         `yaml:"dependencies" json:"dependencies"`
-	Misconfig    FindingParams      `yaml:"misconfig" json:"misconfig"`
-	Secrets      FindingParams      `yaml:"secrets" json:"secrets"`
-	TEE          TEEParams          `yaml:"tee" json:"tee"`
-	Approvals    ApprovalParams     `yaml:"approvals" json:"approvals"`
-	Freshness    FreshnessParams    `yaml:"freshness" json:"freshness"`
+	SLSA         SLSAParams         `yaml:"slsa,omitempty" json:"slsa"`
+	Source       SourceParams       `yaml:"source,omitempty" json:"source"`
+	Reproducible ReproducibleParams `yaml:"reproducible,omitempty" json:"reproducible"`
+	Vulns        VulnsParams        `yaml:"vulns,omitempty" json:"vulns"`
+	Licenses     DenyParams         `yaml:"licenses,omitempty" json:"licenses"`
+	Dependencies DenyParams         `yaml:"dependencies,omitempty" json:"dependencies"`
+	Misconfig    FindingParams      `yaml:"misconfig,omitempty" json:"misconfig"`
+	Secrets      FindingParams      `yaml:"secrets,omitempty" json:"secrets"`
+	TEE          TEEParams          `yaml:"tee,omitempty" json:"tee"`
+	Approvals    ApprovalParams     `yaml:"approvals,omitempty" json:"approvals"`
+	Freshness    FreshnessParams    `yaml:"freshness,omitempty" json:"freshness"`
 }
 
 // SLSAParams: Builders are the builder IDs allowed for SLSA Build L3.
 type SLSAParams struct {
-	Builders []string `yaml:"builders" json:"builders"`
+	Builders []string `yaml:"builders,omitempty" json:"builders"`
 }
 
 // SourceParams constrain the source: allowed repositories and ref globs
@@ -81,51 +81,51 @@ type SourceParams struct {
 // ReproducibleParams: MinRebuilders is k, the distinct trusted rebuilders
 // that must reproduce the digest.
 type ReproducibleParams struct {
-	MinRebuilders int `yaml:"minRebuilders" json:"minRebuilders"`
+	MinRebuilders int `yaml:"minRebuilders,omitempty" json:"minRebuilders"`
 }
 
 // VulnsParams: findings at or above FailAt with a fix fail; UnknownSeverity
 // is "fail" or "ignore"; scans and their database must be no older than the
 // given number of days.
 type VulnsParams struct {
-	FailAt          finding.Severity `yaml:"failAt" json:"failAt"`
-	UnknownSeverity string           `yaml:"unknownSeverity" json:"unknownSeverity"`
-	MaxScanAgeDays  int              `yaml:"maxScanAgeDays" json:"maxScanAgeDays"`
-	MaxDBAgeDays    int              `yaml:"maxDBAgeDays" json:"maxDBAgeDays"`
+	FailAt          finding.Severity `yaml:"failAt,omitempty" json:"failAt"`
+	UnknownSeverity string           `yaml:"unknownSeverity,omitempty" json:"unknownSeverity"`
+	MaxScanAgeDays  int              `yaml:"maxScanAgeDays,omitempty" json:"maxScanAgeDays"`
+	MaxDBAgeDays    int              `yaml:"maxDBAgeDays,omitempty" json:"maxDBAgeDays"`
 }
 
 // DenyParams list denied licence IDs or package URL globs.
 type DenyParams struct {
-	Denied []string `yaml:"denied" json:"denied"`
+	Denied []string `yaml:"denied,omitempty" json:"denied"`
 }
 
 // FindingParams: misconfiguration or secret findings at or above FailAt
 // fail; scanner suppressions count only when HonorSuppressions is true.
 type FindingParams struct {
-	FailAt            finding.Severity `yaml:"failAt" json:"failAt"`
-	HonorSuppressions bool             `yaml:"honorSuppressions" json:"honorSuppressions"`
+	FailAt            finding.Severity `yaml:"failAt,omitempty" json:"failAt"`
+	HonorSuppressions bool             `yaml:"honorSuppressions,omitempty" json:"honorSuppressions"`
 }
 
 // TEEParams: allowed platforms (empty allows any), whether debug TEEs pass,
 // and reference values: platform -> measurement name -> allowed hex values.
 type TEEParams struct {
-	Platforms  []string                       `yaml:"platforms" json:"platforms"`
-	AllowDebug bool                           `yaml:"allowDebug" json:"allowDebug"`
-	Reference  map[string]map[string][]string `yaml:"reference" json:"reference"`
+	Platforms  []string                       `yaml:"platforms,omitempty" json:"platforms"`
+	AllowDebug bool                           `yaml:"allowDebug,omitempty" json:"allowDebug"`
+	Reference  map[string]map[string][]string `yaml:"reference,omitempty" json:"reference"`
 }
 
 // ApprovalParams: Min is m, the distinct trusted approvers required; when
 // MaxAgeDays is above zero older approvals do not count.
 type ApprovalParams struct {
-	Min        int `yaml:"min" json:"min"`
-	MaxAgeDays int `yaml:"maxAgeDays" json:"maxAgeDays"`
+	Min        int `yaml:"min,omitempty" json:"min"`
+	MaxAgeDays int `yaml:"maxAgeDays,omitempty" json:"maxAgeDays"`
 }
 
 // FreshnessParams: MaxAgeDays maps an evidence kind to its maximum age;
 // ClockSkewSeconds is how far in the future evidence may be dated.
 type FreshnessParams struct {
-	MaxAgeDays       map[string]int `yaml:"maxAgeDays" json:"maxAgeDays"`
-	ClockSkewSeconds int            `yaml:"clockSkewSeconds" json:"clockSkewSeconds"`
+	MaxAgeDays       map[string]int `yaml:"maxAgeDays,omitempty" json:"maxAgeDays"`
+	ClockSkewSeconds int            `yaml:"clockSkewSeconds,omitempty" json:"clockSkewSeconds"`
 }
 
 // ParsePreset decodes and validates a preset file (YAML, at most

@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,8 +22,10 @@ func TestBuiltinPresets(t *testing.T) {
 		t.Errorf("environments (-want +got):\n%s", diff)
 	}
 	prod, _ := presets.Params("prod")
-	if diff := cmp.Diff(policy.RuleGroups(), prod.Rules); diff != "" {
-		t.Errorf("prod does not enforce every rule group (-want +got):\n%s", diff)
+	// Every group but tee, which is enforced only with reference values.
+	wantProd := slices.DeleteFunc(policy.RuleGroups(), func(g string) bool { return g == "tee" })
+	if diff := cmp.Diff(wantProd, prod.Rules); diff != "" {
+		t.Errorf("prod does not enforce every rule group but tee (-want +got):\n%s", diff)
 	}
 	if prod.Vulns.FailAt != finding.SeverityHigh || prod.Approvals.Min != 2 || prod.Reproducible.MinRebuilders != 2 {
 		t.Errorf("prod parameters = %+v", prod)
@@ -53,14 +56,16 @@ func TestBuiltinPresets(t *testing.T) {
 			}
 		})
 	}
-	t.Run("prod placeholders deny", func(t *testing.T) {
+	// As shipped, prod is satisfiable by Hallmark's own tools: the fixture
+	// (hallmark build's builder ID, no TEE evidence needed) passes.
+	t.Run("prod as shipped", func(t *testing.T) {
 		p, err := policy.CompilePreset(t.Context(), presets, "prod")
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, _ := p.Eval(t.Context(), policytest.Input(now))
-		if diff := cmp.Diff([]string{"tee.not_acceptable"}, ruleIDs(d)); diff != "" {
-			t.Errorf("rule IDs (-want +got):\n%s", diff)
+		d, err := p.Eval(t.Context(), policytest.Input(now))
+		if err != nil || !d.Allow {
+			t.Errorf("Eval = %+v, %v; want allow", d, err)
 		}
 	})
 	if _, err := policy.CompilePreset(t.Context(), presets, "qa"); !errors.Is(err, policy.ErrPreset) {
@@ -92,7 +97,7 @@ func TestParsePresetErrors(t *testing.T) {
 		{"m of zero", "version: 1\nenvironments: {dev: {rules: [approvals], approvals: {min: 0}}}\n", "approvals.min"},
 		{"L3 without builders", "version: 1\nenvironments: {dev: {rules: [slsa_l3]}}\n", "slsa.builders"},
 		{"tee without reference", "version: 1\nenvironments: {dev: {rules: [tee]}}\n", "tee.reference"},
-		{"reference not hex", "version: 1\nenvironments: {dev: {rules: [tee], tee: {reference: {tdx: {mrtd: [xyz]}}}}}\n", "tee.reference.tdx.mrtd[0]"},
+		{"reference not hex", "version: 1\nenvironments: {dev: {rules: [tee], tee: {reference: {tdx: {mr_td: [xyz]}}}}}\n", "tee.reference.tdx.mr_td[0]"},
 		{"freshness kind unknown", "version: 1\nenvironments: {dev: {rules: [freshness], freshness: {maxAgeDays: {logs: 3}}}}\n", "freshness.maxAgeDays"},
 		{"negative skew", "version: 1\nenvironments: {dev: {rules: [freshness], freshness: {clockSkewSeconds: -1}}}\n", "freshness.clockSkewSeconds"},
 		{"two documents", valid + "---\n" + valid, ""},
@@ -120,7 +125,7 @@ environments:
   staging:
     rules: [tee, approvals]
     tee: &tee
-      reference: {tdx: {mrtd: [AABB]}}
+      reference: {tdx: {mr_td: [AABB]}}
     approvals: {min: 1}
   prod:
     rules: [tee, approvals]
@@ -131,7 +136,7 @@ environments:
 		t.Fatal(err)
 	}
 	prod, _ := p.Params("prod")
-	if diff := cmp.Diff(map[string]map[string][]string{"tdx": {"mrtd": {"aabb"}}}, prod.TEE.Reference); diff != "" {
+	if diff := cmp.Diff(map[string]map[string][]string{"tdx": {"mr_td": {"aabb"}}}, prod.TEE.Reference); diff != "" {
 		t.Errorf("reference values (-want +got):\n%s", diff)
 	}
 	if prod.Approvals.Min != 3 {

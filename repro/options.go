@@ -18,6 +18,7 @@ type config struct {
 	log        *slog.Logger
 	bisect     bool
 	numCPU     int
+	progress   func(string)
 }
 
 func defaultConfig() config {
@@ -29,6 +30,7 @@ func defaultConfig() config {
 		log:        slog.New(slog.DiscardHandler),
 		bisect:     true,
 		numCPU:     runtime.NumCPU(),
+		progress:   func(string) {},
 	}
 }
 
@@ -105,6 +107,19 @@ func WithLogger(l *slog.Logger) Option {
 			return fmt.Errorf("%w: nil logger", ErrInvalid)
 		}
 		c.log = l
+		return nil
+	}
+}
+
+// WithProgress sets a function told, in a short line, which build starts
+// and with which variations, for a person watching a long run. The caller
+// decides where the line goes (a terminal, nowhere).
+func WithProgress(f func(msg string)) Option {
+	return func(c *config) error {
+		if f == nil {
+			return fmt.Errorf("%w: nil progress function", ErrInvalid)
+		}
+		c.progress = f
 		return nil
 	}
 }

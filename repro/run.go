@@ -172,6 +172,20 @@ type runner struct {
 	seq        int
 }
 
+// progressLine says which build starts: its number, its label and the
+// variations applied.
+func progressLine(seq int, label string, vary []Variation) string {
+	what := "no variations"
+	if len(vary) > 0 {
+		names := make([]string, len(vary))
+		for i, v := range vary {
+			names[i] = string(v)
+		}
+		what = "varying " + strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("build %d (%s): %s", seq, label, what)
+}
+
 // bisect finds the variations in set that break reproducibility.
 func (r *runner) bisect(ctx context.Context, set []Variation, res *Result) ([]Variation, error) {
 	if len(set) <= 1 {
@@ -181,7 +195,7 @@ func (r *runner) bisect(ctx context.Context, set []Variation, res *Result) ([]Va
 	var out []Variation
 	broke := 0
 	for _, h := range halves {
-		got, _, err := r.build(ctx, fmt.Sprintf("bisect %v", h), h, false)
+		got, _, err := r.build(ctx, "bisect", h, false)
 		if err != nil {
 			return nil, err
 		}
@@ -289,6 +303,7 @@ func (r *runner) build(ctx context.Context, label string, vary []Variation, keep
 	}
 	argv, env := r.command(vary, home)
 	r.cfg.log.InfoContext(ctx, "repro build", "run", label, "dir", dir, "variations", vary)
+	r.cfg.progress(progressLine(r.seq, label, vary))
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir, cmd.Env = dir, env
 	var out tailBuffer

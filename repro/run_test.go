@@ -189,3 +189,30 @@ func TestRunWithoutTools(t *testing.T) {
 		}
 	}
 }
+
+// TestRunProgress: a long run says which build starts and with which
+// variations, through the caller's function (issue 16.9).
+func TestRunProgress(t *testing.T) {
+	var lines []string
+	_, err := repro.Run(t.Context(), sourceTree(t), []string{"sh", "-c", "date +%z > out.txt"},
+		repro.WithWorkDir(t.TempDir()), repro.WithEnv([]string{"PATH=" + os.Getenv("PATH")}),
+		repro.WithVariations(repro.VaryTimezone, repro.VaryHome),
+		repro.WithProgress(func(msg string) { lines = append(lines, msg) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// control, experiment, control again, then bisection of the two.
+	want := []string{
+		"build 1 (control): no variations",
+		"build 2 (experiment-1): varying timezone, home",
+		"build 3 (control-again): no variations",
+		"build 4 (bisect): varying timezone",
+		"build 5 (bisect): varying home",
+	}
+	if diff := cmp.Diff(want, lines); diff != "" {
+		t.Errorf("progress (-want +got):\n%s", diff)
+	}
+	if _, err := repro.Run(t.Context(), sourceTree(t), []string{"true"}, repro.WithProgress(nil)); !errors.Is(err, repro.ErrInvalid) {
+		t.Errorf("nil progress: %v, want ErrInvalid", err)
+	}
+}

@@ -24,6 +24,10 @@ type Config struct {
 	DecodeDepth *int
 	// Logger receives debug messages; nil discards them.
 	Logger *slog.Logger
+	// Progress, when set, is called after each top-level file is scanned
+	// with its path and the number of files scanned so far, one call at a
+	// time, for a person watching a long scan.
+	Progress func(path string, scanned int)
 }
 
 // Limits bound the work spent on untrusted input. Each applies per

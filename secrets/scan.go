@@ -27,6 +27,10 @@ type Scanner struct {
 	lim     Limits
 	workers int
 	log     *slog.Logger
+
+	progress func(string, int)
+	mu       sync.Mutex // guards scanned
+	scanned  int
 }
 
 // New prepares a Scanner.
@@ -46,7 +50,7 @@ func New(cfg Config) (*Scanner, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Scanner{det: det, allow: cfg.Allowlist, lim: lim, workers: cfg.Workers, log: cfg.Logger}
+	s := &Scanner{det: det, allow: cfg.Allowlist, lim: lim, workers: cfg.Workers, log: cfg.Logger, progress: cfg.Progress}
 	if s.workers == 0 {
 		s.workers = runtime.GOMAXPROCS(0)
 	}
@@ -109,7 +113,19 @@ func (s *Scanner) scanSingle(ctx context.Context, path string, collect func([]fi
 	defer root.Close()
 	name := filepath.Base(path)
 	collect(s.scanFile(ctx, root, name))
+	s.done(name)
 	return ctx.Err()
+}
+
+// done counts one scanned top-level file and reports progress.
+func (s *Scanner) done(name string) {
+	if s.progress == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scanned++
+	s.progress(name, s.scanned)
 }
 
 // scanTree walks dir through an os.Root and scans its regular files in
@@ -147,6 +163,7 @@ func (s *Scanner) scanTree(ctx context.Context, dir string, collect func([]findi
 		}
 		g.Go(func() error {
 			collect(s.scanFile(gctx, root, p))
+			s.done(p)
 			return gctx.Err()
 		})
 		return nil

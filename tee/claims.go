@@ -34,10 +34,10 @@ type Claims struct {
 	// ReportData is the caller-chosen data the quote signs: sev-snp and tdx
 	// REPORT_DATA (64 bytes), the tpm quote's qualifying data (extraData) and
 	// the nitro user_data. A Hallmark [Binding] lives here (see [Binding.Quoted]).
-	ReportData []byte `json:"reportData,omitempty"`
+	ReportData HexBytes `json:"reportData,omitempty"`
 	// Nonce is the evidence's own nonce field: the tpm qualifying data and the
 	// nitro nonce; sev-snp and tdx have none (their freshness is in ReportData).
-	Nonce []byte `json:"nonce,omitempty"`
+	Nonce HexBytes `json:"nonce,omitempty"`
 	// PublicKey is the nitro document's public_key field, if any.
 	PublicKey []byte `json:"publicKey,omitempty"`
 	// IssuedAt is the time the evidence states it was produced (nitro), zero if unknown.

@@ -35,6 +35,16 @@ type App struct {
 	ReadPassword func(prompt string) ([]byte, error)
 	// Logger receives diagnostics.
 	Logger *slog.Logger
+
+	// quiet is set by the --quiet flag.
+	quiet bool
+	// proj caches the project configuration (see App.project).
+	proj          *Project
+	projErr       error
+	projectLoaded bool
+	// StderrTerminal says Stderr is a terminal: progress lines are shown
+	// there (unless --quiet).
+	StderrTerminal bool
 	// OpenTEE opens the machine's TEE for `build --tee`; nil uses the
 	// hardware (openHardwareTEE).
 	OpenTEE TEEOpener
@@ -53,7 +63,8 @@ func NewOSApp() *App {
 	a := &App{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Getenv: os.Getenv, LookupEnv: os.LookupEnv, Now: time.Now,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		StderrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 	}
 	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
 		tty.Close()
@@ -118,14 +129,17 @@ func (a *App) loadSigningKey(path string) (*keys.PrivateKey, error) {
 	return keys.LoadPrivateKeyFile(path, pass)
 }
 
-// resolvedStoreDir is the store directory from --store, HALLMARK_STORE or
-// the default.
+// resolvedStoreDir is the store directory from --store, HALLMARK_STORE, the
+// project configuration or the default.
 func (a *App) resolvedStoreDir() string {
 	if a.storeDir != "" {
 		return a.storeDir
 	}
 	if v := a.Getenv(StoreEnv); v != "" {
 		return v
+	}
+	if p, err := a.project(); err == nil && p != nil && p.Store != "" {
+		return p.Store
 	}
 	return DefaultStoreDir
 }

@@ -23,8 +23,13 @@ whose subject is the artifact's digest. Policy counts distinct trusted approvers
 an approval for another artifact or environment never counts.`,
 		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			key, err := app.projectKey(f.key, "approver")
+			if err != nil {
+				return err
+			}
+			f.key = key
 			if f.env == "" || f.key == "" {
-				return usageError(fmt.Errorf("--env and --key are required"))
+				return usageError(fmt.Errorf("--env and --key are required (or a %s with keys.approver)", ProjectFile))
 			}
 			digest, name, err := app.artifactDigest(contextOf(cmd), args[0])
 			if err != nil {
@@ -60,7 +65,7 @@ an approval for another artifact or environment never counts.`,
 		},
 	}
 	cmd.Flags().StringVar(&f.env, "env", "", "environment the approval is for")
-	cmd.Flags().StringVar(&f.key, "key", "", "approver's private key")
+	cmd.Flags().StringVar(&f.key, "key", "", "approver's private key (default: the project's approver key)")
 	cmd.Flags().StringVar(&f.comment, "comment", "", "why")
 	cmd.Flags().StringVar(&f.out, "out", "", "also write the bundle here")
 	return cmd

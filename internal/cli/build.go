@@ -62,7 +62,7 @@ nothing and hallmark exits with its exit code. See docs/build.md.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.key, "key", "", "private key file (NAME.key); without it the statement is written unsigned")
+	fl.StringVar(&f.key, "key", "", "private key file (NAME.key) (default: the project's builder key); without one the statement is written unsigned")
 	fl.StringVar(&f.out, "out", ".hallmark/build", "directory for the bundle (or statement) and the build log")
 	fl.StringArrayVar(&f.products, "products", nil, "product glob relative to the source root (repeatable)")
 	fl.StringArrayVar(&f.outputDirs, "output-dir", nil, "writable output directory relative to the source root; new or changed files are products (repeatable)")
@@ -70,7 +70,7 @@ nothing and hallmark exits with its exit code. See docs/build.md.`,
 	fl.StringArrayVar(&f.env, "env", nil, "environment variable passed through to the build (repeatable; PATH always is)")
 	fl.StringVar(&f.sandbox, "sandbox", "auto", "isolation: auto (fall back and record it), on (required) or off")
 	fl.StringVar(&f.network, "network", "off", "network inside the sandbox: off or on (recorded)")
-	fl.StringVar(&f.builderID, "builder-id", provenance.DefaultBuilderID, "builder.id recorded in the provenance")
+	fl.StringVar(&f.builderID, "builder-id", "", "builder.id recorded in the provenance (default: the project's builderId, else "+provenance.DefaultBuilderID+")")
 	fl.StringVar(&f.goModCache, "go-mod-cache", "", "Go module cache mounted read-only; the build runs with GOPROXY=off")
 	fl.StringArrayVar(&f.excludes, "exclude", nil, "gitignore-style pattern for paths that are not materials, e.g. testdata/ (repeatable)")
 	fl.StringVar(&f.tee, "tee", "off", "bind a TEE quote to the provenance: off, auto (SEV-SNP, then TPM), sev-snp, tpm (tdx, nitro: verification only)")
@@ -79,6 +79,16 @@ nothing and hallmark exits with its exit code. See docs/build.md.`,
 }
 
 func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
+	var err error
+	if f.key, err = a.projectKey(f.key, "builder"); err != nil {
+		return err
+	}
+	if f.builderID, err = a.projectValue(f.builderID, func(p *Project) string { return p.Project.BuilderID }); err != nil {
+		return err
+	}
+	if f.builderID == "" {
+		f.builderID = provenance.DefaultBuilderID
+	}
 	mode := build.SandboxMode(f.sandbox)
 	switch mode {
 	case build.SandboxAuto, build.SandboxOn, build.SandboxOff:

@@ -43,6 +43,11 @@ elsewhere, a gate check by the CLI or the API, or a dry run does not change it.`
 			if f.format != "table" && f.format != "json" {
 				return usageError(fmt.Errorf("--format %q: want table or json", f.format))
 			}
+			if t, err := app.projectTrust(f.trust); err != nil {
+				return err
+			} else {
+				f.trust = t
+			}
 			if f.trust == "" {
 				return usageError(errors.New("--trust is required: decisions are listed only when a key with the trust file's gate role signed them"))
 			}

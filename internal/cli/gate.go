@@ -55,8 +55,11 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			if f.remote.server != "" {
 				return remoteGate(app, cmd, f, args[0])
 			}
+			if err := app.gateDefaults(&f); err != nil {
+				return err
+			}
 			if f.env == "" || f.trust == "" || f.key == "" {
-				return usageError(fmt.Errorf("--env, --trust and --key are required"))
+				return usageError(fmt.Errorf("--env, --trust and --key are required (or a %s naming them: hallmark init)", ProjectFile))
 			}
 			digest, name, err := app.artifactDigest(ctx, args[0])
 			if err != nil {
@@ -73,7 +76,11 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			if err != nil {
 				return err
 			}
-			pol, err := loadPolicy(ctx, f.policy, f.env, refs)
+			proj, err := app.project()
+			if err != nil {
+				return err
+			}
+			pol, err := loadPolicy(ctx, f.policy, f.env, refs, proj)
 			if err != nil {
 				return err
 			}
@@ -130,9 +137,9 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 		},
 	}
 	cmd.Flags().StringVar(&f.env, "env", "", "target environment (selects the policy preset)")
-	cmd.Flags().StringVar(&f.policy, "policy", "builtin", "policy: builtin, builtin:NAME, a preset YAML file, or a .rego file or directory")
-	cmd.Flags().StringVar(&f.trust, "trust", "", "trust file naming the keys trusted for each role")
-	cmd.Flags().StringVar(&f.key, "key", "", "key that signs the VSA and the decision record")
+	cmd.Flags().StringVar(&f.policy, "policy", "", "policy: builtin, builtin:NAME, a preset YAML file, or a .rego file or directory (default: the project's policy for --env, else builtin)")
+	cmd.Flags().StringVar(&f.trust, "trust", "", "trust file naming the keys trusted for each role (default: the project's)")
+	cmd.Flags().StringVar(&f.key, "key", "", "key that signs the VSA and the decision record (default: the project's gate key)")
 	cmd.Flags().StringArrayVar(&f.bundles, "bundle", nil, "extra evidence bundle (repeatable)")
 	cmd.Flags().StringVar(&f.requester, "requester", "", "who asks (recorded in the decision)")
 	cmd.Flags().StringVar(&f.name, "name", "", "artifact name to record (default: the file name given)")
@@ -187,30 +194,62 @@ func teeVerification(tr *trust.Trust) (*tee.Registry, *tee.ReferenceValues, erro
 }
 
 // withReferenceValues puts the trust file's TEE reference values into the
-// preset's parameters for env, replacing the placeholders.
+// preset's parameters for env, which enforces the tee group where the
+// environment asks for TEE evidence (policy.Preset.SetTEEReference).
 func withReferenceValues(p *policy.Preset, env string, refs *tee.ReferenceValues) {
-	params, ok := p.Environments[env]
-	if !ok || refs == nil {
+	if refs == nil {
 		return
 	}
-	params.TEE.Reference = map[string]map[string][]string{}
+	reference := map[string]map[string][]string{}
 	for plat, r := range refs.Platforms {
-		params.TEE.Reference[string(plat)] = r.Measurements
+		reference[string(plat)] = r.Measurements
 	}
-	p.Environments[env] = params
+	p.SetTEEReference(env, reference)
+}
+
+// gateDefaults fills --trust, --key and --policy from the project
+// configuration where they were not given.
+func (a *App) gateDefaults(f *gateFlags) error {
+	var err error
+	if f.trust, err = a.projectTrust(f.trust); err != nil {
+		return err
+	}
+	if f.key, err = a.projectKey(f.key, "gate"); err != nil {
+		return err
+	}
+	f.policy, err = a.projectValue(f.policy, func(p *Project) string { return p.Policies[f.env] })
+	return err
 }
 
 // loadPolicy compiles the policy for env from the --policy value (see
 // server.Policies for the forms it takes), with the trust file's TEE
-// reference values in place of a preset's placeholders.
-func loadPolicy(ctx context.Context, spec, env string, refs *tee.ReferenceValues) (*policy.Policy, error) {
+// reference values set (which enforces the tee group where the preset asks
+// for it). Built-in presets are parameterised by the project, when there is
+// one (policy.Preset.ForProject).
+func loadPolicy(ctx context.Context, spec, env string, refs *tee.ReferenceValues, proj *Project) (*policy.Policy, error) {
 	if spec == "" {
 		spec = "builtin"
 	}
-	if abs, err := filepath.Abs(spec); err == nil && !strings.HasPrefix(spec, "builtin") {
+	builtin := spec == "builtin" || strings.HasPrefix(spec, "builtin:")
+	if abs, err := filepath.Abs(spec); err == nil && !builtin {
 		spec = abs
 	}
-	pols, err := server.Policies(ctx, map[string]string{env: spec}, func(p *policy.Preset, env string) { withReferenceValues(p, env, refs) })
+	var projErr error
+	hook := func(p *policy.Preset, env string) {
+		if builtin && proj != nil {
+			fp, err := p.ForProject(proj.PolicyProject())
+			if err != nil {
+				projErr = err
+				return
+			}
+			*p = *fp
+		}
+		withReferenceValues(p, env, refs)
+	}
+	pols, err := server.Policies(ctx, map[string]string{env: spec}, hook)
+	if projErr != nil {
+		return nil, badInput(fmt.Errorf("%s: project parameters: %w", proj.path, projErr))
+	}
 	if err != nil {
 		if strings.HasPrefix(spec, "builtin") {
 			return nil, usageError(fmt.Errorf("--policy %s: %w", spec, err))

@@ -46,12 +46,14 @@ type rebuildFlags struct {
 func newRebuildCmd(app *App) *cobra.Command {
 	var f rebuildFlags
 	cmd := &cobra.Command{
-		Use:   "rebuild --bundle PROVENANCE (--trust TRUST.yaml | --builder-key PUB...) --key REBUILDER.key [--rebuilder-id URI] [--sandbox auto|on|off] [--out DIR]",
+		Use:   "rebuild --bundle PROVENANCE [--trust TRUST.yaml | --builder-key PUB...] [--key REBUILDER.key] [--rebuilder-id URI] [--sandbox auto|on|off] [--out DIR]",
 		Short: "Re-run the build recorded in a provenance bundle and attest whether its products match",
 		Long: `Verify a SLSA v1 provenance bundle against the builder keys (--builder-key, or
-the keys with role builder in --trust), then re-run its recorded command in
-this checkout, which must be a git work tree at the recorded commit with no
-uncommitted changes, in the recorded working directory and with the recorded
+the keys with role builder in --trust; default the project's trust file), then
+re-run its recorded command in a clean checkout of the recorded commit: a
+temporary local clone of this repository (which must contain the commit), so
+this checkout's own changes, untracked files and outputs (dist/, the store)
+never reach the rebuild. It runs in the recorded working directory and with the recorded
 SOURCE_DATE_EPOCH, the same clean environment as 'hallmark build' (PATH and
 --env names) and the same sandbox (--sandbox). Each original subject is
 compared with the rebuilt file of the same name. The result is a
@@ -59,13 +61,17 @@ reproducibility attestation (predicate https://hallmark.dev/attestation/reproduc
 whose subjects are the original subjects and whose products say, per
 product, the rebuilt digest and whether it matched. It is signed with --key,
 stored, and written to DIR/rebuild.bundle.json (the build log goes to
-DIR/build.log). A mismatch is attested too.
+DIR/build.log, the rebuilt products to DIR/products/, ready for 'hallmark
+diff'). A mismatch is attested too.
 
 Exit 0 when every product matched; 1 when a product differed or is missing
 (attested), when the bundle does not verify, is not provenance, or records
 no commit or a dirty tree; 2 for a wrong command line; 3 for an unreadable
-bundle or key; 4 when this checkout is not at the recorded commit or has
-uncommitted changes, or the build fails (nothing attested).`,
+bundle or key; 4 when this repository does not have the recorded commit,
+or the build fails (nothing attested).
+
+--allow-dirty-unsafe rebuilds a provenance that records uncommitted changes,
+in this checkout as it is (which must be at the recorded commit).`,
 		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return app.runRebuild(contextOf(cmd), f)
@@ -78,7 +84,7 @@ uncommitted changes, or the build fails (nothing attested).`,
 	fl.StringVar(&f.key, "key", "", "rebuilder's private key file (NAME.key) that signs the attestation (required)")
 	fl.StringVar(&f.rebuilderID, "rebuilder-id", "", "rebuilder identity URI in the attestation (default: derived from the key ID)")
 	fl.StringVar(&f.sandbox, "sandbox", "auto", "isolation: auto (fall back and record it), on (required) or off")
-	fl.StringVar(&f.out, "out", filepath.Join(DefaultStoreDir, "rebuild"), "directory for rebuild.bundle.json and build.log")
+	fl.StringVar(&f.out, "out", filepath.Join(DefaultStoreDir, "rebuild"), "directory for rebuild.bundle.json, build.log and the rebuilt products/")
 	fl.StringArrayVar(&f.env, "env", nil, "environment variable passed through to the build (repeatable; PATH always is)")
 	fl.StringArrayVar(&f.cacheDirs, "cache-dir", nil, "absolute directory writable in the sandbox that holds no products (repeatable)")
 	fl.StringVar(&f.goModCache, "go-mod-cache", "", "Go module cache mounted read-only; the build runs with GOPROXY=off")
@@ -99,6 +105,15 @@ type rebuildPlan struct {
 }
 
 func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
+	var err error
+	if f.key, err = a.projectKey(f.key, "rebuilder"); err != nil {
+		return err
+	}
+	if len(f.builderKeys) == 0 {
+		if f.trustFile, err = a.projectTrust(f.trustFile); err != nil {
+			return err
+		}
+	}
 	if f.bundle == "" || f.key == "" {
 		return usageError(errors.New("--bundle and --key are required"))
 	}
@@ -146,21 +161,38 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 		return environmentErr(err)
 	}
 	src := sourceRoot(ctx, wd)
-	head, err := gitOutput(ctx, src, "rev-parse", "HEAD")
-	if err != nil {
-		return environmentErr(fmt.Errorf("%s is not a git work tree with a commit: check out %s at commit %s first: %w", wd, orNone(s.SourceURI), s.Commit, err))
+	if _, err := gitOutput(ctx, src, "rev-parse", "HEAD"); err != nil {
+		return environmentErr(fmt.Errorf("%s is not a git work tree with a commit: clone %s first: %w", wd, orNone(s.SourceURI), err))
 	}
-	if head != s.Commit {
-		return environmentErr(fmt.Errorf("checkout %s is at commit %s, the provenance was built from %s: run 'git checkout %s' first", src, head, s.Commit, s.Commit))
-	}
-	status, err := gitStatus(ctx, src, a.resolvedStoreDir(), f.out)
-	if err != nil {
-		return environmentErr(err)
-	} else if status != "" && !f.allowDirty {
-		return environmentErr(fmt.Errorf("checkout %s has uncommitted or untracked changes, so it is not commit %s (--allow-dirty-unsafe rebuilds anyway):\n%s", src, s.Commit, status))
-	}
+	// status lists this checkout's own changes when it is rebuilt as it is.
+	var status string
 	if f.allowDirty {
-		fmt.Fprintln(a.Stderr, "warning: --allow-dirty-unsafe: uncommitted changes may make the rebuild differ, or agree by accident")
+		// Rebuild this checkout as it is, uncommitted changes and all.
+		head, err := gitOutput(ctx, src, "rev-parse", "HEAD")
+		if err != nil {
+			return environmentErr(err)
+		}
+		if head != s.Commit {
+			return environmentErr(fmt.Errorf("checkout %s is at commit %s, the provenance was built from %s: run 'git checkout %s' first", src, head, s.Commit, s.Commit))
+		}
+		if status, err = gitStatus(ctx, src, a.resolvedStoreDir(), f.out); err != nil {
+			return environmentErr(err)
+		}
+		fmt.Fprintln(a.Stderr, "warning: --allow-dirty-unsafe: rebuilding this checkout as it is; uncommitted changes may make the rebuild differ, or agree by accident")
+		if status != "" {
+			fmt.Fprintf(a.Stderr, "uncommitted or untracked changes in %s:\n%s\n", src, status)
+		}
+	} else {
+		// Rebuild in a clean worktree of the recorded commit, so neither
+		// local changes nor this checkout's own outputs (dist/, the store)
+		// reach the build.
+		wt, err := newCleanWorktree(ctx, src, s.Commit)
+		if err != nil {
+			return environmentErr(err)
+		}
+		defer wt.remove()
+		a.progress("rebuild: clean checkout of commit %s at %s", short(s.Commit, 12), wt.dir)
+		src = wt.dir
 	}
 
 	names := slices.Sorted(maps.Keys(plan.expected))
@@ -178,6 +210,7 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	}
 	allow := append([]string{"PATH"}, f.env...)
 	started := a.Now()
+	a.progress("rebuild: running %s (log: %s)", strings.Join(s.Command, " "), filepath.Join(f.out, "build.log"))
 	res, err := build.Run(ctx, build.Spec{
 		Command:         s.Command,
 		SourceDir:       src,
@@ -205,6 +238,12 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	rebuilt, err := hashProducts(src, names)
 	if err != nil {
 		return environmentErr(err)
+	}
+	if !f.allowDirty {
+		// The clean checkout goes away: keep what it built, for `hallmark diff`.
+		if err := keepProducts(src, filepath.Join(f.out, "products"), slices.Collect(maps.Keys(rebuilt))); err != nil {
+			return environmentErr(err)
+		}
 	}
 	finished := a.Now()
 
@@ -395,6 +434,29 @@ func hashProducts(src string, names []string) (map[string]string, error) {
 	return out, nil
 }
 
+// keepProducts copies the named files under src to the same names under dst.
+func keepProducts(src, dst string, names []string) error {
+	root, err := os.OpenRoot(src)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	for _, n := range names {
+		b, err := root.ReadFile(filepath.FromSlash(n))
+		if err != nil {
+			return fmt.Errorf("keep rebuilt product %s: %w", n, err)
+		}
+		to := filepath.Join(dst, filepath.FromSlash(n))
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(to, b, 0o644); err != nil {
+			return fmt.Errorf("keep rebuilt product %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
 // gitOutput runs git in dir with the caller's configuration kept away.
 func gitOutput(ctx context.Context, dir string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "safe.directory=*", "-C", dir}, args...)...)
@@ -427,6 +489,41 @@ func gitStatus(ctx context.Context, src string, own ...string) (string, error) {
 	}
 	return gitOutput(ctx, src, args...)
 }
+
+// cleanWorktree is a temporary clean checkout of one commit.
+type cleanWorktree struct {
+	// dir is its work tree, inside tmp.
+	dir, tmp string
+}
+
+// newCleanWorktree checks out commit, from the repository at src, in a new
+// temporary directory: a local clone (objects hard-linked, so it is cheap)
+// with HEAD detached at the commit. Not a `git worktree`: its .git is a file
+// pointing back into src, and the Go toolchain stamps VCS information
+// (vcs.revision, vcs.time, vcs.modified) only under a .git directory, so a
+// Go binary rebuilt in a git worktree differs from one built in a clone.
+func newCleanWorktree(ctx context.Context, src, commit string) (*cleanWorktree, error) {
+	if _, err := gitOutput(ctx, src, "cat-file", "-e", commit+"^{commit}"); err != nil {
+		return nil, fmt.Errorf("commit %s is not in the repository at %s: fetch it first: %w", commit, src, err)
+	}
+	tmp, err := os.MkdirTemp("", "hallmark-rebuild-")
+	if err != nil {
+		return nil, err
+	}
+	wt := &cleanWorktree{dir: filepath.Join(tmp, "src"), tmp: tmp}
+	if _, err := gitOutput(ctx, tmp, "clone", "--quiet", "--local", "--no-checkout", src, wt.dir); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("clone %s for a clean checkout of %s: %w", src, commit, err)
+	}
+	if _, err := gitOutput(ctx, wt.dir, "checkout", "--quiet", "--detach", commit); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("check out commit %s in a clean clone: %w", commit, err)
+	}
+	return wt, nil
+}
+
+// remove deletes the checkout.
+func (w *cleanWorktree) remove() { os.RemoveAll(w.tmp) }
 
 func writeRebuildText(a *App, bundle string, s provenance.Summary, p *repro.Predicate) {
 	w := a.Stdout

@@ -107,7 +107,7 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				}
 				pols := map[string]*policy.Policy{}
 				for _, env := range f.envs {
-					p, err := loadPolicy(ctx, f.policy, env, refs)
+					p, err := loadPolicy(ctx, f.policy, env, refs, nil)
 					if err != nil {
 						return err
 					}

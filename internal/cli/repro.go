@@ -76,6 +76,9 @@ Exit 0 when every product matches, 1 when not, 4 when a build fails.`,
 			if f.noBisect {
 				opts = append(opts, repro.WithoutBisect())
 			}
+			if p := app.progressFunc("repro: "); p != nil {
+				opts = append(opts, repro.WithProgress(p))
+			}
 			if app.Logger != nil {
 				opts = append(opts, repro.WithLogger(app.Logger))
 			}

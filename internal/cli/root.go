@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +16,7 @@ import (
 // Main runs the hallmark command line with args (without the program name)
 // and returns the process exit code.
 func Main(ctx context.Context, app *App, args []string) int {
+	app.projectLoaded = false // read the project configuration afresh for each command line
 	root := newRootCmd(app)
 	root.SetArgs(args)
 	root.SetIn(app.Stdin)
@@ -45,13 +49,18 @@ in-toto evidence for builds, rebuilds, scans and approvals, stores it, and gates
 deployments on it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionLine(),
 	}
+	root.SetVersionTemplate("{{.Version}}")
+	plainBoolFlags(root, app)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
+	root.PersistentFlags().BoolVarP(&app.quiet, "quiet", "q", false, "no progress lines on stderr (they appear only when stderr is a terminal)")
 	root.PersistentFlags().StringVar(&app.storeDir, "store", "", "evidence store directory (default $"+StoreEnv+" or "+DefaultStoreDir+")")
 	app.registry = nil // built from this command line's flags
 	app.regFlags.add(root)
 	addTlogFlags(app, root)
 	root.AddCommand(
+		newInitCmd(app),
 		newKeygenCmd(app),
 		newAttestCmd(app),
 		newVerifyCmd(app),
@@ -75,6 +84,22 @@ deployments on it.`,
 	)
 	addClientCmds(app, root)
 	return root
+}
+
+// plainBoolFlags keeps pflag's "[=true|false]" after every boolean flag out
+// of help text (usage is shown only within help: SilenceUsage) ("--help[=true|false]"): a boolean flag is given
+// bare. The marker is replaced by spaces so the columns stay aligned.
+func plainBoolFlags(root *cobra.Command, app *App) {
+	const marker = "[=true|false]"
+	blank := strings.Repeat(" ", len(marker))
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		var buf bytes.Buffer
+		c.SetOut(&buf)
+		help(c, args)
+		c.SetOut(app.Stdout)
+		io.WriteString(app.Stdout, strings.ReplaceAll(buf.String(), marker, blank))
+	})
 }
 
 // exactArgs is cobra.ExactArgs with a usage exit code.

@@ -69,6 +69,13 @@ SBOM is also signed as an in-toto attestation about that file and stored.`,
 			if err != nil {
 				return badInput(err)
 			}
+			if f.key == "" {
+				if st, err := os.Stat(args[0]); err == nil && st.Mode().IsRegular() {
+					if f.key, err = app.projectKey("", "scanner"); err != nil {
+						return err
+					}
+				}
+			}
 			if f.key != "" {
 				if err := app.signSBOM(cmd, args[0], inv, format, doc, f.key, f.bundleOut); err != nil {
 					return err
@@ -82,7 +89,7 @@ SBOM is also signed as an in-toto attestation about that file and stored.`,
 	cmd.Flags().StringVar(&f.author, "author", "", "author of the SBOM data (default Hallmark)")
 	cmd.Flags().StringVar(&f.timestamp, "timestamp", "", "document time, RFC 3339 (default $"+SourceDateEpochEnv+" or now)")
 	cmd.Flags().BoolVar(&f.licenses, "detect-licenses", false, "classify licence files where lockfiles record no licence (slower)")
-	cmd.Flags().StringVar(&f.key, "key", "", "sign the SBOM about the scanned file with this private key and store it")
+	cmd.Flags().StringVar(&f.key, "key", "", "sign the SBOM about the scanned file with this private key and store it (default for a file: the project's scanner key)")
 	cmd.Flags().StringVar(&f.bundleOut, "bundle-out", "", "with --key: also write the signed bundle to this file (for push, cosign, a release)")
 	return cmd
 }

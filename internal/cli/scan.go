@@ -68,6 +68,13 @@ ecosystem present in PATH never reports a clean result: it exits 4.`,
 			if n != 1 {
 				return usageError(errors.New("choose exactly one of --vulns, --misconfig, --secrets, --deps"))
 			}
+			if f.key == "" && f.subject != "" {
+				k, err := app.projectKey("", "scanner")
+				if err != nil {
+					return err
+				}
+				f.key = k
+			}
 			if err := checkBundleOut(f.bundleOut, f.key); err != nil {
 				return err
 			}
@@ -101,7 +108,7 @@ ecosystem present in PATH never reports a clean result: it exits 4.`,
 	fl.StringVar(&f.format, "format", "table", "output: table, json or sarif")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding is at or above this severity (info, low, medium, high, critical)")
 	fl.BoolVar(&f.failUnknown, "fail-on-unknown", false, "with --vulns --fail-on: count findings of unknown severity (every Go advisory) too")
-	fl.StringVar(&f.key, "key", "", "sign the results with this key and store them")
+	fl.StringVar(&f.key, "key", "", "sign the results with this key and store them (default with --subject: the project's scanner key)")
 	fl.StringVar(&f.bundleOut, "bundle-out", "", "with --key: also write the signed bundle to this file (for push, cosign, a release)")
 	fl.StringVar(&f.subject, "subject", "", "the artifact the signed results are about (file or sha256:DIGEST)")
 	fl.StringVar(&f.db, "db", "", "vulnerability database directory (default STORE/osv)")

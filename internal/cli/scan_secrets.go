@@ -12,7 +12,7 @@ import (
 )
 
 // scanSecretsOptions are the inputs of
-// `hallmark scan --secrets PATH [--format table|json|sarif] [--fail-on SEV] [--secrets-allowlist FILE]`.
+// `hallmark scan --secrets PATH [--format table|json|sarif] [--fail-on SEV] [--allowlist FILE]`.
 // PATH is a directory (source tree, build context, OCI image layout or
 // `docker save` directory) or a file (any archive: tar, tar.gz, zip, jar,
 // docker-save tarball). The shared `scan` command fills one from its flags
@@ -61,7 +61,7 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 			return nil, badInput(err)
 		}
 	}
-	findings, err := a.secretsOf(ctx, o.Path, secrets.Config{Allowlist: allow, Logger: a.logger()})
+	findings, err := a.secretsOf(ctx, o.Path, secrets.Config{Allowlist: allow, Logger: a.logger(), Progress: a.countProgress("secrets scan")})
 	if ctx.Err() != nil {
 		return nil, environmentErr(ctx.Err())
 	}

@@ -28,7 +28,7 @@ params := {
 	"dependencies": {"denied": ["pkg:npm/event-stream@*"]},
 	"misconfig": {"failAt": "medium", "honorSuppressions": false},
 	"secrets": {"failAt": "low", "honorSuppressions": false},
-	"tee": {"platforms": ["tdx"], "allowDebug": false, "reference": {"tdx": {"mrtd": ["aa11"]}}},
+	"tee": {"platforms": ["tdx"], "allowDebug": false, "reference": {"tdx": {"mr_td": ["aa11"]}}},
 	"approvals": {"min": 2, "maxAgeDays": 7},
 	"freshness": {"maxAgeDays": {"provenance": 30, "vulns": 7}, "clockSkewSeconds": 300},
 }
@@ -63,7 +63,7 @@ ok := {
 			{"ruleId": "HM-DF-001", "title": "t", "severity": "low", "message": "m", "location": {"path": "Dockerfile"}},
 		]})],
 		"secrets": [object.union(item("sec", "ks", ["scanner"]), {"scanner": "gitleaks", "scannedAt": ts, "findings": []})],
-		"tee": [object.union(item("tee", "kb", ["builder"]), {"platform": "tdx", "measurements": {"mrtd": "AA11"}, "debug": false, "verified": true})],
+		"tee": [object.union(item("tee", "kb", ["builder"]), {"platform": "tdx", "measurements": {"mr_td": "AA11"}, "debug": false, "verified": true})],
 		"approvals": [
 			object.union(item("ap1", "ka1", ["approver"]), {"approver": "ka1", "environment": "prod", "artifact": art, "comment": ""}),
 			object.union(item("ap2", "ka2", ["approver"]), {"approver": "ka2", "environment": "prod", "artifact": art, "comment": ""}),

@@ -1,7 +1,7 @@
 # METADATA
 # title: Secret findings
 # description: >-
-#   A trusted secretsuration scan of the artifact must exist and report no
+#   A trusted secrets scan of the artifact must exist and report no
 #   finding at or above params.secrets.failAt. Unknown severities count as
 #   failing. Findings the scanner marked suppressed count unless
 #   params.secrets.honorSuppressions is true.
@@ -20,7 +20,7 @@ violations contains v if {
 	count(scans) == 0
 	v := lib.violation(
 		"secrets.scan_missing",
-		sprintf("no trusted secretsuration scan of %s%s", [input.artifact.digest, lib.ignored_note("secrets")]),
+		sprintf("no trusted secrets scan of %s%s", [input.artifact.digest, lib.ignored_note("secrets")]),
 		"Scan the source and artifact for secrets (`hallmark scan --secrets`) with a key trusted for the scanner role.",
 		[],
 	)

@@ -18,7 +18,7 @@ test_tee_fail_debug if {
 }
 
 test_tee_fail_measurement if {
-	inp := fixture.patched([{"op": "replace", "path": "/evidence/tee/0/measurements/mrtd", "value": "bb22"}])
+	inp := fixture.patched([{"op": "replace", "path": "/evidence/tee/0/measurements/mr_td", "value": "bb22"}])
 	fixture.ids(tee.violations) == {"tee.not_acceptable"} with input as inp with data.hallmark.params as fixture.params
 }
 

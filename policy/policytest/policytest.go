@@ -19,7 +19,7 @@ const (
 	ApproverKeyA  = "SHA256:approver-alice"
 	ApproverKeyB  = "SHA256:approver-bob"
 	ApproverKeyC  = "SHA256:approver-carol"
-	BuilderID     = "https://hallmark.dev/builders/hallmark-build@v1"
+	BuilderID     = "https://hallmark.dev/builders/local/v1" // provenance.DefaultBuilderID, what hallmark build writes
 	Repository    = "https://github.com/hallmark-dev/hallmark"
 )
 
@@ -181,7 +181,7 @@ func Sized(now time.Time, o Options) policy.Input {
 	ev.TEE = []policy.TEE{{
 		Meta:         meta("tee", BuilderKey, []string{"builder"}, now.Add(-6*hour), 0),
 		Platform:     "tdx",
-		Measurements: map[string]string{"mrtd": TDXMRTD},
+		Measurements: map[string]string{"mr_td": TDXMRTD},
 		Verified:     true,
 	}}
 	approvers := []string{ApproverKeyA, ApproverKeyB, ApproverKeyC}
@@ -197,20 +197,22 @@ func Sized(now time.Time, o Options) policy.Input {
 	return in
 }
 
-// ProdParams returns the built-in prod preset's parameters with the TEE
-// reference values the fixture's TDX evidence matches.
+// ProdParams returns the built-in prod preset's parameters for the
+// fixture's project (Repository, branch main, BuilderID) with the TEE
+// reference values the fixture's TDX evidence matches, which enforces the
+// tee group.
 func ProdParams() (policy.Params, error) {
-	presets, err := policy.BuiltinPresets()
+	builtin, err := policy.BuiltinPresets()
 	if err != nil {
 		return policy.Params{}, err
 	}
-	p, err := presets.Params("prod")
+	presets, err := builtin.ForProject(policy.Project{Repository: Repository, DefaultBranch: "main", BuilderIDs: []string{BuilderID}})
 	if err != nil {
 		return policy.Params{}, err
 	}
-	p.TEE.Reference = map[string]map[string][]string{
-		"tdx":     {"mrtd": {TDXMRTD}},
+	presets.SetTEEReference("prod", map[string]map[string][]string{
+		"tdx":     {"mr_td": {TDXMRTD}},
 		"sev-snp": {"measurement": {SNPDebugMeasurement}},
-	}
-	return p, nil
+	})
+	return presets.Params("prod")
 }

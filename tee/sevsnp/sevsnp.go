@@ -162,7 +162,7 @@ func (v *Verifier) Verify(ctx context.Context, evidence []byte, opts tee.VerifyO
 		}
 	} else {
 		if len(v.vceks) == 0 {
-			return nil, fail("certificate_chain.vcek", tee.ErrChain, "evidence carries no VCEK and none is cached (WithVCEK)")
+			return nil, fail("certificate_chain.vcek", tee.ErrChain, "evidence carries no VCEK certificate and the verifier was given none (hallmark tee verify --sev-vcek VCEK.der; sevsnp.WithVCEK in Go)")
 		}
 		var lastErr error
 		for _, vcek := range v.vceks {
