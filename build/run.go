@@ -376,11 +376,14 @@ func cleanRel(p string) (string, error) {
 	return c, nil
 }
 
+// runDirect runs a command without the sandbox, but still detached from
+// the caller's terminal and process group (sandbox.Command); whatever it
+// leaves running in its process group is killed when it exits.
 func runDirect(ctx context.Context, argv []string, dir string, env []string, out io.Writer) (int, error) {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := sandbox.Command(ctx, argv)
 	cmd.Dir, cmd.Env = dir, env
 	cmd.Stdout, cmd.Stderr = out, out
-	err := cmd.Run()
+	err := sandbox.RunDetached(cmd)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ctx.Err() != nil {
