@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
@@ -134,7 +134,7 @@ func (a *App) inventory(ctx context.Context, target string, detectLicenses bool)
 // readSBOMFile decodes target when it is a JSON SBOM; ok is false for
 // anything else (a directory, a binary, a package-lock.json).
 func readSBOMFile(target string) (inv *sbom.Inventory, ok bool, err error) {
-	f, err := os.Open(target)
+	f, err := limits.OpenFile(target)
 	if err != nil {
 		return nil, false, nil // Scan reports it
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/secrets"
 )
 
@@ -60,7 +60,7 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 			return nil, badInput(err)
 		}
 	}
-	if _, err := os.Stat(o.Path); err != nil {
+	if _, err := limits.StatFileOrDir(o.Path); err != nil {
 		return nil, badInput(err)
 	}
 	findings, err := secrets.Scan(ctx, o.Path, secrets.Config{Allowlist: allow, Logger: a.logger()})

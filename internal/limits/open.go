@@ -9,7 +9,8 @@ import (
 )
 
 // ErrNotRegular reports a path that names a FIFO, a device, a socket or a
-// directory where the contents of a regular file were expected. Opening a
+// directory where the contents of a regular file were expected (or, from
+// [OpenRoot], anything but a directory where a tree was). Opening a
 // FIFO for reading blocks until a writer appears (forever, unstoppable by
 // signals), and a device may never end; every path that comes from a user
 // or from a build is therefore opened with [OpenFile] (or [OpenFileIn]).
@@ -45,6 +46,35 @@ func OpenFileIn(root *os.Root, name string) (*os.File, error) {
 	return checkRegular(f, name)
 }
 
+// OpenRoot opens the directory dir as an os.Root. os.OpenRoot itself opens
+// dir in blocking mode, so a FIFO given where a directory was expected
+// would hang it: the type is checked first and anything but a directory is
+// refused with [ErrNotRegular].
+func OpenRoot(dir string) (*os.Root, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, &NotRegularError{Path: dir, Mode: fi.Mode(), Want: "directory"}
+	}
+	return os.OpenRoot(dir)
+}
+
+// StatFileOrDir stats an input that may be a regular file or a tree (a
+// scan target) and refuses anything else with [ErrNotRegular], so that the
+// caller never opens a FIFO or device. Symbolic links are followed.
+func StatFileOrDir(path string) (fs.FileInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() && !fi.Mode().IsRegular() {
+		return nil, &NotRegularError{Path: path, Mode: fi.Mode()}
+	}
+	return fi, nil
+}
+
 // ReadFile reads the regular file at path, failing with [ErrTooLarge]
 // beyond max bytes and with [ErrNotRegular] when it is not a regular file.
 func ReadFile(path string, max int64) ([]byte, error) {
@@ -73,9 +103,14 @@ func checkRegular(f *os.File, name string) (*os.File, error) {
 type NotRegularError struct {
 	Path string
 	Mode fs.FileMode
+	// Want is what was expected: "" for a regular file, or "directory".
+	Want string
 }
 
 func (e *NotRegularError) Error() string {
+	if e.Want != "" {
+		return fmt.Sprintf("%s: not a %s (%s)", e.Path, e.Want, TypeName(e.Mode))
+	}
 	return fmt.Sprintf("%s: %v (%s)", e.Path, ErrNotRegular, TypeName(e.Mode))
 }
 

@@ -41,6 +41,9 @@ func TestOpenFileRefusesWithoutBlocking(t *testing.T) {
 		{"device", func() error { _, err := limits.OpenFile("/dev/zero"); return err }, limits.ErrNotRegular},
 		{"fifo in root", func() error { _, err := limits.OpenFileIn(root, "pipe"); return err }, limits.ErrNotRegular},
 		{"read fifo", func() error { _, err := limits.ReadFile(fifo, 10); return err }, limits.ErrNotRegular},
+		{"fifo as root", func() error { _, err := limits.OpenRoot(fifo); return err }, limits.ErrNotRegular},
+		{"fifo as scan target", func() error { _, err := limits.StatFileOrDir(fifo); return err }, limits.ErrNotRegular},
+		{"directory as scan target", func() error { _, err := limits.StatFileOrDir(dir); return err }, nil},
 		{"regular", func() error { b, err := limits.ReadFile(reg, 10); _ = b; return err }, nil},
 		{"too large", func() error { _, err := limits.ReadFile(reg, 2); return err }, limits.ErrTooLarge},
 	} {
