@@ -248,9 +248,15 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	}
 	res.Log = LogInfo{Path: s.LogFile, Digest: digest.Set{digest.SHA256: hex.EncodeToString(logHash.Sum(nil))}, Size: counter.n}
 
-	res.Products, res.SkippedProducts, err = products(ctx, src, s.Products, s.OutputDirs, before)
+	res.Products, res.SkippedProducts, res.OutputFixes, err = products(ctx, src, s.Products, s.OutputDirs, before)
 	if err != nil {
 		return nil, fmt.Errorf("build: products: %w", err)
+	}
+	for _, f := range res.OutputFixes {
+		log.Warn("build output made safe", "path", f.Path, "action", f.Action)
+		if s.Stdout != nil {
+			fmt.Fprintf(s.Stdout, "hallmark: output %s\n", f)
+		}
 	}
 	return res, nil
 }
@@ -286,6 +292,7 @@ func (r *Result) Facts(builderID, logName string) provenance.Facts {
 		Env:             r.Env,
 		Redacted:        r.Redacted,
 		Prepare:         r.Prepare,
+		OutputFixes:     fixStrings(r.OutputFixes),
 		Toolchain:       r.Toolchain,
 		Log:             &provenance.Artifact{Name: logName, Digest: r.Log.Digest},
 		StartedOn:       r.StartedOn,
@@ -451,6 +458,14 @@ func relPaths(src string, ps []string) []string {
 		} else {
 			out = append(out, p)
 		}
+	}
+	return out
+}
+
+func fixStrings(fs []OutputFix) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.String())
 	}
 	return out
 }
