@@ -105,7 +105,10 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 		return nil, fmt.Errorf("build: toolchain: %w", err)
 	}
 
-	logFile, err := os.OpenFile(s.LogFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	// O_NOFOLLOW: a link planted at the log's path (by an earlier build,
+	// when --out lies in an output directory) must not make hallmark
+	// truncate and overwrite the file it points to.
+	logFile, err := os.OpenFile(s.LogFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|oNoFollow, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("build: open log: %w", err)
 	}

@@ -131,3 +131,18 @@ func TestAttackBuildRewritesProductAfterHashing(t *testing.T) {
 		t.Errorf("product rewritten after it was hashed: %q", got)
 	}
 }
+
+// TestAttackBuildLogLinkOverwritesHostFile reproduces an earlier build that
+// planted build.log as a symbolic link in an output directory later used as
+// --out: the next build truncated and overwrote the link's target.
+func TestAttackBuildLogLinkOverwritesHostFile(t *testing.T) {
+	ta := newTestApp(t)
+	ta.env["PATH"] = "/usr/bin:/bin"
+	victim := writeFile(t, filepath.Join(t.TempDir(), "victim"), "precious\n")
+	t.Chdir(t.TempDir())
+	ta.mustRun(t, "build", "--out", t.TempDir(), "--output-dir", "dist", "--sandbox", "on", "--", "sh", "-c", "ln -s "+victim+" dist/build.log && echo x > dist/a")
+	ta.run("build", "--out", "dist", "--output-dir", "dist", "--sandbox", "on", "--", "sh", "-c", "echo built > dist/app")
+	if got, _ := os.ReadFile(victim); string(got) != "precious\n" {
+		t.Errorf("the build log was written through a planted link: victim now %q", got)
+	}
+}
