@@ -63,7 +63,23 @@ func snapshot(src string, dirs []string) (map[string]fileState, error) {
 // products hashes the files matched by the globs and the files created or
 // changed under the output directories since the snapshot. Symbolic links
 // are not products: they are reported in skipped.
-func products(ctx context.Context, src string, globs, outDirs []string, before map[string]fileState) (out []Product, skipped []string, err error) {
+//
+// It runs after every build process is gone. Output directories replaced
+// by symbolic links and glob matches that leave the source tree fail with
+// ErrOutputEscape; the outputs are first made safe to keep on the host
+// (sanitizeOutputs), and each change is returned in fixes.
+func products(ctx context.Context, src string, globs, outDirs []string, before map[string]fileState) (out []Product, skipped []string, fixes []OutputFix, err error) {
+	if err := checkOutputDirs(src, outDirs); err != nil {
+		return nil, nil, nil, err
+	}
+	if fixes, err = sanitizeOutputs(ctx, src, outDirs); err != nil {
+		return nil, nil, nil, err
+	}
+	root, err := os.OpenRoot(src)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer root.Close()
 	found := map[string]digest.Entry{}
 	addTree := func(dir string) error {
 		l, err := digest.Tree(ctx, filepath.Join(src, dir), digest.WithoutGitignore())
@@ -77,45 +93,44 @@ func products(ctx context.Context, src string, globs, outDirs []string, before m
 	}
 	for _, g := range globs {
 		if filepath.IsAbs(g) || slices.Contains(strings.Split(filepath.ToSlash(g), "/"), "..") {
-			return nil, nil, fmt.Errorf("%w: product glob %q must be relative to the source root", ErrSpec, g)
+			return nil, nil, nil, fmt.Errorf("%w: product glob %q must be relative to the source root", ErrSpec, g)
 		}
 		matches, err := filepath.Glob(filepath.Join(src, g))
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: product glob %q: %w", ErrSpec, g, err)
+			return nil, nil, nil, fmt.Errorf("%w: product glob %q: %w", ErrSpec, g, err)
 		}
 		if len(matches) == 0 {
-			return nil, nil, fmt.Errorf("%w: product glob %q matched nothing", ErrNoProducts, g)
+			return nil, nil, nil, fmt.Errorf("%w: product glob %q matched nothing", ErrNoProducts, g)
 		}
 		for _, m := range matches {
 			rel, err := filepath.Rel(src, m)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			rel = filepath.ToSlash(rel)
-			fi, err := os.Lstat(m)
+			e, isDir, fix, err := globProduct(root, rel)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
+			}
+			if fix != "" {
+				fixes = append(fixes, OutputFix{Path: rel, Action: fix})
 			}
 			switch {
-			case fi.IsDir():
+			case isDir:
 				if err := addTree(rel); err != nil {
-					return nil, nil, err
+					return nil, nil, nil, err
 				}
-			case fi.Mode()&fs.ModeSymlink != 0:
+			case e == nil:
 				skipped = append(skipped, rel)
 			default:
-				d, err := digest.File(m)
-				if err != nil {
-					return nil, nil, err
-				}
-				found[rel] = digest.Entry{Path: rel, Kind: digest.KindFile, Size: fi.Size(), Digest: d}
+				found[rel] = *e
 			}
 		}
 	}
 	for _, d := range outDirs {
 		l, err := digest.Tree(ctx, filepath.Join(src, d), digest.WithoutGitignore())
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for _, e := range l.Entries {
 			rel := pathJoin(d, e.Path)
@@ -124,7 +139,7 @@ func products(ctx context.Context, src string, globs, outDirs []string, before m
 			}
 			fi, err := os.Lstat(filepath.Join(src, filepath.FromSlash(rel)))
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			if old, ok := before[rel]; ok && old == stateOf(fi) {
 				continue
@@ -140,7 +155,7 @@ func products(ctx context.Context, src string, globs, outDirs []string, before m
 		}
 		out = append(out, Product{Name: rel, Digest: e.Digest, Size: e.Size})
 	}
-	return out, skipped, nil
+	return out, skipped, fixes, nil
 }
 
 func pathJoin(dir, rel string) string {

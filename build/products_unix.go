@@ -14,3 +14,6 @@ func stateOf(fi fs.FileInfo) fileState {
 	}
 	return s
 }
+
+// oNoFollow makes an open fail on a symbolic link.
+const oNoFollow = syscall.O_NOFOLLOW

@@ -114,7 +114,10 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 		return nil, fmt.Errorf("build: toolchain: %w", err)
 	}
 
-	logFile, err := os.OpenFile(s.LogFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	// O_NOFOLLOW: a link planted at the log's path (by an earlier build,
+	// when --out lies in an output directory) must not make hallmark
+	// truncate and overwrite the file it points to.
+	logFile, err := os.OpenFile(s.LogFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|oNoFollow, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("build: open log: %w", err)
 	}
@@ -303,9 +306,15 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	}
 	res.Log = LogInfo{Path: s.LogFile, Digest: digest.Set{digest.SHA256: hex.EncodeToString(logHash.Sum(nil))}, Size: counter.n}
 
-	res.Products, res.SkippedProducts, err = products(ctx, src, s.Products, s.OutputDirs, before)
+	res.Products, res.SkippedProducts, res.OutputFixes, err = products(ctx, src, s.Products, s.OutputDirs, before)
 	if err != nil {
 		return nil, fmt.Errorf("build: products: %w", err)
+	}
+	for _, f := range res.OutputFixes {
+		log.Warn("build output made safe", "path", f.Path, "action", f.Action)
+		if s.Stdout != nil {
+			fmt.Fprintf(s.Stdout, "hallmark: output %s\n", f)
+		}
 	}
 	return res, nil
 }
@@ -366,6 +375,7 @@ func (r *Result) Facts(builderID, logName string) provenance.Facts {
 		Env:             r.Env,
 		Redacted:        r.Redacted,
 		Prepare:         r.Prepare,
+		OutputFixes:     fixStrings(r.OutputFixes),
 		Toolchain:       r.Toolchain,
 		Log:             &provenance.Artifact{Name: logName, Digest: r.Log.Digest},
 		StartedOn:       r.StartedOn,
@@ -456,11 +466,14 @@ func cleanRel(p string) (string, error) {
 	return c, nil
 }
 
+// runDirect runs a command without the sandbox, but still detached from
+// the caller's terminal and process group (sandbox.Command); whatever it
+// leaves running in its process group is killed when it exits.
 func runDirect(ctx context.Context, argv []string, dir string, env []string, out io.Writer) (int, error) {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := sandbox.Command(ctx, argv)
 	cmd.Dir, cmd.Env = dir, env
 	cmd.Stdout, cmd.Stderr = out, out
-	err := cmd.Run()
+	err := sandbox.RunDetached(cmd)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ctx.Err() != nil {
@@ -528,6 +541,14 @@ func relPaths(src string, ps []string) []string {
 		} else {
 			out = append(out, p)
 		}
+	}
+	return out
+}
+
+func fixStrings(fs []OutputFix) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.String())
 	}
 	return out
 }

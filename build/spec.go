@@ -148,6 +148,10 @@ type Result struct {
 	Products     []Product              `json:"products"`
 	// SkippedProducts are matched paths that are not regular files.
 	SkippedProducts []string `json:"skippedProducts,omitempty"`
+	// OutputFixes are the changes made to the outputs before hashing:
+	// cleared setuid/setgid/sticky bits, removed FIFOs, sockets and
+	// devices.
+	OutputFixes []OutputFix `json:"outputFixes,omitempty"`
 }
 
 // LogInfo locates and pins the build log.

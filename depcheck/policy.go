@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/github/go-spdx/v2/spdxexp"
 	"gopkg.in/yaml.v3"
 
 	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // MaxPolicySize bounds a policy file.
@@ -98,7 +98,7 @@ type Policy struct {
 
 // LoadPolicy reads and compiles a policy file.
 func LoadPolicy(path string) (*Policy, error) {
-	f, err := os.Open(path)
+	f, err := limits.OpenFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrPolicy, err)
 	}

@@ -9,8 +9,9 @@ import (
 	"hash"
 	"io"
 	"maps"
-	"os"
 	"slices"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // Algorithm names, spelled as the keys of an in-toto ResourceDescriptor
@@ -101,7 +102,7 @@ type onlyReader struct{ io.Reader }
 // File streams the file at path through the given algorithms (sha256 when
 // none are named). It follows a symbolic link named by path, like os.Open.
 func File(path string, algs ...string) (Set, error) {
-	f, err := os.Open(path)
+	f, err := limits.OpenFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("digest: open %s: %w", path, err)
 	}

@@ -17,6 +17,8 @@ import (
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // Kind says what a tree entry is.
@@ -144,7 +146,7 @@ func Tree(ctx context.Context, dir string, opts ...TreeOption) (*Listing, error)
 			return nil, err
 		}
 	}
-	root, err := os.OpenRoot(dir)
+	root, err := limits.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("digest: open tree %s: %w", dir, err)
 	}
@@ -243,17 +245,16 @@ func (w *walker) walk(ctx context.Context, dir string, domain []string, inherite
 }
 
 func (w *walker) readIgnore(dir string, domain []string) ([]gitignore.Pattern, error) {
-	f, err := w.root.Open(path.Join(dir, ".gitignore"))
-	if errors.Is(err, fs.ErrNotExist) {
+	// A .gitignore that is a FIFO or device is ignored, without opening
+	// it in blocking mode.
+	f, err := limits.OpenFileIn(w.root, path.Join(dir, ".gitignore"))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, limits.ErrNotRegular) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
-		return nil, nil
-	}
 	var ps []gitignore.Pattern
 	sc := bufio.NewScanner(io.LimitReader(f, maxIgnoreFile))
 	for sc.Scan() {
@@ -315,18 +316,13 @@ feed:
 }
 
 func hashEntry(root *os.Root, e *Entry, buf []byte, algs []string) error {
-	f, err := root.Open(e.Path)
+	// The walk saw a regular file; limits.OpenFileIn refuses, without
+	// blocking, one that was replaced by a FIFO or device since.
+	f, err := limits.OpenFileIn(root, e.Path)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s changed type during the walk: %w", e.Path, err)
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("stat %s: %w", e.Path, err)
-	}
-	if !info.Mode().IsRegular() {
-		return fmt.Errorf("%s changed type during the walk", e.Path)
-	}
 	s, n, err := readerBuf(f, buf, algs...)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", e.Path, err)

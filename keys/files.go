@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // ErrKeyExists is returned by WriteFiles when NAME.key or NAME.pub exists.
@@ -84,7 +86,7 @@ func LoadPublicKeyFile(path string) (*PublicKey, error) {
 const maxKeyFile = 64 << 10
 
 func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := limits.OpenFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("open key: %w", err)
 	}

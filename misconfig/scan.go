@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // Errors wrapped by *FileError.
@@ -59,8 +60,10 @@ func Scan(ctx context.Context, root string, cfg Config) ([]finding.Finding, erro
 	}
 	if st, err := os.Stat(root); err == nil && st.Mode().IsRegular() {
 		return scanSingleFile(root, cfg)
+	} else if err == nil && !st.IsDir() {
+		return nil, &limits.NotRegularError{Path: root, Mode: st.Mode()}
 	}
-	r, err := os.OpenRoot(root)
+	r, err := limits.OpenRoot(root)
 	if err != nil {
 		return nil, fmt.Errorf("misconfig: open %s: %w", root, err)
 	}
@@ -176,6 +179,11 @@ func scanSingleFile(p string, cfg Config) ([]finding.Finding, error) {
 }
 
 func readBounded(fsys fs.FS, p string, limit int64) ([]byte, error) {
+	// Refuse a FIFO or device (a walk skips them; a file named on the
+	// command line may be one) before opening it, which would block.
+	if fi, err := fs.Stat(fsys, p); err == nil && !fi.Mode().IsRegular() {
+		return nil, &limits.NotRegularError{Path: p, Mode: fi.Mode()}
+	}
 	f, err := fsys.Open(p)
 	if err != nil {
 		return nil, err

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -77,7 +76,7 @@ func NewResolver(opts ...Option) (*Resolver, error) {
 }
 
 func readDockerConfig(path string) (*DockerConfig, error) {
-	f, err := os.Open(path)
+	f, err := limits.OpenFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("Docker config: %w", err)
 	}

@@ -124,6 +124,10 @@ type Facts struct {
 	Redacted []string
 	// Prepare lists the steps run before the build.
 	Prepare []Step
+	// OutputFixes lists the changes made to the outputs before hashing
+	// them ("dist/tool: cleared setuid", "dist/fifo: removed FIFO"),
+	// recorded as internalParameters.outputFixes.
+	OutputFixes []string
 	// Dependencies come from lockfiles; Toolchain from executed binaries.
 	Dependencies []Dependency
 	Toolchain    []Artifact
@@ -284,6 +288,9 @@ func internalParameters(f Facts) map[string]any {
 			steps = append(steps, map[string]any{"command": strs(s.Command), "network": s.Network})
 		}
 		m["prepare"] = steps
+	}
+	if len(f.OutputFixes) > 0 {
+		m["outputFixes"] = strs(f.OutputFixes)
 	}
 	return m
 }

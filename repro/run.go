@@ -9,12 +9,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/hallmark-dev/hallmark/build/sandbox"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // Product is one build output compared across runs.
@@ -304,11 +306,13 @@ func (r *runner) build(ctx context.Context, label string, vary []Variation, keep
 	argv, env := r.command(vary, home)
 	r.cfg.log.InfoContext(ctx, "repro build", "run", label, "dir", dir, "variations", vary)
 	r.cfg.progress(progressLine(r.seq, label, vary))
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	// Each build runs in its own session, without the caller's terminal
+	// and outside its process group, like `hallmark build`.
+	cmd := sandbox.Command(ctx, argv)
 	cmd.Dir, cmd.Env = dir, env
 	var out tailBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	if err := sandbox.RunDetached(cmd); err != nil {
 		return nil, "", &BuildError{Run: label, Dir: dir, Err: err, Output: out.String()}
 	}
 	var keepDir string
@@ -427,7 +431,7 @@ func digestTree(ctx context.Context, root string) (map[string]string, error) {
 		if err != nil {
 			return err
 		}
-		f, err := os.Open(p)
+		f, err := limits.OpenFile(p)
 		if err != nil {
 			return err
 		}
@@ -514,7 +518,7 @@ func copyTree(ctx context.Context, src, dst string, reverse bool) error {
 }
 
 func copyFile(from, to string) error {
-	in, err := os.Open(from)
+	in, err := limits.OpenFile(from)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	classifier "github.com/google/licenseclassifier/v2"
 	"github.com/google/licenseclassifier/v2/assets"
 
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/sbom/internal/bom"
 )
 
@@ -107,7 +108,7 @@ func (d *LicenseDetector) detect(root *os.Root, c *Component) []string {
 			if !e.Type().IsRegular() || !isLicenseFileName(e.Name()) {
 				continue
 			}
-			f, err := root.Open(path.Join(dir, e.Name()))
+			f, err := limits.OpenFileIn(root, path.Join(dir, e.Name()))
 			if err != nil {
 				continue
 			}

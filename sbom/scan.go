@@ -40,6 +40,7 @@ import (
 	"github.com/google/osv-scalibr/stats"
 	"github.com/package-url/packageurl-go"
 
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/sbom/internal/bom"
 )
 
@@ -340,7 +341,7 @@ func fromScalibr(p *extractor.Package) (Component, bool) {
 }
 
 func hashFile(p string) (Hash, error) {
-	f, err := os.Open(p)
+	f, err := limits.OpenFile(p)
 	if err != nil {
 		return Hash{}, fmt.Errorf("%w: %w", ErrNoInput, err)
 	}

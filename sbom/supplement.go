@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/sbom/internal/bom"
 	"github.com/hallmark-dev/hallmark/sbom/internal/lockfile"
 )
@@ -62,7 +63,7 @@ func (s *supplements) apply(ctx context.Context, c *Component) {
 }
 
 func (s *supplements) read(loc string) ([]byte, error) {
-	f, err := s.root.Open(filepath.FromSlash(loc))
+	f, err := limits.OpenFileIn(s.root, filepath.FromSlash(loc))
 	if err != nil {
 		return nil, err
 	}

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"gopkg.in/yaml.v3"
 )
 
@@ -64,7 +64,7 @@ type allowlistFile struct {
 
 // LoadAllowlist reads and parses an allowlist file.
 func LoadAllowlist(path string) (*Allowlist, error) {
-	f, err := os.Open(path)
+	f, err := limits.OpenFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrAllowlist, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/secrets/rules"
 	"golang.org/x/sync/errgroup"
 )
@@ -78,6 +79,10 @@ func (s *Scanner) Scan(ctx context.Context, path string) ([]finding.Finding, err
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("secrets: scanning %s: %w", path, err)
+	}
+	if !info.IsDir() && !info.Mode().IsRegular() {
+		// Opening a FIFO or device would block or never end.
+		return nil, fmt.Errorf("secrets: scanning %w", &limits.NotRegularError{Path: path, Mode: info.Mode()})
 	}
 	var (
 		mu  sync.Mutex
@@ -177,7 +182,7 @@ func (s *Scanner) scanTree(ctx context.Context, dir string, collect func([]findi
 
 // scanFile scans one top-level regular file, with its own limit budget.
 func (s *Scanner) scanFile(ctx context.Context, root *os.Root, name string) []finding.Finding {
-	f, err := root.Open(name)
+	f, err := limits.OpenFileIn(root, name)
 	if err != nil {
 		return []finding.Finding{incomplete(finding.Location{Path: name}, "could not open: "+err.Error())}
 	}

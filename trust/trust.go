@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -77,7 +76,7 @@ type fileDoc struct {
 
 // Load reads a trust file; relative key paths resolve against its directory.
 func Load(path string) (*Trust, error) {
-	f, err := os.Open(path)
+	f, err := limits.OpenFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("trust file: %w", err)
 	}

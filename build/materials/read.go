@@ -6,6 +6,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // Read parses the lockfiles at paths (slash paths relative to dir, as
@@ -43,7 +45,7 @@ func Read(dir string, paths []string) ([]Dependency, error) {
 }
 
 func readBounded(root *os.Root, p string) ([]byte, error) {
-	f, err := root.Open(p)
+	f, err := limits.OpenFileIn(root, p)
 	if err != nil {
 		return nil, fmt.Errorf("materials: open %s: %w", p, err)
 	}

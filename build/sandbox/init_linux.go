@@ -32,7 +32,10 @@ var etcFiles = []string{
 	"/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/os-release",
 }
 
-var devFiles = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
+// devFiles are the only devices inside. /dev/tty is deliberately absent:
+// the build runs in its own session without a controlling terminal, and
+// the caller's terminal must not be reachable from it.
+var devFiles = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"}
 
 // InitMain is the body of the sandbox helper. The hallmark binary wires it
 // to a hidden subcommand ("hallmark __sandbox-init"); tests re-execute the

@@ -58,6 +58,11 @@ func Run(ctx context.Context, cfg Config) (int, error) {
 		GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
 		GidMappingsEnableSetgroups: false,
 		Pdeathsig:                  syscall.SIGKILL,
+		// A new session: the build has no controlling terminal (no
+		// /dev/tty, no TIOCSTI into the caller's shell) and its own
+		// process group (kill(0, sig) cannot reach the caller). Its
+		// output reaches the user only through the pipes Run copies.
+		Setsid: true,
 	}
 	if err := cmd.Start(); err != nil {
 		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EACCES) {

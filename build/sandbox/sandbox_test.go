@@ -94,6 +94,10 @@ func TestIsolation(t *testing.T) {
 		{name: "uts namespace", script: `cat /proc/sys/kernel/hostname`, want: sandbox.Hostname},
 		{name: "no capabilities", script: `grep CapEff /proc/self/status`, want: "0000000000000000"},
 		{name: "remount denied", script: fmt.Sprintf(`mount -o remount,rw %s`, src), wantCode: -1},
+		// Own session (the shell, PID 1, leads it), no controlling
+		// terminal and no /dev/tty: nothing reaches the caller's terminal.
+		{name: "own session without terminal", script: `read -r _ _ _ _ _ sid tty _ < /proc/self/stat; echo "sid=$sid tty=$tty"; test -e /dev/tty && echo dev-tty || echo no-dev-tty`,
+			want: "sid=1 tty=0\nno-dev-tty"},
 		{name: "etc shadow hidden", script: `test -e /etc/shadow && echo visible || echo hidden`, want: "hidden"},
 	}
 	for _, tt := range tests {

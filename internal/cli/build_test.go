@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -13,6 +15,14 @@ import (
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == SandboxInitCommand {
 		os.Exit(Main(context.Background(), NewOSApp(), os.Args[1:]))
+	}
+	// Attack tests run the test binary as a separate hallmark process,
+	// wired like cmd/hallmark (SIGINT and SIGTERM cancel the context).
+	if os.Getenv(asHallmarkEnv) == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := Main(ctx, NewOSApp(), os.Args[1:])
+		stop()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }

@@ -57,7 +57,7 @@ func exitCode(err error) int {
 		errors.Is(err, attest.ErrPayloadType), errors.Is(err, attest.ErrTransparency):
 		return ExitRejected
 	case errors.Is(err, attest.ErrMalformed), errors.Is(err, attest.ErrEncoding),
-		errors.Is(err, limits.ErrTooLarge), errors.Is(err, attest.ErrMediaType),
+		errors.Is(err, limits.ErrTooLarge), errors.Is(err, limits.ErrNotRegular), errors.Is(err, attest.ErrMediaType),
 		errors.Is(err, attest.ErrNoSignature), errors.Is(err, attest.ErrStatement),
 		errors.Is(err, keys.ErrNotPEM), errors.Is(err, keys.ErrUnsupportedKey),
 		errors.Is(err, keys.ErrWrongPassphrase), errors.Is(err, fs.ErrNotExist),

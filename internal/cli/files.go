@@ -21,7 +21,7 @@ func (a *App) readInput(path string, max int64) ([]byte, error) {
 		}
 		return b, nil
 	}
-	f, err := os.Open(path)
+	f, err := limits.OpenFile(path)
 	if err != nil {
 		return nil, badInput(err)
 	}
@@ -36,7 +36,7 @@ func (a *App) readInput(path string, max int64) ([]byte, error) {
 // fileSubject hashes a file (streaming) and names it as given on the
 // command line, with forward slashes.
 func fileSubject(path string) (attest.Subject, error) {
-	f, err := os.Open(path)
+	f, err := limits.OpenFile(path)
 	if err != nil {
 		return attest.Subject{}, badInput(err)
 	}
@@ -86,7 +86,7 @@ func (a *App) writeOutput(path string, data []byte) error {
 
 // readFileBounded reads a whole file of at most max bytes.
 func readFileBounded(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := limits.OpenFile(path)
 	if err != nil {
 		return nil, badInput(err)
 	}

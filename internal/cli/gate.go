@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -181,7 +180,7 @@ func teeVerification(tr *trust.Trust) (*tee.Registry, *tee.ReferenceValues, erro
 	if tr.ReferenceValuesPath == "" {
 		return reg, nil, nil
 	}
-	f, err := os.Open(tr.ReferenceValuesPath)
+	f, err := limits.OpenFile(tr.ReferenceValuesPath)
 	if err != nil {
 		return nil, nil, badInput(fmt.Errorf("trust file reference values: %w", err))
 	}

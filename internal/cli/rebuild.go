@@ -405,7 +405,7 @@ func outputDirsFor(names, recorded []string) (dirs, atRoot []string) {
 // hashProducts returns the sha256 hex of each named regular file under
 // src; names that are missing or not regular files are left out.
 func hashProducts(src string, names []string) (map[string]string, error) {
-	root, err := os.OpenRoot(src)
+	root, err := limits.OpenRoot(src)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/artifact"
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
@@ -169,7 +170,7 @@ func (a *App) imageInventory(ctx context.Context, target string, opts []sbom.Opt
 // readSBOMFile decodes target when it is a JSON SBOM; ok is false for
 // anything else (a directory, a binary, a package-lock.json).
 func readSBOMFile(target string) (inv *sbom.Inventory, ok bool, err error) {
-	f, err := os.Open(target)
+	f, err := limits.OpenFile(target)
 	if err != nil {
 		return nil, false, nil // Scan reports it
 	}

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/finding/sarif"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/misconfig"
 )
 
@@ -56,7 +56,7 @@ func (a *App) scanMisconfig(ctx context.Context, o scanMisconfigOptions) ([]find
 	}
 	var cfg misconfig.Config
 	if o.ConfigFile != "" {
-		f, err := os.Open(o.ConfigFile)
+		f, err := limits.OpenFile(o.ConfigFile)
 		if err != nil {
 			return nil, badInput(err)
 		}
@@ -66,7 +66,7 @@ func (a *App) scanMisconfig(ctx context.Context, o scanMisconfigOptions) ([]find
 			return nil, badInput(fmt.Errorf("%s: %w", o.ConfigFile, err))
 		}
 	}
-	if _, err := os.Stat(o.Path); err != nil {
+	if _, err := limits.StatFileOrDir(o.Path); err != nil {
 		return nil, badInput(err)
 	}
 	cfg.Logger = a.Logger

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/hallmark-dev/hallmark/artifact"
 	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/secrets"
 )
 
@@ -100,7 +100,7 @@ func (a *App) secretsOf(ctx context.Context, target string, cfg secrets.Config) 
 		}
 		return s.ScanImage(ctx, art.Image.Image)
 	}
-	if _, err := os.Stat(target); err != nil {
+	if _, err := limits.StatFileOrDir(target); err != nil {
 		return nil, badInput(err)
 	}
 	return secrets.Scan(ctx, target, cfg)

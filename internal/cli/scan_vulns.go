@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/vuln"
 	"github.com/hallmark-dev/hallmark/vuln/osvdb"
 	"github.com/hallmark-dev/hallmark/vuln/vex"
@@ -37,7 +37,7 @@ type VulnScanOptions struct {
 func (a *App) ScanVulns(ctx context.Context, pkgs []vuln.Package, o VulnScanOptions) (*vuln.Report, error) {
 	var docs []*vex.Document
 	for _, p := range o.VEX {
-		f, err := os.Open(p)
+		f, err := limits.OpenFile(p)
 		if err != nil {
 			return nil, badInput(err)
 		}

@@ -1,6 +1,9 @@
 // Package limits holds the bounds Hallmark puts on untrusted input, in one
 // place so that every decoder enforces the same numbers and the README can
-// list them.
+// list them. It is also the one place that opens files whose path comes
+// from a user or a build ([OpenFile], [OpenFileIn], [OpenRoot],
+// [StatFileOrDir], [ReadFile]): a FIFO or device is refused with
+// [ErrNotRegular] without ever being opened in blocking mode.
 package limits
 
 import (

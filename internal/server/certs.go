@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // certReloadInterval is how often a TLS handshake may look at the
@@ -88,7 +90,7 @@ func (c *certReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, e
 
 // clientCAs reads a PEM bundle of CA certificates.
 func clientCAs(path string) (*x509.CertPool, error) {
-	b, err := os.ReadFile(path)
+	b, err := limits.ReadFile(path, MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("auth.admissionClientCA: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -223,7 +222,7 @@ type LimitsConfig struct {
 
 // LoadConfig reads, validates and resolves a configuration file.
 func LoadConfig(path string) (*Config, error) {
-	f, err := os.Open(path)
+	f, err := limits.OpenFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("server configuration: %w", err)
 	}

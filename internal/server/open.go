@@ -197,7 +197,7 @@ func compile(ctx context.Context, env, spec string, hook func(p *policy.Preset, 
 }
 
 func readBounded(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := limits.OpenFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -157,7 +156,7 @@ func newResolver(c ResolveConfig, now func() time.Time) (*oci.Resolver, error) {
 		if err != nil {
 			pool = x509.NewCertPool()
 		}
-		f, err := os.Open(c.CAFile)
+		f, err := limits.OpenFile(c.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("admission.resolve.caFile: %w", err)
 		}

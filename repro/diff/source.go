@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"unicode/utf8"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // source is one side of a comparison: a file on disk, bytes in memory, or a
@@ -34,7 +36,7 @@ func (s *source) reader() (io.ReadCloser, error) {
 	case s.inMem:
 		return io.NopCloser(bytes.NewReader(s.data)), nil
 	case s.path != "":
-		f, err := os.Open(s.path)
+		f, err := limits.OpenFile(s.path)
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", s.path, err)
 		}
@@ -108,7 +110,7 @@ func (c *comparer) randomAccess(ctx context.Context, s *source) (io.ReaderAt, in
 		return bytes.NewReader(s.data), int64(len(s.data)), nil
 	}
 	if s.path != "" {
-		f, err := os.Open(s.path)
+		f, err := limits.OpenFile(s.path)
 		if err != nil {
 			return nil, 0, fmt.Errorf("open %s: %w", s.path, err)
 		}

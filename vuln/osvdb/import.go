@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/vuln/osv"
 )
 
@@ -192,7 +193,7 @@ func (st *staging) writer(eco, source string) (*ecoWriter, error) {
 }
 
 func (st *staging) addDir(ctx context.Context, dir string) error {
-	root, err := os.OpenRoot(dir)
+	root, err := limits.OpenRoot(dir)
 	if err != nil {
 		return &SourceError{Source: dir, Err: fmt.Errorf("%w: %v", ErrBadSource, err)}
 	}
@@ -207,7 +208,7 @@ func (st *staging) addDir(ctx context.Context, dir string) error {
 		if !d.Type().IsRegular() || !strings.HasSuffix(p, ".json") {
 			return nil
 		}
-		f, err := root.Open(p)
+		f, err := limits.OpenFileIn(root, p)
 		if err != nil {
 			return &SourceError{Source: dir, Member: p, Err: err}
 		}
