@@ -24,6 +24,13 @@ type Config struct {
 	DecodeDepth *int
 	// Logger receives debug messages; nil discards them.
 	Logger *slog.Logger
+	// SkipDirs are directories (file system paths, absolute or relative to
+	// the working directory) not walked when a tree is scanned, such as
+	// Hallmark's own evidence store, whose vulnerability database and
+	// encrypted keys are not leaked credentials. A directory that is not
+	// inside the scanned tree is ignored. Scan a skipped directory by naming
+	// it as the path.
+	SkipDirs []string
 }
 
 // Limits bound the work spent on untrusted input. Each applies per

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/secrets"
 )
 
 // scanSecretsOptions are the inputs of
-// `hallmark scan --secrets PATH [--format table|json|sarif] [--fail-on SEV] [--secrets-allowlist FILE]`.
+// `hallmark scan --secrets PATH [--format table|json|sarif] [--fail-on SEV] [--allowlist FILE] [--include-store]`.
 // PATH is a directory (source tree, build context, OCI image layout or
 // `docker save` directory) or a file (any archive: tar, tar.gz, zip, jar,
 // docker-save tarball). The shared `scan` command fills one from its flags
@@ -27,6 +30,10 @@ type scanSecretsOptions struct {
 	// AllowlistFile is a secrets allowlist (YAML, see secrets.Allowlist);
 	// empty waives nothing.
 	AllowlistFile string
+	// IncludeStore scans Hallmark's evidence store too when it lies inside
+	// Path. By default it is skipped (with a note on stderr): it holds the
+	// vulnerability database and signed evidence, not the project's files.
+	IncludeStore bool
 }
 
 // runScanSecrets scans o.Path for credentials and writes the findings, with
@@ -63,7 +70,14 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 	if _, err := os.Stat(o.Path); err != nil {
 		return nil, badInput(err)
 	}
-	findings, err := secrets.Scan(ctx, o.Path, secrets.Config{Allowlist: allow, Logger: a.logger()})
+	cfg := secrets.Config{Allowlist: allow, Logger: a.logger()}
+	if !o.IncludeStore {
+		cfg.SkipDirs = a.storeDirsIn(o.Path)
+		for _, d := range cfg.SkipDirs {
+			fmt.Fprintf(a.Stderr, "hallmark: note: not scanning the evidence store %s (--include-store scans it)\n", d)
+		}
+	}
+	findings, err := secrets.Scan(ctx, o.Path, cfg)
 	if ctx.Err() != nil {
 		return nil, environmentErr(ctx.Err())
 	}
@@ -87,4 +101,32 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 		return findings, badInput(fmt.Errorf("%d part(s) of %s could not be scanned for secrets", incomplete, o.Path))
 	}
 	return findings, nil
+}
+
+// storeDirsIn returns the evidence store directories that lie inside the
+// tree at path: the store this command uses (--store, HALLMARK_STORE or
+// .hallmark) and the scanned project's own default store, path/.hallmark.
+func (a *App) storeDirsIn(path string) []string {
+	root, err := filepath.Abs(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, d := range []string{a.resolvedStoreDir(), filepath.Join(path, DefaultStoreDir)} {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			continue
+		}
+		if info, err := os.Stat(abs); err != nil || !info.IsDir() {
+			continue
+		}
+		rel, err := filepath.Rel(root, abs)
+		if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue
+		}
+		if !slices.Contains(out, abs) {
+			out = append(out, abs)
+		}
+	}
+	return out
 }
