@@ -156,58 +156,68 @@ func measure(n *syntax.Regexp) extent {
 // maxStrings bounds the finite string sets expanded by literals.
 const maxStrings = 64
 
-// literals returns every string n can match, lower-cased (ASCII), if they
-// are few and n has no unbounded part; ok is false otherwise.
-func literals(n *syntax.Regexp) (out []string, ok bool) {
+// literals returns strings, lower-cased (ASCII), such that every match of n
+// is one of them (exact) or starts with one of them (not exact); ok is false
+// when it knows nothing useful.
+func literals(n *syntax.Regexp) (out []string, exact, ok bool) {
 	switch n.Op {
 	case syntax.OpEmptyMatch, syntax.OpWordBoundary, syntax.OpNoWordBoundary, syntax.OpBeginLine,
 		syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText:
-		return []string{""}, true
+		return []string{""}, true, true
 	case syntax.OpLiteral:
-		return []string{strings.ToLower(string(n.Rune))}, true
+		return []string{strings.ToLower(string(n.Rune))}, true, true
 	case syntax.OpCharClass:
 		seen := map[string]bool{}
 		for i := 0; i+1 < len(n.Rune); i += 2 {
 			if n.Rune[i+1]-n.Rune[i] > 4 {
-				return nil, false
+				return nil, false, false
 			}
 			for c := n.Rune[i]; c <= n.Rune[i+1]; c++ {
 				seen[strings.ToLower(string(c))] = true
 			}
 		}
 		if len(seen) > 4 {
-			return nil, false
+			return nil, false, false
 		}
 		for s := range seen {
 			out = append(out, s)
 		}
-		return out, true
+		return out, true, true
 	case syntax.OpCapture:
 		return literals(n.Sub[0])
 	case syntax.OpQuest:
-		s, ok := literals(n.Sub[0])
+		s, ex, ok := literals(n.Sub[0])
 		if !ok {
-			return nil, false
+			return nil, false, false
 		}
-		return append(s, ""), true
+		return append(s, ""), ex, true
 	case syntax.OpAlternate:
+		exact = true
 		for _, sub := range n.Sub {
-			s, ok := literals(sub)
+			s, ex, ok := literals(sub)
 			if !ok || len(out)+len(s) > maxStrings {
-				return nil, false
+				return nil, false, false
 			}
 			out = append(out, s...)
+			exact = exact && ex
 		}
-		return out, true
+		return out, exact, true
 	case syntax.OpConcat:
 		return concatLiterals(n.Sub)
-	case syntax.OpRepeat:
-		if n.Max == unbounded || n.Max > 3 {
-			return nil, false
+	case syntax.OpPlus:
+		if s, _, ok := literals(n.Sub[0]); ok {
+			return s, false, true
 		}
-		s, ok := literals(n.Sub[0])
+	case syntax.OpRepeat:
+		s, ex, ok := literals(n.Sub[0])
 		if !ok {
-			return nil, false
+			return nil, false, false
+		}
+		if !ex || n.Max == unbounded || n.Max > 3 {
+			if n.Min >= 1 {
+				return s, false, true
+			}
+			return nil, false, false
 		}
 		out = []string{""}
 		var all []string
@@ -216,29 +226,36 @@ func literals(n *syntax.Regexp) (out []string, ok bool) {
 				all = append(all, out...)
 			}
 			if out = cross(out, s); out == nil {
-				return nil, false
+				return nil, false, false
 			}
 		}
 		if len(all) > maxStrings {
-			return nil, false
+			return nil, false, false
 		}
-		return all, true
+		return all, true, true
 	}
-	return nil, false
+	return nil, false, false
 }
 
-func concatLiterals(subs []*syntax.Regexp) ([]string, bool) {
+// concatLiterals is literals of a concatenation: the cross product of its
+// parts' strings, up to the first part that is not exact.
+func concatLiterals(subs []*syntax.Regexp) ([]string, bool, bool) {
 	out := []string{""}
 	for _, sub := range subs {
-		s, ok := literals(sub)
+		s, ex, ok := literals(sub)
 		if !ok {
-			return nil, false
+			return out, false, true
 		}
-		if out = cross(out, s); out == nil {
-			return nil, false
+		next := cross(out, s)
+		if next == nil {
+			return out, false, true
+		}
+		out = next
+		if !ex {
+			return out, false, true
 		}
 	}
-	return out, true
+	return out, true, true
 }
 
 func cross(a, b []string) []string {
@@ -293,7 +310,7 @@ func keywordSpan(n *syntax.Regexp, kws []string) (span, bool) {
 	case syntax.OpAlternate:
 		for _, sub := range n.Sub {
 			if _, ok := keywordSpan(sub, kws); !ok {
-				if s, ok := literals(sub); !ok || !allContain(s, kws) {
+				if s, _, ok := literals(sub); !ok || !allContain(s, kws) {
 					return span{}, false
 				}
 			}
@@ -309,7 +326,7 @@ func keywordSpan(n *syntax.Regexp, kws []string) (span, bool) {
 		// the parser into literals and classes.
 		for i := range n.Sub {
 			for j := i + 1; j < len(n.Sub) && j < i+8; j++ {
-				s, ok := concatLiterals(n.Sub[i : j+1])
+				s, exact, ok := concatLiterals(n.Sub[i : j+1])
 				if !ok {
 					break
 				}
@@ -318,10 +335,13 @@ func keywordSpan(n *syntax.Regexp, kws []string) (span, bool) {
 					e := measure(run)
 					return around(n.Sub, i, j, span{left: []extent{e}, right: []extent{e}}), true
 				}
+				if !exact {
+					break
+				}
 			}
 		}
 	}
-	if s, ok := literals(n); ok && allContain(s, kws) {
+	if s, _, ok := literals(n); ok && allContain(s, kws) {
 		return whole(), true
 	}
 	return span{}, false
