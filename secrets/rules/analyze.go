@@ -26,6 +26,144 @@ type extent struct {
 // (innermost first). The innermost part on each side contains the keyword.
 type span struct {
 	left, right []extent
+	// follow, when set, is a test a keyword occurrence must pass to be the
+	// one inside the keyword part of a match (see follower).
+	follow *follower
+}
+
+// follower is what must come after the keyword part of a match: within
+// kMax+skipMax bytes of the keyword's start, only bytes of skip, then a byte
+// of first. Generic assignment rules (`name ... = value`) need an operator
+// right after the name, which most occurrences of "key" or "token" in text
+// lack; their windows are skipped.
+type follower struct {
+	kMax, skipMax int
+	skip, first   [256]bool
+}
+
+// ok reports whether the keyword occurrence text[p:q] can be followed as
+// the rule requires.
+func (f *follower) ok(text string, p, q int) bool {
+	end := min(len(text)-1, p+f.kMax+f.skipMax)
+	for x := q; x <= end; x++ {
+		c := text[x]
+		if f.first[c] {
+			return true
+		}
+		if !f.skip[c] {
+			return false
+		}
+	}
+	return false
+}
+
+// nullable reports whether n can match the empty string.
+func nullable(n *syntax.Regexp) bool {
+	switch n.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary, syntax.OpStar, syntax.OpQuest:
+		return true
+	case syntax.OpRepeat:
+		return n.Min == 0 || nullable(n.Sub[0])
+	case syntax.OpPlus, syntax.OpCapture:
+		return nullable(n.Sub[0])
+	case syntax.OpConcat:
+		for _, s := range n.Sub {
+			if !nullable(s) {
+				return false
+			}
+		}
+		return true
+	case syntax.OpAlternate:
+		for _, s := range n.Sub {
+			if nullable(s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// firstBytes is the set of bytes a non-empty match of n can start with, if
+// they are all ASCII.
+func firstBytes(n *syntax.Regexp) (set [256]bool, ok bool) {
+	switch n.Op {
+	case syntax.OpLiteral:
+		if len(n.Rune) == 0 || n.Rune[0] >= utf8.RuneSelf {
+			return set, false
+		}
+		r := n.Rune[0]
+		set[r] = true
+		if n.Flags&syntax.FoldCase != 0 {
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+				if f >= utf8.RuneSelf {
+					return set, false
+				}
+				set[f] = true
+			}
+		}
+		return set, true
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(n.Rune); i += 2 {
+			if n.Rune[i] == n.Rune[i+1] && foldedSpecial(n.Rune[i]) {
+				continue
+			}
+			if n.Rune[i+1] >= utf8.RuneSelf {
+				return set, false
+			}
+			for c := n.Rune[i]; c <= n.Rune[i+1]; c++ {
+				set[c] = true
+			}
+		}
+		return set, true
+	case syntax.OpCapture, syntax.OpPlus, syntax.OpRepeat, syntax.OpStar, syntax.OpQuest:
+		return firstBytes(n.Sub[0])
+	case syntax.OpAlternate, syntax.OpConcat:
+		for _, sub := range n.Sub {
+			if sub.Op == syntax.OpEmptyMatch || sub.Op == syntax.OpWordBoundary || sub.Op == syntax.OpNoWordBoundary {
+				continue
+			}
+			s, ok := firstBytes(sub)
+			if !ok {
+				return set, false
+			}
+			for c := range set {
+				set[c] = set[c] || s[c]
+			}
+			if n.Op == syntax.OpConcat && !nullable(sub) {
+				break
+			}
+		}
+		return set, true
+	}
+	return set, false
+}
+
+// follower builds the test for a keyword part k followed by rest, or nil.
+func newFollower(k extent, rest []*syntax.Regexp) *follower {
+	if !k.ascii || k.max == unbounded {
+		return nil
+	}
+	f := &follower{kMax: k.max, skip: k.alphabet}
+	for _, n := range rest {
+		if !nullable(n) {
+			first, ok := firstBytes(n)
+			if !ok {
+				return nil
+			}
+			f.first = first
+			return f
+		}
+		e := measure(n)
+		if !e.ascii || e.max == unbounded {
+			return nil
+		}
+		f.skipMax += e.max
+		for c := range f.skip {
+			f.skip[c] = f.skip[c] || e.alphabet[c]
+		}
+	}
+	return nil
 }
 
 // foldWidth is the widest UTF-8 encoding of a rune that r matches case
@@ -42,6 +180,10 @@ func foldWidth(r rune) int {
 	}
 	return w
 }
+
+// foldedSpecial reports the runes that case-insensitive classes gain from k
+// and s (Kelvin sign, long s); texts holding them are matched whole.
+func foldedSpecial(r rune) bool { return r == '\u212a' || r == '\u017f' }
 
 func addLen(a, b int) int {
 	if a == unbounded || b == unbounded {
@@ -99,6 +241,9 @@ func measure(n *syntax.Regexp) extent {
 		e = extent{max: 1, ascii: true, noNL: true}
 		for i := 0; i+1 < len(n.Rune); i += 2 {
 			lo, hi := n.Rune[i], n.Rune[i+1]
+			if lo == hi && foldedSpecial(lo) {
+				continue
+			}
 			if lo <= '\n' && '\n' <= hi {
 				e.noNL = false
 			}
@@ -319,7 +464,9 @@ func keywordSpan(n *syntax.Regexp, kws []string) (span, bool) {
 	case syntax.OpConcat:
 		for i, sub := range n.Sub {
 			if inner, ok := keywordSpan(sub, kws); ok {
-				return around(n.Sub, i, i, inner), true
+				sp := around(n.Sub, i, i, inner)
+				sp.follow = newFollower(measure(sub), n.Sub[i+1:])
+				return sp, true
 			}
 		}
 		// A keyword spread over adjacent parts, e.g. sk-ant-api03 split by
@@ -333,7 +480,9 @@ func keywordSpan(n *syntax.Regexp, kws []string) (span, bool) {
 				if allContain(s, kws) {
 					run := &syntax.Regexp{Op: syntax.OpConcat, Sub: n.Sub[i : j+1]}
 					e := measure(run)
-					return around(n.Sub, i, j, span{left: []extent{e}, right: []extent{e}}), true
+					sp := around(n.Sub, i, j, span{left: []extent{e}, right: []extent{e}})
+					sp.follow = newFollower(e, n.Sub[j+1:])
+					return sp, true
 				}
 				if !exact {
 					break

@@ -216,9 +216,15 @@ func windowMatches(er *engineRule, cur string, hits []hit, segs []*codec.Encoded
 	ws := make([]window, 0, len(hits))
 	for _, h := range hits {
 		p := h.end - len(er.kw[slices.Index(er.pats, int(h.pat))])
+		if er.span.follow != nil && !er.span.follow.ok(cur, p, h.end) {
+			continue // cannot be the keyword part of a match
+		}
 		lo, hi := er.span.reach(cur, p, h.end)
 		lo, hi = min(lo, p), max(hi, h.end)
 		ws = append(ws, window{max(0, lo-1), min(len(cur), hi+1)})
+	}
+	if len(ws) == 0 {
+		return nil, true
 	}
 	slices.SortFunc(ws, func(a, b window) int { return cmp.Compare(a.lo, b.lo) })
 	merged := ws[:1]
