@@ -88,13 +88,19 @@ func (e *engine) find(ctx context.Context, text, path string) []report.Finding {
 	var (
 		out   []report.Finding
 		cur   = text
+		skip  = make([]bool, len(e.rules)) // rules whose allowlists waive this path
 		segs  []*codec.EncodedSegment
 		dec   = codec.NewDecoder()
 		depth = 0
 		fr    = fragment{raw: text, path: path}
 	)
+	if path != "" {
+		for i, er := range e.rules {
+			skip[i] = len(er.r.Allowlists) > 0 && pathAllowed(path, er.r.Allowlists)
+		}
+	}
 	for ctx.Err() == nil {
-		out = e.pass(ctx, &fr, cur, segs, out)
+		out = e.pass(ctx, &fr, cur, segs, skip, out)
 		depth++
 		if depth > e.maxDepth || !mayDecode(cur) {
 			break
@@ -129,7 +135,7 @@ func (f *fragment) newlines() []int {
 type window struct{ lo, hi int }
 
 // pass runs every rule over cur, one decoding pass of the fragment.
-func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*codec.EncodedSegment, out []report.Finding) []report.Finding {
+func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*codec.EncodedSegment, skip []bool, out []report.Finding) []report.Finding {
 	hits := e.ac.scan(cur, nil)
 	whole := false
 	present := make([]bool, e.special)
@@ -156,7 +162,7 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*cod
 		if r.SkipReport {
 			continue
 		}
-		if fr.path != "" && pathAllowed(fr.path, r.Allowlists) {
+		if skip[ri] {
 			continue
 		}
 		if r.Path != nil {

@@ -150,9 +150,10 @@ func findBoth(t testing.TB, fast, ref *rules.Detector, text, path string) (got, 
 }
 
 // TestEngineMatchesGitleaks: the default engine finds exactly what gitleaks'
-// detector finds, rule by rule, on a corpus with a sample of every rule.
+// detector finds, rule by rule, on a corpus with a sample of every rule, at
+// decoding depth 1 (which includes the undecoded pass).
 func TestEngineMatchesGitleaks(t *testing.T) {
-	for _, depth := range []int{0, 1} {
+	for _, depth := range []int{1} {
 		fast, err := rules.New(rules.DecodeDepth(depth))
 		if err != nil {
 			t.Fatal(err)
