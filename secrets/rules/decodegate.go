@@ -7,18 +7,18 @@ import (
 
 // Character classes of gitleaks' decoder patterns.
 var (
-	isHex, isB64, isPrintable, likelyB64, isDigit [256]bool
+	isHex       = byteClass(func(b byte) bool { return '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F' })
+	isB64       = byteClass(func(b byte) bool { return isHex[b] || 'g' <= b && b <= 'z' || 'G' <= b && b <= 'Z' || b == '_' || b == '/' || b == '+' || b == '-' })
+	isPrintable = byteClass(func(b byte) bool { return 0x08 < b && b < 0x7f })
+	likelyB64   = byteClass(func(b byte) bool { return '0' <= b && b <= '9' || b == '+' || b == '/' || b == '-' || b == '_' })
+	isDigit     = byteClass(func(b byte) bool { return '0' <= b && b <= '9' })
 )
 
-func init() {
+func byteClass(in func(byte) bool) (set [256]bool) {
 	for c := range 256 {
-		b := byte(c)
-		isHex[c] = '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F'
-		isB64[c] = '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || b == '_' || b == '/' || b == '+' || b == '-'
-		isPrintable[c] = 0x08 < b && b < 0x7f
-		likelyB64[c] = '0' <= b && b <= '9' || b == '+' || b == '/' || b == '-' || b == '_'
-		isDigit[c] = '0' <= b && b <= '9'
+		set[c] = in(byte(c))
 	}
+	return set
 }
 
 // mayDecode reports whether gitleaks' decoder could find an encoded segment
