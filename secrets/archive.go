@@ -132,7 +132,12 @@ func (w *walker) stream(ctx context.Context, chain []string, r io.Reader, ra io.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	br := bufio.NewReaderSize(r, 64<<10)
+	// Small files get a buffer their size, not 64 KiB each.
+	bufSize := 64 << 10
+	if size >= 0 && size < int64(bufSize) {
+		bufSize = max(int(size)+1, sniffLen+1)
+	}
+	br := bufio.NewReaderSize(r, bufSize)
 	head, err := br.Peek(sniffLen)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return w.fail(ctx, chain, "reading", err)

@@ -28,6 +28,13 @@ type Config struct {
 	// with its path and the number of files scanned so far, one call at a
 	// time, for a person watching a long scan.
 	Progress func(path string, scanned int)
+	// SkipDirs are directories (file system paths, absolute or relative to
+	// the working directory) not walked when a tree is scanned, such as
+	// Hallmark's own evidence store, whose vulnerability database and
+	// encrypted keys are not leaked credentials. A directory that is not
+	// inside the scanned tree is ignored. Scan a skipped directory by naming
+	// it as the path.
+	SkipDirs []string
 }
 
 // Limits bound the work spent on untrusted input. Each applies per

@@ -130,6 +130,10 @@ func (w *walker) detect(ctx context.Context, chain []string, text string, lineBa
 				f.Message += "; an inline hallmark:allow-secret comment was ignored because it gives no reason"
 			}
 		}
+		if !f.Suppressed && m.RuleID == privateKeyRule && encryptedKey(m.Secret) {
+			f.Severity = finding.SeverityInfo
+			f.Suppressed, f.SuppressedReason = true, "encrypted private key: unusable without its passphrase, which is not stored with it"
+		}
 		if !f.Suppressed {
 			if reason, ok := w.s.allow.match(&f, m.Secret); ok {
 				f.Suppressed, f.SuppressedReason = true, "allowlist: "+reason

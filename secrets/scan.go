@@ -32,6 +32,7 @@ type Scanner struct {
 	progress func(string, int)
 	mu       sync.Mutex // guards scanned
 	scanned  int
+	skip    []string // absolute, symlink-free directories not walked
 }
 
 // New prepares a Scanner.
@@ -52,6 +53,12 @@ func New(cfg Config) (*Scanner, error) {
 		return nil, err
 	}
 	s := &Scanner{det: det, allow: cfg.Allowlist, lim: lim, workers: cfg.Workers, log: cfg.Logger, progress: cfg.Progress}
+	for _, d := range cfg.SkipDirs {
+		if d == "" {
+			return nil, fmt.Errorf("%w: empty directory in SkipDirs", ErrConfig)
+		}
+		s.skip = append(s.skip, canonical(d))
+	}
 	if s.workers == 0 {
 		s.workers = runtime.GOMAXPROCS(0)
 	}
@@ -141,6 +148,7 @@ func (s *Scanner) scanTree(ctx context.Context, dir string, collect func([]findi
 		return fmt.Errorf("secrets: scanning %s: %w", dir, err)
 	}
 	defer root.Close()
+	base := canonical(dir)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.workers)
 	walkErr := fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
@@ -158,7 +166,7 @@ func (s *Scanner) scanTree(ctx context.Context, dir string, collect func([]findi
 			return gctx.Err()
 		}
 		if d.IsDir() {
-			if d.Name() == ".git" {
+			if d.Name() == ".git" || (p != "." && s.skipped(filepath.Join(base, filepath.FromSlash(p)))) {
 				return fs.SkipDir
 			}
 			return nil
@@ -200,6 +208,29 @@ func (s *Scanner) scanFile(ctx context.Context, root *os.Root, name string) []fi
 	}
 	s.log.Debug("scanned", "path", name, "findings", len(w.out), "expanded", w.expanded)
 	return w.out
+}
+
+// canonical returns dir as an absolute path with symbolic links resolved
+// where it exists, so that two spellings of one directory compare equal.
+func canonical(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	return filepath.Clean(dir)
+}
+
+// skipped reports whether the directory at abs is one of Config.SkipDirs.
+func (s *Scanner) skipped(abs string) bool {
+	for _, d := range s.skip {
+		if abs == d {
+			s.log.Debug("skipped directory", "path", abs)
+			return true
+		}
+	}
+	return false
 }
 
 func sortFindings(fs []finding.Finding) []finding.Finding {

@@ -28,7 +28,34 @@ func main() {
 	files := flag.Int("files", 10_000, "number of files to generate")
 	keep := flag.String("dir", "", "generate the tree here and keep it (default: a temporary directory)")
 	patOut := flag.String("patterns-out", "", "only write the grep -E patterns to this file and exit")
+	genOnly := flag.Bool("generate-only", false, "only generate the tree (into -dir) and exit")
+	jsonl := flag.String("jsonl", "", "only write the *.json files under -dir as one JSONL file here and exit")
+	diff := flag.String("diff", "", "only compare GITLEAKS.json,HALLMARK.json[,PREFIX] reports and exit")
 	flag.Parse()
+	if *genOnly || *jsonl != "" || *diff != "" {
+		var err error
+		switch {
+		case *diff != "":
+			parts := append(strings.Split(*diff, ","), "")
+			err = diffFindings(os.Stdout, parts[0], parts[1], parts[2])
+		case *keep == "":
+			err = fmt.Errorf("-generate-only and -jsonl need -dir")
+		case *jsonl != "":
+			err = toJSONL(*keep, *jsonl)
+		default:
+			var planted int
+			var size int64
+			if err = os.MkdirAll(*keep, 0o755); err == nil {
+				planted, size, err = generate(*keep, *files)
+				fmt.Printf("generated %d files, %d bytes, %d planted credentials in %s\n", *files, size, planted, *keep)
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "secrets-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *patOut != "" {
 		det, err := rules.New()
 		if err == nil {

@@ -39,7 +39,8 @@ type scanFlags struct {
 	policy         string
 	detectLicenses bool
 	// --secrets
-	allowlist string
+	allowlist    string
+	includeStore bool
 }
 
 func newScanCmd(app *App) *cobra.Command {
@@ -119,6 +120,7 @@ ecosystem present in PATH never reports a clean result: it exits 4.`,
 	fl.StringVar(&f.policy, "policy", "", "dependency policy file (--deps)")
 	fl.BoolVar(&f.detectLicenses, "detect-licenses", false, "classify licence files where lockfiles name none (--deps)")
 	fl.StringVar(&f.allowlist, "allowlist", "", "secret allowlist file (--secrets)")
+	fl.BoolVar(&f.includeStore, "include-store", false, "scan the evidence store too when it is inside PATH (--secrets; skipped by default)")
 	return cmd
 }
 
@@ -270,6 +272,6 @@ func (a *App) writeBundleOut(path string, bundle []byte) error {
 
 // runScanSecretsCmd scans for credentials and signs the results with --key.
 func (a *App) runScanSecretsCmd(ctx context.Context, target string, f scanFlags) error {
-	fs, err := a.scanSecrets(ctx, scanSecretsOptions{Path: target, Format: f.format, FailOn: f.failOn, AllowlistFile: f.allowlist})
+	fs, err := a.scanSecrets(ctx, scanSecretsOptions{Path: target, Format: f.format, FailOn: f.failOn, AllowlistFile: f.allowlist, IncludeStore: f.includeStore})
 	return a.attestFindings(ctx, f, finding.KindSecrets, target, fs, err)
 }

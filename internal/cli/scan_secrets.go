@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/hallmark-dev/hallmark/artifact"
 	"github.com/hallmark-dev/hallmark/finding"
@@ -12,7 +16,7 @@ import (
 )
 
 // scanSecretsOptions are the inputs of
-// `hallmark scan --secrets PATH [--format table|json|sarif] [--fail-on SEV] [--allowlist FILE]`.
+// `hallmark scan --secrets PATH [--format table|json|sarif] [--fail-on SEV] [--allowlist FILE] [--include-store]`.
 // PATH is a directory (source tree, build context, OCI image layout or
 // `docker save` directory) or a file (any archive: tar, tar.gz, zip, jar,
 // docker-save tarball). The shared `scan` command fills one from its flags
@@ -28,6 +32,10 @@ type scanSecretsOptions struct {
 	// AllowlistFile is a secrets allowlist (YAML, see secrets.Allowlist);
 	// empty waives nothing.
 	AllowlistFile string
+	// IncludeStore scans Hallmark's evidence store too when it lies inside
+	// Path. By default it is skipped (with a note on stderr): it holds the
+	// vulnerability database and signed evidence, not the project's files.
+	IncludeStore bool
 }
 
 // runScanSecrets scans o.Path for credentials and writes the findings, with
@@ -61,7 +69,14 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 			return nil, badInput(err)
 		}
 	}
-	findings, err := a.secretsOf(ctx, o.Path, secrets.Config{Allowlist: allow, Logger: a.logger(), Progress: a.countProgress("secrets scan")})
+	cfg := secrets.Config{Allowlist: allow, Logger: a.logger(), Progress: a.countProgress("secrets scan")}
+	if !o.IncludeStore {
+		cfg.SkipDirs = a.storeDirsIn(o.Path)
+		for _, d := range cfg.SkipDirs {
+			fmt.Fprintf(a.Stderr, "hallmark: note: not scanning the evidence store %s (--include-store scans it)\n", d)
+		}
+	}
+	findings, err := a.secretsOf(ctx, o.Path, cfg)
 	if ctx.Err() != nil {
 		return nil, environmentErr(ctx.Err())
 	}
@@ -104,4 +119,32 @@ func (a *App) secretsOf(ctx context.Context, target string, cfg secrets.Config) 
 		return nil, badInput(err)
 	}
 	return secrets.Scan(ctx, target, cfg)
+}
+
+// storeDirsIn returns the evidence store directories that lie inside the
+// tree at path: the store this command uses (--store, HALLMARK_STORE or
+// .hallmark) and the scanned project's own default store, path/.hallmark.
+func (a *App) storeDirsIn(path string) []string {
+	root, err := filepath.Abs(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, d := range []string{a.resolvedStoreDir(), filepath.Join(path, DefaultStoreDir)} {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			continue
+		}
+		if info, err := os.Stat(abs); err != nil || !info.IsDir() {
+			continue
+		}
+		rel, err := filepath.Rel(root, abs)
+		if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue
+		}
+		if !slices.Contains(out, abs) {
+			out = append(out, abs)
+		}
+	}
+	return out
 }

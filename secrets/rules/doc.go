@@ -7,6 +7,12 @@
 // does not cover: GCP service-account key files, Azure storage account keys
 // and SAS signatures, and passwords embedded in URLs. See hallmark.toml.
 //
+// Matching finds exactly what gitleaks' detector finds over the same text,
+// but runs each rule's regular expression only over windows around its
+// keywords, bounded by what the expression can match (see engine.go and
+// docs/secrets.md); GitleaksEngine selects gitleaks' detector itself, the
+// reference the engine is tested against.
+//
 // A Detector is built once and is safe for concurrent use. Its Find method
 // reports matches with the secret's position so that callers can either
 // report a redacted value (package secrets) or mask the text (package

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/viper"
 	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/report"
 )
 
 //go:embed hallmark.toml
@@ -32,7 +33,21 @@ const maxDecodeDepth = 5
 // Option configures New.
 type Option func(*options) error
 
-type options struct{ decodeDepth int }
+type options struct {
+	decodeDepth int
+	reference   bool
+}
+
+// GitleaksEngine makes the Detector match with gitleaks' own detector, the
+// reference that the default engine is tested against, instead of the
+// default engine, which finds the same and is several times faster (see
+// docs/secrets.md). For equivalence tests and benchmarks.
+func GitleaksEngine() Option {
+	return func(o *options) error {
+		o.reference = true
+		return nil
+	}
+}
 
 // DecodeDepth sets how many rounds of decoding are applied (0 disables
 // decoding; at most 5).
@@ -86,6 +101,7 @@ type Match struct {
 // Detector finds credentials in text. It is safe for concurrent use.
 type Detector struct {
 	gl    *detect.Detector
+	eng   *engine // nil: match with gl
 	rules []Rule
 	added map[string]bool
 }
@@ -119,13 +135,19 @@ func New(opts ...Option) (*Detector, error) {
 	// a finding; a bare "gitleaks:allow" is not honoured.
 	gl.IgnoreGitleaksAllow = true
 	d := &Detector{gl: gl, added: rs.added}
+	multipart := false
 	for _, id := range cfg.OrderedRules {
 		r := cfg.Rules[id]
+		multipart = multipart || len(r.RequiredRules) > 0
 		rule := Rule{ID: id, Description: r.Description, Keywords: r.Keywords, Entropy: r.Entropy, Hallmark: rs.added[id]}
 		if r.Regex != nil {
 			rule.Regex = r.Regex.String()
 		}
 		d.rules = append(d.rules, rule)
+	}
+	// Multi-part rules (none in the embedded set) are left to gitleaks.
+	if !o.reference && !multipart {
+		d.eng = newEngine(cfg, o.decodeDepth)
 	}
 	return d, nil
 }
@@ -138,7 +160,12 @@ func (d *Detector) Rules() []Rule { return slices.Clone(d.rules) }
 // its default path allowlist (lockfiles, vendored trees). Matches are sorted
 // by position.
 func (d *Detector) Find(ctx context.Context, text, path string) []Match {
-	found := d.gl.DetectContext(ctx, detect.Fragment{Raw: text, FilePath: path, StartLine: 1})
+	var found []report.Finding
+	if d.eng != nil {
+		found = d.eng.find(ctx, text, path)
+	} else {
+		found = d.gl.DetectContext(ctx, detect.Fragment{Raw: text, FilePath: path, StartLine: 1})
+	}
 	if len(found) == 0 {
 		return nil
 	}

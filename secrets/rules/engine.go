@@ -1,0 +1,479 @@
+package rules
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"regexp/syntax"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/zricethezav/gitleaks/v8/config"
+	"github.com/zricethezav/gitleaks/v8/detect/codec"
+	"github.com/zricethezav/gitleaks/v8/report"
+)
+
+// engine finds what gitleaks' detector finds in a fragment, faster: one
+// Aho–Corasick pass finds every keyword occurrence, and each rule whose
+// matches provably contain one of its keywords runs its regular expression
+// only over the windows around those occurrences (see keywordSpan) instead
+// of over the whole text; the decoding pass runs only when the text holds
+// something the decoder would decode (mayDecode). Rules it cannot window,
+// and texts with the few non-ASCII letters that lower-case to ASCII, take
+// gitleaks' own path: the whole text, gated by keyword presence.
+type engine struct {
+	cfg      config.Config
+	rules    []*engineRule
+	ac       *automaton
+	patRules [][]int // keyword pattern → rules it anchors
+	special  int     // patterns from here on force whole-text matching
+	maxDepth int
+}
+
+type engineRule struct {
+	r        config.Rule
+	kw       []string // lower-cased keywords
+	pats     []int    // their pattern IDs
+	windowed bool
+	span     span
+	generic  bool
+}
+
+// specialRunes lower-case to ASCII letters (Kelvin sign, dotted capital I)
+// or fold to them in case-insensitive expressions (long s); where they occur
+// keyword positions and windows are not reliable, so the text is matched
+// whole.
+var specialRunes = []string{"\u212a", "\u0130", "\u017f"}
+
+func newEngine(cfg config.Config, maxDepth int) *engine {
+	e := &engine{cfg: cfg, maxDepth: maxDepth}
+	ids := map[string]int{}
+	var pats []string
+	for _, id := range cfg.OrderedRules {
+		r := cfg.Rules[id]
+		er := &engineRule{r: r, generic: strings.Contains(strings.ToLower(r.RuleID), "generic")}
+		for _, k := range r.Keywords {
+			k = strings.ToLower(k)
+			er.kw = append(er.kw, k)
+			p, ok := ids[k]
+			if !ok {
+				p = len(pats)
+				ids[k] = p
+				pats = append(pats, k)
+				e.patRules = append(e.patRules, nil)
+			}
+			er.pats = append(er.pats, p)
+			e.patRules[p] = append(e.patRules[p], len(e.rules))
+		}
+		if r.Regex != nil && len(er.kw) > 0 {
+			if re, err := syntax.Parse(r.Regex.String(), syntax.Perl); err == nil {
+				er.span, er.windowed = keywordSpan(re, er.kw)
+			}
+		}
+		e.rules = append(e.rules, er)
+	}
+	e.special = len(pats)
+	pats = append(pats, specialRunes...)
+	e.ac = newAutomaton(pats)
+	return e
+}
+
+// find returns gitleaks' findings for text at path (before its generic-rule
+// filter, which find applies too).
+func (e *engine) find(ctx context.Context, text, path string) []report.Finding {
+	if path != "" && pathAllowed(path, e.cfg.Allowlists) {
+		return nil
+	}
+	var (
+		out   []report.Finding
+		cur   = text
+		skip  = make([]bool, len(e.rules)) // rules whose allowlists waive this path
+		segs  []*codec.EncodedSegment
+		dec   = codec.NewDecoder()
+		depth = 0
+		fr    = fragment{raw: text, path: path}
+	)
+	if path != "" {
+		for i, er := range e.rules {
+			skip[i] = len(er.r.Allowlists) > 0 && pathAllowed(path, er.r.Allowlists)
+		}
+	}
+	for ctx.Err() == nil {
+		out = e.pass(ctx, &fr, cur, segs, skip, out)
+		depth++
+		if depth > e.maxDepth || !mayDecode(cur) {
+			break
+		}
+		cur, segs = dec.Decode(cur, segs)
+		if len(segs) == 0 {
+			break
+		}
+	}
+	return filterGeneric(out)
+}
+
+// fragment is the text being searched and its lazily computed line breaks.
+type fragment struct {
+	raw, path string
+	nls       []int
+	nlsDone   bool
+}
+
+func (f *fragment) newlines() []int {
+	if !f.nlsDone {
+		for i := 0; i < len(f.raw); i++ {
+			if f.raw[i] == '\n' {
+				f.nls = append(f.nls, i)
+			}
+		}
+		f.nlsDone = true
+	}
+	return f.nls
+}
+
+type window struct{ lo, hi int }
+
+// pass runs every rule over cur, one decoding pass of the fragment.
+func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*codec.EncodedSegment, skip []bool, out []report.Finding) []report.Finding {
+	hits := e.ac.scan(cur, nil)
+	whole := false
+	present := make([]bool, e.special)
+	perRule := make([][]hit, len(e.rules))
+	for _, h := range hits {
+		if int(h.pat) >= e.special {
+			whole = true
+			continue
+		}
+		present[h.pat] = true
+		for _, ri := range e.patRules[h.pat] {
+			perRule[ri] = append(perRule[ri], h)
+		}
+	}
+	var lower string
+	if whole {
+		lower = strings.ToLower(cur)
+	}
+	for ri, er := range e.rules {
+		if ctx.Err() != nil {
+			return out
+		}
+		r := &er.r
+		if r.SkipReport {
+			continue
+		}
+		if skip[ri] {
+			continue
+		}
+		if r.Path != nil {
+			if r.Regex == nil && len(segs) == 0 {
+				if r.Path.MatchString(fr.path) {
+					out = append(out, report.Finding{RuleID: r.RuleID, Description: r.Description, File: fr.path, Match: "file detected: " + fr.path, Tags: r.Tags})
+				}
+				continue
+			}
+			if !r.Path.MatchString(fr.path) {
+				continue
+			}
+		}
+		if r.Regex == nil {
+			continue
+		}
+		gated := len(er.kw) == 0
+		for i, k := range er.kw {
+			if gated {
+				break
+			}
+			if whole {
+				gated = strings.Contains(lower, k)
+			} else {
+				gated = present[er.pats[i]]
+			}
+		}
+		if !gated {
+			continue
+		}
+		var idx [][]int
+		if er.windowed && !whole {
+			var ok bool
+			if idx, ok = windowMatches(er, cur, perRule[ri], segs); !ok {
+				idx = r.Regex.FindAllStringIndex(cur, -1)
+			}
+		} else {
+			idx = r.Regex.FindAllStringIndex(cur, -1)
+		}
+		for _, m := range idx {
+			if f, ok := e.check(fr, cur, segs, r, m[0], m[1]); ok {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// windowMatches runs the rule over the merged windows around its keyword
+// hits. A match that touches a window edge (other than the text's own) may
+// have been cut short or lost context: ok is false and the caller matches
+// the whole text instead.
+func windowMatches(er *engineRule, cur string, hits []hit, segs []*codec.EncodedSegment) (idx [][]int, ok bool) {
+	if len(hits) == 0 {
+		return nil, true
+	}
+	ws := make([]window, 0, len(hits))
+	for _, h := range hits {
+		p := h.end - len(er.kw[slices.Index(er.pats, int(h.pat))])
+		if er.span.follow != nil && !er.span.follow.ok(cur, p, h.end) {
+			continue // cannot be the keyword part of a match
+		}
+		lo, hi := er.span.reach(cur, p, h.end)
+		lo, hi = min(lo, p), max(hi, h.end)
+		ws = append(ws, window{max(0, lo-1), min(len(cur), hi+1)})
+	}
+	if len(ws) == 0 {
+		return nil, true
+	}
+	slices.SortFunc(ws, func(a, b window) int { return cmp.Compare(a.lo, b.lo) })
+	merged := ws[:1]
+	for _, w := range ws[1:] {
+		last := &merged[len(merged)-1]
+		if w.lo <= last.hi {
+			last.hi = max(last.hi, w.hi)
+			continue
+		}
+		merged = append(merged, w)
+	}
+	for _, w := range merged {
+		if len(segs) > 0 && len(codec.SegmentsWithDecodedOverlap(segs, w.lo, w.hi)) == 0 {
+			continue // no match here can overlap decoded text
+		}
+		for _, m := range er.r.Regex.FindAllStringIndex(cur[w.lo:w.hi], -1) {
+			s, t := m[0]+w.lo, m[1]+w.lo
+			if (s == w.lo && w.lo > 0) || (t == w.hi && w.hi < len(cur)) {
+				return nil, false
+			}
+			idx = append(idx, []int{s, t})
+		}
+	}
+	return idx, true
+}
+
+// check turns one regular-expression match into a finding the way gitleaks'
+// detector does: the secret group, decoding overlap, location, entropy and
+// allowlists.
+func (e *engine) check(fr *fragment, cur string, segs []*codec.EncodedSegment, r *config.Rule, s, t int) (report.Finding, bool) {
+	secret := strings.Trim(cur[s:t], "\n")
+	var tags []string
+	currentLine := ""
+	if len(segs) > 0 {
+		ss := codec.SegmentsWithDecodedOverlap(segs, s, t)
+		if len(ss) == 0 {
+			return report.Finding{}, false
+		}
+		adj := codec.AdjustMatchIndex(ss, []int{s, t})
+		s, t = adj[0], adj[1]
+		tags = codec.Tags(ss)
+		currentLine = codec.CurrentLine(ss, cur)
+	} else {
+		t = s + len(secret)
+	}
+	loc := locate(fr.newlines(), fr.raw, s, t)
+	if t > loc.eli {
+		loc.eli = t
+	}
+	f := report.Finding{
+		RuleID: r.RuleID, Description: r.Description,
+		StartLine: 1 + loc.sl, EndLine: 1 + loc.el, StartColumn: loc.sc, EndColumn: loc.ec,
+		Line: fr.raw[min(loc.sli, len(fr.raw)):min(max(loc.eli, loc.sli), len(fr.raw))], Match: secret, Secret: secret,
+		File: fr.path, Tags: append(slices.Clip(r.Tags), tags...),
+	}
+	if currentLine == "" {
+		currentLine = f.Line
+	}
+	if groups := r.Regex.FindStringSubmatch(f.Secret); len(groups) >= 2 {
+		if r.SecretGroup > 0 {
+			if len(groups) <= r.SecretGroup {
+				return report.Finding{}, false
+			}
+			f.Secret = groups[r.SecretGroup]
+		} else {
+			for _, g := range groups[1:] {
+				if g != "" {
+					f.Secret = g
+					break
+				}
+			}
+		}
+	}
+	ent := entropy(f.Secret)
+	f.Entropy = float32(ent)
+	if r.Entropy != 0 && ent <= r.Entropy {
+		return report.Finding{}, false
+	}
+	if findingAllowed(&f, fr.path, currentLine, e.cfg.Allowlists) || findingAllowed(&f, fr.path, currentLine, r.Allowlists) {
+		return report.Finding{}, false
+	}
+	return f, true
+}
+
+// entropy is the Shannon entropy of s as gitleaks computes it: counts per
+// rune over the length in bytes.
+func entropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	counts := map[rune]int{}
+	for _, r := range s {
+		counts[r]++
+	}
+	var h float64
+	n := float64(len(s))
+	for _, c := range counts {
+		p := float64(c) / n
+		h -= p * math.Log2(p)
+	}
+	return h
+}
+
+// location is gitleaks' idea of where a match is: 0-based lines, its
+// column quirks, and the span of the line(s) it reports.
+type location struct {
+	sl, el, sc, ec, sli, eli int
+}
+
+// locate reproduces gitleaks' location rules for the match [start, end) of
+// raw, whose line breaks are at nls.
+func locate(nls []int, raw string, start, end int) location {
+	var l location
+	ns := nls
+	if len(ns) == 0 {
+		ns = []int{len(raw)}
+	}
+	prev := func(i int) int {
+		if i == 0 {
+			return 0
+		}
+		return ns[i-1]
+	}
+	j := sort.SearchInts(ns, start+1) // first break after start
+	k := sort.SearchInts(ns, end)     // first break at or after end
+	startCheck := func() {
+		l.sl, l.el = j, j
+		l.sc = start - prev(j) + 1
+		l.sli, l.eli = prev(j), ns[j]
+	}
+	endOK := k < len(ns) && prev(k) < end
+	endCheck := func() {
+		l.el = k
+		l.ec = end - prev(k)
+		l.eli = ns[k]
+	}
+	lineSet := j < len(ns)
+	switch {
+	case lineSet && endOK && k < j:
+		endCheck()
+		startCheck()
+	case lineSet:
+		startCheck()
+		if endOK {
+			endCheck()
+		}
+	default:
+		last := ns[len(ns)-1]
+		l.sc = start - last + 1
+		l.ec = end - last
+		l.sl, l.el = len(ns), len(ns)
+		i := end
+		for i < len(raw) && raw[i] != '\n' && raw[i] != '\r' {
+			i++
+		}
+		l.eli = i
+	}
+	return l
+}
+
+// pathAllowed is gitleaks' check of a file path against allowlists (a
+// fragment has no commit here).
+func pathAllowed(path string, als []*config.Allowlist) bool {
+	for _, a := range als {
+		if a.MatchCondition == config.AllowlistMatchAnd {
+			if len(a.Regexes) > 0 || len(a.StopWords) > 0 {
+				continue
+			}
+			ok := true
+			if len(a.Commits) > 0 {
+				ok = false
+			}
+			if len(a.Paths) > 0 && !a.PathAllowed(path) {
+				ok = false
+			}
+			if ok {
+				return true
+			}
+			continue
+		}
+		if a.PathAllowed(path) {
+			return true
+		}
+	}
+	return false
+}
+
+// findingAllowed is gitleaks' check of a finding against allowlists.
+func findingAllowed(f *report.Finding, path, currentLine string, als []*config.Allowlist) bool {
+	for _, a := range als {
+		target := f.Secret
+		switch a.RegexTarget {
+		case "match":
+			target = f.Match
+		case "line":
+			target = currentLine
+		}
+		regexOK := a.RegexAllowed(target)
+		stop, _ := a.ContainsStopWord(f.Secret)
+		if a.MatchCondition == config.AllowlistMatchAnd {
+			ok := true
+			if len(a.Commits) > 0 {
+				ok = false // no commit to allow
+			}
+			if len(a.Paths) > 0 && !a.PathAllowed(path) {
+				ok = false
+			}
+			if len(a.Regexes) > 0 && !regexOK {
+				ok = false
+			}
+			if len(a.StopWords) > 0 && !stop {
+				ok = false
+			}
+			if ok {
+				return true
+			}
+			continue
+		}
+		if regexOK || stop {
+			return true
+		}
+	}
+	return false
+}
+
+// filterGeneric drops a generic rule's finding when a specific rule found a
+// secret containing it on the same line, as gitleaks does.
+func filterGeneric(fs []report.Finding) []report.Finding {
+	var out []report.Finding
+	for _, f := range fs {
+		drop := false
+		if strings.Contains(strings.ToLower(f.RuleID), "generic") {
+			for _, g := range fs {
+				if f.StartLine == g.StartLine && f.RuleID != g.RuleID && strings.Contains(g.Secret, f.Secret) &&
+					!strings.Contains(strings.ToLower(g.RuleID), "generic") {
+					drop = true
+					break
+				}
+			}
+		}
+		if !drop {
+			out = append(out, f)
+		}
+	}
+	return out
+}
