@@ -32,7 +32,7 @@ type Scanner struct {
 	progress func(string, int)
 	mu       sync.Mutex // guards scanned
 	scanned  int
-	skip    []string // absolute, symlink-free directories not walked
+	skip     []string // absolute, symlink-free directories not walked
 }
 
 // New prepares a Scanner.

@@ -19,8 +19,8 @@ import (
 
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/server"
-	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/internal/textsafe"
+	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/store"
 )
 

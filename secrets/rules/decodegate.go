@@ -7,8 +7,10 @@ import (
 
 // Character classes of gitleaks' decoder patterns.
 var (
-	isHex       = byteClass(func(b byte) bool { return '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F' })
-	isB64       = byteClass(func(b byte) bool { return isHex[b] || 'g' <= b && b <= 'z' || 'G' <= b && b <= 'Z' || b == '_' || b == '/' || b == '+' || b == '-' })
+	isHex = byteClass(func(b byte) bool { return '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F' })
+	isB64 = byteClass(func(b byte) bool {
+		return isHex[b] || 'g' <= b && b <= 'z' || 'G' <= b && b <= 'Z' || b == '_' || b == '/' || b == '+' || b == '-'
+	})
 	isPrintable = byteClass(func(b byte) bool { return 0x08 < b && b < 0x7f })
 	likelyB64   = byteClass(func(b byte) bool { return '0' <= b && b <= '9' || b == '+' || b == '/' || b == '-' || b == '_' })
 	isDigit     = byteClass(func(b byte) bool { return '0' <= b && b <= '9' })
