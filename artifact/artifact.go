@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/oci"
 )
 
@@ -181,18 +182,11 @@ func (r *Resolver) Open(ctx context.Context, ref Ref) (*Artifact, error) {
 }
 
 func hashFile(path string) (*Artifact, error) {
-	f, err := os.Open(path)
+	f, err := limits.OpenFile(path) // never blocks on a FIFO
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
 	set, _, err := digest.Reader(f, digest.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("hash %s: %w", path, err)
