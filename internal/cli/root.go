@@ -66,6 +66,7 @@ deployments on it.`,
 		newPolicyCmd(app),
 		newServeCmd(app),
 		newRecheckCmd(app),
+		newReportCmd(app),
 	)
 	addClientCmds(app, root)
 	return root
