@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -22,6 +23,7 @@ import (
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/trust"
 )
 
@@ -85,7 +87,12 @@ as evidence. docs/compliance.md says what the report does and does not prove.`,
 				return err
 			}
 			defer s.Close()
-			r, err := buildReport(ctx, app, s, f, artifact, since, until)
+			in, err := loadReportInputs(ctx, app, f.trust, f.policy, f.env)
+			if err != nil {
+				return err
+			}
+			in.artifact, in.since, in.until = artifact, since, until
+			r, _, err := buildReport(ctx, app, s, in)
 			if err != nil {
 				return err
 			}
@@ -122,32 +129,54 @@ func parseReportTime(flag, v string) (*time.Time, error) {
 	return &t, nil
 }
 
-// buildReport gathers the verified facts through the gate and judges the
-// mapping's controls on them.
-func buildReport(ctx context.Context, app *App, s store.Store, f reportFlags, artifact policy.Artifact, since, until *time.Time) (*compliance.Report, error) {
-	tr, err := trust.Load(f.trust)
+// reportInputs is what a report is judged with.
+type reportInputs struct {
+	trust    *trust.Trust
+	policy   *policy.Policy
+	tee      *tee.Registry
+	teeRefs  *tee.ReferenceValues
+	env      string
+	artifact policy.Artifact
+	since    *time.Time
+	until    *time.Time
+	now      time.Time
+	// bundles are extra evidence per artifact digest, besides the store's
+	// (verify-export gives the archive's here).
+	bundles map[string][][]byte
+}
+
+// loadReportInputs loads the trust file and the environment's policy.
+func loadReportInputs(ctx context.Context, app *App, trustPath, spec, env string) (reportInputs, error) {
+	tr, err := trust.Load(trustPath)
 	if err != nil {
-		return nil, badInput(err)
+		return reportInputs{}, badInput(err)
 	}
 	reg, refs, err := teeVerification(tr)
 	if err != nil {
-		return nil, err
+		return reportInputs{}, err
 	}
-	pol, err := loadPolicy(ctx, f.policy, f.env, refs)
+	pol, err := loadPolicy(ctx, spec, env, refs)
 	if err != nil {
-		return nil, err
+		return reportInputs{}, err
 	}
+	return reportInputs{trust: tr, policy: pol, tee: reg, teeRefs: refs, env: env, now: app.Now().UTC()}, nil
+}
+
+// buildReport gathers the verified facts through the gate and judges the
+// mapping's controls on them; it also returns the policy inputs the gate
+// evaluated, by artifact digest.
+func buildReport(ctx context.Context, app *App, s store.Store, in reportInputs) (*compliance.Report, map[string]policy.Input, error) {
 	m, err := compliance.Load()
 	if err != nil {
-		return nil, environmentErr(err)
+		return nil, nil, environmentErr(err)
 	}
-	now := app.Now().UTC()
+	now, since, until, artifact, tr := in.now, in.since, in.until, in.artifact, in.trust
 	if until != nil {
 		now = *until
 	}
-	ds, ignored, err := server.Deployments(ctx, s, tr, server.DeploymentQuery{Environment: f.env, Artifact: artifact.Digest})
+	ds, ignored, err := server.Deployments(ctx, s, tr, server.DeploymentQuery{Environment: in.env, Artifact: artifact.Digest})
 	if err != nil {
-		return nil, storeError(err)
+		return nil, nil, storeError(err)
 	}
 	reportIgnored(app, ignored)
 	inRange := func(t time.Time) bool {
@@ -165,7 +194,7 @@ func buildReport(ctx context.Context, app *App, s store.Store, f reportFlags, ar
 			continue
 		}
 		dg := d.Artifact.Digest
-		if _, seen := byArtifact[dg]; !seen && artifact.Digest == "" && d.Allowed {
+		if artifact.Digest == "" && d.Allowed && !slices.Contains(digests, dg) {
 			digests = append(digests, dg)
 		}
 		if names[dg] == "" {
@@ -178,22 +207,25 @@ func buildReport(ctx context.Context, app *App, s store.Store, f reportFlags, ar
 	// nothing, so a throwaway key serves.
 	throwaway, err := keys.Generate(keys.Ed25519)
 	if err != nil {
-		return nil, environmentErr(err)
+		return nil, nil, environmentErr(err)
 	}
-	g, err := gate.New(s, tr, map[string]*policy.Policy{f.env: pol}, throwaway, gate.WithClock(func() time.Time { return now }), gate.WithTEE(reg, refs))
+	g, err := gate.New(s, tr, map[string]*policy.Policy{in.env: in.policy}, throwaway, gate.WithClock(func() time.Time { return now }), gate.WithTEE(in.tee, in.teeRefs))
 	if err != nil {
-		return nil, environmentErr(err)
+		return nil, nil, environmentErr(err)
 	}
-	enforced := enforcedRules(pol)
+	enforced := enforcedRules(in.policy)
 	var facts []compliance.Facts
+	inputs := map[string]policy.Input{}
 	for _, dg := range digests {
-		res, err := g.Evaluate(ctx, gate.Request{Artifact: policy.Artifact{Digest: dg, Name: names[dg]}, Environment: f.env, Requester: "hallmark report", Source: "cli", DryRun: true})
+		res, err := g.Evaluate(ctx, gate.Request{Artifact: policy.Artifact{Digest: dg, Name: names[dg]}, Environment: in.env,
+			Requester: "hallmark report", Source: "cli", Bundles: in.bundles[dg], DryRun: true})
 		if err != nil {
-			return nil, environmentErr(fmt.Errorf("evaluate %s: %w", dg, err))
+			return nil, nil, environmentErr(fmt.Errorf("evaluate %s: %w", dg, err))
 		}
+		inputs[dg] = res.Input
 		facts = append(facts, compliance.Facts{Input: res.Input, Decision: res.Decision, EnforcedRules: enforced, Deployments: byArtifact[dg], SignerName: tr.Name})
 	}
-	return compliance.Build(m, compliance.Scope{Artifact: artifact.Digest, Environment: f.env, Since: since, Until: until}, now, facts), nil
+	return compliance.Build(m, compliance.Scope{Artifact: artifact.Digest, Environment: in.env, Since: since, Until: until}, now, facts), inputs, nil
 }
 
 func reportDeployment(d server.Deployment) compliance.Deployment {

@@ -42,7 +42,8 @@ func reportControls(t *testing.T, e *e2e, args ...string) (map[string]compliance
 // signers as the trust file does and lists the decision; the environment
 // form finds the deployed artifact; a preset that does not enforce the
 // vulnerability rules leaves CRA Annex I Part II (2) not satisfied; --key
-// stores the signed report as evidence.
+// stores the signed report as evidence; the audit export verifies offline
+// and detects tampering (checkExport).
 func TestReportEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end pipeline skipped with -short")
@@ -112,6 +113,8 @@ func TestReportEndToEnd(t *testing.T) {
 		t.Fatalf("HTML report: %v", err)
 	}
 	renderInChromium(t, filepath.Join(e.dir, "report.html"), "CRA-II-1", "SLSA-BUILD-L3", "ci-builder")
+
+	checkExport(t, e)
 }
 
 // renderInChromium loads a standalone HTML file in headless Chromium with

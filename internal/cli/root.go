@@ -66,7 +66,7 @@ deployments on it.`,
 		newPolicyCmd(app),
 		newServeCmd(app),
 		newRecheckCmd(app),
-		newReportCmd(app),
+		newReportCmd(app), newExportCmd(app), newVerifyExportCmd(app),
 	)
 	addClientCmds(app, root)
 	return root

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// checkExport exports the pipeline's prod evidence, verifies the archive
+// offline (reproducing the gate's decision and the report), and checks that
+// changing, removing or adding any member, or re-signing nothing after a
+// consistent rewrite of the manifest, is detected.
+func checkExport(t *testing.T, e *e2e) {
+	t.Helper()
+	archive := filepath.Join(e.dir, "audit.tar")
+	e.ta.mustRun(t, "export", e.art, "--env", "prod", "--trust", e.trustFile, "--policy", e.presetFile, "--key", e.key("gate"), "--out", archive)
+
+	// The store is not needed to verify: point it at an empty one.
+	e.ta.env[StoreEnv] = filepath.Join(t.TempDir(), "empty")
+	e.ta.mustRun(t, "verify-export", archive, "--key", e.pub("gate"))
+	if out := e.ta.out.String(); !strings.Contains(out, "gate decision reproduced (allow, SLSA Build L3)") {
+		t.Errorf("verify-export output:\n%s", out)
+	}
+
+	f, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members, err := readTar(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var man exportManifestDoc
+	json.Unmarshal(members[exportManifest], &man)
+	var bundle, module string
+	for n := range members {
+		if strings.HasPrefix(n, "bundles/") {
+			bundle = n
+		}
+		if strings.HasPrefix(n, "policy/modules/") {
+			module = n
+		}
+	}
+	rewrite := func(name string, change func(map[string][]byte), fixManifest bool) string {
+		m := map[string][]byte{}
+		for k, v := range members {
+			m[k] = bytes.Clone(v)
+		}
+		change(m)
+		if fixManifest {
+			mm := man
+			mm.Members = map[string]string{}
+			for k, v := range m {
+				if k != exportManifest && k != exportSignature {
+					mm.Members[k] = sha256Hex(v)
+				}
+			}
+			m[exportManifest], _ = json.MarshalIndent(mm, "", "  ")
+		}
+		p := filepath.Join(t.TempDir(), name+".tar")
+		if err := writeTar(p, m, time.Unix(0, 0)); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	flip := func(name string) func(map[string][]byte) {
+		return func(m map[string][]byte) { m[name] = append(m[name], ' ') }
+	}
+	for _, tc := range []struct {
+		name   string
+		file   string
+		key    bool
+		reason string
+	}{
+		{"bundle changed", rewrite("bundle", flip(bundle), false), false, "was changed"},
+		{"report changed", rewrite("report", flip(exportReport), false), false, "was changed"},
+		{"trust file changed", rewrite("trust", flip(exportTrust), false), false, "was changed"},
+		{"policy module changed", rewrite("module", flip(module), false), false, "was changed"},
+		{"policy data changed", rewrite("data", flip(exportData), false), false, "was changed"},
+		{"manifest changed", rewrite("manifest", flip(exportManifest), false), true, "manifest signature"},
+		{"bundle removed", rewrite("removed", func(m map[string][]byte) { delete(m, bundle) }, false), false, "is missing"},
+		{"member added", rewrite("added", func(m map[string][]byte) { m["bundles/extra.json"] = []byte("{}") }, false), false, "not in the manifest"},
+		{"bundle dropped, manifest rewritten, signature checked", rewrite("dropsig", func(m map[string][]byte) { delete(m, bundle) }, true), true, "manifest signature"},
+		{"report edited, manifest rewritten", rewrite("edit", func(m map[string][]byte) {
+			m[exportReport] = bytes.Replace(m[exportReport], []byte(`"status": "not_satisfied"`), []byte(`"status": "satisfied"`), 1)
+		}, true), false, "does not reproduce its report"},
+		{"evidence dropped, manifest rewritten", rewrite("drop", func(m map[string][]byte) {
+			for n := range m {
+				if strings.HasPrefix(n, "bundles/") {
+					var probe struct {
+						DSSE struct{ Payload []byte } `json:"dsseEnvelope"`
+					}
+					json.Unmarshal(m[n], &probe)
+					if bytes.Contains(probe.DSSE.Payload, []byte("cyclonedx.org/bom")) {
+						delete(m, n)
+					}
+				}
+			}
+		}, true), false, "is not in the archive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"verify-export", tc.file}
+			if tc.key {
+				args = append(args, "--key", e.pub("gate"))
+			}
+			code := e.ta.run(args...)
+			if code != ExitRejected {
+				t.Fatalf("exit %d, want %d (rejected)\n%s%s", code, ExitRejected, e.ta.out, e.ta.errOut)
+			}
+			if !strings.Contains(e.ta.errOut.String(), tc.reason) {
+				t.Errorf("error lacks %q: %s", tc.reason, e.ta.errOut)
+			}
+		})
+	}
+}
