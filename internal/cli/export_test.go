@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,6 +26,8 @@ func checkExport(t *testing.T, e *e2e) {
 	if out := e.ta.out.String(); !strings.Contains(out, "gate decision reproduced (allow, SLSA Build L3)") {
 		t.Errorf("verify-export output:\n%s", out)
 	}
+
+	t.Run("opa eval", func(t *testing.T) { checkOPAProcedure(t, archive, "sha256:"+e.artHex(t), true) })
 
 	f, err := os.Open(archive)
 	if err != nil {
@@ -116,5 +119,80 @@ func checkExport(t *testing.T, e *e2e) {
 				t.Errorf("error lacks %q: %s", tc.reason, e.ta.errOut)
 			}
 		})
+	}
+}
+
+// findTool finds a peer tool in $HALLMARK_TOOLS_BIN, then PATH; it skips
+// the caller when absent, or fails when CI=true.
+func findTool(t *testing.T, name string) string {
+	t.Helper()
+	if dir := os.Getenv("HALLMARK_TOOLS_BIN"); dir != "" {
+		if p := filepath.Join(dir, name); fileExists(p) {
+			return p
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		if p := filepath.Join(home, ".cache", "hallmark", "tools", "bin", name); fileExists(p) {
+			return p
+		}
+	}
+	msg := name + " not found in $HALLMARK_TOOLS_BIN, PATH or ~/.cache/hallmark/tools/bin (scripts/tools.sh builds it)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+func (e *e2e) artHex(t *testing.T) string {
+	t.Helper()
+	d, _, err := artifactDigest(e.art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimPrefix(d, "sha256:")
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// checkOPAProcedure follows docs/compliance.md: extract the archive and
+// evaluate the archived policy on the archived input with opa alone; the
+// decision must be the report's.
+func checkOPAProcedure(t *testing.T, archive string, artifact string, wantAllow bool) {
+	t.Helper()
+	opa := findTool(t, "opa")
+	dir := t.TempDir()
+	if out, err := exec.Command("tar", "-C", dir, "-xf", archive).CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	var doc exportPolicyDoc
+	b, _ := os.ReadFile(filepath.Join(dir, exportPolicy))
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(opa, "eval", "--format", "json", "-d", "policy/modules", "-d", "policy/data.json",
+		"-i", doc.Inputs[artifact], doc.Entrypoint)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("opa eval: %v\n%s", err, out)
+	}
+	var res struct {
+		Result []struct {
+			Expressions []struct {
+				Value struct {
+					Allow bool `json:"allow"`
+				} `json:"value"`
+			} `json:"expressions"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || len(res.Result) != 1 || len(res.Result[0].Expressions) != 1 {
+		t.Fatalf("opa output: %v\n%s", err, out)
+	}
+	if got := res.Result[0].Expressions[0].Value.Allow; got != wantAllow {
+		t.Errorf("opa eval allow = %t, the report says %t\n%s", got, wantAllow, out)
 	}
 }
