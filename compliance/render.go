@@ -23,6 +23,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"time":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"short":    func(s string) string { return shortID(s) },
 	"statuses": Statuses,
+	"deref":    func(f *float64) float64 { return *f },
 	"label": func(s Status) string {
 		switch s {
 		case Satisfied:

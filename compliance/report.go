@@ -74,6 +74,8 @@ type Report struct {
 	Scope       Scope            `json:"scope"`
 	Mapping     MappingRef       `json:"mapping"`
 	Artifacts   []ArtifactReport `json:"artifacts"`
+	// VulnerabilityHandling is filled by AddVulnerabilityHandling.
+	VulnerabilityHandling []HandledVulnerability `json:"vulnerabilityHandling"`
 }
 
 // ReportType is Report.Type.
@@ -173,7 +175,7 @@ type RuleResult struct {
 
 // Build judges every control of m for each artifact's facts.
 func Build(m *Mapping, scope Scope, now time.Time, facts []Facts) *Report {
-	r := &Report{Type: ReportType, GeneratedAt: now.UTC(), Scope: scope, Mapping: MappingRef{Version: m.Version, Digest: m.Digest}, Artifacts: []ArtifactReport{}}
+	r := &Report{Type: ReportType, GeneratedAt: now.UTC(), Scope: scope, Mapping: MappingRef{Version: m.Version, Digest: m.Digest}, Artifacts: []ArtifactReport{}, VulnerabilityHandling: []HandledVulnerability{}}
 	for i := range facts {
 		r.Artifacts = append(r.Artifacts, judgeArtifact(m, &facts[i]))
 	}

@@ -229,6 +229,7 @@ func TestReportJSONMatchesSchema(t *testing.T) {
 	m, _ := compliance.Load()
 	empty := compliance.Facts{Input: policy.Input{Artifact: policy.Artifact{Digest: art}, Context: policy.Context{Environment: "dev", Time: now}}}
 	r := compliance.Build(m, compliance.Scope{Environment: "prod"}, now, []compliance.Facts{fullFacts(), empty})
+	compliance.AddVulnerabilityHandling(r, map[string]time.Time{"GHSA-1": now.Add(-time.Hour)})
 	var buf bytes.Buffer
 	if err := r.WriteJSON(&buf); err != nil {
 		t.Fatal(err)

@@ -492,6 +492,13 @@ func verifyExport(ctx context.Context, app *App, file, pubKey string) error {
 	}
 	in := reportInputs{trust: tr, policy: pol, tee: reg, teeRefs: refs, env: archived.Scope.Environment, since: archived.Scope.Since, until: archived.Scope.Until, now: archived.GeneratedAt, bundles: map[string][][]byte{}}
 	in.artifact.Digest = archived.Scope.Artifact
+	// Disclosure dates are not evidence: take the archived report's.
+	in.published = map[string]time.Time{}
+	for _, h := range archived.VulnerabilityHandling {
+		if h.Published != nil {
+			in.published[h.ID] = *h.Published
+		}
+	}
 	for _, a := range archived.Artifacts {
 		if a.Artifact.Digest == archived.Scope.Artifact {
 			in.artifact.Name = a.Artifact.Name
@@ -624,6 +631,11 @@ func sameReport(want, got *compliance.Report) error {
 		if !bytes.Equal(wb, gb) {
 			return fmt.Errorf("%s: the reproduced report differs from the archived one", w.Artifact.Digest)
 		}
+	}
+	wb, _ := json.Marshal(want.VulnerabilityHandling)
+	gb, _ := json.Marshal(got.VulnerabilityHandling)
+	if !bytes.Equal(wb, gb) {
+		return fmt.Errorf("the reproduced vulnerability-handling figures differ from the archived ones")
 	}
 	return nil
 }

@@ -21,6 +21,8 @@ func checkExport(t *testing.T, e *e2e) {
 	e.ta.mustRun(t, "export", e.art, "--env", "prod", "--trust", e.trustFile, "--policy", e.presetFile, "--key", e.key("gate"), "--out", archive)
 
 	// The store is not needed to verify: point it at an empty one.
+	saved := e.ta.env[StoreEnv]
+	defer func() { e.ta.env[StoreEnv] = saved }()
 	e.ta.env[StoreEnv] = filepath.Join(t.TempDir(), "empty")
 	e.ta.mustRun(t, "verify-export", archive, "--key", e.pub("gate"))
 	if out := e.ta.out.String(); !strings.Contains(out, "gate decision reproduced (allow, SLSA Build L3)") {

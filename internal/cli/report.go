@@ -143,6 +143,9 @@ type reportInputs struct {
 	// bundles are extra evidence per artifact digest, besides the store's
 	// (verify-export gives the archive's here).
 	bundles map[string][][]byte
+	// published are the disclosure dates to use instead of the local
+	// vulnerability database's (verify-export takes the archived report's).
+	published map[string]time.Time
 }
 
 // loadReportInputs loads the trust file and the environment's policy.
@@ -225,7 +228,13 @@ func buildReport(ctx context.Context, app *App, s store.Store, in reportInputs) 
 		inputs[dg] = res.Input
 		facts = append(facts, compliance.Facts{Input: res.Input, Decision: res.Decision, EnforcedRules: enforced, Deployments: byArtifact[dg], SignerName: tr.Name})
 	}
-	return compliance.Build(m, compliance.Scope{Artifact: artifact.Digest, Environment: in.env, Since: since, Until: until}, now, facts), inputs, nil
+	r := compliance.Build(m, compliance.Scope{Artifact: artifact.Digest, Environment: in.env, Since: since, Until: until}, now, facts)
+	published := in.published
+	if published == nil {
+		published = disclosureDates(app.vulnDBDir(""), r)
+	}
+	compliance.AddVulnerabilityHandling(r, published)
+	return r, inputs, nil
 }
 
 func reportDeployment(d server.Deployment) compliance.Deployment {
@@ -337,6 +346,22 @@ func writeReportText(w io.Writer, r *compliance.Report) {
 			}
 		}
 		tw.Flush()
+	}
+	for _, h := range r.VulnerabilityHandling {
+		disclosed, fixed := "disclosure date unknown", "no fixed release"
+		if h.Published != nil {
+			disclosed = "disclosed " + h.Published.Format(time.DateOnly)
+		}
+		if h.FixedIn != "" {
+			fixed = "fixed in " + short(h.FixedIn, 19)
+			if h.DaysToFix != nil {
+				fixed += fmt.Sprintf(" after %.1f days", *h.DaysToFix)
+			}
+		}
+		if h.VEXStatus != "" {
+			fixed += ", VEX " + h.VEXStatus
+		}
+		fmt.Fprintf(w, "  %s: %s, %d releases affected (%d deployed), %s\n", h.ID, disclosed, len(h.Affected), len(h.DeployedAffected), fixed)
 	}
 }
 

@@ -115,6 +115,31 @@ func TestReportEndToEnd(t *testing.T) {
 	renderInChromium(t, filepath.Join(e.dir, "report.html"), "CRA-II-1", "SLSA-BUILD-L3", "ci-builder")
 
 	checkExport(t, e)
+
+	// CRA vulnerability handling: a later scan finds a vulnerable lodash in
+	// the deployed release; the report gives its OSV disclosure date and
+	// the deployed release it affects, with no fixed release yet.
+	vulnTree := filepath.Join(e.dir, "vulnerable")
+	os.MkdirAll(vulnTree, 0o755)
+	writeFile(t, filepath.Join(vulnTree, "package-lock.json"), lodashLock)
+	e.ta.mustRun(t, "scan", "--vulns", vulnTree, "--key", e.key("scanner"), "--subject", e.art)
+	_, vr := reportControls(t, e, e.art, "--env", "prod", "--policy", e.presetFile)
+	var found bool
+	for _, h := range vr.VulnerabilityHandling {
+		if h.ID != "GHSA-jf85-cpcp-j695" {
+			continue
+		}
+		found = true
+		if h.Published == nil || !h.Published.Equal(time.Date(2019, 7, 10, 19, 45, 23, 0, time.UTC)) {
+			t.Errorf("published %v, want the OSV record's 2019-07-10T19:45:23Z", h.Published)
+		}
+		if len(h.DeployedAffected) != 1 || h.DeployedAffected[0] != a.Artifact.Digest || h.FixedIn != "" {
+			t.Errorf("handling: %+v", h)
+		}
+	}
+	if !found {
+		t.Errorf("GHSA-jf85-cpcp-j695 not in vulnerability handling: %+v", vr.VulnerabilityHandling)
+	}
 }
 
 // renderInChromium loads a standalone HTML file in headless Chromium with
