@@ -235,6 +235,43 @@ func judgeArtifact(m *Mapping, f *Facts) ArtifactReport {
 	for _, x := range e.Approvals {
 		add("approvals", x.Meta)
 	}
+	// The gate lists evidence in the order it found it (store, then extra
+	// bundles), which differs between the live store and an export; the
+	// report must not.
+	rank := map[string]int{}
+	for i, k := range evidenceKinds {
+		rank[k] = i
+	}
+	sort.SliceStable(ar.Evidence, func(i, j int) bool {
+		a, b := ar.Evidence[i], ar.Evidence[j]
+		if a.Kind != b.Kind {
+			return rank[a.Kind] < rank[b.Kind]
+		}
+		if !a.Timestamp.Equal(b.Timestamp) {
+			return a.Timestamp.Before(b.Timestamp)
+		}
+		return a.ID < b.ID
+	})
+	sort.SliceStable(ar.Vulnerabilities, func(i, j int) bool {
+		a, b := ar.Vulnerabilities[i], ar.Vulnerabilities[j]
+		if a.ID != b.ID {
+			return a.ID < b.ID
+		}
+		if a.Package != b.Package {
+			return a.Package < b.Package
+		}
+		return a.Scan < b.Scan
+	})
+	// Newest decision first, by decision time (not by when a store
+	// received the record, which an export's scratch store changes).
+	ar.Deployments = slices.Clone(ar.Deployments)
+	sort.SliceStable(ar.Deployments, func(i, j int) bool {
+		a, b := ar.Deployments[i], ar.Deployments[j]
+		if !a.DecidedAt.Equal(b.DecidedAt) {
+			return a.DecidedAt.After(b.DecidedAt)
+		}
+		return a.ID < b.ID
+	})
 	for _, dep := range f.Deployments {
 		byKind[KindDecision] = append(byKind[KindDecision], dep.ID)
 	}

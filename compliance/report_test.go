@@ -271,3 +271,22 @@ func TestReportHTMLStandalone(t *testing.T) {
 		}
 	}
 }
+
+// TestReportIndependentOfEvidenceOrder: the gate lists evidence in the
+// order it finds it, which differs between the live store and an audit
+// export; the report must be the same (verify-export compares them).
+func TestReportIndependentOfEvidenceOrder(t *testing.T) {
+	m, _ := compliance.Load()
+	a := fullFacts()
+	a.Input.Evidence.Rebuilds = append(a.Input.Evidence.Rebuilds, policy.Rebuild{Meta: meta(20, "r"), Artifact: art, Matched: true})
+	a.Input.Evidence.Vulns = append(a.Input.Evidence.Vulns, policy.VulnScan{Meta: meta(21, "v"), Findings: []policy.VulnFinding{{ID: "GHSA-0", Package: "x"}}})
+	b := fullFacts()
+	b.Input.Evidence.Rebuilds = append([]policy.Rebuild{a.Input.Evidence.Rebuilds[1]}, b.Input.Evidence.Rebuilds...)
+	b.Input.Evidence.Vulns = append([]policy.VulnScan{a.Input.Evidence.Vulns[1]}, b.Input.Evidence.Vulns...)
+	var ja, jb bytes.Buffer
+	compliance.Build(m, compliance.Scope{Environment: "prod"}, now, []compliance.Facts{a}).WriteJSON(&ja)
+	compliance.Build(m, compliance.Scope{Environment: "prod"}, now, []compliance.Facts{b}).WriteJSON(&jb)
+	if ja.String() != jb.String() {
+		t.Errorf("report depends on evidence order:\n%s\n---\n%s", ja.String(), jb.String())
+	}
+}

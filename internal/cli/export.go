@@ -629,7 +629,7 @@ func sameReport(want, got *compliance.Report) error {
 		wb, _ := json.Marshal(w)
 		gb, _ := json.Marshal(g)
 		if !bytes.Equal(wb, gb) {
-			return fmt.Errorf("%s: the reproduced report differs from the archived one", w.Artifact.Digest)
+			return fmt.Errorf("%s: the reproduced report differs from the archived one in %s", w.Artifact.Digest, firstDifference(wb, gb))
 		}
 	}
 	wb, _ := json.Marshal(want.VulnerabilityHandling)
@@ -638,4 +638,23 @@ func sameReport(want, got *compliance.Report) error {
 		return fmt.Errorf("the reproduced vulnerability-handling figures differ from the archived ones")
 	}
 	return nil
+}
+
+// firstDifference names the top-level fields in which two JSON objects
+// differ, and the first differing value of the first such field.
+func firstDifference(a, b []byte) string {
+	var am, bm map[string]json.RawMessage
+	json.Unmarshal(a, &am)
+	json.Unmarshal(b, &bm)
+	var keys []string
+	for k := range am {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !bytes.Equal(am[k], bm[k]) {
+			return fmt.Sprintf("%q (archived %.300s, reproduced %.300s)", k, am[k], bm[k])
+		}
+	}
+	return "field order"
 }
