@@ -142,4 +142,10 @@ $hm evidence ls
 step "what was allowed or denied, where and when"
 $hm deployments ls --env prod --trust "$OUT/trust.yaml"
 
+step "the compliance report (SLSA, NIST SSDF, EU CRA) and an audit archive that verifies offline"
+$hm report "$art" --env prod --trust "$OUT/trust.yaml" --policy "$OUT/policy.yaml"
+$hm report "$art" --env prod --trust "$OUT/trust.yaml" --policy "$OUT/policy.yaml" --format html --out "$OUT/report.html"
+$hm export "$art" --env prod --trust "$OUT/trust.yaml" --policy "$OUT/policy.yaml" --key "$OUT/gate.key" --out "$OUT/audit.tar"
+$hm verify-export "$OUT/audit.tar" --key "$OUT/gate.pub"
+
 printf '\nquickstart ok\n'

@@ -81,6 +81,7 @@ deployments on it.`,
 		newServeCmd(app),
 		newRecheckCmd(app),
 		newTlogCmd(app),
+		newReportCmd(app), newExportCmd(app), newVerifyExportCmd(app),
 	)
 	addClientCmds(app, root)
 	return root

@@ -1,0 +1,394 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/compliance"
+	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/tee"
+	"github.com/hallmark-dev/hallmark/trust"
+)
+
+type reportFlags struct {
+	env, policy, trust, key, format, out, since, until string
+}
+
+func newReportCmd(app *App) *cobra.Command {
+	var f reportFlags
+	cmd := &cobra.Command{
+		Use:   "report [ARTIFACT|sha256:DIGEST] --env ENV --trust FILE [--policy P] [--since T] [--until T] [--format text|json|html] [--out FILE] [--key K]",
+		Short: "Say in SLSA, NIST SSDF and EU CRA terms what the verified evidence proves",
+		Long: `Judge every control of the compliance mapping (SLSA v1.0 Build track, NIST SP
+800-218 SSDF v1.1, EU CRA Annex I) for one artifact, or for every artifact a
+recorded gate decision allowed in the environment: satisfied, not satisfied,
+not applicable, or not covered by Hallmark, with the verified evidence behind
+each verdict (IDs, signers by trust-file name, times), the policy decision,
+open vulnerabilities with their VEX status, and the recorded deployments.
+
+The evidence is gathered and verified exactly as the gate does (a dry run:
+nothing is recorded) against the trust file and the environment's policy,
+as of --until (default now). --since and --until bound the deployment
+decisions listed and, without ARTIFACT, which artifacts are reported.
+
+--key signs the report (JSON) as an in-toto statement of predicate type
+` + compliance.ReportPredicateType + ` about the reported artifacts and stores it
+as evidence. docs/compliance.md says what the report does and does not prove.`,
+		Args: argsUsage(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := app.reportDefaults(&f.trust, &f.policy, f.env); err != nil {
+				return err
+			}
+			if f.env == "" || f.trust == "" {
+				return usageError(errors.New("--env and --trust are required"))
+			}
+			if f.format != "text" && f.format != "json" && f.format != "html" {
+				return usageError(fmt.Errorf("--format %q: want text, json or html", f.format))
+			}
+			since, err := parseReportTime("--since", f.since)
+			if err != nil {
+				return err
+			}
+			until, err := parseReportTime("--until", f.until)
+			if err != nil {
+				return err
+			}
+			var artifact policy.Artifact
+			if len(args) == 1 {
+				digest, name, err := app.artifactDigest(contextOf(cmd), args[0])
+				if err != nil {
+					return err
+				}
+				artifact = policy.Artifact{Digest: digest, Name: name}
+			}
+			var signer *keys.PrivateKey
+			if f.key != "" {
+				if signer, err = app.loadSigningKey(f.key); err != nil {
+					return err
+				}
+			}
+			ctx := contextOf(cmd)
+			s, err := app.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			in, err := loadReportInputs(ctx, app, f.trust, f.policy, f.env)
+			if err != nil {
+				return err
+			}
+			in.artifact, in.since, in.until = artifact, since, until
+			r, _, err := buildReport(ctx, app, s, in)
+			if err != nil {
+				return err
+			}
+			if signer != nil {
+				id, err := signReport(ctx, s, signer, r)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(app.Stderr, "signed report stored as %s\n", id)
+			}
+			return writeReport(app, f, r)
+		},
+	}
+	cmd.Flags().StringVar(&f.env, "env", "", "environment whose policy and deployments the report covers")
+	cmd.Flags().StringVar(&f.policy, "policy", "", "policy: builtin (default, or the project's policy for --env), builtin:NAME, a preset YAML file, or a .rego file or directory")
+	cmd.Flags().StringVar(&f.trust, "trust", "", "trust file naming the keys trusted for each role")
+	cmd.Flags().StringVar(&f.since, "since", "", "list deployment decisions from this time (RFC 3339)")
+	cmd.Flags().StringVar(&f.until, "until", "", "judge as of this time and list decisions up to it (RFC 3339; default now)")
+	cmd.Flags().StringVar(&f.format, "format", "text", "text, json or html")
+	cmd.Flags().StringVar(&f.out, "out", "", "write the report to this file (default stdout)")
+	cmd.Flags().StringVar(&f.key, "key", "", "sign the report and store the signed statement as evidence")
+	return cmd
+}
+
+func parseReportTime(flag, v string) (*time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("%s %q: want an RFC 3339 time (2026-01-02T15:04:05Z): %w", flag, v, err))
+	}
+	t = t.UTC()
+	return &t, nil
+}
+
+// reportInputs is what a report is judged with.
+type reportInputs struct {
+	trust    *trust.Trust
+	policy   *policy.Policy
+	tee      *tee.Registry
+	teeRefs  *tee.ReferenceValues
+	env      string
+	artifact policy.Artifact
+	since    *time.Time
+	until    *time.Time
+	now      time.Time
+	// bundles are extra evidence per artifact digest, besides the store's
+	// (verify-export gives the archive's here).
+	bundles map[string][][]byte
+	// published are the disclosure dates to use instead of the local
+	// vulnerability database's (verify-export takes the archived report's).
+	published map[string]time.Time
+}
+
+// loadReportInputs loads the trust file and the environment's policy.
+func loadReportInputs(ctx context.Context, app *App, trustPath, spec, env string) (reportInputs, error) {
+	tr, err := trust.Load(trustPath)
+	if err != nil {
+		return reportInputs{}, badInput(err)
+	}
+	reg, refs, err := teeVerification(tr)
+	if err != nil {
+		return reportInputs{}, err
+	}
+	proj, err := app.project()
+	if err != nil {
+		return reportInputs{}, err
+	}
+	pol, err := loadPolicy(ctx, spec, env, refs, proj)
+	if err != nil {
+		return reportInputs{}, err
+	}
+	return reportInputs{trust: tr, policy: pol, tee: reg, teeRefs: refs, env: env, now: app.Now().UTC()}, nil
+}
+
+// buildReport gathers the verified facts through the gate and judges the
+// mapping's controls on them; it also returns the policy inputs the gate
+// evaluated, by artifact digest.
+func buildReport(ctx context.Context, app *App, s store.Store, in reportInputs) (*compliance.Report, map[string]policy.Input, error) {
+	m, err := compliance.Load()
+	if err != nil {
+		return nil, nil, environmentErr(err)
+	}
+	now, since, until, artifact, tr := in.now, in.since, in.until, in.artifact, in.trust
+	if until != nil {
+		now = *until
+	}
+	ds, ignored, err := server.Deployments(ctx, s, tr, server.DeploymentQuery{Environment: in.env, Artifact: artifact.Digest})
+	if err != nil {
+		return nil, nil, storeError(err)
+	}
+	reportIgnored(app, ignored)
+	inRange := func(t time.Time) bool {
+		return (since == nil || !t.Before(*since)) && (until == nil || !t.After(*until))
+	}
+	byArtifact := map[string][]compliance.Deployment{}
+	names := map[string]string{}
+	var digests []string
+	if artifact.Digest != "" {
+		digests = []string{artifact.Digest}
+		names[artifact.Digest] = artifact.Name
+	}
+	for _, d := range ds {
+		if !inRange(d.DecidedAt) {
+			continue
+		}
+		dg := d.Artifact.Digest
+		if artifact.Digest == "" && d.Allowed && !slices.Contains(digests, dg) {
+			digests = append(digests, dg)
+		}
+		if names[dg] == "" {
+			names[dg] = d.Artifact.Name
+		}
+		byArtifact[dg] = append(byArtifact[dg], reportDeployment(d))
+	}
+	sort.Strings(digests)
+	// The gate needs a key to sign records; a dry run signs and records
+	// nothing, so a throwaway key serves.
+	throwaway, err := keys.Generate(keys.Ed25519)
+	if err != nil {
+		return nil, nil, environmentErr(err)
+	}
+	g, err := gate.New(s, tr, map[string]*policy.Policy{in.env: in.policy}, throwaway, gate.WithClock(func() time.Time { return now }), gate.WithTEE(in.tee, in.teeRefs))
+	if err != nil {
+		return nil, nil, environmentErr(err)
+	}
+	enforced := enforcedRules(in.policy)
+	var facts []compliance.Facts
+	inputs := map[string]policy.Input{}
+	for _, dg := range digests {
+		res, err := g.Evaluate(ctx, gate.Request{Artifact: policy.Artifact{Digest: dg, Name: names[dg]}, Environment: in.env,
+			Requester: "hallmark report", Source: "cli", Bundles: in.bundles[dg], DryRun: true})
+		if err != nil {
+			return nil, nil, environmentErr(fmt.Errorf("evaluate %s: %w", dg, err))
+		}
+		inputs[dg] = res.Input
+		facts = append(facts, compliance.Facts{Input: res.Input, Decision: res.Decision, EnforcedRules: enforced, Deployments: byArtifact[dg], SignerName: tr.Name})
+	}
+	r := compliance.Build(m, compliance.Scope{Artifact: artifact.Digest, Environment: in.env, Since: since, Until: until}, now, facts)
+	published := in.published
+	if published == nil {
+		published = disclosureDates(app.vulnDBDir(""), r)
+	}
+	compliance.AddVulnerabilityHandling(r, published)
+	return r, inputs, nil
+}
+
+func reportDeployment(d server.Deployment) compliance.Deployment {
+	out := compliance.Deployment{ID: d.ID, Environment: d.Environment, Allowed: d.Allowed, DecidedAt: d.DecidedAt.UTC(),
+		Source: d.Source, Requester: d.Requester, VSA: d.VSA, SLSALevel: d.SLSALevel}
+	if w := d.Workload; w != nil {
+		out.Workload = w.Namespace + "/" + workloadName(*w)
+	}
+	return out
+}
+
+// enforcedRules returns the rule groups a built-in preset policy enforces,
+// read from its data document; nil for any other policy.
+func enforcedRules(p *policy.Policy) []string {
+	if p.Entrypoint() != policy.BuiltinEntrypoint {
+		return nil
+	}
+	var data struct {
+		Hallmark struct {
+			Params struct {
+				Rules []string `json:"rules"`
+			} `json:"params"`
+		} `json:"hallmark"`
+	}
+	if json.Unmarshal(p.DataJSON(), &data) != nil {
+		return nil
+	}
+	return data.Hallmark.Params.Rules
+}
+
+// signReport signs the report's JSON as an in-toto statement about the
+// reported artifacts and stores it.
+func signReport(ctx context.Context, s store.Store, k *keys.PrivateKey, r *compliance.Report) (string, error) {
+	if len(r.Artifacts) == 0 {
+		return "", rejected(errors.New("--key: the report covers no artifact, so there is no subject to sign it about"))
+	}
+	var subjects []attest.Subject
+	for _, a := range r.Artifacts {
+		name := a.Artifact.Name
+		if name == "" {
+			name = a.Artifact.Digest
+		}
+		subjects = append(subjects, attest.Subject{Name: name, Digest: map[string]string{"sha256": strings.TrimPrefix(a.Artifact.Digest, "sha256:")}})
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return "", err
+	}
+	st, err := attest.NewStatement(subjects, compliance.ReportPredicateType, b)
+	if err != nil {
+		return "", fmt.Errorf("report statement: %w", err)
+	}
+	v, err := attest.SignVerified(ctx, k, st)
+	if err != nil {
+		return "", fmt.Errorf("sign report: %w", err)
+	}
+	rec, err := s.Put(ctx, v)
+	if err != nil {
+		return "", storeError(fmt.Errorf("store signed report: %w", err))
+	}
+	return rec.ID, nil
+}
+
+func writeReport(app *App, f reportFlags, r *compliance.Report) error {
+	var buf bytes.Buffer
+	var err error
+	switch f.format {
+	case "json":
+		err = r.WriteJSON(&buf)
+	case "html":
+		err = r.WriteHTML(&buf)
+	default:
+		writeReportText(&buf, r)
+	}
+	if err != nil {
+		return err
+	}
+	if f.out == "" {
+		_, err = io.Copy(app.Stdout, &buf)
+		return err
+	}
+	if err := os.WriteFile(f.out, buf.Bytes(), 0o644); err != nil {
+		return environmentErr(fmt.Errorf("write report: %w", err))
+	}
+	return nil
+}
+
+// writeReportText prints the verdicts for a person.
+func writeReportText(w io.Writer, r *compliance.Report) {
+	if len(r.Artifacts) == 0 {
+		fmt.Fprintf(w, "no artifact in scope for %s\n", r.Scope.Environment)
+	}
+	for _, a := range r.Artifacts {
+		verdict := "DENY"
+		if a.Decision.Allow {
+			verdict = "ALLOW"
+		}
+		fmt.Fprintf(w, "%s  %s  policy: %s, SLSA Build L%d, %d evidence, %d open vulnerabilities, %d decisions recorded\n",
+			a.Artifact.Digest, a.Environment, verdict, a.Decision.SLSABuildLevel, len(a.Evidence), openVulns(a), len(a.Deployments))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, fw := range a.Frameworks {
+			fmt.Fprintf(tw, "  %s %s\t\t\t\n", fw.Name, fw.Version)
+			for _, c := range fw.Controls {
+				why := strings.Join(c.Reasons, "; ")
+				if why == "" && c.Status == compliance.Satisfied {
+					why = fmt.Sprintf("%d evidence", len(c.Evidence))
+				}
+				fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", c.ID, c.Status, c.Coverage, why)
+			}
+		}
+		tw.Flush()
+	}
+	for _, h := range r.VulnerabilityHandling {
+		disclosed, fixed := "disclosure date unknown", "no fixed release"
+		if h.Published != nil {
+			disclosed = "disclosed " + h.Published.Format(time.DateOnly)
+		}
+		if h.FixedIn != "" {
+			fixed = "fixed in " + short(h.FixedIn, 19)
+			if h.DaysToFix != nil {
+				fixed += fmt.Sprintf(" after %.1f days", *h.DaysToFix)
+			}
+		}
+		if h.VEXStatus != "" {
+			fixed += ", VEX " + h.VEXStatus
+		}
+		fmt.Fprintf(w, "  %s: %s, %d releases affected (%d deployed), %s\n", h.ID, disclosed, len(h.Affected), len(h.DeployedAffected), fixed)
+	}
+}
+
+func openVulns(a compliance.ArtifactReport) int {
+	n := 0
+	for _, v := range a.Vulnerabilities {
+		if v.Open {
+			n++
+		}
+	}
+	return n
+}
+
+// reportDefaults fills --trust and --policy from the project configuration
+// (hallmark init), as gate does, when they are not given.
+func (a *App) reportDefaults(trustPath, spec *string, env string) error {
+	var err error
+	if *trustPath, err = a.projectTrust(*trustPath); err != nil {
+		return err
+	}
+	*spec, err = a.projectValue(*spec, func(p *Project) string { return p.Policies[env] })
+	return err
+}
