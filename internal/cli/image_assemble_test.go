@@ -181,3 +181,63 @@ func TestImageAssembleBaseRules(t *testing.T) {
 		t.Errorf("no --out or --push: exit %d", code)
 	}
 }
+
+// diff of two images names the differing layer, the files inside it and
+// the likely causes; two assemblies of the same inputs are identical.
+func TestDiffImages(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	app := writeFile(t, filepath.Join(dir, "app"), "#!/bin/sh\necho one\n")
+	conf := writeFile(t, filepath.Join(dir, "conf"), "a=1\n")
+	build := func(out, epoch string) string {
+		ta.mustRun(t, "image", "--source-date-epoch", epoch, "--file", app+"=/bin/app", "--file", conf+"=/etc/conf", "--out", "oci:"+filepath.Join(dir, out))
+		return "oci:" + filepath.Join(dir, out)
+	}
+	a := build("a", "100")
+	same := build("same", "100")
+	ta.out.Reset()
+	ta.mustRun(t, "diff", a, same)
+	if !strings.Contains(ta.out.String(), "identical") {
+		t.Errorf("same inputs not identical:\n%s", ta.out)
+	}
+	writeFile(t, app, "#!/bin/sh\necho two\n")
+	b := build("b", "200")
+	ta.out.Reset()
+	if code := ta.run("diff", "--format", "json", a, b); code != ExitRejected {
+		t.Fatalf("diff of different images: exit %d, want %d: %s", code, ExitRejected, ta.errOut)
+	}
+	var rep struct {
+		Differences []struct {
+			Path   string   `json:"path"`
+			Kind   string   `json:"kind"`
+			Field  string   `json:"field"`
+			Causes []string `json:"causes"`
+		} `json:"differences"`
+	}
+	if err := json.Unmarshal(ta.out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v: %s", err, ta.out)
+	}
+	var appContent, confMtime, config bool
+	for _, d := range rep.Differences {
+		switch {
+		case strings.HasPrefix(d.Path, "layer 0 ") && strings.HasSuffix(d.Path, "!bin/app") && d.Field != "mtime":
+			appContent = true
+		case strings.HasSuffix(d.Path, "!etc/conf") && d.Field == "mtime" && slicesContains(d.Causes, "timestamp"):
+			confMtime = true
+		case d.Path == "config":
+			config = true
+		}
+	}
+	if !appContent || !confMtime || !config {
+		t.Errorf("app content %v, conf mtime %v, config %v in:\n%s", appContent, confMtime, config, ta.out)
+	}
+}
+
+func slicesContains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
