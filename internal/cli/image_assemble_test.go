@@ -241,3 +241,22 @@ func slicesContains(ss []string, s string) bool {
 	}
 	return false
 }
+
+// Debian's docker-registry (distribution 2.8, plain HTTP when listed):
+// the base is read from it by digest, the image pushed back to it is the
+// one written to the layout, and diff finds the two identical.
+func TestImageAssembleDistributionRegistry(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	host := ocitest.StartDistribution(t)
+	baseDigest := ocitest.PushTo(t, host+"/base/img:v1", testImage(t))
+	app := writeFile(t, filepath.Join(dir, "app"), "#!/bin/sh\nexit 0\n")
+	ta.mustRun(t, "--insecure-registry", host, "image", "--base", host+"/base/img@"+baseDigest,
+		"--file", app+"=/app", "--entrypoint", "/app", "--out", "oci:"+filepath.Join(dir, "out"), "--push", host+"/team/app:v2")
+	dg := strings.TrimSpace(ta.out.String())
+	ta.out.Reset()
+	ta.mustRun(t, "--insecure-registry", host, "diff", "oci:"+filepath.Join(dir, "out"), host+"/team/app:v2")
+	if !strings.Contains(ta.out.String(), "identical") || !strings.Contains(ta.out.String(), dg) {
+		t.Errorf("pushed image is not the layout's %s:\n%s", dg, ta.out)
+	}
+}
