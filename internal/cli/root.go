@@ -80,6 +80,7 @@ deployments on it.`,
 		newPolicyCmd(app),
 		newServeCmd(app),
 		newRecheckCmd(app),
+		newImageCmd(app),
 		newTlogCmd(app),
 		newReportCmd(app), newExportCmd(app), newVerifyExportCmd(app),
 	)
