@@ -94,7 +94,7 @@ ecosystem present in PATH never reports a clean result: it exits 4.`,
 	fl.BoolVar(&f.deps, "deps", false, "check the dependency policy")
 	fl.StringVar(&f.format, "format", "table", "output: table, json or sarif")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding is at or above this severity (info, low, medium, high, critical)")
-	fl.BoolVar(&f.failUnknown, "fail-on-unknown", false, "with --vulns --fail-on: count findings of unknown severity (every Go advisory) too")
+	fl.BoolVar(&f.failUnknown, "fail-on-unknown", true, "with --vulns --fail-on: count findings whose severity no record or alias gives (=false to count only rated ones)")
 	fl.StringVar(&f.key, "key", "", "sign the results with this key and store them")
 	fl.StringVar(&f.subject, "subject", "", "the artifact the signed results are about (file or sha256:DIGEST)")
 	fl.StringVar(&f.db, "db", "", "vulnerability database directory (default STORE/osv)")
