@@ -122,6 +122,11 @@ func (a *App) runScanVulns(ctx context.Context, target string, f scanFlags) erro
 	if err != nil {
 		return err
 	}
+	for _, c := range inv.Components {
+		if c.Name == "stdlib" && c.VersionSource != "" {
+			fmt.Fprintf(a.Stderr, "note: standard library of %s is go%s, from the %s\n", strings.Join(c.Locations, ", "), c.Version, c.VersionSource)
+		}
+	}
 	rep, scanErr := a.ScanVulns(ctx, vulnPackages(inv), VulnScanOptions{DB: f.db, VEX: f.vex, MaxAge: f.maxAge, Subjects: f.purls})
 	if rep == nil {
 		return scanErr
