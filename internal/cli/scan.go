@@ -182,7 +182,7 @@ func (a *App) runScanDeps(ctx context.Context, target string, f scanFlags) error
 	}
 	var verdict error
 	if failOn && finding.Exceeds(fs, threshold) {
-		verdict = rejected(fmt.Errorf("dependency policy findings at or above %s: %s", threshold, finding.Count(fs)))
+		verdict = rejected(failOnError("dependency policy", fs, threshold))
 	}
 	return a.attestFindings(ctx, f, finding.KindDeps, target, fs, verdict)
 }
@@ -234,4 +234,16 @@ func (a *App) signResults(ctx context.Context, f scanFlags, predicateType string
 func (a *App) runScanSecretsCmd(ctx context.Context, target string, f scanFlags) error {
 	fs, err := a.scanSecrets(ctx, scanSecretsOptions{Path: target, Format: f.format, FailOn: f.failOn, AllowlistFile: f.allowlist})
 	return a.attestFindings(ctx, f, finding.KindSecrets, target, fs, err)
+}
+
+// failOnError says how many findings meet a --fail-on threshold, counting
+// only those (not every finding of the scan), and how many are below it.
+func failOnError(what string, fs []finding.Finding, threshold finding.Severity) error {
+	failing := finding.AtLeast(fs, threshold)
+	below := finding.Count(fs).Total - len(failing)
+	msg := fmt.Sprintf("%s findings at or above %s: %s", what, threshold, finding.Count(failing))
+	if below > 0 {
+		msg += fmt.Sprintf(" (%d more below %s)", below, threshold)
+	}
+	return errors.New(msg)
 }

@@ -89,7 +89,7 @@ func (a *App) scanMisconfig(ctx context.Context, o scanMisconfigOptions) ([]find
 		}
 	}
 	if failOn && finding.Exceeds(findings, threshold) {
-		return findings, rejected(fmt.Errorf("misconfiguration findings at or above %s: %s", threshold, finding.Count(findings)))
+		return findings, rejected(failOnError("misconfiguration", findings, threshold))
 	}
 	if len(fileErrs) > 0 {
 		return findings, badInput(fmt.Errorf("%d file(s) under %s could not be scanned", len(fileErrs), o.Path))

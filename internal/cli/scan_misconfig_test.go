@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -101,5 +102,42 @@ func TestScanMisconfigReportsUnparsableFiles(t *testing.T) {
 	}
 	if !strings.Contains(ta.out.String(), "HM-DF-001") {
 		t.Errorf("findings of the good file missing: %s", ta.out)
+	}
+}
+
+// TestScanMisconfigJudgesCopiedPath: `COPY credentials credentials` of a Go
+// package directory is not a credentials file (issue 16.7), a directory
+// holding one still is, and the --fail-on message counts only the findings
+// that meet the threshold.
+func TestScanMisconfigJudgesCopiedPath(t *testing.T) {
+	root := misconfigTree(t, map[string]string{
+		"Dockerfile":                      "FROM golang:1.25@sha256:" + strings.Repeat("a", 64) + "\nCOPY credentials credentials\nCOPY app/credentials /etc/app/\nCOPY kubeconfig /root/.kube/config\nRUN apt-get install -y curl\nUSER 1000\n",
+		"credentials/credentials.go":      "package credentials\n",
+		"credentials/credentials_test.go": "package credentials\n",
+		"app/credentials/.env":            "TOKEN=x\n",
+		"kubeconfig":                      "apiVersion: v1\n",
+	})
+	ta := newTestApp(t)
+	code := ta.run("scan", "--misconfig", root, "--format", "json", "--fail-on", "high")
+	var r finding.Report
+	if err := json.Unmarshal(ta.out.Bytes(), &r); err != nil {
+		t.Fatalf("exit %d: %v\n%s%s", code, err, ta.out, ta.errOut)
+	}
+	var copied []string
+	for _, f := range r.Findings {
+		if f.RuleID == "HM-DF-006" {
+			copied = append(copied, f.Evidence)
+		}
+	}
+	if want := []string{"COPY app/credentials", "COPY kubeconfig"}; strings.Join(copied, "|") != strings.Join(want, "|") {
+		t.Errorf("HM-DF-006 reported for %q, want %q", copied, want)
+	}
+	if code != ExitRejected {
+		t.Fatalf("exit %d, want %d", code, ExitRejected)
+	}
+	failing := finding.AtLeast(r.Findings, finding.SeverityHigh)
+	want := "at or above high: " + finding.Count(failing).String() + " (" + strconv.Itoa(r.Counts.Total-len(failing)) + " more below high)"
+	if len(failing) == r.Counts.Total || !strings.Contains(ta.errOut.String(), want) {
+		t.Errorf("stderr %q does not say %q (of %d findings)", ta.errOut, want, r.Counts.Total)
 	}
 }

@@ -81,7 +81,7 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 		}
 	}
 	if failOn && finding.Exceeds(findings, threshold) {
-		return findings, rejected(fmt.Errorf("secret findings at or above %s: %s", threshold, finding.Count(findings)))
+		return findings, rejected(failOnError("secret", findings, threshold))
 	}
 	if incomplete > 0 {
 		return findings, badInput(fmt.Errorf("%d part(s) of %s could not be scanned for secrets", incomplete, o.Path))
