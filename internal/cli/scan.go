@@ -123,6 +123,9 @@ func (a *App) runScanVulns(ctx context.Context, target string, f scanFlags) erro
 		return err
 	}
 	for _, c := range inv.Components {
+		if goMainModule(c) {
+			fmt.Fprintf(a.Stderr, "note: skipped %s: version %s, the main module being scanned (as govulncheck does)\n", c.Name, c.Version)
+		}
 		if c.Name == "stdlib" && c.VersionSource != "" {
 			fmt.Fprintf(a.Stderr, "note: standard library of %s is go%s, from the %s\n", strings.Join(c.Locations, ", "), c.Version, c.VersionSource)
 		}

@@ -96,3 +96,23 @@ func TestDBUpdateAndScanVulns(t *testing.T) {
 		t.Errorf("incomplete json:\n%s", buf.String())
 	}
 }
+
+// TestScanVulnsGoSBOM: a syft CycloneDX SBOM of a Go tree lists the main
+// module with version UNKNOWN; it is skipped with a note instead of making
+// the scan incomplete (issue 16.12), and Go findings take their severity
+// from the aliased GHSA records so --fail-on high fails (issue 16.4).
+func TestScanVulnsGoSBOM(t *testing.T) {
+	ta := newTestApp(t)
+	ta.mustRun(t, "db", "update", "--from", filepath.Join("..", "..", "vuln", "testdata", "osvalias"))
+	bom := writeFile(t, filepath.Join(t.TempDir(), "bom.cdx.json"), `{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+"components":[
+ {"type":"library","name":"example.com/app","version":"UNKNOWN","purl":"pkg:golang/example.com/app@UNKNOWN"},
+ {"type":"library","name":"k8s.io/kubernetes","version":"v1.25.3","purl":"pkg:golang/k8s.io/kubernetes@v1.25.3"}]}`)
+	code := ta.run("scan", "--vulns", bom, "--fail-on", "high")
+	if code != ExitRejected {
+		t.Fatalf("exit %d, want %d (rejected: GO-2023-1629 is high through GHSA-jh36-q97c-9928)\n%s%s", code, ExitRejected, ta.out, ta.errOut)
+	}
+	if !strings.Contains(ta.errOut.String(), "skipped example.com/app") || !strings.Contains(ta.out.String(), "GO-2023-1629  high") {
+		t.Errorf("output:\n%s%s", ta.out, ta.errOut)
+	}
+}
