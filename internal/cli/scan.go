@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -249,4 +252,40 @@ func failOnError(what string, fs []finding.Finding, threshold finding.Severity) 
 		msg += fmt.Sprintf(" (%d more below %s)", below, threshold)
 	}
 	return errors.New(msg)
+}
+
+// sarifPaths makes SARIF locations relative to the repository root (the
+// nearest directory above the scanned path holding .git), which is what
+// %SRCROOT% means to GitHub code scanning; the scanners report them
+// relative to the scanned path. Other formats and trees outside a
+// repository are left alone. The findings are copied, not changed.
+func sarifPaths(format, scanned string, fs []finding.Finding) []finding.Finding {
+	if format != "sarif" {
+		return fs
+	}
+	dir, err := filepath.Abs(scanned)
+	if err != nil {
+		return fs
+	}
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	for root := dir; ; root = filepath.Dir(root) {
+		if _, err := os.Lstat(filepath.Join(root, ".git")); err == nil {
+			prefix, err := filepath.Rel(root, dir)
+			if err != nil || prefix == "." {
+				return fs
+			}
+			out := slices.Clone(fs)
+			for i := range out {
+				if out[i].Location.Path != "" {
+					out[i].Location.Path = path.Join(filepath.ToSlash(prefix), out[i].Location.Path)
+				}
+			}
+			return out
+		}
+		if filepath.Dir(root) == root {
+			return fs
+		}
+	}
 }

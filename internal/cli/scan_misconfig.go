@@ -74,7 +74,7 @@ func (a *App) scanMisconfig(ctx context.Context, o scanMisconfigOptions) ([]find
 	if ctx.Err() != nil {
 		return nil, environmentErr(ctx.Err())
 	}
-	if err := writeFindings(a.Stdout, format, findings); err != nil {
+	if err := writeFindings(a.Stdout, format, sarifPaths(format, o.Path, findings)); err != nil {
 		return nil, environmentErr(err)
 	}
 	var fileErrs []*misconfig.FileError

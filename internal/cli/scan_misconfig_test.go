@@ -141,3 +141,28 @@ func TestScanMisconfigJudgesCopiedPath(t *testing.T) {
 		t.Errorf("stderr %q does not say %q (of %d findings)", ta.errOut, want, r.Counts.Total)
 	}
 }
+
+// TestScanMisconfigSARIFRepoRelative: scanning a subfolder of a repository
+// gives SARIF URIs relative to the repository root, as %SRCROOT% means to
+// GitHub code scanning (issue 16.12).
+func TestScanMisconfigSARIFRepoRelative(t *testing.T) {
+	repo := misconfigTree(t, map[string]string{
+		".git/HEAD":             "ref: refs/heads/main\n",
+		"deploy/app/Dockerfile": "FROM alpine:3.20\nRUN curl -fsSL https://x.example/i.sh | sh\nUSER 1000\n",
+	})
+	ta := newTestApp(t)
+	ta.run("scan", "--misconfig", filepath.Join(repo, "deploy"), "--format", "sarif")
+	var l sarif.Log
+	if err := json.Unmarshal(ta.out.Bytes(), &l); err != nil {
+		t.Fatalf("%v\n%s", err, ta.errOut)
+	}
+	if len(l.Runs) != 1 || len(l.Runs[0].Results) == 0 {
+		t.Fatalf("SARIF has no results:\n%s", ta.out)
+	}
+	for _, r := range l.Runs[0].Results {
+		al := r.Locations[0].PhysicalLocation.ArtifactLocation
+		if al.URI != "deploy/app/Dockerfile" || al.URIBaseID != "%SRCROOT%" {
+			t.Errorf("artifactLocation = %+v, want deploy/app/Dockerfile under %%SRCROOT%%", al)
+		}
+	}
+}

@@ -70,7 +70,7 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 	if err != nil {
 		return nil, badInput(err)
 	}
-	if err := writeFindings(a.Stdout, format, findings); err != nil {
+	if err := writeFindings(a.Stdout, format, sarifPaths(format, o.Path, findings)); err != nil {
 		return nil, environmentErr(err)
 	}
 	incomplete := 0
