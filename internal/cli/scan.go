@@ -183,7 +183,7 @@ func (a *App) runScanDeps(ctx context.Context, target string, f scanFlags) error
 	if err != nil {
 		return err
 	}
-	if err := writeFindings(a.Stdout, format, fs); err != nil {
+	if err := writeFindings(a.Stdout, format, fs, ""); err != nil {
 		return environmentErr(err)
 	}
 	var verdict error
@@ -258,14 +258,15 @@ func failOnError(what string, fs []finding.Finding, threshold finding.Severity) 
 // nearest directory above the scanned path holding .git), which is what
 // %SRCROOT% means to GitHub code scanning; the scanners report them
 // relative to the scanned path. Other formats and trees outside a
-// repository are left alone. The findings are copied, not changed.
-func sarifPaths(format, scanned string, fs []finding.Finding) []finding.Finding {
+// repository are left alone. The findings are copied, not changed. The
+// directory %SRCROOT% then stands for is returned too.
+func sarifPaths(format, scanned string, fs []finding.Finding) ([]finding.Finding, string) {
 	if format != "sarif" {
-		return fs
+		return fs, ""
 	}
 	dir, err := filepath.Abs(scanned)
 	if err != nil {
-		return fs
+		return fs, ""
 	}
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		dir = filepath.Dir(dir)
@@ -273,8 +274,11 @@ func sarifPaths(format, scanned string, fs []finding.Finding) []finding.Finding 
 	for root := dir; ; root = filepath.Dir(root) {
 		if _, err := os.Lstat(filepath.Join(root, ".git")); err == nil {
 			prefix, err := filepath.Rel(root, dir)
-			if err != nil || prefix == "." {
-				return fs
+			if err != nil {
+				return fs, ""
+			}
+			if prefix == "." {
+				return fs, root
 			}
 			out := slices.Clone(fs)
 			for i := range out {
@@ -282,10 +286,10 @@ func sarifPaths(format, scanned string, fs []finding.Finding) []finding.Finding 
 					out[i].Location.Path = path.Join(filepath.ToSlash(prefix), out[i].Location.Path)
 				}
 			}
-			return out
+			return out, root
 		}
 		if filepath.Dir(root) == root {
-			return fs
+			return fs, dir
 		}
 	}
 }

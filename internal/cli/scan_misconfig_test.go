@@ -159,6 +159,9 @@ func TestScanMisconfigSARIFRepoRelative(t *testing.T) {
 	if len(l.Runs) != 1 || len(l.Runs[0].Results) == 0 {
 		t.Fatalf("SARIF has no results:\n%s", ta.out)
 	}
+	if got, want := l.Runs[0].OriginalURIBaseIDs["%SRCROOT%"].URI, "file://"+filepath.ToSlash(repo)+"/"; got != want {
+		t.Errorf("originalUriBaseIds %%SRCROOT%% = %q, want %q", got, want)
+	}
 	for _, r := range l.Runs[0].Results {
 		al := r.Locations[0].PhysicalLocation.ArtifactLocation
 		if al.URI != "deploy/app/Dockerfile" || al.URIBaseID != "%SRCROOT%" {

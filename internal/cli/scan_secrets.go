@@ -70,7 +70,8 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 	if err != nil {
 		return nil, badInput(err)
 	}
-	if err := writeFindings(a.Stdout, format, sarifPaths(format, o.Path, findings)); err != nil {
+	shown, srcRoot := sarifPaths(format, o.Path, findings)
+	if err := writeFindings(a.Stdout, format, shown, srcRoot); err != nil {
 		return nil, environmentErr(err)
 	}
 	incomplete := 0
