@@ -24,6 +24,7 @@ import (
 type gateFlags struct {
 	env, policy, trust, key, requester, name string
 	bundles                                  []string
+	dumpInput                                string
 	remote                                   remoteFlags
 }
 
@@ -105,6 +106,11 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			})
 			if res != nil {
 				writeVerdict(app.Stdout, res)
+				if f.dumpInput != "" {
+					if err := dumpGateInput(app.Stderr, f.dumpInput, res.Input, pol); err != nil {
+						return err
+					}
+				}
 			}
 			if err != nil {
 				return environmentErr(fmt.Errorf("gate failed closed (deny): %w", err))
@@ -122,6 +128,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 	cmd.Flags().StringArrayVar(&f.bundles, "bundle", nil, "extra evidence bundle (repeatable)")
 	cmd.Flags().StringVar(&f.requester, "requester", "", "who asks (recorded in the decision)")
 	cmd.Flags().StringVar(&f.name, "name", "", "artifact name to record (default: the file name given)")
+	cmd.Flags().StringVar(&f.dumpInput, "dump-input", "", "write the policy input to FILE and the policy to FILE.policy/, to replay the decision with opa eval")
 	f.remote.add(cmd)
 	return cmd
 }
