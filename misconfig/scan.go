@@ -178,7 +178,16 @@ func scanSingleFile(p string, cfg Config) ([]finding.Finding, error) {
 	if err != nil {
 		return nil, &FileError{Path: name, Kind: kind, Err: err}
 	}
-	return ScanFile(name, data, cfg)
+	var buildCtx fs.FS
+	if kind == KindDockerfile {
+		buildCtx = r.FS() // the Dockerfile's directory, as for a tree
+	}
+	out, err := checkFile(name, kind, data, &cfg, ruleIndex(), buildCtx)
+	if errors.Is(err, errNotKubernetes) {
+		return nil, nil
+	}
+	sortFindings(out)
+	return out, err
 }
 
 func readBounded(fsys fs.FS, p string, limit int64) ([]byte, error) {
