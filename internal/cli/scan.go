@@ -17,6 +17,7 @@ import (
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/finding/sarif"
+	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
 
@@ -130,7 +131,12 @@ func (a *App) runScanVulns(ctx context.Context, target string, f scanFlags) erro
 			fmt.Fprintf(a.Stderr, "note: skipped %s: version %s, the main module being scanned (as govulncheck does)\n", c.Name, c.Version)
 		}
 		if c.Name == "stdlib" && c.VersionSource != "" {
-			fmt.Fprintf(a.Stderr, "note: standard library of %s is go%s, from the %s\n", strings.Join(c.Locations, ", "), c.Version, c.VersionSource)
+			why := map[string]string{
+				sbom.StdlibFromToolchainDirective: "from the go.mod toolchain directive",
+				sbom.StdlibFromGoCommand:          "from `go env GOVERSION`: the go on PATH builds it (the go line is only a minimum)",
+				sbom.StdlibFromGoDirective:        "from the go.mod go line, a minimum: no go command was found",
+			}[c.VersionSource]
+			fmt.Fprintf(a.Stderr, "note: the standard library of %s is go%s, %s\n", strings.Join(c.Locations, ", "), c.Version, why)
 		}
 	}
 	rep, scanErr := a.ScanVulns(ctx, vulnPackages(inv), VulnScanOptions{DB: f.db, VEX: f.vex, MaxAge: f.maxAge, Subjects: f.purls})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,5 +115,40 @@ func TestScanVulnsGoSBOM(t *testing.T) {
 	}
 	if !strings.Contains(ta.errOut.String(), "skipped example.com/app") || !strings.Contains(ta.out.String(), "GO-2023-1629  high") {
 		t.Errorf("output:\n%s%s", ta.out, ta.errOut)
+	}
+}
+
+// TestScanVulnsStdlibFromToolchain: the standard library of a source tree
+// is the toolchain directive, else the go on PATH (as govulncheck), not the
+// go directive's minimum, and the scan says which (issue 16.5).
+// GO-2023-2044 affects go1.21.0 only.
+func TestScanVulnsStdlibFromToolchain(t *testing.T) {
+	goversion, err := exec.Command("go", "env", "GOVERSION").Output()
+	if err != nil {
+		t.Skipf("no go command: %v", err)
+	}
+	ta := newTestApp(t)
+	ta.mustRun(t, "db", "update", "--from", filepath.Join("..", "..", "vuln", "testdata", "osv", "go"))
+	for _, tc := range []struct {
+		name, gomod, note string
+		affected          bool
+	}{
+		{"go directive only", "module example.com/a\n\ngo 1.21.0\n", "is " + strings.TrimSpace(string(goversion)) + ", from `go env GOVERSION`", false},
+		{"toolchain directive", "module example.com/a\n\ngo 1.20\n\ntoolchain go1.21.0\n", "is go1.21.0, from the go.mod toolchain directive", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "go.mod"), tc.gomod)
+			code := ta.run("scan", "--vulns", dir)
+			if code != ExitOK {
+				t.Fatalf("exit %d\n%s%s", code, ta.out, ta.errOut)
+			}
+			if !strings.Contains(ta.errOut.String(), tc.note) {
+				t.Errorf("stderr lacks %q:\n%s", tc.note, ta.errOut)
+			}
+			if got := strings.Contains(ta.out.String(), "GO-2023-2044"); got != tc.affected {
+				t.Errorf("GO-2023-2044 reported = %v, want %v:\n%s", got, tc.affected, ta.out)
+			}
+		})
 	}
 }
