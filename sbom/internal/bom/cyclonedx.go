@@ -90,6 +90,9 @@ func cycloneDX(inv *Inventory, info DocumentInfo) ([]byte, error) {
 			Licenses:   cdxLicenses(c.Licenses),
 			Properties: &[]cdx.Property{{Name: "hallmark:ecosystem", Value: c.Ecosystem}},
 		}
+		if c.VersionSource != "" {
+			*cc.Properties = append(*cc.Properties, cdx.Property{Name: versionSourceProperty, Value: c.VersionSource})
+		}
 		if c.Supplier != "" {
 			cc.Supplier = &cdx.OrganizationalEntity{Name: c.Supplier}
 		}

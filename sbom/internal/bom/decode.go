@@ -21,6 +21,10 @@ const MaxDocumentSize = 64 << 20
 // component's OSV ecosystem.
 const ecosystemProperty = "hallmark:ecosystem"
 
+// versionSourceProperty records Component.VersionSource (where the Go
+// standard library's version of a source tree came from).
+const versionSourceProperty = "hallmark:versionSource"
+
 // Decode reads a CycloneDX or SPDX 2.x JSON document (detected from its
 // content) back into an inventory, so that an SBOM made elsewhere, or
 // earlier, can be checked like a scan. Components without a purl are
@@ -71,6 +75,7 @@ func decodeCycloneDX(data []byte) (*Inventory, error) {
 				continue
 			}
 			purlOf[cc.BOMRef] = c.PURL
+			c.VersionSource = cdxProperty(cc.Properties, versionSourceProperty)
 			c.Hashes = fromCDXHashes(cc.Hashes)
 			c.Licenses = fromCDXLicenses(cc.Licenses)
 			if cc.Supplier != nil {
