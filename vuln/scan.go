@@ -340,7 +340,7 @@ func (s *Scanner) finding(p Package, group []hit) (Finding, error) {
 	sort.Strings(f.Aliases)
 	var rateErr error
 	if src, ok := s.db.(RatingSource); ok && f.Rating.Severity == finding.SeverityUnknown {
-		f.Rating, rateErr = aliasRating(src, ids, append(append([]string{}, f.IDs...), f.Aliases...))
+		f.Rating, rateErr = aliasRating(src, osv.BaseEcosystem(p.Ecosystem), ids, append(append([]string{}, f.IDs...), f.Aliases...))
 	}
 	sortVersions(f.FixedVersions, osv.BaseEcosystem(p.Ecosystem))
 	if s.cfg.vex != nil {

@@ -81,21 +81,21 @@ func rate(e *osv.Entry, matched []osv.Affected) Rating {
 }
 
 // RatingSource is implemented by a Database that can give the severity
-// data of any record by its ID or alias, whatever package it names
-// (*osvdb.DB does). A finding whose records carry no rating takes the
+// data of the records of an ecosystem by ID or alias, whatever package they
+// name (*osvdb.DB does). A finding whose records carry no rating takes the
 // highest rating among its aliases' records.
 type RatingSource interface {
-	Ratings(name string) ([]osvdb.Rated, error)
+	Ratings(eco, name string) ([]osvdb.Rated, error)
 }
 
 var _ RatingSource = (*osvdb.DB)(nil)
 
 // aliasRating rates a finding from the records its names point to, for
 // findings whose own records carry no rating.
-func aliasRating(src RatingSource, own map[string]bool, names []string) (Rating, error) {
+func aliasRating(src RatingSource, eco string, own map[string]bool, names []string) (Rating, error) {
 	best := Rating{}
 	for _, n := range names {
-		rs, err := src.Ratings(n)
+		rs, err := src.Ratings(eco, n)
 		if err != nil {
 			return Rating{}, err
 		}

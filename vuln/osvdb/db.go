@@ -30,7 +30,7 @@ type DB struct {
 
 	mu      sync.Mutex
 	ecos    map[string]*ecoReader
-	ratings map[string][]Rated // loaded on first use
+	ratings map[string]map[string][]Rated // per ecosystem, loaded on first use
 }
 
 type ecoReader struct {

@@ -46,42 +46,30 @@ func ratedOf(e *osv.Entry) (Rated, bool) {
 	return r, len(r.Severity) > 0 || r.DatabaseSeverity != ""
 }
 
-// Ratings returns the severity data of the records, in any ecosystem, whose
-// ID or alias is name (for example the GHSA advisory a GO- record lists as
-// an alias). Withdrawn records are left out. It returns nothing for
-// databases imported before ratings were recorded: re-import to fill them.
-func (db *DB) Ratings(name string) ([]Rated, error) {
+// Ratings returns the severity data of the records of base ecosystem eco
+// whose ID or alias is name (for example the GHSA advisory a GO- record
+// lists as an alias), whatever package they name. Withdrawn records are
+// left out. It returns nothing for an ecosystem imported before ratings
+// were recorded: re-import to fill them.
+func (db *DB) Ratings(eco, name string) ([]Rated, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if db.ratings == nil {
-		all := map[string][]Rated{}
-		ecos := make([]string, 0, len(db.meta.Ecosystems))
-		for eco := range db.meta.Ecosystems {
-			ecos = append(ecos, eco)
-		}
-		slices.Sort(ecos)
-		for _, eco := range ecos {
-			m := db.meta.Ecosystems[eco]
-			if m.Ratings == "" {
-				continue
-			}
+	idx, ok := db.ratings[eco]
+	if !ok {
+		m, found := db.meta.Ecosystems[eco]
+		if found && m.Ratings != "" {
 			b, err := readLimited(filepath.Join(db.dir, ecoDir, filepath.Base(m.Ratings)), maxRatingsBytes)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s ratings: %v", ErrCorrupt, eco, err)
 			}
-			var part map[string][]Rated
-			if err := json.Unmarshal(b, &part); err != nil {
+			if err := json.Unmarshal(b, &idx); err != nil {
 				return nil, fmt.Errorf("%w: %s ratings: %v", ErrCorrupt, eco, err)
 			}
-			for k, v := range part {
-				for _, r := range v {
-					if !slices.ContainsFunc(all[k], func(x Rated) bool { return x.ID == r.ID }) {
-						all[k] = append(all[k], r)
-					}
-				}
-			}
 		}
-		db.ratings = all
+		if db.ratings == nil {
+			db.ratings = map[string]map[string][]Rated{}
+		}
+		db.ratings[eco] = idx
 	}
-	return slices.Clone(db.ratings[name]), nil
+	return slices.Clone(idx[name]), nil
 }
