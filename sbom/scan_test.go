@@ -417,15 +417,15 @@ func TestScanGoStdlibVersionAndCase(t *testing.T) {
 	}{
 		{"with the go command", []Option{WithGoToolchain("go1.26.8")}, map[string]string{
 			"pkg:golang/github.com/Azure/go-ansiterm@v0.0.0-20230124172434-306776ec8161": "",
-			"pkg:golang/github.com/BurntSushi/toml@v1.3.2":                             "",
-			"pkg:golang/stdlib@v1.23.4":                                                StdlibFromToolchainDirective,
-			"pkg:golang/stdlib@v1.26.8":                                                StdlibFromGoCommand,
+			"pkg:golang/github.com/BurntSushi/toml@v1.3.2":                               "",
+			"pkg:golang/stdlib@v1.23.4":                                                  StdlibFromToolchainDirective,
+			"pkg:golang/stdlib@v1.26.8":                                                  StdlibFromGoCommand,
 		}},
 		{"without", nil, map[string]string{
 			"pkg:golang/github.com/Azure/go-ansiterm@v0.0.0-20230124172434-306776ec8161": "",
-			"pkg:golang/github.com/BurntSushi/toml@v1.3.2":                             "",
-			"pkg:golang/stdlib@v1.23.4":                                                StdlibFromToolchainDirective,
-			"pkg:golang/stdlib@v1.20":                                                  StdlibFromGoDirective,
+			"pkg:golang/github.com/BurntSushi/toml@v1.3.2":                               "",
+			"pkg:golang/stdlib@v1.23.4":                                                  StdlibFromToolchainDirective,
+			"pkg:golang/stdlib@v1.20":                                                    StdlibFromGoDirective,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

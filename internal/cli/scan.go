@@ -128,7 +128,7 @@ func (a *App) runScanVulns(ctx context.Context, target string, f scanFlags) erro
 	}
 	for _, c := range inv.Components {
 		if goMainModule(c) {
-			fmt.Fprintf(a.Stderr, "note: skipped %s: version %s, the main module being scanned (as govulncheck does)\n", c.Name, c.Version)
+			fmt.Fprintf(a.Stderr, "note: skipped %s: version %s is how syft lists the main module (or a local replacement), code of this tree rather than a published version; govulncheck skips it too\n", c.Name, c.Version)
 		}
 		if c.Name == "stdlib" && c.VersionSource != "" {
 			why := map[string]string{
