@@ -121,6 +121,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&f.dumpInput, "dump-input", "", "write the policy input to FILE and the policy to FILE.policy/, to replay the decision with opa eval")
 	cmd.Flags().StringVar(&f.env, "env", "", "target environment (selects the policy preset)")
 	cmd.Flags().StringVar(&f.policy, "policy", "builtin", "policy: builtin, builtin:NAME, a preset YAML file, or a .rego file or directory")
 	cmd.Flags().StringVar(&f.trust, "trust", "", "trust file naming the keys trusted for each role")
@@ -128,7 +129,6 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 	cmd.Flags().StringArrayVar(&f.bundles, "bundle", nil, "extra evidence bundle (repeatable)")
 	cmd.Flags().StringVar(&f.requester, "requester", "", "who asks (recorded in the decision)")
 	cmd.Flags().StringVar(&f.name, "name", "", "artifact name to record (default: the file name given)")
-	cmd.Flags().StringVar(&f.dumpInput, "dump-input", "", "write the policy input to FILE and the policy to FILE.policy/, to replay the decision with opa eval")
 	f.remote.add(cmd)
 	return cmd
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
@@ -114,7 +113,7 @@ func (a *App) inventory(ctx context.Context, target string, detectLicenses bool)
 		logger = slog.New(slog.DiscardHandler)
 	}
 	scalibrlog.SetLogger(scalibrLogger{logger})
-	opts := []sbom.Option{sbom.WithLogger(logger), sbom.WithGoToolchain(goCommandVersion(ctx))}
+	opts := []sbom.Option{sbom.WithLogger(logger)}
 	if detectLicenses {
 		d, err := sbom.NewLicenseDetector()
 		if err != nil {
@@ -122,6 +121,7 @@ func (a *App) inventory(ctx context.Context, target string, detectLicenses bool)
 		}
 		opts = append(opts, sbom.WithLicenseDetector(d))
 	}
+	opts = append(opts, sbom.WithGoToolchain(goCommandVersion(ctx)))
 	inv, err := sbom.Scan(ctx, target, opts...)
 	if err != nil {
 		return nil, badInput(err)
@@ -130,19 +130,6 @@ func (a *App) inventory(ctx context.Context, target string, detectLicenses bool)
 		fmt.Fprintf(a.Stderr, "warning: %s: %s: %s\n", p.Path, p.Extractor, p.Message)
 	}
 	return inv, nil
-}
-
-// goCommandVersion is `go env GOVERSION` of the go on PATH: the toolchain
-// that builds a source tree without a toolchain directive, which is what
-// govulncheck reports the standard library as. "" when there is no go.
-func goCommandVersion(ctx context.Context) string {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // readSBOMFile decodes target when it is a JSON SBOM; ok is false for

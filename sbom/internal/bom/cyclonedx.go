@@ -90,11 +90,11 @@ func cycloneDX(inv *Inventory, info DocumentInfo) ([]byte, error) {
 			Licenses:   cdxLicenses(c.Licenses),
 			Properties: &[]cdx.Property{{Name: "hallmark:ecosystem", Value: c.Ecosystem}},
 		}
-		if c.VersionSource != "" {
-			*cc.Properties = append(*cc.Properties, cdx.Property{Name: versionSourceProperty, Value: c.VersionSource})
-		}
 		if c.Supplier != "" {
 			cc.Supplier = &cdx.OrganizationalEntity{Name: c.Supplier}
+		}
+		if c.VersionSource != "" {
+			*cc.Properties = append(*cc.Properties, cdx.Property{Name: versionSourceProperty, Value: c.VersionSource})
 		}
 		if len(c.Locations) > 0 {
 			occ := make([]cdx.EvidenceOccurrence, 0, len(c.Locations))

@@ -17,13 +17,13 @@ import (
 // MaxDocumentSize bounds an SBOM document read by [Decode].
 const MaxDocumentSize = 64 << 20
 
-// ecosystemProperty is the CycloneDX property in which Hallmark records a
-// component's OSV ecosystem.
-const ecosystemProperty = "hallmark:ecosystem"
-
 // versionSourceProperty records Component.VersionSource (where the Go
 // standard library's version of a source tree came from).
 const versionSourceProperty = "hallmark:versionSource"
+
+// ecosystemProperty is the CycloneDX property in which Hallmark records a
+// component's OSV ecosystem.
+const ecosystemProperty = "hallmark:ecosystem"
 
 // Decode reads a CycloneDX or SPDX 2.x JSON document (detected from its
 // content) back into an inventory, so that an SBOM made elsewhere, or
