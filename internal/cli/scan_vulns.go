@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -141,17 +140,4 @@ func WriteVulnReport(w io.Writer, rep *vuln.Report, format string) error {
 		fmt.Fprintf(w, "%d findings (%d suppressed by VEX) in %d packages\n", len(rep.Findings), len(rep.Findings)-len(rep.Active()), rep.Packages)
 	}
 	return nil
-}
-
-// goCommandVersion is `go env GOVERSION` of the go on PATH: the toolchain
-// that builds a source tree without a toolchain directive, which is what
-// govulncheck reports the standard library as. "" when there is no go.
-func goCommandVersion(ctx context.Context) string {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "env", "GOVERSION").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
 }
