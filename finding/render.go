@@ -23,6 +23,19 @@ func Exceeds(findings []Finding, threshold Severity) bool {
 	return false
 }
 
+// AtLeast returns the findings that are not suppressed and are at or above
+// threshold (unknown severity counts, as in Exceeds): the ones a --fail-on
+// threshold fails on.
+func AtLeast(findings []Finding, threshold Severity) []Finding {
+	var out []Finding
+	for _, f := range findings {
+		if !f.Suppressed && f.Severity.AtLeast(threshold, true) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Counts tallies findings that are not suppressed by severity, and the
 // suppressed ones separately.
 type Counts struct {

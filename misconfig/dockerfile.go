@@ -3,6 +3,7 @@ package misconfig
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"path"
 	"regexp"
 	"slices"
@@ -176,11 +177,54 @@ func (c *checker) dfCopy(n *parser.Node, instr string, args []string) {
 		if instr == "add" && (strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://")) && !hasChecksum {
 			c.report(RuleDFAddURL, line, "ADD "+s, "ADD downloads %s without a checksum", s)
 		}
-		if secretFileRE.MatchString(strings.TrimSuffix(s, "/")) {
+		if secretFileRE.MatchString(strings.TrimSuffix(s, "/")) && c.copiesSecret(s) {
 			c.report(RuleDFSecretFileCopied, line, strings.ToUpper(instr)+" "+s, "%s copies %s into an image layer", strings.ToUpper(instr), s)
 		}
 	}
 }
+
+// maxContextEntries bounds how much of a build context copiesSecret reads.
+const maxContextEntries = 10000
+
+// copiesSecret judges a COPY source whose name looks like a credential by
+// what it is in the build context: a directory (a Go package called
+// "credentials", say) is reported only when something inside it looks like
+// a credential file, or when its own name is a credential directory (.ssh,
+// .aws, .gnupg). Without a build context, or when the path is not there (a
+// wildcard, a path outside the context), the name alone decides.
+func (c *checker) copiesSecret(src string) bool {
+	p := path.Clean(strings.TrimPrefix(src, "/"))
+	if c.buildCtx == nil || !fs.ValidPath(p) || strings.ContainsAny(p, "*?[") {
+		return true
+	}
+	st, err := fs.Stat(c.buildCtx, p)
+	if err != nil || !st.IsDir() {
+		return true
+	}
+	if secretDirRE.MatchString(p) {
+		return true
+	}
+	found, n := false, 0
+	_ = fs.WalkDir(c.buildCtx, p, func(q string, d fs.DirEntry, err error) error {
+		n++
+		if n > maxContextEntries {
+			found = true // too large to judge: keep the finding
+			return fs.SkipAll
+		}
+		if err != nil || q == p {
+			return nil
+		}
+		rel := strings.TrimPrefix(q, p+"/")
+		if secretFileRE.MatchString(rel) {
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
+var secretDirRE = regexp.MustCompile(`(?i)(^|/)\.(ssh|aws|gnupg|docker)$`)
 
 // runScripts returns the shell scripts a RUN instruction executes.
 func runScripts(n *parser.Node, args []string) []string {

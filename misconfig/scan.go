@@ -111,7 +111,13 @@ func Scan(ctx context.Context, root string, cfg Config) ([]finding.Finding, erro
 			errs = append(errs, &FileError{Path: p, Kind: kind, Err: err})
 			return nil
 		}
-		fs, ferr := checkFile(p, kind, data, &cfg, rules)
+		var buildCtx fs.FS
+		if kind == KindDockerfile {
+			// The build context is taken to be the Dockerfile's directory,
+			// as `docker build DIR` uses it.
+			buildCtx, _ = fs.Sub(fsys, path.Dir(p))
+		}
+		fs, ferr := checkFile(p, kind, data, &cfg, rules, buildCtx)
 		if kind == KindKubernetes && errors.Is(ferr, errNotKubernetes) {
 			log.Debug("misconfig: YAML file is not a Kubernetes manifest", "path", p)
 			return nil
@@ -147,7 +153,7 @@ func ScanFile(name string, data []byte, cfg Config) ([]finding.Finding, error) {
 	if int64(len(data)) > cfg.maxFileSize() {
 		return nil, &FileError{Path: name, Kind: kind, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, cfg.maxFileSize())}
 	}
-	fs, err := checkFile(name, kind, data, &cfg, ruleIndex())
+	fs, err := checkFile(name, kind, data, &cfg, ruleIndex(), nil)
 	if errors.Is(err, errNotKubernetes) {
 		return nil, nil
 	}
@@ -175,7 +181,16 @@ func scanSingleFile(p string, cfg Config) ([]finding.Finding, error) {
 	if err != nil {
 		return nil, &FileError{Path: name, Kind: kind, Err: err}
 	}
-	return ScanFile(name, data, cfg)
+	var buildCtx fs.FS
+	if kind == KindDockerfile {
+		buildCtx = r.FS() // the Dockerfile's directory, as for a tree
+	}
+	out, err := checkFile(name, kind, data, &cfg, ruleIndex(), buildCtx)
+	if errors.Is(err, errNotKubernetes) {
+		return nil, nil
+	}
+	sortFindings(out)
+	return out, err
 }
 
 func readBounded(fsys fs.FS, p string, limit int64) ([]byte, error) {
@@ -224,14 +239,14 @@ func classify(p string) FileKind {
 // checkFile runs the checker for kind, applies suppressions and disabled
 // rules, and converts a parser panic into an error: bad input never takes
 // the scan down.
-func checkFile(p string, kind FileKind, data []byte, cfg *Config, rules map[string]*Rule) (out []finding.Finding, err error) {
+func checkFile(p string, kind FileKind, data []byte, cfg *Config, rules map[string]*Rule, buildCtx fs.FS) (out []finding.Finding, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			out = nil
 			err = &FileError{Path: p, Kind: kind, Err: fmt.Errorf("%w: parser failure: %v", ErrParse, v)}
 		}
 	}()
-	c := &checker{path: p, cfg: cfg, rules: rules}
+	c := &checker{path: p, cfg: cfg, rules: rules, buildCtx: buildCtx}
 	switch kind {
 	case KindDockerfile:
 		err = c.dockerfile(data)
@@ -279,6 +294,9 @@ type checker struct {
 	cfg   *Config
 	rules map[string]*Rule
 	out   []finding.Finding
+	// buildCtx is the Dockerfile's build context when the file was found
+	// in a scanned tree; nil when only its text is known.
+	buildCtx fs.FS
 }
 
 // report adds a finding for rule id at line.

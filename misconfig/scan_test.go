@@ -253,3 +253,50 @@ func TestScanSingleFile(t *testing.T) {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }
+
+// TestCopySecretJudgedByBuildContext: HM-DF-006 looks at what a
+// credential-named COPY source is in the build context (issue 16.7).
+func TestCopySecretJudgedByBuildContext(t *testing.T) {
+	root := t.TempDir()
+	df := "FROM scratch\nCOPY credentials credentials\nCOPY conf/credentials /etc/\nCOPY .ssh /root/.ssh\n"
+	for name, text := range map[string]string{
+		"Dockerfile":                 df,
+		"credentials/credentials.go": "package credentials\n",
+		"conf/credentials/id_rsa":    "not a real key\n",
+		".ssh/config":                "Host *\n",
+	} {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := func(fs []finding.Finding) []int {
+		var out []int
+		for _, f := range fs {
+			if f.RuleID == "HM-DF-006" {
+				out = append(out, f.Location.Line)
+			}
+		}
+		return out
+	}
+	for _, target := range []string{root, filepath.Join(root, "Dockerfile")} {
+		fs, err := misconfig.Scan(t.Context(), target, misconfig.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]int{3, 4}, lines(fs)); diff != "" {
+			t.Errorf("Scan(%s) HM-DF-006 lines (-want +got):\n%s", target, diff)
+		}
+	}
+	// Text alone: the name decides.
+	fs, err := misconfig.ScanFile("Dockerfile", []byte(df), misconfig.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int{2, 3, 4}, lines(fs)); diff != "" {
+		t.Errorf("ScanFile HM-DF-006 lines (-want +got):\n%s", diff)
+	}
+}

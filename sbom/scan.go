@@ -39,6 +39,7 @@ import (
 	"github.com/google/osv-scalibr/purl"
 	"github.com/google/osv-scalibr/stats"
 	"github.com/package-url/packageurl-go"
+	"golang.org/x/mod/modfile"
 
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/sbom/internal/bom"
@@ -59,6 +60,19 @@ type config struct {
 	maxLockSize int64
 	skipDirs    []string
 	licenses    *LicenseDetector
+	goToolchain string
+}
+
+// WithGoToolchain names the go command that builds scanned source trees,
+// as `go env GOVERSION` prints it ("go1.26.1"). The standard library of a
+// go.mod without a toolchain directive is then that version, as
+// govulncheck reports it, instead of the go directive's minimum. Ignored
+// when empty or not a release version.
+func WithGoToolchain(goversion string) Option {
+	return func(c *config) error {
+		c.goToolchain = goversion
+		return nil
+	}
 }
 
 // Option configures [Scan].
@@ -249,6 +263,7 @@ func Scan(ctx context.Context, target string, opts ...Option) (*Inventory, error
 		if !ok {
 			continue
 		}
+		goStdlib(root, &c, cfg.goToolchain)
 		sup.apply(ctx, &c)
 		if prev, dup := byPURL[c.PURL]; dup {
 			bom.Merge(prev, c)
@@ -308,6 +323,12 @@ func fromScalibr(p *extractor.Package) (Component, bool) {
 		if c.Name == "go" && pu.Namespace == "" {
 			c.Name, pu.Name = "stdlib", "stdlib"
 		}
+		// scalibr lower-cases Go purls; module paths are case-sensitive
+		// (github.com/Azure/... and github.com/azure/... are different
+		// modules), and syft, govulncheck and VEX documents keep the case.
+		if i := strings.LastIndex(c.Name, "/"); i >= 0 && strings.EqualFold(pu.Namespace+"/"+pu.Name, c.Name) {
+			pu.Namespace, pu.Name = c.Name[:i], c.Name[i+1:]
+		}
 		// Go module versions carry a leading "v" in a PURL (as in go.mod);
 		// Component.Version keeps OSV's spelling without it.
 		if c.Version == "(devel)" {
@@ -355,3 +376,54 @@ func hashFile(p string) (Hash, error) {
 
 // base returns the last element of a '/'-separated location.
 func base(loc string) string { return path.Base(loc) }
+
+// Where the standard library version of a go.mod came from.
+const (
+	StdlibFromToolchainDirective = "go.mod toolchain directive"
+	StdlibFromGoCommand          = "go env GOVERSION"
+	StdlibFromGoDirective        = "go.mod go directive"
+)
+
+// goStdlib sets the version of the standard library found in a go.mod:
+// the toolchain directive when there is one, else the go command that
+// builds the tree (goversion), else the go directive, which is only the
+// minimum the module accepts. Components from binaries are left alone:
+// their version is the toolchain that built them.
+func goStdlib(root *os.Root, c *Component, goversion string) {
+	if c.Ecosystem != "Go" || c.Name != "stdlib" || len(c.Locations) != 1 || base(c.Locations[0]) != "go.mod" {
+		return
+	}
+	data, err := root.ReadFile(filepath.FromSlash(c.Locations[0]))
+	if err != nil {
+		return
+	}
+	f, err := modfile.Parse(c.Locations[0], data, nil)
+	if err != nil {
+		return
+	}
+	v, src := "", StdlibFromGoDirective
+	switch {
+	case f.Toolchain != nil && f.Toolchain.Name != "":
+		v, src = goReleaseVersion(f.Toolchain.Name), StdlibFromToolchainDirective
+	case goReleaseVersion(goversion) != "":
+		v, src = goReleaseVersion(goversion), StdlibFromGoCommand
+	}
+	c.VersionSource = src
+	if v == "" {
+		return
+	}
+	c.Version = v
+	c.PURL = packageurl.NewPackageURL(packageurl.TypeGolang, "", "stdlib", "v"+v, nil, "").ToString()
+}
+
+// goReleaseVersion turns "go1.26.1", "go1.26.1-custom" or "go1.26.1
+// X:nocoverageredesign" into "1.26.1"; "" when it is not a release.
+func goReleaseVersion(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), " ")
+	s, _, _ = strings.Cut(s, "-")
+	s, ok := strings.CutPrefix(s, "go")
+	if !ok || s == "" || s[0] < '0' || s[0] > '9' {
+		return ""
+	}
+	return s
+}

@@ -392,3 +392,54 @@ func TestScanReportsUnreadableLockfile(t *testing.T) {
 		t.Errorf("a truncated package-lock.json gave no problem; components %v", purls(inv))
 	}
 }
+
+// TestScanGoStdlibVersionAndCase: the standard library of a source tree is
+// the toolchain that builds it, not the go directive's minimum (issue
+// 16.5), and Go purls keep the module path's case, as syft writes them
+// (issue 16.12).
+func TestScanGoStdlibVersionAndCase(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("pinned/go.mod", "module example.com/pinned\n\ngo 1.20\n\ntoolchain go1.23.4\n\nrequire github.com/Azure/go-ansiterm v0.0.0-20230124172434-306776ec8161\n")
+	write("floating/go.mod", "module example.com/floating\n\ngo 1.20\n\nrequire github.com/BurntSushi/toml v1.3.2\n")
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		want map[string]string
+	}{
+		{"with the go command", []Option{WithGoToolchain("go1.26.8")}, map[string]string{
+			"pkg:golang/github.com/Azure/go-ansiterm@v0.0.0-20230124172434-306776ec8161": "",
+			"pkg:golang/github.com/BurntSushi/toml@v1.3.2":                               "",
+			"pkg:golang/stdlib@v1.23.4":                                                  StdlibFromToolchainDirective,
+			"pkg:golang/stdlib@v1.26.8":                                                  StdlibFromGoCommand,
+		}},
+		{"without", nil, map[string]string{
+			"pkg:golang/github.com/Azure/go-ansiterm@v0.0.0-20230124172434-306776ec8161": "",
+			"pkg:golang/github.com/BurntSushi/toml@v1.3.2":                               "",
+			"pkg:golang/stdlib@v1.23.4":                                                  StdlibFromToolchainDirective,
+			"pkg:golang/stdlib@v1.20":                                                    StdlibFromGoDirective,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv, err := Scan(t.Context(), dir, tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, c := range inv.Components {
+				got[c.PURL] = c.VersionSource
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("components (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

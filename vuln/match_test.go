@@ -397,3 +397,43 @@ func TestSeverityChoice(t *testing.T) {
 		}
 	}
 }
+
+// TestGoSeverityFromAliases: GO- records carry no severity; the GHSA
+// advisories they alias do (real records from golang.org/x/vulndb, see
+// testdata/README.md). GO-2023-1629 names k8s.io/kubernetes while its
+// GHSA-jh36-q97c-9928 names github.com/kubernetes/kubernetes, so only the
+// alias index can rate it; GO-2022-0586 and GHSA-28r2-q6m8-9hpx name the
+// same module and merge.
+func TestGoSeverityFromAliases(t *testing.T) {
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	if _, err := osvdb.Import(t.Context(), dir, "testdata/osvalias", now); err != nil {
+		t.Fatal(err)
+	}
+	db, err := osvdb.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tc := range []struct {
+		pkg  vuln.Package
+		ids  []string
+		want vuln.Rating
+	}{
+		{vuln.Package{Ecosystem: "Go", Name: "k8s.io/kubernetes", Version: "v1.25.3"}, []string{"GO-2023-1629"},
+			vuln.Rating{Severity: finding.SeverityHigh, Method: "CVSS_V3", Score: 8.8, Vector: "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", From: "GHSA-jh36-q97c-9928"}},
+		{vuln.Package{Ecosystem: "Go", Name: "github.com/hashicorp/go-getter", Version: "v1.6.0"}, []string{"GHSA-28r2-q6m8-9hpx", "GO-2022-0586"},
+			vuln.Rating{Severity: finding.SeverityHigh, Method: "CVSS_V3", Score: 8.6, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:L/A:H"}},
+	} {
+		rep, err := scanOne(t, db, now, tc.pkg)
+		if err != nil || len(rep.Findings) != 1 {
+			t.Fatalf("%s: %v findings, %v", tc.pkg.Name, findingIDs(rep), err)
+		}
+		if diff := cmp.Diff(tc.ids, rep.Findings[0].IDs); diff != "" {
+			t.Errorf("%s IDs (-want +got):\n%s", tc.pkg.Name, diff)
+		}
+		if diff := cmp.Diff(tc.want, rep.Findings[0].Rating); diff != "" {
+			t.Errorf("%s rating (-want +got):\n%s", tc.pkg.Name, diff)
+		}
+	}
+}

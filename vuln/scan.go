@@ -3,6 +3,7 @@ package vuln
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/google/osv-scalibr/semantic"
 
+	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/vuln/osv"
 	"github.com/hallmark-dev/hallmark/vuln/osvdb"
 	"github.com/hallmark-dev/hallmark/vuln/vex"
@@ -203,7 +205,10 @@ func (s *Scanner) Scan(ctx context.Context, pkgs []Package) (*Report, error) {
 			rep.Problems = append(rep.Problems, newProblem(ErrDBUnreadable, eco, "looking up %s: %v", p.Name, err))
 			continue
 		}
-		fs, unev := s.match(p, entries, now)
+		fs, unev, err := s.match(p, entries, now)
+		if err != nil {
+			rep.Problems = append(rep.Problems, newProblem(ErrDBUnreadable, eco, "rating %s: %v", p.Name, err))
+		}
 		rep.Findings = append(rep.Findings, fs...)
 		rep.Unevaluated = append(rep.Unevaluated, unev...)
 	}
@@ -228,7 +233,7 @@ type hit struct {
 }
 
 // match evaluates the records of one package and merges alias groups.
-func (s *Scanner) match(p Package, entries []*osv.Entry, now time.Time) ([]Finding, []Unevaluated) {
+func (s *Scanner) match(p Package, entries []*osv.Entry, now time.Time) ([]Finding, []Unevaluated, error) {
 	var hits []hit
 	var unev []Unevaluated
 	for _, e := range entries {
@@ -244,10 +249,13 @@ func (s *Scanner) match(p Package, entries []*osv.Entry, now time.Time) ([]Findi
 		}
 	}
 	var out []Finding
+	var errs []error
 	for _, group := range aliasGroups(hits) {
-		out = append(out, s.finding(p, group))
+		f, err := s.finding(p, group)
+		out = append(out, f)
+		errs = append(errs, err)
 	}
-	return out, unev
+	return out, unev, errors.Join(errs...)
 }
 
 // aliasGroups partitions hits so that records sharing an ID or alias
@@ -291,7 +299,7 @@ func aliasGroups(hits []hit) [][]hit {
 	return out
 }
 
-func (s *Scanner) finding(p Package, group []hit) Finding {
+func (s *Scanner) finding(p Package, group []hit) (Finding, error) {
 	f := Finding{Package: p, InstalledVersion: p.Version}
 	ids := map[string]bool{}
 	aliases := map[string]bool{}
@@ -330,6 +338,10 @@ func (s *Scanner) finding(p Package, group []hit) Finding {
 		f.Aliases = append(f.Aliases, a)
 	}
 	sort.Strings(f.Aliases)
+	var rateErr error
+	if src, ok := s.db.(RatingSource); ok && f.Rating.Severity == finding.SeverityUnknown {
+		f.Rating, rateErr = aliasRating(src, osv.BaseEcosystem(p.Ecosystem), ids, append(append([]string{}, f.IDs...), f.Aliases...))
+	}
 	sortVersions(f.FixedVersions, osv.BaseEcosystem(p.Ecosystem))
 	if s.cfg.vex != nil {
 		names := append(append([]string{}, f.IDs...), f.Aliases...)
@@ -342,7 +354,7 @@ func (s *Scanner) finding(p Package, group []hit) Finding {
 			}
 		}
 	}
-	return f
+	return f, rateErr
 }
 
 // sortVersions orders versions by the ecosystem's rules, leaving the order

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/vuln/osv"
+	"github.com/hallmark-dev/hallmark/vuln/osvdb"
 )
 
 // Rating is a severity with where it came from.
@@ -24,6 +25,10 @@ type Rating struct {
 	Score float64 `json:"score,omitempty"`
 	// Vector is the CVSS vector the score was computed from.
 	Vector string `json:"vector,omitempty"`
+	// From is the alias record the rating was taken from (a GHSA
+	// advisory for a GO- record) when the finding's own records carry
+	// none; empty when the rating is the finding's own.
+	From string `json:"from,omitempty"`
 }
 
 // rate derives a rating from a record and the affected entries that
@@ -73,6 +78,43 @@ func rate(e *osv.Entry, matched []osv.Affected) Rating {
 		}
 	}
 	return Rating{}
+}
+
+// RatingSource is implemented by a Database that can give the severity
+// data of the records of an ecosystem by ID or alias, whatever package they
+// name (*osvdb.DB does). A finding whose records carry no rating takes the
+// highest rating among its aliases' records.
+type RatingSource interface {
+	Ratings(eco, name string) ([]osvdb.Rated, error)
+}
+
+var _ RatingSource = (*osvdb.DB)(nil)
+
+// aliasRating rates a finding from the records its names point to, for
+// findings whose own records carry no rating.
+func aliasRating(src RatingSource, eco string, own map[string]bool, names []string) (Rating, error) {
+	best := Rating{}
+	for _, n := range names {
+		rs, err := src.Ratings(eco, n)
+		if err != nil {
+			return Rating{}, err
+		}
+		for _, r := range rs {
+			if own[r.ID] {
+				continue
+			}
+			e := &osv.Entry{ID: r.ID, Severity: r.Severity}
+			if r.DatabaseSeverity != "" {
+				e.DatabaseSpecific, _ = json.Marshal(map[string]string{"severity": r.DatabaseSeverity})
+			}
+			got := rate(e, nil)
+			got.From = r.ID
+			if got.Severity > best.Severity || (got.Severity == best.Severity && got.Score > best.Score) {
+				best = got
+			}
+		}
+	}
+	return best, nil
 }
 
 func cvssRating(typ, vector string) (Rating, bool) {

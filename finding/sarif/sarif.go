@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path/filepath"
 	"strings"
 
 	"github.com/hallmark-dev/hallmark/finding"
@@ -41,6 +42,9 @@ type Log struct {
 type Run struct {
 	Tool    ToolObject `json:"tool"`
 	Results []Result   `json:"results"`
+	// OriginalURIBaseIDs says what %SRCROOT% stood for (an absolute file
+	// URI of the repository root), when the caller knows it.
+	OriginalURIBaseIDs map[string]ArtifactLocation `json:"originalUriBaseIds,omitempty"`
 }
 
 // ToolObject wraps the driver component.
@@ -111,7 +115,8 @@ type PhysicalLocation struct {
 	Region           *Region          `json:"region,omitempty"`
 }
 
-// ArtifactLocation is a URI relative to the scanned root.
+// ArtifactLocation is a URI relative to %SRCROOT%, the repository root
+// (callers make finding paths relative to it).
 type ArtifactLocation struct {
 	URI       string `json:"uri"`
 	URIBaseID string `json:"uriBaseId,omitempty"`
@@ -220,11 +225,34 @@ func Build(tool Tool, findings []finding.Finding) (*Log, error) {
 	return &Log{Schema: SchemaURI, Version: Version, Runs: []Run{{Tool: ToolObject{Driver: d}, Results: results}}}, nil
 }
 
+// WriteOption adjusts the log Write produces.
+type WriteOption func(*Log)
+
+// WithSrcRoot records the absolute directory that %SRCROOT% (the base of
+// every artifact URI) stands for, as run.originalUriBaseIds.
+func WithSrcRoot(dir string) WriteOption {
+	return func(l *Log) {
+		if dir == "" {
+			return
+		}
+		u := (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}).String()
+		if !strings.HasSuffix(u, "/") {
+			u += "/"
+		}
+		for i := range l.Runs {
+			l.Runs[i].OriginalURIBaseIDs = map[string]ArtifactLocation{"%SRCROOT%": {URI: u}}
+		}
+	}
+}
+
 // Write builds the log and writes it as indented JSON.
-func Write(w io.Writer, tool Tool, findings []finding.Finding) error {
+func Write(w io.Writer, tool Tool, findings []finding.Finding, opts ...WriteOption) error {
 	l, err := Build(tool, findings)
 	if err != nil {
 		return err
+	}
+	for _, o := range opts {
+		o(l)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -24,6 +24,7 @@ import (
 type gateFlags struct {
 	env, policy, trust, key, requester, name string
 	bundles                                  []string
+	dumpInput                                string
 	remote                                   remoteFlags
 	registryEvidence                         bool
 }
@@ -125,6 +126,11 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			})
 			if res != nil {
 				writeVerdict(app.Stdout, res)
+				if f.dumpInput != "" {
+					if err := dumpGateInput(app.Stderr, f.dumpInput, res.Input, pol); err != nil {
+						return err
+					}
+				}
 			}
 			if err != nil {
 				return environmentErr(fmt.Errorf("gate failed closed (deny): %w", err))
@@ -135,6 +141,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&f.dumpInput, "dump-input", "", "write the policy input to FILE and the policy to FILE.policy/, to replay the decision with opa eval")
 	cmd.Flags().StringVar(&f.env, "env", "", "target environment (selects the policy preset)")
 	cmd.Flags().StringVar(&f.policy, "policy", "", "policy: builtin, builtin:NAME, a preset YAML file, or a .rego file or directory (default: the project's policy for --env, else builtin)")
 	cmd.Flags().StringVar(&f.trust, "trust", "", "trust file naming the keys trusted for each role (default: the project's)")

@@ -138,6 +138,7 @@ func (a *App) inventory(ctx context.Context, target string, detectLicenses bool)
 		}
 		opts = append(opts, sbom.WithLicenseDetector(d))
 	}
+	opts = append(opts, sbom.WithGoToolchain(goCommandVersion(ctx)))
 	inv, err := sbom.Scan(ctx, target, opts...)
 	if err != nil {
 		return nil, badInput(err)
@@ -238,12 +239,19 @@ func vulnPackages(inv *sbom.Inventory) []vuln.Package {
 				version = c.SourceVersion
 			}
 		}
-		if version == "" || version == "(devel)" {
+		if version == "" || version == "(devel)" || goMainModule(c) {
 			continue
 		}
 		out = append(out, vuln.Package{Ecosystem: c.Ecosystem, Name: name, Version: version, PURL: c.PURL})
 	}
 	return out
+}
+
+// goMainModule reports a Go module listed without a version, as syft lists
+// the main module of a source tree ("UNKNOWN"): it is the code being
+// scanned, not a dependency, and govulncheck does not match it either.
+func goMainModule(c sbom.Component) bool {
+	return strings.HasPrefix(c.Ecosystem, "Go") && c.Name != "stdlib" && strings.EqualFold(c.Version, "UNKNOWN")
 }
 
 func isOSEcosystem(eco string) bool {

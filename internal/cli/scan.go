@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/finding/sarif"
+	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
 
@@ -108,7 +112,7 @@ ecosystem present in PATH never reports a clean result: it exits 4.`,
 	fl.BoolVar(&f.deps, "deps", false, "check the dependency policy")
 	fl.StringVar(&f.format, "format", "table", "output: table, json or sarif")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding is at or above this severity (info, low, medium, high, critical)")
-	fl.BoolVar(&f.failUnknown, "fail-on-unknown", false, "with --vulns --fail-on: count findings of unknown severity (every Go advisory) too")
+	fl.BoolVar(&f.failUnknown, "fail-on-unknown", true, "with --vulns --fail-on: count findings whose severity no record or alias gives (=false to count only rated ones)")
 	fl.StringVar(&f.key, "key", "", "sign the results with this key and store them (default with --subject: the project's scanner key)")
 	fl.StringVar(&f.bundleOut, "bundle-out", "", "with --key: also write the signed bundle to this file (for push, cosign, a release)")
 	fl.StringVar(&f.subject, "subject", "", "the artifact the signed results are about (file or sha256:DIGEST)")
@@ -137,6 +141,19 @@ func (a *App) runScanVulns(ctx context.Context, target string, f scanFlags) erro
 	inv, err := a.inventory(ctx, target, false)
 	if err != nil {
 		return err
+	}
+	for _, c := range inv.Components {
+		if goMainModule(c) {
+			fmt.Fprintf(a.Stderr, "note: skipped %s: version %s is how syft lists the main module (or a local replacement), code of this tree rather than a published version; govulncheck skips it too\n", c.Name, c.Version)
+		}
+		if c.Name == "stdlib" && c.VersionSource != "" {
+			why := map[string]string{
+				sbom.StdlibFromToolchainDirective: "from the go.mod toolchain directive",
+				sbom.StdlibFromGoCommand:          "from `go env GOVERSION`: the go on PATH builds it (the go line is only a minimum)",
+				sbom.StdlibFromGoDirective:        "from the go.mod go line, a minimum: no go command was found",
+			}[c.VersionSource]
+			fmt.Fprintf(a.Stderr, "note: the standard library of %s is go%s, %s\n", strings.Join(c.Locations, ", "), c.Version, why)
+		}
 	}
 	rep, scanErr := a.ScanVulns(ctx, vulnPackages(inv), VulnScanOptions{DB: f.db, VEX: f.vex, MaxAge: f.maxAge, Subjects: f.purls})
 	if rep == nil {
@@ -188,12 +205,12 @@ func (a *App) runScanDeps(ctx context.Context, target string, f scanFlags) error
 	if err != nil {
 		return err
 	}
-	if err := writeFindings(a.Stdout, format, fs); err != nil {
+	if err := writeFindings(a.Stdout, format, fs, ""); err != nil {
 		return environmentErr(err)
 	}
 	var verdict error
 	if failOn && finding.Exceeds(fs, threshold) {
-		verdict = rejected(fmt.Errorf("dependency policy findings at or above %s: %s", threshold, finding.Count(fs)))
+		verdict = rejected(failOnError("dependency policy", fs, threshold))
 	}
 	return a.attestFindings(ctx, f, finding.KindDeps, target, fs, verdict)
 }
@@ -274,4 +291,56 @@ func (a *App) writeBundleOut(path string, bundle []byte) error {
 func (a *App) runScanSecretsCmd(ctx context.Context, target string, f scanFlags) error {
 	fs, err := a.scanSecrets(ctx, scanSecretsOptions{Path: target, Format: f.format, FailOn: f.failOn, AllowlistFile: f.allowlist, IncludeStore: f.includeStore})
 	return a.attestFindings(ctx, f, finding.KindSecrets, target, fs, err)
+}
+
+// failOnError says how many findings meet a --fail-on threshold, counting
+// only those (not every finding of the scan), and how many are below it.
+func failOnError(what string, fs []finding.Finding, threshold finding.Severity) error {
+	failing := finding.AtLeast(fs, threshold)
+	below := finding.Count(fs).Total - len(failing)
+	msg := fmt.Sprintf("%s findings at or above %s: %s", what, threshold, finding.Count(failing))
+	if below > 0 {
+		msg += fmt.Sprintf(" (%d more below %s)", below, threshold)
+	}
+	return errors.New(msg)
+}
+
+// sarifPaths makes SARIF locations relative to the repository root (the
+// nearest directory above the scanned path holding .git), which is what
+// %SRCROOT% means to GitHub code scanning; the scanners report them
+// relative to the scanned path. Other formats and trees outside a
+// repository are left alone. The findings are copied, not changed. The
+// directory %SRCROOT% then stands for is returned too.
+func sarifPaths(format, scanned string, fs []finding.Finding) ([]finding.Finding, string) {
+	if format != "sarif" {
+		return fs, ""
+	}
+	dir, err := filepath.Abs(scanned)
+	if err != nil {
+		return fs, ""
+	}
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	for root := dir; ; root = filepath.Dir(root) {
+		if _, err := os.Lstat(filepath.Join(root, ".git")); err == nil {
+			prefix, err := filepath.Rel(root, dir)
+			if err != nil {
+				return fs, ""
+			}
+			if prefix == "." {
+				return fs, root
+			}
+			out := slices.Clone(fs)
+			for i := range out {
+				if out[i].Location.Path != "" {
+					out[i].Location.Path = path.Join(filepath.ToSlash(prefix), out[i].Location.Path)
+				}
+			}
+			return out, root
+		}
+		if filepath.Dir(root) == root {
+			return fs, dir
+		}
+	}
 }

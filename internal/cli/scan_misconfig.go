@@ -74,7 +74,8 @@ func (a *App) scanMisconfig(ctx context.Context, o scanMisconfigOptions) ([]find
 	if ctx.Err() != nil {
 		return nil, environmentErr(ctx.Err())
 	}
-	if err := writeFindings(a.Stdout, format, findings); err != nil {
+	shown, srcRoot := sarifPaths(format, o.Path, findings)
+	if err := writeFindings(a.Stdout, format, shown, srcRoot); err != nil {
 		return nil, environmentErr(err)
 	}
 	var fileErrs []*misconfig.FileError
@@ -89,7 +90,7 @@ func (a *App) scanMisconfig(ctx context.Context, o scanMisconfigOptions) ([]find
 		}
 	}
 	if failOn && finding.Exceeds(findings, threshold) {
-		return findings, rejected(fmt.Errorf("misconfiguration findings at or above %s: %s", threshold, finding.Count(findings)))
+		return findings, rejected(failOnError("misconfiguration", findings, threshold))
 	}
 	if len(fileErrs) > 0 {
 		return findings, badInput(fmt.Errorf("%d file(s) under %s could not be scanned", len(fileErrs), o.Path))
@@ -122,12 +123,14 @@ func failOnSeverity(s string) (finding.Severity, bool, error) {
 
 // writeFindings renders findings in one of the formats findingFormat
 // accepts. Every scanner command can share it.
-func writeFindings(w io.Writer, format string, findings []finding.Finding) error {
+// writeFindings renders findings; srcRoot is the directory SARIF URIs are
+// relative to ("" when unknown).
+func writeFindings(w io.Writer, format string, findings []finding.Finding, srcRoot string) error {
 	switch format {
 	case "json":
 		return finding.WriteJSON(w, findings)
 	case "sarif":
-		return sarif.Write(w, sarif.Tool{Name: "hallmark", Version: buildVersion(), InformationURI: "https://github.com/hallmark-dev/hallmark"}, findings)
+		return sarif.Write(w, sarif.Tool{Name: "hallmark", Version: buildVersion(), InformationURI: "https://github.com/hallmark-dev/hallmark"}, findings, sarif.WithSrcRoot(srcRoot))
 	default:
 		return finding.WriteTable(w, findings)
 	}

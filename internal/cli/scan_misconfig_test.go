@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -101,5 +102,70 @@ func TestScanMisconfigReportsUnparsableFiles(t *testing.T) {
 	}
 	if !strings.Contains(ta.out.String(), "HM-DF-001") {
 		t.Errorf("findings of the good file missing: %s", ta.out)
+	}
+}
+
+// TestScanMisconfigJudgesCopiedPath: `COPY credentials credentials` of a Go
+// package directory is not a credentials file (issue 16.7), a directory
+// holding one still is, and the --fail-on message counts only the findings
+// that meet the threshold.
+func TestScanMisconfigJudgesCopiedPath(t *testing.T) {
+	root := misconfigTree(t, map[string]string{
+		"Dockerfile":                      "FROM golang:1.25@sha256:" + strings.Repeat("a", 64) + "\nCOPY credentials credentials\nCOPY app/credentials /etc/app/\nCOPY kubeconfig /root/.kube/config\nRUN apt-get install -y curl\nUSER 1000\n",
+		"credentials/credentials.go":      "package credentials\n",
+		"credentials/credentials_test.go": "package credentials\n",
+		"app/credentials/.env":            "TOKEN=x\n",
+		"kubeconfig":                      "apiVersion: v1\n",
+	})
+	ta := newTestApp(t)
+	code := ta.run("scan", "--misconfig", root, "--format", "json", "--fail-on", "high")
+	var r finding.Report
+	if err := json.Unmarshal(ta.out.Bytes(), &r); err != nil {
+		t.Fatalf("exit %d: %v\n%s%s", code, err, ta.out, ta.errOut)
+	}
+	var copied []string
+	for _, f := range r.Findings {
+		if f.RuleID == "HM-DF-006" {
+			copied = append(copied, f.Evidence)
+		}
+	}
+	if want := []string{"COPY app/credentials", "COPY kubeconfig"}; strings.Join(copied, "|") != strings.Join(want, "|") {
+		t.Errorf("HM-DF-006 reported for %q, want %q", copied, want)
+	}
+	if code != ExitRejected {
+		t.Fatalf("exit %d, want %d", code, ExitRejected)
+	}
+	failing := finding.AtLeast(r.Findings, finding.SeverityHigh)
+	want := "at or above high: " + finding.Count(failing).String() + " (" + strconv.Itoa(r.Counts.Total-len(failing)) + " more below high)"
+	if len(failing) == r.Counts.Total || !strings.Contains(ta.errOut.String(), want) {
+		t.Errorf("stderr %q does not say %q (of %d findings)", ta.errOut, want, r.Counts.Total)
+	}
+}
+
+// TestScanMisconfigSARIFRepoRelative: scanning a subfolder of a repository
+// gives SARIF URIs relative to the repository root, as %SRCROOT% means to
+// GitHub code scanning (issue 16.12).
+func TestScanMisconfigSARIFRepoRelative(t *testing.T) {
+	repo := misconfigTree(t, map[string]string{
+		".git/HEAD":             "ref: refs/heads/main\n",
+		"deploy/app/Dockerfile": "FROM alpine:3.20\nRUN curl -fsSL https://x.example/i.sh | sh\nUSER 1000\n",
+	})
+	ta := newTestApp(t)
+	ta.run("scan", "--misconfig", filepath.Join(repo, "deploy"), "--format", "sarif")
+	var l sarif.Log
+	if err := json.Unmarshal(ta.out.Bytes(), &l); err != nil {
+		t.Fatalf("%v\n%s", err, ta.errOut)
+	}
+	if len(l.Runs) != 1 || len(l.Runs[0].Results) == 0 {
+		t.Fatalf("SARIF has no results:\n%s", ta.out)
+	}
+	if got, want := l.Runs[0].OriginalURIBaseIDs["%SRCROOT%"].URI, "file://"+filepath.ToSlash(repo)+"/"; got != want {
+		t.Errorf("originalUriBaseIds %%SRCROOT%% = %q, want %q", got, want)
+	}
+	for _, r := range l.Runs[0].Results {
+		al := r.Locations[0].PhysicalLocation.ArtifactLocation
+		if al.URI != "deploy/app/Dockerfile" || al.URIBaseID != "%SRCROOT%" {
+			t.Errorf("artifactLocation = %+v, want deploy/app/Dockerfile under %%SRCROOT%%", al)
+		}
 	}
 }

@@ -83,7 +83,8 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 	if err != nil {
 		return nil, badInput(err)
 	}
-	if err := writeFindings(a.Stdout, format, findings); err != nil {
+	shown, srcRoot := sarifPaths(format, o.Path, findings)
+	if err := writeFindings(a.Stdout, format, shown, srcRoot); err != nil {
 		return nil, environmentErr(err)
 	}
 	incomplete := 0
@@ -94,7 +95,7 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 		}
 	}
 	if failOn && finding.Exceeds(findings, threshold) {
-		return findings, rejected(fmt.Errorf("secret findings at or above %s: %s", threshold, finding.Count(findings)))
+		return findings, rejected(failOnError("secret", findings, threshold))
 	}
 	if incomplete > 0 {
 		return findings, badInput(fmt.Errorf("%d part(s) of %s could not be scanned for secrets", incomplete, o.Path))

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -72,19 +73,28 @@ func (a *App) ScanVulns(ctx context.Context, pkgs []vuln.Package, o VulnScanOpti
 }
 
 // VulnFailOn reports an ExitRejected error when an unsuppressed finding is
-// at or above threshold; failUnknown decides whether unknown severity
-// (every Go advisory) counts.
+// at or above threshold; failUnknown decides whether a finding of unknown
+// severity (no record and no alias rates it) counts. `scan --fail-on`
+// counts them unless --fail-on-unknown=false: a vulnerability nobody rated
+// is not known to be below the threshold.
 func VulnFailOn(rep *vuln.Report, threshold finding.Severity, failUnknown bool) error {
-	n := 0
+	n, unknown := 0, 0
 	for _, f := range rep.Active() {
 		if f.Rating.Severity.AtLeast(threshold, failUnknown) {
 			n++
+			if f.Rating.Severity == finding.SeverityUnknown {
+				unknown++
+			}
 		}
 	}
-	if n > 0 {
-		return rejected(fmt.Errorf("%d vulnerabilit%s at or above %s", n, map[bool]string{true: "y", false: "ies"}[n == 1], threshold))
+	if n == 0 {
+		return nil
 	}
-	return nil
+	msg := fmt.Sprintf("%d vulnerabilit%s at or above %s", n, map[bool]string{true: "y", false: "ies"}[n == 1], threshold)
+	if unknown > 0 {
+		msg += fmt.Sprintf(" (%d of unknown severity, counted; --fail-on-unknown=false counts only rated ones)", unknown)
+	}
+	return rejected(errors.New(msg))
 }
 
 // WriteVulnReport writes a report as "table" or "json". An incomplete report

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,5 +95,60 @@ func TestDBUpdateAndScanVulns(t *testing.T) {
 	WriteVulnReport(&buf, rep, "json")
 	if !strings.Contains(buf.String(), `"complete": false`) {
 		t.Errorf("incomplete json:\n%s", buf.String())
+	}
+}
+
+// TestScanVulnsGoSBOM: a syft CycloneDX SBOM of a Go tree lists the main
+// module with version UNKNOWN; it is skipped with a note instead of making
+// the scan incomplete (issue 16.12), and Go findings take their severity
+// from the aliased GHSA records so --fail-on high fails (issue 16.4).
+func TestScanVulnsGoSBOM(t *testing.T) {
+	ta := newTestApp(t)
+	ta.mustRun(t, "db", "update", "--from", filepath.Join("..", "..", "vuln", "testdata", "osvalias"))
+	bom := writeFile(t, filepath.Join(t.TempDir(), "bom.cdx.json"), `{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+"components":[
+ {"type":"library","name":"example.com/app","version":"UNKNOWN","purl":"pkg:golang/example.com/app@UNKNOWN"},
+ {"type":"library","name":"k8s.io/kubernetes","version":"v1.25.3","purl":"pkg:golang/k8s.io/kubernetes@v1.25.3"}]}`)
+	code := ta.run("scan", "--vulns", bom, "--fail-on", "high")
+	if code != ExitRejected {
+		t.Fatalf("exit %d, want %d (rejected: GO-2023-1629 is high through GHSA-jh36-q97c-9928)\n%s%s", code, ExitRejected, ta.out, ta.errOut)
+	}
+	if !strings.Contains(ta.errOut.String(), "skipped example.com/app") || !strings.Contains(ta.out.String(), "GO-2023-1629  high") {
+		t.Errorf("output:\n%s%s", ta.out, ta.errOut)
+	}
+}
+
+// TestScanVulnsStdlibFromToolchain: the standard library of a source tree
+// is the toolchain directive, else the go on PATH (as govulncheck), not the
+// go directive's minimum, and the scan says which (issue 16.5).
+// GO-2023-2044 affects go1.21.0 only.
+func TestScanVulnsStdlibFromToolchain(t *testing.T) {
+	goversion, err := exec.Command("go", "env", "GOVERSION").Output()
+	if err != nil {
+		t.Skipf("no go command: %v", err)
+	}
+	ta := newTestApp(t)
+	ta.mustRun(t, "db", "update", "--from", filepath.Join("..", "..", "vuln", "testdata", "osv", "go"))
+	for _, tc := range []struct {
+		name, gomod, note string
+		affected          bool
+	}{
+		{"go directive only", "module example.com/a\n\ngo 1.21.0\n", "is " + strings.TrimSpace(string(goversion)) + ", from `go env GOVERSION`", false},
+		{"toolchain directive", "module example.com/a\n\ngo 1.20\n\ntoolchain go1.21.0\n", "is go1.21.0, from the go.mod toolchain directive", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "go.mod"), tc.gomod)
+			code := ta.run("scan", "--vulns", dir)
+			if code != ExitOK {
+				t.Fatalf("exit %d\n%s%s", code, ta.out, ta.errOut)
+			}
+			if !strings.Contains(ta.errOut.String(), tc.note) {
+				t.Errorf("stderr lacks %q:\n%s", tc.note, ta.errOut)
+			}
+			if got := strings.Contains(ta.out.String(), "GO-2023-2044"); got != tc.affected {
+				t.Errorf("GO-2023-2044 reported = %v, want %v:\n%s", got, tc.affected, ta.out)
+			}
+		})
 	}
 }

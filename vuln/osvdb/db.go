@@ -28,8 +28,9 @@ type DB struct {
 	meta   Meta
 	limits osv.Limits
 
-	mu   sync.Mutex
-	ecos map[string]*ecoReader
+	mu      sync.Mutex
+	ecos    map[string]*ecoReader
+	ratings map[string]map[string][]Rated // per ecosystem, loaded on first use
 }
 
 type ecoReader struct {

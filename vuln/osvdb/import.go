@@ -145,6 +145,7 @@ type ecoWriter struct {
 	off            int64
 	index          map[string][]span
 	ids            map[string]bool
+	ratings        map[string][]Rated
 	withdrawn      int
 	newestModified time.Time
 }
@@ -186,7 +187,7 @@ func (st *staging) writer(eco, source string) (*ecoWriter, error) {
 		return nil, err
 	}
 	h := sha256.New()
-	w := &ecoWriter{source: source, f: f, hash: h, sum: func() []byte { return h.Sum(nil) }, index: map[string][]span{}, ids: map[string]bool{}}
+	w := &ecoWriter{source: source, f: f, hash: h, sum: func() []byte { return h.Sum(nil) }, index: map[string][]span{}, ids: map[string]bool{}, ratings: map[string][]Rated{}}
 	w.w = bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
 	st.ecos[eco] = w
 	return w, nil
@@ -298,6 +299,10 @@ func (st *staging) add(r io.Reader, source, member string) error {
 		}
 		if e.Withdrawn != nil {
 			w.withdrawn++
+		} else if r, ok := ratedOf(e); ok {
+			for _, name := range append([]string{e.ID}, e.Aliases...) {
+				w.ratings[name] = append(w.ratings[name], r)
+			}
 		}
 		if e.Modified.After(w.newestModified) {
 			w.newestModified = e.Modified.UTC()
@@ -347,6 +352,7 @@ func (st *staging) commit() (Meta, error) {
 		m := EcosystemMeta{
 			Source: w.source, ImportedAt: st.now, Records: len(w.ids), Withdrawn: w.withdrawn,
 			NewestModified: w.newestModified, File: stem + ".jsonl", Index: stem + ".index.json", SHA256: sum,
+			Ratings: stem + ".ratings.json",
 		}
 		idx, err := json.Marshal(w.index)
 		if err != nil {
@@ -355,7 +361,14 @@ func (st *staging) commit() (Meta, error) {
 		if err := os.WriteFile(filepath.Join(st.dir, m.Index), idx, 0o644); err != nil {
 			return Meta{}, fmt.Errorf("osvdb: writing %s index: %w", eco, err)
 		}
-		for _, mv := range [][2]string{{w.f.Name(), m.File}, {filepath.Join(st.dir, m.Index), m.Index}} {
+		rat, err := json.Marshal(w.ratings)
+		if err != nil {
+			return Meta{}, err
+		}
+		if err := os.WriteFile(filepath.Join(st.dir, m.Ratings), rat, 0o644); err != nil {
+			return Meta{}, fmt.Errorf("osvdb: writing %s ratings: %w", eco, err)
+		}
+		for _, mv := range [][2]string{{w.f.Name(), m.File}, {filepath.Join(st.dir, m.Index), m.Index}, {filepath.Join(st.dir, m.Ratings), m.Ratings}} {
 			if err := os.Rename(mv[0], filepath.Join(st.dbDir, ecoDir, mv[1])); err != nil {
 				return Meta{}, fmt.Errorf("osvdb: installing %s data: %w", eco, err)
 			}
@@ -363,6 +376,9 @@ func (st *staging) commit() (Meta, error) {
 		w.f = nil
 		if prev, ok := old.Ecosystems[eco]; ok && prev.File != m.File {
 			replaced = append(replaced, prev.File, prev.Index)
+			if prev.Ratings != "" {
+				replaced = append(replaced, prev.Ratings)
+			}
 		}
 		next.Ecosystems[eco] = m
 		st.cfg.logger.Info("osvdb: imported", "ecosystem", eco, "records", m.Records, "source", m.Source)

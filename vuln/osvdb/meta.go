@@ -34,6 +34,10 @@ type EcosystemMeta struct {
 	Index string `json:"index"`
 	// SHA256 is the hex digest of the record file.
 	SHA256 string `json:"sha256"`
+	// Ratings is the file under eco/ mapping record IDs and their aliases
+	// to the severity data of the records that carry some (see
+	// DB.Ratings); empty in databases imported before it existed.
+	Ratings string `json:"ratings,omitempty"`
 }
 
 // Records returns the total number of records over all ecosystems.

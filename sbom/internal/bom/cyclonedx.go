@@ -99,6 +99,9 @@ func cycloneDX(inv *Inventory, info DocumentInfo) ([]byte, error) {
 		if c.Supplier != "" {
 			cc.Supplier = &cdx.OrganizationalEntity{Name: c.Supplier}
 		}
+		if c.VersionSource != "" {
+			*cc.Properties = append(*cc.Properties, cdx.Property{Name: versionSourceProperty, Value: c.VersionSource})
+		}
 		if len(c.Locations) > 0 {
 			occ := make([]cdx.EvidenceOccurrence, 0, len(c.Locations))
 			for _, l := range c.Locations {

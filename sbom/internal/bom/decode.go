@@ -17,6 +17,10 @@ import (
 // MaxDocumentSize bounds an SBOM document read by [Decode].
 const MaxDocumentSize = 64 << 20
 
+// versionSourceProperty records Component.VersionSource (where the Go
+// standard library's version of a source tree came from).
+const versionSourceProperty = "hallmark:versionSource"
+
 // ecosystemProperty is the CycloneDX property in which Hallmark records a
 // component's OSV ecosystem.
 const ecosystemProperty = "hallmark:ecosystem"
@@ -75,6 +79,7 @@ func decodeCycloneDX(data []byte) (*Inventory, error) {
 				continue
 			}
 			purlOf[cc.BOMRef] = c.PURL
+			c.VersionSource = cdxProperty(cc.Properties, versionSourceProperty)
 			c.Hashes = fromCDXHashes(cc.Hashes)
 			if l := cdxProperty(cc.Properties, layerProperty); l != "" {
 				c.Layer = &Layer{Index: -1, DiffID: l}

@@ -35,6 +35,12 @@ type Component struct {
 	Name string `json:"name"`
 	// Version is the exact version; Go versions carry no leading "v", as in OSV.
 	Version string `json:"version"`
+	// VersionSource says where Version was taken from when the package's
+	// own record does not state it: for the Go standard library of a source
+	// tree, "go.mod toolchain directive", "go env GOVERSION" (the go
+	// command that builds the tree) or "go.mod go directive" (a minimum,
+	// used only when no toolchain is known). Empty otherwise.
+	VersionSource string `json:"versionSource,omitempty"`
 	// PURL is the package URL; it is the component's unique identifier.
 	PURL string `json:"purl"`
 	// Locations are the files (relative to the scanned root, '/'-separated)
