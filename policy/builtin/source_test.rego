@@ -39,12 +39,12 @@ test_source_fail_no_provenance if {
 
 test_source_fail_dirty if {
 	inp := fixture.patched([{"op": "add", "path": "/evidence/provenance/0/externalParameters/source/dirty", "value": true}])
-	fixture.ids(source.violations) with input as inp with data.hallmark.params as fixture.params == {"source.dirty"}
+	fixture.ids(source.violations) == {"source.dirty"} with input as inp with data.hallmark.params as fixture.params
 }
 
 test_source_pass_clean_recorded if {
 	inp := fixture.patched([{"op": "add", "path": "/evidence/provenance/0/externalParameters/source/dirty", "value": false}])
-	fixture.ids(source.violations) with input as inp with data.hallmark.params as fixture.params == set()
+	fixture.ids(source.violations) == set() with input as inp with data.hallmark.params as fixture.params
 }
 
 test_source_fail_modified_by_build if {
@@ -60,5 +60,5 @@ test_source_dirty_allowed_explicitly if {
 		{"op": "add", "path": "/evidence/provenance/0/externalParameters/source/modifiedByBuild", "value": ["a"]},
 	])
 	prm := json.patch(fixture.params, [{"op": "add", "path": "/source/allowDirtyUnsafe", "value": true}])
-	fixture.ids(source.violations) with input as inp with data.hallmark.params as prm == set()
+	fixture.ids(source.violations) == set() with input as inp with data.hallmark.params as prm
 }
