@@ -101,7 +101,7 @@ func TestParsePresetErrors(t *testing.T) {
 		{"reference not hex", "version: 1\nenvironments: {dev: {rules: [tee], tee: {reference: {tdx: {mr_td: [xyz]}}}}}\n", "tee.reference.tdx.mr_td[0]"},
 		{"freshness kind unknown", "version: 1\nenvironments: {dev: {rules: [freshness], freshness: {maxAgeDays: {logs: 3}}}}\n", "freshness.maxAgeDays"},
 		{"transparency kind unknown", "version: 1\nenvironments: {dev: {rules: [transparency], transparency: {logged: [logs]}}}\n", "transparency.logged"},
-		{"transparency without kinds", "version: 1\nenvironments: {dev: {rules: [transparency]}}\n", "names no evidence kind"},
+		{"transparency without kinds", "version: 1\nenvironments: {dev: {rules: [transparency]}}\n", "transparency"},
 		{"negative skew", "version: 1\nenvironments: {dev: {rules: [freshness], freshness: {clockSkewSeconds: -1}}}\n", "freshness.clockSkewSeconds"},
 		{"two documents", valid + "---\n" + valid, ""},
 		{"too large", valid + "#" + strings.Repeat("x", policy.MaxPresetSize) + "\n", ""},
