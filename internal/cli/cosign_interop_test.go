@@ -77,6 +77,22 @@ func TestCosignInterop(t *testing.T) {
 		verify(false, filepath.Join(dir, "other.pub"), "https://example.com/p/v1")
 	})
 
+	t.Run("cosign reads hallmark unlogged", func(t *testing.T) {
+		// Signed with --tlog off: cosign verifies it only when told to
+		// ignore the log, with a trusted root that names no service.
+		plain := host + "/team/plain@" + reg.PushImage(t, "team/plain:v1")
+		run("attest", "--tlog", "off", "--tsa", "off", "--trusted-root", "off", "--key", key+".key",
+			"--predicate-type", "https://example.com/p/v1", "--predicate", pred, "--out", filepath.Join(dir, "plain.json"), plain)
+		run("push", "--oci", plain)
+		emptyRoot := writeFile(t, filepath.Join(dir, "empty_root.json"), `{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`)
+		verify := func(wantOK bool, extra ...string) {
+			cosignRun(t, wantOK, append(append([]string{"verify-attestation", "--new-bundle-format", "--trusted-root", emptyRoot,
+				"--key", key + ".pub", "--type", "https://example.com/p/v1"}, extra...), append(registryFlags, plain)...)...)
+		}
+		verify(true, "--insecure-ignore-tlog")
+		verify(false)
+	})
+
 	t.Run("hallmark reads cosign", func(t *testing.T) {
 		cosignRun(t, true, "generate-key-pair")
 		prov := writeFile(t, filepath.Join(dir, "prov.json"), `{
