@@ -116,7 +116,8 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 				Reason: fmt.Sprintf("signed by %s, which the trust file does not trust as %s", strings.Join(v.SignerIDs(), ", "), k.role)})
 			continue
 		}
-		m := policy.Meta{ID: v.ID, PredicateType: v.PredicateType, Signer: policy.Signer{KeyID: signer, Roles: roleNames(g.trust.Roles(signer))}}
+		m := policy.Meta{ID: v.ID, PredicateType: v.PredicateType, Signer: policy.Signer{KeyID: signer, Roles: roleNames(g.trust.Roles(signer))},
+			Logged: v.LogEntries > 0, Timestamped: len(v.Timestamps) > 0}
 		for _, s := range v.Subjects() {
 			if d := s.Digest["sha256"]; d != "" {
 				m.Subjects = append(m.Subjects, "sha256:"+strings.ToLower(d))

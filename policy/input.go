@@ -48,12 +48,17 @@ type Evidence struct {
 // Meta is what every evidence item carries: its ID (the digest of the bundle
 // it came from, "sha256:<hex>"), who signed it, its in-toto predicate type,
 // when it was made and the digests of its subjects ("sha256:<hex>").
+// Logged is true when at least one transparency-log entry of its bundle
+// verified against the trusted root, Timestamped when at least one RFC 3161
+// timestamp did; both are false when the gate has no trusted root.
 type Meta struct {
 	ID            string    `json:"id"`
 	Signer        Signer    `json:"signer"`
 	PredicateType string    `json:"predicateType"`
 	Timestamp     time.Time `json:"timestamp"`
 	Subjects      []string  `json:"subjects"`
+	Logged        bool      `json:"logged"`
+	Timestamped   bool      `json:"timestamped"`
 }
 
 // Signer is the key that signed an item and the roles the trust file grants

@@ -29,6 +29,7 @@ const PresetVersion = 1
 var ruleGroups = []string{
 	"slsa_l1", "slsa_l2", "slsa_l3", "source", "reproducible", "vulns", "sbom",
 	"licenses", "dependencies", "misconfig", "secrets", "tee", "approvals", "freshness",
+	"transparency",
 }
 
 // RuleGroups returns the rule groups built-in library v1 offers.
@@ -60,6 +61,15 @@ type Params struct {
 	TEE          TEEParams          `yaml:"tee,omitempty" json:"tee"`
 	Approvals    ApprovalParams     `yaml:"approvals,omitempty" json:"approvals"`
 	Freshness    FreshnessParams    `yaml:"freshness,omitempty" json:"freshness"`
+	Transparency TransparencyParams `yaml:"transparency,omitempty" json:"transparency"`
+}
+
+// TransparencyParams name the evidence kinds whose every item about the
+// artifact must have verified with a transparency-log entry (Logged) or an
+// RFC 3161 timestamp (Timestamped) against the gate's trusted root.
+type TransparencyParams struct {
+	Logged      []string `yaml:"logged,omitempty" json:"logged"`
+	Timestamped []string `yaml:"timestamped,omitempty" json:"timestamped"`
 }
 
 // SLSAParams: Builders are the builder IDs allowed for SLSA Build L3.
@@ -285,6 +295,16 @@ func (p *Params) normalize() error {
 	}
 	if p.Freshness.ClockSkewSeconds < 0 {
 		return fieldErr("freshness.clockSkewSeconds", "must not be negative")
+	}
+	for field, kinds := range map[string][]string{"transparency.logged": p.Transparency.Logged, "transparency.timestamped": p.Transparency.Timestamped} {
+		for _, kind := range kinds {
+			if !slices.Contains(evidenceKinds, kind) {
+				return fieldErr(field, "unknown evidence kind %q (choose from %s)", kind, strings.Join(evidenceKinds, ", "))
+			}
+		}
+	}
+	if seen["transparency"] && len(p.Transparency.Logged) == 0 && len(p.Transparency.Timestamped) == 0 {
+		return fieldErr("transparency", "the rule group is selected but names no evidence kind under logged or timestamped")
 	}
 	return nil
 }

@@ -22,10 +22,11 @@ func TestBuiltinPresets(t *testing.T) {
 		t.Errorf("environments (-want +got):\n%s", diff)
 	}
 	prod, _ := presets.Params("prod")
-	// Every group but tee, which is enforced only with reference values.
-	wantProd := slices.DeleteFunc(policy.RuleGroups(), func(g string) bool { return g == "tee" })
+	// Every group but tee, which is enforced only with reference values,
+	// and transparency, which needs a trusted root (docs/tlog.md).
+	wantProd := slices.DeleteFunc(policy.RuleGroups(), func(g string) bool { return g == "tee" || g == "transparency" })
 	if diff := cmp.Diff(wantProd, prod.Rules); diff != "" {
-		t.Errorf("prod does not enforce every rule group but tee (-want +got):\n%s", diff)
+		t.Errorf("prod does not enforce every rule group but tee and transparency (-want +got):\n%s", diff)
 	}
 	if prod.Vulns.FailAt != finding.SeverityHigh || prod.Approvals.Min != 2 || prod.Reproducible.MinRebuilders != 2 {
 		t.Errorf("prod parameters = %+v", prod)
@@ -99,6 +100,8 @@ func TestParsePresetErrors(t *testing.T) {
 		{"tee without reference", "version: 1\nenvironments: {dev: {rules: [tee]}}\n", "tee.reference"},
 		{"reference not hex", "version: 1\nenvironments: {dev: {rules: [tee], tee: {reference: {tdx: {mr_td: [xyz]}}}}}\n", "tee.reference.tdx.mr_td[0]"},
 		{"freshness kind unknown", "version: 1\nenvironments: {dev: {rules: [freshness], freshness: {maxAgeDays: {logs: 3}}}}\n", "freshness.maxAgeDays"},
+		{"transparency kind unknown", "version: 1\nenvironments: {dev: {rules: [transparency], transparency: {logged: [logs]}}}\n", "transparency.logged"},
+		{"transparency without kinds", "version: 1\nenvironments: {dev: {rules: [transparency]}}\n", "transparency"},
 		{"negative skew", "version: 1\nenvironments: {dev: {rules: [freshness], freshness: {clockSkewSeconds: -1}}}\n", "freshness.clockSkewSeconds"},
 		{"two documents", valid + "---\n" + valid, ""},
 		{"too large", valid + "#" + strings.Repeat("x", policy.MaxPresetSize) + "\n", ""},

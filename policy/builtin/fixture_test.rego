@@ -16,10 +16,12 @@ item(id, key, roles) := {
 	"predicateType": "test",
 	"timestamp": ts,
 	"subjects": [art],
+	"logged": true,
+	"timestamped": true,
 }
 
 params := {
-	"rules": ["slsa_l1", "slsa_l2", "slsa_l3", "source", "reproducible", "vulns", "sbom", "licenses", "dependencies", "misconfig", "secrets", "tee", "approvals", "freshness"],
+	"rules": ["slsa_l1", "slsa_l2", "slsa_l3", "source", "reproducible", "vulns", "sbom", "licenses", "dependencies", "misconfig", "secrets", "tee", "approvals", "freshness", "transparency"],
 	"slsa": {"builders": ["https://builder.example/v1"]},
 	"source": {"repositories": ["https://git.example/app"], "refs": ["refs/heads/main", "refs/tags/v*"], "commits": []},
 	"reproducible": {"minRebuilders": 2},
@@ -31,6 +33,7 @@ params := {
 	"tee": {"platforms": ["tdx"], "allowDebug": false, "reference": {"tdx": {"mr_td": ["aa11"]}}},
 	"approvals": {"min": 2, "maxAgeDays": 7},
 	"freshness": {"maxAgeDays": {"provenance": 30, "vulns": 7}, "clockSkewSeconds": 300},
+	"transparency": {"logged": ["provenance", "approvals"], "timestamped": ["approvals"]},
 }
 
 ok := {
