@@ -135,6 +135,14 @@ func TestCompliancePage(t *testing.T) {
 	if n < 10 {
 		t.Errorf("only %d controls judged", n)
 	}
+	// The vulnerabilities and the recorded decision, as the report lists
+	// them; evidence text (the requester) is escaped.
+	if missing := inOrder(page, "Vulnerabilities", "GO-2023-2102", "golang.org/x/net", "open", "Recorded decisions", "allow", "ci &lt;script&gt;", "cli"); missing != "" {
+		t.Errorf("compliance page lacks %q", missing)
+	}
+	if strings.Contains(page, fxScript) {
+		t.Error("compliance page carries the requester's script unescaped")
+	}
 
 	// A control flips to not satisfied when its evidence is missing: the
 	// second artifact has an SBOM but no provenance, then gets provenance.
