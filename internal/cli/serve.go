@@ -12,8 +12,8 @@ import (
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/policy"
-	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/trust"
 	"github.com/hallmark-dev/hallmark/web"
 )
