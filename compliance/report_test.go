@@ -3,6 +3,7 @@ package compliance_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -288,5 +289,11 @@ func TestReportIndependentOfEvidenceOrder(t *testing.T) {
 	compliance.Build(m, compliance.Scope{Environment: "prod"}, now, []compliance.Facts{b}).WriteJSON(&jb)
 	if ja.String() != jb.String() {
 		t.Errorf("report depends on evidence order:\n%s\n---\n%s", ja.String(), jb.String())
+	}
+}
+
+func TestGenerateRefusesAnIncompleteRequest(t *testing.T) {
+	if _, _, err := compliance.Generate(t.Context(), nil, compliance.Request{Environment: "prod"}); !errors.Is(err, compliance.ErrBadRequest) {
+		t.Errorf("Generate without store, trust, policy or lister: %v, want ErrBadRequest", err)
 	}
 }

@@ -61,7 +61,7 @@ func TestChromiumRendersEvidenceChain(t *testing.T) {
 		t.Skip(msg)
 	}
 	f := newFixture(t)
-	srv := serve(t, f)
+	srv := serve(t, f, withCompliance(t, f))
 	url := srv.URL + "/ui/artifacts/" + f.app
 
 	t.Run("dom", func(t *testing.T) {
@@ -116,6 +116,39 @@ func TestChromiumRendersEvidenceChain(t *testing.T) {
 			t.Errorf("only %.0f%% of the top band has the header colour: the stylesheet did not apply", 100*st.header)
 		}
 	})
+}
+
+// TestChromiumRendersCompliance loads the artifact's compliance page in
+// headless Chromium under the strict CSP and checks the verdicts are
+// rendered, badges and all.
+func TestChromiumRendersCompliance(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		msg := fmt.Sprintf("headless browser test needs Debian's chromium at %s (run scripts/install-chromium.sh): %v", chromiumPath, err)
+		if os.Getenv(RequireChromiumEnv) != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	f := newFixture(t)
+	srv := serve(t, f, withCompliance(t, f))
+	url := srv.URL + "/ui/artifacts/" + f.app + "/compliance?env=dev"
+	dom, stderr := runChromium(t, url, "--dump-dom")
+	if missing := inOrder(string(dom), "Policy decision", "SLSA", "SLSA-BUILD-L1", "satisfied", "SSDF", "CRA"); missing != "" {
+		t.Errorf("rendered DOM lacks %q (or out of order):\n%s", missing, dom)
+	}
+	if strings.Contains(string(stderr), "Content Security Policy") {
+		t.Errorf("Chromium reports a CSP violation:\n%s", stderr)
+	}
+	file := filepath.Join(t.TempDir(), "compliance.png")
+	runChromium(t, url, "--screenshot="+file, "--window-size=1280,1600")
+	if dir := os.Getenv("HALLMARK_WEB_SCREENSHOT_DIR"); dir != "" {
+		defer copyFile(t, file, filepath.Join(dir, "compliance.png"))
+	}
+	st := pixelStats(decodePNG(t, file))
+	t.Logf("screenshot: %d distinct colours, %.1f%% non-white, %.1f%% dark, %.1f%% header-coloured in the top band", st.colours, 100*st.nonWhite, 100*st.ink, 100*st.header)
+	if st.colours < 16 || st.nonWhite < 0.03 || st.ink < 0.005 || st.header < 0.5 {
+		t.Errorf("screenshot does not look like a rendered, styled page: %+v", st)
+	}
 }
 
 type stats struct {

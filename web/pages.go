@@ -222,7 +222,13 @@ type artifactBody struct {
 	Evidence int
 	// Latest is the latest decision per environment, by environment.
 	Latest []decisionView
+	// Compliance links to the compliance page per environment (empty when
+	// it is not enabled).
+	Compliance []envLink
 }
+
+// envLink is a link about one environment.
+type envLink struct{ Environment, Href string }
 
 // artifact shows the evidence chain of one artifact.
 func (d *dashboard) artifact(w http.ResponseWriter, r *http.Request) {
@@ -272,6 +278,9 @@ func (d *dashboard) artifact(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	slices.Sort(body.Names)
+	for _, env := range d.complianceEnvs() {
+		body.Compliance = append(body.Compliance, envLink{Environment: env, Href: d.complianceLink(dg, env)})
+	}
 	d.render(w, r, "artifact", pageData{Title: "Artifact " + short(dg), Nav: "artifacts", Truncated: truncated, MaxRecords: d.cfg.maxRecords, Body: body})
 }
 
@@ -536,7 +545,7 @@ func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, erro
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}
 	pages := map[string]*template.Template{}
-	for _, p := range []string{"artifacts", "artifact", "evidence", "deployments", "findings", "error"} {
+	for _, p := range []string{"artifacts", "artifact", "evidence", "deployments", "findings", "compliance", "error"} {
 		t, err := base.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("web: clone layout: %w", err)

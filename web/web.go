@@ -48,6 +48,7 @@ type config struct {
 	basePath   string
 	pageSize   int
 	maxRecords int
+	compliance *Compliance
 }
 
 // WithClock sets the clock used to render "x ago" (default time.Now).
@@ -170,6 +171,7 @@ func New(st store.Store, tr *trust.Trust, opts ...Option) (http.Handler, error) 
 	b := cfg.basePath
 	mux.HandleFunc("GET "+b+"/{$}", d.artifacts)
 	mux.HandleFunc("GET "+b+"/artifacts/{digest}", d.artifact)
+	mux.HandleFunc("GET "+b+"/artifacts/{digest}/compliance", d.complianceReport)
 	mux.HandleFunc("GET "+b+"/evidence/{id}", d.evidence)
 	mux.HandleFunc("GET "+b+"/deployments", d.deployments)
 	mux.HandleFunc("GET "+b+"/findings", d.findings)

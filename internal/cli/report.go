@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/compliance"
-	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -172,76 +169,44 @@ func loadReportInputs(ctx context.Context, app *App, trustPath, spec, env string
 	return reportInputs{trust: tr, policy: pol, tee: reg, teeRefs: refs, env: env, now: app.Now().UTC()}, nil
 }
 
-// buildReport gathers the verified facts through the gate and judges the
-// mapping's controls on them; it also returns the policy inputs the gate
-// evaluated, by artifact digest.
+// buildReport is compliance.Generate with the CLI's decision lister (which
+// tells stderr about records that do not verify) and disclosure dates from
+// the local vulnerability database unless in.published gives them.
 func buildReport(ctx context.Context, app *App, s store.Store, in reportInputs) (*compliance.Report, map[string]policy.Input, error) {
-	m, err := compliance.Load()
+	published := func(r *compliance.Report) map[string]time.Time { return disclosureDates(app.vulnDBDir(""), r) }
+	if in.published != nil {
+		published = func(*compliance.Report) map[string]time.Time { return in.published }
+	}
+	r, inputs, err := compliance.Generate(ctx, s, compliance.Request{
+		Trust: in.trust, Policy: in.policy, TEE: in.tee, TEERefs: in.teeRefs, Environment: in.env,
+		Artifact: in.artifact, Since: in.since, Until: in.until, Now: in.now,
+		Decisions: decisionLister(s, in.trust, func(ig []server.IgnoredDecision) { reportIgnored(app, ig) }),
+		Requester: "hallmark report", Source: "cli", Bundles: in.bundles, Published: published,
+	})
 	if err != nil {
 		return nil, nil, environmentErr(err)
 	}
-	now, since, until, artifact, tr := in.now, in.since, in.until, in.artifact, in.trust
-	if until != nil {
-		now = *until
-	}
-	ds, ignored, err := server.Deployments(ctx, s, tr, server.DeploymentQuery{Environment: in.env, Artifact: artifact.Digest})
-	if err != nil {
-		return nil, nil, storeError(err)
-	}
-	reportIgnored(app, ignored)
-	inRange := func(t time.Time) bool {
-		return (since == nil || !t.Before(*since)) && (until == nil || !t.After(*until))
-	}
-	byArtifact := map[string][]compliance.Deployment{}
-	names := map[string]string{}
-	var digests []string
-	if artifact.Digest != "" {
-		digests = []string{artifact.Digest}
-		names[artifact.Digest] = artifact.Name
-	}
-	for _, d := range ds {
-		if !inRange(d.DecidedAt) {
-			continue
-		}
-		dg := d.Artifact.Digest
-		if artifact.Digest == "" && d.Allowed && !slices.Contains(digests, dg) {
-			digests = append(digests, dg)
-		}
-		if names[dg] == "" {
-			names[dg] = d.Artifact.Name
-		}
-		byArtifact[dg] = append(byArtifact[dg], reportDeployment(d))
-	}
-	sort.Strings(digests)
-	// The gate needs a key to sign records; a dry run signs and records
-	// nothing, so a throwaway key serves.
-	throwaway, err := keys.Generate(keys.Ed25519)
-	if err != nil {
-		return nil, nil, environmentErr(err)
-	}
-	g, err := gate.New(s, tr, map[string]*policy.Policy{in.env: in.policy}, throwaway, gate.WithClock(func() time.Time { return now }), gate.WithTEE(in.tee, in.teeRefs))
-	if err != nil {
-		return nil, nil, environmentErr(err)
-	}
-	enforced := enforcedRules(in.policy)
-	var facts []compliance.Facts
-	inputs := map[string]policy.Input{}
-	for _, dg := range digests {
-		res, err := g.Evaluate(ctx, gate.Request{Artifact: policy.Artifact{Digest: dg, Name: names[dg]}, Environment: in.env,
-			Requester: "hallmark report", Source: "cli", Bundles: in.bundles[dg], DryRun: true})
-		if err != nil {
-			return nil, nil, environmentErr(fmt.Errorf("evaluate %s: %w", dg, err))
-		}
-		inputs[dg] = res.Input
-		facts = append(facts, compliance.Facts{Input: res.Input, Decision: res.Decision, EnforcedRules: enforced, Deployments: byArtifact[dg], SignerName: tr.Name})
-	}
-	r := compliance.Build(m, compliance.Scope{Artifact: artifact.Digest, Environment: in.env, Since: since, Until: until}, now, facts)
-	published := in.published
-	if published == nil {
-		published = disclosureDates(app.vulnDBDir(""), r)
-	}
-	compliance.AddVulnerabilityHandling(r, published)
 	return r, inputs, nil
+}
+
+// decisionLister lists verified gate decisions for compliance.Generate
+// (the CLI's report and the dashboard's compliance page); ignored, if not
+// nil, is told which stored decisions did not verify.
+func decisionLister(s store.Store, tr *trust.Trust, ignored func([]server.IgnoredDecision)) compliance.DecisionLister {
+	return func(ctx context.Context, env, artifact string) ([]compliance.DecisionRecord, error) {
+		ds, ig, err := server.Deployments(ctx, s, tr, server.DeploymentQuery{Environment: env, Artifact: artifact})
+		if err != nil {
+			return nil, err
+		}
+		if ignored != nil {
+			ignored(ig)
+		}
+		out := make([]compliance.DecisionRecord, 0, len(ds))
+		for _, d := range ds {
+			out = append(out, compliance.DecisionRecord{Artifact: d.Artifact, Deployment: reportDeployment(d)})
+		}
+		return out, nil
+	}
 }
 
 func reportDeployment(d server.Deployment) compliance.Deployment {
@@ -251,25 +216,6 @@ func reportDeployment(d server.Deployment) compliance.Deployment {
 		out.Workload = w.Namespace + "/" + workloadName(*w)
 	}
 	return out
-}
-
-// enforcedRules returns the rule groups a built-in preset policy enforces,
-// read from its data document; nil for any other policy.
-func enforcedRules(p *policy.Policy) []string {
-	if p.Entrypoint() != policy.BuiltinEntrypoint {
-		return nil
-	}
-	var data struct {
-		Hallmark struct {
-			Params struct {
-				Rules []string `json:"rules"`
-			} `json:"params"`
-		} `json:"hallmark"`
-	}
-	if json.Unmarshal(p.DataJSON(), &data) != nil {
-		return nil
-	}
-	return data.Hallmark.Params.Rules
 }
 
 // signReport signs the report's JSON as an in-toto statement about the

@@ -13,6 +13,7 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/trust"
 	"github.com/hallmark-dev/hallmark/web"
 )
@@ -58,7 +59,7 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 				debug.SetMemoryLimit(int64(memLimitMiB) << 20)
 				debug.SetGCPercent(-1)
 			}
-			teeOpts, err := serverTEE(cfg)
+			teeOpts, reg, refs, err := serverTEEVerification(cfg)
 			if err != nil {
 				return err
 			}
@@ -68,8 +69,9 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 			}
 			teeOpts = append(teeOpts, tlOpts...)
 			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, append(teeOpts, server.WithLogger(logger), server.WithClock(app.Now),
-				server.WithDashboardFrom(func(st store.Store, tr *trust.Trust) (http.Handler, error) {
-					return web.New(st, tr, web.WithLogger(logger), web.WithClock(app.Now))
+				server.WithDashboardFrom(func(st store.Store, tr *trust.Trust, pols map[string]*policy.Policy) (http.Handler, error) {
+					return web.New(st, tr, web.WithLogger(logger), web.WithClock(app.Now),
+						web.WithCompliance(web.Compliance{Policies: pols, TEE: reg, TEERefs: refs, Decisions: decisionLister(st, tr, nil)}))
 				}))...)
 			if err != nil {
 				return environmentErr(err)
@@ -94,16 +96,23 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 // serverTEE verifies TEE evidence as `hallmark gate` does: the platforms
 // and reference values the server's trust file names.
 func serverTEE(cfg *server.Config) ([]server.Option, error) {
+	opts, _, _, err := serverTEEVerification(cfg)
+	return opts, err
+}
+
+// serverTEEVerification is serverTEE that also returns the platforms and
+// reference values, for the dashboard's compliance page.
+func serverTEEVerification(cfg *server.Config) ([]server.Option, *tee.Registry, *tee.ReferenceValues, error) {
 	tr, err := trust.Load(cfg.Trust)
 	if err != nil {
-		return nil, badInput(err)
+		return nil, nil, nil, badInput(err)
 	}
 	reg, refs, err := teeVerification(tr)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	return []server.Option{
 		server.WithGateOptions(gate.WithTEE(reg, refs)),
 		server.WithPresetHook(func(p *policy.Preset, env string) { withReferenceValues(p, env, refs) }),
-	}, nil
+	}, reg, refs, nil
 }

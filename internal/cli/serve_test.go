@@ -19,6 +19,7 @@ import (
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
 	"github.com/hallmark-dev/hallmark/vuln"
@@ -71,8 +72,8 @@ admission: {defaultEnvironment: prod}
 		t.Fatal(err)
 	}
 	s, err := server.Open(t.Context(), cfg, func(string) string { return pass },
-		server.WithDashboardFrom(func(st store.Store, tr *trust.Trust) (http.Handler, error) {
-			return web.New(st, tr)
+		server.WithDashboardFrom(func(st store.Store, tr *trust.Trust, pols map[string]*policy.Policy) (http.Handler, error) {
+			return web.New(st, tr, web.WithCompliance(web.Compliance{Policies: pols, Decisions: decisionLister(st, tr, nil)}))
 		}))
 	if err != nil {
 		t.Fatal(err)
@@ -191,6 +192,18 @@ admission: {defaultEnvironment: prod}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Security-Policy") != web.ContentSecurityPolicy || !strings.Contains(string(page), dA[:20]) {
 		t.Fatalf("dashboard: %d %q\n%.500s", resp.StatusCode, resp.Header.Get("Content-Security-Policy"), page)
+	}
+	// Its compliance page judges with the server's policy and lists the
+	// decision the gate recorded.
+	uiReq, _ = http.NewRequestWithContext(t.Context(), "GET", ts.URL+"/ui/artifacts/"+dA+"/compliance?env=prod", nil)
+	uiReq.Header.Set("Authorization", "Bearer "+token)
+	if resp, err = ts.Client().Do(uiReq); err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "<dt>Decisions recorded</dt><dd>1</dd>") || !strings.Contains(string(page), "SLSA-BUILD-L1") {
+		t.Fatalf("dashboard compliance page: %d\n%s", resp.StatusCode, page)
 	}
 
 	// Gate checks deploy nothing: nothing to recheck until a pod running

@@ -77,7 +77,7 @@ func Open(ctx context.Context, cfg *Config, getenv func(string) string, opts ...
 		return nil, err
 	}
 	if o.dashboardFrom != nil {
-		h, err := o.dashboardFrom(st, tr)
+		h, err := o.dashboardFrom(st, tr, pols)
 		if err != nil {
 			st.Close()
 			return nil, fmt.Errorf("dashboard: %w", err)

@@ -48,7 +48,7 @@ type options struct {
 	logger        *slog.Logger
 	now           func() time.Time
 	dashboard     http.Handler
-	dashboardFrom func(store.Store, *trust.Trust) (http.Handler, error)
+	dashboardFrom func(store.Store, *trust.Trust, map[string]*policy.Policy) (http.Handler, error)
 	gateOpts      []gate.Option
 	presetHook    func(p *policy.Preset, env string)
 }
@@ -81,9 +81,10 @@ func WithDashboard(h http.Handler) Option {
 	return func(o *options) error { o.dashboard = h; return nil }
 }
 
-// WithDashboardFrom builds the dashboard over the store Open opens and the
-// trust file it loaded (the one the gate and uploads use).
-func WithDashboardFrom(build func(store.Store, *trust.Trust) (http.Handler, error)) Option {
+// WithDashboardFrom builds the dashboard over the store Open opens, the
+// trust file it loaded (the one the gate and uploads use) and the policies
+// it compiled by environment (the gate's, for the compliance page).
+func WithDashboardFrom(build func(store.Store, *trust.Trust, map[string]*policy.Policy) (http.Handler, error)) Option {
 	return func(o *options) error { o.dashboardFrom = build; return nil }
 }
 
