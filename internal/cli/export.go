@@ -100,21 +100,9 @@ listing the sha256 of every member. --key signs the manifest
 			if f.env == "" || f.trust == "" || f.out == "" {
 				return usageError(errors.New("--env, --trust and --out are required"))
 			}
-			since, err := parseReportTime("--since", f.since)
+			artifact, since, until, err := app.reportScope(contextOf(cmd), args, f.since, f.until)
 			if err != nil {
 				return err
-			}
-			until, err := parseReportTime("--until", f.until)
-			if err != nil {
-				return err
-			}
-			var artifact policy.Artifact
-			if len(args) == 1 {
-				d, name, err := app.artifactDigest(contextOf(cmd), args[0])
-				if err != nil {
-					return err
-				}
-				artifact = policy.Artifact{Digest: d, Name: name}
 			}
 			var signer *keys.PrivateKey
 			if f.key != "" {

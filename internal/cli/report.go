@@ -59,21 +59,9 @@ as evidence. docs/compliance.md says what the report does and does not prove.`,
 			if f.format != "text" && f.format != "json" && f.format != "html" {
 				return usageError(fmt.Errorf("--format %q: want text, json or html", f.format))
 			}
-			since, err := parseReportTime("--since", f.since)
+			artifact, since, until, err := app.reportScope(contextOf(cmd), args, f.since, f.until)
 			if err != nil {
 				return err
-			}
-			until, err := parseReportTime("--until", f.until)
-			if err != nil {
-				return err
-			}
-			var artifact policy.Artifact
-			if len(args) == 1 {
-				digest, name, err := app.artifactDigest(contextOf(cmd), args[0])
-				if err != nil {
-					return err
-				}
-				artifact = policy.Artifact{Digest: digest, Name: name}
 			}
 			var signer *keys.PrivateKey
 			if f.key != "" {
@@ -337,4 +325,24 @@ func (a *App) reportDefaults(trustPath, spec *string, env string) error {
 	}
 	*spec, err = a.projectValue(*spec, func(p *Project) string { return p.Policies[env] })
 	return err
+}
+
+// reportScope reads what a report or export covers: the artifact named by
+// args (none: every artifact with a decision in the environment) and the
+// --since/--until bounds.
+func (a *App) reportScope(ctx context.Context, args []string, sinceFlag, untilFlag string) (artifact policy.Artifact, since, until *time.Time, err error) {
+	if since, err = parseReportTime("--since", sinceFlag); err != nil {
+		return
+	}
+	if until, err = parseReportTime("--until", untilFlag); err != nil {
+		return
+	}
+	if len(args) == 1 {
+		d, name, err := a.artifactDigest(ctx, args[0])
+		if err != nil {
+			return policy.Artifact{}, nil, nil, err
+		}
+		artifact = policy.Artifact{Digest: d, Name: name}
+	}
+	return artifact, since, until, nil
 }
