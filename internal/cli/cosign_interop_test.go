@@ -10,6 +10,8 @@ import (
 
 	"github.com/hallmark-dev/hallmark/oci/ocitest"
 	"github.com/hallmark-dev/hallmark/tlog/tlogtest"
+
+	"github.com/hallmark-dev/hallmark/internal/tooltest"
 )
 
 // TestCosignInterop checks evidence in the registry both ways with the real
@@ -19,7 +21,7 @@ import (
 // Hallmark lists the attestation `cosign attest --new-bundle-format`
 // attached and counts it at the gate once cosign's key is trusted.
 func TestCosignInterop(t *testing.T) {
-	cosign := tlogtest.Tool(t, "cosign")
+	cosign := tooltest.Find(t, "cosign")
 	s := tlogtest.Start(t)
 	ta := newTestApp(t)
 	dir := t.TempDir()

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hallmark-dev/hallmark/internal/tooltest"
 )
 
 // checkExport exports the pipeline's prod evidence, verifies the archive
@@ -126,31 +128,6 @@ func checkExport(t *testing.T, e *e2e) {
 	}
 }
 
-// findTool finds a peer tool in $HALLMARK_TOOLS_BIN, then PATH; it skips
-// the caller when absent, or fails when CI=true.
-func findTool(t *testing.T, name string) string {
-	t.Helper()
-	if dir := os.Getenv("HALLMARK_TOOLS_BIN"); dir != "" {
-		if p := filepath.Join(dir, name); fileExists(p) {
-			return p
-		}
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		if p := filepath.Join(home, ".cache", "hallmark", "tools", "bin", name); fileExists(p) {
-			return p
-		}
-	}
-	msg := name + " not found in $HALLMARK_TOOLS_BIN, PATH or ~/.cache/hallmark/tools/bin (scripts/tools.sh builds it)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
 func (e *e2e) artHex(t *testing.T) string {
 	t.Helper()
 	s, err := fileSubject(e.art)
@@ -160,14 +137,12 @@ func (e *e2e) artHex(t *testing.T) string {
 	return s.Digest["sha256"]
 }
 
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
 // checkOPAProcedure follows docs/compliance.md: extract the archive and
 // evaluate the archived policy on the archived input with opa alone; the
 // decision must be the report's.
 func checkOPAProcedure(t *testing.T, archive string, artifact string, wantAllow bool) {
 	t.Helper()
-	opa := findTool(t, "opa")
+	opa := tooltest.Find(t, "opa")
 	dir := t.TempDir()
 	if out, err := exec.Command("tar", "-C", dir, "-xf", archive).CombinedOutput(); err != nil {
 		t.Fatalf("tar: %v\n%s", err, out)

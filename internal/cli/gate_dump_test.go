@@ -2,44 +2,13 @@ package cli
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hallmark-dev/hallmark/internal/tooltest"
 )
-
-// dumpTestTool finds a peer tool built by scripts/tools.sh: $HALLMARK_TOOLS_BIN,
-// then $HOME/.cache/hallmark/tools/bin, then PATH. The test skips when it
-// is absent, and fails instead under CI=true.
-func dumpTestTool(t *testing.T, name string) string {
-	t.Helper()
-	var dirs []string
-	if d := os.Getenv("HALLMARK_TOOLS_BIN"); d != "" {
-		dirs = append(dirs, d)
-	}
-	if h, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(h, ".cache", "hallmark", "tools", "bin"))
-	}
-	for _, d := range dirs {
-		if p := filepath.Join(d, name); dumpTestIsFile(p) {
-			return p
-		}
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found (run scripts/tools.sh or set HALLMARK_TOOLS_BIN)", name)
-	}
-	t.Skipf("%s not found (run scripts/tools.sh or set HALLMARK_TOOLS_BIN)", name)
-	return ""
-}
-
-func dumpTestIsFile(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
-}
 
 // TestGateDumpInputReplaysWithOPA: `gate --dump-input` writes the input and
 // the policy, and OPA itself, given them, reaches the same decision
@@ -48,7 +17,7 @@ func TestGateDumpInputReplaysWithOPA(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end pipeline skipped with -short")
 	}
-	opa := dumpTestTool(t, "opa")
+	opa := tooltest.Find(t, "opa")
 	e := runPipeline(t)
 	for _, tc := range []struct {
 		name    string

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/tlog/tlogtest"
+
+	"github.com/hallmark-dev/hallmark/internal/tooltest"
 )
 
 // TestTlogSignVerify logs and timestamps evidence through the CLI against a
@@ -119,7 +121,7 @@ func TestTlogSignVerify(t *testing.T) {
 	}
 
 	t.Run("cosign", func(t *testing.T) {
-		cosign := tlogtest.Tool(t, "cosign")
+		cosign := tooltest.Find(t, "cosign")
 		cmd := exec.Command(cosign, "verify-blob-attestation", "--new-bundle-format", "--use-signed-timestamps", "--trusted-root", rootFile,
 			"--key", key+".pub", "--bundle", logged, "--type", "https://example.com/p/v1", art)
 		cmd.Env = append(os.Environ(), "SIGSTORE_NO_CACHE=1", "TUF_ROOT="+t.TempDir())

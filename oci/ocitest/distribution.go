@@ -11,42 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hallmark-dev/hallmark/internal/tooltest"
 )
-
-// ToolsBinEnv names the directory where scripts/tools.sh puts the peer
-// tools; it is searched before PATH.
-const ToolsBinEnv = "HALLMARK_TOOLS_BIN"
-
-// FindTool returns the path of the named program ($HALLMARK_TOOLS_BIN,
-// then PATH, then /usr/bin). When it is absent the test is skipped, or
-// fails when CI=true, so that CI never silently skips it.
-func FindTool(t testing.TB, names ...string) string {
-	t.Helper()
-	for _, n := range names {
-		if dir := os.Getenv(ToolsBinEnv); dir != "" {
-			if p := filepath.Join(dir, n); isExec(p) {
-				return p
-			}
-		}
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-		if p := filepath.Join("/usr/bin", n); isExec(p) {
-			return p
-		}
-	}
-	msg := fmt.Sprintf("none of %v found in $%s or PATH (Debian: apt-get install docker-registry; others: scripts/tools.sh)", names, ToolsBinEnv)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-func isExec(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
-}
 
 // StartDistribution starts Debian's docker-registry (the CNCF distribution
 // registry 2.8, which has no referrers API) on a free loopback port,
@@ -54,7 +21,7 @@ func isExec(p string) bool {
 // HTTP). It is stopped when the test ends.
 func StartDistribution(t testing.TB) string {
 	t.Helper()
-	bin := FindTool(t, "docker-registry", "registry")
+	bin := tooltest.Find(t, "docker-registry", "registry")
 	dir := t.TempDir()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

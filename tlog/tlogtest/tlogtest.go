@@ -33,35 +33,9 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/tlog"
-)
 
-// Tool returns the path of a peer tool built by scripts/tools.sh, skipping
-// the test when it is absent (failing when CI=true).
-func Tool(t testing.TB, name string) string {
-	t.Helper()
-	var dirs []string
-	if d := os.Getenv("HALLMARK_TOOLS_BIN"); d != "" {
-		dirs = append(dirs, d)
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(home, ".cache", "hallmark", "tools", "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, name)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	msg := fmt.Sprintf("%s not found in $HALLMARK_TOOLS_BIN, ~/.cache/hallmark/tools/bin or PATH: run scripts/tools.sh %s", name, name)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
+	"github.com/hallmark-dev/hallmark/internal/tooltest"
+)
 
 // Log is a running rekor-tiles log.
 type Log struct {
@@ -119,7 +93,7 @@ func Start(t testing.TB) *Services {
 // and an empty storage directory.
 func StartLog(t testing.TB) *Log {
 	t.Helper()
-	bin := Tool(t, "rekor-server-posix")
+	bin := tooltest.Find(t, "rekor-server-posix")
 	dir := t.TempDir()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -160,7 +134,7 @@ func StartLog(t testing.TB) *Log {
 // may run it: StartTSA waits for a lock file in the temporary directory.
 func StartTSA(t testing.TB) *TSA {
 	t.Helper()
-	bin := Tool(t, "timestamp-server")
+	bin := tooltest.Find(t, "timestamp-server")
 	lock(t, filepath.Join(os.TempDir(), "hallmark-timestamp-server-2112.lock"))
 	waitPortFree(t, 2112, 2*time.Minute) // a server not started here (the demo's, say)
 	port := freePorts(t, 1)[0]
