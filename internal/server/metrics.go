@@ -50,6 +50,7 @@ func newMetrics() *metrics {
 	m.counters["hallmark_tlog_monitor_failures_total"] = &family{help: "Transparency log checks that failed, by reason (checkpoint, inconsistent, not_included, state, store).", values: map[string]float64{}}
 	m.gauges["hallmark_tlog_monitor_last_success_timestamp_seconds"] = &family{help: "Unix time of the last transparency log check that passed.", values: map[string]float64{}}
 	m.gauges["hallmark_tlog_checkpoint_size"] = &family{help: "Entries in the log's checkpoint at the last check that passed.", values: map[string]float64{}}
+	m.gauges["hallmark_tlog_monitor_included_entries"] = &family{help: "Stored bundles' log entries proved included at the last check that passed.", values: map[string]float64{}}
 	m.gauges["hallmark_tlog_monitor_pending_entries"] = &family{help: "Stored bundles' log entries beyond that checkpoint, to be proved at the next check.", values: map[string]float64{}}
 	m.histograms["hallmark_http_request_duration_seconds"] = &histFamily{help: "HTTP request latency by route.", buckets: latencyBuckets, series: map[string]*hist{}}
 	m.histograms["hallmark_admission_review_duration_seconds"] = &histFamily{help: "Admission review latency by whether the allow cache answered.", buckets: latencyBuckets, series: map[string]*hist{}}

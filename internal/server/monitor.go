@@ -163,6 +163,7 @@ func (lm *logMonitor) check(ctx context.Context) {
 	}
 	lm.metrics.set("hallmark_tlog_monitor_last_success_timestamp_seconds", float64(lm.now().UnixMilli())/1000)
 	lm.metrics.set("hallmark_tlog_checkpoint_size", float64(cp.Size))
+	lm.metrics.set("hallmark_tlog_monitor_included_entries", float64(included))
 	lm.metrics.set("hallmark_tlog_monitor_pending_entries", float64(pending))
 	lm.logger.Info("transparency log consistent", "log", lm.origin, "size", cp.Size, "included", included, "pending", pending)
 }
