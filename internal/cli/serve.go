@@ -41,6 +41,11 @@ the admission webhook at /admission/validate (and /admission/mutate, which
 pins tag-only images by digest when admission.resolve is enabled),
 /healthz and /metrics.
 
+With --trusted-root, uploads and the gate's evidence must also verify against
+it (log entries, timestamps), and transparency.monitor in the configuration
+checks the log periodically, as 'hallmark tlog verify' does, reporting in
+/metrics (hallmark_tlog_*) and the log.
+
 TLS is required; --insecure-http serves plain HTTP, and only on a loopback
 address. SIGTERM or SIGINT shuts down gracefully.`,
 		Args: argsUsage(cobra.NoArgs),

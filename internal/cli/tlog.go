@@ -6,10 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/attest"
-	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/tlog"
 )
@@ -70,25 +70,35 @@ func (a *App) signOptions() ([]attest.SignOption, error) {
 // verifyOptions are the attest.Verify options the flags ask for: none
 // without a trusted root.
 func (a *App) verifyOptions() ([]attest.VerifyOption, error) {
+	tr, thresholds, err := a.trustedRoot()
+	if err != nil || tr == nil {
+		return nil, err
+	}
+	return append([]attest.VerifyOption{attest.WithTrustedRoot(tr)}, thresholds...), nil
+}
+
+// trustedRoot loads --trusted-root (nil without one) and returns the
+// threshold options the flags ask for.
+func (a *App) trustedRoot() (*root.TrustedRoot, []attest.VerifyOption, error) {
 	p := a.setting(a.tlog.root, TrustedRootEnv)
 	if p == "" {
 		if a.tlog.logThreshold > 0 || a.tlog.tsThreshold > 0 {
-			return nil, usageError(fmt.Errorf("--tlog-threshold and --timestamp-threshold need --trusted-root"))
+			return nil, nil, usageError(fmt.Errorf("--tlog-threshold and --timestamp-threshold need --trusted-root"))
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	tr, err := tlog.LoadRoot(p)
 	if err != nil {
-		return nil, badInput(err)
+		return nil, nil, badInput(err)
 	}
-	opts := []attest.VerifyOption{attest.WithTrustedRoot(tr)}
+	var opts []attest.VerifyOption
 	if a.tlog.logThreshold >= 0 {
 		opts = append(opts, attest.WithLogThreshold(a.tlog.logThreshold))
 	}
 	if a.tlog.tsThreshold >= 0 {
 		opts = append(opts, attest.WithTimestampThreshold(a.tlog.tsThreshold))
 	}
-	return opts, nil
+	return tr, opts, nil
 }
 
 // describeTransparency says on stderr what the log and timestamps of a new
@@ -120,12 +130,13 @@ func printTransparency(w io.Writer, v *attest.Verified) {
 	}
 }
 
-// serverTransparency makes the server's gate verify against --trusted-root
-// as `hallmark gate` does.
+// serverTransparency makes the server verify uploads and the gate's
+// evidence against --trusted-root as `hallmark gate` does, and gives
+// transparency.monitor its logs.
 func (a *App) serverTransparency() ([]server.Option, error) {
-	vopts, err := a.verifyOptions()
-	if err != nil || len(vopts) == 0 {
+	tr, thresholds, err := a.trustedRoot()
+	if err != nil || tr == nil {
 		return nil, err
 	}
-	return []server.Option{server.WithGateOptions(gate.WithVerifyOptions(vopts...))}, nil
+	return []server.Option{server.WithTrustedRoot(tr, thresholds...)}, nil
 }

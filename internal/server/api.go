@@ -238,10 +238,14 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	v, err := attest.Verify(r.Context(), raw, s.trust.All(), attest.WithInputName("uploaded bundle"))
+	v, err := attest.Verify(r.Context(), raw, s.trust.All(), append([]attest.VerifyOption{attest.WithInputName("uploaded bundle")}, s.verifyOpts...)...)
 	if err != nil {
 		s.metrics.inc("hallmark_uploads_total", "result", "rejected")
-		writeError(w, http.StatusUnprocessableEntity, "bundle does not verify against the server's trust file, not stored: "+err.Error())
+		against := "the server's trust file"
+		if errors.Is(err, attest.ErrTransparency) {
+			against = "the server's trusted root (transparency log entries and timestamps)"
+		}
+		writeError(w, http.StatusUnprocessableEntity, "bundle does not verify against "+against+", not stored: "+err.Error())
 		return
 	}
 	// VSAs and deployment decisions are the gate's own records: listings and

@@ -66,6 +66,8 @@ type Config struct {
 	Admission AdmissionConfig `yaml:"admission"`
 	// Limits bounds requests.
 	Limits LimitsConfig `yaml:"limits"`
+	// Transparency configures watching a transparency log (monitor.go).
+	Transparency TransparencyConfig `yaml:"transparency"`
 }
 
 // TLSConfig names PEM files.
@@ -285,6 +287,9 @@ func ParseConfig(b []byte, baseDir string) (*Config, error) {
 	if c.Limits.RequestTimeout == 0 {
 		c.Limits.RequestTimeout = DefaultRequestTimeout
 	}
+	if m := &c.Transparency.Monitor; m.Read != "" && m.Interval == 0 {
+		m.Interval = DefaultMonitorInterval
+	}
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -301,6 +306,10 @@ func ParseConfig(b []byte, baseDir string) (*Config, error) {
 	res(&c.Admission.Resolve.DockerConfig)
 	res(&c.Admission.Resolve.CAFile)
 	res(&c.Auth.AdmissionClientCA)
+	res(&c.Transparency.Monitor.State)
+	if r := &c.Transparency.Monitor.Read; !strings.Contains(*r, "://") {
+		res(r)
+	}
 	for env, spec := range c.Policies {
 		if !strings.HasPrefix(spec, "builtin") {
 			res(&spec)
@@ -427,6 +436,11 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.RequestTimeout < 0 {
 		return bad("limits.requestTimeout", "negative")
+	}
+	if m := c.Transparency.Monitor; m.Read == "" && (m.Log != "" || m.State != "" || m.Interval != 0) {
+		return bad("transparency.monitor", "settings given without read (the log's tiles URL or storage directory); set read or remove them")
+	} else if m.Read != "" && m.Interval < MinMonitorInterval {
+		return bad("transparency.monitor.interval", "%v: want at least %v", m.Interval, MinMonitorInterval)
 	}
 	return nil
 }

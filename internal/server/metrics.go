@@ -15,6 +15,7 @@ import (
 type metrics struct {
 	mu         sync.Mutex
 	counters   map[string]*family
+	gauges     map[string]*family
 	histograms map[string]*histFamily
 }
 
@@ -39,13 +40,18 @@ type hist struct {
 var latencyBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
 func newMetrics() *metrics {
-	m := &metrics{counters: map[string]*family{}, histograms: map[string]*histFamily{}}
+	m := &metrics{counters: map[string]*family{}, gauges: map[string]*family{}, histograms: map[string]*histFamily{}}
 	m.counters["hallmark_http_requests_total"] = &family{help: "HTTP requests by route and status code.", values: map[string]float64{}}
 	m.counters["hallmark_uploads_total"] = &family{help: "Bundle uploads by result (stored, duplicate, rejected, too_large, error).", values: map[string]float64{}}
 	m.counters["hallmark_admission_reviews_total"] = &family{help: "Admission reviews by result and whether the allow cache answered.", values: map[string]float64{}}
 	m.counters["hallmark_admission_mutations_total"] = &family{help: "Mutating admission reviews by result (allowed: pinned; skipped: nothing to pin).", values: map[string]float64{}}
 	m.counters["hallmark_admission_pinned_images_total"] = &family{help: "Images referenced by tag that mutating reviews pinned by digest.", values: map[string]float64{}}
 	m.counters["hallmark_gate_decisions_total"] = &family{help: "Gate evaluations by source (api, admission, admission_dry_run, recheck) and verdict (allow, deny, error).", values: map[string]float64{}}
+	m.counters["hallmark_tlog_monitor_failures_total"] = &family{help: "Transparency log checks that failed, by reason (checkpoint, inconsistent, not_included, state, store).", values: map[string]float64{}}
+	m.gauges["hallmark_tlog_monitor_last_success_timestamp_seconds"] = &family{help: "Unix time of the last transparency log check that passed.", values: map[string]float64{}}
+	m.gauges["hallmark_tlog_checkpoint_size"] = &family{help: "Entries in the log's checkpoint at the last check that passed.", values: map[string]float64{}}
+	m.gauges["hallmark_tlog_monitor_included_entries"] = &family{help: "Stored bundles' log entries proved included at the last check that passed.", values: map[string]float64{}}
+	m.gauges["hallmark_tlog_monitor_pending_entries"] = &family{help: "Stored bundles' log entries beyond that checkpoint, to be proved at the next check.", values: map[string]float64{}}
 	m.histograms["hallmark_http_request_duration_seconds"] = &histFamily{help: "HTTP request latency by route.", buckets: latencyBuckets, series: map[string]*hist{}}
 	m.histograms["hallmark_admission_review_duration_seconds"] = &histFamily{help: "Admission review latency by whether the allow cache answered.", buckets: latencyBuckets, series: map[string]*hist{}}
 	return m
@@ -95,6 +101,13 @@ func (m *metrics) add(name string, v float64, kv ...string) {
 	m.counters[name].values[labels(kv...)] += v
 }
 
+// set sets a gauge.
+func (m *metrics) set(name string, v float64, kv ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.gauges[name].values[labels(kv...)] = v
+}
+
 func (m *metrics) observe(name string, d time.Duration, kv ...string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -140,6 +153,7 @@ func (m *metrics) write(w io.Writer) error {
 			fmt.Fprintf(&b, "%s%s %s\n", n, braces(l), fmtFloat(f.values[l]))
 		}
 	}
+	writeFamilies(&b, m.gauges, "gauge")
 	names = names[:0]
 	for n := range m.histograms {
 		names = append(names, n)
@@ -165,6 +179,21 @@ func (m *metrics) write(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeFamilies renders families of one type, skipping those with no
+// value yet (a gauge never set has no meaningful value).
+func writeFamilies(b *strings.Builder, fams map[string]*family, typ string) {
+	for _, n := range sortedKeys(fams) {
+		f := fams[n]
+		if len(f.values) == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", n, f.help, n, typ)
+		for _, l := range sortedKeys(f.values) {
+			fmt.Fprintf(b, "%s%s %s\n", n, braces(l), fmtFloat(f.values[l]))
+		}
+	}
 }
 
 func braces(l string) string {

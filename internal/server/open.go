@@ -70,6 +70,9 @@ func Open(ctx context.Context, cfg *Config, getenv func(string) string, opts ...
 	if cfg.Gate.VerifierID != "" {
 		gopts = append(gopts, gate.WithVerifierID(cfg.Gate.VerifierID))
 	}
+	if len(o.verifyOpts) > 0 {
+		gopts = append(gopts, gate.WithVerifyOptions(o.verifyOpts...))
+	}
 	gopts = append(gopts, o.gateOpts...)
 	g, err := gate.New(st, tr, pols, key, gopts...)
 	if err != nil {

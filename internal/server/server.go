@@ -12,7 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sigstore/sigstore-go/pkg/root"
+
 	"github.com/hallmark-dev/hallmark/admission"
+	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/oci"
@@ -39,6 +42,10 @@ type Server struct {
 	now       func() time.Time
 	dashboard http.Handler
 	closers   []func() error
+	// verifyOpts verify uploads as the gate verifies evidence.
+	verifyOpts []attest.VerifyOption
+	// monitor, when configured, runs while Serve does (monitor.go).
+	monitor *logMonitor
 }
 
 // Option configures New.
@@ -51,6 +58,8 @@ type options struct {
 	dashboardFrom func(store.Store, *trust.Trust, map[string]*policy.Policy) (http.Handler, error)
 	gateOpts      []gate.Option
 	presetHook    func(p *policy.Preset, env string)
+	trustedRoot   *root.TrustedRoot
+	verifyOpts    []attest.VerifyOption
 }
 
 // WithGateOptions passes options to gate.New when Open builds the gate
@@ -104,7 +113,14 @@ func New(cfg *Config, st store.Store, tr *trust.Trust, g *gate.Gate, opts ...Opt
 		return nil, errors.New("server.New: a store, a trust file and a gate are required")
 	}
 	s := &Server{cfg: cfg, store: st, trust: tr, gate: g, tokens: newTokens(cfg.Auth.Tokens), metrics: newMetrics(),
-		logger: o.logger, now: o.now, dashboard: o.dashboard}
+		logger: o.logger, now: o.now, dashboard: o.dashboard, verifyOpts: o.verifyOpts}
+	if cfg.Transparency.Monitor.Read != "" {
+		m, err := newLogMonitor(cfg.Transparency.Monitor, o.trustedRoot, st, s.metrics, o.logger, o.now)
+		if err != nil {
+			return nil, err
+		}
+		s.monitor = m
+	}
 	var cache *admission.Cache
 	if cfg.Admission.CacheTTL > 0 && cfg.Admission.CacheSize > 0 {
 		cache = admission.NewCache(cfg.Admission.CacheTTL, cfg.Admission.CacheSize, o.now)
@@ -273,6 +289,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	if s.monitor != nil {
+		// The monitor stops with the server: its context ends on shutdown
+		// and Serve returns only once it has.
+		mctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); s.monitor.run(mctx) }()
+		defer func() { stop(); <-done }()
+	}
 	s.logger.Info("serving", "address", ln.Addr().String(), "tls", tlsCfg != nil, "store", s.cfg.Store.Driver, "environments", s.gate.Environments())
 	select {
 	case err := <-errc:
