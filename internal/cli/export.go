@@ -100,7 +100,8 @@ listing the sha256 of every member. --key signs the manifest
 			if f.env == "" || f.trust == "" || f.out == "" {
 				return usageError(errors.New("--env, --trust and --out are required"))
 			}
-			artifact, since, until, err := app.reportScope(contextOf(cmd), args, f.since, f.until)
+			ctx := contextOf(cmd)
+			in, err := app.reportScope(ctx, args, f.trust, f.policy, f.env, f.since, f.until)
 			if err != nil {
 				return err
 			}
@@ -110,12 +111,6 @@ listing the sha256 of every member. --key signs the manifest
 					return err
 				}
 			}
-			ctx := contextOf(cmd)
-			in, err := loadReportInputs(ctx, app, f.trust, f.policy, f.env)
-			if err != nil {
-				return err
-			}
-			in.artifact, in.since, in.until = artifact, since, until
 			s, err := app.openStore(ctx)
 			if err != nil {
 				return err

@@ -59,7 +59,8 @@ as evidence. docs/compliance.md says what the report does and does not prove.`,
 			if f.format != "text" && f.format != "json" && f.format != "html" {
 				return usageError(fmt.Errorf("--format %q: want text, json or html", f.format))
 			}
-			artifact, since, until, err := app.reportScope(contextOf(cmd), args, f.since, f.until)
+			ctx := contextOf(cmd)
+			in, err := app.reportScope(ctx, args, f.trust, f.policy, f.env, f.since, f.until)
 			if err != nil {
 				return err
 			}
@@ -69,17 +70,11 @@ as evidence. docs/compliance.md says what the report does and does not prove.`,
 					return err
 				}
 			}
-			ctx := contextOf(cmd)
 			s, err := app.openStore(ctx)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			in, err := loadReportInputs(ctx, app, f.trust, f.policy, f.env)
-			if err != nil {
-				return err
-			}
-			in.artifact, in.since, in.until = artifact, since, until
 			r, _, err := buildReport(ctx, app, s, in)
 			if err != nil {
 				return err
@@ -327,22 +322,31 @@ func (a *App) reportDefaults(trustPath, spec *string, env string) error {
 	return err
 }
 
-// reportScope reads what a report or export covers: the artifact named by
-// args (none: every artifact with a decision in the environment) and the
-// --since/--until bounds.
-func (a *App) reportScope(ctx context.Context, args []string, sinceFlag, untilFlag string) (artifact policy.Artifact, since, until *time.Time, err error) {
-	if since, err = parseReportTime("--since", sinceFlag); err != nil {
-		return
+// reportScope reads what a report or export covers and judges with: the
+// trust file and the environment's policy, the artifact named by args (none:
+// every artifact with a decision in the environment) and the --since/--until
+// bounds.
+func (a *App) reportScope(ctx context.Context, args []string, trustPath, spec, env, sinceFlag, untilFlag string) (reportInputs, error) {
+	since, err := parseReportTime("--since", sinceFlag)
+	if err != nil {
+		return reportInputs{}, err
 	}
-	if until, err = parseReportTime("--until", untilFlag); err != nil {
-		return
+	until, err := parseReportTime("--until", untilFlag)
+	if err != nil {
+		return reportInputs{}, err
 	}
+	var artifact policy.Artifact
 	if len(args) == 1 {
 		d, name, err := a.artifactDigest(ctx, args[0])
 		if err != nil {
-			return policy.Artifact{}, nil, nil, err
+			return reportInputs{}, err
 		}
 		artifact = policy.Artifact{Digest: d, Name: name}
 	}
-	return artifact, since, until, nil
+	in, err := loadReportInputs(ctx, a, trustPath, spec, env)
+	if err != nil {
+		return reportInputs{}, err
+	}
+	in.artifact, in.since, in.until = artifact, since, until
+	return in, nil
 }
