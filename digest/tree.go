@@ -33,8 +33,9 @@ const (
 // maxIgnoreFile bounds the size of a .gitignore file read during a walk.
 const maxIgnoreFile = 1 << 20
 
-// ErrTooManyFiles reports a tree with more entries than the configured limit.
-var ErrTooManyFiles = errors.New("digest: tree has too many entries")
+// ErrTooManyFiles reports a tree with more entries than the configured
+// limit; errors.Is also matches limits.ErrTooLarge.
+var ErrTooManyFiles = limits.NewTooLarge("digest: tree has too many entries")
 
 // Entry is one file or symbolic link found in a tree.
 type Entry struct {

@@ -201,7 +201,7 @@ func Scan(ctx context.Context, target string, opts ...Option) (*Inventory, error
 	case fi.Mode().IsRegular():
 		inv.Subject.Kind = "file"
 		if fi.Size() > cfg.maxFileSize {
-			return nil, fmt.Errorf("%w: %s is %d bytes, limit %d", ErrTooLarge, target, fi.Size(), cfg.maxFileSize)
+			return nil, fmt.Errorf("sbom: %s: %w (%d bytes, limit %d)", target, ErrTooLarge, fi.Size(), cfg.maxFileSize)
 		}
 		h, err := hashFile(abs)
 		if err != nil {

@@ -21,16 +21,7 @@ func (a *App) readInput(path string, max int64) ([]byte, error) {
 		}
 		return b, nil
 	}
-	f, err := limits.OpenFile(path)
-	if err != nil {
-		return nil, badInput(err)
-	}
-	defer f.Close()
-	b, err := limits.ReadAll(f, max, path)
-	if err != nil {
-		return nil, badInput(err)
-	}
-	return b, nil
+	return readFileBounded(path, max)
 }
 
 // fileSubject hashes a file (streaming) and names it as given on the
@@ -86,12 +77,7 @@ func (a *App) writeOutput(path string, data []byte) error {
 
 // readFileBounded reads a whole file of at most max bytes.
 func readFileBounded(path string, max int64) ([]byte, error) {
-	f, err := limits.OpenFile(path)
-	if err != nil {
-		return nil, badInput(err)
-	}
-	defer f.Close()
-	b, err := limits.ReadAll(f, max, path)
+	b, err := limits.ReadFile(path, max)
 	if err != nil {
 		return nil, badInput(err)
 	}

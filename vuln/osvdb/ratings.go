@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/vuln/osv"
 )
 
@@ -58,7 +59,7 @@ func (db *DB) Ratings(eco, name string) ([]Rated, error) {
 	if !ok {
 		m, found := db.meta.Ecosystems[eco]
 		if found && m.Ratings != "" {
-			b, err := readLimited(filepath.Join(db.dir, ecoDir, filepath.Base(m.Ratings)), maxRatingsBytes)
+			b, err := limits.ReadFile(filepath.Join(db.dir, ecoDir, filepath.Base(m.Ratings)), maxRatingsBytes)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s ratings: %v", ErrCorrupt, eco, err)
 			}
