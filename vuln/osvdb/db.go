@@ -93,11 +93,11 @@ func (db *DB) reader(eco string) (*ecoReader, error) {
 	}
 	idx, err := limits.ReadFile(filepath.Join(db.dir, ecoDir, filepath.Base(m.Index)), maxIndexBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s index: %v", ErrCorrupt, eco, err)
+		return nil, fmt.Errorf("%w: %s index: %w", ErrCorrupt, eco, err)
 	}
 	r := &ecoReader{}
 	if err := json.Unmarshal(idx, &r.index); err != nil {
-		return nil, fmt.Errorf("%w: %s index: %v", ErrCorrupt, eco, err)
+		return nil, fmt.Errorf("%w: %s index: %w", ErrCorrupt, eco, err)
 	}
 	r.f, err = os.Open(filepath.Join(db.dir, ecoDir, filepath.Base(m.File)))
 	if err != nil {
@@ -125,7 +125,7 @@ func readMeta(dir string) (Meta, error) {
 		return Meta{}, fmt.Errorf("%w: %s has no %s", ErrNotFound, dir, metaFile)
 	}
 	if err != nil {
-		return Meta{}, fmt.Errorf("%w: %s: %v", ErrCorrupt, filepath.Join(dir, metaFile), err)
+		return Meta{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	var m Meta
 	if err := json.Unmarshal(b, &m); err != nil {

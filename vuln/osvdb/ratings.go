@@ -61,10 +61,10 @@ func (db *DB) Ratings(eco, name string) ([]Rated, error) {
 		if found && m.Ratings != "" {
 			b, err := limits.ReadFile(filepath.Join(db.dir, ecoDir, filepath.Base(m.Ratings)), maxRatingsBytes)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %s ratings: %v", ErrCorrupt, eco, err)
+				return nil, fmt.Errorf("%w: %s ratings: %w", ErrCorrupt, eco, err)
 			}
 			if err := json.Unmarshal(b, &idx); err != nil {
-				return nil, fmt.Errorf("%w: %s ratings: %v", ErrCorrupt, eco, err)
+				return nil, fmt.Errorf("%w: %s ratings: %w", ErrCorrupt, eco, err)
 			}
 		}
 		if db.ratings == nil {
