@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hallmark-dev/hallmark/build/materials"
 	"github.com/hallmark-dev/hallmark/depcheck"
@@ -152,5 +154,41 @@ func TestPackageSentinelsAreTooLarge(t *testing.T) {
 	// A sentinel of its own stays distinguishable and keeps its words.
 	if errors.Is(limits.ErrTooLarge, osvdb.ErrLimit) || osvdb.ErrLimit.Error() != "OSV import source exceeds limit" {
 		t.Errorf("osvdb.ErrLimit = %q, want its own sentinel", osvdb.ErrLimit)
+	}
+}
+
+// TestFIFORefusedAcrossPackages names a FIFO where packages read a file:
+// each refuses it at once with ErrNotRegular. tlog.LoadRoot and osvdb.Open
+// used os.Open, which waits for a writer for ever.
+func TestFIFORefusedAcrossPackages(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(fifoDir string) error
+	}{
+		{"trusted root", func(dir string) error {
+			_, err := tlog.LoadRoot(filepath.Join(dir, "meta.json"))
+			return err
+		}},
+		{"OSV database meta.json", func(dir string) error {
+			_, err := osvdb.Open(dir)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := syscall.Mkfifo(filepath.Join(dir, "meta.json"), 0o644); err != nil {
+				t.Skipf("mkfifo: %v", err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- tc.run(dir) }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, limits.ErrNotRegular) {
+					t.Errorf("err = %v, want limits.ErrNotRegular", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("blocked on a FIFO")
+			}
+		})
 	}
 }

@@ -3,32 +3,26 @@ package ttlcache_test
 import (
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hallmark-dev/hallmark/internal/ttlcache"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
+// The clock is time.Now inside a synctest bubble: time moves only when
+// every goroutine of the bubble sleeps.
+func TestExpires(t *testing.T) {
+	synctest.Test(t, testExpires)
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func TestExpiresOnTheInjectedClock(t *testing.T) {
-	clk := &clock{t: time.Unix(1_700_000_000, 0)}
-	c := ttlcache.New[string, int](time.Minute, 10, clk.now)
+func testExpires(t *testing.T) {
+	c := ttlcache.New[string, int](time.Minute, 10, nil)
 	c.Add("a", 1)
-	clk.advance(59 * time.Second)
+	time.Sleep(59 * time.Second)
 	if v, ok := c.Get("a"); !ok || v != 1 {
 		t.Fatalf("Get before expiry = %d, %v; want 1, true", v, ok)
 	}
-	clk.advance(time.Second)
+	time.Sleep(time.Second)
 	if _, ok := c.Get("a"); ok {
 		t.Fatal("Get at expiry: still cached")
 	}
@@ -37,9 +31,9 @@ func TestExpiresOnTheInjectedClock(t *testing.T) {
 	}
 	// Adding again renews the time.
 	c.Add("a", 2)
-	clk.advance(30 * time.Second)
+	time.Sleep(30 * time.Second)
 	c.Add("a", 3)
-	clk.advance(45 * time.Second)
+	time.Sleep(45 * time.Second)
 	if v, ok := c.Get("a"); !ok || v != 3 {
 		t.Errorf("Get after renewal = %d, %v; want 3, true", v, ok)
 	}

@@ -9,13 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/vuln/osv"
 	"github.com/hallmark-dev/hallmark/vuln/osvdb"
 )
@@ -303,27 +301,5 @@ func TestOpenBrokenDatabase(t *testing.T) {
 	defer db.Close()
 	if _, err := db.Lookup("npm", "lodash"); !errors.Is(err, osvdb.ErrCorrupt) {
 		t.Errorf("Lookup in a truncated record file: err = %v, want ErrCorrupt", err)
-	}
-}
-
-// A meta.json that is a FIFO is refused at once; the database was opened
-// with os.Open, which waits for a writer for ever.
-func TestOpenRefusesFIFO(t *testing.T) {
-	dir := t.TempDir()
-	if err := syscall.Mkfifo(filepath.Join(dir, "meta.json"), 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := osvdb.Open(dir)
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if !errors.Is(err, limits.ErrNotRegular) {
-			t.Errorf("err = %v, want limits.ErrNotRegular", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Open blocked on a FIFO meta.json")
 	}
 }
