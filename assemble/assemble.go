@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // ErrSpec is a specification that cannot make an image: a file that is
@@ -188,7 +190,7 @@ func layerTar(files []File, epoch time.Time) ([]byte, error) {
 		}
 		total += fi.Size()
 		if total > MaxLayerBytes {
-			return nil, fmt.Errorf("%w: files exceed %d bytes", ErrSpec, MaxLayerBytes)
+			return nil, fmt.Errorf("%w: files %w (more than %d bytes)", ErrSpec, limits.ErrTooLarge, MaxLayerBytes)
 		}
 		name := strings.TrimPrefix(f.Dst, "/")
 		if e, dup := entries[name]; dup && e.dir {

@@ -3,10 +3,7 @@ package build
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -16,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hallmark-dev/hallmark/digest"
 )
 
 // Source describes the source tree of a build.
@@ -280,16 +279,13 @@ func fingerprint(p string) string {
 	case !fi.Mode().IsRegular():
 		return "mode:" + fi.Mode().String()
 	}
-	f, err := os.Open(p)
+	// digest.File opens without blocking: a file swapped for a FIFO since
+	// the Lstat is unreadable, not a hang.
+	s, err := digest.File(p, digest.SHA256)
 	if err != nil {
 		return "unreadable"
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "unreadable"
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return s[digest.SHA256]
 }
 
 // maxModifiedPaths bounds Source.ModifiedByBuild.

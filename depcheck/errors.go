@@ -3,6 +3,8 @@ package depcheck
 import (
 	"errors"
 	"fmt"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // Sentinel errors.
@@ -13,7 +15,8 @@ var (
 	// ErrPattern is returned for a purl pattern that cannot be parsed.
 	ErrPattern = errors.New("depcheck: invalid purl pattern")
 	// ErrTooLarge is returned when a policy file exceeds MaxPolicySize.
-	ErrTooLarge = errors.New("depcheck: policy file too large")
+	// It is limits.ErrTooLarge.
+	ErrTooLarge = limits.ErrTooLarge
 )
 
 // PolicyError locates a problem in a policy file.

@@ -98,14 +98,9 @@ type Policy struct {
 
 // LoadPolicy reads and compiles a policy file.
 func LoadPolicy(path string) (*Policy, error) {
-	f, err := limits.OpenFile(path)
+	data, err := limits.ReadFile(path, MaxPolicySize)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrPolicy, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxPolicySize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrPolicy, path, err)
 	}
 	p, err := ParsePolicy(data)
 	if err != nil {
@@ -118,7 +113,7 @@ func LoadPolicy(path string) (*Policy, error) {
 // errors, so that a misspelt rule is not silently ignored.
 func ParsePolicy(data []byte) (*Policy, error) {
 	if len(data) > MaxPolicySize {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), MaxPolicySize)
+		return nil, fmt.Errorf("depcheck: policy file: %w (%d bytes, limit %d)", ErrTooLarge, len(data), MaxPolicySize)
 	}
 	var f File
 	dec := yaml.NewDecoder(bytes.NewReader(data))

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -33,8 +34,9 @@ const (
 // maxIgnoreFile bounds the size of a .gitignore file read during a walk.
 const maxIgnoreFile = 1 << 20
 
-// ErrTooManyFiles reports a tree with more entries than the configured limit.
-var ErrTooManyFiles = errors.New("digest: tree has too many entries")
+// ErrTooManyFiles reports a tree with more entries than the configured
+// limit; errors.Is also matches limits.ErrTooLarge.
+var ErrTooManyFiles = limits.NewTooLarge("digest: tree has too many entries")
 
 // Entry is one file or symbolic link found in a tree.
 type Entry struct {
@@ -164,6 +166,41 @@ func Tree(ctx context.Context, dir string, opts ...TreeOption) (*Listing, error)
 	}
 	slices.SortFunc(w.entries, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
 	return &Listing{Entries: w.entries}, nil
+}
+
+// Files hashes the named files of the tree at dir (slash paths relative to
+// it) through an os.Root, the way [Tree] hashes the files of a walk: a
+// symbolic link is never followed, and a name that is a link, missing or
+// not a regular file is left out. It returns the SHA-256 hex of each file
+// by name: how a rebuild hashes the products a provenance names.
+func Files(ctx context.Context, dir string, names []string) (map[string]string, error) {
+	root, err := limits.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("digest: open tree %s: %w", dir, err)
+	}
+	defer root.Close()
+	var entries []Entry
+	for _, n := range names {
+		fi, err := root.Lstat(filepath.FromSlash(n))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("digest: %s: %w", n, err)
+		}
+		if fi.Mode().IsRegular() {
+			entries = append(entries, Entry{Path: n, Kind: KindFile, Mode: fi.Mode().Perm()})
+		}
+	}
+	cfg := treeConfig{workers: runtime.GOMAXPROCS(0), algs: []string{SHA256}}
+	if err := hashFiles(ctx, root, entries, &cfg); err != nil {
+		return nil, fmt.Errorf("digest: tree %s: %w", dir, err)
+	}
+	out := make(map[string]string, len(entries))
+	for _, e := range entries {
+		out[e.Path] = e.Digest[SHA256]
+	}
+	return out, nil
 }
 
 type walker struct {

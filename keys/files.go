@@ -3,7 +3,6 @@ package keys
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 
@@ -58,9 +57,9 @@ func writeNew(path string, data []byte, mode fs.FileMode) error {
 
 // LoadPrivateKeyFile reads and decrypts a private key file.
 func LoadPrivateKeyFile(path string, passphrase []byte) (*PrivateKey, error) {
-	b, err := readBounded(path)
+	b, err := limits.ReadFile(path, maxKeyFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("key file: %w", err)
 	}
 	k, err := ParsePrivateKey(b, passphrase)
 	if err != nil {
@@ -71,9 +70,9 @@ func LoadPrivateKeyFile(path string, passphrase []byte) (*PrivateKey, error) {
 
 // LoadPublicKeyFile reads a PEM public key file.
 func LoadPublicKeyFile(path string) (*PublicKey, error) {
-	b, err := readBounded(path)
+	b, err := limits.ReadFile(path, maxKeyFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("key file: %w", err)
 	}
 	k, err := ParsePublicKey(b)
 	if err != nil {
@@ -84,19 +83,3 @@ func LoadPublicKeyFile(path string) (*PublicKey, error) {
 
 // maxKeyFile bounds key files: an RSA-4096 PEM is under 4 KiB.
 const maxKeyFile = 64 << 10
-
-func readBounded(path string) ([]byte, error) {
-	f, err := limits.OpenFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("open key: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(b) > maxKeyFile {
-		return nil, fmt.Errorf("key file %s is larger than %d bytes", path, maxKeyFile)
-	}
-	return b, nil
-}

@@ -9,6 +9,8 @@ import (
 	"slices"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // Default bounds on untrusted input.
@@ -46,12 +48,9 @@ type Config struct {
 // fields and unknown rule IDs are errors, so a typo cannot silently leave a
 // rule on or off.
 func ParseConfig(r io.Reader) (Config, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxConfigSize+1))
+	data, err := limits.ReadAll(r, maxConfigSize, "configuration")
 	if err != nil {
-		return Config{}, fmt.Errorf("%w: read: %w", ErrConfig, err)
-	}
-	if len(data) > maxConfigSize {
-		return Config{}, fmt.Errorf("%w: larger than %d bytes", ErrConfig, maxConfigSize)
+		return Config{}, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))

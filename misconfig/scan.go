@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -23,10 +22,12 @@ import (
 var (
 	// ErrParse means a file was recognised but could not be parsed.
 	ErrParse = errors.New("cannot parse file")
-	// ErrTooLarge means a candidate file exceeded Config.MaxFileSize.
-	ErrTooLarge = errors.New("file too large")
-	// ErrTooManyFiles means the tree had more candidate files than Config.MaxFiles.
-	ErrTooManyFiles = errors.New("too many files")
+	// ErrTooLarge means a candidate file exceeded Config.MaxFileSize; it is
+	// limits.ErrTooLarge.
+	ErrTooLarge = limits.ErrTooLarge
+	// ErrTooManyFiles means the tree had more candidate files than
+	// Config.MaxFiles; errors.Is also matches limits.ErrTooLarge.
+	ErrTooManyFiles = limits.NewTooLarge("too many files")
 )
 
 // FileError is a problem with one file. Scan keeps going after it and
@@ -106,7 +107,7 @@ func Scan(ctx context.Context, root string, cfg Config) ([]finding.Finding, erro
 			errs = append(errs, &FileError{Path: p, Kind: kind, Err: fmt.Errorf("%w: more than %d candidate files", ErrTooManyFiles, cfg.maxFiles())})
 			return fs.SkipAll
 		}
-		data, err := readBounded(fsys, p, cfg.maxFileSize())
+		data, err := limits.ReadFileFS(fsys, p, cfg.maxFileSize())
 		if err != nil {
 			errs = append(errs, &FileError{Path: p, Kind: kind, Err: err})
 			return nil
@@ -177,7 +178,7 @@ func scanSingleFile(p string, cfg Config) ([]finding.Finding, error) {
 	if kind == "" {
 		return nil, nil
 	}
-	data, err := readBounded(r.FS(), name, cfg.maxFileSize())
+	data, err := limits.ReadFileFS(r.FS(), name, cfg.maxFileSize())
 	if err != nil {
 		return nil, &FileError{Path: name, Kind: kind, Err: err}
 	}
@@ -191,27 +192,6 @@ func scanSingleFile(p string, cfg Config) ([]finding.Finding, error) {
 	}
 	sortFindings(out)
 	return out, err
-}
-
-func readBounded(fsys fs.FS, p string, limit int64) ([]byte, error) {
-	// Refuse a FIFO or device (a walk skips them; a file named on the
-	// command line may be one) before opening it, which would block.
-	if fi, err := fs.Stat(fsys, p); err == nil && !fi.Mode().IsRegular() {
-		return nil, &limits.NotRegularError{Path: p, Mode: fi.Mode()}
-	}
-	f, err := fsys.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
-	}
-	return data, nil
 }
 
 // classify says which checker handles a file, from its path alone; "" means

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // MaxDockerConfigBytes bounds a Docker config.json.
@@ -52,7 +54,7 @@ type dockerAuth struct {
 // credentials.
 func ParseDockerConfig(b []byte) (*DockerConfig, error) {
 	if len(b) > MaxDockerConfigBytes {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrDockerConfig, MaxDockerConfigBytes)
+		return nil, fmt.Errorf("%w: %w (more than %d bytes)", ErrDockerConfig, limits.ErrTooLarge, MaxDockerConfigBytes)
 	}
 	var f dockerConfigFile
 	dec := json.NewDecoder(bytes.NewReader(b))

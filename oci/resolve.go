@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/internal/ttlcache"
 )
 
 // Resolver resolves image references to manifest digests. It is safe for
@@ -24,7 +25,7 @@ type Resolver struct {
 	cfg      config
 	keychain authn.Keychain // nil: anonymous
 	rt       http.RoundTripper
-	cache    *tagCache
+	cache    *ttlcache.Cache[string, string] // reference -> manifest digest
 	flights  singleflight.Group
 	slots    chan struct{}
 }
@@ -59,7 +60,7 @@ func NewResolver(opts ...Option) (*Resolver, error) {
 		cfg:      cfg,
 		keychain: cfg.keychain,
 		rt:       &guard{next: cfg.transport, insecure: cfg.insecure, max: cfg.maxBytes, maxBlob: cfg.maxBlobBytes},
-		cache:    newTagCache(cfg.cacheTTL, cfg.cacheSize, cfg.now),
+		cache:    ttlcache.New[string, string](cfg.cacheTTL, cfg.cacheSize, cfg.now),
 		slots:    make(chan struct{}, cfg.maxInFlight),
 	}
 	if cfg.dockerConfig != "" {
@@ -115,7 +116,7 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (string, error) {
 		}
 	}
 	key := parsed.Name()
-	if d, ok := r.cache.get(key); ok {
+	if d, ok := r.cache.Get(key); ok {
 		return d, nil
 	}
 	// Callers of one reference share one flight. It runs under the
@@ -161,7 +162,7 @@ func (r *Resolver) fetch(ctx context.Context, ref name.Reference) (string, error
 	desc, err := p.Head(ctx, ref)
 	if err == nil && desc.Digest.Algorithm == "sha256" {
 		d := desc.Digest.String()
-		r.cache.put(ref.Name(), d)
+		r.cache.Add(ref.Name(), d)
 		return d, nil
 	}
 	if err != nil {
@@ -177,7 +178,7 @@ func (r *Resolver) fetch(ctx context.Context, ref name.Reference) (string, error
 		return "", fmt.Errorf("%w: manifest digest %s is not sha256", ErrRegistry, got.Digest)
 	}
 	d := got.Digest.String()
-	r.cache.put(ref.Name(), d)
+	r.cache.Add(ref.Name(), d)
 	return d, nil
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/depcheck"
 	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
@@ -143,7 +144,7 @@ type FreshnessParams struct {
 // validated, so a typo in prod fails even when dev is requested.
 func ParsePreset(data []byte) (*Preset, error) {
 	if len(data) > MaxPresetSize {
-		return nil, &PresetError{Err: fmt.Errorf("%w: %d bytes exceeds the %d byte limit", ErrPreset, len(data), MaxPresetSize)}
+		return nil, &PresetError{Err: fmt.Errorf("%w: %w (%d bytes, limit %d)", ErrPreset, limits.ErrTooLarge, len(data), MaxPresetSize)}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)

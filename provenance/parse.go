@@ -7,6 +7,7 @@ import (
 	slsa "github.com/in-toto/attestation/go/predicates/provenance/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/strictjson"
 )
 
@@ -17,7 +18,7 @@ const MaxPredicateSize = 16 << 20
 // "predicate" object of a statement). Unknown fields are rejected.
 func Parse(predicate []byte) (*slsa.Provenance, error) {
 	if len(predicate) > MaxPredicateSize {
-		return nil, fmt.Errorf("%w: predicate is %d bytes, limit %d", ErrInvalidFacts, len(predicate), MaxPredicateSize)
+		return nil, fmt.Errorf("%w: predicate %w (%d bytes, limit %d)", ErrInvalidFacts, limits.ErrTooLarge, len(predicate), MaxPredicateSize)
 	}
 	p := &slsa.Provenance{}
 	// protojson accepts proto field names ("build_definition") that no JSON

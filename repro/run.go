@@ -3,8 +3,6 @@ package repro
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -16,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/hallmark-dev/hallmark/build/sandbox"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
@@ -414,36 +413,21 @@ func (r *runner) collect(ctx context.Context, dir, keepDir string) (map[string]s
 	return out, nil
 }
 
-// digestTree hashes every regular file under root.
+// digestTree hashes every regular file under root with digest.Tree (an
+// os.Root walk that never follows a link and skips .git), as "sha256:<hex>"
+// by slash path.
 func digestTree(ctx context.Context, root string) (map[string]string, error) {
-	out := make(map[string]string)
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	l, err := digest.Tree(ctx, root, digest.WithoutGitignore())
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(l.Entries))
+	for _, e := range l.Entries {
+		if e.Kind == digest.KindFile {
+			out[e.Path] = "sha256:" + e.Digest[digest.SHA256]
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		f, err := limits.OpenFile(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
-			return err
-		}
-		out[filepath.ToSlash(rel)] = "sha256:" + hex.EncodeToString(h.Sum(nil))
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // copyTree copies regular files, directories and symbolic links from src to

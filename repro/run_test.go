@@ -216,3 +216,25 @@ func TestRunProgress(t *testing.T) {
 		t.Errorf("nil progress: %v, want ErrInvalid", err)
 	}
 }
+
+// TestRunIgnoresGitMetadata: a build that touches the checkout's .git
+// (git describe refreshing the index, a hook writing a stamp) has not made
+// a product there. Run hashed its runs with a private tree walker that
+// included .git, so such a build was called nondeterministic; it now hashes
+// with digest.Tree, which skips .git as build does.
+func TestRunIgnoresGitMetadata(t *testing.T) {
+	src := sourceTree(t)
+	if err := os.Mkdir(filepath.Join(src, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, err := repro.Run(t.Context(), src, []string{"sh", "-c", "od -An -N16 -tx1 /dev/urandom > .git/stamp && cat a.txt > out.txt"},
+		repro.WithWorkDir(t.TempDir()), repro.WithEnv([]string{"PATH=" + os.Getenv("PATH")}),
+		repro.WithVariations(repro.VaryTimezone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Reproducible || res.Nondeterministic {
+		t.Fatalf("reproducible=%v nondeterministic=%v products=%v: .git/stamp was taken for a product",
+			res.Reproducible, res.Nondeterministic, res.Products)
+	}
+}

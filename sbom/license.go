@@ -11,7 +11,6 @@ import (
 	"github.com/google/licenseclassifier/v2/assets"
 
 	"github.com/hallmark-dev/hallmark/internal/limits"
-	"github.com/hallmark-dev/hallmark/sbom/internal/bom"
 )
 
 // Bounds and thresholds for licence-file detection.
@@ -112,7 +111,7 @@ func (d *LicenseDetector) detect(root *os.Root, c *Component) []string {
 			if err != nil {
 				continue
 			}
-			text, err := bom.ReadBounded(f, maxLicenseFileSize)
+			text, err := limits.ReadAll(f, maxLicenseFileSize, "sbom: licence file")
 			f.Close()
 			if err != nil {
 				continue

@@ -2,11 +2,8 @@ package sbom
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path"
@@ -41,7 +38,7 @@ import (
 	"github.com/package-url/packageurl-go"
 	"golang.org/x/mod/modfile"
 
-	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/sbom/internal/bom"
 )
 
@@ -201,7 +198,7 @@ func Scan(ctx context.Context, target string, opts ...Option) (*Inventory, error
 	case fi.Mode().IsRegular():
 		inv.Subject.Kind = "file"
 		if fi.Size() > cfg.maxFileSize {
-			return nil, fmt.Errorf("%w: %s is %d bytes, limit %d", ErrTooLarge, target, fi.Size(), cfg.maxFileSize)
+			return nil, fmt.Errorf("sbom: %s: %w (%d bytes, limit %d)", target, ErrTooLarge, fi.Size(), cfg.maxFileSize)
 		}
 		h, err := hashFile(abs)
 		if err != nil {
@@ -362,16 +359,11 @@ func fromScalibr(p *extractor.Package) (Component, bool) {
 }
 
 func hashFile(p string) (Hash, error) {
-	f, err := limits.OpenFile(p)
+	s, err := digest.File(p, digest.SHA256)
 	if err != nil {
 		return Hash{}, fmt.Errorf("%w: %w", ErrNoInput, err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return Hash{}, fmt.Errorf("sbom: hash %s: %w", p, err)
-	}
-	return Hash{Algorithm: SHA256, Value: hex.EncodeToString(h.Sum(nil))}, nil
+	return Hash{Algorithm: SHA256, Value: s[digest.SHA256]}, nil
 }
 
 // base returns the last element of a '/'-separated location.

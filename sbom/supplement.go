@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/hallmark-dev/hallmark/internal/limits"
-	"github.com/hallmark-dev/hallmark/sbom/internal/bom"
 	"github.com/hallmark-dev/hallmark/sbom/internal/lockfile"
 )
 
@@ -68,5 +67,5 @@ func (s *supplements) read(loc string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return bom.ReadBounded(f, s.maxSize)
+	return limits.ReadAll(f, s.maxSize, "sbom: "+loc)
 }

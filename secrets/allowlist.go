@@ -80,12 +80,9 @@ func LoadAllowlist(path string) (*Allowlist, error) {
 // Allowlist. Unknown fields are rejected so that a typo cannot silently
 // widen or void a waiver.
 func ParseAllowlist(r io.Reader) (*Allowlist, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxAllowlistBytes+1))
+	b, err := limits.ReadAll(r, maxAllowlistBytes, "allowlist")
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrAllowlist, err)
-	}
-	if len(b) > maxAllowlistBytes {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrAllowlist, maxAllowlistBytes)
 	}
 	var f allowlistFile
 	dec := yaml.NewDecoder(bytes.NewReader(b))

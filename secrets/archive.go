@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -168,13 +169,13 @@ func (w *walker) stream(ctx context.Context, chain []string, r io.Reader, ra io.
 		return w.tar(ctx, chain, br, depth)
 	case kindZip:
 		if ra == nil || size < 0 {
-			buf, err := io.ReadAll(io.LimitReader(br, w.s.lim.MaxBufferedBytes+1))
-			if err != nil {
-				return w.fail(ctx, chain, "reading zip archive", err)
-			}
-			if int64(len(buf)) > w.s.lim.MaxBufferedBytes {
+			buf, err := limits.ReadAll(br, w.s.lim.MaxBufferedBytes, "zip archive")
+			if errors.Is(err, limits.ErrTooLarge) {
 				w.note(chain, fmt.Sprintf("nested zip archive larger than %d bytes was not opened", w.s.lim.MaxBufferedBytes))
 				return nil
+			}
+			if err != nil {
+				return w.fail(ctx, chain, "reading zip archive", err)
 			}
 			ra, size = bytes.NewReader(buf), int64(len(buf))
 		}

@@ -3,6 +3,8 @@ package tee
 import (
 	"errors"
 	"fmt"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // Sentinel errors wrapped by every [*Error]; test them with errors.Is.
@@ -10,7 +12,8 @@ var (
 	// ErrMalformed reports evidence that does not decode.
 	ErrMalformed = errors.New("malformed evidence")
 	// ErrTooLarge reports an input above its size limit.
-	ErrTooLarge = errors.New("input too large")
+	// It is limits.ErrTooLarge.
+	ErrTooLarge = limits.ErrTooLarge
 	// ErrSignature reports a signature that does not verify.
 	ErrSignature = errors.New("signature does not verify")
 	// ErrChain reports a certificate chain that does not reach the pinned vendor root.

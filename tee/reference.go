@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/strictjson"
 )
 
@@ -50,9 +51,9 @@ type PlatformReference struct {
 // most [MaxReferenceValues] bytes. Unknown fields are errors, so a typo cannot
 // silently drop an expectation.
 func LoadReferenceValues(r io.Reader) (*ReferenceValues, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxReferenceValues+1))
+	data, err := limits.ReadAll(r, MaxReferenceValues, "reference values")
 	if err != nil {
-		return nil, fmt.Errorf("%w: read: %w", ErrReferenceValues, err)
+		return nil, fmt.Errorf("%w: %w", ErrReferenceValues, err)
 	}
 	return ParseReferenceValues(data)
 }

@@ -4,9 +4,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"time"
 
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
@@ -16,6 +14,8 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // MaxRootBytes bounds a trusted root file. The public Sigstore root is about
@@ -165,14 +165,9 @@ func ParseRoot(raw []byte) (*root.TrustedRoot, error) {
 
 // LoadRoot reads and decodes the trusted root file at path.
 func LoadRoot(path string) (*root.TrustedRoot, error) {
-	f, err := os.Open(path)
+	raw, err := limits.ReadFile(path, MaxRootBytes)
 	if err != nil {
 		return nil, fmt.Errorf("trusted root: %w", err)
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, MaxRootBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("trusted root %s: %w", path, err)
 	}
 	tr, err := ParseRoot(raw)
 	if err != nil {

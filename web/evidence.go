@@ -178,7 +178,7 @@ func payloadOf(r store.Record) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s: %w", ErrUnreadable, r.ID, err)
 	}
 	if len(payload) > limits.MaxStatementBytes {
-		return nil, fmt.Errorf("%w: %s: statement of %d bytes (limit %d)", ErrUnreadable, r.ID, len(payload), limits.MaxStatementBytes)
+		return nil, fmt.Errorf("%w: %s: statement %w (%d bytes, limit %d)", ErrUnreadable, r.ID, limits.ErrTooLarge, len(payload), limits.MaxStatementBytes)
 	}
 	return payload, nil
 }

@@ -45,7 +45,7 @@ func parseGoSum(file string, data []byte) ([]Dependency, error) {
 		}
 		deps = append(deps, Dependency{PURL: purl("golang", ns, name, ver), Digest: digest.Set{digest.DirHash: h}})
 		if len(deps) > MaxDependencies {
-			return nil, &ParseError{File: file, Line: line, Err: ErrTooLarge}
+			return nil, &ParseError{File: file, Line: line, Err: fmt.Errorf("%w: more than %d dependencies", ErrTooLarge, MaxDependencies)}
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/package-url/packageurl-go"
 
 	"github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // Limits on untrusted lockfiles.
@@ -25,7 +26,8 @@ const (
 var (
 	// ErrTooLarge reports a lockfile over MaxLockfileSize or with more
 	// than MaxDependencies entries.
-	ErrTooLarge = errors.New("materials: lockfile too large")
+	// It is limits.ErrTooLarge.
+	ErrTooLarge = limits.ErrTooLarge
 	// ErrMalformed reports a lockfile that does not follow its format.
 	ErrMalformed = errors.New("materials: malformed lockfile")
 	// ErrUnknownFormat reports a file name that is not a known lockfile.

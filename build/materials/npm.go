@@ -62,7 +62,7 @@ func parseNPM(file string, data []byte) ([]Dependency, error) {
 		}
 		deps = append(deps, Dependency{PURL: purl("npm", ns, n, version), Digest: d})
 		if len(deps) > MaxDependencies {
-			return ErrTooLarge
+			return fmt.Errorf("%w: more than %d dependencies", ErrTooLarge, MaxDependencies)
 		}
 		return nil
 	}

@@ -99,7 +99,7 @@ func parseRequirements(file string, data []byte) ([]Dependency, error) {
 		}
 		deps = append(deps, Dependency{PURL: pypiPURL(m[1], m[3]), Digest: d})
 		if len(deps) > MaxDependencies {
-			return &ParseError{File: file, Line: start, Err: ErrTooLarge}
+			return &ParseError{File: file, Line: start, Err: fmt.Errorf("%w: more than %d dependencies", ErrTooLarge, MaxDependencies)}
 		}
 		return nil
 	}

@@ -2,7 +2,6 @@ package materials
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strings"
@@ -25,9 +24,9 @@ func Read(dir string, paths []string) ([]Dependency, error) {
 		if !IsLockfile(p) {
 			continue
 		}
-		data, err := readBounded(root, p)
+		data, err := limits.ReadFileIn(root, p, MaxLockfileSize)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("materials: lockfile %w", err)
 		}
 		deps, err := Parse(p, data)
 		if err != nil {
@@ -42,20 +41,4 @@ func Read(dir string, paths []string) ([]Dependency, error) {
 		return strings.Compare(a.Origin, b.Origin)
 	})
 	return all, nil
-}
-
-func readBounded(root *os.Root, p string) ([]byte, error) {
-	f, err := limits.OpenFileIn(root, p)
-	if err != nil {
-		return nil, fmt.Errorf("materials: open %s: %w", p, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxLockfileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("materials: read %s: %w", p, err)
-	}
-	if len(data) > MaxLockfileSize {
-		return nil, &ParseError{File: p, Err: fmt.Errorf("%w: over %d bytes", ErrTooLarge, MaxLockfileSize)}
-	}
-	return data, nil
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // Fixed paths inside the sandbox.
@@ -99,12 +101,9 @@ func (c *Config) validate() error {
 
 func decodeConfig(r io.Reader) (*Config, error) {
 	var c Config
-	data, err := io.ReadAll(io.LimitReader(r, maxConfig+1))
+	data, err := limits.ReadAll(r, maxConfig, "sandbox configuration")
 	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxConfig {
-		return nil, fmt.Errorf("%w: configuration over %d bytes", ErrConfig, maxConfig)
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if err := json.Unmarshal(data, &c); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)

@@ -338,11 +338,11 @@ func readTar(r io.Reader) (map[string][]byte, error) {
 			return nil, fmt.Errorf("member %q appears twice", h.Name)
 		}
 		if len(out) >= maxExportMembers || h.Size > maxExportMemberBytes {
-			return nil, fmt.Errorf("member %q: archive exceeds its limits (%d members, %d bytes each)", h.Name, maxExportMembers, maxExportMemberBytes)
+			return nil, fmt.Errorf("member %q: archive %w (limits: %d members, %d bytes each)", h.Name, limits.ErrTooLarge, maxExportMembers, maxExportMemberBytes)
 		}
-		b, err := io.ReadAll(io.LimitReader(tr, maxExportMemberBytes+1))
+		b, err := limits.ReadAll(tr, maxExportMemberBytes, fmt.Sprintf("member %q", h.Name))
 		if err != nil {
-			return nil, fmt.Errorf("member %q: %w", h.Name, err)
+			return nil, err
 		}
 		out[h.Name] = b
 	}

@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
@@ -21,38 +19,17 @@ func (a *App) readInput(path string, max int64) ([]byte, error) {
 		}
 		return b, nil
 	}
-	f, err := limits.OpenFile(path)
-	if err != nil {
-		return nil, badInput(err)
-	}
-	defer f.Close()
-	b, err := limits.ReadAll(f, max, path)
-	if err != nil {
-		return nil, badInput(err)
-	}
-	return b, nil
+	return readFileBounded(path, max)
 }
 
 // fileSubject hashes a file (streaming) and names it as given on the
 // command line, with forward slashes.
 func fileSubject(path string) (attest.Subject, error) {
-	f, err := limits.OpenFile(path)
+	s, err := digest.File(path, digest.SHA256)
 	if err != nil {
 		return attest.Subject{}, badInput(err)
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return attest.Subject{}, badInput(err)
-	}
-	if !st.Mode().IsRegular() {
-		return attest.Subject{}, badInput(fmt.Errorf("%s: not a regular file", path))
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return attest.Subject{}, badInput(fmt.Errorf("hash %s: %w", path, err))
-	}
-	return attest.Subject{Name: filepath.ToSlash(filepath.Clean(path)), Digest: map[string]string{"sha256": hex.EncodeToString(h.Sum(nil))}}, nil
+	return attest.Subject{Name: filepath.ToSlash(filepath.Clean(path)), Digest: map[string]string{"sha256": s[digest.SHA256]}}, nil
 }
 
 // writeOutput writes data to path ("" or "-" is standard output) with mode
@@ -86,12 +63,7 @@ func (a *App) writeOutput(path string, data []byte) error {
 
 // readFileBounded reads a whole file of at most max bytes.
 func readFileBounded(path string, max int64) ([]byte, error) {
-	f, err := limits.OpenFile(path)
-	if err != nil {
-		return nil, badInput(err)
-	}
-	defer f.Close()
-	b, err := limits.ReadAll(f, max, path)
+	b, err := limits.ReadFile(path, max)
 	if err != nil {
 		return nil, badInput(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -235,7 +234,7 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	case err != nil:
 		return environmentErr(fmt.Errorf("rebuild failed, nothing attested: %w", err))
 	}
-	rebuilt, err := hashProducts(src, names)
+	rebuilt, err := digest.Files(ctx, src, names)
 	if err != nil {
 		return environmentErr(err)
 	}
@@ -400,38 +399,6 @@ func outputDirsFor(names, recorded []string) (dirs, atRoot []string) {
 		}
 	}
 	return dirs, atRoot
-}
-
-// hashProducts returns the sha256 hex of each named regular file under
-// src; names that are missing or not regular files are left out.
-func hashProducts(src string, names []string) (map[string]string, error) {
-	root, err := limits.OpenRoot(src)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
-	out := map[string]string{}
-	for _, n := range names {
-		f, err := root.Open(filepath.FromSlash(n))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("rebuilt product %s: %w", n, err)
-		}
-		fi, err := f.Stat()
-		if err != nil || !fi.Mode().IsRegular() {
-			f.Close()
-			continue
-		}
-		set, _, err := digest.Reader(f, digest.SHA256)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("hash rebuilt product %s: %w", n, err)
-		}
-		out[n] = set[digest.SHA256]
-	}
-	return out, nil
 }
 
 // keepProducts copies the named files under src to the same names under dst.

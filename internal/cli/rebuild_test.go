@@ -402,3 +402,29 @@ func TestRebuildCleanIsNotMarkedDirty(t *testing.T) {
 		t.Fatalf("stored rebuild predicates %+v, want one with source.dirty false", preds)
 	}
 }
+
+// TestRebuildDoesNotFollowProductLinks: a rebuild whose product is a
+// symbolic link to a file committed in the source did not build that
+// product. The old rebuild hashed the products through os.Root.Open, which
+// follows links inside the tree, and attested a committed blob as
+// reproduced; digest.Files never follows a link.
+func TestRebuildDoesNotFollowProductLinks(t *testing.T) {
+	fx := newRebuildFixture(t)
+	writeFile(t, filepath.Join(fx.repo, ".gitignore"), "out.txt\n.builder-here\n")
+	writeFile(t, filepath.Join(fx.repo, "prebuilt.bin"), "a binary nobody built from this source\n")
+	writeFile(t, filepath.Join(fx.repo, "build.sh"),
+		"if [ -e .builder-here ]; then cp prebuilt.bin out.txt; else ln -s prebuilt.bin out.txt; fi\n")
+	gitIn(t, fx.repo, "add", ".")
+	gitIn(t, fx.repo, "commit", "-q", "-m", "product links to a committed blob outside the builder's checkout")
+	writeFile(t, filepath.Join(fx.repo, ".builder-here"), "")
+	bundle := fx.build(t, "p")
+	gitIn(t, fx.clone, "pull", "-q")
+
+	code := fx.rebuild(t, "--bundle", bundle, "--builder-key", fx.key("builder")+".pub", "--sandbox", "off", "--out", t.TempDir())
+	if code != ExitRejected {
+		t.Errorf("rebuilt product is a link: exit %d, want %d\n%s\n%s", code, ExitRejected, fx.ta.out, fx.ta.errOut)
+	}
+	if strings.Contains(fx.ta.out.String(), "ok       out.txt") {
+		t.Errorf("the link's target was attested as the rebuilt product:\n%s", fx.ta.out)
+	}
+}

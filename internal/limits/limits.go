@@ -29,11 +29,28 @@ const (
 	MaxJSONDepth = 128
 )
 
-// ErrTooLarge is returned when an input exceeds its bound.
+// ErrTooLarge is returned when an input exceeds its bound. It is the one
+// too-large sentinel: packages re-export it under their own name
+// (attest.ErrTooLarge, osv.ErrTooLarge, ...) and name the input and the
+// bound in the wrapping message, so errors.Is(err, ErrTooLarge) holds for
+// every oversized input whichever package refused it.
 var ErrTooLarge = errors.New("input too large")
 
+// NewTooLarge returns a package's own sentinel for a bound its callers may
+// want to tell apart from the others (a count of records, an import
+// source): it reads as msg, and errors.Is matches both it and
+// [ErrTooLarge].
+func NewTooLarge(msg string) error { return &tooLarge{msg: msg} }
+
+type tooLarge struct{ msg string }
+
+func (e *tooLarge) Error() string { return e.msg }
+func (e *tooLarge) Unwrap() error { return ErrTooLarge }
+
 // ReadAll reads r to the end, failing with ErrTooLarge once more than max
-// bytes have been seen. what names the input in the error.
+// bytes have been seen (it never holds more than max+1). what names the
+// input in the error. This is the one bounded reader; [ReadFile],
+// [ReadFileIn] and [ReadFileFS] are its file variants.
 func ReadAll(r io.Reader, max int64, what string) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {

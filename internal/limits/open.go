@@ -86,6 +86,36 @@ func ReadFile(path string, max int64) ([]byte, error) {
 	return ReadAll(f, max, path)
 }
 
+// ReadFileIn is [ReadFile] for a name inside root: the open cannot leave
+// the tree and does not block on FIFOs or devices.
+func ReadFileIn(root *os.Root, name string, max int64) ([]byte, error) {
+	f, err := OpenFileIn(root, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadAll(f, max, name)
+}
+
+// ReadFileFS is [ReadFile] for a name in fsys. The type is checked with
+// fs.Stat before the open, so a FIFO or device is refused with
+// [ErrNotRegular] without being opened (an fs.FS has no non-blocking open).
+func ReadFileFS(fsys fs.FS, name string, max int64) ([]byte, error) {
+	fi, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &NotRegularError{Path: name, Mode: fi.Mode()}
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadAll(f, max, name)
+}
+
 func checkRegular(f *os.File, name string) (*os.File, error) {
 	fi, err := f.Stat()
 	if err != nil {

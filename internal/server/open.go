@@ -155,7 +155,7 @@ func compile(ctx context.Context, env, spec string, hook func(p *policy.Preset, 
 		}
 		return policy.CompilePreset(ctx, presets, name)
 	case strings.HasSuffix(spec, ".yaml") || strings.HasSuffix(spec, ".yml"):
-		b, err := readBounded(spec, policy.MaxPresetSize)
+		b, err := limits.ReadFile(spec, policy.MaxPresetSize)
 		if err != nil {
 			return nil, err
 		}
@@ -190,20 +190,11 @@ func compile(ctx context.Context, env, spec string, hook func(p *policy.Preset, 
 	}
 	var mods []policy.Module
 	for _, f := range files {
-		b, err := readBounded(f, 4<<20)
+		b, err := limits.ReadFile(f, 4<<20)
 		if err != nil {
 			return nil, err
 		}
 		mods = append(mods, policy.Module{Name: f, Source: b})
 	}
 	return policy.Compile(ctx, mods, policy.WithURI("file://"+spec))
-}
-
-func readBounded(path string, max int64) ([]byte, error) {
-	f, err := limits.OpenFile(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return limits.ReadAll(f, max, path)
 }

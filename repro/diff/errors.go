@@ -3,11 +3,14 @@ package diff
 import (
 	"errors"
 	"fmt"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // ErrLimit is wrapped by every error reporting that an input exceeded a
-// configured bound (size, member count, depth).
-var ErrLimit = errors.New("limit exceeded")
+// configured bound (size, member count, depth); errors.Is also matches
+// limits.ErrTooLarge.
+var ErrLimit = limits.NewTooLarge("limit exceeded")
 
 // LimitError says which bound an input exceeded.
 type LimitError struct {

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"regexp"
 	"slices"
@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // readBounded reads all of s when it is at most limit bytes long.
@@ -28,12 +30,12 @@ func readBounded(s *source, limit int64) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	data, err := limits.ReadAll(rc, limit, "text")
+	if errors.Is(err, limits.ErrTooLarge) {
+		return nil, false, nil
+	}
 	if err != nil {
 		return nil, false, err
-	}
-	if int64(len(data)) > limit {
-		return nil, false, nil
 	}
 	return data, true, nil
 }

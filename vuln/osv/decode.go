@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // Limits bound what Decode accepts from untrusted input.
@@ -32,7 +34,8 @@ var DefaultLimits = Limits{
 // Errors returned by Decode, wrapped in a *DecodeError.
 var (
 	// ErrTooLarge means the record exceeds a limit.
-	ErrTooLarge = errors.New("OSV record exceeds limit")
+	// It is limits.ErrTooLarge.
+	ErrTooLarge = limits.ErrTooLarge
 	// ErrInvalid means the record is not a well-formed OSV record.
 	ErrInvalid = errors.New("invalid OSV record")
 )
@@ -52,7 +55,7 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // Decode reads one OSV record of at most lim.MaxBytes from r. name labels
 // errors (a file name or URL).
 func Decode(r io.Reader, name string, lim Limits) (*Entry, error) {
-	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	data, err := limits.ReadAll(r, lim.MaxBytes, "OSV record")
 	if err != nil {
 		return nil, &DecodeError{Name: name, Err: err}
 	}
@@ -62,7 +65,7 @@ func Decode(r io.Reader, name string, lim Limits) (*Entry, error) {
 // DecodeBytes is Decode for a record already in memory.
 func DecodeBytes(data []byte, name string, lim Limits) (*Entry, error) {
 	if int64(len(data)) > lim.MaxBytes {
-		return nil, &DecodeError{Name: name, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, lim.MaxBytes)}
+		return nil, &DecodeError{Name: name, Err: fmt.Errorf("OSV record: %w (more than %d bytes)", ErrTooLarge, lim.MaxBytes)}
 	}
 	var e Entry
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/vuln/osv"
 )
 
@@ -91,13 +91,13 @@ func (db *DB) reader(eco string) (*ecoReader, error) {
 	if !ok {
 		return nil, nil
 	}
-	idx, err := readLimited(filepath.Join(db.dir, ecoDir, filepath.Base(m.Index)), maxIndexBytes)
+	idx, err := limits.ReadFile(filepath.Join(db.dir, ecoDir, filepath.Base(m.Index)), maxIndexBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s index: %v", ErrCorrupt, eco, err)
+		return nil, fmt.Errorf("%w: %s index: %w", ErrCorrupt, eco, err)
 	}
 	r := &ecoReader{}
 	if err := json.Unmarshal(idx, &r.index); err != nil {
-		return nil, fmt.Errorf("%w: %s index: %v", ErrCorrupt, eco, err)
+		return nil, fmt.Errorf("%w: %s index: %w", ErrCorrupt, eco, err)
 	}
 	r.f, err = os.Open(filepath.Join(db.dir, ecoDir, filepath.Base(m.File)))
 	if err != nil {
@@ -119,29 +119,13 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-func readLimited(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
-	}
-	return b, nil
-}
-
 func readMeta(dir string) (Meta, error) {
-	b, err := readLimited(filepath.Join(dir, metaFile), maxMetaBytes)
+	b, err := limits.ReadFile(filepath.Join(dir, metaFile), maxMetaBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Meta{}, fmt.Errorf("%w: %s has no %s", ErrNotFound, dir, metaFile)
 	}
 	if err != nil {
-		return Meta{}, fmt.Errorf("%w: %s: %v", ErrCorrupt, filepath.Join(dir, metaFile), err)
+		return Meta{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	var m Meta
 	if err := json.Unmarshal(b, &m); err != nil {

@@ -3,6 +3,8 @@ package osvdb
 import (
 	"errors"
 	"fmt"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // Errors returned by this package, usually wrapped with context.
@@ -15,8 +17,9 @@ var (
 	// ErrBadSource means an import source is not a directory, a .zip file
 	// or an http(s) URL, or holds something other than OSV records.
 	ErrBadSource = errors.New("bad OSV import source")
-	// ErrLimit means an import source exceeds a size or count limit.
-	ErrLimit = errors.New("OSV import source exceeds limit")
+	// ErrLimit means an import source exceeds a size or count limit;
+	// errors.Is also matches limits.ErrTooLarge.
+	ErrLimit = limits.NewTooLarge("OSV import source exceeds limit")
 	// ErrDuplicate means one import holds two records with the same ID for
 	// the same ecosystem.
 	ErrDuplicate = errors.New("duplicate OSV record id")

@@ -252,7 +252,7 @@ func (st *staging) add(r io.Reader, source, member string) error {
 	if st.files > st.cfg.maxFiles {
 		return &SourceError{Source: source, Err: fmt.Errorf("%w: more than %d records", ErrLimit, st.cfg.maxFiles)}
 	}
-	data, err := io.ReadAll(io.LimitReader(r, st.cfg.limits.MaxBytes+1))
+	data, err := limits.ReadAll(r, st.cfg.limits.MaxBytes, "OSV record")
 	if err != nil {
 		return &SourceError{Source: source, Member: member, Err: err}
 	}

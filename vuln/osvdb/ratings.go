@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/vuln/osv"
 )
 
@@ -58,12 +59,12 @@ func (db *DB) Ratings(eco, name string) ([]Rated, error) {
 	if !ok {
 		m, found := db.meta.Ecosystems[eco]
 		if found && m.Ratings != "" {
-			b, err := readLimited(filepath.Join(db.dir, ecoDir, filepath.Base(m.Ratings)), maxRatingsBytes)
+			b, err := limits.ReadFile(filepath.Join(db.dir, ecoDir, filepath.Base(m.Ratings)), maxRatingsBytes)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %s ratings: %v", ErrCorrupt, eco, err)
+				return nil, fmt.Errorf("%w: %s ratings: %w", ErrCorrupt, eco, err)
 			}
 			if err := json.Unmarshal(b, &idx); err != nil {
-				return nil, fmt.Errorf("%w: %s ratings: %v", ErrCorrupt, eco, err)
+				return nil, fmt.Errorf("%w: %s ratings: %w", ErrCorrupt, eco, err)
 			}
 		}
 		if db.ratings == nil {

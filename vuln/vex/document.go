@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/strictjson"
 )
 
@@ -111,7 +112,8 @@ var DefaultLimits = Limits{MaxBytes: 8 << 20, MaxStatements: 50_000, MaxProducts
 // Errors returned by Decode, wrapped in a *DecodeError.
 var (
 	// ErrTooLarge means the document exceeds a limit.
-	ErrTooLarge = errors.New("VEX document exceeds limit")
+	// It is limits.ErrTooLarge.
+	ErrTooLarge = limits.ErrTooLarge
 	// ErrInvalid means the document is not valid OpenVEX.
 	ErrInvalid = errors.New("invalid OpenVEX document")
 )
@@ -129,12 +131,9 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 // Decode reads one OpenVEX JSON document from r; source labels errors.
 func Decode(r io.Reader, source string, lim Limits) (*Document, error) {
-	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	data, err := limits.ReadAll(r, lim.MaxBytes, "VEX document")
 	if err != nil {
 		return nil, &DecodeError{Source: source, Err: err}
-	}
-	if int64(len(data)) > lim.MaxBytes {
-		return nil, &DecodeError{Source: source, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, lim.MaxBytes)}
 	}
 	// OpenVEX is a third-party schema: unknown keys are allowed, but the
 	// keys read must match exactly (a "Status" beside "status" is refused,

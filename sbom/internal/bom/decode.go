@@ -12,6 +12,8 @@ import (
 	"github.com/package-url/packageurl-go"
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx/v2/common"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // MaxDocumentSize bounds an SBOM document read by [Decode].
@@ -35,7 +37,7 @@ const layerProperty = "hallmark:layer"
 // skipped: they cannot be matched to advisories or policy. The ecosystem
 // comes from Hallmark's property when present, else from the purl.
 func Decode(r io.Reader) (*Inventory, error) {
-	data, err := ReadBounded(r, MaxDocumentSize)
+	data, err := limits.ReadAll(r, MaxDocumentSize, "sbom: SBOM document")
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,6 @@ package bom
 
 import (
 	"cmp"
-	"fmt"
-	"io"
 	"slices"
 	"strings"
 )
@@ -151,16 +149,4 @@ func Normalize(c *Component) {
 		return strings.Compare(string(a.Algorithm)+a.Value, string(b.Algorithm)+b.Value)
 	})
 	c.Hashes = slices.Compact(c.Hashes)
-}
-
-// ReadBounded reads all of r, failing with ErrTooLarge beyond max bytes.
-func ReadBounded(r io.Reader, max int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
-	}
-	return data, nil
 }
