@@ -22,7 +22,33 @@ declare -A mods=(
   [syft]=github.com/anchore/syft/cmd/syft@v1.57.2
   [opa]=github.com/open-policy-agent/opa@v1.20.2
   [govulncheck]=golang.org/x/vuln/cmd/govulncheck@v1.10.0
+  # Not go-installable (see build_kube_apiserver); not in the default list:
+  # it takes long to build. .ci/run builds it with HALLMARK_KUBE=1.
+  [kube-apiserver]=k8s.io/kubernetes/cmd/kube-apiserver@v1.37.2
 )
+
+# build_kube_apiserver PKG@VERSION OUT: k8s.io/kubernetes replaces its
+# staging modules (k8s.io/api, k8s.io/apiserver...) by paths inside its own
+# tree, so `go install` refuses it. Build it in a scratch module that
+# requires it and replaces each staging module by its published version
+# (v0.X.Y for kubernetes v1.X.Y).
+build_kube_apiserver() {
+  local pkg=${1%@*} v=${1#*@} out=$2 tmp gomod m
+  tmp=$(mktemp -d)
+  (
+    cd "$tmp"
+    go mod init hallmark-tools/kube-apiserver 2>/dev/null
+    go mod edit -require="k8s.io/kubernetes@$v"
+    gomod=$(go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+    for m in $(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$gomod"); do
+      go mod edit -replace="$m=$m@v0.${v#v1.}"
+    done
+    printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$pkg" > tools.go
+    go mod tidy
+    nice -n 15 go build -trimpath -ldflags='-s -w' -o "$out" "$pkg"
+  )
+  rm -rf "$tmp"
+}
 
 tools=("$@")
 [ ${#tools[@]} -gt 0 ] || tools=(opa gitleaks ggcr-registry timestamp-server rekor-server-posix cosign syft govulncheck)
@@ -32,10 +58,14 @@ for t in "${tools[@]}"; do
   stamp="$dir/stamp/$t"
   if [ -x "$dir/bin/$t" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$m" ]; then continue; fi
   echo "tools.sh: building $t ($m)" >&2
-  tmp=$(mktemp -d)
-  GOBIN="$tmp" go install "$m"
-  bin=$(ls "$tmp" | head -1)
-  mv "$tmp/$bin" "$dir/bin/$t"
-  rmdir "$tmp"
+  if [ "$t" = kube-apiserver ]; then
+    build_kube_apiserver "$m" "$dir/bin/$t"
+  else
+    tmp=$(mktemp -d)
+    GOBIN="$tmp" go install "$m"
+    bin=$(ls "$tmp" | head -1)
+    mv "$tmp/$bin" "$dir/bin/$t"
+    rmdir "$tmp"
+  fi
   echo "$m" > "$stamp"
 done

@@ -20,6 +20,21 @@ const BinEnv = "HALLMARK_TOOLS_BIN"
 // is skipped, or fails when CI=true, so that CI never silently skips it.
 func Find(t testing.TB, names ...string) string {
 	t.Helper()
+	if p, ok := Lookup(names...); ok {
+		return p
+	}
+	msg := fmt.Sprintf("none of %v found in $%s, ~/.cache/hallmark/tools/bin or PATH (scripts/tools.sh builds the peer tools; Debian's docker-registry: apt-get install docker-registry)", names, BinEnv)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// Lookup is Find without the test: the path of the first of names found,
+// and whether one was. For tools CI does not install by default, whose
+// tests decide themselves whether to skip.
+func Lookup(names ...string) (string, bool) {
 	var dirs []string
 	if d := os.Getenv(BinEnv); d != "" {
 		dirs = append(dirs, d)
@@ -30,22 +45,17 @@ func Find(t testing.TB, names ...string) string {
 	for _, n := range names {
 		for _, d := range dirs {
 			if p := filepath.Join(d, n); isExec(p) {
-				return p
+				return p, true
 			}
 		}
 		if p, err := exec.LookPath(n); err == nil {
-			return p
+			return p, true
 		}
 		if p := filepath.Join("/usr/bin", n); isExec(p) {
-			return p
+			return p, true
 		}
 	}
-	msg := fmt.Sprintf("none of %v found in $%s, ~/.cache/hallmark/tools/bin or PATH (scripts/tools.sh builds the peer tools; Debian's docker-registry: apt-get install docker-registry)", names, BinEnv)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
+	return "", false
 }
 
 func isExec(p string) bool {
