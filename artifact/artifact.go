@@ -93,10 +93,11 @@ func Parse(arg string) (Ref, error) {
 	switch {
 	case arg == "":
 		return Ref{}, fmt.Errorf("%w: empty argument", ErrNotFound)
-	case strings.HasPrefix(arg, "sha256:"):
+	case strings.HasPrefix(arg, "sha256:"), strings.HasPrefix(arg, "sha512:"):
+		// sha512 is how npm provenance names a package tarball.
 		h, err := v1.NewHash(strings.ToLower(arg))
 		if err != nil {
-			return Ref{}, fmt.Errorf("%q: want sha256:<64 hex digits>: %w", arg, err)
+			return Ref{}, fmt.Errorf("%q: want sha256:<64 hex digits> or sha512:<128 hex digits>: %w", arg, err)
 		}
 		return Ref{Kind: KindDigest, Digest: h}, nil
 	case strings.HasPrefix(arg, "oci:"):
