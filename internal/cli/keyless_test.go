@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Real public-good bundles: attest/testdata/publicgood/README.md.
+var publicGood = filepath.Join("..", "..", "attest", "testdata", "publicgood")
+
+const (
+	sigstore130 = "sha512:76176ffa33808b54602c7c35de5c6e9a4deb96066dba6533f50ac234f4f1f4c6b3527515dc17c06fbe2860030f410eee69ea20079bd3a2c6f3dcf3b329b10751"
+	sigstore200 = "sha512:46d4e2f74c4877316640000a6fdf8a8b59f1e0847667973e9859f774dd31b8f1e0937813b777fb66a2ac67d50540fe34640966eee9fc2ccca387082b4c85cd3c"
+)
+
+// TestGateKeylessPublicGoodProvenance is the done-when test of keyless
+// identities: an npm package whose only evidence is the provenance npm and
+// GitHub Actions published (a real public-good Sigstore bundle, verified
+// offline at its Rekor entry's integrated time) is allowed under a policy
+// naming its repository and denied under one naming another; the
+// messages name the certificate's identity.
+func TestGateKeylessPublicGoodProvenance(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	ta.mustRun(t, "keygen", filepath.Join(dir, "gate"))
+	trustFile := writeFile(t, filepath.Join(dir, "trust.yaml"), `version: 1
+keys:
+  - {name: gate, publicKey: gate.pub, roles: [gate]}
+identities:
+  - name: sigstore-js-release
+    issuer: https://token.actions.githubusercontent.com
+    subjectRegexp: https://github\.com/sigstore/sigstore-js/\.github/workflows/release\.yml@refs/heads/main
+    sourceRepositoryURI: https://github.com/sigstore/sigstore-js
+    runnerEnvironment: github-hosted
+    roles: [builder]
+`)
+	preset := func(repo string) string {
+		return writeFile(t, filepath.Join(dir, strings.ReplaceAll(repo, "/", "_")+".yaml"), `version: 1
+environments:
+  prod:
+    rules: [slsa_l1, slsa_l2, source, identity]
+    source:
+      repositories: [`+repo+`]
+      refs: [refs/heads/main]
+    identity:
+      repositories: [`+repo+`]
+      refs: [refs/heads/main]
+      workflows: [.github/workflows/release.yml]
+`)
+	}
+	allowPolicy := preset("https://github.com/sigstore/sigstore-js")
+	denyPolicy := preset("https://github.com/example/other")
+	gate := func(artifact, bundle, pol string, extra ...string) (int, string) {
+		t.Helper()
+		args := append([]string{"gate", artifact, "--env", "prod", "--trust", trustFile, "--key", filepath.Join(dir, "gate.key"),
+			"--policy", pol, "--bundle", filepath.Join(publicGood, bundle)}, extra...)
+		code := ta.run(args...)
+		return code, ta.out.String() + ta.errOut.String()
+	}
+	root := filepath.Join(publicGood, "trusted_root.json")
+	for _, tc := range []struct{ name, artifact, bundle string }{
+		{"SLSA v0.2 in bundle v0.1 (sigstore@1.3.0)", sigstore130, "npm-sigstore-1.3.0.provenance.json"},
+		{"SLSA v1 (sigstore@2.0.0)", sigstore200, "npm-sigstore-2.0.0.provenance.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if code, out := gate(tc.artifact, tc.bundle, allowPolicy, "--trusted-root", root); code != ExitOK || !strings.Contains(out, "ALLOW") {
+				t.Fatalf("policy naming the bundle's repository: exit %d, want %d:\n%s", code, ExitOK, out)
+			}
+			code, out := gate(tc.artifact, tc.bundle, denyPolicy, "--trusted-root", root)
+			if code != ExitRejected || !strings.Contains(out, "source.repository_not_allowed") || !strings.Contains(out, "identity.not_allowed") ||
+				!strings.Contains(out, `repository "https://github.com/sigstore/sigstore-js" is not allowed`) {
+				t.Fatalf("policy naming another repository: exit %d, want %d naming the repository:\n%s", code, ExitRejected, out)
+			}
+			// Without a trusted root the certificate cannot be checked: the
+			// bundle is ignored, saying which flag is missing, and the gate denies.
+			code, out = gate(tc.artifact, tc.bundle, allowPolicy)
+			if code != ExitRejected || !strings.Contains(out, "--trusted-root") {
+				t.Fatalf("no trusted root: exit %d, want %d naming --trusted-root:\n%s", code, ExitRejected, out)
+			}
+		})
+	}
+	// The bundle is about sigstore@1.3.0, not another package.
+	if code, out := gate(sigstore200, "npm-sigstore-1.3.0.provenance.json", allowPolicy, "--trusted-root", root); code != ExitRejected || !strings.Contains(out, "not about this artifact") {
+		t.Fatalf("bundle for another package: exit %d:\n%s", code, out)
+	}
+	// A trust file whose identity names another repository does not trust
+	// the signer, and says who signed and why it did not match.
+	otherTrust := writeFile(t, filepath.Join(dir, "other-trust.yaml"), strings.ReplaceAll(mustRead(t, trustFile), "sourceRepositoryURI: https://github.com/sigstore/sigstore-js", "sourceRepositoryURI: https://github.com/example/other"))
+	code := ta.run("gate", sigstore130, "--env", "prod", "--trust", otherTrust, "--key", filepath.Join(dir, "gate.key"), "--policy", allowPolicy,
+		"--bundle", filepath.Join(publicGood, "npm-sigstore-1.3.0.provenance.json"), "--trusted-root", root)
+	out := ta.out.String() + ta.errOut.String()
+	if code != ExitRejected || !strings.Contains(out, "subject https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main") ||
+		!strings.Contains(out, "sigstore-js-release: ") || !strings.Contains(out, "https://github.com/example/other") {
+		t.Fatalf("untrusted identity: exit %d, want %d naming the signer and the mismatch:\n%s", code, ExitRejected, out)
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
