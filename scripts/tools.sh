@@ -22,10 +22,11 @@ declare -A mods=(
   [syft]=github.com/anchore/syft/cmd/syft@v1.57.2
   [opa]=github.com/open-policy-agent/opa@v1.20.2
   [govulncheck]=golang.org/x/vuln/cmd/govulncheck@v1.10.0
+  [fulcio]=github.com/sigstore/fulcio@v1.8.8
 )
 
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(opa gitleaks ggcr-registry timestamp-server rekor-server-posix cosign syft govulncheck)
+[ ${#tools[@]} -gt 0 ] || tools=(opa gitleaks ggcr-registry timestamp-server rekor-server-posix cosign syft govulncheck fulcio)
 for t in "${tools[@]}"; do
   m="${mods[$t]:-}"
   [ -n "$m" ] || { echo "tools.sh: unknown tool $t" >&2; exit 2; }

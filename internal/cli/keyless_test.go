@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hallmark-dev/hallmark/tlog/tlogtest"
 )
 
 // Real public-good bundles: attest/testdata/publicgood/README.md.
@@ -104,4 +106,69 @@ func mustRead(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestApproveKeylessDistinctPeople signs approvals without keys through the
+// real Fulcio server (OIDC token from $SIGSTORE_ID_TOKEN, then from GitHub
+// Actions' token request), and shows that the gate counts people: alice's
+// keyless approval and one with her key (person: alice@example.com) make
+// one approver, not two.
+func TestApproveKeylessDistinctPeople(t *testing.T) {
+	svc, f := tlogtest.StartKeyless(t)
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	for _, n := range []string{"alice-laptop", "carol", "gate"} {
+		ta.mustRun(t, "keygen", filepath.Join(dir, n))
+	}
+	trustFile := writeFile(t, filepath.Join(dir, "trust.yaml"), `version: 1
+keys:
+  - {name: alice-laptop, publicKey: alice-laptop.pub, roles: [approver], person: alice@example.com}
+  - {name: carol, publicKey: carol.pub, roles: [approver]}
+  - {name: gate, publicKey: gate.pub, roles: [gate]}
+identities:
+  - name: alice
+    issuer: `+f.Issuer.URL+`
+    subject: alice@example.com
+    roles: [approver]
+  - name: ci
+    issuer: `+f.Issuer.URL+`
+    subjectRegexp: ci@example\.com
+    roles: [approver]
+`)
+	preset := writeFile(t, filepath.Join(dir, "preset.yaml"), "version: 1\nenvironments:\n  prod:\n    rules: [approvals]\n    approvals: {min: 2}\n")
+	art := writeFile(t, filepath.Join(dir, "app.bin"), "binary contents")
+	ta.env[TlogEnv] = svc.Log.URL
+	ta.env[TSAEnv] = svc.TSA.URL
+	ta.env[TrustedRootEnv] = svc.RootPath
+	ta.env[FulcioEnv] = f.URL
+	gate := func() (int, string) {
+		t.Helper()
+		code := ta.run("gate", art, "--env", "prod", "--trust", trustFile, "--key", filepath.Join(dir, "gate.key"), "--policy", preset)
+		return code, ta.out.String() + ta.errOut.String()
+	}
+
+	// No token: a usage error naming where the token comes from.
+	if code := ta.run("approve", art, "--env", "prod", "--keyless"); code != ExitUsage || !strings.Contains(ta.errOut.String(), IDTokenEnv) {
+		t.Fatalf("no token: exit %d:\n%s", code, ta.errOut)
+	}
+	ta.env[IDTokenEnv] = f.Issuer.Token(t, "alice@example.com")
+	ta.mustRun(t, "approve", art, "--env", "prod", "--keyless")
+	if !strings.Contains(ta.out.String(), "subject alice@example.com") {
+		t.Fatalf("approve output does not name the identity:\n%s", ta.out)
+	}
+	delete(ta.env, IDTokenEnv)
+	ta.mustRun(t, "approve", art, "--env", "prod", "--key", filepath.Join(dir, "alice-laptop.key"))
+	if code, out := gate(); code != ExitRejected || !strings.Contains(out, "1 of 2 required approvals") {
+		t.Fatalf("two approvals by one person: exit %d, want %d with 1 of 2:\n%s", code, ExitRejected, out)
+	}
+	// A second person, through GitHub Actions' token request.
+	ta.env[GitHubTokenURLEnv] = f.Issuer.GitHubRequestURL
+	ta.env[GitHubTokenEnv] = f.Issuer.GitHubRequestToken
+	ta.mustRun(t, "approve", art, "--env", "prod", "--keyless")
+	if !strings.Contains(ta.out.String(), "subject ci@example.com") {
+		t.Fatalf("approve output:\n%s", ta.out)
+	}
+	if code, out := gate(); code != ExitOK || !strings.Contains(out, "ALLOW") {
+		t.Fatalf("approvals by two people: exit %d, want 0:\n%s", code, out)
+	}
 }

@@ -47,24 +47,33 @@ func (f *Fulcio) CA() tlog.CA {
 // through OIDC discovery exactly as it does Google's or GitHub's.
 type Issuer struct {
 	// URL is the issuer identifier, http://127.0.0.1:PORT.
-	URL    string
-	signer jose.Signer
+	URL string
+	// GitHubRequestURL and GitHubRequestToken answer the token request of
+	// GitHub Actions (ACTIONS_ID_TOKEN_REQUEST_URL, _TOKEN) with a token of
+	// this issuer for GitHubSubject: GitHub's token service speaks that
+	// small protocol and cannot run outside GitHub.
+	GitHubRequestURL, GitHubRequestToken, GitHubSubject string
+	signer                                              jose.Signer
 }
 
 // Token returns an ID token for the audience "sigstore" whose subject and
 // verified email is email, valid for ten minutes.
 func (i *Issuer) Token(t testing.TB, email string) string {
 	t.Helper()
+	tok, err := i.token(email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func (i *Issuer) token(email string) (string, error) {
 	now := time.Now()
 	claims := map[string]any{
 		"iss": i.URL, "sub": email, "aud": "sigstore", "email": email, "email_verified": true,
 		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(10 * time.Minute).Unix(),
 	}
-	tok, err := jwt.Signed(i.signer).Claims(claims).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return jwt.Signed(i.signer).Claims(claims).Serialize()
 }
 
 // StartIssuer starts an OIDC issuer for the test.
@@ -92,7 +101,21 @@ func StartIssuer(t testing.TB) *Issuer {
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, _ *http.Request) {
 		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jwk}})
 	})
-	return &Issuer{URL: srv.URL, signer: signer}
+	iss := &Issuer{URL: srv.URL, signer: signer, GitHubRequestURL: srv.URL + "/github/token?api-version=2.0",
+		GitHubRequestToken: rand.Text(), GitHubSubject: "ci@example.com"}
+	mux.HandleFunc("GET /github/token", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "bearer "+iss.GitHubRequestToken || r.URL.Query().Get("audience") != "sigstore" {
+			http.Error(w, "bad request token or audience", http.StatusUnauthorized)
+			return
+		}
+		tok, err := iss.token(iss.GitHubSubject)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"count": 1, "value": tok})
+	})
+	return iss
 }
 
 // StartFulcio starts an OIDC issuer and the fulcio server trusting it for
