@@ -50,7 +50,7 @@ func (c *verifyConfig) verifyKeyless(env *envelope, trusted *KeySet) (keyless, e
 	}
 	ids := trusted.Identities()
 	if len(ids) == 0 {
-		return keyless{}, fmt.Errorf("%w: signed by %s, and the trust file names no identities", ErrUnknownIdentity, DescribeCertificate(&summary))
+		return keyless{}, fmt.Errorf("%w: the certificate names %s, and the trust file names no identities", ErrUnknownIdentity, DescribeCertificate(&summary))
 	}
 	// Observer timestamps are log entries' integrated times and RFC 3161
 	// timestamps: the certificate must have been valid at one of them, so
@@ -77,7 +77,7 @@ func (c *verifyConfig) verifyKeyless(env *envelope, trusted *KeySet) (keyless, e
 	if err != nil {
 		if _, ok := errors.AsType[*verify.ErrNoMatchingCertificateIdentity](err); ok {
 			_, why := matchIdentities(summary, ids)
-			return keyless{}, fmt.Errorf("%w: signed by %s, which matches no trusted identity (%s)", ErrUnknownIdentity, DescribeCertificate(&summary), strings.Join(why, "; "))
+			return keyless{}, fmt.Errorf("%w: the certificate names %s, which matches no trusted identity (%s)", ErrUnknownIdentity, DescribeCertificate(&summary), strings.Join(why, "; "))
 		}
 		return keyless{}, fmt.Errorf("%w: certificate-signed bundle (%s): %v", ErrTransparency, DescribeCertificate(&summary), err)
 	}
