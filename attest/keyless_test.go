@@ -17,7 +17,7 @@ import (
 // The bundles under testdata/publicgood are real public-good Sigstore
 // bundles (see its README).
 
-func publicGoodRoot(t *testing.T) *root.TrustedRoot {
+func publicGoodRoot(t testing.TB) *root.TrustedRoot {
 	t.Helper()
 	tr, err := root.NewTrustedRootFromPath("testdata/publicgood/trusted_root.json")
 	if err != nil {
@@ -26,7 +26,7 @@ func publicGoodRoot(t *testing.T) *root.TrustedRoot {
 	return tr
 }
 
-func readFile(t *testing.T, p string) []byte {
+func readFile(t testing.TB, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -41,7 +41,7 @@ const (
 	releaseYML   = "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main"
 )
 
-func identity(t *testing.T, name, issuer, subjectRegexp string, ext certificate.Extensions) attest.Identity {
+func identity(t testing.TB, name, issuer, subjectRegexp string, ext certificate.Extensions) attest.Identity {
 	t.Helper()
 	san, err := verify.NewSANMatcher("", subjectRegexp)
 	if err != nil {
