@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hallmark-dev/hallmark/tlog/tlogtest"
 )
@@ -170,5 +174,60 @@ identities:
 	}
 	if code, out := gate(); code != ExitOK || !strings.Contains(out, "ALLOW") {
 		t.Fatalf("approvals by two people: exit %d, want 0:\n%s", code, out)
+	}
+}
+
+// TestGateNpmTarballBySHA512 names the npm package by its tarball, hashed
+// with SHA-512 as npm provenance names it (gate --digest sha512). The
+// tarball is fetched from the npm registry; the test is skipped when the
+// registry cannot be reached.
+func TestGateNpmTarballBySHA512(t *testing.T) {
+	tgz := filepath.Join(t.TempDir(), "sigstore-1.3.0.tgz")
+	fetchNpmTarball(t, "https://registry.npmjs.org/sigstore/-/sigstore-1.3.0.tgz", tgz)
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	ta.mustRun(t, "keygen", filepath.Join(dir, "gate"))
+	trustFile := writeFile(t, filepath.Join(dir, "trust.yaml"), `version: 1
+keys:
+  - {name: gate, publicKey: gate.pub, roles: [gate]}
+identities:
+  - name: sigstore-js-release
+    issuer: https://token.actions.githubusercontent.com
+    subject: https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main
+    roles: [builder]
+`)
+	preset := writeFile(t, filepath.Join(dir, "preset.yaml"), "version: 1\nenvironments:\n  prod:\n    rules: [slsa_l2, identity]\n    identity: {repositories: [https://github.com/sigstore/sigstore-js]}\n")
+	args := []string{"gate", tgz, "--env", "prod", "--trust", trustFile, "--key", filepath.Join(dir, "gate.key"), "--policy", preset,
+		"--bundle", filepath.Join(publicGood, "npm-sigstore-1.3.0.provenance.json"), "--trusted-root", filepath.Join(publicGood, "trusted_root.json")}
+	if code := ta.run(append(args, "--digest", "sha512")...); code != ExitOK || !strings.Contains(ta.out.String(), "ALLOW  "+sigstore130) {
+		t.Fatalf("tarball by sha512: exit %d:\n%s%s", code, ta.out, ta.errOut)
+	}
+	// By SHA-256 the file is another name, which the provenance does not cover.
+	if code := ta.run(args...); code != ExitRejected || !strings.Contains(ta.out.String(), "not about this artifact") {
+		t.Fatalf("tarball by sha256: exit %d:\n%s%s", code, ta.out, ta.errOut)
+	}
+}
+
+func fetchNpmTarball(t *testing.T, url, path string) {
+	t.Helper()
+	client := &http.Client{Timeout: 20 * time.Second}
+	resp, err := client.Get(url)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		err = fmt.Errorf("%s", resp.Status)
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("npm registry: %v", err)
+		}
+		t.Skipf("npm registry not reachable: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 10<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
