@@ -231,3 +231,28 @@ func fetchNpmTarball(t *testing.T, url, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestVerifyKeylessWithTrustFile: hallmark verify checks a real public-good
+// npm provenance bundle against a trust file's identities and names the
+// certificate's identity; a trust file without a matching identity fails.
+func TestVerifyKeylessWithTrustFile(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	good := writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nidentities:\n  - name: sigstore-js\n    issuer: https://token.actions.githubusercontent.com\n    subjectRegexp: https://github\\.com/sigstore/sigstore-js/.*\n    roles: [builder]\n")
+	other := writeFile(t, filepath.Join(dir, "other.yaml"), "version: 1\nidentities:\n  - name: other\n    issuer: https://token.actions.githubusercontent.com\n    subjectRegexp: https://github\\.com/example/.*\n    roles: [builder]\n")
+	bundle := filepath.Join(publicGood, "npm-sigstore-2.0.0.provenance.json")
+	root := filepath.Join(publicGood, "trusted_root.json")
+	ta.mustRun(t, "verify", "--trust", good, "--bundle", bundle, "--trusted-root", root, sigstore200)
+	if out := ta.out.String(); !strings.Contains(out, "identity:sigstore-js") || !strings.Contains(out, "repository https://github.com/sigstore/sigstore-js") {
+		t.Fatalf("verify output:\n%s", out)
+	}
+	if code := ta.run("verify", "--trust", good, "--bundle", bundle, "--trusted-root", root, sigstore130); code == ExitOK {
+		t.Fatal("verified a subject the statement does not name")
+	}
+	if code := ta.run("verify", "--trust", other, "--bundle", bundle, "--trusted-root", root, sigstore200); code == ExitOK || !strings.Contains(ta.errOut.String(), "matches no trusted identity") {
+		t.Fatalf("other identity: exit %d:\n%s", code, ta.errOut)
+	}
+	if code := ta.run("verify", "--trust", good, "--bundle", bundle, sigstore200); code == ExitOK || !strings.Contains(ta.errOut.String(), "--trusted-root") {
+		t.Fatalf("no trusted root: exit %d:\n%s", code, ta.errOut)
+	}
+}
