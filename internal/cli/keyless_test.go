@@ -175,6 +175,18 @@ identities:
 	if code, out := gate(); code != ExitOK || !strings.Contains(out, "ALLOW") {
 		t.Fatalf("approvals by two people: exit %d, want 0:\n%s", code, out)
 	}
+
+	// hallmark attest signs any predicate keylessly too; verify names the identity.
+	pred := writeFile(t, filepath.Join(dir, "pred.json"), `{"note":"keyless"}`)
+	out := filepath.Join(dir, "note.bundle.json")
+	ta.mustRun(t, "attest", "--keyless", "--predicate-type", "https://example.com/note/v1", "--predicate", pred, "--out", out, art)
+	ta.mustRun(t, "verify", "--trust", trustFile, "--bundle", out, art)
+	if !strings.Contains(ta.out.String(), "identity:ci") || !strings.Contains(ta.out.String(), "subject ci@example.com") {
+		t.Fatalf("verify of the keyless bundle:\n%s", ta.out)
+	}
+	if code := ta.run("attest", "--keyless", "--key", filepath.Join(dir, "carol.key"), "--predicate-type", "https://example.com/note/v1", "--predicate", pred, art); code != ExitUsage {
+		t.Fatalf("--keyless with --key: exit %d", code)
+	}
 }
 
 // TestGateNpmTarballBySHA512 names the npm package by its tarball, hashed
