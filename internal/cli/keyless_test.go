@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -141,9 +143,27 @@ identities:
 `)
 	preset := writeFile(t, filepath.Join(dir, "preset.yaml"), "version: 1\nenvironments:\n  prod:\n    rules: [approvals]\n    approvals: {min: 2}\n")
 	art := writeFile(t, filepath.Join(dir, "app.bin"), "binary contents")
+	// The operator's trusted root, written by hallmark tlog root: its log,
+	// its TSA and its Fulcio CA.
+	der, err := x509.MarshalPKIXPublicKey(svc.Log.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logKey := writeFile(t, filepath.Join(dir, "log.pub"), string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
+	pemChain := func(name string, certs []*x509.Certificate) string {
+		var b []byte
+		for _, c := range certs {
+			b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+		}
+		return writeFile(t, filepath.Join(dir, name), string(b))
+	}
+	rootFile := filepath.Join(dir, "trusted_root.json")
+	ta.mustRun(t, "tlog", "root", "--log", svc.Log.URL, "--log-key", logKey, "--log-valid-from", svc.Log.Started.Add(-time.Minute).Format(time.RFC3339),
+		"--tsa", svc.TSA.URL, "--tsa-chain", pemChain("tsa.pem", svc.TSA.Chain),
+		"--fulcio", f.URL, "--fulcio-chain", pemChain("fulcio.pem", f.Chain), "--out", rootFile)
 	ta.env[TlogEnv] = svc.Log.URL
 	ta.env[TSAEnv] = svc.TSA.URL
-	ta.env[TrustedRootEnv] = svc.RootPath
+	ta.env[TrustedRootEnv] = rootFile
 	ta.env[FulcioEnv] = f.URL
 	gate := func() (int, string) {
 		t.Helper()
@@ -266,5 +286,43 @@ func TestVerifyKeylessWithTrustFile(t *testing.T) {
 	}
 	if code := ta.run("verify", "--trust", good, "--bundle", bundle, sigstore200); code == ExitOK || !strings.Contains(ta.errOut.String(), "--trusted-root") {
 		t.Fatalf("no trusted root: exit %d:\n%s", code, ta.errOut)
+	}
+}
+
+// TestGateHostedBuilderLevel: a trust file may declare a keyless builder
+// identity a hosted builder at an SLSA Build level; at 3 its provenance
+// meets slsa_l3 without Hallmark's sandbox fields (as slsa-verifier trusts
+// the SLSA generator's reusable workflows), below 3 it does not. (The
+// bundle is the real npm provenance; declaring its workflow level 3 only
+// exercises the declaration.)
+func TestGateHostedBuilderLevel(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	ta.mustRun(t, "keygen", filepath.Join(dir, "gate"))
+	preset := writeFile(t, filepath.Join(dir, "preset.yaml"), "version: 1\nenvironments:\n  prod:\n    rules: [slsa_l3]\n    slsa: {builders: [\"https://github.com/actions/runner/github-hosted\"]}\n")
+	for _, tc := range []struct {
+		level string
+		want  int
+		out   string
+	}{
+		{"3", ExitOK, "SLSA_BUILD_LEVEL_3"},
+		{"2", ExitRejected, "slsa_l3.isolation_not_recorded"},
+	} {
+		trustFile := writeFile(t, filepath.Join(dir, "trust"+tc.level+".yaml"), `version: 1
+keys:
+  - {name: gate, publicKey: gate.pub, roles: [gate]}
+identities:
+  - name: sigstore-js-release
+    issuer: https://token.actions.githubusercontent.com
+    subject: https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main
+    runnerEnvironment: github-hosted
+    roles: [builder]
+    hostedBuilder: {slsaBuildLevel: `+tc.level+`}
+`)
+		code := ta.run("gate", sigstore200, "--env", "prod", "--trust", trustFile, "--key", filepath.Join(dir, "gate.key"), "--policy", preset,
+			"--bundle", filepath.Join(publicGood, "npm-sigstore-2.0.0.provenance.json"), "--trusted-root", filepath.Join(publicGood, "trusted_root.json"))
+		if out := ta.out.String() + ta.errOut.String(); code != tc.want || !strings.Contains(out, tc.out) {
+			t.Errorf("hosted builder level %s: exit %d, want %d with %s:\n%s", tc.level, code, tc.want, tc.out, out)
+		}
 	}
 }
