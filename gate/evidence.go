@@ -38,17 +38,20 @@ const (
 // kinds maps predicate types to their kind. Types not listed (VSAs and
 // decision records among them) are not policy input.
 func kinds() map[string]kind {
-	return map[string]kind{
-		ApprovalPredicateType:       {"approvals", trust.RoleApprover, addApproval},
-		tee.PredicateType:           {"tee", trust.RoleBuilder, nil}, // needs the provenance: see addTEE
-		provenance.PredicateType:    {"provenance", trust.RoleBuilder, addProvenance},
-		provenance.PredicateTypeV02: {"provenance", trust.RoleBuilder, addProvenance},
-		repro.PredicateType:         {"rebuilds", trust.RoleRebuilder, addRebuild},
-		finding.PredicateType:       {"scan", trust.RoleScanner, addFindings},
-		vuln.PredicateType:          {"vulns", trust.RoleScanner, addVulns},
-		CycloneDXPredicateType:      {"sbom", trust.RoleScanner, addCycloneDX},
-		SPDXPredicateType:           {"sbom", trust.RoleScanner, addSPDX},
+	ks := map[string]kind{
+		ApprovalPredicateType:    {"approvals", trust.RoleApprover, addApproval},
+		tee.PredicateType:        {"tee", trust.RoleBuilder, nil}, // needs the provenance: see addTEE
+		provenance.PredicateType: {"provenance", trust.RoleBuilder, addProvenance},
+		repro.PredicateType:      {"rebuilds", trust.RoleRebuilder, addRebuild},
+		finding.PredicateType:    {"scan", trust.RoleScanner, addFindings},
+		vuln.PredicateType:       {"vulns", trust.RoleScanner, addVulns},
+		CycloneDXPredicateType:   {"sbom", trust.RoleScanner, addCycloneDX},
+		SPDXPredicateType:        {"sbom", trust.RoleScanner, addSPDX},
 	}
+	// SLSA v0.2 (npm, the SLSA generator, cosign): provenance.Read
+	// normalises it like v1.
+	ks[provenance.PredicateTypeV02] = ks[provenance.PredicateType]
+	return ks
 }
 
 // notInput are predicate types the gate writes itself; they are skipped
