@@ -7,11 +7,13 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/internal/tooltest"
 	"github.com/hallmark-dev/hallmark/tlog/tlogtest"
 )
 
@@ -324,5 +326,77 @@ identities:
 		if out := ta.out.String() + ta.errOut.String(); code != tc.want || !strings.Contains(out, tc.out) {
 			t.Errorf("hosted builder level %s: exit %d, want %d with %s:\n%s", tc.level, code, tc.want, tc.out, out)
 		}
+	}
+}
+
+// TestGateCosignKeylessProvenance: the real cosign signs SLSA v0.2
+// provenance keylessly (cosign attest-blob --new-bundle-format, with an
+// OIDC token, through the real Fulcio, timestamped by timestamp-server; not
+// logged: cosign logs DSSE as a dsse entry, which rekor-tiles refuses) and
+// the gate counts it when the trust file names the
+// identity, under the built-in source and identity rules.
+func TestGateCosignKeylessProvenance(t *testing.T) {
+	cosign := tooltest.Find(t, "cosign")
+	svc, f := tlogtest.StartKeyless(t)
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	art := writeFile(t, filepath.Join(dir, "app.tgz"), "release tarball")
+	pred := writeFile(t, filepath.Join(dir, "prov.json"), `{
+  "buildType": "https://example.com/ci/v1",
+  "builder": {"id": "https://ci.example.com/builder"},
+  "invocation": {"configSource": {"uri": "git+https://git.example.com/acme/app@refs/tags/v1.0.0", "digest": {"sha1": "0123456789abcdef0123456789abcdef01234567"}, "entryPoint": "release.yml"}}
+}`)
+	validFor := `{"start": "2020-01-01T00:00:00Z"}`
+	sc := writeFile(t, filepath.Join(dir, "signing_config.json"), `{
+  "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+  "caUrls": [{"url": "`+f.URL+`", "majorApiVersion": 1, "validFor": `+validFor+`, "operator": "test"}],
+  "rekorTlogUrls": [],
+  "tsaUrls": [{"url": "`+svc.TSA.URL+`", "majorApiVersion": 1, "validFor": `+validFor+`, "operator": "test"}],
+  "rekorTlogConfig": {"selector": "ANY"},
+  "tsaConfig": {"selector": "ANY"}
+}`)
+	bundle := filepath.Join(dir, "app.tgz.sigstore.json")
+	cmd := exec.Command(cosign, "attest-blob", "--new-bundle-format", "--signing-config", sc, "--trusted-root", svc.RootPath,
+		"--identity-token", f.Issuer.Token(t, "release@example.com"), "--insecure-skip-verify", "--tlog-upload=false",
+		"--type", "slsaprovenance", "--predicate", pred, "--bundle", bundle, "--yes", art)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "SIGSTORE_NO_CACHE=1", "TUF_ROOT="+t.TempDir(), "HOME="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cosign attest-blob: %v\n%s", err, out)
+	}
+
+	ta.mustRun(t, "keygen", filepath.Join(dir, "gate"))
+	trustFile := writeFile(t, filepath.Join(dir, "trust.yaml"), `version: 1
+keys:
+  - {name: gate, publicKey: gate.pub, roles: [gate]}
+identities:
+  - name: release
+    issuer: `+f.Issuer.URL+`
+    subject: release@example.com
+    roles: [builder]
+`)
+	preset := writeFile(t, filepath.Join(dir, "preset.yaml"), `version: 1
+environments:
+  prod:
+    rules: [slsa_l2, source]
+    source: {repositories: [https://git.example.com/acme/app], refs: ["refs/tags/v*"]}
+`)
+	code := ta.run("gate", art, "--env", "prod", "--trust", trustFile, "--key", filepath.Join(dir, "gate.key"), "--policy", preset,
+		"--bundle", bundle, "--trusted-root", svc.RootPath, "--tlog-threshold", "0", "--dump-input", filepath.Join(dir, "input.json"))
+	if out := ta.out.String() + ta.errOut.String(); code != ExitOK || !strings.Contains(out, "ALLOW") {
+		t.Fatalf("cosign keyless provenance: exit %d, want 0:\n%s", code, out)
+	}
+	in := mustRead(t, filepath.Join(dir, "input.json"))
+	for _, want := range []string{`"keyId":"identity:release"`, `"subject":"release@example.com"`, `"repository":"https://git.example.com/acme/app"`, `"workflow":"release.yml"`} {
+		if !strings.Contains(strings.ReplaceAll(in, " ", ""), want) {
+			t.Errorf("policy input lacks %s:\n%s", want, in)
+		}
+	}
+	// Another person's identity in the trust file: the bundle is ignored, naming who signed it.
+	otherTrust := writeFile(t, filepath.Join(dir, "other.yaml"), strings.Replace(mustRead(t, trustFile), "subject: release@example.com", "subject: someone@example.com", 1))
+	code = ta.run("gate", art, "--env", "prod", "--trust", otherTrust, "--key", filepath.Join(dir, "gate.key"), "--policy", preset,
+		"--bundle", bundle, "--trusted-root", svc.RootPath, "--tlog-threshold", "0")
+	if out := ta.out.String() + ta.errOut.String(); code != ExitRejected || !strings.Contains(out, "subject release@example.com") {
+		t.Fatalf("untrusted identity: exit %d, want %d naming the signer:\n%s", code, ExitRejected, out)
 	}
 }
