@@ -184,3 +184,16 @@ func extractEnvelope(t *testing.T, bundle []byte) []byte {
 	}
 	return b.DSSEEnvelope
 }
+
+// BenchmarkVerifyKeyless verifies the real npm provenance bundle of
+// sigstore@2.0.0 offline: certificate chain, SCT, Rekor entry, signature.
+func BenchmarkVerifyKeyless(b *testing.B) {
+	tr := publicGoodRoot(b)
+	raw := readFile(b, "testdata/publicgood/npm-sigstore-2.0.0.provenance.json")
+	ks := attest.NewKeySet().AddIdentities(identity(b, "sigstore-js", githubIssuer, `^https://github\.com/sigstore/sigstore-js/`, certificate.Extensions{}))
+	for b.Loop() {
+		if _, err := attest.Verify(b.Context(), raw, ks, attest.WithTrustedRoot(tr)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
