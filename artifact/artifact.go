@@ -93,10 +93,11 @@ func Parse(arg string) (Ref, error) {
 	switch {
 	case arg == "":
 		return Ref{}, fmt.Errorf("%w: empty argument", ErrNotFound)
-	case strings.HasPrefix(arg, "sha256:"):
+	case strings.HasPrefix(arg, "sha256:"), strings.HasPrefix(arg, "sha512:"):
+		// sha512 is how npm provenance names a package tarball.
 		h, err := v1.NewHash(strings.ToLower(arg))
 		if err != nil {
-			return Ref{}, fmt.Errorf("%q: want sha256:<64 hex digits>: %w", arg, err)
+			return Ref{}, fmt.Errorf("%q: want sha256:<64 hex digits> or sha512:<128 hex digits>: %w", arg, err)
 		}
 		return Ref{Kind: KindDigest, Digest: h}, nil
 	case strings.HasPrefix(arg, "oci:"):
@@ -182,14 +183,24 @@ func (r *Resolver) Open(ctx context.Context, ref Ref) (*Artifact, error) {
 }
 
 func hashFile(path string) (*Artifact, error) {
+	return HashFile(path, digest.SHA256)
+}
+
+// HashFile names the regular file at path by its digest with alg
+// (digest.SHA256, or digest.SHA512 as npm provenance names a package
+// tarball).
+func HashFile(path, alg string) (*Artifact, error) {
+	if alg != digest.SHA256 && alg != digest.SHA512 {
+		return nil, fmt.Errorf("%s: digest algorithm %q (want %s or %s)", path, alg, digest.SHA256, digest.SHA512)
+	}
 	f, err := limits.OpenFile(path) // never blocks on a FIFO
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	set, _, err := digest.Reader(f, digest.SHA256)
+	set, _, err := digest.Reader(f, alg)
 	if err != nil {
 		return nil, fmt.Errorf("hash %s: %w", path, err)
 	}
-	return &Artifact{Kind: KindFile, Name: filepath.ToSlash(filepath.Clean(path)), Path: path, Digest: v1.Hash{Algorithm: "sha256", Hex: set[digest.SHA256]}}, nil
+	return &Artifact{Kind: KindFile, Name: filepath.ToSlash(filepath.Clean(path)), Path: path, Digest: v1.Hash{Algorithm: alg, Hex: set[alg]}}, nil
 }

@@ -2,6 +2,8 @@ package artifact_test
 
 import (
 	"archive/tar"
+	"crypto/sha512"
+	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -157,5 +159,27 @@ func tarDir(t *testing.T, dir, out string) {
 	}
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestHashFileSHA512(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "pkg.tgz")
+	if err := os.WriteFile(p, []byte("tarball"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha512.Sum512([]byte("tarball"))
+	a, err := artifact.HashFile(p, "sha512")
+	if err != nil || a.DigestString() != "sha512:"+hex.EncodeToString(sum[:]) {
+		t.Fatalf("HashFile = %v, %v", a, err)
+	}
+	if _, err := artifact.HashFile(p, "md5"); err == nil {
+		t.Fatal("md5 accepted")
+	}
+	ref, err := artifact.Parse("sha512:" + hex.EncodeToString(sum[:]))
+	if err != nil || ref.Kind != artifact.KindDigest || ref.Digest.Algorithm != "sha512" {
+		t.Fatalf("Parse sha512 = %+v, %v", ref, err)
+	}
+	if _, err := artifact.Parse("sha512:abcd"); err == nil {
+		t.Fatal("short sha512 accepted")
 	}
 }

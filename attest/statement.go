@@ -3,6 +3,7 @@ package attest
 import (
 	"encoding/json"
 	"fmt"
+	"google.golang.org/protobuf/proto"
 	"sort"
 
 	intoto "github.com/in-toto/attestation/go/v1"
@@ -50,7 +51,7 @@ func NewStatement(subjects []Subject, predicateType string, predicate json.RawMe
 	for _, s := range subjects {
 		st.Subject = append(st.Subject, &intoto.ResourceDescriptor{Name: s.Name, Digest: s.Digest})
 	}
-	if err := st.Validate(); err != nil {
+	if err := validateStatement(st); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrStatement, err)
 	}
 	return st, nil
@@ -86,7 +87,7 @@ func parseStatement(payload []byte) (*intoto.Statement, error) {
 	if err := protoJSON.Unmarshal(payload, st); err != nil {
 		return nil, fmt.Errorf("%w: statement: %v", ErrMalformed, err)
 	}
-	if err := st.Validate(); err != nil {
+	if err := validateStatement(st); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrStatement, err)
 	}
 	if len(st.GetSubject()) > limits.MaxSubjects {
@@ -125,4 +126,20 @@ func checkStrictJSON(b []byte) error {
 		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return nil
+}
+
+// StatementTypeV01 is in-toto Statement v0.1, which npm and early GitHub
+// provenance use. Its JSON shape is v1's (subject, predicateType,
+// predicate); v1 only added optional resource-descriptor fields.
+const StatementTypeV01 = "https://in-toto.io/Statement/v0.1"
+
+// validateStatement validates st as a Statement v1, or as v0.1 under v1's
+// rules.
+func validateStatement(st *intoto.Statement) error {
+	if st.GetType() != StatementTypeV01 {
+		return st.Validate()
+	}
+	v1 := proto.Clone(st).(*intoto.Statement)
+	v1.Type = intoto.StatementTypeUri
+	return v1.Validate()
 }

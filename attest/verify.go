@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -26,8 +27,12 @@ import (
 	"github.com/hallmark-dev/hallmark/keys"
 )
 
-// KeySet is a set of trusted public keys, looked up by key ID.
-type KeySet struct{ byID map[string]*keys.PublicKey }
+// KeySet is a set of trusted public keys, looked up by key ID, and of
+// trusted certificate identities (see AddIdentities).
+type KeySet struct {
+	byID       map[string]*keys.PublicKey
+	identities []Identity
+}
 
 // NewKeySet returns a set holding ks.
 func NewKeySet(ks ...*keys.PublicKey) *KeySet {
@@ -56,6 +61,17 @@ func (s *KeySet) Keys() []*keys.PublicKey {
 
 // Len returns the number of keys.
 func (s *KeySet) Len() int { return len(s.byID) }
+
+// AddIdentities adds trusted certificate identities: bundles signed with a
+// Fulcio certificate verify when it chains to the trusted root (see
+// WithTrustedRoot) and names one of them. It returns s.
+func (s *KeySet) AddIdentities(ids ...Identity) *KeySet {
+	s.identities = append(s.identities, ids...)
+	return s
+}
+
+// Identities returns the trusted certificate identities.
+func (s *KeySet) Identities() []Identity { return slices.Clone(s.identities) }
 
 // VerifyOption changes verification.
 type VerifyOption func(*verifyConfig) error
@@ -96,8 +112,14 @@ type Verified struct {
 	PredicateType string
 	// Payload is the serialized statement that was signed.
 	Payload []byte
-	// Signers are the distinct trusted keys whose signatures verified.
+	// Signers are the distinct trusted keys whose signatures verified;
+	// empty for a certificate-signed (keyless) bundle.
 	Signers []*keys.PublicKey
+	// Certificate is the identity the verified signing certificate names,
+	// for a certificate-signed bundle; nil for one signed with a key.
+	Certificate *Certificate
+	// Identities are the trusted identities the certificate matches.
+	Identities []Identity
 	// Time is the earliest RFC 3161 timestamp that verified against the
 	// trusted root (see WithTrustedRoot); zero when none was checked.
 	Time time.Time
@@ -153,11 +175,15 @@ func (v *Verified) PAE() []byte { return dsse.PAE(PayloadType, v.Payload) }
 // Subjects returns the statement's subjects sorted by name.
 func (v *Verified) Subjects() []Subject { return Subjects(v.Statement) }
 
-// SignerIDs returns the key IDs of the signers, sorted.
+// SignerIDs returns the key IDs of the signers and "identity:NAME" for
+// each trusted identity the signing certificate matched, sorted.
 func (v *Verified) SignerIDs() []string {
-	out := make([]string, 0, len(v.Signers))
+	out := make([]string, 0, len(v.Signers)+len(v.Identities))
 	for _, k := range v.Signers {
 		out = append(out, k.ID())
+	}
+	for _, id := range v.Identities {
+		out = append(out, id.SignerID())
 	}
 	sort.Strings(out)
 	return out
@@ -189,6 +215,11 @@ type envelope struct {
 	payload     []byte
 	sigs        []envelopeSig
 	hint        string // key hint from the bundle's verification material
+	// bundle is the Sigstore bundle that carried the envelope; nil for a
+	// bare envelope.
+	bundle *protobundle.Bundle
+	// certificate: the bundle is signed with a certificate, not a key.
+	certificate bool
 }
 
 type envelopeSig struct {
@@ -207,6 +238,7 @@ func Verify(ctx context.Context, raw []byte, trusted *KeySet, opts ...VerifyOpti
 			return nil, err
 		}
 	}
+	cfg.tl.stampsAsked = cfg.tl.stamps
 	if err := cfg.tl.validate(); err != nil {
 		return nil, err
 	}
@@ -215,7 +247,13 @@ func Verify(ctx context.Context, raw []byte, trusted *KeySet, opts ...VerifyOpti
 	if err != nil {
 		return fail(err)
 	}
-	signers, err := verifySignatures(env, trusted, cfg.threshold)
+	var signers []*keys.PublicKey
+	var kl keyless
+	if env.certificate {
+		kl, err = cfg.verifyKeyless(env, trusted)
+	} else {
+		signers, err = verifySignatures(env, trusted, cfg.threshold)
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -226,9 +264,11 @@ func Verify(ctx context.Context, raw []byte, trusted *KeySet, opts ...VerifyOpti
 	if err != nil {
 		return fail(err)
 	}
-	tl, err := cfg.tl.check(raw, signers)
-	if err != nil {
-		return fail(err)
+	tl := kl.transparency
+	if !env.certificate {
+		if tl, err = cfg.tl.check(raw, signers); err != nil {
+			return fail(err)
+		}
 	}
 	sum := sha256.Sum256(raw)
 	v := &Verified{
@@ -238,6 +278,8 @@ func Verify(ctx context.Context, raw []byte, trusted *KeySet, opts ...VerifyOpti
 		PredicateType: st.GetPredicateType(),
 		Payload:       env.payload,
 		Signers:       signers,
+		Certificate:   kl.certificate,
+		Identities:    kl.identities,
 		Timestamps:    tl.times,
 		LogEntries:    tl.entries,
 	}
@@ -284,6 +326,9 @@ type shape struct {
 	Payload      *string        `json:"payload"`
 	Signatures   []shapeSig     `json:"signatures"`
 	DSSEEnvelope *shapeEnvelope `json:"dsseEnvelope"`
+	// cosign 2.x's own --bundle format (not a Sigstore bundle).
+	Base64Signature *string         `json:"base64Signature"`
+	RekorBundle     json.RawMessage `json:"rekorBundle"`
 }
 
 type shapeEnvelope struct {
@@ -297,9 +342,14 @@ type shapeSig struct {
 	Sig   string `json:"sig"`
 }
 
+// supportedMediaTypes are the Sigstore bundle versions read: 0.3, which
+// Hallmark writes, and 0.1 and 0.2, which npm, sigstore-js and cosign wrote
+// before it (same envelope; the certificate chain and log entry differ).
 var supportedMediaTypes = map[string]bool{
 	"application/vnd.dev.sigstore.bundle.v0.3+json":        true,
 	"application/vnd.dev.sigstore.bundle+json;version=0.3": true,
+	"application/vnd.dev.sigstore.bundle+json;version=0.2": true,
+	"application/vnd.dev.sigstore.bundle+json;version=0.1": true,
 }
 
 func decode(raw []byte) (*envelope, error) {
@@ -326,6 +376,9 @@ func decode(raw []byte) (*envelope, error) {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	switch {
+	case sh.Base64Signature != nil || sh.RekorBundle != nil:
+		return nil, fmt.Errorf("%w: this is cosign's own --bundle file (base64Signature, cert, rekorBundle), which signs a blob, not an in-toto statement in a DSSE envelope: "+
+			"write a Sigstore bundle instead (cosign attest-blob or cosign attest with --new-bundle-format --bundle FILE)", ErrLegacyFormat)
 	case sh.MediaType != nil:
 		if !supportedMediaTypes[*sh.MediaType] {
 			return nil, fmt.Errorf("%w: %q (want %q)", ErrMediaType, *sh.MediaType, BundleMediaType)
@@ -364,7 +417,9 @@ func fromBundle(pb *protobundle.Bundle) (*envelope, error) {
 	if len(de.GetSignatures()) > limits.MaxSignatures {
 		return nil, fmt.Errorf("%w: %d signatures (limit %d)", ErrTooLarge, len(de.GetSignatures()), limits.MaxSignatures)
 	}
-	env := &envelope{payloadType: de.GetPayloadType(), payload: de.GetPayload(), hint: pb.GetVerificationMaterial().GetPublicKey().GetHint()}
+	vm := pb.GetVerificationMaterial()
+	env := &envelope{payloadType: de.GetPayloadType(), payload: de.GetPayload(), hint: vm.GetPublicKey().GetHint(), bundle: pb,
+		certificate: vm.GetCertificate() != nil || vm.GetX509CertificateChain() != nil}
 	for i, s := range de.GetSignatures() {
 		if len(s.GetSig()) == 0 {
 			return nil, fmt.Errorf("%w: signatures[%d] is empty", ErrNoSignature, i)
@@ -417,7 +472,7 @@ func b64(s string) ([]byte, error) {
 // keys and returns the distinct keys that verified, failing unless there are
 // at least threshold of them.
 func verifySignatures(env *envelope, trusted *KeySet, threshold int) ([]*keys.PublicKey, error) {
-	if trusted == nil || trusted.Len() == 0 {
+	if trusted == nil || trusted.Len() == 0 && len(trusted.identities) == 0 {
 		return nil, fmt.Errorf("%w: no trusted keys given", ErrUnknownKey)
 	}
 	pae := dsse.PAE(env.payloadType, env.payload)
@@ -443,6 +498,14 @@ func verifySignatures(env *envelope, trusted *KeySet, threshold int) ([]*keys.Pu
 	}
 	if len(accepted) > 0 {
 		return nil, fmt.Errorf("%w: %d of %d required", ErrThreshold, len(accepted), threshold)
+	}
+	if env.bundle == nil && len(trusted.identities) > 0 {
+		// cosign --output-attestation writes the envelope alone; a keyless
+		// signature needs the certificate and log entry a bundle carries.
+		if len(accepted) == 0 {
+			return nil, fmt.Errorf("%w: no trusted key verifies this bare DSSE envelope, and it carries no certificate for a trusted identity: "+
+				"for keyless signatures give the Sigstore bundle instead (cosign attest --new-bundle-format --bundle FILE, not --output-attestation)", ErrSignature)
+		}
 	}
 	for _, id := range claimedKeyIDs(env) {
 		if _, ok := trusted.Lookup(id); !ok {

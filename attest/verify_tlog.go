@@ -24,6 +24,9 @@ var ErrTransparency = errors.New("transparency log or timestamp verification fai
 type transparencyConfig struct {
 	root         root.TrustedMaterial
 	logs, stamps int // thresholds; -1 until set
+	// stampsAsked is the timestamp threshold as given (-1: not given);
+	// keyless verification counts log entries' times as timestamps too.
+	stampsAsked int
 }
 
 // WithTrustedRoot also verifies the bundle's transparency log entries

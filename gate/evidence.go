@@ -38,7 +38,7 @@ const (
 // kinds maps predicate types to their kind. Types not listed (VSAs and
 // decision records among them) are not policy input.
 func kinds() map[string]kind {
-	return map[string]kind{
+	ks := map[string]kind{
 		ApprovalPredicateType:    {"approvals", trust.RoleApprover, addApproval},
 		tee.PredicateType:        {"tee", trust.RoleBuilder, nil}, // needs the provenance: see addTEE
 		provenance.PredicateType: {"provenance", trust.RoleBuilder, addProvenance},
@@ -48,6 +48,10 @@ func kinds() map[string]kind {
 		CycloneDXPredicateType:   {"sbom", trust.RoleScanner, addCycloneDX},
 		SPDXPredicateType:        {"sbom", trust.RoleScanner, addSPDX},
 	}
+	// SLSA v0.2 (npm, the SLSA generator, cosign): provenance.Read
+	// normalises it like v1.
+	ks[provenance.PredicateTypeV02] = ks[provenance.PredicateType]
+	return ks
 }
 
 // notInput are predicate types the gate writes itself; they are skipped
@@ -76,7 +80,7 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 	ks := kinds()
 	var teeItems []teeItem
 	var provenances []*attest.Verified
-	artifactHex := strings.TrimPrefix(req.Artifact.Digest, "sha256:")
+	artifactAlg, artifactHex, _ := strings.Cut(req.Artifact.Digest, ":")
 	for _, raw := range raws {
 		sum := sha256.Sum256(raw)
 		id := "sha256:" + hex.EncodeToString(sum[:])
@@ -100,7 +104,7 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "predicate type is not an input of the policy"})
 			continue
 		}
-		if !v.HasDigest("sha256", artifactHex) {
+		if !v.HasDigest(artifactAlg, artifactHex) {
 			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "not about this artifact: its subjects do not include " + req.Artifact.Digest})
 			continue
 		}
@@ -116,11 +120,11 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 				Reason: fmt.Sprintf("signed by %s, which the trust file does not trust as %s", strings.Join(v.SignerIDs(), ", "), k.role)})
 			continue
 		}
-		m := policy.Meta{ID: v.ID, PredicateType: v.PredicateType, Signer: policy.Signer{KeyID: signer, Roles: roleNames(g.trust.Roles(signer))},
+		m := policy.Meta{ID: v.ID, PredicateType: v.PredicateType, Signer: signerOf(g.trust, v, signer),
 			Logged: v.LogEntries > 0, Timestamped: len(v.Timestamps) > 0}
 		for _, s := range v.Subjects() {
-			if d := s.Digest["sha256"]; d != "" {
-				m.Subjects = append(m.Subjects, "sha256:"+strings.ToLower(d))
+			if d := s.Digest[artifactAlg]; d != "" {
+				m.Subjects = append(m.Subjects, artifactAlg+":"+strings.ToLower(d))
 			}
 		}
 		if k.name == "scan" {
@@ -419,45 +423,37 @@ func scanKind(v *attest.Verified) string {
 	return "scan"
 }
 
-// addProvenance reads SLSA v1 provenance. Repository URIs are compared
-// without the "git+" scheme prefix and ".git" suffix SLSA producers add.
+// addProvenance reads SLSA provenance v1 or v0.2 from any producer
+// (provenance.Read). Repository URIs are compared without the "git+"
+// scheme prefix and ".git" suffix SLSA producers add.
 func addProvenance(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	raw, err := v.PredicateJSON()
 	if err != nil {
 		return err
 	}
-	p, err := provenance.Parse(raw)
+	r, err := provenance.Read(v.PredicateType, raw)
 	if err != nil {
 		return err
 	}
-	s := provenance.Summarize(p)
-	m.Timestamp = s.FinishedOn
+	m.Timestamp = r.FinishedOn
 	out := policy.Provenance{
 		Meta:      m,
-		Builder:   policy.Builder{ID: s.BuilderID},
-		BuildType: s.BuildType,
+		Builder:   policy.Builder{ID: r.BuilderID},
+		BuildType: r.BuildType,
 		ExternalParameters: policy.ExternalParameters{Source: policy.Source{
-			Repository: normalizeRepo(s.SourceURI), Ref: s.Ref, Commit: s.Commit,
-			Dirty: s.Dirty, ModifiedByBuild: s.ModifiedByBuild,
+			Repository: normalizeRepo(r.SourceURI), Ref: r.Ref, Commit: r.Commit,
+			Dirty: r.Dirty, ModifiedByBuild: r.ModifiedByBuild, Workflow: r.Workflow,
 		}},
 		ResolvedDependencies: []policy.ResolvedDependency{},
 	}
-	if sb, ok := p.GetBuildDefinition().GetInternalParameters().AsMap()["sandbox"].(map[string]any); ok {
-		applied, _ := sb["applied"].(bool)
-		network, _ := sb["network"].(bool)
+	if sb := r.Sandbox; sb != nil {
+		applied, network := sb.Applied, sb.Network
 		hermetic := applied && !network
 		out.InternalParameters = policy.InternalParameters{Sandbox: &applied, Network: &network, Hermetic: &hermetic,
-			SharedWritable: s.SharedWritable}
+			SharedWritable: r.SharedWritable}
 	}
-	for _, d := range p.GetBuildDefinition().GetResolvedDependencies() {
-		rd := policy.ResolvedDependency{URI: d.GetUri()}
-		for _, alg := range []string{"sha256", "gitCommit", "sha512"} {
-			if h := d.GetDigest()[alg]; h != "" {
-				rd.Digest = alg + ":" + h
-				break
-			}
-		}
-		out.ResolvedDependencies = append(out.ResolvedDependencies, rd)
+	for _, d := range r.Dependencies {
+		out.ResolvedDependencies = append(out.ResolvedDependencies, policy.ResolvedDependency{URI: d.URI, Digest: d.Digest})
 	}
 	in.Evidence.Provenance = append(in.Evidence.Provenance, out)
 	return nil

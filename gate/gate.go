@@ -200,7 +200,8 @@ func (g *Gate) Evaluate(ctx context.Context, req Request) (*Result, error) {
 // transaction when the store can batch.
 func (g *Gate) record(ctx context.Context, req Request, res *Result) error {
 	inputs := usedEvidence(res.Input)
-	subject := attest.Subject{Name: artifactName(req.Artifact), Digest: map[string]string{"sha256": strings.TrimPrefix(req.Artifact.Digest, "sha256:")}}
+	alg, hexValue, _ := strings.Cut(req.Artifact.Digest, ":")
+	subject := attest.Subject{Name: artifactName(req.Artifact), Digest: map[string]string{alg: hexValue}}
 	vsaV, err := g.sign(ctx, subject, VSAPredicateType, newVSA(g.verifierID, resourceURI(req.Artifact), res.Decision, inputs))
 	if err != nil {
 		return fmt.Errorf("VSA: %w", err)

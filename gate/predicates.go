@@ -43,8 +43,10 @@ func NewApproval(artifact, environment, comment string, at time.Time) (Approval,
 
 func checkDigest(d string) error {
 	alg, hexValue, ok := strings.Cut(d, ":")
-	if !ok || alg != "sha256" || len(hexValue) != 64 || strings.Trim(strings.ToLower(hexValue), "0123456789abcdef") != "" {
-		return fmt.Errorf("%w: %q (want sha256:<64 hex digits>)", ErrBadDigest, d)
+	// sha512 names what npm provenance is about: a package tarball.
+	size := map[string]int{"sha256": 64, "sha512": 128}[alg]
+	if !ok || size == 0 || len(hexValue) != size || strings.Trim(strings.ToLower(hexValue), "0123456789abcdef") != "" {
+		return fmt.Errorf("%w: %q (want sha256:<64 hex digits> or sha512:<128 hex digits>)", ErrBadDigest, d)
 	}
 	return nil
 }

@@ -61,11 +61,36 @@ type Meta struct {
 	Timestamped   bool      `json:"timestamped"`
 }
 
-// Signer is the key that signed an item and the roles the trust file grants
-// it ("builder", "rebuilder", "scanner", "approver", ...).
+// Signer is the key or identity that signed an item and the roles the trust
+// file grants it ("builder", "rebuilder", "scanner", "approver", ...).
+// KeyID is the key's ID, or "identity:NAME" for a trusted identity of the
+// trust file (keyless signing), whose certificate Identity then describes.
+// Person is who signed: the trust file's person for the key or identity,
+// else the certificate's subject, else the key ID; several keys of one
+// person share it. HostedBuildLevel is the SLSA Build level the trust file
+// declares for the hosted builder the identity stands for (0: none).
 type Signer struct {
-	KeyID string   `json:"keyId"`
-	Roles []string `json:"roles"`
+	KeyID            string          `json:"keyId"`
+	Roles            []string        `json:"roles"`
+	Person           string          `json:"person,omitempty"`
+	Identity         *SignerIdentity `json:"identity,omitempty"`
+	HostedBuildLevel int             `json:"hostedBuildLevel,omitempty"`
+}
+
+// SignerIdentity is the OIDC identity a verified Fulcio certificate names:
+// issuer and subject, and for CI the Fulcio extensions (source repository,
+// ref and commit, the workflow that was configured (BuildConfigURI) and the
+// one that signed (BuildSignerURI), runner environment, trigger).
+type SignerIdentity struct {
+	Issuer            string `json:"issuer"`
+	Subject           string `json:"subject"`
+	Repository        string `json:"repository,omitempty"`
+	Ref               string `json:"ref,omitempty"`
+	Commit            string `json:"commit,omitempty"`
+	Workflow          string `json:"workflow,omitempty"`
+	BuildSigner       string `json:"buildSigner,omitempty"`
+	RunnerEnvironment string `json:"runnerEnvironment,omitempty"`
+	BuildTrigger      string `json:"buildTrigger,omitempty"`
 }
 
 // Provenance is SLSA v1 build provenance, normalised.
@@ -99,6 +124,9 @@ type Source struct {
 	Dirty bool `json:"dirty"`
 	// ModifiedByBuild lists tracked files the build command itself changed.
 	ModifiedByBuild []string `json:"modifiedByBuild"`
+	// Workflow is the CI workflow file that ran the build, when recorded
+	// (GitHub Actions: ".github/workflows/release.yml").
+	Workflow string `json:"workflow,omitempty"`
 }
 
 // InternalParameters record how the build was isolated. A nil field was not

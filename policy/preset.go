@@ -30,7 +30,7 @@ const PresetVersion = 1
 var ruleGroups = []string{
 	"slsa_l1", "slsa_l2", "slsa_l3", "source", "reproducible", "vulns", "sbom",
 	"licenses", "dependencies", "misconfig", "secrets", "tee", "approvals", "freshness",
-	"transparency",
+	"transparency", "identity",
 }
 
 // RuleGroups returns the rule groups built-in library v1 offers.
@@ -63,6 +63,17 @@ type Params struct {
 	Approvals    ApprovalParams     `yaml:"approvals,omitempty" json:"approvals"`
 	Freshness    FreshnessParams    `yaml:"freshness,omitempty" json:"freshness"`
 	Transparency TransparencyParams `yaml:"transparency,omitempty" json:"transparency"`
+	Identity     IdentityParams     `yaml:"identity,omitempty" json:"identity"`
+}
+
+// IdentityParams constrain the keyless identity that signed provenance, as
+// its Fulcio certificate names it: source repositories (exact), ref globs
+// and workflow-file globs (".github/workflows/release.yml"); empty lists
+// allow any value.
+type IdentityParams struct {
+	Repositories []string `yaml:"repositories,omitempty" json:"repositories"`
+	Refs         []string `yaml:"refs,omitempty" json:"refs"`
+	Workflows    []string `yaml:"workflows,omitempty" json:"workflows"`
 }
 
 // TransparencyParams name the evidence kinds whose every item about the

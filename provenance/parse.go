@@ -46,7 +46,10 @@ type Summary struct {
 	SourceURI    string
 	Commit       string
 	Ref          string
-	Dirty        bool
+	// Workflow is the CI workflow file that ran the build
+	// (".github/workflows/release.yml"); empty when not recorded.
+	Workflow string
+	Dirty    bool
 	// ModifiedByBuild lists the tracked files the build command changed.
 	ModifiedByBuild []string
 	// SharedWritable lists the writable paths the build shared with other

@@ -22,8 +22,9 @@ declare -A mods=(
   [syft]=github.com/anchore/syft/cmd/syft@v1.57.2
   [opa]=github.com/open-policy-agent/opa@v1.20.2
   [govulncheck]=golang.org/x/vuln/cmd/govulncheck@v1.10.0
+  [fulcio]=github.com/sigstore/fulcio@v1.8.8
   # Not go-installable (see build_kube_apiserver); not in the default list:
-  # it takes long to build. .ci/run builds it with HALLMARK_KUBE=1.
+  # it takes long to build. .ci/run builds it unless HALLMARK_KUBE=0.
   [kube-apiserver]=k8s.io/kubernetes/cmd/kube-apiserver@v1.37.2
 )
 
@@ -51,7 +52,7 @@ build_kube_apiserver() {
 }
 
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(opa gitleaks ggcr-registry timestamp-server rekor-server-posix cosign syft govulncheck)
+[ ${#tools[@]} -gt 0 ] || tools=(opa gitleaks ggcr-registry timestamp-server rekor-server-posix cosign syft govulncheck fulcio)
 for t in "${tools[@]}"; do
   m="${mods[$t]:-}"
   [ -n "$m" ] || { echo "tools.sh: unknown tool $t" >&2; exit 2; }

@@ -48,6 +48,18 @@ type TSA struct {
 	ValidFrom, ValidUntil time.Time
 }
 
+// CA describes a certificate authority for code-signing certificates to
+// trust (a Fulcio instance, for keyless signing).
+type CA struct {
+	// URL is the authority's base URL.
+	URL string
+	// Chain is its certificate chain, intermediates first, root last.
+	Chain []*x509.Certificate
+	// ValidFrom is when it started issuing (required); ValidUntil, when
+	// set, is when it stopped.
+	ValidFrom, ValidUntil time.Time
+}
+
 // Origin returns the checkpoint origin of a log served at baseURL: its host
 // name, as rekor-tiles and Sigstore clients use it.
 func Origin(baseURL string) (string, error) {
@@ -68,11 +80,12 @@ func LogID(origin string, pub crypto.PublicKey) ([]byte, error) {
 	return id, nil
 }
 
-// NewRoot returns a Sigstore trusted_root.json that trusts logs and tsas.
-// It is what a single-operator setup writes for its own log and TSA; users
-// of the public Sigstore instances use the root distributed by Sigstore's
-// TUF repository instead.
-func NewRoot(logs []Log, tsas []TSA) ([]byte, error) {
+// NewRoot returns a Sigstore trusted_root.json that trusts logs and tsas
+// and, for keyless signing, certificate authorities cas. It is what a
+// single-operator setup writes for its own log, TSA and Fulcio; users of
+// the public Sigstore instances use the root distributed by Sigstore's TUF
+// repository instead.
+func NewRoot(logs []Log, tsas []TSA, cas ...CA) ([]byte, error) {
 	tr := &prototrustroot.TrustedRoot{MediaType: TrustedRootMediaType}
 	for _, l := range logs {
 		origin, err := Origin(l.BaseURL)
@@ -120,6 +133,25 @@ func NewRoot(logs []Log, tsas []TSA) ([]byte, error) {
 			ca.ValidFor = timeRange(t.ValidFrom, t.ValidUntil)
 		}
 		tr.TimestampAuthorities = append(tr.TimestampAuthorities, ca)
+	}
+	for _, c := range cas {
+		if len(c.Chain) == 0 {
+			return nil, fmt.Errorf("%w: certificate authority %s has no certificate chain", ErrTrustedRoot, c.URL)
+		}
+		if c.ValidFrom.IsZero() {
+			return nil, fmt.Errorf("%w: certificate authority %s: ValidFrom is required", ErrTrustedRoot, c.URL)
+		}
+		chain := &protocommon.X509CertificateChain{}
+		for _, cert := range c.Chain {
+			chain.Certificates = append(chain.Certificates, &protocommon.X509Certificate{RawBytes: cert.Raw})
+		}
+		rootCert := c.Chain[len(c.Chain)-1]
+		tr.CertificateAuthorities = append(tr.CertificateAuthorities, &prototrustroot.CertificateAuthority{
+			Subject:   &protocommon.DistinguishedName{Organization: first(rootCert.Subject.Organization), CommonName: rootCert.Subject.CommonName},
+			Uri:       c.URL,
+			CertChain: chain,
+			ValidFor:  timeRange(c.ValidFrom, c.ValidUntil),
+		})
 	}
 	raw, err := protojson.MarshalOptions{Multiline: true}.Marshal(tr)
 	if err != nil {

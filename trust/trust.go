@@ -51,12 +51,17 @@ type Key struct {
 	Name   string
 	Public *keys.PublicKey
 	Roles  []Role
+	// Person names who holds the key, so that several keys of one person
+	// count as one approver; "" when the file does not say.
+	Person string
 }
 
 // Trust is a parsed trust file.
 type Trust struct {
 	keys                []Key
 	byID                map[string]*Key
+	identities          []Identity
+	byIdentity          map[string]*Identity
 	ReferenceValuesPath string
 }
 
@@ -68,8 +73,10 @@ type fileDoc struct {
 		PublicKeyPEM string   `yaml:"publicKeyPEM"`
 		KeyID        string   `yaml:"keyId"`
 		Roles        []string `yaml:"roles"`
+		Person       string   `yaml:"person"`
 	} `yaml:"keys"`
-	TEE struct {
+	Identities []identityDoc `yaml:"identities"`
+	TEE        struct {
 		ReferenceValues string `yaml:"referenceValues"`
 	} `yaml:"tee"`
 }
@@ -103,7 +110,7 @@ func Parse(b []byte, baseDir string) (*Trust, error) {
 	if doc.Version != 1 {
 		return nil, fmt.Errorf("%w: version %d (want 1)", ErrBadFile, doc.Version)
 	}
-	t := &Trust{byID: map[string]*Key{}}
+	t := &Trust{byID: map[string]*Key{}, byIdentity: map[string]*Identity{}}
 	index := map[string]int{}
 	if doc.TEE.ReferenceValues != "" {
 		t.ReferenceValuesPath = resolve(baseDir, doc.TEE.ReferenceValues)
@@ -128,15 +135,9 @@ func Parse(b []byte, baseDir string) (*Trust, error) {
 		if k.KeyID != "" && k.KeyID != pub.ID() {
 			return nil, fmt.Errorf("%w: %s: keyId %s does not match the key (%s)", ErrBadFile, where, k.KeyID, pub.ID())
 		}
-		if len(k.Roles) == 0 {
-			return nil, fmt.Errorf("%w: %s: no roles", ErrBadFile, where)
-		}
-		var roles []Role
-		for _, r := range k.Roles {
-			if !slices.Contains(KnownRoles(), Role(r)) {
-				return nil, fmt.Errorf("%w: %s: %w %q (want one of %v)", ErrBadFile, where, ErrUnknownRole, r, KnownRoles())
-			}
-			roles = append(roles, Role(r))
+		roles, err := parseRoles(where, k.Roles)
+		if err != nil {
+			return nil, err
 		}
 		if i, dup := index[pub.ID()]; dup {
 			// The same key listed twice: merge roles rather than guess.
@@ -148,17 +149,37 @@ func Parse(b []byte, baseDir string) (*Trust, error) {
 			continue
 		}
 		index[pub.ID()] = len(t.keys)
-		t.keys = append(t.keys, Key{Name: k.Name, Public: pub, Roles: roles})
+		t.keys = append(t.keys, Key{Name: k.Name, Public: pub, Roles: roles, Person: k.Person})
 	}
 	for i := range t.keys {
 		t.byID[t.keys[i].Public.ID()] = &t.keys[i]
 	}
+	if err := t.parseIdentities(doc.Identities); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// parseRoles checks role names.
+func parseRoles(where string, names []string) ([]Role, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%w: %s: no roles", ErrBadFile, where)
+	}
+	var roles []Role
+	for _, r := range names {
+		if !slices.Contains(KnownRoles(), Role(r)) {
+			return nil, fmt.Errorf("%w: %s: %w %q (want one of %v)", ErrBadFile, where, ErrUnknownRole, r, KnownRoles())
+		}
+		if !slices.Contains(roles, Role(r)) {
+			roles = append(roles, Role(r))
+		}
+	}
+	return roles, nil
 }
 
 // New builds a trust set in code (tests, single-key use).
 func New(ks ...Key) *Trust {
-	t := &Trust{byID: map[string]*Key{}}
+	t := &Trust{byID: map[string]*Key{}, byIdentity: map[string]*Identity{}}
 	t.keys = append(t.keys, ks...)
 	for i := range t.keys {
 		t.byID[t.keys[i].Public.ID()] = &t.keys[i]
@@ -173,16 +194,21 @@ func resolve(base, p string) string {
 	return filepath.Join(base, p)
 }
 
-// All returns every trusted key, whatever its roles, for signature checks.
+// All returns every trusted key and identity, whatever its roles, for
+// signature checks.
 func (t *Trust) All() *attest.KeySet {
 	var ks []*keys.PublicKey
 	for _, k := range t.keys {
 		ks = append(ks, k.Public)
 	}
-	return attest.NewKeySet(ks...)
+	set := attest.NewKeySet(ks...)
+	for _, id := range t.identities {
+		set.AddIdentities(id.Identity)
+	}
+	return set
 }
 
-// WithRole returns the keys trusted for role.
+// WithRole returns the keys and identities trusted for role.
 func (t *Trust) WithRole(role Role) *attest.KeySet {
 	var ks []*keys.PublicKey
 	for _, k := range t.keys {
@@ -190,24 +216,50 @@ func (t *Trust) WithRole(role Role) *attest.KeySet {
 			ks = append(ks, k.Public)
 		}
 	}
-	return attest.NewKeySet(ks...)
+	set := attest.NewKeySet(ks...)
+	for _, id := range t.identities {
+		if slices.Contains(id.Roles, role) {
+			set.AddIdentities(id.Identity)
+		}
+	}
+	return set
 }
 
-// Roles returns the roles of the key with the given ID (nil if untrusted).
-func (t *Trust) Roles(keyID string) []Role {
-	k, ok := t.byID[keyID]
-	if !ok {
+// Roles returns the roles of the signer with the given ID: a key ID, or
+// "identity:NAME" for a trusted identity (nil if untrusted).
+func (t *Trust) Roles(signerID string) []Role {
+	var roles []Role
+	if k, ok := t.byID[signerID]; ok {
+		roles = k.Roles
+	} else if id, ok := t.identity(signerID); ok {
+		roles = id.Roles
+	} else {
 		return nil
 	}
-	out := slices.Clone(k.Roles)
+	out := slices.Clone(roles)
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
 
-// Name returns the label of the key with the given ID.
-func (t *Trust) Name(keyID string) string {
-	if k, ok := t.byID[keyID]; ok {
+// Name returns the label of the key or identity with the given signer ID.
+func (t *Trust) Name(signerID string) string {
+	if k, ok := t.byID[signerID]; ok {
 		return k.Name
+	}
+	if id, ok := t.identity(signerID); ok {
+		return id.Name
+	}
+	return ""
+}
+
+// Person returns who the trust file says holds the signer with the given
+// ID ("" when it does not say).
+func (t *Trust) Person(signerID string) string {
+	if k, ok := t.byID[signerID]; ok {
+		return k.Person
+	}
+	if id, ok := t.identity(signerID); ok {
+		return id.Person
 	}
 	return ""
 }

@@ -9,26 +9,41 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/internal/textsafe"
 )
 
-type approveFlags struct{ env, key, comment, out string }
+type approveFlags struct {
+	env, key, comment, out string
+	keyless                bool
+}
 
 func newApproveCmd(app *App) *cobra.Command {
 	var f approveFlags
 	cmd := &cobra.Command{
-		Use:   "approve ARTIFACT|sha256:DIGEST --env ENV --key K [--comment TEXT]",
+		Use:   "approve ARTIFACT|sha256:DIGEST --env ENV (--key K | --keyless) [--comment TEXT]",
 		Short: "Sign an approval to deploy one artifact to one environment, and store it",
 		Long: `Sign an approval attestation (predicate ` + gate.ApprovalPredicateType + `)
 whose subject is the artifact's digest. Policy counts distinct trusted approvers;
-an approval for another artifact or environment never counts.`,
+an approval for another artifact or environment never counts.
+
+--keyless signs without a key: with the OIDC identity token in
+$SIGSTORE_ID_TOKEN (or GitHub Actions' token request), Fulcio (--fulcio)
+certifies a fresh key for that identity. The bundle must be logged or
+timestamped (--tlog, --tsa) and is checked against --trusted-root; trust the
+identity as an approver in the trust file (docs/identities.md).`,
 		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key, err := app.projectKey(f.key, "approver")
-			if err != nil {
-				return err
+			if f.keyless && f.key != "" {
+				return usageError(fmt.Errorf("--keyless and --key exclude each other"))
 			}
-			f.key = key
-			if f.env == "" || f.key == "" {
+			if !f.keyless {
+				key, err := app.projectKey(f.key, "approver")
+				if err != nil {
+					return err
+				}
+				f.key = key
+			}
+			if f.env == "" || f.key == "" && !f.keyless {
 				return usageError(fmt.Errorf("--env and --key are required (or a %s with keys.approver)", ProjectFile))
 			}
 			digest, name, err := app.artifactDigest(contextOf(cmd), args[0])
@@ -43,9 +58,23 @@ an approval for another artifact or environment never counts.`,
 			if name == "" {
 				name = digest
 			}
-			st, err := attest.NewStatement([]attest.Subject{{Name: name, Digest: map[string]string{"sha256": strings.TrimPrefix(digest, "sha256:")}}}, gate.ApprovalPredicateType, pred)
+			alg, hexValue, _ := strings.Cut(digest, ":")
+			st, err := attest.NewStatement([]attest.Subject{{Name: name, Digest: map[string]string{alg: hexValue}}}, gate.ApprovalPredicateType, pred)
 			if err != nil {
 				return usageError(err)
+			}
+			if f.keyless {
+				rec, bundle, cert, err := app.signKeylessAndStore(contextOf(cmd), st)
+				if err != nil {
+					return err
+				}
+				if f.out != "" {
+					if err := app.writeOutput(f.out, bundle); err != nil {
+						return err
+					}
+				}
+				fmt.Fprintf(app.Stdout, "approved %s for %s by %s\nstored %s\n", digest, f.env, textsafe.Escape(attest.DescribeCertificate(cert)), rec.ID)
+				return nil
 			}
 			k, err := app.loadSigningKey(f.key)
 			if err != nil {
@@ -67,6 +96,7 @@ an approval for another artifact or environment never counts.`,
 	cmd.Flags().StringVar(&f.env, "env", "", "environment the approval is for")
 	cmd.Flags().StringVar(&f.key, "key", "", "approver's private key (default: the project's approver key)")
 	cmd.Flags().StringVar(&f.comment, "comment", "", "why")
+	cmd.Flags().BoolVar(&f.keyless, "keyless", false, "sign with an OIDC identity through Fulcio instead of a key ($SIGSTORE_ID_TOKEN or GitHub Actions' token; --fulcio, --trusted-root)")
 	cmd.Flags().StringVar(&f.out, "out", "", "also write the bundle here")
 	return cmd
 }

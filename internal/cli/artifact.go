@@ -136,6 +136,27 @@ func (a *App) subject(ctx context.Context, arg string) (attest.Subject, error) {
 	return attest.Subject{}, badInput(fmt.Errorf("%s: not a regular file", arg))
 }
 
+// artifactDigestAlg is artifactDigest, but a regular file is named by its
+// digest with alg ("" or "sha256": as artifactDigest; "sha512": as npm
+// provenance names a package tarball).
+func (a *App) artifactDigestAlg(ctx context.Context, arg, alg string) (digest, name string, err error) {
+	if alg == "" || alg == "sha256" {
+		return a.artifactDigest(ctx, arg)
+	}
+	ref, err := artifact.Parse(arg)
+	if err != nil {
+		return "", "", badInput(err)
+	}
+	if ref.Kind != artifact.KindFile {
+		return "", "", usageError(fmt.Errorf("--digest %s names a regular file; %s is not one", alg, arg))
+	}
+	art, err := artifact.HashFile(ref.Path, alg)
+	if err != nil {
+		return "", "", badInput(err)
+	}
+	return art.DigestString(), art.Name, nil
+}
+
 // artifactDigest accepts a file (hashed), an image (its manifest digest)
 // or "sha256:<hex>" (no name).
 func (a *App) artifactDigest(ctx context.Context, arg string) (digest, name string, err error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/internal/textsafe"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/store"
 )
@@ -18,17 +19,18 @@ type attestFlags struct {
 	predicateType string
 	predicate     string
 	out           string
+	keyless       bool
 }
 
 func newAttestCmd(app *App) *cobra.Command {
 	var f attestFlags
 	cmd := &cobra.Command{
-		Use:   "attest --key NAME.key --predicate-type URI --predicate FILE [--out BUNDLE] SUBJECT_FILE...",
+		Use:   "attest (--key NAME.key | --keyless) --predicate-type URI --predicate FILE [--out BUNDLE] SUBJECT_FILE...",
 		Short: "Sign a predicate about files as an in-toto statement in a Sigstore bundle, and store it",
 		Args:  argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.key == "" || f.predicateType == "" || f.predicate == "" {
-				return usageError(fmt.Errorf("--key, --predicate-type and --predicate are required"))
+			if (f.key == "") == !f.keyless || f.predicateType == "" || f.predicate == "" {
+				return usageError(fmt.Errorf("--key or --keyless (one of them), --predicate-type and --predicate are required"))
 			}
 			pred, err := app.readInput(f.predicate, limits.MaxPredicateFileBytes)
 			if err != nil {
@@ -46,6 +48,17 @@ func newAttestCmd(app *App) *cobra.Command {
 			if err != nil {
 				return badInput(fmt.Errorf("predicate %s: %w", f.predicate, err))
 			}
+			if f.keyless {
+				rec, bundle, cert, err := app.signKeylessAndStore(contextOf(cmd), st)
+				if err != nil {
+					return err
+				}
+				if err := app.writeOutput(f.out, bundle); err != nil {
+					return err
+				}
+				fmt.Fprintf(app.Stderr, "signed %d subject(s) as %s\nstored %s (%s)\n", len(subjects), textsafe.Escape(attest.DescribeCertificate(cert)), rec.ID, rec.PredicateType)
+				return nil
+			}
 			k, err := app.loadSigningKey(f.key)
 			if err != nil {
 				return err
@@ -62,6 +75,7 @@ func newAttestCmd(app *App) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&f.key, "key", "", "private key file (NAME.key)")
+	cmd.Flags().BoolVar(&f.keyless, "keyless", false, "sign with an OIDC identity through Fulcio instead of a key ($SIGSTORE_ID_TOKEN or GitHub Actions' token; --fulcio, --trusted-root)")
 	cmd.Flags().StringVar(&f.predicateType, "predicate-type", "", "predicate type URI")
 	cmd.Flags().StringVar(&f.predicate, "predicate", "", "predicate JSON file (- for standard input)")
 	cmd.Flags().StringVar(&f.out, "out", "", "write the bundle here (default standard output)")

@@ -27,6 +27,7 @@ type gateFlags struct {
 	dumpInput                                string
 	remote                                   remoteFlags
 	registryEvidence                         bool
+	digestAlg                                string
 }
 
 func newGateCmd(app *App) *cobra.Command {
@@ -61,7 +62,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			if f.env == "" || f.trust == "" || f.key == "" {
 				return usageError(fmt.Errorf("--env, --trust and --key are required (or a %s naming them: hallmark init)", ProjectFile))
 			}
-			digest, name, err := app.artifactDigest(ctx, args[0])
+			digest, name, err := app.artifactDigestAlg(ctx, args[0], f.digestAlg)
 			if err != nil {
 				return err
 			}
@@ -148,6 +149,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 	cmd.Flags().StringVar(&f.key, "key", "", "key that signs the VSA and the decision record (default: the project's gate key)")
 	cmd.Flags().StringArrayVar(&f.bundles, "bundle", nil, "extra evidence bundle (repeatable)")
 	cmd.Flags().StringVar(&f.requester, "requester", "", "who asks (recorded in the decision)")
+	cmd.Flags().StringVar(&f.digestAlg, "digest", "sha256", "digest that names a file artifact: sha256, or sha512 (npm provenance names package tarballs so)")
 	cmd.Flags().StringVar(&f.name, "name", "", "artifact name to record (default: the file name given)")
 	cmd.Flags().BoolVar(&f.registryEvidence, "registry-evidence", false, "also gather the bundles attached to the image in its registry (verified like any other; an unreachable registry denies)")
 	f.remote.add(cmd)

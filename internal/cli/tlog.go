@@ -22,6 +22,8 @@ const (
 	TSAEnv = "HALLMARK_TSA"
 	// TrustedRootEnv names the Sigstore trusted_root.json verification uses.
 	TrustedRootEnv = "HALLMARK_TRUSTED_ROOT"
+	// FulcioEnv names the Fulcio that keyless signing gets certificates from.
+	FulcioEnv = "HALLMARK_FULCIO"
 )
 
 // tlogFlags are the transparency log and timestamp flags, shared by every
@@ -29,6 +31,7 @@ const (
 // they sign, verifying commands check it against the trusted root.
 type tlogFlags struct {
 	log, tsa, root string
+	fulcio         string
 	logThreshold   int
 	tsThreshold    int
 }
@@ -37,6 +40,7 @@ func addTlogFlags(app *App, root *cobra.Command) {
 	f := &app.tlog
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.log, "tlog", "", "Rekor v2 (rekor-tiles) log URL to log signed bundles in, or off (default $"+TlogEnv+", else off)")
+	pf.StringVar(&f.fulcio, "fulcio", "", "Fulcio URL that --keyless signing gets a certificate from (default $"+FulcioEnv+")")
 	pf.StringVar(&f.tsa, "tsa", "", "RFC 3161 timestamp authority URL to timestamp signatures with, or off (default $"+TSAEnv+", else off)")
 	pf.StringVar(&f.root, "trusted-root", "", "Sigstore trusted_root.json: verification requires log entries and timestamps that verify against it (default $"+TrustedRootEnv+")")
 	pf.IntVar(&f.logThreshold, "tlog-threshold", -1, "with --trusted-root: log entries from distinct trusted logs required (default 1 if the root has logs)")

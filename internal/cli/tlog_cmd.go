@@ -34,25 +34,32 @@ func newTlogCmd(app *App) *cobra.Command {
 type tlogRootFlags struct {
 	log, logKey, logFrom string
 	tsa, tsaChain        string
+	fulcio, fulcioChain  string
 	out                  string
 }
 
 func newTlogRootCmd(app *App) *cobra.Command {
 	var f tlogRootFlags
 	cmd := &cobra.Command{
-		Use:   "root --log URL --log-key LOG.pub [--tsa URL --tsa-chain CHAIN.pem] [--out trusted_root.json]",
+		Use:   "root --log URL --log-key LOG.pub [--tsa URL --tsa-chain CHAIN.pem] [--fulcio URL --fulcio-chain CHAIN.pem] [--out trusted_root.json]",
 		Short: "Write a Sigstore trusted_root.json for a self-hosted Rekor v2 log and timestamp authority",
 		Long: `Write a Sigstore trusted_root.json that trusts one Rekor v2 (rekor-tiles) log,
 whose checkpoints are signed by the key in --log-key and whose checkpoint
 origin is the host name of --log, and optionally one RFC 3161 timestamp
 authority with the certificate chain in --tsa-chain (leaf first, as
-timestamp-server serves it at /api/v1/timestamp/certchain). Give the file to
+timestamp-server serves it at /api/v1/timestamp/certchain), and optionally
+one Fulcio certificate authority for keyless signing with the CA chain in
+--fulcio-chain (root last, as Fulcio serves it at /api/v2/trustBundle),
+trusted from --log-valid-from. Give the file to
 --trusted-root, and to cosign and sigstore-go. For the public Sigstore
 instances use Sigstore's own trusted_root.json instead.`,
 		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.log == "" || f.logKey == "" {
 				return usageError(fmt.Errorf("--log and --log-key are required"))
+			}
+			if (f.fulcio == "") != (f.fulcioChain == "") {
+				return usageError(fmt.Errorf("--fulcio and --fulcio-chain go together"))
 			}
 			if (f.tsa == "") != (f.tsaChain == "") {
 				return usageError(fmt.Errorf("--tsa and --tsa-chain go together"))
@@ -69,28 +76,21 @@ instances use Sigstore's own trusted_root.json instead.`,
 			}
 			var tsas []tlog.TSA
 			if f.tsa != "" {
-				raw, err := app.readInput(f.tsaChain, tlog.MaxRootBytes)
+				chain, err := app.readCertChain(f.tsaChain)
 				if err != nil {
 					return err
 				}
-				var chain []*x509.Certificate
-				for rest := raw; ; {
-					var b *pem.Block
-					if b, rest = pem.Decode(rest); b == nil {
-						break
-					}
-					c, err := x509.ParseCertificate(b.Bytes)
-					if err != nil {
-						return badInput(fmt.Errorf("%s: %w", f.tsaChain, err))
-					}
-					chain = append(chain, c)
-				}
-				if len(chain) == 0 {
-					return badInput(fmt.Errorf("%s: no PEM certificates", f.tsaChain))
-				}
 				tsas = append(tsas, tlog.TSA{URL: f.tsa, Chain: chain})
 			}
-			out, err := tlog.NewRoot([]tlog.Log{{BaseURL: f.log, PublicKey: pub.Key(), ValidFrom: from}}, tsas)
+			var cas []tlog.CA
+			if f.fulcio != "" {
+				chain, err := app.readCertChain(f.fulcioChain)
+				if err != nil {
+					return err
+				}
+				cas = append(cas, tlog.CA{URL: f.fulcio, Chain: chain, ValidFrom: from})
+			}
+			out, err := tlog.NewRoot([]tlog.Log{{BaseURL: f.log, PublicKey: pub.Key(), ValidFrom: from}}, tsas, cas...)
 			if err != nil {
 				return badInput(err)
 			}
@@ -102,6 +102,8 @@ instances use Sigstore's own trusted_root.json instead.`,
 	cmd.Flags().StringVar(&f.logFrom, "log-valid-from", "", "RFC 3339 time from which the log key is trusted (default now)")
 	cmd.Flags().StringVar(&f.tsa, "tsa", "", "the timestamp authority's URL")
 	cmd.Flags().StringVar(&f.tsaChain, "tsa-chain", "", "PEM certificate chain of the timestamp authority, leaf first")
+	cmd.Flags().StringVar(&f.fulcio, "fulcio", "", "the Fulcio certificate authority's URL (keyless signing)")
+	cmd.Flags().StringVar(&f.fulcioChain, "fulcio-chain", "", "PEM certificate chain of the Fulcio CA, root last")
 	cmd.Flags().StringVar(&f.out, "out", "", "write here (default standard output)")
 	return cmd
 }
@@ -212,4 +214,28 @@ when the log is inconsistent or an entry is missing.`,
 	cmd.Flags().StringVar(&f.read, "read", "", "where the log's checkpoint and tiles are read: http(s) URL or storage directory")
 	cmd.Flags().StringVar(&f.state, "state", "", "file keeping the last checkpoint seen (default STORE/tlog/LOGID.checkpoint)")
 	return cmd
+}
+
+// readCertChain reads a PEM certificate chain file.
+func (a *App) readCertChain(path string) ([]*x509.Certificate, error) {
+	raw, err := a.readInput(path, tlog.MaxRootBytes)
+	if err != nil {
+		return nil, err
+	}
+	var chain []*x509.Certificate
+	for rest := raw; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, badInput(fmt.Errorf("%s: %w", path, err))
+		}
+		chain = append(chain, c)
+	}
+	if len(chain) == 0 {
+		return nil, badInput(fmt.Errorf("%s: no PEM certificates", path))
+	}
+	return chain, nil
 }

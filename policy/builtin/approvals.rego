@@ -1,8 +1,9 @@
 # METADATA
 # title: m-of-n approvals
 # description: >-
-#   At least params.approvals.min distinct keys trusted for the approver role
-#   must have approved this artifact digest for this environment
+#   At least params.approvals.min distinct people trusted for the approver
+#   role (signer.person: several keys or identities of one person count
+#   once; a signer without a person counts as its own) must have approved this artifact digest for this environment
 #   (input.context.environment). Approvals for another artifact or another
 #   environment never count; several approvals by one key count once; when
 #   params.approvals.maxAgeDays is above zero, older approvals do not count.
@@ -22,8 +23,10 @@ recent(_) if params.approvals.maxAgeDays == 0
 
 recent(a) if lib.within_days(a.timestamp, params.approvals.maxAgeDays)
 
-# approvers is the set of distinct trusted approver keys that count.
-approvers := {a.signer.keyId | some a in counted}
+# approvers is the set of distinct trusted approvers (people) that count.
+approvers := {person(a) | some a in counted}
+
+person(a) := object.get(a.signer, "person", a.signer.keyId)
 
 counted := [a |
 	some a in input.evidence.approvals

@@ -63,3 +63,19 @@ test_approvals_pass_within_clock_skew if {
 }
 
 lib_now_ns := time.parse_rfc3339_ns(fixture.ok.context.time)
+
+test_approvals_fail_two_keys_of_one_person if {
+	inp := fixture.patched([
+		{"op": "add", "path": "/evidence/approvals/0/signer/person", "value": "alice@example.com"},
+		{"op": "add", "path": "/evidence/approvals/1/signer/person", "value": "alice@example.com"},
+	])
+	fixture.ids(approvals.violations) == {"approvals.insufficient"} with input as inp with data.hallmark.params as fixture.params
+}
+
+test_approvals_pass_two_people if {
+	inp := fixture.patched([
+		{"op": "add", "path": "/evidence/approvals/0/signer/person", "value": "alice@example.com"},
+		{"op": "add", "path": "/evidence/approvals/1/signer/person", "value": "bob@example.com"},
+	])
+	fixture.ids(approvals.violations) == set() with input as inp with data.hallmark.params as fixture.params
+}

@@ -13,7 +13,7 @@ import data.hallmark.params
 known := {
 	"slsa_l1", "slsa_l2", "slsa_l3", "source", "reproducible", "vulns", "sbom",
 	"licenses", "dependencies", "misconfig", "secrets", "tee", "approvals", "freshness",
-	"transparency",
+	"transparency", "identity",
 }
 
 violations contains v if {

@@ -81,3 +81,19 @@ test_slsa_l3_pass_empty_shared_writable if {
 	inp := fixture.patched([{"op": "add", "path": "/evidence/provenance/0/internalParameters/sharedWritable", "value": []}])
 	levels.slsa_build_level == 3 with input as inp with data.hallmark.params as fixture.params
 }
+
+test_slsa_l3_pass_hosted_builder_declared_l3 if {
+	inp := fixture.patched([
+		{"op": "replace", "path": "/evidence/provenance/0/internalParameters", "value": {}},
+		{"op": "add", "path": "/evidence/provenance/0/signer/hostedBuildLevel", "value": 3},
+	])
+	fixture.ids(slsa_l3.violations) == set() with input as inp with data.hallmark.params as fixture.params
+}
+
+test_slsa_l3_fail_hosted_builder_declared_l2 if {
+	inp := fixture.patched([
+		{"op": "replace", "path": "/evidence/provenance/0/internalParameters", "value": {}},
+		{"op": "add", "path": "/evidence/provenance/0/signer/hostedBuildLevel", "value": 2},
+	])
+	fixture.ids(slsa_l3.violations) == {"slsa_l3.isolation_not_recorded"} with input as inp with data.hallmark.params as fixture.params
+}

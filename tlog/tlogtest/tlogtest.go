@@ -1,8 +1,9 @@
 // Package tlogtest starts the real Sigstore services Hallmark logs to and
 // timestamps with, on loopback, for tests and benchmarks: the rekor-tiles
 // POSIX server (a Rekor v2 transparency log) and Sigstore's
-// timestamp-server (an RFC 3161 authority), and writes a trusted_root.json
-// that trusts both.
+// timestamp-server (an RFC 3161 authority), and for keyless signing the
+// fulcio server with an OIDC issuer (StartKeyless), and writes a
+// trusted_root.json that trusts them.
 //
 // The binaries come from scripts/tools.sh: $HALLMARK_TOOLS_BIN, then
 // $HOME/.cache/hallmark/tools/bin, then PATH. When one is missing the test
