@@ -68,11 +68,18 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 			if err != nil {
 				return err
 			}
+			// Hosted services first: they write the trusted root that
+			// --trusted-root may name.
+			hostOpts, stopHosted, err := app.serveHosted(contextOf(cmd), cfg, logger)
+			if err != nil {
+				return err
+			}
+			defer stopHosted()
 			tlOpts, err := app.serverTransparency()
 			if err != nil {
 				return err
 			}
-			teeOpts = append(teeOpts, tlOpts...)
+			teeOpts = append(append(teeOpts, tlOpts...), hostOpts...)
 			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, append(teeOpts, server.WithLogger(logger), server.WithClock(app.Now),
 				server.WithDashboardFrom(func(st store.Store, tr *trust.Trust, pols map[string]*policy.Policy) (http.Handler, error) {
 					return web.New(st, tr, web.WithLogger(logger), web.WithClock(app.Now),

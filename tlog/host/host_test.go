@@ -33,48 +33,25 @@ const predType = "https://example.com/p/v1"
 // services is a log and a TSA from one directory, mounted as `hallmark
 // serve` mounts them (/tlog and /tsa) on a loopback HTTP server.
 type services struct {
-	url, logURL, tsaURL string
-	log                 *host.Log
-	tsa                 *host.TSA
-	root                []byte
-	srv                 *httptest.Server
+	logURL, tsaURL string
+	log            *host.Log
+	tsa            *host.TSA
+	root           []byte
+	srv            *httptest.Server
 }
 
 func start(t *testing.T, dir string) *services {
 	t.Helper()
-	pass := []byte("test-pass")
-	lk, from, err := host.OpenLogKey(dir, pass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tk, chainPEM, err := host.OpenTSAKey(dir, pass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chain, err := host.ParseChain(chainPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv := httptest.NewUnstartedServer(nil)
-	s := &services{url: "http://" + srv.Listener.Addr().String(), srv: srv}
-	s.logURL, s.tsaURL = s.url+"/tlog", s.url+"/tsa"+host.TimestampPath
-	sv, err := lk.SignerVerifier()
+	hs, err := host.Open(t.Context(), host.Config{URL: "http://" + srv.Listener.Addr().String(), Dir: dir, Passphrase: []byte("test-pass"), Log: true, TSA: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.log, err = host.NewLog(t.Context(), s.logURL, filepath.Join(dir, host.LogStorageName), sv, nil); err != nil {
-		t.Fatal(err)
-	}
-	if s.tsa, err = host.NewTSA(tk.Signer(), chain, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	if s.root, err = tlog.NewRoot([]tlog.Log{{BaseURL: s.logURL, PublicKey: lk.Public().Key(), ValidFrom: from}},
-		[]tlog.TSA{{URL: s.tsaURL, Chain: chain}}); err != nil {
-		t.Fatal(err)
-	}
+	s := &services{logURL: hs.LogURL, tsaURL: hs.TSAURL, log: hs.Log, tsa: hs.TSA, root: hs.Root, srv: srv}
 	mux := http.NewServeMux()
-	mux.Handle("/tlog/", http.StripPrefix("/tlog", s.log.Handler()))
-	mux.Handle("/tsa/", http.StripPrefix("/tsa", s.tsa.Handler()))
+	for prefix, h := range hs.Mounts() {
+		mux.Handle(prefix+"/", http.StripPrefix(prefix, h))
+	}
 	srv.Config.Handler = mux
 	srv.Start()
 	t.Cleanup(func() { s.close(t) })
