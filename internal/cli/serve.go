@@ -80,9 +80,14 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 				return err
 			}
 			teeOpts = append(append(teeOpts, tlOpts...), hostOpts...)
+			// The dashboard verifies what it shows as uploads are verified.
+			webVerify, err := app.verifyOptions()
+			if err != nil {
+				return err
+			}
 			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, append(teeOpts, server.WithLogger(logger), server.WithClock(app.Now),
 				server.WithDashboardFrom(func(st store.Store, tr *trust.Trust, pols map[string]*policy.Policy) (http.Handler, error) {
-					return web.New(st, tr, web.WithLogger(logger), web.WithClock(app.Now),
+					return web.New(st, tr, web.WithLogger(logger), web.WithClock(app.Now), web.WithVerifyOptions(webVerify...),
 						web.WithCompliance(web.Compliance{Policies: pols, TEE: reg, TEERefs: refs, Decisions: decisionLister(st, tr, nil)}))
 				}))...)
 			if err != nil {
