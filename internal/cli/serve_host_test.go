@@ -149,16 +149,18 @@ transparency:
 
 	t.Run("cosign", func(t *testing.T) {
 		cosign := tooltest.Find(t, "cosign")
-		run := func(bundle string) ([]byte, error) {
-			cmd := exec.Command(cosign, "verify-blob-attestation", "--new-bundle-format", "--use-signed-timestamps", "--trusted-root", rootFile,
-				"--key", key+".pub", "--bundle", bundle, "--type", "https://example.com/p/v1", art)
+		run := func(bundle string, extra ...string) ([]byte, error) {
+			cmd := exec.Command(cosign, append(append([]string{"verify-blob-attestation", "--new-bundle-format", "--trusted-root", rootFile}, extra...),
+				"--key", key+".pub", "--bundle", bundle, "--type", "https://example.com/p/v1", art)...)
 			cmd.Env = append(os.Environ(), "SIGSTORE_NO_CACHE=1", "TUF_ROOT="+t.TempDir())
 			return cmd.CombinedOutput()
 		}
-		if out, err := run(logged); err != nil {
-			t.Fatalf("cosign rejects the bundle logged and timestamped by the hosted services: %v\n%s", err, out)
+		for _, extra := range [][]string{nil, {"--use-signed-timestamps"}} {
+			if out, err := run(logged, extra...); err != nil {
+				t.Fatalf("cosign %v rejects the bundle logged and timestamped by the hosted services: %v\n%s", extra, err, out)
+			}
 		}
-		if out, err := run(swappedFile); err == nil {
+		if out, err := run(swappedFile, "--use-signed-timestamps"); err == nil {
 			t.Fatalf("cosign accepts a bundle with another bundle's log entry:\n%s", out)
 		}
 	})
