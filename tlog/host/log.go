@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
@@ -70,6 +69,7 @@ type Log struct {
 	stop     context.CancelFunc
 	logger   *slog.Logger
 	handler  http.Handler
+	files    *os.Root // the storage directory the handler reads tiles from
 }
 
 var _ pb.RekorServer = (*rekorServer)(nil)
@@ -151,7 +151,9 @@ func (l *Log) Handler() http.Handler { return l.handler }
 // stops the log's goroutines.
 func (l *Log) Close(ctx context.Context) error {
 	defer l.stop()
-	if err := l.shutdown(ctx); err != nil {
+	err := l.shutdown(ctx)
+	l.files.Close()
+	if err != nil {
 		return fmt.Errorf("log %s: shutdown: %w", l.storage, err)
 	}
 	return nil
@@ -175,6 +177,7 @@ func (l *Log) newHandler() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("log storage: %w", err)
 	}
+	l.files = root
 	// Only the public layout is served: tessera keeps its private state in
 	// .state beside it.
 	files := http.FileServerFS(root.FS())
@@ -271,7 +274,3 @@ func (l *Log) add(ctx context.Context, e *tessera.Entry) (*protorekor.Transparen
 		},
 	}, nil
 }
-
-// StorageDir returns where the log's tiles are stored, for `hallmark tlog
-// verify --read`.
-func (l *Log) StorageDir() string { return filepath.Clean(l.storage) }
