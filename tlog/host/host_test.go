@@ -40,7 +40,7 @@ type services struct {
 	srv            *httptest.Server
 }
 
-func start(t *testing.T, dir string) *services {
+func start(t testing.TB, dir string) *services {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	hs, err := host.Open(t.Context(), host.Config{URL: "http://" + srv.Listener.Addr().String(), Dir: dir, Passphrase: []byte("test-pass"), Log: true, TSA: true})
@@ -58,7 +58,7 @@ func start(t *testing.T, dir string) *services {
 	return s
 }
 
-func (s *services) close(t *testing.T) {
+func (s *services) close(t testing.TB) {
 	if s.srv == nil {
 		return
 	}

@@ -35,9 +35,15 @@ import (
 // --max-request-body-size does by default.
 const MaxEntryRequestBytes = 4 << 20
 
-// CheckpointInterval is how often the log publishes a checkpoint; an add
-// is answered once a checkpoint covers it.
-const CheckpointInterval = time.Second
+// How often the log sequences a batch of entries and publishes a
+// checkpoint while it grows; an add is answered once a checkpoint covers
+// it, so these bound a signer's wait. A log that does not grow republishes
+// its checkpoint only every ten minutes (tessera's default), so short
+// intervals cost nothing when idle.
+const (
+	BatchMaxAge        = 50 * time.Millisecond
+	CheckpointInterval = 250 * time.Millisecond
+)
 
 // clientAlgorithms are the signing algorithms the log accepts in entries:
 // rekor-tiles' default --client-signing-algorithms.
@@ -120,6 +126,7 @@ func NewLog(ctx context.Context, baseURL, storage string, key signature.Signer, 
 	}
 	opts := tessera.NewAppendOptions().
 		WithCheckpointSigner(signer).
+		WithBatching(tessera.DefaultBatchMaxSize, BatchMaxAge).
 		WithCheckpointInterval(CheckpointInterval).
 		WithAntispam(tessera.DefaultAntispamInMemorySize, nil)
 	appender, shutdown, reader, err := tessera.NewAppender(runCtx, driver, opts)
@@ -129,7 +136,7 @@ func NewLog(ctx context.Context, baseURL, storage string, key signature.Signer, 
 	l := &Log{
 		origin: origin, logID: logID, pub: pub, storage: storage,
 		appender: appender, reader: reader, shutdown: shutdown, stop: stop, algs: algs, logger: logger,
-		awaiter: tessera.NewPublicationAwaiter(runCtx, reader.ReadCheckpoint, 100*time.Millisecond),
+		awaiter: tessera.NewPublicationAwaiter(runCtx, reader.ReadCheckpoint, 50*time.Millisecond),
 	}
 	if l.handler, err = l.newHandler(); err != nil {
 		return nil, err
