@@ -292,3 +292,37 @@ func TestTSARequests(t *testing.T) {
 		})
 	}
 }
+
+// TestLogOriginBound refuses to reopen a log under another host name: its
+// checkpoints and entries' log IDs are bound to the origin.
+func TestLogOriginBound(t *testing.T) {
+	dir := t.TempDir()
+	open := func(url string) (*host.Services, error) {
+		return host.Open(t.Context(), host.Config{URL: url, Dir: dir, Passphrase: []byte("p"), Log: true})
+	}
+	s, err := open("http://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, host.LogStorageName, "checkpoint")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the log published no checkpoint")
+		}
+	}
+	if err := s.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open("http://localhost:1"); !errors.Is(err, host.ErrOrigin) {
+		t.Fatalf("reopened under another origin: %v", err)
+	}
+	s, err = open("http://127.0.0.1:2") // another port: the same origin
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
@@ -21,6 +24,7 @@ import (
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"github.com/transparency-dev/tessera"
+	"github.com/transparency-dev/tessera/api/layout"
 	"github.com/transparency-dev/tessera/client"
 	"github.com/transparency-dev/tessera/storage/posix"
 	"google.golang.org/grpc/codes"
@@ -106,6 +110,9 @@ func NewLog(ctx context.Context, baseURL, storage string, key signature.Signer, 
 	}
 	if err := os.MkdirAll(storage, 0o755); err != nil {
 		return nil, fmt.Errorf("log storage: %w", err)
+	}
+	if err := checkOrigin(storage, origin); err != nil {
+		return nil, err
 	}
 	// The appender's goroutines live until Close, not until the caller's
 	// request context ends.
@@ -281,3 +288,24 @@ func (l *Log) add(ctx context.Context, e *tessera.Entry) (*protorekor.Transparen
 		},
 	}, nil
 }
+
+// checkOrigin refuses to reopen a log under another origin: its
+// checkpoints, and every entry's log ID, are bound to the origin it was
+// created with, so a changed host name would orphan them.
+func checkOrigin(storage, origin string) error {
+	raw, err := os.ReadFile(filepath.Join(storage, layout.CheckpointPath))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("log storage: %w", err)
+	}
+	was, _, _ := strings.Cut(string(raw), "\n")
+	if was != origin {
+		return fmt.Errorf("%w: the log in %s was created for origin %q (the host name of its URL), not %q: keep the URL's host name, or start a new log in another directory", ErrOrigin, storage, was, origin)
+	}
+	return nil
+}
+
+// ErrOrigin is returned when a log is reopened under another origin.
+var ErrOrigin = errors.New("log origin changed")
