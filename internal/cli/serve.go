@@ -44,7 +44,10 @@ pins tag-only images by digest when admission.resolve is enabled),
 With --trusted-root, uploads and the gate's evidence must also verify against
 it (log entries, timestamps), and transparency.monitor in the configuration
 checks the log periodically, as 'hallmark tlog verify' does, reporting in
-/metrics (hallmark_tlog_*) and the log.
+/metrics (hallmark_tlog_*) and the log. transparency.host hosts a Rekor v2
+log and an RFC 3161 timestamp authority in the server itself (off by
+default; a single-operator convenience, docs/tlog.md) and writes their
+trusted root.
 
 TLS is required; --insecure-http serves plain HTTP, and only on a loopback
 address. SIGTERM or SIGINT shuts down gracefully.`,
