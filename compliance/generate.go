@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -55,6 +56,9 @@ type Request struct {
 	// Published returns the disclosure dates of the report's
 	// vulnerabilities (AddVulnerabilityHandling); nil adds no handling.
 	Published func(*Report) map[string]time.Time
+	// Verify are extra options for verifying the evidence (e.g.
+	// attest.WithTrustedRoot), as the gate's gate.WithVerifyOptions.
+	Verify []attest.VerifyOption
 }
 
 // Generate gathers the verified facts through the gate (a dry run: nothing
@@ -108,7 +112,7 @@ func Generate(ctx context.Context, st store.Store, req Request) (*Report, map[st
 		return nil, nil, err
 	}
 	g, err := gate.New(st, tr, map[string]*policy.Policy{req.Environment: req.Policy}, throwaway,
-		gate.WithClock(func() time.Time { return now }), gate.WithTEE(req.TEE, req.TEERefs))
+		gate.WithClock(func() time.Time { return now }), gate.WithTEE(req.TEE, req.TEERefs), gate.WithVerifyOptions(req.Verify...))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -98,7 +98,7 @@ func (d *dashboard) complianceReport(w http.ResponseWriter, r *http.Request) {
 	rep, _, err := compliance.Generate(r.Context(), d.st, compliance.Request{
 		Trust: d.trust, Policy: pol, TEE: c.TEE, TEERefs: c.TEERefs, Environment: env,
 		Artifact: policy.Artifact{Digest: dg}, Now: d.cfg.now(), Decisions: c.Decisions,
-		Requester: "hallmark dashboard", Source: "web",
+		Requester: "hallmark dashboard", Source: "web", Verify: d.cfg.verify,
 	})
 	if err != nil {
 		d.serverError(w, r, err)

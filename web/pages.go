@@ -90,26 +90,35 @@ func (d *dashboard) list(r *http.Request, q store.Query) ([]store.Record, bool, 
 // decode is decodeRecord, with the gate's own records (decisions, VSAs)
 // verified against the trust file: one that does not verify or that no
 // gate-role key signed keeps only a Problem saying why, so it is shown but
-// never counted as a decision.
+// never counted as a decision. With WithVerifyOptions (a trusted root)
+// every record is verified, and one whose log entries or timestamps do not
+// hold is shown with a Problem saying it is not verified.
 func (d *dashboard) decode(r *http.Request, rec store.Record, artifactHex string) item {
 	it := decodeRecord(rec, artifactHex)
-	if !slices.Contains(gate.RecordPredicateTypes(), rec.PredicateType) {
+	gateRecord := slices.Contains(gate.RecordPredicateTypes(), rec.PredicateType)
+	if !gateRecord && len(d.cfg.verify) == 0 {
 		return it
 	}
-	if problem := d.checkRecord(r, rec); problem != "" {
+	problem := d.checkRecord(r, rec, gateRecord)
+	switch {
+	case problem == "":
+	case gateRecord:
 		it.Decision, it.VSA = nil, nil
 		it.Problem = "not counted as the gate's record: " + problem
+	case it.Problem == "":
+		it.Problem = "not verified: " + problem
 	}
 	return it
 }
 
-// checkRecord verifies one of the gate's records and returns why it does
-// not count, or "". Outcomes are kept by the SHA-256 of the bundle's bytes
-// (the same bytes against the same trust file always give the same
+// checkRecord verifies a stored record (with the dashboard's verify
+// options, and for the gate's records its signer's role) and returns why it
+// does not count, or "". Outcomes are kept by the SHA-256 of the bundle's
+// bytes (the same bytes against the same trust file always give the same
 // outcome), so a page view verifies only records it has not seen before:
 // verifying every decision on every view made the deployments page 4x
 // slower.
-func (d *dashboard) checkRecord(r *http.Request, rec store.Record) string {
+func (d *dashboard) checkRecord(r *http.Request, rec store.Record, gateRecord bool) string {
 	sum := sha256.Sum256(rec.Bundle)
 	key := hex.EncodeToString(sum[:])
 	d.checkedMu.Lock()
@@ -118,8 +127,8 @@ func (d *dashboard) checkRecord(r *http.Request, rec store.Record) string {
 	if ok {
 		return problem
 	}
-	v, err := attest.Verify(r.Context(), rec.Bundle, d.trust.All(), attest.WithInputName("stored "+rec.ID))
-	if err == nil {
+	v, err := attest.Verify(r.Context(), rec.Bundle, d.trust.All(), append([]attest.VerifyOption{attest.WithInputName("stored " + rec.ID)}, d.cfg.verify...)...)
+	if err == nil && gateRecord {
 		err = gate.CheckRecordSigner(v, d.trust)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

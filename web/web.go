@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
+	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
 )
@@ -49,6 +50,7 @@ type config struct {
 	pageSize   int
 	maxRecords int
 	compliance *Compliance
+	verify     []attest.VerifyOption
 }
 
 // WithClock sets the clock used to render "x ago" (default time.Now).
@@ -107,6 +109,18 @@ func WithMaxRecords(n int) Option {
 			return fmt.Errorf("%w: max records %d (want at least 10)", ErrBadOption, n)
 		}
 		c.maxRecords = n
+		return nil
+	}
+}
+
+// WithVerifyOptions verifies every stored record shown, and the evidence
+// the compliance page judges, with these options besides the trust file,
+// as the server's gate does: with attest.WithTrustedRoot, a record whose
+// log entries or timestamps do not verify is shown as not verified and not
+// counted.
+func WithVerifyOptions(opts ...attest.VerifyOption) Option {
+	return func(c *config) error {
+		c.verify = append(c.verify, opts...)
 		return nil
 	}
 }

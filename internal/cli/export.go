@@ -17,7 +17,9 @@ import (
 	"strings"
 	"time"
 
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
 	"gopkg.in/yaml.v3"
 
 	"github.com/hallmark-dev/hallmark/attest"
@@ -91,7 +93,9 @@ evidence of each artifact, the recorded decisions and their VSAs), the trust
 file with its public keys inline, the policy (modules, data, digest) and the
 policy input of each artifact for opa eval, the report, and manifest.json
 listing the sha256 of every member. --key signs the manifest
-(` + ExportPredicateType + `). hallmark verify-export checks it all offline.`,
+(` + ExportPredicateType + `). hallmark verify-export checks it all offline.
+With --trusted-root, a stored bundle whose log entries or timestamps do not
+verify against it (a rewritten store or log) fails the export (exit 1).`,
 		Args: argsUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := app.reportDefaults(&f.trust, &f.policy, f.env); err != nil {
@@ -116,6 +120,10 @@ listing the sha256 of every member. --key signs the manifest
 				return err
 			}
 			defer s.Close()
+			vopts, err := app.verifyOptions()
+			if err != nil {
+				return err
+			}
 			r, inputs, err := buildReport(ctx, app, s, in)
 			if err != nil {
 				return err
@@ -130,6 +138,9 @@ listing the sha256 of every member. --key signs the manifest
 				rec, err := s.Get(ctx, id)
 				if err != nil {
 					return storeError(fmt.Errorf("bundle %s: %w", id, err))
+				}
+				if err := checkStoredTransparency(ctx, rec.Bundle, id, in.trust, vopts); err != nil {
+					return err
 				}
 				members[name] = rec.Bundle
 				return nil
@@ -204,6 +215,31 @@ listing the sha256 of every member. --key signs the manifest
 	cmd.Flags().StringVar(&f.out, "out", "", "archive to write (tar)")
 	cmd.Flags().StringVar(&f.key, "key", "", "sign the manifest with this key")
 	return cmd
+}
+
+// checkStoredTransparency fails an export when a stored bundle that
+// verifies against the trust file carries log entries or timestamps that do
+// not verify against the trusted root (vopts, none without one): its store
+// or its log was altered, and an audit archive must not carry it as if it
+// held. Bundles that carry none are left to the report, as the gate leaves
+// them.
+func checkStoredTransparency(ctx context.Context, raw []byte, id string, tr *trust.Trust, vopts []attest.VerifyOption) error {
+	if len(vopts) == 0 {
+		return nil
+	}
+	var pb protobundle.Bundle
+	if protojson.Unmarshal(raw, &pb) != nil {
+		return nil // a bare envelope: it claims nothing
+	}
+	vm := pb.GetVerificationMaterial()
+	if len(vm.GetTlogEntries()) == 0 && len(vm.GetTimestampVerificationData().GetRfc3161Timestamps()) == 0 {
+		return nil
+	}
+	_, err := attest.Verify(ctx, raw, tr.All(), append([]attest.VerifyOption{attest.WithInputName("stored bundle " + id)}, vopts...)...)
+	if errors.Is(err, attest.ErrTransparency) {
+		return rejected(fmt.Errorf("%w (the store or the log was altered: hallmark tlog verify checks the log; export with --trusted-root off to archive it anyway)", err))
+	}
+	return nil
 }
 
 func jsonString(s string) string { b, _ := json.Marshal(s); return string(b) }

@@ -44,7 +44,10 @@ pins tag-only images by digest when admission.resolve is enabled),
 With --trusted-root, uploads and the gate's evidence must also verify against
 it (log entries, timestamps), and transparency.monitor in the configuration
 checks the log periodically, as 'hallmark tlog verify' does, reporting in
-/metrics (hallmark_tlog_*) and the log.
+/metrics (hallmark_tlog_*) and the log. transparency.host hosts a Rekor v2
+log and an RFC 3161 timestamp authority in the server itself (off by
+default; a single-operator convenience, docs/tlog.md) and writes their
+trusted root.
 
 TLS is required; --insecure-http serves plain HTTP, and only on a loopback
 address. SIGTERM or SIGINT shuts down gracefully.`,
@@ -68,14 +71,26 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 			if err != nil {
 				return err
 			}
+			// Hosted services first: they write the trusted root that
+			// --trusted-root may name.
+			hostOpts, stopHosted, err := app.serveHosted(contextOf(cmd), cfg, logger)
+			if err != nil {
+				return err
+			}
+			defer stopHosted()
 			tlOpts, err := app.serverTransparency()
 			if err != nil {
 				return err
 			}
-			teeOpts = append(teeOpts, tlOpts...)
+			teeOpts = append(append(teeOpts, tlOpts...), hostOpts...)
+			// The dashboard verifies what it shows as uploads are verified.
+			webVerify, err := app.verifyOptions()
+			if err != nil {
+				return err
+			}
 			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, append(teeOpts, server.WithLogger(logger), server.WithClock(app.Now),
 				server.WithDashboardFrom(func(st store.Store, tr *trust.Trust, pols map[string]*policy.Policy) (http.Handler, error) {
-					return web.New(st, tr, web.WithLogger(logger), web.WithClock(app.Now),
+					return web.New(st, tr, web.WithLogger(logger), web.WithClock(app.Now), web.WithVerifyOptions(webVerify...),
 						web.WithCompliance(web.Compliance{Policies: pols, TEE: reg, TEERefs: refs, Decisions: decisionLister(st, tr, nil)}))
 				}))...)
 			if err != nil {

@@ -58,6 +58,7 @@ func (s *Server) Handler() http.Handler {
 	if s.dashboard != nil {
 		mux.Handle("/ui/", s.instrument("dashboard", s.authorize(RoleReader, s.dashboard.ServeHTTP)))
 	}
+	s.mount(mux)
 	return http.NewCrossOriginProtection().Handler(s.timeout(mux))
 }
 

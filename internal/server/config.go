@@ -290,6 +290,7 @@ func ParseConfig(b []byte, baseDir string) (*Config, error) {
 	if m := &c.Transparency.Monitor; m.Read != "" && m.Interval == 0 {
 		m.Interval = DefaultMonitorInterval
 	}
+	c.Transparency.Host.defaults()
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -307,6 +308,7 @@ func ParseConfig(b []byte, baseDir string) (*Config, error) {
 	res(&c.Admission.Resolve.CAFile)
 	res(&c.Auth.AdmissionClientCA)
 	res(&c.Transparency.Monitor.State)
+	res(&c.Transparency.Host.Dir)
 	if r := &c.Transparency.Monitor.Read; !strings.Contains(*r, "://") {
 		res(r)
 	}
@@ -442,7 +444,7 @@ func (c *Config) validate() error {
 	} else if m.Read != "" && m.Interval < MinMonitorInterval {
 		return bad("transparency.monitor.interval", "%v: want at least %v", m.Interval, MinMonitorInterval)
 	}
-	return nil
+	return c.Transparency.Host.validate()
 }
 
 func (a AdmissionConfig) environments() admission.Environments {

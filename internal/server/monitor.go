@@ -35,6 +35,8 @@ type TransparencyConfig struct {
 	// Monitor periodically checks a log of the trusted root as
 	// `hallmark tlog verify` does.
 	Monitor MonitorConfig `yaml:"monitor"`
+	// Host hosts a log and a TSA in the server (host.go).
+	Host HostConfig `yaml:"host"`
 }
 
 // MonitorConfig says which log to watch, where its tiles are read and how

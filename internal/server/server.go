@@ -46,6 +46,8 @@ type Server struct {
 	verifyOpts []attest.VerifyOption
 	// monitor, when configured, runs while Serve does (monitor.go).
 	monitor *logMonitor
+	// mounts are unauthenticated handlers by path prefix (host.go).
+	mounts map[string]http.Handler
 }
 
 // Option configures New.
@@ -60,6 +62,7 @@ type options struct {
 	presetHook    func(p *policy.Preset, env string)
 	trustedRoot   *root.TrustedRoot
 	verifyOpts    []attest.VerifyOption
+	mounts        map[string]http.Handler
 }
 
 // WithGateOptions passes options to gate.New when Open builds the gate
@@ -113,7 +116,7 @@ func New(cfg *Config, st store.Store, tr *trust.Trust, g *gate.Gate, opts ...Opt
 		return nil, errors.New("server.New: a store, a trust file and a gate are required")
 	}
 	s := &Server{cfg: cfg, store: st, trust: tr, gate: g, tokens: newTokens(cfg.Auth.Tokens), metrics: newMetrics(),
-		logger: o.logger, now: o.now, dashboard: o.dashboard, verifyOpts: o.verifyOpts}
+		logger: o.logger, now: o.now, dashboard: o.dashboard, verifyOpts: o.verifyOpts, mounts: o.mounts}
 	if cfg.Transparency.Monitor.Read != "" {
 		m, err := newLogMonitor(cfg.Transparency.Monitor, o.trustedRoot, st, s.metrics, o.logger, o.now)
 		if err != nil {
