@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/build"
 	"github.com/hallmark-dev/hallmark/build/sandbox"
+	"github.com/hallmark-dev/hallmark/internal/gitexec"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/textsafe"
 	"github.com/hallmark-dev/hallmark/keys"
@@ -113,7 +112,7 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 	if err != nil {
 		return environmentErr(err)
 	}
-	src := sourceRoot(ctx, wd)
+	src := gitexec.Toplevel(ctx, wd)
 	rel, err := filepath.Rel(src, wd)
 	if err != nil {
 		return environmentErr(err)
@@ -224,18 +223,6 @@ func (a *App) allowedEnv(allow []string) []string {
 // sandboxHelper is the argv that starts the sandbox init helper: this
 // binary with the hidden SandboxInitCommand.
 func sandboxHelper() []string { return []string{"/proc/self/exe", SandboxInitCommand} }
-
-// sourceRoot is the git work tree containing dir, or dir itself.
-func sourceRoot(ctx context.Context, dir string) string {
-	cmd := exec.CommandContext(ctx, "git", "-c", "safe.directory=*", "-C", dir, "rev-parse", "--show-toplevel")
-	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM=1", "HOME=/nonexistent"}
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if err := cmd.Run(); err != nil || strings.TrimSpace(out.String()) == "" {
-		return dir
-	}
-	return strings.TrimSpace(out.String())
-}
 
 func newProvenanceCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{Use: "provenance", Short: "Inspect SLSA provenance"}

@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime/debug"
@@ -22,6 +20,7 @@ import (
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/build"
 	"github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/internal/gitexec"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/provenance"
@@ -160,15 +159,15 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	if err != nil {
 		return environmentErr(err)
 	}
-	src := sourceRoot(ctx, wd)
-	if _, err := gitOutput(ctx, src, "rev-parse", "HEAD"); err != nil {
+	src := gitexec.Toplevel(ctx, wd)
+	if _, err := gitexec.Output(ctx, src, "rev-parse", "HEAD"); err != nil {
 		return environmentErr(fmt.Errorf("%s is not a git work tree with a commit: clone %s first: %w", wd, orNone(s.SourceURI), err))
 	}
 	// status lists this checkout's own changes when it is rebuilt as it is.
 	var status string
 	if f.allowDirty {
 		// Rebuild this checkout as it is, uncommitted changes and all.
-		head, err := gitOutput(ctx, src, "rev-parse", "HEAD")
+		head, err := gitexec.Output(ctx, src, "rev-parse", "HEAD")
 		if err != nil {
 			return environmentErr(err)
 		}
@@ -457,18 +456,6 @@ func keepProducts(src, dst string, names []string) error {
 	return nil
 }
 
-// gitOutput runs git in dir with the caller's configuration kept away.
-func gitOutput(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "safe.directory=*", "-C", dir}, args...)...)
-	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM=1", "HOME=/nonexistent", "LC_ALL=C"}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
-	}
-	return strings.TrimSpace(out.String()), nil
-}
-
 // gitStatus lists uncommitted and untracked changes in src, leaving out
 // hallmark's own directories (the store, the output) when they are inside.
 func gitStatus(ctx context.Context, src string, own ...string) (string, error) {
@@ -487,7 +474,7 @@ func gitStatus(ctx context.Context, src string, own ...string) (string, error) {
 		}
 		args = append(args, ":(exclude)"+filepath.ToSlash(rel))
 	}
-	return gitOutput(ctx, src, args...)
+	return gitexec.Output(ctx, src, args...)
 }
 
 // cleanWorktree is a temporary clean checkout of one commit.
@@ -503,7 +490,7 @@ type cleanWorktree struct {
 // (vcs.revision, vcs.time, vcs.modified) only under a .git directory, so a
 // Go binary rebuilt in a git worktree differs from one built in a clone.
 func newCleanWorktree(ctx context.Context, src, commit string) (*cleanWorktree, error) {
-	if _, err := gitOutput(ctx, src, "cat-file", "-e", commit+"^{commit}"); err != nil {
+	if _, err := gitexec.Output(ctx, src, "cat-file", "-e", commit+"^{commit}"); err != nil {
 		return nil, fmt.Errorf("commit %s is not in the repository at %s: fetch it first: %w", commit, src, err)
 	}
 	tmp, err := os.MkdirTemp("", "hallmark-rebuild-")
@@ -511,11 +498,11 @@ func newCleanWorktree(ctx context.Context, src, commit string) (*cleanWorktree, 
 		return nil, err
 	}
 	wt := &cleanWorktree{dir: filepath.Join(tmp, "src"), tmp: tmp}
-	if _, err := gitOutput(ctx, tmp, "clone", "--quiet", "--local", "--no-checkout", src, wt.dir); err != nil {
+	if _, err := gitexec.Output(ctx, tmp, "clone", "--quiet", "--local", "--no-checkout", src, wt.dir); err != nil {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("clone %s for a clean checkout of %s: %w", src, commit, err)
 	}
-	if _, err := gitOutput(ctx, wt.dir, "checkout", "--quiet", "--detach", commit); err != nil {
+	if _, err := gitexec.Output(ctx, wt.dir, "checkout", "--quiet", "--detach", commit); err != nil {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("check out commit %s in a clean clone: %w", commit, err)
 	}

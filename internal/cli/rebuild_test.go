@@ -402,3 +402,26 @@ func TestRebuildCleanIsNotMarkedDirty(t *testing.T) {
 		t.Fatalf("stored rebuild predicates %+v, want one with source.dirty false", preds)
 	}
 }
+
+// TestRebuildIgnoresRepositoryHooks: the checkout being rebuilt is not
+// trusted, so a hook its own git configuration names must not run. The
+// rebuild's `git status` (with --allow-dirty-unsafe) ran an fsmonitor
+// hook before it used the hardened git runner of build (issue 17.5).
+func TestRebuildIgnoresRepositoryHooks(t *testing.T) {
+	fx := newRebuildFixture(t)
+	bundle := fx.build(t, "hooked")
+	marker := filepath.Join(t.TempDir(), "hook-ran")
+	hook := filepath.Join(t.TempDir(), "fsmonitor")
+	writeFile(t, hook, "#!/bin/sh\ntouch "+marker+"\nexit 1\n")
+	if err := os.Chmod(hook, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gitIn(t, fx.clone, "config", "core.fsmonitor", hook)
+	code := fx.rebuild(t, "--bundle", bundle, "--builder-key", fx.key("builder")+".pub", "--sandbox", "off", "--out", t.TempDir(), "--allow-dirty-unsafe")
+	if code != 0 {
+		t.Fatalf("rebuild: exit %d\n%s", code, fx.ta.errOut)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("rebuild ran the fsmonitor hook named by the checkout's .git/config")
+	}
+}

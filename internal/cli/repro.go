@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/internal/gitexec"
 	"github.com/hallmark-dev/hallmark/repro"
 	"github.com/hallmark-dev/hallmark/repro/diff"
 )
@@ -191,7 +192,7 @@ func reproSource(ctx context.Context, dir string, own ...string) *repro.Source {
 	if err != nil {
 		return nil
 	}
-	commit, err := gitOutput(ctx, abs, "rev-parse", "HEAD")
+	commit, err := gitexec.Output(ctx, abs, "rev-parse", "HEAD")
 	if err != nil {
 		return nil
 	}
