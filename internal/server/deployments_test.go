@@ -158,66 +158,6 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 	})
 }
 
-// TestDeployedFollowsAdmissions: what is deployed is every (environment,
-// workload, artifact) an admission review allowed, whatever was decided
-// later about the digest elsewhere. Attack (issue 20 item 3): recheck kept
-// only the latest decision per (digest, environment), so an artifact
-// admitted in one namespace and later denied in another, by POST /v1/gate,
-// by the CLI or by a recheck was no longer rechecked, though it still ran.
-func TestDeployedFollowsAdmissions(t *testing.T) {
-	bothStores(t, func(t *testing.T, st store.Store, c *manualClock) {
-		w := newWorld(t)
-		t0 := c.now()
-		api := &gate.Workload{Namespace: "payments", Kind: "Deployment", Name: "api"}
-		web := &gate.Workload{Namespace: "shop", Kind: "Deployment", Name: "web"}
-		// A: admitted for api, then denied everywhere else: still deployed.
-		putWorkload(t, st, w.gateKey, digestA, "prod", true, t0, gate.AdmissionSource, api)
-		putWorkload(t, st, w.gateKey, digestA, "prod", false, t0.Add(time.Hour), gate.AdmissionSource, web)
-		putDecision(t, st, w.gateKey, digestA, "prod", false, t0.Add(2*time.Hour), "api")
-		putDecision(t, st, w.gateKey, digestA, "prod", false, t0.Add(3*time.Hour), "cli")
-		putDecision(t, st, w.gateKey, digestA, "prod", false, t0.Add(4*time.Hour), gate.RecheckSource)
-		// A again for api later: one entry, the latest admission.
-		putWorkload(t, st, w.gateKey, digestA, "prod", true, t0.Add(5*time.Hour), gate.AdmissionSource, api)
-		// B: allowed by the API and the CLI only: checks, not deployments.
-		putDecision(t, st, w.gateKey, digestB, "prod", true, t0, "api")
-		putDecision(t, st, w.gateKey, digestB, "prod", true, t0, "cli")
-		// C: admitted in two workloads of staging, the deny stored later
-		// but decided earlier changes nothing either.
-		putWorkload(t, st, w.gateKey, digestC, "staging", true, t0.Add(time.Hour), gate.AdmissionSource, web)
-		putWorkload(t, st, w.gateKey, digestC, "staging", true, t0, gate.AdmissionSource, api)
-		putWorkload(t, st, w.gateKey, digestC, "staging", false, t0, gate.AdmissionSource, api)
-		// A review in checkout allowed A but denied B: denied as a whole,
-		// so it admitted neither.
-		checkout := gate.Workload{Namespace: "checkout", Kind: "Pod", Review: "uid-1"}
-		putWorkload(t, st, w.gateKey, digestA, "prod", true, t0, gate.AdmissionSource, &checkout)
-		putWorkload(t, st, w.gateKey, digestB, "prod", false, t0, gate.AdmissionSource, &checkout)
-		// An admission recorded before decisions carried the workload.
-		putDecision(t, st, w.gateKey, digestB, "staging", true, t0, "")
-		legacy := gate.Decision{Artifact: policy.Artifact{Digest: digestB}, Environment: "staging", Allowed: true, DecidedAt: t0, Source: gate.AdmissionSource,
-			Requester: "system:serviceaccount:kube-system:replicaset-controller (Pod reports/)", Violations: []policy.Violation{}}
-		if _, err := st.Put(t.Context(), attesttest.Verified(t, w.gateKey, gate.DecisionPredicateType, legacy, subject(digestB))); err != nil {
-			t.Fatal(err)
-		}
-		running, ignored, err := gate.Deployed(t.Context(), st, w.trust)
-		if err != nil || len(ignored) != 0 {
-			t.Fatalf("gate.Deployed: %v, ignored %+v", err, ignored)
-		}
-		var got []string
-		for _, r := range running {
-			got = append(got, fmt.Sprintf("%s %s/%s/%s %s %s", r.Environment, r.Workload.Namespace, r.Workload.Kind, r.Workload.Name, r.Artifact.Digest[:15], r.AdmittedAt.Sub(t0)))
-		}
-		want := []string{
-			"prod payments/Deployment/api " + digestA[:15] + " 5h0m0s",
-			"staging payments/Deployment/api " + digestC[:15] + " 0s",
-			"staging reports/Pod/ " + digestB[:15] + " 0s",
-			"staging shop/Deployment/web " + digestC[:15] + " 1h0m0s",
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("deployed (-want +got):\n%s", diff)
-		}
-	})
-}
-
 // TestDeploymentsNewestWithLimit: listings are newest first and bounded;
 // the limit counts the decisions returned, not the records read, so an
 // environment filter still fills it past a page of other environments and
