@@ -1,7 +1,6 @@
 package build
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/internal/gitexec"
 )
 
 // Source describes the source tree of a build.
@@ -49,29 +49,6 @@ type Source struct {
 	ExternalSymlinks []string `json:"externalSymlinks,omitempty"`
 }
 
-// gitEnv keeps the caller's configuration and credentials away from git.
-var gitEnv = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM=1", "HOME=/nonexistent", "GIT_TERMINAL_PROMPT=0", "LC_ALL=C"}
-
-func git(ctx context.Context, dir string, args ...string) (string, error) {
-	out, err := gitRaw(ctx, dir, args...)
-	return strings.TrimSpace(out), err
-}
-
-// gitRaw runs git and returns its output untrimmed.
-func gitRaw(ctx context.Context, dir string, args ...string) (string, error) {
-	// The repository's own configuration must not run commands or answer
-	// for git (fsmonitor hooks, the untracked cache).
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "safe.directory=*", "-c", "core.fsmonitor=false",
-		"-c", "core.untrackedCache=false", "-C", dir}, args...)...)
-	cmd.Env = gitEnv
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
-	}
-	return out.String(), nil
-}
-
 // gitSource reads the commit, dirtiness, commit time and origin of dir. A
 // directory outside a git work tree yields only Dir. Untracked paths under
 // the notSource directories (slash paths relative to dir) do not make the
@@ -81,16 +58,16 @@ func gitSource(ctx context.Context, dir string, notSource []string) (Source, err
 	if _, err := exec.LookPath("git"); err != nil {
 		return s, nil
 	}
-	if out, err := git(ctx, dir, "rev-parse", "--is-inside-work-tree"); err != nil || out != "true" {
+	if out, err := gitexec.Output(ctx, dir, "rev-parse", "--is-inside-work-tree"); err != nil || out != "true" {
 		return s, nil
 	}
-	commit, err := git(ctx, dir, "rev-parse", "HEAD")
+	commit, err := gitexec.Output(ctx, dir, "rev-parse", "HEAD")
 	if err != nil {
 		// A repository without commits: nothing to pin.
 		return s, nil
 	}
 	s.Commit = commit
-	if ref, err := git(ctx, dir, "symbolic-ref", "-q", "HEAD"); err == nil {
+	if ref, err := gitexec.Output(ctx, dir, "symbolic-ref", "-q", "HEAD"); err == nil {
 		s.Ref = ref
 	}
 	top, prefix, err := repoRoot(ctx, dir)
@@ -107,7 +84,7 @@ func gitSource(ctx context.Context, dir string, notSource []string) (Source, err
 			break
 		}
 	}
-	ct, err := git(ctx, dir, "log", "-1", "--format=%ct", commit)
+	ct, err := gitexec.Output(ctx, dir, "log", "-1", "--format=%ct", commit)
 	if err != nil {
 		return s, err
 	}
@@ -116,7 +93,7 @@ func gitSource(ctx context.Context, dir string, notSource []string) (Source, err
 		return s, fmt.Errorf("git commit time %q: %w", ct, err)
 	}
 	s.CommitTime = time.Unix(secs, 0).UTC()
-	if remote, err := git(ctx, dir, "config", "--get", "remote.origin.url"); err == nil && remote != "" {
+	if remote, err := gitexec.Output(ctx, dir, "config", "--get", "remote.origin.url"); err == nil && remote != "" {
 		s.URI = repoURI(remote)
 	}
 	return s, nil
@@ -131,10 +108,10 @@ type change struct {
 // repoRoot returns the top of the work tree that holds dir and dir's path
 // inside it ("" or "sub/dir/").
 func repoRoot(ctx context.Context, dir string) (top, prefix string, err error) {
-	if top, err = git(ctx, dir, "rev-parse", "--show-toplevel"); err != nil {
+	if top, err = gitexec.Output(ctx, dir, "rev-parse", "--show-toplevel"); err != nil {
 		return "", "", err
 	}
-	if prefix, err = git(ctx, dir, "rev-parse", "--show-prefix"); err != nil {
+	if prefix, err = gitexec.Output(ctx, dir, "rev-parse", "--show-prefix"); err != nil {
 		return "", "", err
 	}
 	return top, prefix, nil
@@ -153,7 +130,7 @@ func withPrefix(prefix string, ps []string) []string {
 // gitChanges lists the changed paths of the whole work tree at top (slash
 // paths relative to it), untracked files too unless untracked is "no".
 func gitChanges(ctx context.Context, dir, untracked string) ([]change, error) {
-	out, err := gitRaw(ctx, dir, "status", "--porcelain", "-z", "--untracked-files=no")
+	out, err := gitexec.Raw(ctx, dir, "status", "--porcelain", "-z", "--untracked-files=no")
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +139,7 @@ func gitChanges(ctx context.Context, dir, untracked string) ([]change, error) {
 		// Untracked files are those no .gitignore file excludes, exactly
 		// the files the source dirHash covers: .git/info/exclude and
 		// core.excludesFile cannot hide a file the build reads.
-		others, err := gitRaw(ctx, dir, "ls-files", "-z", "--others", "--exclude-per-directory=.gitignore")
+		others, err := gitexec.Raw(ctx, dir, "ls-files", "-z", "--others", "--exclude-per-directory=.gitignore")
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +176,7 @@ func gitChanges(ctx context.Context, dir, untracked string) ([]change, error) {
 // sparse checkout) whose work-tree file is missing or differs from the
 // index: a change hidden that way is still a change.
 func hiddenChanges(ctx context.Context, dir string) ([]change, error) {
-	out, err := gitRaw(ctx, dir, "ls-files", "-v", "-z")
+	out, err := gitexec.Raw(ctx, dir, "ls-files", "-v", "-z")
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +191,7 @@ func hiddenChanges(ctx context.Context, dir string) ([]change, error) {
 	}
 	var cs []change
 	for _, p := range flagged {
-		staged, err := git(ctx, dir, "ls-files", "-s", "--", ":(literal)"+p)
+		staged, err := gitexec.Output(ctx, dir, "ls-files", "-s", "--", ":(literal)"+p)
 		if err != nil {
 			return nil, err
 		}
@@ -227,7 +204,7 @@ func hiddenChanges(ctx context.Context, dir string) ([]change, error) {
 			cs = append(cs, change{path: p})
 			continue
 		}
-		actual, err := git(ctx, dir, "hash-object", "--no-filters", "--", abs)
+		actual, err := gitexec.Output(ctx, dir, "hash-object", "--no-filters", "--", abs)
 		if err != nil || actual != fields[1] {
 			cs = append(cs, change{path: p})
 		}
@@ -241,10 +218,10 @@ func hiddenChanges(ctx context.Context, dir string) ([]change, error) {
 // that two calls tell which tracked files changed in between. Paths are
 // relative to the top of the work tree. Outside a git work tree it is nil.
 func trackedState(ctx context.Context, dir string, skip []string) (map[string]string, error) {
-	if out, err := git(ctx, dir, "rev-parse", "--is-inside-work-tree"); err != nil || out != "true" {
+	if out, err := gitexec.Output(ctx, dir, "rev-parse", "--is-inside-work-tree"); err != nil || out != "true" {
 		return nil, nil
 	}
-	if _, err := git(ctx, dir, "rev-parse", "HEAD"); err != nil {
+	if _, err := gitexec.Output(ctx, dir, "rev-parse", "HEAD"); err != nil {
 		return nil, nil
 	}
 	top, prefix, err := repoRoot(ctx, dir)

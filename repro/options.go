@@ -19,6 +19,7 @@ type config struct {
 	bisect     bool
 	numCPU     int
 	progress   func(string)
+	sandbox    *Sandbox
 }
 
 func defaultConfig() config {
@@ -128,4 +129,34 @@ func WithProgress(f func(msg string)) Option {
 // which variation caused it.
 func WithoutBisect() Option {
 	return func(c *config) error { c.bisect = false; return nil }
+}
+
+// Sandbox says how Run isolates each build: in the Linux namespace sandbox
+// of build/sandbox, as `hallmark build` runs its command. The build sees
+// its copy of the source and its HOME read-write, the system read-only,
+// and no network unless Network.
+type Sandbox struct {
+	// Helper is the argv that starts the sandbox init helper (see
+	// sandbox.Config.Helper).
+	Helper []string
+	// Network keeps the host network.
+	Network bool
+	// ReadOnlyPaths are extra host paths visible read-only (a module cache).
+	ReadOnlyPaths []string
+	// FallbackUnsafe runs the builds without the sandbox when namespaces
+	// are unavailable here, saying so in Result.SandboxFallback; without
+	// it, Run fails instead.
+	FallbackUnsafe bool
+}
+
+// WithSandbox runs every build in the sandbox s describes. Without it the
+// builds run unisolated (only detached from the caller's terminal).
+func WithSandbox(s Sandbox) Option {
+	return func(c *config) error {
+		if len(s.Helper) == 0 {
+			return fmt.Errorf("%w: the sandbox needs a helper command (sandbox.Config.Helper)", ErrInvalid)
+		}
+		c.sandbox = &s
+		return nil
+	}
 }

@@ -67,7 +67,7 @@ func (r *runner) probe(ctx context.Context) []Applied {
 			a.Applied = false
 			for _, prefix := range [][]string{{us}, {us, "--user", "--map-root-user"}} {
 				probe := append(slices.Clone(prefix), "--uts", "--", r.sh, "-c", setUTS)
-				msg, err := r.try(ctx, probe)
+				msg, err := r.tryBuild(ctx, probe)
 				if err != nil {
 					a.Reason = "cannot create a UTS namespace: " + msg
 					continue
@@ -83,7 +83,7 @@ func (r *runner) probe(ctx context.Context) []Applied {
 				a.Applied, a.Reason = false, "unshare not installed (util-linux)"
 				break
 			}
-			if msg, err := r.try(ctx, []string{us, "--user", "--map-user=4242", "--map-group=4242", "--", r.sh, "-c", "true"}); err != nil {
+			if msg, err := r.tryBuild(ctx, []string{us, "--user", "--map-user=4242", "--map-group=4242", "--", r.sh, "-c", "true"}); err != nil {
 				a.Applied, a.Reason = false, "cannot create a user namespace: "+msg
 				break
 			}
@@ -170,6 +170,21 @@ func (r *runner) try(ctx context.Context, argv []string) (string, error) {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		msg := strings.TrimSpace(string(out))
+		if msg == "" {
+			msg = err.Error()
+		}
+		return msg, err
+	}
+	return "", nil
+}
+
+// tryBuild runs a probe command where the builds run (in the sandbox, when
+// there is one: a namespace tool that works on the host may not work
+// inside it) and returns its output on failure.
+func (r *runner) tryBuild(ctx context.Context, argv []string) (string, error) {
+	var out tailBuffer
+	if err := r.run(ctx, argv, r.cfg.env, r.work, r.work, &out); err != nil {
+		msg := strings.TrimSpace(out.String())
 		if msg == "" {
 			msg = err.Error()
 		}

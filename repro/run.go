@@ -3,6 +3,7 @@ package repro
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -63,6 +64,12 @@ type Result struct {
 	ProductDirs []string `json:"productDirs"`
 	// WorkDir holds the build copies and kept products.
 	WorkDir string `json:"workDir"`
+	// Sandboxed is true when every build ran in the namespace sandbox
+	// (WithSandbox).
+	Sandboxed bool `json:"sandboxed"`
+	// SandboxFallback says why the builds ran without the sandbox that
+	// was asked for (Sandbox.FallbackUnsafe).
+	SandboxFallback string `json:"sandboxFallback,omitempty"`
 
 	ownsWorkDir bool
 }
@@ -110,6 +117,10 @@ func Run(ctx context.Context, src string, command []string, opts ...Option) (*Re
 	if r.srcDigests, err = digestTree(ctx, src); err != nil {
 		return nil, fmt.Errorf("hash source %s: %w", src, err)
 	}
+	defer func() {
+		res.Sandboxed = cfg.sandbox != nil && r.fallback == ""
+		res.SandboxFallback = r.fallback
+	}()
 	res.Variations = r.probe(ctx)
 	for _, a := range res.Variations {
 		if a.Applied {
@@ -171,6 +182,8 @@ type runner struct {
 	disorderfs string // set when a disorderfs mount works here
 	fusermount string
 	seq        int
+	// fallback is set once the sandbox turned out to be unavailable.
+	fallback string
 }
 
 // progressLine says which build starts: its number, its label and the
@@ -305,13 +318,8 @@ func (r *runner) build(ctx context.Context, label string, vary []Variation, keep
 	argv, env := r.command(vary, home)
 	r.cfg.log.InfoContext(ctx, "repro build", "run", label, "dir", dir, "variations", vary)
 	r.cfg.progress(progressLine(r.seq, label, vary))
-	// Each build runs in its own session, without the caller's terminal
-	// and outside its process group, like `hallmark build`.
-	cmd := sandbox.Command(ctx, argv)
-	cmd.Dir, cmd.Env = dir, env
 	var out tailBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := sandbox.RunDetached(cmd); err != nil {
+	if err := r.run(ctx, argv, env, dir, home, &out); err != nil {
 		return nil, "", &BuildError{Run: label, Dir: dir, Err: err, Output: out.String()}
 	}
 	var keepDir string
@@ -326,6 +334,36 @@ func (r *runner) build(ctx context.Context, label string, vary []Variation, keep
 		return got, keepDir, nil // the deferred unmount removes the copy
 	}
 	return got, keepDir, os.RemoveAll(dir)
+}
+
+// run runs one build in dir: in the namespace sandbox when one was asked
+// for (its copy of the source and its HOME writable, nothing else), else
+// in its own session, without the caller's terminal and outside its
+// process group, like `hallmark build --sandbox off`.
+func (r *runner) run(ctx context.Context, argv, env []string, dir, home string, out io.Writer) error {
+	if sb := r.cfg.sandbox; sb != nil && r.fallback == "" {
+		code, err := sandbox.Run(ctx, sandbox.Config{
+			Helper: sb.Helper, Argv: argv, Env: env, Dir: dir,
+			SourceDir: dir, WritableDirs: []string{dir, home}, ReadOnlyPaths: sb.ReadOnlyPaths,
+			Network: sb.Network, Stdout: out, Stderr: out,
+		})
+		var se *sandbox.SetupError
+		switch {
+		case errors.As(err, &se) && sb.FallbackUnsafe:
+			r.fallback = err.Error()
+			r.cfg.log.WarnContext(ctx, "repro: sandbox unavailable, building without it", "reason", err)
+		case err != nil:
+			return err
+		case code != 0:
+			return fmt.Errorf("exit status %d", code)
+		default:
+			return nil
+		}
+	}
+	cmd := sandbox.Command(ctx, argv)
+	cmd.Dir, cmd.Env = dir, env
+	cmd.Stdout, cmd.Stderr = out, out
+	return sandbox.RunDetached(cmd)
 }
 
 // setUTS sets the host and NIS domain names inside the new UTS namespace.

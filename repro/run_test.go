@@ -2,6 +2,7 @@ package repro_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/hallmark-dev/hallmark/build/sandbox"
 	"github.com/hallmark-dev/hallmark/repro"
 )
 
@@ -63,30 +65,41 @@ func TestRunNamesTheCulprit(t *testing.T) {
 		{"user", `id -u > out.txt`, repro.VaryUser},
 		{"directory order", `ls -f . sub > out.txt`, repro.VaryFileOrder},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res, err := repro.Run(t.Context(), sourceTree(t), []string{"sh", "-c", tt.script},
-				repro.WithWorkDir(t.TempDir()), repro.WithEnv([]string{"PATH=" + os.Getenv("PATH")}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("culprits %v, bisection %v", res.Culprits, res.Bisection)
-			if !slices.ContainsFunc(res.Products, func(p repro.Product) bool { return p.Path == "out.txt" }) {
-				t.Fatalf("products = %+v, want out.txt among them", res.Products)
-			}
-			if tt.culprit == "" || !effective(res, tt.culprit) {
-				if !res.Reproducible {
-					t.Fatalf("want reproducible (culprit %q effective=%v), got %+v", tt.culprit, effective(res, tt.culprit), res)
+	for _, sandboxed := range []bool{false, true} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/sandboxed=%v", tt.name, sandboxed), func(t *testing.T) {
+				opts := []repro.Option{repro.WithWorkDir(t.TempDir()), repro.WithEnv([]string{"PATH=" + os.Getenv("PATH")})}
+				if sandboxed {
+					opts = append(opts, repro.WithSandbox(repro.Sandbox{Helper: sandboxHelper(t)}))
 				}
-				return
-			}
-			if res.Reproducible {
-				t.Fatalf("want not reproducible, products %+v; variations %+v", res.Products, res.Variations)
-			}
-			if d := cmp.Diff([]repro.Variation{tt.culprit}, res.Culprits); d != "" {
-				t.Errorf("culprits (-want +got):\n%s\nbisection: %+v", d, res.Bisection)
-			}
-		})
+				res, err := repro.Run(t.Context(), sourceTree(t), []string{"sh", "-c", tt.script}, opts...)
+				if se, ok := errors.AsType[*sandbox.SetupError](err); ok {
+					t.Skipf("namespaces unavailable here: %v", se)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Sandboxed != sandboxed {
+					t.Errorf("Sandboxed = %v, want %v", res.Sandboxed, sandboxed)
+				}
+				t.Logf("culprits %v, bisection %v", res.Culprits, res.Bisection)
+				if !slices.ContainsFunc(res.Products, func(p repro.Product) bool { return p.Path == "out.txt" }) {
+					t.Fatalf("products = %+v, want out.txt among them", res.Products)
+				}
+				if tt.culprit == "" || !effective(res, tt.culprit) {
+					if !res.Reproducible {
+						t.Fatalf("want reproducible (culprit %q effective=%v), got %+v", tt.culprit, effective(res, tt.culprit), res)
+					}
+					return
+				}
+				if res.Reproducible {
+					t.Fatalf("want not reproducible, products %+v; variations %+v", res.Products, res.Variations)
+				}
+				if d := cmp.Diff([]repro.Variation{tt.culprit}, res.Culprits); d != "" {
+					t.Errorf("culprits (-want +got):\n%s\nbisection: %+v", d, res.Bisection)
+				}
+			})
+		}
 	}
 }
 

@@ -86,31 +86,37 @@ func newAttestCmd(app *App) *cobra.Command {
 // say), verifies the result against the signing key and the trusted root
 // (so that only verified evidence is stored) and records it in the store.
 func (a *App) signAndStore(ctx context.Context, k *keys.PrivateKey, st *intoto.Statement) (store.Record, []byte, error) {
+	_, bundle, rec, err := a.signStoreVerified(ctx, k, st)
+	return rec, bundle, err
+}
+
+// signStoreVerified is signAndStore that also returns the verified bundle.
+func (a *App) signStoreVerified(ctx context.Context, k *keys.PrivateKey, st *intoto.Statement) (*attest.Verified, []byte, store.Record, error) {
 	sopts, err := a.signOptions()
 	if err != nil {
-		return store.Record{}, nil, err
+		return nil, nil, store.Record{}, err
 	}
 	vopts, err := a.verifyOptions()
 	if err != nil {
-		return store.Record{}, nil, err
+		return nil, nil, store.Record{}, err
 	}
 	bundle, err := attest.Sign(ctx, k, st, sopts...)
 	if err != nil {
-		return store.Record{}, nil, environmentErr(err)
+		return nil, nil, store.Record{}, environmentErr(err)
 	}
 	v, err := attest.Verify(ctx, bundle, attest.NewKeySet(k.Public()), vopts...)
 	if err != nil {
-		return store.Record{}, nil, environmentErr(fmt.Errorf("self-check of the new bundle failed: %w", err))
+		return nil, nil, store.Record{}, environmentErr(fmt.Errorf("self-check of the new bundle failed: %w", err))
 	}
 	a.describeTransparency(v)
 	s, err := a.openStore(ctx)
 	if err != nil {
-		return store.Record{}, nil, err
+		return nil, nil, store.Record{}, err
 	}
 	defer s.Close()
 	rec, err := s.Put(ctx, v)
 	if err != nil {
-		return store.Record{}, nil, storeError(err)
+		return nil, nil, store.Record{}, storeError(err)
 	}
-	return rec, bundle, nil
+	return v, bundle, rec, nil
 }

@@ -1,26 +1,27 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
+	intoto "github.com/in-toto/attestation/go/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/build"
+	"github.com/hallmark-dev/hallmark/build/attested"
 	"github.com/hallmark-dev/hallmark/build/sandbox"
+	"github.com/hallmark-dev/hallmark/internal/gitexec"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/textsafe"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/provenance"
-	"github.com/hallmark-dev/hallmark/redact"
+	"github.com/hallmark-dev/hallmark/tee"
 )
 
 // SandboxInitCommand is the hidden subcommand the sandbox re-executes the
@@ -113,7 +114,7 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 	if err != nil {
 		return environmentErr(err)
 	}
-	src := sourceRoot(ctx, wd)
+	src := gitexec.Toplevel(ctx, wd)
 	rel, err := filepath.Rel(src, wd)
 	if err != nil {
 		return environmentErr(err)
@@ -128,36 +129,52 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 	for _, p := range f.prepare {
 		prepare = append(prepare, strings.Fields(p))
 	}
-	red, err := redact.New()
-	if err != nil {
-		return environmentErr(fmt.Errorf("load redaction rules: %w", err))
+	spec := attested.Spec{
+		Build: build.Spec{
+			Command:          argv,
+			SourceDir:        src,
+			WorkDir:          filepath.ToSlash(rel),
+			Env:              env,
+			EnvAllowlist:     allow,
+			Products:         f.products,
+			OutputDirs:       f.outputDirs,
+			CacheDirs:        f.cacheDirs,
+			MaterialExcludes: f.excludes,
+			GoModCache:       f.goModCache,
+			Prepare:          prepare,
+			LogFile:          logPath,
+			Stdout:           a.Stderr,
+			Sandbox:          mode,
+			Network:          f.network == "on",
+			SandboxHelper:    sandboxHelper(),
+			Now:              a.Now,
+			Logger:           a.Logger,
+		},
+		BuilderID: f.builderID, LogName: "build.log", Now: a.Now,
 	}
-	// A variable is never recorded when either the build's own name/shape
-	// rules or the shared credential detector say it is a secret.
-	isSecret := func(name, value string) bool {
-		return build.DefaultIsSecret(name, value) || red.EnvMap(map[string]string{name: value})[name] != value
+	if key != nil {
+		spec.Record = func(ctx context.Context, st *intoto.Statement) (*attest.Verified, []byte, string, error) {
+			v, bundle, rec, err := a.signStoreVerified(ctx, key, st)
+			return v, bundle, rec.ID, err
+		}
 	}
-	res, err := build.Run(ctx, build.Spec{
-		IsSecret:         isSecret,
-		Command:          argv,
-		SourceDir:        src,
-		WorkDir:          filepath.ToSlash(rel),
-		Env:              env,
-		EnvAllowlist:     allow,
-		Products:         f.products,
-		OutputDirs:       f.outputDirs,
-		CacheDirs:        f.cacheDirs,
-		MaterialExcludes: f.excludes,
-		GoModCache:       f.goModCache,
-		Prepare:          prepare,
-		LogFile:          logPath,
-		Stdout:           a.Stderr,
-		Sandbox:          mode,
-		Network:          f.network == "on",
-		SandboxHelper:    sandboxHelper(),
-		Now:              a.Now,
-		Logger:           a.Logger,
-	})
+	if f.tee != "" && f.tee != "off" {
+		open := a.OpenTEE
+		if open == nil {
+			open = openHardwareTEE
+		}
+		spec.TEE = &attested.TEE{Optional: f.tee == "auto", Open: attested.Opener(open)}
+		if f.tee == "auto" {
+			spec.TEE.Platforms = []tee.Platform{tee.SEVSNP, tee.TPM}
+		} else {
+			p, err := tee.ParsePlatform(f.tee)
+			if err != nil {
+				return usageError(fmt.Errorf("--tee %q: %w", f.tee, err))
+			}
+			spec.TEE.Platforms = []tee.Platform{p}
+		}
+	}
+	res, err := attested.Run(ctx, spec)
 	if ee, ok := errors.AsType[*build.ExitError](err); ok {
 		code := ee.Code
 		if code <= 0 {
@@ -165,25 +182,30 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 		}
 		return &exitError{code: code, err: err}
 	}
+	if res != nil && res.Bundle != nil {
+		// The provenance was signed and stored; say so whatever happens
+		// to the TEE attestation.
+		writeBuildResult(a, res.Build)
+		out := filepath.Join(f.out, "provenance.bundle.json")
+		if err := a.writeOutput(out, res.Bundle); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.Stderr, "signed provenance %s with key %s\nstored %s\n", out, key.Public().ID(), res.RecordID)
+	}
 	switch {
 	case errors.Is(err, build.ErrSpec), errors.Is(err, build.ErrCommandNotFound), errors.Is(err, build.ErrNoProducts):
 		return usageError(err)
+	case errors.Is(err, attested.ErrNoTEE):
+		return environmentErr(fmt.Errorf("--tee %s: %w", f.tee, err))
 	case err != nil:
+		if _, ok := errors.AsType[*exitError](err); ok {
+			return err
+		}
 		return environmentErr(err)
 	}
-	if len(res.Products) == 0 {
-		return usageError(errors.New("the build produced no products: name them with --products or --output-dir"))
-	}
-	st, err := provenance.Statement(res.Facts(f.builderID, "build.log"))
-	if err != nil {
-		return environmentErr(err)
-	}
-	for _, p := range res.Products {
-		fmt.Fprintf(a.Stderr, "product %s sha256:%s\n", p.Name, p.Digest["sha256"])
-	}
-	warnSourceState(a, res)
 	if key == nil {
-		b, err := provenance.JSON(st)
+		writeBuildResult(a, res.Build)
+		b, err := provenance.JSON(res.Provenance)
 		if err != nil {
 			return environmentErr(err)
 		}
@@ -194,19 +216,26 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 		fmt.Fprintf(a.Stderr, "wrote unsigned provenance %s (no --key: nothing stored)\n", out)
 		return nil
 	}
-	rec, bundle, err := a.signAndStore(ctx, key, st)
-	if err != nil {
-		return err
+	if res.NoTEE != nil {
+		fmt.Fprintf(a.Stderr, "no TEE found (--tee auto): no TEE attestation recorded (%v)\n", res.NoTEE)
 	}
-	out := filepath.Join(f.out, "provenance.bundle.json")
-	if err := a.writeOutput(out, bundle); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.Stderr, "signed provenance %s with key %s\nstored %s\n", out, key.Public().ID(), rec.ID)
-	if f.tee != "" && f.tee != "off" {
-		return a.attestTEE(ctx, f.tee, key, bundle, f.out)
+	if t := res.TEE; t != nil {
+		out := filepath.Join(f.out, "tee.bundle.json")
+		if err := a.writeOutput(out, t.Bundle); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.Stderr, "bound a %s quote to the provenance: %s\nstored %s\n", t.Predicate.Platform, out, t.RecordID)
+		return a.writeAK(t.Collector, f.out)
 	}
 	return nil
+}
+
+// writeBuildResult lists the products and warns about the source state.
+func writeBuildResult(a *App, res *build.Result) {
+	for _, p := range res.Products {
+		fmt.Fprintf(a.Stderr, "product %s sha256:%s\n", p.Name, p.Digest["sha256"])
+	}
+	warnSourceState(a, res)
 }
 
 // allowedEnv returns NAME=value for each variable in allow that is set;
@@ -224,18 +253,6 @@ func (a *App) allowedEnv(allow []string) []string {
 // sandboxHelper is the argv that starts the sandbox init helper: this
 // binary with the hidden SandboxInitCommand.
 func sandboxHelper() []string { return []string{"/proc/self/exe", SandboxInitCommand} }
-
-// sourceRoot is the git work tree containing dir, or dir itself.
-func sourceRoot(ctx context.Context, dir string) string {
-	cmd := exec.CommandContext(ctx, "git", "-c", "safe.directory=*", "-C", dir, "rev-parse", "--show-toplevel")
-	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM=1", "HOME=/nonexistent"}
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if err := cmd.Run(); err != nil || strings.TrimSpace(out.String()) == "" {
-		return dir
-	}
-	return strings.TrimSpace(out.String())
-}
 
 func newProvenanceCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{Use: "provenance", Short: "Inspect SLSA provenance"}

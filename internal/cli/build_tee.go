@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -13,8 +12,6 @@ import (
 
 	"github.com/google/go-sev-guest/client"
 
-	"github.com/hallmark-dev/hallmark/attest"
-	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/tee/sevsnp"
 	"github.com/hallmark-dev/hallmark/tee/tpm"
@@ -70,70 +67,6 @@ func openHardwareTEE(_ context.Context, p tee.Platform) (tee.Collector, tee.Veri
 	default:
 		return nil, nil, fmt.Errorf("%w: collecting %s evidence is not supported by this build (sev-snp and tpm are); verification is", errNoTEE, p)
 	}
-}
-
-// attestTEE binds a quote from the machine's TEE to the provenance just
-// signed: the quote's report data carries SHA-256 of the provenance's DSSE
-// PAE and a nonce. The TEE attestation has the provenance's subjects, is
-// signed with the same key and stored. mode is auto (try SEV-SNP, record
-// nothing when there is no TEE) or a platform name (required).
-func (a *App) attestTEE(ctx context.Context, mode string, key *keys.PrivateKey, provBundle []byte, outDir string) error {
-	v, err := attest.Verify(ctx, provBundle, attest.NewKeySet(key.Public()))
-	if err != nil {
-		return environmentErr(err)
-	}
-	open := a.OpenTEE
-	if open == nil {
-		open = openHardwareTEE
-	}
-	platforms := []tee.Platform{}
-	if mode == "auto" {
-		platforms = append(platforms, tee.SEVSNP, tee.TPM)
-	} else {
-		p, err := tee.ParsePlatform(mode)
-		if err != nil {
-			return usageError(fmt.Errorf("--tee %q: %w", mode, err))
-		}
-		platforms = append(platforms, p)
-	}
-	var c tee.Collector
-	var ver tee.Verifier
-	for _, p := range platforms {
-		c, ver, err = open(ctx, p)
-		if err == nil {
-			break
-		}
-	}
-	if c == nil {
-		if mode == "auto" {
-			fmt.Fprintf(a.Stderr, "no TEE found (--tee auto): no TEE attestation recorded (%v)\n", err)
-			return nil
-		}
-		return environmentErr(fmt.Errorf("--tee %s: %w", mode, err))
-	}
-	// Debug guests are attested as such (claims.debug); policy decides.
-	pred, err := tee.Attest(ctx, c, ver, v.PAE(), tee.VerifyOptions{Time: a.Now(), AllowDebugUnsafe: true})
-	if err != nil {
-		return environmentErr(err)
-	}
-	b, err := json.Marshal(pred)
-	if err != nil {
-		return environmentErr(err)
-	}
-	st, err := attest.NewStatement(v.Subjects(), tee.PredicateType, b)
-	if err != nil {
-		return environmentErr(err)
-	}
-	rec, bundle, err := a.signAndStore(ctx, key, st)
-	if err != nil {
-		return err
-	}
-	out := filepath.Join(outDir, "tee.bundle.json")
-	if err := a.writeOutput(out, bundle); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.Stderr, "bound a %s quote to the provenance: %s\nstored %s\n", pred.Platform, out, rec.ID)
-	return a.writeAK(c, outDir)
 }
 
 // tpmWithOwnAK pairs a TPM collector with a verifier that trusts the

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/internal/textsafe"
@@ -318,7 +319,7 @@ func remoteDeploymentsLs(app *App, cmd *cobra.Command, r *remote) error {
 		return usageError(fmt.Errorf("--limit %d: want 1..%d with --server", n, server.MaxListLimit))
 	}
 	q.Set("limit", fmt.Sprint(n))
-	var ds []server.Deployment
+	var ds []gate.Deployment
 	if err := r.do(contextOf(cmd), http.MethodGet, "/v1/deployments", q, nil, &ds); err != nil {
 		return err
 	}

@@ -67,14 +67,14 @@ elsewhere, a gate check by the CLI or the API, or a dry run does not change it.`
 				if f.artifact != "" || cmd.Flags().Changed("limit") {
 					return usageError(errors.New("--deployed lists every deployed artifact: drop --artifact and --limit"))
 				}
-				rs, ignored, err := server.Deployed(contextOf(cmd), s, tr)
+				rs, ignored, err := gate.Deployed(contextOf(cmd), s, tr)
 				if err != nil {
 					return storeError(err)
 				}
 				reportIgnored(app, ignored)
 				return writeRunning(app, f.format, f.env, rs)
 			}
-			ds, ignored, err := server.Deployments(contextOf(cmd), s, tr, server.DeploymentQuery{Environment: f.env, Artifact: f.artifact, Limit: f.limit})
+			ds, ignored, err := gate.Deployments(contextOf(cmd), s, tr, gate.DeploymentQuery{Environment: f.env, Artifact: f.artifact, Limit: f.limit})
 			if err != nil {
 				if errors.Is(err, store.ErrBadQuery) {
 					return usageError(err)
@@ -96,7 +96,7 @@ elsewhere, a gate check by the CLI or the API, or a dry run does not change it.`
 }
 
 // writeDeployments prints decisions as a table or as JSON.
-func writeDeployments(app *App, format string, ds []server.Deployment) error {
+func writeDeployments(app *App, format string, ds []gate.Deployment) error {
 	if format == "json" {
 		enc := json.NewEncoder(app.Stdout)
 		enc.SetIndent("", "  ")
@@ -116,8 +116,8 @@ func writeDeployments(app *App, format string, ds []server.Deployment) error {
 
 // writeRunning prints what is deployed (in env, when not empty) as a table
 // or as JSON.
-func writeRunning(app *App, format, env string, rs []server.Running) error {
-	rs = slices.DeleteFunc(rs, func(r server.Running) bool { return env != "" && r.Environment != env })
+func writeRunning(app *App, format, env string, rs []gate.Running) error {
+	rs = slices.DeleteFunc(rs, func(r gate.Running) bool { return env != "" && r.Environment != env })
 	if format == "json" {
 		enc := json.NewEncoder(app.Stdout)
 		enc.SetIndent("", "  ")
@@ -141,7 +141,7 @@ func workloadName(w gate.Workload) string {
 }
 
 // reportIgnored tells stderr which stored decisions did not count.
-func reportIgnored(app *App, ignored []server.IgnoredDecision) {
+func reportIgnored(app *App, ignored []gate.IgnoredDecision) {
 	for _, ig := range ignored {
 		fmt.Fprintf(app.Stderr, "ignored decision %s: %s\n", textsafe.Escape(ig.ID), textsafe.Escape(ig.Reason))
 	}

@@ -11,11 +11,11 @@ import (
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/gate"
-	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/store/sqlite"
+	"github.com/hallmark-dev/hallmark/trust"
 )
 
 // TestDeploymentsLsLocal: the local listing needs the trust file, lists
@@ -59,10 +59,10 @@ func TestDeploymentsLsLocal(t *testing.T) {
 	if code := ta.run("deployments", "ls", "--env", "prod"); code != ExitUsage || !strings.Contains(ta.errOut.String(), "--trust is required") {
 		t.Fatalf("deployments ls without --trust: exit %d, %s", code, ta.errOut)
 	}
-	list := func(extra ...string) []server.Deployment {
+	list := func(extra ...string) []gate.Deployment {
 		t.Helper()
 		ta.mustRun(t, append([]string{"deployments", "ls", "--env", "prod", "--trust", trustFile, "--format", "json"}, extra...)...)
-		var ds []server.Deployment
+		var ds []gate.Deployment
 		if err := json.Unmarshal(ta.out.Bytes(), &ds); err != nil {
 			t.Fatalf("%v\n%s", err, ta.out)
 		}
@@ -149,14 +149,14 @@ func TestDeploymentsLsDeployedAndRecheck(t *testing.T) {
 		}
 		clock = clock.Add(time.Minute)
 	}
-	put(admitted, true, server.AdmissionSource, &gate.Workload{Namespace: "payments", Kind: "Deployment", Name: "api"})
+	put(admitted, true, gate.AdmissionSource, &gate.Workload{Namespace: "payments", Kind: "Deployment", Name: "api"})
 	put(admitted, false, "api", nil)
 	put(admitted, false, "cli", nil)
 	put(checked, true, "cli", nil)
 	st.Close()
 
 	ta.mustRun(t, "deployments", "ls", "--deployed", "--trust", trustFile, "--format", "json")
-	var rs []server.Running
+	var rs []gate.Running
 	if err := json.Unmarshal(ta.out.Bytes(), &rs); err != nil {
 		t.Fatalf("%v\n%s", err, ta.out)
 	}
@@ -173,11 +173,71 @@ func TestDeploymentsLsDeployedAndRecheck(t *testing.T) {
 	// Recheck re-evaluates api (the built-in preset denies it: no
 	// evidence), and nothing else.
 	code := ta.run("recheck", "--trust", trustFile, "--key", filepath.Join(dir, "gate.key"), "--env", "prod", "--format", "json")
-	var rc []server.Recheck
+	var rc []gate.Recheck
 	if err := json.Unmarshal(ta.out.Bytes(), &rc); err != nil {
 		t.Fatalf("recheck exit %d: %v\n%s\n%s", code, err, ta.out, ta.errOut)
 	}
 	if code != ExitRejected || len(rc) != 1 || rc[0].Artifact.Name != "api" || len(rc[0].Workloads) != 1 {
 		t.Fatalf("recheck: exit %d, %+v", code, rc)
+	}
+}
+
+// TestRecheckUsesProjectParameters: recheck judges with the policy gate
+// decides with. Both assemble the gate through gate.Open now; before,
+// `hallmark gate` parameterised the built-in presets by the project
+// (repository, default branch) and `hallmark recheck --trust` did not, so
+// a recheck evaluated another policy than the one that had admitted the
+// artifact (issue 17.2).
+func TestRecheckUsesProjectParameters(t *testing.T) {
+	ta := newTestApp(t)
+	dir := t.TempDir()
+	gk := attesttest.Key(t, keys.Ed25519)
+	if _, _, err := keys.WriteFiles(filepath.Join(dir, "gate"), gk, []byte("test-pass")); err != nil {
+		t.Fatal(err)
+	}
+	trustFile := writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nkeys:\n  - {name: gate, publicKey: gate.pub, roles: [gate]}\n")
+	ta.env[ProjectEnv] = writeFile(t, filepath.Join(dir, ProjectFile),
+		"version: 1\nproject: {name: app, repository: https://example.com/org/app, defaultBranch: trunk}\n")
+	st, err := sqlite.Open(t.Context(), filepath.Join(ta.env[StoreEnv], "evidence.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := attesttest.Subject("api", []byte("api"))
+	d := gate.Decision{Artifact: policy.Artifact{Digest: "sha256:" + sub.Digest["sha256"], Name: sub.Name}, Environment: "prod", Allowed: true,
+		DecidedAt: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), Source: gate.AdmissionSource,
+		Workload: &gate.Workload{Namespace: "payments", Kind: "Deployment", Name: "api"}, Violations: []policy.Violation{}}
+	if _, err := st.Put(t.Context(), attesttest.Verified(t, gk, gate.DecisionPredicateType, d, sub)); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	want, err := policy.LoadSpec(t.Context(), "prod", "builtin", policy.WithProject(policy.Project{Repository: "https://example.com/org/app", DefaultBranch: "trunk"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta.run("recheck", "--trust", trustFile, "--key", filepath.Join(dir, "gate.key"), "--env", "prod", "--format", "json")
+	var rc []gate.Recheck
+	if err := json.Unmarshal(ta.out.Bytes(), &rc); err != nil || len(rc) != 1 || rc[0].Decision == "" {
+		t.Fatalf("recheck: %v\n%s\n%s", err, ta.out, ta.errOut)
+	}
+	st, err = sqlite.Open(t.Context(), filepath.Join(ta.env[StoreEnv], "evidence.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rec, err := st.Get(t.Context(), rc[0].Decision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := trust.Load(trustFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := gate.ReadDecision(t.Context(), rec.Bundle, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Policy.Digest != want.Digest() {
+		t.Errorf("recheck judged with policy %s (%s), want the project-parameterised built-in prod policy %s", got.Policy.Digest, got.Policy.URI, want.Digest())
 	}
 }

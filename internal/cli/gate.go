@@ -1,24 +1,19 @@
 package cli
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
-	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/internal/textsafe"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
-	"github.com/hallmark-dev/hallmark/tee"
-	"github.com/hallmark-dev/hallmark/tee/nitro"
-	"github.com/hallmark-dev/hallmark/tee/sevsnp"
-	"github.com/hallmark-dev/hallmark/trust"
+	"github.com/hallmark-dev/hallmark/tee/verifiers"
 )
 
 type gateFlags struct {
@@ -69,27 +64,12 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			if f.name != "" {
 				name = f.name
 			}
-			tr, err := trust.Load(f.trust)
-			if err != nil {
-				return badInput(err)
-			}
-			reg, refs, err := teeVerification(tr)
-			if err != nil {
-				return err
-			}
-			proj, err := app.project()
-			if err != nil {
-				return err
-			}
-			pol, err := loadPolicy(ctx, f.policy, f.env, refs, proj)
-			if err != nil {
-				return err
-			}
 			k, err := app.loadSigningKey(f.key)
 			if err != nil {
 				return err
 			}
-			if err := requireGateRole(tr, f.trust, f.key, k); err != nil {
+			setup, err := app.gateSetup(f.trust, "--key "+f.key, k, map[string]string{f.env: f.policy})
+			if err != nil {
 				return err
 			}
 			var extra [][]byte
@@ -109,7 +89,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			if err != nil {
 				return err
 			}
-			gopts := []gate.Option{gate.WithClock(app.Now), gate.WithTEE(reg, refs), gate.WithVerifyOptions(vopts...)}
+			gopts := []gate.Option{gate.WithClock(app.Now), gate.WithVerifyOptions(vopts...)}
 			if f.registryEvidence {
 				src, err := app.imageEvidence(ctx, args[0])
 				if err != nil {
@@ -117,9 +97,9 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 				}
 				gopts = append(gopts, gate.WithEvidenceSource(src))
 			}
-			g, err := gate.New(s, tr, map[string]*policy.Policy{f.env: pol}, k, gopts...)
+			g, err := gate.Open(ctx, s, setup, gopts...)
 			if err != nil {
-				return environmentErr(err)
+				return gateSetupError(err)
 			}
 			res, err := g.Evaluate(ctx, gate.Request{
 				Artifact: policy.Artifact{Digest: digest, Name: name}, Environment: f.env,
@@ -128,7 +108,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			if res != nil {
 				writeVerdict(app.Stdout, res)
 				if f.dumpInput != "" {
-					if err := dumpGateInput(app.Stderr, f.dumpInput, res.Input, pol); err != nil {
+					if err := dumpGateInput(app.Stderr, f.dumpInput, res.Input, g.Policies()[f.env]); err != nil {
 						return err
 					}
 				}
@@ -156,63 +136,43 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 	return cmd
 }
 
-// requireGateRole refuses a key that would sign gate records the trust file
-// does not give the gate role: deployments ls and recheck read back only
-// decisions a gate-role key signed, so every decision that key recorded
-// would be ignored there as forged. serve refuses the same key at start.
-func requireGateRole(tr *trust.Trust, trustPath, keyPath string, k *keys.PrivateKey) error {
-	if id := k.Public().ID(); !tr.Has(id, trust.RoleGate) {
-		return badInput(fmt.Errorf("--key %s (key ID %s) does not have the %q role in the trust file %s: add it there (roles: [gate]), or the decisions it signs would be neither listed by deployments ls nor rechecked",
-			keyPath, id, trust.RoleGate, trustPath))
+// gateSetup is what `hallmark gate` and `hallmark recheck` assemble their
+// gate from (gate.Open): the trust file, the policy spec of each
+// environment (built-in presets parameterised by the project, when there is
+// one), the signing key (keyName names it in errors) and the offline TEE
+// verifiers.
+func (a *App) gateSetup(trustFile, keyName string, k *keys.PrivateKey, policies map[string]string) (gate.Setup, error) {
+	proj, err := a.project()
+	if err != nil {
+		return gate.Setup{}, err
 	}
-	return nil
+	reg, err := verifiers.Offline()
+	if err != nil {
+		return gate.Setup{}, environmentErr(err)
+	}
+	s := gate.Setup{TrustFile: trustFile, Policies: policies, Key: k, KeyName: keyName, TEE: reg}
+	if proj != nil {
+		pp := proj.PolicyProject()
+		s.Project = &pp
+	}
+	return s, nil
 }
 
-// teeVerification builds the TEE verifiers the gate re-checks attestations
-// with: SEV-SNP against AMD's bundled roots and Nitro against the pinned AWS
-// root, offline. TDX needs cached Intel collateral and TPM quotes need the
-// attestation key's roots; neither is configured here, so such evidence is
-// listed as ignored. Reference values come from the trust file.
-func teeVerification(tr *trust.Trust) (*tee.Registry, *tee.ReferenceValues, error) {
-	snp, err := sevsnp.New()
-	if err != nil {
-		return nil, nil, environmentErr(err)
+// gateSetupError maps what gate.Open refuses to exit codes: an unknown
+// built-in preset is a usage error, every other unusable input bad input,
+// and a gate that cannot be built an environment error.
+func gateSetupError(err error) error {
+	se, ok := errors.AsType[*gate.SetupError](err)
+	if !ok {
+		return environmentErr(err)
 	}
-	nit, err := nitro.New()
-	if err != nil {
-		return nil, nil, environmentErr(err)
+	if spec, ok := errors.AsType[*policy.SpecError](err); ok {
+		if policy.IsBuiltinSpec(spec.Spec) && !errors.Is(err, policy.ErrProject) {
+			return usageError(fmt.Errorf("--policy %s: %w", spec.Spec, spec.Err))
+		}
+		return badInput(fmt.Errorf("--policy: %w", err))
 	}
-	reg, err := tee.NewRegistry(snp, nit)
-	if err != nil {
-		return nil, nil, environmentErr(err)
-	}
-	if tr.ReferenceValuesPath == "" {
-		return reg, nil, nil
-	}
-	f, err := limits.OpenFile(tr.ReferenceValuesPath)
-	if err != nil {
-		return nil, nil, badInput(fmt.Errorf("trust file reference values: %w", err))
-	}
-	defer f.Close()
-	refs, err := tee.LoadReferenceValues(f)
-	if err != nil {
-		return nil, nil, badInput(fmt.Errorf("%s: %w", tr.ReferenceValuesPath, err))
-	}
-	return reg, refs, nil
-}
-
-// withReferenceValues puts the trust file's TEE reference values into the
-// preset's parameters for env, which enforces the tee group where the
-// environment asks for TEE evidence (policy.Preset.SetTEEReference).
-func withReferenceValues(p *policy.Preset, env string, refs *tee.ReferenceValues) {
-	if refs == nil {
-		return
-	}
-	reference := map[string]map[string][]string{}
-	for plat, r := range refs.Platforms {
-		reference[string(plat)] = r.Measurements
-	}
-	p.SetTEEReference(env, reference)
+	return badInput(se)
 }
 
 // gateDefaults fills --trust, --key and --policy from the project
@@ -227,44 +187,6 @@ func (a *App) gateDefaults(f *gateFlags) error {
 	}
 	f.policy, err = a.projectValue(f.policy, func(p *Project) string { return p.Policies[f.env] })
 	return err
-}
-
-// loadPolicy compiles the policy for env from the --policy value (see
-// server.Policies for the forms it takes), with the trust file's TEE
-// reference values set (which enforces the tee group where the preset asks
-// for it). Built-in presets are parameterised by the project, when there is
-// one (policy.Preset.ForProject).
-func loadPolicy(ctx context.Context, spec, env string, refs *tee.ReferenceValues, proj *Project) (*policy.Policy, error) {
-	if spec == "" {
-		spec = "builtin"
-	}
-	builtin := spec == "builtin" || strings.HasPrefix(spec, "builtin:")
-	if abs, err := filepath.Abs(spec); err == nil && !builtin {
-		spec = abs
-	}
-	var projErr error
-	hook := func(p *policy.Preset, env string) {
-		if builtin && proj != nil {
-			fp, err := p.ForProject(proj.PolicyProject())
-			if err != nil {
-				projErr = err
-				return
-			}
-			*p = *fp
-		}
-		withReferenceValues(p, env, refs)
-	}
-	pols, err := server.Policies(ctx, map[string]string{env: spec}, hook)
-	if projErr != nil {
-		return nil, badInput(fmt.Errorf("%s: project parameters: %w", proj.path, projErr))
-	}
-	if err != nil {
-		if strings.HasPrefix(spec, "builtin") {
-			return nil, usageError(fmt.Errorf("--policy %s: %w", spec, err))
-		}
-		return nil, badInput(fmt.Errorf("--policy: %w", err))
-	}
-	return pols[env], nil
 }
 
 // writeVerdict prints the decision for a person.

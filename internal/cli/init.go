@@ -15,6 +15,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/build"
 	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/internal/gitexec"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/provenance"
@@ -79,7 +80,7 @@ func (a *App) runInit(ctx context.Context, f initFlags) error {
 	if err != nil {
 		return environmentErr(err)
 	}
-	root, err := gitOutput(ctx, wd, "rev-parse", "--show-toplevel")
+	root, err := gitexec.Output(ctx, wd, "rev-parse", "--show-toplevel")
 	if err != nil {
 		return environmentErr(fmt.Errorf("hallmark init needs a git work tree (provenance records its commit): run 'git init' and commit first: %w", err))
 	}
@@ -207,7 +208,7 @@ The tee group is added to prod when the trust file names TEE reference values.`,
 func initRepository(ctx context.Context, root, flag string) (string, error) {
 	remote := flag
 	if remote == "" {
-		r, err := gitOutput(ctx, root, "config", "--get", "remote.origin.url")
+		r, err := gitexec.Output(ctx, root, "config", "--get", "remote.origin.url")
 		if err != nil || r == "" {
 			return "", usageError(errors.New("this checkout has no origin remote: give --repository URL (the URL provenance should name), or 'git remote add origin URL'"))
 		}
@@ -223,10 +224,10 @@ func initRepository(ctx context.Context, root, flag string) (string, error) {
 // defaultBranch is origin's HEAD branch, else the checked-out branch, else
 // "main".
 func defaultBranch(ctx context.Context, root string) string {
-	if ref, err := gitOutput(ctx, root, "symbolic-ref", "-q", "refs/remotes/origin/HEAD"); err == nil && ref != "" {
+	if ref, err := gitexec.Output(ctx, root, "symbolic-ref", "-q", "refs/remotes/origin/HEAD"); err == nil && ref != "" {
 		return strings.TrimPrefix(ref, "refs/remotes/origin/")
 	}
-	if ref, err := gitOutput(ctx, root, "symbolic-ref", "-q", "HEAD"); err == nil && ref != "" {
+	if ref, err := gitexec.Output(ctx, root, "symbolic-ref", "-q", "HEAD"); err == nil && ref != "" {
 		return strings.TrimPrefix(ref, "refs/heads/")
 	}
 	return "main"

@@ -1,26 +1,18 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"os/exec"
-	"path"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/build"
-	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/provenance"
@@ -91,18 +83,6 @@ in this checkout as it is (which must be at the recorded commit).`,
 	return cmd
 }
 
-// rebuildPlan is what a verified provenance says about how to rebuild.
-type rebuildPlan struct {
-	summary provenance.Summary
-	// expected maps subject names to their sha256 hex.
-	expected map[string]string
-	// sourceDateEpoch is the recorded SOURCE_DATE_EPOCH, nil when absent.
-	sourceDateEpoch *time.Time
-	// writableDirs are the recorded writable directories inside the source.
-	writableDirs []string
-	prepare      [][]string
-}
-
 func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	var err error
 	if f.key, err = a.projectKey(f.key, "rebuilder"); err != nil {
@@ -141,111 +121,10 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	if err != nil {
 		return err
 	}
-	plan, err := planRebuild(f.bundle, v)
-	if err != nil {
-		return err
-	}
-	s := plan.summary
-	switch {
-	case s.Commit == "":
-		return rejected(fmt.Errorf("%s: the provenance records no git commit: there is no source to check out and rebuild", f.bundle))
-	case s.Dirty && !f.allowDirty:
-		return rejected(fmt.Errorf("%s: the provenance records uncommitted changes at commit %s: the source it was built from cannot be checked out (--allow-dirty-unsafe rebuilds the commit anyway)", f.bundle, s.Commit))
-	case len(s.Command) == 0:
-		return rejected(fmt.Errorf("%s: the provenance records no build command", f.bundle))
-	}
-
 	wd, err := os.Getwd()
 	if err != nil {
 		return environmentErr(err)
 	}
-	src := sourceRoot(ctx, wd)
-	if _, err := gitOutput(ctx, src, "rev-parse", "HEAD"); err != nil {
-		return environmentErr(fmt.Errorf("%s is not a git work tree with a commit: clone %s first: %w", wd, orNone(s.SourceURI), err))
-	}
-	// status lists this checkout's own changes when it is rebuilt as it is.
-	var status string
-	if f.allowDirty {
-		// Rebuild this checkout as it is, uncommitted changes and all.
-		head, err := gitOutput(ctx, src, "rev-parse", "HEAD")
-		if err != nil {
-			return environmentErr(err)
-		}
-		if head != s.Commit {
-			return environmentErr(fmt.Errorf("checkout %s is at commit %s, the provenance was built from %s: run 'git checkout %s' first", src, head, s.Commit, s.Commit))
-		}
-		if status, err = gitStatus(ctx, src, a.resolvedStoreDir(), f.out); err != nil {
-			return environmentErr(err)
-		}
-		fmt.Fprintln(a.Stderr, "warning: --allow-dirty-unsafe: rebuilding this checkout as it is; uncommitted changes may make the rebuild differ, or agree by accident")
-		if status != "" {
-			fmt.Fprintf(a.Stderr, "uncommitted or untracked changes in %s:\n%s\n", src, status)
-		}
-	} else {
-		// Rebuild in a clean worktree of the recorded commit, so neither
-		// local changes nor this checkout's own outputs (dist/, the store)
-		// reach the build.
-		wt, err := newCleanWorktree(ctx, src, s.Commit)
-		if err != nil {
-			return environmentErr(err)
-		}
-		defer wt.remove()
-		a.progress("rebuild: clean checkout of commit %s at %s", short(s.Commit, 12), wt.dir)
-		src = wt.dir
-	}
-
-	names := slices.Sorted(maps.Keys(plan.expected))
-	outDirs, atRoot := outputDirsFor(names, plan.writableDirs)
-	if len(atRoot) > 0 && mode != build.SandboxOff {
-		if mode == build.SandboxOn {
-			return usageError(fmt.Errorf("products %s are at the source root, which the sandbox keeps read-only: rebuild with --sandbox off or auto", strings.Join(atRoot, ", ")))
-		}
-		fmt.Fprintf(a.Stderr, "running without the sandbox: products %s are at the source root, which the sandbox keeps read-only\n", strings.Join(atRoot, ", "))
-		mode = build.SandboxOff
-	}
-
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return environmentErr(fmt.Errorf("--out %s: %w", f.out, err))
-	}
-	allow := append([]string{"PATH"}, f.env...)
-	started := a.Now()
-	a.progress("rebuild: running %s (log: %s)", strings.Join(s.Command, " "), filepath.Join(f.out, "build.log"))
-	res, err := build.Run(ctx, build.Spec{
-		Command:         s.Command,
-		SourceDir:       src,
-		WorkDir:         s.WorkDir,
-		Env:             a.allowedEnv(allow),
-		EnvAllowlist:    allow,
-		SourceDateEpoch: plan.sourceDateEpoch,
-		OutputDirs:      outDirs,
-		CacheDirs:       f.cacheDirs,
-		GoModCache:      f.goModCache,
-		Prepare:         plan.prepare,
-		LogFile:         filepath.Join(f.out, "build.log"),
-		Stdout:          a.Stderr,
-		Sandbox:         mode,
-		SandboxHelper:   sandboxHelper(),
-		Now:             a.Now,
-		Logger:          a.Logger,
-	})
-	switch {
-	case errors.Is(err, build.ErrSpec), errors.Is(err, build.ErrCommandNotFound):
-		return environmentErr(fmt.Errorf("cannot run the recorded command here: %w", err))
-	case err != nil:
-		return environmentErr(fmt.Errorf("rebuild failed, nothing attested: %w", err))
-	}
-	rebuilt, err := digest.Files(ctx, src, names)
-	if err != nil {
-		return environmentErr(err)
-	}
-	if !f.allowDirty {
-		// The clean checkout goes away: keep what it built, for `hallmark diff`.
-		if err := keepProducts(src, filepath.Join(f.out, "products"), slices.Collect(maps.Keys(rebuilt))); err != nil {
-			return environmentErr(err)
-		}
-	}
-	finished := a.Now()
-
 	id := f.rebuilderID
 	if id == "" {
 		id = "https://hallmark.dev/rebuilder/key/" + key.Public().ID()
@@ -254,25 +133,33 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		version = bi.Main.Version
 	}
-	pred, err := repro.NewRebuild(repro.RebuildInput{
+	allow := append([]string{"PATH"}, f.env...)
+	res, err := repro.RebuildProvenance(ctx, repro.RebuildSpec{
+		Provenance: v, Name: f.bundle,
+		Checkout: wd, AllowDirtyUnsafe: f.allowDirty, OwnDirs: []string{a.resolvedStoreDir(), f.out},
+		OutDir: f.out, Env: a.allowedEnv(allow), EnvAllowlist: allow, CacheDirs: f.cacheDirs, GoModCache: f.goModCache,
+		Sandbox: mode, SandboxHelper: sandboxHelper(),
 		Rebuilder: repro.Rebuilder{ID: id, Version: map[string]string{"hallmark": version}},
-		Command:   s.Command,
-		Source: &repro.Source{URI: s.SourceURI, Digest: map[string]string{digest.GitCommit: s.Commit},
-			// Whatever --allow-dirty-unsafe let through is said in the
-			// attestation, so no one reads it as a clean reproduction.
-			Dirty: s.Dirty || len(s.ModifiedByBuild) > 0 || status != "" || res.Source.Dirty || len(res.Source.ModifiedByBuild) > 0},
-		Expected:  plan.expected,
-		Rebuilt:   rebuilt,
-		StartedOn: started, FinishedOn: finished,
+		Now:       a.Now, Logger: a.Logger, Output: a.Stderr,
+		Notify: func(msg string) {
+			if strings.HasPrefix(msg, "rebuild: ") {
+				a.progress("%s", msg)
+				return
+			}
+			fmt.Fprintln(a.Stderr, msg)
+		},
 	})
-	if err != nil {
-		return badInput(fmt.Errorf("%s: %w", f.bundle, err))
+	switch {
+	case errors.Is(err, repro.ErrNotRebuildable):
+		return rejected(err)
+	case errors.Is(err, repro.ErrProvenance):
+		return badInput(err)
+	case errors.Is(err, repro.ErrInvalid):
+		return usageError(err)
+	case err != nil:
+		return environmentErr(err)
 	}
-	st, err := repro.RebuildStatement(pred)
-	if err != nil {
-		return badInput(fmt.Errorf("%s: %w", f.bundle, err))
-	}
-	rec, bundle, err := a.signAndStore(ctx, key, st)
+	rec, bundle, err := a.signAndStore(ctx, key, res.Statement)
 	if err != nil {
 		return err
 	}
@@ -280,7 +167,8 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	if err := a.writeOutput(out, bundle); err != nil {
 		return err
 	}
-	writeRebuildText(a, f.bundle, s, pred)
+	pred := res.Predicate
+	writeRebuildText(a, f.bundle, res.Summary, pred)
 	fmt.Fprintf(a.Stderr, "signed %s %s with key %s as %s\nstored %s\n", pred.Result, out, key.Public().ID(), id, rec.ID)
 	if pred.Result != repro.OutcomeReproducible {
 		return rejected(fmt.Errorf("rebuild of %s is %s (attested)", f.bundle, pred.Result))
@@ -308,190 +196,6 @@ func builderKeySet(f rebuildFlags) (*attest.KeySet, error) {
 	return attest.NewKeySet(pubs...), nil
 }
 
-// planRebuild reads the rebuild recipe from verified provenance.
-func planRebuild(name string, v *attest.Verified) (*rebuildPlan, error) {
-	if v.PredicateType != provenance.PredicateType {
-		return nil, rejected(fmt.Errorf("%s: predicate type %q is not SLSA provenance v1", name, v.PredicateType))
-	}
-	predJSON, err := v.PredicateJSON()
-	if err != nil {
-		return nil, badInput(err)
-	}
-	p, err := provenance.Parse(predJSON)
-	if err != nil {
-		return nil, badInput(err)
-	}
-	plan := &rebuildPlan{summary: provenance.Summarize(p), expected: map[string]string{}}
-	for _, sub := range v.Subjects() {
-		d := strings.ToLower(sub.Digest[digest.SHA256])
-		if d == "" {
-			return nil, badInput(fmt.Errorf("%s: subject %q has no sha256 digest", name, sub.Name))
-		}
-		if err := checkProductName(sub.Name); err != nil {
-			return nil, badInput(fmt.Errorf("%s: subject %w", name, err))
-		}
-		if old, ok := plan.expected[sub.Name]; ok && old != d {
-			return nil, badInput(fmt.Errorf("%s: subject %q is listed twice with different digests", name, sub.Name))
-		}
-		plan.expected[sub.Name] = d
-	}
-	internal := p.GetBuildDefinition().GetInternalParameters().AsMap()
-	if sde, ok := internal["sourceDateEpoch"].(string); ok && sde != "" {
-		secs, err := strconv.ParseInt(sde, 10, 64)
-		if err != nil {
-			return nil, badInput(fmt.Errorf("%s: internalParameters.sourceDateEpoch %q: %w", name, sde, err))
-		}
-		t := time.Unix(secs, 0).UTC()
-		plan.sourceDateEpoch = &t
-	}
-	if sb, ok := internal["sandbox"].(map[string]any); ok {
-		for _, d := range asSlice(sb["writableDirs"]) {
-			if s, ok := d.(string); ok && checkProductName(s) == nil {
-				plan.writableDirs = append(plan.writableDirs, s)
-			}
-		}
-	}
-	for i, st := range asSlice(internal["prepare"]) {
-		m, _ := st.(map[string]any)
-		var argv []string
-		for _, a := range asSlice(m["command"]) {
-			if s, ok := a.(string); ok {
-				argv = append(argv, s)
-			}
-		}
-		if len(argv) == 0 {
-			return nil, badInput(fmt.Errorf("%s: internalParameters.prepare[%d] has no command", name, i))
-		}
-		plan.prepare = append(plan.prepare, argv)
-	}
-	return plan, nil
-}
-
-// checkProductName accepts a clean slash path inside the source root.
-func checkProductName(n string) error {
-	if n == "" || n == "." || path.IsAbs(n) || path.Clean(n) != n || n == ".." || strings.HasPrefix(n, "../") || strings.Contains(n, "\\") {
-		return fmt.Errorf("%q is not a clean path inside the source root", n)
-	}
-	return nil
-}
-
-// outputDirsFor returns the directories the build must be able to write in
-// the sandbox: the recorded writable directories, plus the top-level
-// directory of each product outside them. Products at the source root
-// cannot be made writable alone and are returned in atRoot.
-func outputDirsFor(names, recorded []string) (dirs, atRoot []string) {
-	dirs = slices.Clone(recorded)
-	under := func(n string) bool {
-		for _, d := range dirs {
-			if n == d || strings.HasPrefix(n, d+"/") {
-				return true
-			}
-		}
-		return false
-	}
-	for _, n := range names {
-		switch top, _, nested := strings.Cut(n, "/"); {
-		case under(n):
-		case nested:
-			dirs = append(dirs, top)
-		default:
-			atRoot = append(atRoot, n)
-		}
-	}
-	return dirs, atRoot
-}
-
-// keepProducts copies the named files under src to the same names under dst.
-func keepProducts(src, dst string, names []string) error {
-	root, err := os.OpenRoot(src)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	for _, n := range names {
-		b, err := root.ReadFile(filepath.FromSlash(n))
-		if err != nil {
-			return fmt.Errorf("keep rebuilt product %s: %w", n, err)
-		}
-		to := filepath.Join(dst, filepath.FromSlash(n))
-		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(to, b, 0o644); err != nil {
-			return fmt.Errorf("keep rebuilt product %s: %w", n, err)
-		}
-	}
-	return nil
-}
-
-// gitOutput runs git in dir with the caller's configuration kept away.
-func gitOutput(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "safe.directory=*", "-C", dir}, args...)...)
-	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM=1", "HOME=/nonexistent", "LC_ALL=C"}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
-	}
-	return strings.TrimSpace(out.String()), nil
-}
-
-// gitStatus lists uncommitted and untracked changes in src, leaving out
-// hallmark's own directories (the store, the output) when they are inside.
-func gitStatus(ctx context.Context, src string, own ...string) (string, error) {
-	args := []string{"status", "--porcelain", "--untracked-files=normal", "--", "."}
-	for _, d := range own {
-		abs, err := filepath.Abs(d)
-		if err != nil {
-			continue
-		}
-		if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
-			abs = filepath.Join(r, filepath.Base(abs))
-		}
-		rel, err := filepath.Rel(src, abs)
-		if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
-			continue
-		}
-		args = append(args, ":(exclude)"+filepath.ToSlash(rel))
-	}
-	return gitOutput(ctx, src, args...)
-}
-
-// cleanWorktree is a temporary clean checkout of one commit.
-type cleanWorktree struct {
-	// dir is its work tree, inside tmp.
-	dir, tmp string
-}
-
-// newCleanWorktree checks out commit, from the repository at src, in a new
-// temporary directory: a local clone (objects hard-linked, so it is cheap)
-// with HEAD detached at the commit. Not a `git worktree`: its .git is a file
-// pointing back into src, and the Go toolchain stamps VCS information
-// (vcs.revision, vcs.time, vcs.modified) only under a .git directory, so a
-// Go binary rebuilt in a git worktree differs from one built in a clone.
-func newCleanWorktree(ctx context.Context, src, commit string) (*cleanWorktree, error) {
-	if _, err := gitOutput(ctx, src, "cat-file", "-e", commit+"^{commit}"); err != nil {
-		return nil, fmt.Errorf("commit %s is not in the repository at %s: fetch it first: %w", commit, src, err)
-	}
-	tmp, err := os.MkdirTemp("", "hallmark-rebuild-")
-	if err != nil {
-		return nil, err
-	}
-	wt := &cleanWorktree{dir: filepath.Join(tmp, "src"), tmp: tmp}
-	if _, err := gitOutput(ctx, tmp, "clone", "--quiet", "--local", "--no-checkout", src, wt.dir); err != nil {
-		os.RemoveAll(tmp)
-		return nil, fmt.Errorf("clone %s for a clean checkout of %s: %w", src, commit, err)
-	}
-	if _, err := gitOutput(ctx, wt.dir, "checkout", "--quiet", "--detach", commit); err != nil {
-		os.RemoveAll(tmp)
-		return nil, fmt.Errorf("check out commit %s in a clean clone: %w", commit, err)
-	}
-	return wt, nil
-}
-
-// remove deletes the checkout.
-func (w *cleanWorktree) remove() { os.RemoveAll(w.tmp) }
-
 func writeRebuildText(a *App, bundle string, s provenance.Summary, p *repro.Predicate) {
 	w := a.Stdout
 	fmt.Fprintf(w, "rebuild of %s\n  command: %s (in %s)\n  source:  %s commit %s\n\n", bundle, strings.Join(s.Command, " "), s.WorkDir, orNone(s.SourceURI), s.Commit)
@@ -510,9 +214,4 @@ func writeRebuildText(a *App, bundle string, s provenance.Summary, p *repro.Pred
 		return
 	}
 	fmt.Fprintf(w, "\n%s\n", p.Result)
-}
-
-func asSlice(v any) []any {
-	s, _ := v.([]any)
-	return s
 }

@@ -314,25 +314,6 @@ func TestRebuildUsage(t *testing.T) {
 	}
 }
 
-func TestOutputDirsFor(t *testing.T) {
-	for _, tc := range []struct {
-		names, recorded, dirs, atRoot []string
-	}{
-		{names: []string{"out.txt"}, atRoot: []string{"out.txt"}},
-		{names: []string{"dist/a", "dist/sub/b"}, recorded: []string{"dist"}, dirs: []string{"dist"}},
-		{names: []string{"dist/a", "build/x/y", "build/z", "top"}, dirs: []string{"dist", "build"}, atRoot: []string{"top"}},
-		{names: []string{"dist/a"}, recorded: []string{"dist/a"}, dirs: []string{"dist/a"}},
-	} {
-		dirs, atRoot := outputDirsFor(tc.names, tc.recorded)
-		if diff := cmp.Diff(tc.dirs, dirs); diff != "" {
-			t.Errorf("%v: dirs (-want +got):\n%s", tc.names, diff)
-		}
-		if diff := cmp.Diff(tc.atRoot, atRoot); diff != "" {
-			t.Errorf("%v: atRoot (-want +got):\n%s", tc.names, diff)
-		}
-	}
-}
-
 // TestRebuildSandboxed rebuilds a sandboxed build whose product lies in an
 // output directory: the recorded writable directory is writable again and
 // nothing else in the checkout is.
@@ -426,5 +407,28 @@ func TestRebuildDoesNotFollowProductLinks(t *testing.T) {
 	}
 	if strings.Contains(fx.ta.out.String(), "ok       out.txt") {
 		t.Errorf("the link's target was attested as the rebuilt product:\n%s", fx.ta.out)
+	}
+}
+
+// TestRebuildIgnoresRepositoryHooks: the checkout being rebuilt is not
+// trusted, so a hook its own git configuration names must not run. The
+// rebuild's `git status` (with --allow-dirty-unsafe) ran an fsmonitor
+// hook before it used the hardened git runner of build (issue 17.5).
+func TestRebuildIgnoresRepositoryHooks(t *testing.T) {
+	fx := newRebuildFixture(t)
+	bundle := fx.build(t, "hooked")
+	marker := filepath.Join(t.TempDir(), "hook-ran")
+	hook := filepath.Join(t.TempDir(), "fsmonitor")
+	writeFile(t, hook, "#!/bin/sh\ntouch "+marker+"\nexit 1\n")
+	if err := os.Chmod(hook, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gitIn(t, fx.clone, "config", "core.fsmonitor", hook)
+	code := fx.rebuild(t, "--bundle", bundle, "--builder-key", fx.key("builder")+".pub", "--sandbox", "off", "--out", t.TempDir(), "--allow-dirty-unsafe")
+	if code != 0 {
+		t.Fatalf("rebuild: exit %d\n%s", code, fx.ta.errOut)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("rebuild ran the fsmonitor hook named by the checkout's .git/config")
 	}
 }

@@ -12,9 +12,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
-	"github.com/hallmark-dev/hallmark/policy"
-	"github.com/hallmark-dev/hallmark/store"
-	"github.com/hallmark-dev/hallmark/trust"
+	"github.com/hallmark-dev/hallmark/tee/verifiers"
 )
 
 type recheckFlags struct {
@@ -66,9 +64,7 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				reportIgnored(app, ans.Ignored)
 				return writeRecheck(app, f.format, ans.Rechecked)
 			}
-			var st store.Store
 			var g *gate.Gate
-			var tr *trust.Trust
 			switch {
 			case f.config != "":
 				if f.trust != "" || f.key != "" || len(f.envs) > 0 {
@@ -78,46 +74,34 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				if err != nil {
 					return badInput(err)
 				}
-				teeOpts, err := serverTEE(cfg)
+				reg, err := verifiers.Offline()
 				if err != nil {
-					return err
+					return environmentErr(err)
 				}
 				tlOpts, err := app.serverTransparency()
 				if err != nil {
 					return err
 				}
-				teeOpts = append(teeOpts, tlOpts...)
-				s, err := server.Open(ctx, cfg, app.Getenv, append(teeOpts, server.WithClock(app.Now))...)
+				s, err := server.Open(ctx, cfg, app.Getenv, append(tlOpts, server.WithTEE(reg), server.WithClock(app.Now))...)
 				if err != nil {
 					return environmentErr(err)
 				}
 				defer s.Close()
-				st, g, tr = s.Store(), s.Gate(), s.Trust()
+				g = s.Gate()
 			default:
 				if f.trust == "" || f.key == "" || len(f.envs) == 0 {
 					return usageError(errors.New("--trust, --key and at least one --env are required without --config"))
-				}
-				var err error
-				if tr, err = trust.Load(f.trust); err != nil {
-					return badInput(err)
-				}
-				reg, refs, err := teeVerification(tr)
-				if err != nil {
-					return err
-				}
-				pols := map[string]*policy.Policy{}
-				for _, env := range f.envs {
-					p, err := loadPolicy(ctx, f.policy, env, refs, nil)
-					if err != nil {
-						return err
-					}
-					pols[env] = p
 				}
 				k, err := app.loadSigningKey(f.key)
 				if err != nil {
 					return err
 				}
-				if err := requireGateRole(tr, f.trust, f.key, k); err != nil {
+				specs := map[string]string{}
+				for _, env := range f.envs {
+					specs[env] = f.policy
+				}
+				setup, err := app.gateSetup(f.trust, "--key "+f.key, k, specs)
+				if err != nil {
 					return err
 				}
 				s, err := app.openStore(ctx)
@@ -125,16 +109,15 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 					return err
 				}
 				defer s.Close()
-				st = s
 				vopts, err := app.verifyOptions()
 				if err != nil {
 					return err
 				}
-				if g, err = gate.New(s, tr, pols, k, gate.WithClock(app.Now), gate.WithTEE(reg, refs), gate.WithVerifyOptions(vopts...)); err != nil {
-					return environmentErr(err)
+				if g, err = gate.Open(ctx, s, setup, gate.WithClock(app.Now), gate.WithVerifyOptions(vopts...)); err != nil {
+					return gateSetupError(err)
 				}
 			}
-			rs, ignored, err := server.RecheckDeployed(ctx, st, tr, g, f.requester, f.envs...)
+			rs, ignored, err := g.RecheckDeployed(ctx, f.requester, f.envs...)
 			if err != nil {
 				return storeError(err)
 			}
@@ -155,7 +138,7 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 
 // writeRecheck prints the verdicts and returns a rejection when anything
 // deployed would now be denied.
-func writeRecheck(app *App, format string, rs []server.Recheck) error {
+func writeRecheck(app *App, format string, rs []gate.Recheck) error {
 	denied := 0
 	for _, r := range rs {
 		if !r.Allowed {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/compliance"
-	"github.com/hallmark-dev/hallmark/internal/server"
+	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
@@ -133,23 +133,15 @@ type reportInputs struct {
 
 // loadReportInputs loads the trust file and the environment's policy.
 func loadReportInputs(ctx context.Context, app *App, trustPath, spec, env string) (reportInputs, error) {
-	tr, err := trust.Load(trustPath)
-	if err != nil {
-		return reportInputs{}, badInput(err)
-	}
-	reg, refs, err := teeVerification(tr)
+	setup, err := app.gateSetup(trustPath, "", nil, map[string]string{env: spec})
 	if err != nil {
 		return reportInputs{}, err
 	}
-	proj, err := app.project()
+	l, err := gate.Load(ctx, setup)
 	if err != nil {
-		return reportInputs{}, err
+		return reportInputs{}, gateSetupError(err)
 	}
-	pol, err := loadPolicy(ctx, spec, env, refs, proj)
-	if err != nil {
-		return reportInputs{}, err
-	}
-	return reportInputs{trust: tr, policy: pol, tee: reg, teeRefs: refs, env: env, now: app.Now().UTC()}, nil
+	return reportInputs{trust: l.Trust, policy: l.Policies[env], tee: l.TEE, teeRefs: l.TEERefs, env: env, now: app.Now().UTC()}, nil
 }
 
 // buildReport is compliance.Generate with the CLI's decision lister (which
@@ -163,7 +155,7 @@ func buildReport(ctx context.Context, app *App, s store.Store, in reportInputs) 
 	r, inputs, err := compliance.Generate(ctx, s, compliance.Request{
 		Trust: in.trust, Policy: in.policy, TEE: in.tee, TEERefs: in.teeRefs, Environment: in.env,
 		Artifact: in.artifact, Since: in.since, Until: in.until, Now: in.now,
-		Decisions: decisionLister(s, in.trust, func(ig []server.IgnoredDecision) { reportIgnored(app, ig) }),
+		Decisions: decisionLister(s, in.trust, func(ig []gate.IgnoredDecision) { reportIgnored(app, ig) }),
 		Requester: "hallmark report", Source: "cli", Bundles: in.bundles, Published: published,
 	})
 	if err != nil {
@@ -175,9 +167,9 @@ func buildReport(ctx context.Context, app *App, s store.Store, in reportInputs) 
 // decisionLister lists verified gate decisions for compliance.Generate
 // (the CLI's report and the dashboard's compliance page); ignored, if not
 // nil, is told which stored decisions did not verify.
-func decisionLister(s store.Store, tr *trust.Trust, ignored func([]server.IgnoredDecision)) compliance.DecisionLister {
+func decisionLister(s store.Store, tr *trust.Trust, ignored func([]gate.IgnoredDecision)) compliance.DecisionLister {
 	return func(ctx context.Context, env, artifact string) ([]compliance.DecisionRecord, error) {
-		ds, ig, err := server.Deployments(ctx, s, tr, server.DeploymentQuery{Environment: env, Artifact: artifact})
+		ds, ig, err := gate.Deployments(ctx, s, tr, gate.DeploymentQuery{Environment: env, Artifact: artifact})
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +184,7 @@ func decisionLister(s store.Store, tr *trust.Trust, ignored func([]server.Ignore
 	}
 }
 
-func reportDeployment(d server.Deployment) compliance.Deployment {
+func reportDeployment(d gate.Deployment) compliance.Deployment {
 	out := compliance.Deployment{ID: d.ID, Environment: d.Environment, Allowed: d.Allowed, DecidedAt: d.DecidedAt.UTC(),
 		Source: d.Source, Requester: d.Requester, VSA: d.VSA, SLSALevel: d.SLSALevel}
 	if w := d.Workload; w != nil {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/repro"
 	"github.com/hallmark-dev/hallmark/repro/diff"
 )
@@ -30,6 +28,8 @@ type reproFlags struct {
 	key      string
 	out      string
 	rebuild  string
+	sandbox  string
+	network  string
 }
 
 // reproPassEnv are the variables passed to every build by default.
@@ -49,6 +49,10 @@ work directory is on tmpfs). Every product is compared by digest; when one
 differs, the variations are bisected to name the culprit(s), and --explain
 runs 'hallmark diff' on the differing products.
 
+Each build runs in the Linux sandbox 'hallmark build' uses (--sandbox auto
+falls back and says so, on requires it, off runs unisolated): its copy of the
+source and its HOME writable, no network unless --network on.
+
 Variations that cannot be applied here are reported as not applied.
 Exit 0 when every product matches, 1 when not, 4 when a build fails.`,
 		Args: argsUsage(cobra.MinimumNArgs(1)),
@@ -67,6 +71,16 @@ Exit 0 when every product matches, 1 when not, 4 when a build fails.`,
 				}
 			}
 			opts := []repro.Option{repro.WithRuns(f.runs), repro.WithVariations(vary...), repro.WithEnv(env)}
+			if f.network != "off" && f.network != "on" {
+				return usageError(fmt.Errorf("--network %q: want off or on", f.network))
+			}
+			switch f.sandbox {
+			case "auto", "on":
+				opts = append(opts, repro.WithSandbox(repro.Sandbox{Helper: sandboxHelper(), Network: f.network == "on", FallbackUnsafe: f.sandbox == "auto"}))
+			case "off":
+			default:
+				return usageError(fmt.Errorf("--sandbox %q: want auto, on or off", f.sandbox))
+			}
 			if len(f.products) > 0 {
 				opts = append(opts, repro.WithProducts(f.products...))
 			}
@@ -88,7 +102,7 @@ Exit 0 when every product matches, 1 when not, 4 when a build fails.`,
 			var src *repro.Source
 			if f.key != "" {
 				// Read before the builds copy the tree, as they copy it.
-				src = reproSource(contextOf(cmd), f.source, app.resolvedStoreDir(), f.out, f.workDir)
+				src = repro.CheckoutSource(contextOf(cmd), f.source, app.resolvedStoreDir(), f.out, f.workDir)
 			}
 			started := app.Now()
 			res, err := repro.Run(contextOf(cmd), f.source, args, opts...)
@@ -127,6 +141,8 @@ Exit 0 when every product matches, 1 when not, 4 when a build fails.`,
 		},
 	}
 	cmd.Flags().IntVar(&f.runs, "runs", 2, "number of builds (one control, the rest experiments)")
+	cmd.Flags().StringVar(&f.sandbox, "sandbox", "auto", "isolation of each build: auto (fall back and say so), on (required) or off")
+	cmd.Flags().StringVar(&f.network, "network", "off", "network inside the sandbox: off or on")
 	cmd.Flags().StringVar(&f.vary, "vary", "all", "comma-separated variations: "+joinVariations())
 	cmd.Flags().StringArrayVar(&f.products, "products", nil, "glob naming the products (repeatable; default: every file the build created or changed)")
 	cmd.Flags().StringVar(&f.source, "source", ".", "source tree to copy for each build")
@@ -182,31 +198,6 @@ func (a *App) attestRepro(cmd *cobra.Command, f reproFlags, res *repro.Result, s
 	return nil
 }
 
-// reproSource names the git commit of dir and whether the tree has
-// uncommitted or untracked changes (hallmark's own directories left out),
-// so the attestation never presents a dirty tree as its commit; nil outside
-// a git work tree.
-func reproSource(ctx context.Context, dir string, own ...string) *repro.Source {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil
-	}
-	commit, err := gitOutput(ctx, abs, "rev-parse", "HEAD")
-	if err != nil {
-		return nil
-	}
-	src := &repro.Source{Digest: map[string]string{digest.GitCommit: commit}}
-	var mine []string
-	for _, d := range own {
-		if d != "" {
-			mine = append(mine, d)
-		}
-	}
-	status, err := gitStatus(ctx, abs, mine...)
-	src.Dirty = err != nil || status != ""
-	return src
-}
-
 func joinVariations() string {
 	var s []string
 	for _, v := range repro.AllVariations() {
@@ -255,7 +246,16 @@ func explainProducts(cmd *cobra.Command, app *App, res *repro.Result) []*diff.Re
 
 func writeReproText(app *App, res *repro.Result, reports []*diff.Report) {
 	w := app.Stdout
-	fmt.Fprintf(w, "command: %s\nruns: %d\n\nvariations:\n", strings.Join(res.Command, " "), res.Runs)
+	fmt.Fprintf(w, "command: %s\nruns: %d\n", strings.Join(res.Command, " "), res.Runs)
+	switch {
+	case res.Sandboxed:
+		fmt.Fprintln(w, "sandbox: each build in Linux namespaces")
+	case res.SandboxFallback != "":
+		fmt.Fprintf(w, "sandbox: UNAVAILABLE, builds ran without it (%s)\n", res.SandboxFallback)
+	default:
+		fmt.Fprintln(w, "sandbox: off")
+	}
+	fmt.Fprintln(w, "\nvariations:")
 	for _, v := range res.Variations {
 		state := "applied"
 		if !v.Applied {

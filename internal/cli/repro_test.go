@@ -98,3 +98,33 @@ func TestReproAttestMarksDirtySource(t *testing.T) {
 		}
 	}
 }
+
+// TestReproSandboxed: `hallmark repro` builds in the same sandbox as
+// `hallmark build`, so a build cannot write outside its copy of the
+// source. It used to run each build unisolated (issue 17.5), and this
+// build left its mark on the host.
+func TestReproSandboxed(t *testing.T) {
+	src := t.TempDir()
+	writeFile(t, filepath.Join(src, "in.txt"), "input\n")
+	marker := filepath.Join(t.TempDir(), "escaped")
+	ta := newTestApp(t)
+	ta.env["PATH"] = "/usr/bin:/bin"
+	script := "cp in.txt out.txt; echo x > " + marker + " || true"
+	code := ta.run("repro", "--source", src, "--sandbox", "on", "--vary", "timezone", "--", "sh", "-c", script)
+	if code == ExitEnvironment && strings.Contains(ta.errOut.String(), "sandbox") {
+		t.Skipf("no sandbox here: %s", ta.errOut)
+	}
+	if code != 0 || !strings.Contains(ta.out.String(), "sandbox: each build in Linux namespaces") {
+		t.Fatalf("sandboxed repro: exit %d\n%s%s", code, ta.out, ta.errOut)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a sandboxed repro build wrote to the host outside its source copy")
+	}
+	ta.mustRun(t, "repro", "--source", src, "--sandbox", "off", "--vary", "timezone", "--", "sh", "-c", script)
+	if _, err := os.Stat(marker); err != nil {
+		t.Errorf("with --sandbox off the build did not write %s (%v): the test would prove nothing", marker, err)
+	}
+	if code := ta.run("repro", "--sandbox", "maybe", "--", "true"); code != ExitUsage {
+		t.Errorf("--sandbox maybe: exit %d, want %d", code, ExitUsage)
+	}
+}

@@ -72,29 +72,17 @@ func (a *App) ScanVulns(ctx context.Context, pkgs []vuln.Package, o VulnScanOpti
 	return rep, nil
 }
 
-// VulnFailOn reports an ExitRejected error when an unsuppressed finding is
-// at or above threshold; failUnknown decides whether a finding of unknown
-// severity (no record and no alias rates it) counts. `scan --fail-on`
-// counts them unless --fail-on-unknown=false: a vulnerability nobody rated
-// is not known to be below the threshold.
+// VulnFailOn is vuln.Report.FailOn as an ExitRejected error, saying how to
+// leave findings of unknown severity out when they were counted.
 func VulnFailOn(rep *vuln.Report, threshold finding.Severity, failUnknown bool) error {
-	n, unknown := 0, 0
-	for _, f := range rep.Active() {
-		if f.Rating.Severity.AtLeast(threshold, failUnknown) {
-			n++
-			if f.Rating.Severity == finding.SeverityUnknown {
-				unknown++
-			}
-		}
-	}
-	if n == 0 {
+	err := rep.FailOn(threshold, failUnknown)
+	if err == nil {
 		return nil
 	}
-	msg := fmt.Sprintf("%d vulnerabilit%s at or above %s", n, map[bool]string{true: "y", false: "ies"}[n == 1], threshold)
-	if unknown > 0 {
-		msg += fmt.Sprintf(" (%d of unknown severity, counted; --fail-on-unknown=false counts only rated ones)", unknown)
+	if te, ok := errors.AsType[*vuln.ThresholdError](err); ok && te.Unknown > 0 {
+		err = fmt.Errorf("%w; --fail-on-unknown=false counts only rated ones", err)
 	}
-	return rejected(errors.New(msg))
+	return rejected(err)
 }
 
 // WriteVulnReport writes a report as "table" or "json". An incomplete report

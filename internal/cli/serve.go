@@ -11,10 +11,8 @@ import (
 
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
-	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
-	"github.com/hallmark-dev/hallmark/tee"
-	"github.com/hallmark-dev/hallmark/trust"
+	"github.com/hallmark-dev/hallmark/tee/verifiers"
 	"github.com/hallmark-dev/hallmark/web"
 )
 
@@ -67,9 +65,9 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 				debug.SetMemoryLimit(int64(memLimitMiB) << 20)
 				debug.SetGCPercent(-1)
 			}
-			teeOpts, reg, refs, err := serverTEEVerification(cfg)
+			reg, err := verifiers.Offline()
 			if err != nil {
-				return err
+				return environmentErr(err)
 			}
 			// Hosted services first: they write the trusted root that
 			// --trusted-root may name.
@@ -82,16 +80,17 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 			if err != nil {
 				return err
 			}
-			teeOpts = append(append(teeOpts, tlOpts...), hostOpts...)
+			tlOpts = append(tlOpts, hostOpts...)
 			// The dashboard verifies what it shows as uploads are verified.
 			webVerify, err := app.verifyOptions()
 			if err != nil {
 				return err
 			}
-			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, append(teeOpts, server.WithLogger(logger), server.WithClock(app.Now),
-				server.WithDashboardFrom(func(st store.Store, tr *trust.Trust, pols map[string]*policy.Policy) (http.Handler, error) {
-					return web.New(st, tr, web.WithLogger(logger), web.WithClock(app.Now), web.WithVerifyOptions(webVerify...),
-						web.WithCompliance(web.Compliance{Policies: pols, TEE: reg, TEERefs: refs, Decisions: decisionLister(st, tr, nil)}))
+			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, append(tlOpts, server.WithTEE(reg), server.WithLogger(logger), server.WithClock(app.Now),
+				server.WithDashboardFrom(func(st store.Store, g *gate.Gate) (http.Handler, error) {
+					tee, refs := g.TEE()
+					return web.New(st, g.Trust(), web.WithLogger(logger), web.WithClock(app.Now), web.WithVerifyOptions(webVerify...),
+						web.WithCompliance(web.Compliance{Policies: g.Policies(), TEE: tee, TEERefs: refs, Decisions: decisionLister(st, g.Trust(), nil)}))
 				}))...)
 			if err != nil {
 				return environmentErr(err)
@@ -111,28 +110,4 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 	cmd.Flags().IntVar(&memLimitMiB, "memory-limit-mib", DefaultServeMemoryLimitMiB, "collect garbage only as the heap nears this size (0: Go's default GOGC=100; GOGC or GOMEMLIMIT in the environment win)")
 	cmd.Flags().BoolVar(&insecureHTTP, "insecure-http", false, "serve plain HTTP instead of TLS; only allowed on a loopback address")
 	return cmd
-}
-
-// serverTEE verifies TEE evidence as `hallmark gate` does: the platforms
-// and reference values the server's trust file names.
-func serverTEE(cfg *server.Config) ([]server.Option, error) {
-	opts, _, _, err := serverTEEVerification(cfg)
-	return opts, err
-}
-
-// serverTEEVerification is serverTEE that also returns the platforms and
-// reference values, for the dashboard's compliance page.
-func serverTEEVerification(cfg *server.Config) ([]server.Option, *tee.Registry, *tee.ReferenceValues, error) {
-	tr, err := trust.Load(cfg.Trust)
-	if err != nil {
-		return nil, nil, nil, badInput(err)
-	}
-	reg, refs, err := teeVerification(tr)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return []server.Option{
-		server.WithGateOptions(gate.WithTEE(reg, refs)),
-		server.WithPresetHook(func(p *policy.Preset, env string) { withReferenceValues(p, env, refs) }),
-	}, reg, refs, nil
 }

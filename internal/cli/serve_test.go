@@ -19,9 +19,7 @@ import (
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/keys"
-	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
-	"github.com/hallmark-dev/hallmark/trust"
 	"github.com/hallmark-dev/hallmark/vuln"
 	"github.com/hallmark-dev/hallmark/web"
 )
@@ -72,8 +70,8 @@ admission: {defaultEnvironment: prod}
 		t.Fatal(err)
 	}
 	s, err := server.Open(t.Context(), cfg, func(string) string { return pass },
-		server.WithDashboardFrom(func(st store.Store, tr *trust.Trust, pols map[string]*policy.Policy) (http.Handler, error) {
-			return web.New(st, tr, web.WithCompliance(web.Compliance{Policies: pols, Decisions: decisionLister(st, tr, nil)}))
+		server.WithDashboardFrom(func(st store.Store, g *gate.Gate) (http.Handler, error) {
+			return web.New(st, g.Trust(), web.WithCompliance(web.Compliance{Policies: g.Policies(), Decisions: decisionLister(st, g.Trust(), nil)}))
 		}))
 	if err != nil {
 		t.Fatal(err)
@@ -249,7 +247,7 @@ admission: {defaultEnvironment: prod}
 	}
 	ta.env[TokenEnv] = adminToken
 	code = ta.run(append([]string{"recheck", "--env", "prod", "--format", "json"}, remote...)...)
-	var rs []server.Recheck
+	var rs []gate.Recheck
 	if err := json.Unmarshal(ta.out.Bytes(), &rs); code != ExitRejected || err != nil || len(rs) != 2 {
 		t.Fatalf("recheck --server: exit %d, %v\n%s%s", code, err, ta.out, ta.errOut)
 	}

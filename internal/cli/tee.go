@@ -17,10 +17,10 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/tee"
-	"github.com/hallmark-dev/hallmark/tee/nitro"
 	"github.com/hallmark-dev/hallmark/tee/sevsnp"
 	"github.com/hallmark-dev/hallmark/tee/tdx"
 	"github.com/hallmark-dev/hallmark/tee/tpm"
+	"github.com/hallmark-dev/hallmark/tee/verifiers"
 )
 
 // teeFlags are the verification settings shared by the tee subcommands.
@@ -62,32 +62,27 @@ var tdxCollateralFiles = []string{
 	"pckcrl.der", "pckcrl-issuer-chain.pem", "rootcrl.der",
 }
 
+// registry reads the files the flags name into the verifiers'
+// configuration: SEV-SNP and Nitro always, TDX with collateral (or without,
+// unsafely), TPM with the GCE roots or the given attestation keys.
 func (f *teeFlags) registry(app *App) (*tee.Registry, error) {
-	var vs []tee.Verifier
-	var sevOpts []sevsnp.Option
+	cfg := verifiers.Config{TPM: true}
 	for _, p := range f.sevVCEK {
 		b, err := app.readInput(p, 64<<10)
 		if err != nil {
 			return nil, err
 		}
-		sevOpts = append(sevOpts, sevsnp.WithVCEK(b))
+		cfg.SEVSNP = append(cfg.SEVSNP, sevsnp.WithVCEK(b))
 	}
 	if f.sevCRL != "" {
 		b, err := app.readInput(f.sevCRL, 1<<20)
 		if err != nil {
 			return nil, err
 		}
-		sevOpts = append(sevOpts, sevsnp.WithCRL(b))
+		cfg.SEVSNP = append(cfg.SEVSNP, sevsnp.WithCRL(b))
 	}
-	snp, err := sevsnp.New(sevOpts...)
-	if err != nil {
-		return nil, badInput(err)
-	}
-	vs = append(vs, snp)
-
-	var tdxOpts []tdx.Option
 	if len(f.tdxStatuses) > 0 {
-		tdxOpts = append(tdxOpts, tdx.WithAcceptedTCBStatuses(f.tdxStatuses...))
+		cfg.TDXOptions = append(cfg.TDXOptions, tdx.WithAcceptedTCBStatuses(f.tdxStatuses...))
 	}
 	switch {
 	case f.tdxCollateral != "" && f.tdxNoCollateral:
@@ -95,26 +90,20 @@ func (f *teeFlags) registry(app *App) (*tee.Registry, error) {
 	case f.tdxCollateral != "":
 		var b [7][]byte
 		for i, name := range tdxCollateralFiles {
+			var err error
 			if b[i], err = app.readInput(filepath.Join(f.tdxCollateral, name), 1<<20); err != nil {
 				return nil, err
 			}
 		}
-		tdxOpts = append(tdxOpts, tdx.WithCollateral(tdx.Collateral{
+		cfg.TDX = true
+		cfg.TDXOptions = append(cfg.TDXOptions, tdx.WithCollateral(tdx.Collateral{
 			TCBInfo: b[0], TCBInfoIssuerChain: b[1], QEIdentity: b[2], QEIdentityIssuerChain: b[3],
 			PCKCRL: b[4], PCKCRLIssuerChain: b[5], RootCRL: b[6],
 		}))
 	case f.tdxNoCollateral:
-		tdxOpts = append(tdxOpts, tdx.WithoutCollateralUnsafe())
+		cfg.TDX = true
+		cfg.TDXOptions = append(cfg.TDXOptions, tdx.WithoutCollateralUnsafe())
 	}
-	if f.tdxCollateral != "" || f.tdxNoCollateral {
-		td, err := tdx.New(tdxOpts...)
-		if err != nil {
-			return nil, badInput(err)
-		}
-		vs = append(vs, td)
-	}
-
-	var tpmOpts []tpm.Option
 	if len(f.tpmAKs) > 0 {
 		var aks []crypto.PublicKey
 		for _, p := range f.tpmAKs {
@@ -132,20 +121,11 @@ func (f *teeFlags) registry(app *App) (*tee.Registry, error) {
 			}
 			aks = append(aks, k)
 		}
-		tpmOpts = append(tpmOpts, tpm.WithTrustedAKs(aks...))
+		cfg.TPMOptions = append(cfg.TPMOptions, tpm.WithTrustedAKs(aks...))
 	}
-	tp, err := tpm.New(tpmOpts...)
+	r, err := verifiers.New(cfg)
 	if err != nil {
 		return nil, badInput(err)
-	}
-	ni, err := nitro.New()
-	if err != nil {
-		return nil, badInput(err)
-	}
-	vs = append(vs, tp, ni)
-	r, err := tee.NewRegistry(vs...)
-	if err != nil {
-		return nil, environmentErr(err)
 	}
 	return r, nil
 }

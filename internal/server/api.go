@@ -357,12 +357,12 @@ type RecheckRequest struct {
 // RecheckAnswer is the answer of POST /v1/recheck.
 type RecheckAnswer struct {
 	// Rechecked lists every deployed artifact and today's verdict.
-	Rechecked []Recheck `json:"rechecked"`
+	Rechecked []gate.Recheck `json:"rechecked"`
 	// Ignored lists stored decisions that did not count.
-	Ignored []IgnoredDecision `json:"ignored"`
+	Ignored []gate.IgnoredDecision `json:"ignored"`
 }
 
-// recheck re-evaluates what is deployed (RecheckDeployed) and records the
+// recheck re-evaluates what is deployed (gate.RecheckDeployed) and records the
 // verdicts, so it needs the admin role.
 func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
 	body, err := limits.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10), 64<<10, "recheck request")
@@ -386,13 +386,13 @@ func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	requester := strings.TrimSpace(principalOf(r) + " " + cmp.Or(req.Requester, "recheck"))
-	rs, ignored, err := RecheckDeployed(r.Context(), s.store, s.trust, s.gate, requester, req.Environments...)
+	rs, ignored, err := s.gate.RecheckDeployed(r.Context(), requester, req.Environments...)
 	for _, rc := range rs {
 		var failed error
 		if rc.Error != "" {
 			failed = errors.New(rc.Error)
 		}
-		s.metrics.decision(RecheckSource, rc.Allowed, failed)
+		s.metrics.decision(gate.RecheckSource, rc.Allowed, failed)
 	}
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, "recheck: "+err.Error())
@@ -471,13 +471,6 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ans)
 }
 
-// Deployment is one recorded decision, as GET /v1/deployments lists it.
-type Deployment struct {
-	// ID is the decision record's ID.
-	ID string `json:"id"`
-	gate.Decision
-}
-
 // DefaultDeploymentsLimit is how many decisions GET /v1/deployments
 // returns without a limit parameter.
 const DefaultDeploymentsLimit = 1000
@@ -489,7 +482,7 @@ const IgnoredDecisionsHeader = "Hallmark-Ignored-Decisions"
 
 func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	dq := DeploymentQuery{Environment: q.Get("env"), Artifact: q.Get("artifact"), Limit: DefaultDeploymentsLimit}
+	dq := gate.DeploymentQuery{Environment: q.Get("env"), Artifact: q.Get("artifact"), Limit: DefaultDeploymentsLimit}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxListLimit {
@@ -498,7 +491,7 @@ func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
 		}
 		dq.Limit = n
 	}
-	ds, ignored, err := Deployments(r.Context(), s.store, s.trust, dq)
+	ds, ignored, err := gate.Deployments(r.Context(), s.store, s.trust, dq)
 	if err != nil {
 		if errors.Is(err, store.ErrBadQuery) {
 			writeError(w, http.StatusBadRequest, err.Error())
@@ -516,22 +509,22 @@ func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
 
 // DeployedAnswer is the answer of GET /v1/deployed.
 type DeployedAnswer struct {
-	// Running lists what admission reviews allowed where (Deployed).
-	Running []Running `json:"running"`
+	// Running lists what admission reviews allowed where (gate.Deployed).
+	Running []gate.Running `json:"running"`
 	// Ignored lists stored decisions that did not count.
-	Ignored []IgnoredDecision `json:"ignored"`
+	Ignored []gate.IgnoredDecision `json:"ignored"`
 }
 
 // deployed lists what is recorded as deployed, what a recheck rechecks.
 func (s *Server) deployed(w http.ResponseWriter, r *http.Request) {
 	env := r.URL.Query().Get("env")
-	rs, ignored, err := Deployed(r.Context(), s.store, s.trust)
+	rs, ignored, err := gate.Deployed(r.Context(), s.store, s.trust)
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	if env != "" {
-		rs = slices.DeleteFunc(rs, func(x Running) bool { return x.Environment != env })
+		rs = slices.DeleteFunc(rs, func(x gate.Running) bool { return x.Environment != env })
 	}
 	w.Header().Set(IgnoredDecisionsHeader, strconv.Itoa(len(ignored)))
 	writeJSON(w, http.StatusOK, DeployedAnswer{Running: nonNilSlice(rs), Ignored: nonNilSlice(ignored)})
@@ -559,7 +552,7 @@ func (d gateDecider) Decide(ctx context.Context, r admission.Request) (admission
 	if p, ok := ctx.Value(principalKey{}).(principal); ok {
 		requester = p.name + " " + requester
 	}
-	source := "admission"
+	source := gate.AdmissionSource
 	if r.DryRun {
 		source = "admission_dry_run"
 	}
@@ -576,7 +569,7 @@ func (d gateDecider) Decide(ctx context.Context, r admission.Request) (admission
 		Artifact:    policy.Artifact{Digest: r.Digest, Name: r.Image},
 		Environment: r.Environment,
 		Requester:   fmt.Sprintf("%s (%s %s/%s)", requester, r.Kind, r.Namespace, r.Name),
-		Source:      AdmissionSource,
+		Source:      gate.AdmissionSource,
 		Workload:    &gate.Workload{Namespace: r.Namespace, Kind: r.Kind, Name: r.Name, Review: r.UID},
 		DryRun:      r.DryRun,
 		Bundles:     attached,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/policy"
 )
 
 func benchReview(digest string, n int) string {
@@ -25,7 +26,7 @@ func BenchmarkAdmission(b *testing.B) {
 	w := newWorld(b)
 	cfg := testConfig(b, "")
 	st := openSQLite(b)
-	pols, err := Policies(b.Context(), cfg.Policies, nil)
+	pols, err := policy.LoadSpecs(b.Context(), cfg.Policies)
 	if err != nil {
 		b.Fatal(err)
 	}

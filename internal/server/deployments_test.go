@@ -62,7 +62,7 @@ func bothStores(t *testing.T, f func(t *testing.T, st store.Store, c *manualCloc
 func putDecision(t *testing.T, st store.Store, key *keys.PrivateKey, digest, env string, allowed bool, at time.Time, source string) string {
 	t.Helper()
 	var wl *gate.Workload
-	if source == AdmissionSource {
+	if source == gate.AdmissionSource {
 		wl = &gate.Workload{Namespace: "payments", Kind: "Deployment", Name: "api"}
 	}
 	return putWorkload(t, st, key, digest, env, allowed, at, source, wl)
@@ -88,7 +88,7 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 		w := newWorld(t)
 		s, ts := start(t, w, testConfig(t, ""), st)
 		t0 := c.now()
-		decision := gate.Decision{Artifact: policy.Artifact{Digest: digestC}, Environment: "prod", Allowed: true, DecidedAt: t0, Source: AdmissionSource,
+		decision := gate.Decision{Artifact: policy.Artifact{Digest: digestC}, Environment: "prod", Allowed: true, DecidedAt: t0, Source: gate.AdmissionSource,
 			Workload: &gate.Workload{Namespace: "payments", Kind: "Pod"}}
 		for _, tc := range []struct {
 			name, predicateType string
@@ -118,9 +118,9 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 		// Forgeries stored behind the upload handler's back: by a scanner
 		// key (verifies, wrong role) and by an untrusted key.
 		c.advance(time.Second)
-		forged := putDecision(t, st, w.scanner, digestA, "prod", true, t0.Add(time.Hour), AdmissionSource)
-		stranger := putDecision(t, st, w.stranger, digestB, "prod", true, t0.Add(time.Hour), AdmissionSource)
-		ds, ignored, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{})
+		forged := putDecision(t, st, w.scanner, digestA, "prod", true, t0.Add(time.Hour), gate.AdmissionSource)
+		stranger := putDecision(t, st, w.stranger, digestB, "prod", true, t0.Add(time.Hour), gate.AdmissionSource)
+		ds, ignored, err := gate.Deployments(t.Context(), st, w.trust, gate.DeploymentQuery{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,73 +147,13 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 		if got := resp.Header.Get(IgnoredDecisionsHeader); got != "2" {
 			t.Errorf("%s: %q, want 2", IgnoredDecisionsHeader, got)
 		}
-		deployed, _, err := Deployed(t.Context(), st, w.trust)
+		deployed, _, err := gate.Deployed(t.Context(), st, w.trust)
 		if err != nil || len(deployed) != 1 || deployed[0].Artifact.Digest != digestC {
 			t.Errorf("deployed %+v (%v), want only C", deployed, err)
 		}
-		rs, ignored, err := RecheckDeployed(t.Context(), st, w.trust, s.gate, "test")
+		rs, ignored, err := s.gate.RecheckDeployed(t.Context(), "test")
 		if err != nil || len(rs) != 1 || rs[0].Artifact.Digest != digestC || len(ignored) != 2 {
 			t.Errorf("rechecked %+v, ignored %d (%v), want only C and two ignored", rs, len(ignored), err)
-		}
-	})
-}
-
-// TestDeployedFollowsAdmissions: what is deployed is every (environment,
-// workload, artifact) an admission review allowed, whatever was decided
-// later about the digest elsewhere. Attack (issue 20 item 3): recheck kept
-// only the latest decision per (digest, environment), so an artifact
-// admitted in one namespace and later denied in another, by POST /v1/gate,
-// by the CLI or by a recheck was no longer rechecked, though it still ran.
-func TestDeployedFollowsAdmissions(t *testing.T) {
-	bothStores(t, func(t *testing.T, st store.Store, c *manualClock) {
-		w := newWorld(t)
-		t0 := c.now()
-		api := &gate.Workload{Namespace: "payments", Kind: "Deployment", Name: "api"}
-		web := &gate.Workload{Namespace: "shop", Kind: "Deployment", Name: "web"}
-		// A: admitted for api, then denied everywhere else: still deployed.
-		putWorkload(t, st, w.gateKey, digestA, "prod", true, t0, AdmissionSource, api)
-		putWorkload(t, st, w.gateKey, digestA, "prod", false, t0.Add(time.Hour), AdmissionSource, web)
-		putDecision(t, st, w.gateKey, digestA, "prod", false, t0.Add(2*time.Hour), "api")
-		putDecision(t, st, w.gateKey, digestA, "prod", false, t0.Add(3*time.Hour), "cli")
-		putDecision(t, st, w.gateKey, digestA, "prod", false, t0.Add(4*time.Hour), RecheckSource)
-		// A again for api later: one entry, the latest admission.
-		putWorkload(t, st, w.gateKey, digestA, "prod", true, t0.Add(5*time.Hour), AdmissionSource, api)
-		// B: allowed by the API and the CLI only: checks, not deployments.
-		putDecision(t, st, w.gateKey, digestB, "prod", true, t0, "api")
-		putDecision(t, st, w.gateKey, digestB, "prod", true, t0, "cli")
-		// C: admitted in two workloads of staging, the deny stored later
-		// but decided earlier changes nothing either.
-		putWorkload(t, st, w.gateKey, digestC, "staging", true, t0.Add(time.Hour), AdmissionSource, web)
-		putWorkload(t, st, w.gateKey, digestC, "staging", true, t0, AdmissionSource, api)
-		putWorkload(t, st, w.gateKey, digestC, "staging", false, t0, AdmissionSource, api)
-		// A review in checkout allowed A but denied B: denied as a whole,
-		// so it admitted neither.
-		checkout := gate.Workload{Namespace: "checkout", Kind: "Pod", Review: "uid-1"}
-		putWorkload(t, st, w.gateKey, digestA, "prod", true, t0, AdmissionSource, &checkout)
-		putWorkload(t, st, w.gateKey, digestB, "prod", false, t0, AdmissionSource, &checkout)
-		// An admission recorded before decisions carried the workload.
-		putDecision(t, st, w.gateKey, digestB, "staging", true, t0, "")
-		legacy := gate.Decision{Artifact: policy.Artifact{Digest: digestB}, Environment: "staging", Allowed: true, DecidedAt: t0, Source: AdmissionSource,
-			Requester: "system:serviceaccount:kube-system:replicaset-controller (Pod reports/)", Violations: []policy.Violation{}}
-		if _, err := st.Put(t.Context(), attesttest.Verified(t, w.gateKey, gate.DecisionPredicateType, legacy, subject(digestB))); err != nil {
-			t.Fatal(err)
-		}
-		running, ignored, err := Deployed(t.Context(), st, w.trust)
-		if err != nil || len(ignored) != 0 {
-			t.Fatalf("Deployed: %v, ignored %+v", err, ignored)
-		}
-		var got []string
-		for _, r := range running {
-			got = append(got, fmt.Sprintf("%s %s/%s/%s %s %s", r.Environment, r.Workload.Namespace, r.Workload.Kind, r.Workload.Name, r.Artifact.Digest[:15], r.AdmittedAt.Sub(t0)))
-		}
-		want := []string{
-			"prod payments/Deployment/api " + digestA[:15] + " 5h0m0s",
-			"staging payments/Deployment/api " + digestC[:15] + " 0s",
-			"staging reports/Pod/ " + digestB[:15] + " 0s",
-			"staging shop/Deployment/web " + digestC[:15] + " 1h0m0s",
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("deployed (-want +got):\n%s", diff)
 		}
 	})
 }
@@ -252,7 +192,7 @@ func TestDeploymentsNewestWithLimit(t *testing.T) {
 			{"/v1/deployments", nil, 12},
 			{"/v1/deployments?artifact=" + digestB + "&limit=2", []string{"staging " + digestB, "staging " + digestB}, 2},
 		} {
-			var ds []Deployment
+			var ds []gate.Deployment
 			if code := call(t, ts, "GET", tc.path, readerToken, nil, &ds); code != 200 {
 				t.Fatalf("%s: %d", tc.path, code)
 			}
@@ -273,18 +213,18 @@ func TestDeploymentsNewestWithLimit(t *testing.T) {
 				}
 			}
 		}
-		var ds []Deployment
+		var ds []gate.Deployment
 		call(t, ts, "GET", "/v1/deployments?env=prod&limit=3", readerToken, nil, &ds)
 		if len(ds) == 3 && (ds[0].ID != prod[4] || ds[2].ID != prod[2]) {
 			t.Errorf("prod limit 3: %s..%s, want the newest %s..%s", ds[0].ID, ds[2].ID, prod[4], prod[2])
 		}
 		// Limit 1 with the environment filter reads page by page through
 		// the tie of three staging records stored at one instant.
-		got, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{Environment: "prod", Limit: 1})
+		got, _, err := gate.Deployments(t.Context(), st, w.trust, gate.DeploymentQuery{Environment: "prod", Limit: 1})
 		if err != nil || len(got) != 1 || got[0].ID != prod[4] {
 			t.Errorf("prod limit 1: %+v, %v", got, err)
 		}
-		bTies, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{Artifact: digestB, Limit: 1})
+		bTies, _, err := gate.Deployments(t.Context(), st, w.trust, gate.DeploymentQuery{Artifact: digestB, Limit: 1})
 		if err != nil || len(bTies) != 1 {
 			t.Fatalf("B limit 1: %+v, %v", bTies, err)
 		}

@@ -97,7 +97,7 @@ func TestAdmissionDryRunRecordsNothing(t *testing.T) {
 	if got := gateRecords(t, st); len(got) != 0 {
 		t.Fatalf("dry-run reviews stored gate records:\n%s", strings.Join(got, "\n"))
 	}
-	rs, _, err := RecheckDeployed(t.Context(), st, w.trust, s.gate, "test")
+	rs, _, err := s.gate.RecheckDeployed(t.Context(), "test")
 	if err != nil || len(rs) != 0 {
 		t.Fatalf("recheck after dry runs only: %d deployments, %v; want none", len(rs), err)
 	}
@@ -109,7 +109,7 @@ func TestAdmissionDryRunRecordsNothing(t *testing.T) {
 	if got := gateRecords(t, st); len(got) != 4 {
 		t.Errorf("real review stored %d gate records, want a VSA and a decision for A and for B:\n%s", len(got), strings.Join(got, "\n"))
 	}
-	ds, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{Environment: "prod"})
+	ds, _, err := gate.Deployments(t.Context(), st, w.trust, gate.DeploymentQuery{Environment: "prod"})
 	if err != nil || len(ds) != 2 {
 		t.Fatalf("deployments after the real review: %d, %v; want 2", len(ds), err)
 	}
@@ -141,7 +141,7 @@ func TestAdmissionRecordsEachNamespace(t *testing.T) {
 			t.Fatalf("approved pod: %d %+v", c, a)
 		}
 	}
-	ds, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{Environment: "prod"})
+	ds, _, err := gate.Deployments(t.Context(), st, w.trust, gate.DeploymentQuery{Environment: "prod"})
 	if err != nil {
 		t.Fatal(err)
 	}

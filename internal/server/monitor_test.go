@@ -21,6 +21,7 @@ import (
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/tlog"
 	"github.com/hallmark-dev/hallmark/tlog/tlogtest"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -126,7 +127,7 @@ func TestServeMonitorsTransparencyLog(t *testing.T) {
 	state := filepath.Join(dir, "state", "checkpoint")
 	cfg := testConfig(t, fmt.Sprintf("transparency:\n  monitor: {read: %s, interval: 1s, state: %s}\n", readDir, state))
 	st := openSQLite(t)
-	pols, err := Policies(t.Context(), cfg.Policies, nil)
+	pols, err := policy.LoadSpecs(t.Context(), cfg.Policies)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +263,7 @@ func TestMonitorNeedsTrustedRoot(t *testing.T) {
 		t.Errorf("default interval %v", cfg.Transparency.Monitor.Interval)
 	}
 	st := openSQLite(t)
-	pols, err := Policies(t.Context(), cfg.Policies, nil)
+	pols, err := policy.LoadSpecs(t.Context(), cfg.Policies)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"testing"
 
+	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/store/postgres"
 	"github.com/hallmark-dev/hallmark/store/postgres/pgtest"
@@ -37,7 +38,7 @@ func TestTwoServersShareOnePostgres(t *testing.T) {
 		t.Fatalf("server two denied an approved pod: %s", msg)
 	}
 	// ...and server one lists the decisions server two recorded.
-	var ds []Deployment
+	var ds []gate.Deployment
 	if s := call(t, one, "GET", "/v1/deployments?env=prod", readerToken, nil, &ds); s != 200 || len(ds) != 2 {
 		t.Fatalf("server one lists %d decisions (status %d), want 2", len(ds), s)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/oci/ocitest"
+	"github.com/hallmark-dev/hallmark/policy"
 )
 
 // tagReview is an AdmissionReview for a Pod in payments (prod) whose
@@ -76,7 +77,7 @@ func TestAdmissionResolvesTags(t *testing.T) {
 		t.Fatalf("validate a missing tag: %d %v %s", s, val.Response.Allowed, val.Response.Status.Message)
 	}
 
-	ds, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{})
+	ds, _, err := gate.Deployments(t.Context(), st, w.trust, gate.DeploymentQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestResolveConfigErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := testConfig(t, tc.yml)
-			pols, err := Policies(t.Context(), cfg.Policies, nil)
+			pols, err := policy.LoadSpecs(t.Context(), cfg.Policies)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,8 +19,8 @@ import (
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/oci"
-	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/trust"
 )
 
@@ -57,24 +57,17 @@ type options struct {
 	logger        *slog.Logger
 	now           func() time.Time
 	dashboard     http.Handler
-	dashboardFrom func(store.Store, *trust.Trust, map[string]*policy.Policy) (http.Handler, error)
-	gateOpts      []gate.Option
-	presetHook    func(p *policy.Preset, env string)
+	dashboardFrom func(store.Store, *gate.Gate) (http.Handler, error)
+	tee           *tee.Registry
 	trustedRoot   *root.TrustedRoot
 	verifyOpts    []attest.VerifyOption
 	mounts        map[string]http.Handler
 }
 
-// WithGateOptions passes options to gate.New when Open builds the gate
-// (e.g. gate.WithTEE with the platforms and reference values to verify).
-func WithGateOptions(opts ...gate.Option) Option {
-	return func(o *options) error { o.gateOpts = append(o.gateOpts, opts...); return nil }
-}
-
-// WithPresetHook lets Open adjust a policy preset before it is compiled
-// for an environment (e.g. to fill in TEE reference values).
-func WithPresetHook(f func(p *policy.Preset, env string)) Option {
-	return func(o *options) error { o.presetHook = f; return nil }
+// WithTEE gives the gate Open builds the verifiers it re-verifies TEE
+// attestations with (gate.Setup.TEE); without it, TEE evidence is ignored.
+func WithTEE(reg *tee.Registry) Option {
+	return func(o *options) error { o.tee = reg; return nil }
 }
 
 // WithLogger sets the structured logger.
@@ -93,10 +86,10 @@ func WithDashboard(h http.Handler) Option {
 	return func(o *options) error { o.dashboard = h; return nil }
 }
 
-// WithDashboardFrom builds the dashboard over the store Open opens, the
-// trust file it loaded (the one the gate and uploads use) and the policies
-// it compiled by environment (the gate's, for the compliance page).
-func WithDashboardFrom(build func(store.Store, *trust.Trust, map[string]*policy.Policy) (http.Handler, error)) Option {
+// WithDashboardFrom builds the dashboard over the store Open opens and the
+// gate it assembled (its trust file, the one uploads use too; its policies
+// and TEE verification, for the compliance page).
+func WithDashboardFrom(build func(store.Store, *gate.Gate) (http.Handler, error)) Option {
 	return func(o *options) error { o.dashboardFrom = build; return nil }
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/store/sqlite"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -126,7 +127,7 @@ admission:
 // client trusting its certificate.
 func start(t *testing.T, w *world, cfg *Config, st store.Store) (*Server, *httptest.Server) {
 	t.Helper()
-	pols, err := Policies(t.Context(), cfg.Policies, nil)
+	pols, err := policy.LoadSpecs(t.Context(), cfg.Policies)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +313,7 @@ func TestGateAndDeployments(t *testing.T) {
 	if s, _ := ask(digestA, "prod", ""); s != 401 {
 		t.Errorf("anonymous gate request: %d, want 401", s)
 	}
-	var ds []Deployment
+	var ds []gate.Deployment
 	if s := call(t, ts, "GET", "/v1/deployments?env=prod", readerToken, nil, &ds); s != 200 {
 		t.Fatalf("deployments: %d", s)
 	}
@@ -377,7 +378,7 @@ func TestAdmissionEnvironmentPaths(t *testing.T) {
 	if s, msg, ok := reviewAt(t, ts, "/admission/validate/moon", "cronjob.json"); s != 200 || ok || !strings.Contains(msg, "moon") {
 		t.Fatalf("path of an environment without a policy: %d %v %s", s, ok, msg)
 	}
-	ds, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{Environment: "prod"})
+	ds, _, err := gate.Deployments(t.Context(), st, w.trust, gate.DeploymentQuery{Environment: "prod"})
 	if err != nil || len(ds) != 2 {
 		t.Fatalf("prod decisions: %d, %v", len(ds), err)
 	}
@@ -409,7 +410,7 @@ func TestAdmissionRecordsDecisions(t *testing.T) {
 	if s, msg, ok := review(t, ts, "pod-tag.json"); s != 200 || ok || !strings.Contains(msg, "nginx:1.27") {
 		t.Fatalf("tag-only image: %d %v %s", s, ok, msg)
 	}
-	ds, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{})
+	ds, _, err := gate.Deployments(t.Context(), st, w.trust, gate.DeploymentQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -487,7 +488,7 @@ func TestAdmissionToken(t *testing.T) {
 					t.Errorf("admission with a writing token: %d, want 200", s)
 				}
 			}
-			ds, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{})
+			ds, _, err := gate.Deployments(t.Context(), st, w.trust, gate.DeploymentQuery{})
 			if err != nil || len(ds) == 0 {
 				t.Fatalf("an authenticated review recorded nothing (%v)", err)
 			}
@@ -537,7 +538,7 @@ func TestPlainHTTPOnlyOnLoopbackWithFlag(t *testing.T) {
 	w := newWorld(t)
 	cfg := testConfig(t, "")
 	st := openSQLite(t)
-	pols, _ := Policies(t.Context(), cfg.Policies, nil)
+	pols, _ := policy.LoadSpecs(t.Context(), cfg.Policies)
 	g, _ := gate.New(st, w.trust, pols, w.gateKey)
 	s, err := New(cfg, st, w.trust, g)
 	if err != nil {

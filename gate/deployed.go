@@ -1,52 +1,27 @@
-package server
+package gate
 
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"regexp"
 	"slices"
 	"time"
 
-	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
 )
 
-// RecheckSource is the Source of the decisions a recheck records; they are
-// not themselves deployments, so later rechecks ignore them.
-const RecheckSource = "recheck"
-
 // AdmissionSource is the Source of the decisions the admission webhook
 // records; only its allows say that something was deployed.
 const AdmissionSource = "admission"
-
-// Recheck is the outcome of re-evaluating one deployed artifact.
-type Recheck struct {
-	// Artifact and Environment identify what is deployed where.
-	Artifact    policy.Artifact `json:"artifact"`
-	Environment string          `json:"environment"`
-	// Workloads are the places in the environment it was admitted to.
-	Workloads []gate.Workload `json:"workloads"`
-	// DeployedAt is the time of the latest admission that allowed it.
-	DeployedAt time.Time `json:"deployedAt"`
-	// Allowed is the verdict under today's evidence and policy.
-	Allowed bool `json:"allowed"`
-	// Violations say why it would now be denied.
-	Violations []policy.Violation `json:"violations"`
-	// Decision is the recorded recheck decision's ID.
-	Decision string `json:"decision,omitempty"`
-	// Error is set when the gate failed closed.
-	Error string `json:"error,omitempty"`
-}
 
 // Running is one place an artifact was admitted to run: an environment and
 // a workload (namespace, kind, name), with the latest admission that
 // allowed it there.
 type Running struct {
 	Environment string          `json:"environment"`
-	Workload    gate.Workload   `json:"workload"`
+	Workload    Workload        `json:"workload"`
 	Artifact    policy.Artifact `json:"artifact"`
 	// AdmittedAt is the decision time of the latest allow there.
 	AdmittedAt time.Time `json:"admittedAt"`
@@ -59,14 +34,14 @@ type Running struct {
 var legacyWorkload = regexp.MustCompile(`\((\w+) ([^/ ()]*)/([^/ ()]*)\)$`)
 
 // workloadOf returns where an admission decision was about.
-func workloadOf(d gate.Decision) gate.Workload {
+func workloadOf(d Decision) Workload {
 	if d.Workload != nil {
 		return *d.Workload
 	}
 	if m := legacyWorkload.FindStringSubmatch(d.Requester); m != nil {
-		return gate.Workload{Kind: m[1], Namespace: m[2], Name: m[3]}
+		return Workload{Kind: m[1], Namespace: m[2], Name: m[3]}
 	}
-	return gate.Workload{}
+	return Workload{}
 }
 
 // Deployed returns what is recorded as deployed: every (environment,
@@ -87,7 +62,7 @@ func Deployed(ctx context.Context, st store.Store, tr *trust.Trust) ([]Running, 
 	}
 	type key struct {
 		env    string
-		w      gate.Workload
+		w      Workload
 		digest string
 	}
 	// A review with a denied digest was denied as a whole: the allows
@@ -124,59 +99,5 @@ func Deployed(ctx context.Context, st store.Store, tr *trust.Trust) ([]Running, 
 			cmp.Compare(a.Workload.Kind, b.Workload.Kind), cmp.Compare(a.Workload.Name, b.Workload.Name),
 			cmp.Compare(a.Artifact.Digest, b.Artifact.Digest))
 	})
-	return out, ignored, nil
-}
-
-// RecheckDeployed re-evaluates every deployed artifact with the gate (the
-// current evidence and policy), once per (artifact, environment) whatever
-// the number of workloads it runs in, and records each result with Source
-// "recheck". An artifact whose environment the gate has no policy for is
-// reported with an error, as the gate fails closed. With envs, only those
-// environments are rechecked. What is deployed comes from Deployed over the
-// trust file tr; the decision records it left out are returned as ignored.
-// Sorted by environment, then digest.
-func RecheckDeployed(ctx context.Context, st store.Store, tr *trust.Trust, g *gate.Gate, requester string, envs ...string) ([]Recheck, []IgnoredDecision, error) {
-	running, ignored, err := Deployed(ctx, st, tr)
-	if err != nil {
-		return nil, nil, err
-	}
-	type key struct{ env, digest string }
-	byArtifact := map[key]*Recheck{}
-	var order []key
-	for _, r := range running {
-		if len(envs) > 0 && !slices.Contains(envs, r.Environment) {
-			continue
-		}
-		k := key{r.Environment, r.Artifact.Digest}
-		rc, ok := byArtifact[k]
-		if !ok {
-			rc = &Recheck{Artifact: r.Artifact, Environment: r.Environment, Violations: []policy.Violation{}}
-			byArtifact[k] = rc
-			order = append(order, k)
-		}
-		rc.Workloads = append(rc.Workloads, r.Workload)
-		if r.AdmittedAt.After(rc.DeployedAt) {
-			rc.DeployedAt = r.AdmittedAt
-		}
-	}
-	slices.SortFunc(order, func(a, b key) int { return cmp.Or(cmp.Compare(a.env, b.env), cmp.Compare(a.digest, b.digest)) })
-	out := make([]Recheck, 0, len(order))
-	for _, k := range order {
-		if err := ctx.Err(); err != nil {
-			return out, ignored, err
-		}
-		r := *byArtifact[k]
-		res, err := g.Evaluate(ctx, gate.Request{Artifact: r.Artifact, Environment: r.Environment, Requester: requester, Source: RecheckSource})
-		if res != nil {
-			r.Allowed = res.Decision.Allow && err == nil
-			r.Violations = append(r.Violations, res.Decision.Violations...)
-			r.Decision = res.Record.ID
-		}
-		if err != nil {
-			r.Allowed = false
-			r.Error = fmt.Sprintf("gate failed closed: %v", err)
-		}
-		out = append(out, r)
-	}
 	return out, ignored, nil
 }

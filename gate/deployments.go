@@ -1,11 +1,10 @@
-package server
+package gate
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
 )
@@ -22,6 +21,13 @@ type DeploymentQuery struct {
 	Limit int
 }
 
+// Deployment is one recorded decision, as Deployments lists it.
+type Deployment struct {
+	// ID is the decision record's ID.
+	ID string `json:"id"`
+	Decision
+}
+
 // IgnoredDecision is a stored decision record a listing left out, and why.
 type IgnoredDecision struct {
 	ID     string `json:"id"`
@@ -31,7 +37,7 @@ type IgnoredDecision struct {
 // Deployments lists the recorded gate decisions matching q, newest first
 // (by when they were stored). Every record is verified again against the
 // trust file and counts only when a key with the gate role signed it (see
-// gate.ReadDecision); the others are returned as ignored, so a decision
+// ReadDecision); the others are returned as ignored, so a decision
 // uploaded under a scanner's or a stranger's key is never listed.
 func Deployments(ctx context.Context, st store.Store, tr *trust.Trust, q DeploymentQuery) ([]Deployment, []IgnoredDecision, error) {
 	if tr == nil {
@@ -42,7 +48,7 @@ func Deployments(ctx context.Context, st store.Store, tr *trust.Trust, q Deploym
 	}
 	out := []Deployment{}
 	var ignored []IgnoredDecision
-	sq := store.Query{PredicateType: gate.DecisionPredicateType, Subject: q.Artifact, Newest: true}
+	sq := store.Query{PredicateType: DecisionPredicateType, Subject: q.Artifact, Newest: true}
 	// Records the environment filter or verification leave out do not
 	// count against the limit, so read pages until it is reached. A page
 	// ends inside the group of records stored at its oldest instant at
@@ -63,7 +69,7 @@ func Deployments(ctx context.Context, st store.Store, tr *trust.Trust, q Deploym
 			}
 			seen[rec.ID] = true
 			fresh++
-			d, err := gate.ReadDecision(ctx, rec.Bundle, tr)
+			d, err := ReadDecision(ctx, rec.Bundle, tr)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil, nil, ctx.Err()
