@@ -8,13 +8,23 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	scalibrimage "github.com/google/osv-scalibr/artifact/image/layerscanning/image"
 	"github.com/google/osv-scalibr/artifact/image/layerscanning/trace"
+	cpb "github.com/google/osv-scalibr/binary/proto/config_go_proto"
 	"github.com/google/osv-scalibr/extractor/filesystem"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagejson"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/python/wheelegg"
 	scalibrfs "github.com/google/osv-scalibr/fs"
 	"github.com/google/osv-scalibr/inventory"
 	"github.com/google/osv-scalibr/stats"
 
 	"github.com/hallmark-dev/hallmark/sbom/internal/bom"
 )
+
+// installedPackageExtractors read the metadata of installed language
+// packages (Python's *.dist-info and *.egg-info, npm's
+// node_modules/*/package.json). An image carries what was installed, often
+// without the lockfile that chose it, so images are scanned for these too;
+// a source tree is not, where the lockfiles are the record.
+var installedPackageExtractors = []func(*cpb.PluginConfig) (filesystem.Extractor, error){wheelegg.New, packagejson.New}
 
 // ImageSubject names the image an inventory is about.
 type ImageSubject struct {
@@ -37,7 +47,7 @@ func ScanImage(ctx context.Context, img v1.Image, subject ImageSubject, opts ...
 			return nil, err
 		}
 	}
-	extractors, err := newExtractors(cfg.maxFileSize)
+	extractors, err := newExtractors(cfg.maxFileSize, installedPackageExtractors...)
 	if err != nil {
 		return nil, err
 	}
