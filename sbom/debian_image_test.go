@@ -127,7 +127,7 @@ func debVersion(t *testing.T, deb string) string {
 // does not on realDebianImage, each with the reason (docs/images.md,
 // "Compared with syft"). Any other difference fails the test.
 var (
-	syftOnly = map[string]string{}
+	syftOnly     = map[string]string{}
 	hallmarkOnly = map[string]string{}
 )
 
