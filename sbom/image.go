@@ -118,3 +118,30 @@ func ScanImage(ctx context.Context, img v1.Image, subject ImageSubject, opts ...
 	bom.SortComponents(inv.Components)
 	return inv, nil
 }
+
+// MergePlatforms combines the inventories of the platform images of a
+// multi-platform index into one about the index (subject): each package
+// once per purl (Debian and Alpine purls name the architecture, so an OS
+// package appears once per architecture; a Go module found on several
+// platforms appears once, with the layer of the first).
+func MergePlatforms(subject ImageSubject, invs ...*Inventory) *Inventory {
+	out := &Inventory{Subject: Subject{Name: subject.Name, Kind: "image"}}
+	if subject.Digest.Hex != "" {
+		out.Subject.Hashes = []Hash{{Algorithm: SHA256, Value: subject.Digest.Hex}}
+	}
+	byPURL := map[string]int{}
+	for _, inv := range invs {
+		out.Problems = append(out.Problems, inv.Problems...)
+		for _, c := range inv.Components {
+			if k, dup := byPURL[c.PURL]; dup {
+				bom.Merge(&out.Components[k], c)
+				bom.Normalize(&out.Components[k])
+				continue
+			}
+			byPURL[c.PURL] = len(out.Components)
+			out.Components = append(out.Components, c)
+		}
+	}
+	bom.SortComponents(out.Components)
+	return out
+}
