@@ -310,6 +310,9 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build: products: %w", err)
 	}
+	if res.Products, err = imageProducts(ctx, src, res.Products); err != nil {
+		return nil, fmt.Errorf("build: products: %w", err)
+	}
 	for _, f := range res.OutputFixes {
 		log.Warn("build output made safe", "path", f.Path, "action", f.Action)
 		if s.Stdout != nil {
@@ -385,7 +388,11 @@ func (r *Result) Facts(builderID, logName string) provenance.Facts {
 		f.Dependencies = append(f.Dependencies, provenance.Dependency{URI: d.PURL, Digest: d.Digest, Origin: d.Origin})
 	}
 	for _, p := range r.Products {
-		f.Products = append(f.Products, provenance.Artifact{Name: p.Name, Digest: p.Digest})
+		name := p.Name
+		if p.Image != nil {
+			name = p.Image.Name // an image subject is named by its repository
+		}
+		f.Products = append(f.Products, provenance.Artifact{Name: name, Digest: p.Digest})
 	}
 	return f
 }
