@@ -3,7 +3,9 @@ package ocitest
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -49,35 +51,61 @@ func DebianImage(t testing.TB, cfg v1.Config, layers ...DebianLayer) v1.Image {
 		all = append(all, l.Packages...)
 	}
 	debs := DownloadDebs(t, all...)
+	if _, err := exec.LookPath("dpkg-deb"); err != nil {
+		skipOrFail(t, "dpkg-deb not found: the Debian image tests need it to unpack .deb files")
+	}
+	img, err := NewDebianImage(t.Context(), t.TempDir(), debs, cfg, layers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// NewDebianImage is DebianImage for programs (the benchmarks): debs maps
+// each package to its .deb file, and layers are unpacked under work.
+func NewDebianImage(ctx context.Context, work string, debs map[string]string, cfg v1.Config, layers ...DebianLayer) (v1.Image, error) {
 	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
 	var status []byte
-	for _, l := range layers {
-		root := t.TempDir()
+	for i, l := range layers {
+		root := filepath.Join(work, fmt.Sprintf("layer%d", i))
 		for _, p := range l.Packages {
-			status = append(status, installDeb(t, root, p, debs[p])...)
+			deb, ok := debs[p]
+			if !ok {
+				return nil, fmt.Errorf("no .deb for %s", p)
+			}
+			stanza, err := installDeb(ctx, root, p, deb)
+			if err != nil {
+				return nil, err
+			}
+			status = append(status, stanza...)
 		}
-		writeFile(t, filepath.Join(root, "var/lib/dpkg/status"), status)
-		b := tarDir(t, root)
-		layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }, tarball.WithMediaType(types.OCILayer))
+		if err := writeFile(filepath.Join(root, "var/lib/dpkg/status"), status); err != nil {
+			return nil, err
+		}
+		layerTar := filepath.Join(work, fmt.Sprintf("layer%d.tar", i))
+		if err := tarDir(root, layerTar); err != nil {
+			return nil, err
+		}
+		if err := os.RemoveAll(root); err != nil {
+			return nil, err
+		}
+		layer, err := tarball.LayerFromFile(layerTar, tarball.WithMediaType(types.OCILayer))
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		if img, err = mutate.Append(img, mutate.Addendum{Layer: layer, History: v1.History{CreatedBy: l.CreatedBy, Created: v1.Time{Time: time.Unix(0, 0).UTC()}}}); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cf = cf.DeepCopy()
 	cf.Config = cfg
 	cf.OS, cf.Architecture = "linux", "amd64"
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return mutate.ConfigFile(img, cf)
 }
 
 // DownloadDebs returns the .deb file of each named package (amd64, the
@@ -96,20 +124,7 @@ func DownloadDebs(t testing.TB, pkgs ...string) map[string]string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	found := func(p string) string {
-		m, _ := filepath.Glob(filepath.Join(dir, p+"_*_*.deb"))
-		if len(m) == 0 {
-			return ""
-		}
-		slices.Sort(m)
-		return m[len(m)-1]
-	}
-	var missing []string
-	for _, p := range pkgs {
-		if found(p) == "" {
-			missing = append(missing, p)
-		}
-	}
+	_, missing := FindDebs(dir, pkgs...)
 	if len(missing) > 0 {
 		apt, err := exec.LookPath("apt-get")
 		if err != nil {
@@ -121,15 +136,27 @@ func DownloadDebs(t testing.TB, pkgs ...string) map[string]string {
 			skipOrFail(t, "apt-get download "+strings.Join(missing, " ")+": "+err.Error()+"\n"+string(out)+"(run apt-get update first)")
 		}
 	}
-	debs := map[string]string{}
-	for _, p := range pkgs {
-		f := found(p)
-		if f == "" {
-			t.Fatalf("apt-get download %s left no %s_*.deb in %s", p, p, dir)
-		}
-		debs[p] = f
+	debs, missing := FindDebs(dir, pkgs...)
+	if len(missing) > 0 {
+		t.Fatalf("apt-get download %s left no .deb in %s", strings.Join(missing, " "), dir)
 	}
 	return debs
+}
+
+// FindDebs returns the .deb file in dir of each named package (the latest
+// by name when several versions are there) and the packages it lacks.
+func FindDebs(dir string, pkgs ...string) (debs map[string]string, missing []string) {
+	debs = map[string]string{}
+	for _, p := range pkgs {
+		m, _ := filepath.Glob(filepath.Join(dir, p+"_*_*.deb"))
+		if len(m) == 0 {
+			missing = append(missing, p)
+			continue
+		}
+		slices.Sort(m)
+		debs[p] = m[len(m)-1]
+	}
+	return debs, missing
 }
 
 func skipOrFail(t testing.TB, msg string) {
@@ -142,34 +169,47 @@ func skipOrFail(t testing.TB, msg string) {
 
 // installDeb unpacks deb into root and writes its dpkg info files; it
 // returns the package's status stanza.
-func installDeb(t testing.TB, root, pkg, deb string) []byte {
-	t.Helper()
-	run := func(args ...string) []byte {
-		out, err := exec.CommandContext(t.Context(), "dpkg-deb", args...).Output()
+func installDeb(ctx context.Context, root, pkg, deb string) ([]byte, error) {
+	run := func(args ...string) ([]byte, error) {
+		out, err := exec.CommandContext(ctx, "dpkg-deb", args...).Output()
 		if err != nil {
 			var ee *exec.ExitError
 			if errors.As(err, &ee) {
-				t.Fatalf("dpkg-deb %s: %v\n%s", strings.Join(args, " "), err, ee.Stderr)
+				return nil, fmt.Errorf("dpkg-deb %s: %w\n%s", strings.Join(args, " "), err, ee.Stderr)
 			}
-			skipOrFail(t, "dpkg-deb: "+err.Error())
+			return nil, fmt.Errorf("dpkg-deb: %w", err)
 		}
-		return out
+		return out, nil
 	}
-	run("-x", deb, root)
-	control := run("-f", deb)
-	ctrl := t.TempDir()
-	run("-e", deb, ctrl)
-
+	if _, err := run("-x", deb, root); err != nil {
+		return nil, err
+	}
+	control, err := run("-f", deb)
+	if err != nil {
+		return nil, err
+	}
+	md5sums, err := run("--ctrl-tarfile", deb)
+	if err != nil {
+		return nil, err
+	}
+	listing, err := run("-c", deb)
+	if err != nil {
+		return nil, err
+	}
 	infoName := pkg
 	if field(control, "Multi-Arch") == "same" {
 		infoName += ":" + field(control, "Architecture")
 	}
 	info := filepath.Join(root, "var/lib/dpkg/info")
-	if b, err := os.ReadFile(filepath.Join(ctrl, "md5sums")); err == nil {
-		writeFile(t, filepath.Join(info, infoName+".md5sums"), b)
+	if b, err := member(md5sums, "md5sums"); err != nil {
+		return nil, fmt.Errorf("%s: %w", deb, err)
+	} else if b != nil {
+		if err := writeFile(filepath.Join(info, infoName+".md5sums"), b); err != nil {
+			return nil, err
+		}
 	}
 	var list []string
-	for _, line := range strings.Split(strings.TrimSpace(string(run("-c", deb))), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(string(listing)), "\n") {
 		// drwxr-xr-x root/root 0 2023-01-01 00:00 ./usr/bin/ [-> target]
 		fields := strings.Fields(line)
 		if len(fields) < 6 {
@@ -181,18 +221,35 @@ func installDeb(t testing.TB, root, pkg, deb string) []byte {
 		}
 		list = append(list, p)
 	}
-	writeFile(t, filepath.Join(info, infoName+".list"), []byte(strings.Join(list, "\n")+"\n"))
-
+	if err := writeFile(filepath.Join(info, infoName+".list"), []byte(strings.Join(list, "\n")+"\n")); err != nil {
+		return nil, err
+	}
 	// The stanza dpkg writes: the control fields with Status after Package.
-	lines := strings.SplitAfter(strings.TrimRight(string(control), "\n")+"\n", "\n")
 	var stanza []byte
-	for _, l := range lines {
+	for _, l := range strings.SplitAfter(strings.TrimRight(string(control), "\n")+"\n", "\n") {
 		stanza = append(stanza, l...)
 		if strings.HasPrefix(l, "Package:") {
 			stanza = append(stanza, "Status: install ok installed\n"...)
 		}
 	}
-	return append(stanza, '\n')
+	return append(stanza, '\n'), nil
+}
+
+// member returns the contents of the named member of a tar (nil when absent).
+func member(tarBytes []byte, name string) ([]byte, error) {
+	tr := tar.NewReader(bytes.NewReader(tarBytes))
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if strings.TrimPrefix(h.Name, "./") == name {
+			return io.ReadAll(tr)
+		}
+	}
 }
 
 // field returns the value of a one-line control field.
@@ -205,23 +262,23 @@ func field(control []byte, name string) string {
 	return ""
 }
 
-func writeFile(t testing.TB, p string, b []byte) {
-	t.Helper()
+func writeFile(p string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return os.WriteFile(p, b, 0o644)
 }
 
-// tarDir returns a tar of the tree at root: entries sorted, owned by 0:0,
-// mtime zero, symlinks kept as links.
-func tarDir(t testing.TB, root string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+// tarDir writes a tar of the tree at root to file: entries sorted, owned
+// by 0:0, mtime zero, symlinks kept as links.
+func tarDir(root, file string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || p == root {
 			return err
 		}
@@ -254,22 +311,22 @@ func tarDir(t testing.TB, root string) []byte {
 			return err
 		}
 		if fi.Mode().IsRegular() {
-			f, err := os.Open(p)
+			src, err := os.Open(p)
 			if err != nil {
 				return err
 			}
-			defer f.Close()
-			if _, err := io.Copy(tw, f); err != nil {
+			defer src.Close()
+			if _, err := io.Copy(tw, src); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if err := tw.Close(); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	return buf.Bytes()
+	return f.Close()
 }
