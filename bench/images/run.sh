@@ -56,18 +56,17 @@ echo "== machine: $(nproc) cores, load average: $(cut -d' ' -f1-3 /proc/loadavg)
 echo "== image $digest: $usize MiB uncompressed, $size MiB as an OCI layout"
 
 export HALLMARK_STORE="$tmp/store" HALLMARK_PASSWORD=bench
-# The test data's Debian and Go records: the timing covers matching every
-# package; a database without every ecosystem of the image makes the scan
-# exit 4 (incomplete), which is not a failure of the benchmark.
-"$tmp/hallmark" db update --from vuln/testdata/osv/debian >/dev/null 2>&1
-"$tmp/hallmark" db update --from vuln/testdata/osv/go >/dev/null 2>&1
-ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>"$tmp/err" || { tail -3 "$tmp/err" >&2; [ "${allow_fail:-}" = 1 ] || return 1; }; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
+# The test data's records of every ecosystem, so that every package of the
+# image (Debian, Go, npm) is matched; the records are few, so the timing is
+# that of unpacking, extraction and matching, not of a large database.
+for d in vuln/testdata/osv/*/; do "$tmp/hallmark" db update --from "$d" >/dev/null 2>&1; done
+ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>"$tmp/err" || { tail -3 "$tmp/err" >&2; return 1; }; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
 h_sbom= h_scan= s_sbom=
 for i in $(seq "$runs"); do
   s_sbom="$s_sbom $(SYFT_CHECK_FOR_APP_UPDATE=false ms "$tools/syft" scan "oci-dir:$layout" -o cyclonedx-json -q)"
   h_sbom="$h_sbom $(ms "$tmp/hallmark" sbom "oci:$layout" --out "$tmp/h.cdx.json")"
-  h_scan="$h_scan $(allow_fail=1 ms "$tmp/hallmark" scan --vulns "oci:$layout" --format json)"
+  h_scan="$h_scan $(ms "$tmp/hallmark" scan --vulns "oci:$layout" --format json)"
 done
 hs=$(echo "$h_sbom" | median); hv=$(echo "$h_scan" | median); ss=$(echo "$s_sbom" | median)
 syft_n=$(SYFT_CHECK_FOR_APP_UPDATE=false "$tools/syft" scan "oci-dir:$layout" -o syft-json -q | python3 -c 'import json,sys;print(len(json.load(sys.stdin)["artifacts"]))')

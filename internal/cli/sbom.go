@@ -135,7 +135,7 @@ func (a *App) imageSBOMs(cmd *cobra.Command, target string, f sbomFlags, format 
 	}
 	ext := map[sbom.Format]string{sbom.CycloneDX: ".cdx.json", sbom.SPDX: ".spdx.json"}[format]
 	for _, p := range plats {
-		inv, err := a.scanImage(ctx, p.Image, sbom.ImageSubject{Name: art.Name, Digest: p.Digest})
+		inv, err := a.scanImage(ctx, p.Image, sbom.ImageSubject{Name: art.Name, Digest: p.Digest}, a.scanOptions()...)
 		if err != nil {
 			return err
 		}
@@ -191,12 +191,7 @@ func (a *App) inventory(ctx context.Context, target string, detectLicenses bool,
 	if inv, ok, err := readSBOMFile(target); ok || err != nil {
 		return inv, err
 	}
-	logger := a.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	scalibrlog.SetLogger(scalibrLogger{logger})
-	opts := []sbom.Option{sbom.WithLogger(logger)}
+	opts := a.scanOptions()
 	if ref, err := artifact.Parse(target); err == nil && ref.Kind == artifact.KindImage {
 		return a.imageInventory(ctx, target, platform, opts)
 	}
@@ -216,6 +211,17 @@ func (a *App) inventory(ctx context.Context, target string, detectLicenses bool,
 		fmt.Fprintf(a.Stderr, "warning: %s: %s: %s\n", p.Path, p.Extractor, p.Message)
 	}
 	return inv, nil
+}
+
+// scanOptions are the options of every scan: the app's logger, which
+// also receives osv-scalibr's own logging at debug level.
+func (a *App) scanOptions() []sbom.Option {
+	logger := a.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	scalibrlog.SetLogger(scalibrLogger{logger})
+	return []sbom.Option{sbom.WithLogger(logger)}
 }
 
 // imageInventory scans the image target names: of an index, the
