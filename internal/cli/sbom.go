@@ -51,7 +51,12 @@ A CycloneDX or SPDX JSON file as PATH is read and rewritten in --format.
 
 The document time is --timestamp (RFC 3339), else $SOURCE_DATE_EPOCH, else now,
 so that the same input gives the same document. With --key and a file PATH, the
-SBOM is also signed as an in-toto attestation about that file and stored.`,
+SBOM is also signed as an in-toto attestation about that file and stored.
+
+PATH may be an image (REGISTRY/REPO:TAG or @sha256:, oci:DIR[:TAG],
+docker-archive:FILE). Of a multi-platform image, --platform all (the default)
+writes one SBOM per platform into --out DIR (linux-amd64.cdx.json, ...), each
+about its platform manifest digest; --platform os/arch[/variant] writes one.`,
 		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkBundleOut(f.bundleOut, f.key); err != nil {
