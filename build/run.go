@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -388,11 +389,16 @@ func (r *Result) Facts(builderID, logName string) provenance.Facts {
 		f.Dependencies = append(f.Dependencies, provenance.Dependency{URI: d.PURL, Digest: d.Digest, Origin: d.Origin})
 	}
 	for _, p := range r.Products {
-		name := p.Name
+		a := provenance.Artifact{Name: p.Name, Digest: p.Digest}
 		if p.Image != nil {
-			name = p.Image.Name // an image subject is named by its repository
+			// An image subject is named by its repository; the same image
+			// written twice (a layout and an archive) is one subject.
+			a.Name = p.Image.Name
+			if slices.ContainsFunc(f.Products, func(b provenance.Artifact) bool { return b.Name == a.Name && maps.Equal(b.Digest, a.Digest) }) {
+				continue
+			}
 		}
-		f.Products = append(f.Products, provenance.Artifact{Name: name, Digest: p.Digest})
+		f.Products = append(f.Products, a)
 	}
 	return f
 }
