@@ -14,12 +14,16 @@ import (
 	"github.com/hallmark-dev/hallmark/digest"
 )
 
-// Product is a file the build produced.
+// Product is a file the build produced, or a container image.
 type Product struct {
 	// Name is the slash path relative to the source root.
-	Name   string     `json:"name"`
+	Name string `json:"name"`
+	// Digest is the file's; for an image, its manifest digest.
 	Digest digest.Set `json:"digest"`
 	Size   int64      `json:"size"`
+	// Image is set when the product is a container image: an OCI layout
+	// directory or an image archive.
+	Image *ImageProduct `json:"image,omitempty"`
 }
 
 // fileState is what a snapshot remembers of a file to notice a change.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -310,6 +311,9 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build: products: %w", err)
 	}
+	if res.Products, err = imageProducts(ctx, src, res.Products); err != nil {
+		return nil, fmt.Errorf("build: products: %w", err)
+	}
 	for _, f := range res.OutputFixes {
 		log.Warn("build output made safe", "path", f.Path, "action", f.Action)
 		if s.Stdout != nil {
@@ -385,7 +389,16 @@ func (r *Result) Facts(builderID, logName string) provenance.Facts {
 		f.Dependencies = append(f.Dependencies, provenance.Dependency{URI: d.PURL, Digest: d.Digest, Origin: d.Origin})
 	}
 	for _, p := range r.Products {
-		f.Products = append(f.Products, provenance.Artifact{Name: p.Name, Digest: p.Digest})
+		a := provenance.Artifact{Name: p.Name, Digest: p.Digest}
+		if p.Image != nil {
+			// An image subject is named by its repository; the same image
+			// written twice (a layout and an archive) is one subject.
+			a.Name = p.Image.Name
+			if slices.ContainsFunc(f.Products, func(b provenance.Artifact) bool { return b.Name == a.Name && maps.Equal(b.Digest, a.Digest) }) {
+				continue
+			}
+		}
+		f.Products = append(f.Products, a)
 	}
 	return f
 }

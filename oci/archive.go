@@ -85,9 +85,20 @@ func ociInArchive(_ context.Context, file string) (*Image, bool, error) {
 	}
 	d := idx.Manifests[0]
 	img := &Image{Name: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)), Digest: d.Digest, MediaType: d.MediaType, Source: SourceDockerArchive}
-	if ref := d.Annotations["io.containerd.image.name"]; ref != "" {
+	// Docker names the image with containerd's annotation; buildah's and
+	// skopeo's oci-archive with the layout's reference name.
+	// A bare tag ("v1") as the reference name names no repository.
+	refName := d.Annotations[RefNameAnnotation]
+	if !strings.Contains(refName, "/") {
+		refName = ""
+	}
+	for _, ref := range []string{d.Annotations["io.containerd.image.name"], refName} {
+		if ref == "" {
+			continue
+		}
 		if r, err := name.ParseReference(ref); err == nil {
 			img.Name = r.Context().Name()
+			break
 		}
 	}
 	manifest, err := a.bytes(blobName(d.Digest), DefaultMaxManifestBytes)

@@ -28,6 +28,9 @@ type Product struct {
 	Digests []string `json:"digests"`
 	// Reproducible is true when every run produced the same digest.
 	Reproducible bool `json:"reproducible"`
+	// Image is true when the product is a container image (an OCI layout
+	// directory or an image archive); its digests are manifest digests.
+	Image bool `json:"image,omitempty"`
 }
 
 // Step is one bisection build.
@@ -144,6 +147,9 @@ func Run(ctx context.Context, src string, command []string, opts ...Option) (*Re
 		res.ProductDirs = append(res.ProductDirs, dir)
 	}
 	res.Products, res.Reproducible = compareRuns(runs)
+	for i := range res.Products {
+		res.Products[i].Image = r.images[res.Products[i].Path]
+	}
 	if res.Reproducible || !cfg.bisect {
 		return res, nil
 	}
@@ -184,6 +190,7 @@ type runner struct {
 	seq        int
 	// fallback is set once the sandbox turned out to be unavailable.
 	fallback string
+	images   map[string]bool // products that are container images
 }
 
 // progressLine says which build starts: its number, its label and the
@@ -428,6 +435,13 @@ func (r *runner) collect(ctx context.Context, dir, keepDir string) (map[string]s
 	if err != nil {
 		return nil, err
 	}
+	all, images, err := imageOutputs(ctx, dir, all)
+	if err != nil {
+		return nil, err
+	}
+	if r.images == nil {
+		r.images = map[string]bool{}
+	}
 	out := make(map[string]string)
 	for rel, sum := range all {
 		if len(r.cfg.products) > 0 {
@@ -442,6 +456,15 @@ func (r *runner) collect(ctx context.Context, dir, keepDir string) (map[string]s
 			continue // an unchanged source file
 		}
 		out[rel] = sum
+		if images[rel] {
+			r.images[rel] = true
+		}
+		if keepDir != "" && images[rel] && !strings.HasSuffix(rel, ".tar") {
+			if err := copyTree(ctx, filepath.Join(dir, filepath.FromSlash(rel)), filepath.Join(keepDir, filepath.FromSlash(rel)), false); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if keepDir != "" {
 			if err := copyFile(filepath.Join(dir, filepath.FromSlash(rel)), filepath.Join(keepDir, filepath.FromSlash(rel))); err != nil {
 				return nil, err

@@ -8,13 +8,23 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	scalibrimage "github.com/google/osv-scalibr/artifact/image/layerscanning/image"
 	"github.com/google/osv-scalibr/artifact/image/layerscanning/trace"
+	cpb "github.com/google/osv-scalibr/binary/proto/config_go_proto"
 	"github.com/google/osv-scalibr/extractor/filesystem"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagejson"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/python/wheelegg"
 	scalibrfs "github.com/google/osv-scalibr/fs"
 	"github.com/google/osv-scalibr/inventory"
 	"github.com/google/osv-scalibr/stats"
 
 	"github.com/hallmark-dev/hallmark/sbom/internal/bom"
 )
+
+// installedPackageExtractors read the metadata of installed language
+// packages (Python's *.dist-info and *.egg-info, npm's
+// node_modules/*/package.json). An image carries what was installed, often
+// without the lockfile that chose it, so images are scanned for these too;
+// a source tree is not, where the lockfiles are the record.
+var installedPackageExtractors = []func(*cpb.PluginConfig) (filesystem.Extractor, error){wheelegg.New, packagejson.New}
 
 // ImageSubject names the image an inventory is about.
 type ImageSubject struct {
@@ -37,7 +47,7 @@ func ScanImage(ctx context.Context, img v1.Image, subject ImageSubject, opts ...
 			return nil, err
 		}
 	}
-	extractors, err := newExtractors(cfg.maxFileSize)
+	extractors, err := newExtractors(cfg.maxFileSize, installedPackageExtractors...)
 	if err != nil {
 		return nil, err
 	}
@@ -107,4 +117,31 @@ func ScanImage(ctx context.Context, img v1.Image, subject ImageSubject, opts ...
 	}
 	bom.SortComponents(inv.Components)
 	return inv, nil
+}
+
+// MergePlatforms combines the inventories of the platform images of a
+// multi-platform index into one about the index (subject): each package
+// once per purl (Debian and Alpine purls name the architecture, so an OS
+// package appears once per architecture; a Go module found on several
+// platforms appears once, with the layer of the first).
+func MergePlatforms(subject ImageSubject, invs ...*Inventory) *Inventory {
+	out := &Inventory{Subject: Subject{Name: subject.Name, Kind: "image"}}
+	if subject.Digest.Hex != "" {
+		out.Subject.Hashes = []Hash{{Algorithm: SHA256, Value: subject.Digest.Hex}}
+	}
+	byPURL := map[string]int{}
+	for _, inv := range invs {
+		out.Problems = append(out.Problems, inv.Problems...)
+		for _, c := range inv.Components {
+			if k, dup := byPURL[c.PURL]; dup {
+				bom.Merge(&out.Components[k], c)
+				bom.Normalize(&out.Components[k])
+				continue
+			}
+			byPURL[c.PURL] = len(out.Components)
+			out.Components = append(out.Components, c)
+		}
+	}
+	bom.SortComponents(out.Components)
+	return out
 }

@@ -138,7 +138,7 @@ func Extractors() []string {
 	return out
 }
 
-func newExtractors(maxFileSize int64) ([]filesystem.Extractor, error) {
+func newExtractors(maxFileSize int64, extra ...func(*cpb.PluginConfig) (filesystem.Extractor, error)) ([]filesystem.Extractor, error) {
 	cfg := &cpb.PluginConfig{MaxFileSizeBytes: maxFileSize}
 	ctors := []func(*cpb.PluginConfig) (filesystem.Extractor, error){
 		gomod.New, gobinary.New,
@@ -149,6 +149,7 @@ func newExtractors(maxFileSize int64) ([]filesystem.Extractor, error) {
 		gemfilelock.New,
 		dpkg.New, apk.New, rpm.New,
 	}
+	ctors = append(ctors, extra...)
 	out := make([]filesystem.Extractor, 0, len(ctors))
 	for _, ctor := range ctors {
 		e, err := ctor(cfg)

@@ -86,8 +86,8 @@ var importRules = []struct {
 }
 
 // libraryInternals are the internal packages a library package may import:
-// the shared bounds, the strict JSON decoder, the terminal escaper and the
-// expiring cache are helpers of the libraries themselves, kept internal so
+// the shared bounds, the strict JSON decoder, the terminal escaper, the
+// expiring cache and the hardened git runner are helpers of the libraries themselves, kept internal so
 // that they are not Hallmark's public API (as sigstore-go keeps
 // internal/limits). tooltest finds the peer tools for the xxxtest helpers.
 var libraryInternals = map[string]bool{
@@ -95,6 +95,7 @@ var libraryInternals = map[string]bool{
 	module + "/internal/strictjson": true,
 	module + "/internal/textsafe":   true,
 	module + "/internal/ttlcache":   true,
+	module + "/internal/gitexec":    true,
 }
 
 func TestLibrariesImportOnlyTheirInternalHelpers(t *testing.T) {

@@ -233,6 +233,10 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 // writeBuildResult lists the products and warns about the source state.
 func writeBuildResult(a *App, res *build.Result) {
 	for _, p := range res.Products {
+		if p.Image != nil {
+			fmt.Fprintf(a.Stderr, "product %s: image %s sha256:%s (manifest digest)\n", p.Name, p.Image.Name, p.Digest["sha256"])
+			continue
+		}
 		fmt.Fprintf(a.Stderr, "product %s sha256:%s\n", p.Name, p.Digest["sha256"])
 	}
 	warnSourceState(a, res)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/repro"
 	"github.com/hallmark-dev/hallmark/repro/diff"
 )
@@ -233,7 +235,13 @@ func explainProducts(cmd *cobra.Command, app *App, res *repro.Result) []*diff.Re
 		}
 		a := filepath.Join(res.ProductDirs[0], filepath.FromSlash(p.Path))
 		b := filepath.Join(res.ProductDirs[1], filepath.FromSlash(p.Path))
-		rep, err := diff.Files(contextOf(cmd), a, b, diff.WithNow(app.Now))
+		var rep *diff.Report
+		var err error
+		if p.Image {
+			rep, err = diffImageOutputs(contextOf(cmd), app, a, b)
+		} else {
+			rep, err = diff.Files(contextOf(cmd), a, b, diff.WithNow(app.Now))
+		}
 		if err != nil {
 			fmt.Fprintf(app.Stderr, "hallmark: explain %s: %v\n", p.Path, err)
 			continue
@@ -242,6 +250,23 @@ func explainProducts(cmd *cobra.Command, app *App, res *repro.Result) []*diff.Re
 		out = append(out, rep)
 	}
 	return out
+}
+
+// diffImageOutputs explains two builds' images (OCI layouts or image
+// archives) layer by layer, naming the files inside the layers.
+func diffImageOutputs(ctx context.Context, app *App, a, b string) (*diff.Report, error) {
+	var imgs [2]*oci.Image
+	for i, p := range []string{a, b} {
+		img, ok, err := oci.OpenBuildOutput(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s is no longer an image", p)
+		}
+		imgs[i] = img
+	}
+	return diff.Images(ctx, a, imgs[0].Image, b, imgs[1].Image, diff.WithNow(app.Now))
 }
 
 func writeReproText(app *App, res *repro.Result, reports []*diff.Report) {

@@ -13,12 +13,14 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	scalibrlog "github.com/google/osv-scalibr/log"
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/artifact"
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/internal/limits"
+	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
@@ -35,6 +37,7 @@ type sbomFlags struct {
 	licenses  bool
 	key       string
 	bundleOut string
+	platform  string
 }
 
 func newSBOMCmd(app *App) *cobra.Command {
@@ -48,7 +51,12 @@ A CycloneDX or SPDX JSON file as PATH is read and rewritten in --format.
 
 The document time is --timestamp (RFC 3339), else $SOURCE_DATE_EPOCH, else now,
 so that the same input gives the same document. With --key and a file PATH, the
-SBOM is also signed as an in-toto attestation about that file and stored.`,
+SBOM is also signed as an in-toto attestation about that file and stored.
+
+PATH may be an image (REGISTRY/REPO:TAG or @sha256:, oci:DIR[:TAG],
+docker-archive:FILE). Of a multi-platform image, --platform all (the default)
+writes one SBOM per platform into --out DIR (linux-amd64.cdx.json, ...), each
+about its platform manifest digest; --platform os/arch[/variant] writes one.`,
 		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkBundleOut(f.bundleOut, f.key); err != nil {
@@ -62,7 +70,10 @@ SBOM is also signed as an in-toto attestation about that file and stored.`,
 			if err != nil {
 				return err
 			}
-			inv, err := app.inventory(contextOf(cmd), args[0], f.licenses)
+			if ref, err := artifact.Parse(args[0]); err == nil && ref.Kind == artifact.KindImage {
+				return app.imageSBOMs(cmd, args[0], f, format, created)
+			}
+			inv, err := app.inventory(contextOf(cmd), args[0], f.licenses, oci.AllPlatforms)
 			if err != nil {
 				return err
 			}
@@ -92,7 +103,67 @@ SBOM is also signed as an in-toto attestation about that file and stored.`,
 	cmd.Flags().BoolVar(&f.licenses, "detect-licenses", false, "classify licence files where lockfiles record no licence (slower)")
 	cmd.Flags().StringVar(&f.key, "key", "", "sign the SBOM about the scanned file with this private key and store it (default for a file: the project's scanner key)")
 	cmd.Flags().StringVar(&f.bundleOut, "bundle-out", "", "with --key: also write the signed bundle to this file (for push, cosign, a release)")
+	cmd.Flags().StringVar(&f.platform, "platform", oci.AllPlatforms, "of a multi-platform image: \"all\" (one SBOM per platform, --out DIR) or os/arch[/variant]")
 	return cmd
+}
+
+// imageSBOMs writes (and with --key signs) the SBOM of each platform
+// image f.platform selects. A single image's SBOM is about its manifest
+// digest; each platform's SBOM of an index is about that platform's
+// manifest digest (which the index lists), named by the repository. One
+// document goes to --out or standard output; several need --out DIR,
+// where each is written as OS-ARCH[-VARIANT].cdx.json (or .spdx.json).
+func (a *App) imageSBOMs(cmd *cobra.Command, target string, f sbomFlags, format sbom.Format, created time.Time) error {
+	ctx := contextOf(cmd)
+	art, err := a.resolveArtifact(ctx, target)
+	if err != nil {
+		return err
+	}
+	if art.Kind != artifact.KindImage {
+		return badInput(fmt.Errorf("%s: not an image", target))
+	}
+	plats, err := art.Image.SelectPlatforms(f.platform)
+	if err != nil {
+		return badInput(err)
+	}
+	toDir := len(plats) > 1
+	if toDir {
+		if f.out == "" {
+			return usageError(fmt.Errorf("%s is a multi-platform image of %d platforms: give --out DIR for one SBOM per platform, or --platform os/arch", target, len(plats)))
+		}
+		if f.bundleOut != "" {
+			return usageError(fmt.Errorf("--bundle-out names one file; %s has %d platforms: give --platform os/arch", target, len(plats)))
+		}
+		if err := os.MkdirAll(f.out, 0o755); err != nil {
+			return badInput(err)
+		}
+	}
+	ext := map[sbom.Format]string{sbom.CycloneDX: ".cdx.json", sbom.SPDX: ".spdx.json"}[format]
+	for _, p := range plats {
+		inv, err := a.scanImage(ctx, p.Image, sbom.ImageSubject{Name: art.Name, Digest: p.Digest}, a.scanOptions()...)
+		if err != nil {
+			return err
+		}
+		doc, err := sbom.Document(inv, format, sbom.DocumentInfo{Created: created, Author: f.author, ToolVersion: toolVersion()})
+		if err != nil {
+			return badInput(err)
+		}
+		if f.key != "" {
+			subj := attest.Subject{Name: art.Name, Digest: map[string]string{p.Digest.Algorithm: p.Digest.Hex}}
+			if err := a.signSBOMAbout(cmd, subj, format, doc, f.key, f.bundleOut); err != nil {
+				return err
+			}
+		}
+		out := f.out
+		if toDir {
+			out = filepath.Join(f.out, strings.ReplaceAll(p.String(), "/", "-")+ext)
+			fmt.Fprintf(a.Stderr, "%s %s: %s\n", p, p.Digest, out)
+		}
+		if err := a.writeOutput(out, doc); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // documentTime picks the SBOM timestamp: the flag, SOURCE_DATE_EPOCH, the clock.
@@ -118,18 +189,16 @@ func (a *App) documentTime(flag string) (time.Time, error) {
 // target is a CycloneDX or SPDX JSON file, else a scan of the tree, binary
 // or root filesystem, with osv-scalibr's own logging routed to the app's
 // logger at debug level.
-func (a *App) inventory(ctx context.Context, target string, detectLicenses bool) (*sbom.Inventory, error) {
+// For a multi-platform image, the inventory is that of the platforms
+// platform selects (oci.AllPlatforms: all of them, each package once per
+// platform it is in), about the index digest.
+func (a *App) inventory(ctx context.Context, target string, detectLicenses bool, platform string) (*sbom.Inventory, error) {
 	if inv, ok, err := readSBOMFile(target); ok || err != nil {
 		return inv, err
 	}
-	logger := a.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	scalibrlog.SetLogger(scalibrLogger{logger})
-	opts := []sbom.Option{sbom.WithLogger(logger)}
+	opts := a.scanOptions()
 	if ref, err := artifact.Parse(target); err == nil && ref.Kind == artifact.KindImage {
-		return a.imageInventory(ctx, target, opts)
+		return a.imageInventory(ctx, target, platform, opts)
 	}
 	if detectLicenses {
 		d, err := sbom.NewLicenseDetector()
@@ -149,8 +218,20 @@ func (a *App) inventory(ctx context.Context, target string, detectLicenses bool)
 	return inv, nil
 }
 
-// imageInventory scans the image target names.
-func (a *App) imageInventory(ctx context.Context, target string, opts []sbom.Option) (*sbom.Inventory, error) {
+// scanOptions are the options of every scan: the app's logger, which
+// also receives osv-scalibr's own logging at debug level.
+func (a *App) scanOptions() []sbom.Option {
+	logger := a.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	scalibrlog.SetLogger(scalibrLogger{logger})
+	return []sbom.Option{sbom.WithLogger(logger)}
+}
+
+// imageInventory scans the image target names: of an index, the
+// platforms platform selects, merged.
+func (a *App) imageInventory(ctx context.Context, target, platform string, opts []sbom.Option) (*sbom.Inventory, error) {
 	art, err := a.resolveArtifact(ctx, target)
 	if err != nil {
 		return nil, err
@@ -158,7 +239,28 @@ func (a *App) imageInventory(ctx context.Context, target string, opts []sbom.Opt
 	if art.Kind != artifact.KindImage {
 		return nil, badInput(fmt.Errorf("%s: not an image", target))
 	}
-	inv, err := sbom.ScanImage(ctx, art.Image.Image, sbom.ImageSubject{Name: art.Name, Digest: art.Digest}, opts...)
+	plats, err := art.Image.SelectPlatforms(platform)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	subject := sbom.ImageSubject{Name: art.Name, Digest: art.Digest}
+	invs := make([]*sbom.Inventory, 0, len(plats))
+	for _, p := range plats {
+		inv, err := a.scanImage(ctx, p.Image, subject, opts...)
+		if err != nil {
+			return nil, err
+		}
+		invs = append(invs, inv)
+	}
+	if len(invs) == 1 {
+		return invs[0], nil
+	}
+	return sbom.MergePlatforms(subject, invs...), nil
+}
+
+// scanImage inventories one image, warning about files it could not read.
+func (a *App) scanImage(ctx context.Context, img v1.Image, subject sbom.ImageSubject, opts ...sbom.Option) (*sbom.Inventory, error) {
+	inv, err := sbom.ScanImage(ctx, img, subject, opts...)
 	if err != nil {
 		return nil, artifactError(err)
 	}
@@ -205,6 +307,11 @@ func (a *App) signSBOM(cmd *cobra.Command, target string, inv *sbom.Inventory, f
 	if err != nil {
 		return err
 	}
+	return a.signSBOMAbout(cmd, subj, format, doc, keyPath, bundleOut)
+}
+
+// signSBOMAbout signs doc as an attestation about subj and stores it.
+func (a *App) signSBOMAbout(cmd *cobra.Command, subj attest.Subject, format sbom.Format, doc []byte, keyPath, bundleOut string) error {
 	st, err := attest.NewStatement([]attest.Subject{subj}, format.PredicateType(), doc)
 	if err != nil {
 		return badInput(err)

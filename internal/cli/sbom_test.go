@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hallmark-dev/hallmark/depcheck"
+	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
 
@@ -132,7 +133,7 @@ func (ta *testApp) readFile(t *testing.T, path string) []byte {
 
 func TestVulnPackagesFromInventory(t *testing.T) {
 	ta := newTestApp(t)
-	inv, err := ta.inventory(t.Context(), "../../sbom/testdata/rootfs-debian", false)
+	inv, err := ta.inventory(t.Context(), "../../sbom/testdata/rootfs-debian", false, oci.AllPlatforms)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +149,7 @@ func TestVulnPackagesFromInventory(t *testing.T) {
 		t.Errorf("%d packages, want 4", len(got))
 	}
 
-	bin, err := ta.inventory(t.Context(), "../../sbom/testdata/tree/go", false)
+	bin, err := ta.inventory(t.Context(), "../../sbom/testdata/tree/go", false, oci.AllPlatforms)
 	if err != nil {
 		t.Fatal(err)
 	}

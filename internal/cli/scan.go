@@ -18,6 +18,7 @@ import (
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/finding/sarif"
+	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
@@ -45,6 +46,8 @@ type scanFlags struct {
 	// --secrets
 	allowlist    string
 	includeStore bool
+	// images
+	platform string
 }
 
 func newScanCmd(app *App) *cobra.Command {
@@ -125,6 +128,7 @@ ecosystem present in PATH never reports a clean result: it exits 4.`,
 	fl.BoolVar(&f.detectLicenses, "detect-licenses", false, "classify licence files where lockfiles name none (--deps)")
 	fl.StringVar(&f.allowlist, "allowlist", "", "secret allowlist file (--secrets)")
 	fl.BoolVar(&f.includeStore, "include-store", false, "scan the evidence store too when it is inside PATH (--secrets; skipped by default)")
+	fl.StringVar(&f.platform, "platform", oci.AllPlatforms, "of a multi-platform image (--vulns): \"all\" platforms, or os/arch[/variant]")
 	return cmd
 }
 
@@ -138,7 +142,7 @@ func (a *App) runScanVulns(ctx context.Context, target string, f scanFlags) erro
 	if err != nil {
 		return err
 	}
-	inv, err := a.inventory(ctx, target, false)
+	inv, err := a.inventory(ctx, target, false, f.platform)
 	if err != nil {
 		return err
 	}

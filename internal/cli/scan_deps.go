@@ -5,6 +5,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/depcheck"
 	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/sbom"
 )
 
@@ -37,7 +38,7 @@ func (a *App) scanDeps(ctx context.Context, target string, o depsScanOptions) ([
 	if err != nil {
 		return nil, nil, badInput(err)
 	}
-	inv, err := a.inventory(ctx, target, o.DetectLicenses)
+	inv, err := a.inventory(ctx, target, o.DetectLicenses, oci.AllPlatforms)
 	if err != nil {
 		return nil, nil, err
 	}

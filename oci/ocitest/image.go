@@ -136,3 +136,57 @@ func PushTo(t testing.TB, ref string, img v1.Image) string {
 	}
 	return digest(t, img.Digest)
 }
+
+// WithPlatform returns img with its config's os/arch[/variant] set to
+// platform, as a builder for that platform would write it.
+func WithPlatform(t testing.TB, img v1.Image, platform string) v1.Image {
+	t.Helper()
+	p, err := v1.ParsePlatform(platform)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
+	out, err := mutate.ConfigFile(img, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Index builds an OCI image index of imgs, each listed with the platform
+// its config gives, in order.
+func Index(t testing.TB, imgs ...v1.Image) v1.ImageIndex {
+	t.Helper()
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for _, img := range imgs {
+		cf, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: cf.Platform()}})
+	}
+	return idx
+}
+
+// WriteIndexLayout writes idx as an OCI image layout in dir, named
+// refName (none when empty), and returns the index digest.
+func WriteIndexLayout(t testing.TB, dir string, idx v1.ImageIndex, refName string) string {
+	t.Helper()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts []layout.Option
+	if refName != "" {
+		opts = append(opts, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": refName}))
+	}
+	if err := p.AppendIndex(idx, opts...); err != nil {
+		t.Fatal(err)
+	}
+	return digest(t, idx.Digest)
+}
