@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/hallmark-dev/hallmark/artifact"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/oci/ocitest"
 )
@@ -42,7 +43,7 @@ func TestParse(t *testing.T) {
 			t.Errorf("%s: %v", arg, err)
 			continue
 		}
-		got.Digest = v1.Hash{}
+		got.Digest = digest.Digest{}
 		if got != want {
 			t.Errorf("%s: %+v, want %+v", arg, got, want)
 		}
@@ -53,8 +54,12 @@ func TestParse(t *testing.T) {
 			t.Errorf("%s: %v, want ErrNotFound", arg, err)
 		}
 	}
-	if _, err := artifact.Parse("sha256:xyz"); err == nil {
-		t.Error("a malformed digest parsed")
+	// A digest argument is read by digest.Parse: lower-case hex only (the
+	// old parser lower-cased it, unlike the rest of the request).
+	for _, arg := range []string{"sha256:xyz", "sha256:" + fmtHex('A')} {
+		if _, err := artifact.Parse(arg); !errors.Is(err, digest.ErrMalformed) {
+			t.Errorf("Parse(%q) = %v, want digest.ErrMalformed", arg, err)
+		}
 	}
 }
 
@@ -83,7 +88,7 @@ func TestResolveImageSources(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", arg, err)
 		}
-		if a.Kind != artifact.KindImage || a.Digest != want {
+		if a.Kind != artifact.KindImage || a.Digest.Hash() != want {
 			t.Errorf("%s: %s %s, want image %s", arg, a.Kind, a.Digest, want)
 		}
 		if arg != "docker-archive:"+ociTar && a.Name != "registry.example/team/app" {
@@ -108,7 +113,7 @@ func TestResolveImageSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Name != "registry.example/team/app" || a.Digest.Hex == "" {
+	if a.Name != "registry.example/team/app" || a.Digest.IsZero() {
 		t.Errorf("legacy archive: %+v", a)
 	}
 

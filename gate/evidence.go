@@ -76,7 +76,6 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 	ks := kinds()
 	var teeItems []teeItem
 	var provenances []*attest.Verified
-	artifactHex := strings.TrimPrefix(req.Artifact.Digest, "sha256:")
 	for _, raw := range raws {
 		sum := sha256.Sum256(raw)
 		id := "sha256:" + hex.EncodeToString(sum[:])
@@ -100,8 +99,8 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "predicate type is not an input of the policy"})
 			continue
 		}
-		if !v.HasDigest("sha256", artifactHex) {
-			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "not about this artifact: its subjects do not include " + req.Artifact.Digest})
+		if !v.HasDigest(req.Artifact.Digest.Algorithm(), req.Artifact.Digest.Hex()) {
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "not about this artifact: its subjects do not include " + req.Artifact.Digest.String()})
 			continue
 		}
 		signer := ""
@@ -241,7 +240,7 @@ func addApproval(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	}
 	m.Timestamp = a.ApprovedAt
 	in.Evidence.Approvals = append(in.Evidence.Approvals, policy.Approval{
-		Meta: m, Approver: m.Signer.KeyID, Environment: a.Environment, Artifact: strings.ToLower(a.Artifact), Comment: a.Comment,
+		Meta: m, Approver: m.Signer.KeyID, Environment: a.Environment, Artifact: a.Artifact.String(), Comment: a.Comment,
 	})
 	return nil
 }
@@ -483,7 +482,7 @@ func addRebuild(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	}
 	m.Timestamp = p.FinishedOn
 	artifact := in.Artifact.Digest
-	hexValue := strings.TrimPrefix(artifact, "sha256:")
+	hexValue := artifact.Hex()
 	matched, relevant := false, false
 	for _, pr := range p.Products {
 		switch {
@@ -501,7 +500,7 @@ func addRebuild(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	if !relevant {
 		return fmt.Errorf("no rebuilt product corresponds to %s", artifact)
 	}
-	in.Evidence.Rebuilds = append(in.Evidence.Rebuilds, policy.Rebuild{Meta: m, Artifact: artifact, Matched: matched,
+	in.Evidence.Rebuilds = append(in.Evidence.Rebuilds, policy.Rebuild{Meta: m, Artifact: artifact.String(), Matched: matched,
 		SourceDirty: p.Source != nil && p.Source.Dirty})
 	return nil
 }

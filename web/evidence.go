@@ -248,7 +248,7 @@ func decodePredicate(it *item, pred json.RawMessage, artifactHex string) error {
 			return err
 		}
 		it.Time = a.ApprovedAt
-		it.Approval = &approvalView{Approver: strings.Join(it.Signers, ", "), Environment: a.Environment, Artifact: a.Artifact, Comment: a.Comment}
+		it.Approval = &approvalView{Approver: strings.Join(it.Signers, ", "), Environment: a.Environment, Artifact: a.Artifact.String(), Comment: a.Comment}
 	case gate.DecisionPredicateType:
 		var d gate.Decision
 		if err := decodeJSON(pred, &d); err != nil {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/store"
@@ -162,12 +163,12 @@ func (d *dashboard) artifacts(w http.ResponseWriter, r *http.Request) {
 	for _, rec := range recs {
 		seen := map[string]bool{}
 		for _, s := range rec.Subjects {
-			h := strings.ToLower(s.Digest["sha256"])
-			if h == "" || seen[h] {
+			sd, err := digest.New(digest.SHA256, s.Digest[digest.SHA256])
+			dg := sd.String()
+			if err != nil || seen[dg] {
 				continue
 			}
-			seen[h] = true
-			dg := "sha256:" + h
+			seen[dg] = true
 			row := byDigest[dg]
 			if row == nil {
 				row = &artifactRow{Digest: dg}
@@ -184,7 +185,7 @@ func (d *dashboard) artifacts(w http.ResponseWriter, r *http.Request) {
 			if it.Decision == nil {
 				continue
 			}
-			dg := strings.ToLower(it.Decision.Artifact.Digest)
+			dg := it.Decision.Artifact.Digest.String()
 			if latest[dg] == nil {
 				latest[dg] = map[string]decisionView{}
 			}
@@ -243,26 +244,25 @@ func (d *dashboard) artifact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(recs) == 0 {
-		d.clientError(w, r, http.StatusNotFound, "no evidence about "+dg+" is stored")
+		d.clientError(w, r, http.StatusNotFound, "no evidence about "+dg.String()+" is stored")
 		return
 	}
 	// The newest records were read; the chain reads oldest first.
 	slices.Reverse(recs)
-	hexValue := strings.TrimPrefix(dg, "sha256:")
-	body := artifactBody{Digest: dg, Evidence: len(recs)}
+	body := artifactBody{Digest: dg.String(), Evidence: len(recs)}
 	groups := make([][]item, StageOther+1)
 	for _, rec := range recs {
 		for _, s := range rec.Subjects {
-			if strings.EqualFold(s.Digest["sha256"], hexValue) && s.Name != "" && !slices.Contains(body.Names, s.Name) {
+			if dg.In(s.Digest) && s.Name != "" && !slices.Contains(body.Names, s.Name) {
 				body.Names = append(body.Names, s.Name)
 			}
 		}
-		it := d.decode(r, rec, hexValue)
+		it := d.decode(r, rec, dg.Hex())
 		groups[it.Stage] = append(groups[it.Stage], it)
 	}
 	latest := map[string]decisionView{}
 	for _, it := range groups[StageDecision] {
-		if d := it.Decision; d != nil && strings.EqualFold(d.Artifact.Digest, dg) {
+		if d := it.Decision; d != nil && d.Artifact.Digest == dg {
 			if prev, ok := latest[d.Environment]; !ok || !d.DecidedAt.Before(prev.DecidedAt) {
 				latest[d.Environment] = *d
 			}
@@ -279,9 +279,9 @@ func (d *dashboard) artifact(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.Sort(body.Names)
 	for _, env := range d.complianceEnvs() {
-		body.Compliance = append(body.Compliance, envLink{Environment: env, Href: d.complianceLink(dg, env)})
+		body.Compliance = append(body.Compliance, envLink{Environment: env, Href: d.complianceLink(dg.String(), env)})
 	}
-	d.render(w, r, "artifact", pageData{Title: "Artifact " + short(dg), Nav: "artifacts", Truncated: truncated, MaxRecords: d.cfg.maxRecords, Body: body})
+	d.render(w, r, "artifact", pageData{Title: "Artifact " + short(dg.String()), Nav: "artifacts", Truncated: truncated, MaxRecords: d.cfg.maxRecords, Body: body})
 }
 
 // When is the time an item is ordered by: the time its predicate states,
@@ -306,9 +306,9 @@ func (d *dashboard) evidence(w http.ResponseWriter, r *http.Request) {
 		d.clientError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	rec, err := d.st.Get(r.Context(), id)
+	rec, err := d.st.Get(r.Context(), id.String())
 	if errors.Is(err, store.ErrNotFound) {
-		d.clientError(w, r, http.StatusNotFound, "no evidence "+id+" is stored")
+		d.clientError(w, r, http.StatusNotFound, "no evidence "+id.String()+" is stored")
 		return
 	}
 	if err != nil {
@@ -327,7 +327,7 @@ func (d *dashboard) evidence(w http.ResponseWriter, r *http.Request) {
 			body.Statement = string(payload)
 		}
 	}
-	d.render(w, r, "evidence", pageData{Title: "Evidence " + short(id), Body: body})
+	d.render(w, r, "evidence", pageData{Title: "Evidence " + short(id.String()), Body: body})
 }
 
 type envHistory struct {
@@ -446,8 +446,8 @@ func (d *dashboard) findings(w http.ResponseWriter, r *http.Request) {
 		}
 		var arts []string
 		for _, s := range rec.Subjects {
-			if h := s.Digest["sha256"]; h != "" {
-				arts = append(arts, "sha256:"+strings.ToLower(h))
+			if sd, err := digest.New(digest.SHA256, s.Digest[digest.SHA256]); err == nil {
+				arts = append(arts, sd.String())
 			}
 		}
 		for _, f := range it.Scan.Findings {
@@ -513,13 +513,17 @@ func (d *dashboard) renderStatus(w http.ResponseWriter, r *http.Request, code in
 	}
 }
 
-// parseDigest checks a "sha256:<64 hex>" path value and lower-cases it.
-func parseDigest(s string) (string, error) {
-	alg, h, ok := strings.Cut(s, ":")
-	if !ok || alg != "sha256" || len(h) != 64 || strings.Trim(strings.ToLower(h), "0123456789abcdef") != "" {
-		return "", fmt.Errorf("%q is not a digest: want sha256:<64 hex digits>", s)
+// parseDigest reads a sha256 digest from a path value: artifacts and
+// evidence are named by sha256 (digest.Parse is strict about case).
+func parseDigest(s string) (digest.Digest, error) {
+	d, err := digest.Parse(s)
+	if err != nil {
+		return digest.Digest{}, err
 	}
-	return "sha256:" + strings.ToLower(h), nil
+	if d.Algorithm() != digest.SHA256 {
+		return digest.Digest{}, fmt.Errorf("%q: want sha256:<64 hex digits>", s)
+	}
+	return d, nil
 }
 
 func short(dg string) string {

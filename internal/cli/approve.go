@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -31,19 +30,19 @@ an approval for another artifact or environment never counts.`,
 			if f.env == "" || f.key == "" {
 				return usageError(fmt.Errorf("--env and --key are required (or a %s with keys.approver)", ProjectFile))
 			}
-			digest, name, err := app.artifactDigest(contextOf(cmd), args[0])
+			dg, name, err := app.artifactDigest(contextOf(cmd), args[0])
 			if err != nil {
 				return err
 			}
-			a, err := gate.NewApproval(digest, f.env, f.comment, app.Now())
+			a, err := gate.NewApproval(dg, f.env, f.comment, app.Now())
 			if err != nil {
 				return usageError(err)
 			}
 			pred, _ := json.Marshal(a)
 			if name == "" {
-				name = digest
+				name = dg.String()
 			}
-			st, err := attest.NewStatement([]attest.Subject{{Name: name, Digest: map[string]string{"sha256": strings.TrimPrefix(digest, "sha256:")}}}, gate.ApprovalPredicateType, pred)
+			st, err := attest.NewStatement([]attest.Subject{{Name: name, Digest: dg.Set()}}, gate.ApprovalPredicateType, pred)
 			if err != nil {
 				return usageError(err)
 			}
@@ -60,7 +59,7 @@ an approval for another artifact or environment never counts.`,
 					return err
 				}
 			}
-			fmt.Fprintf(app.Stdout, "approved %s for %s by key %s\nstored %s\n", digest, f.env, k.Public().ID(), rec.ID)
+			fmt.Fprintf(app.Stdout, "approved %s for %s by key %s\nstored %s\n", dg, f.env, k.Public().ID(), rec.ID)
 			return nil
 		},
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/artifact"
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/oci"
 )
 
@@ -129,22 +130,22 @@ func (a *App) subject(ctx context.Context, arg string) (attest.Subject, error) {
 	}
 	switch art.Kind {
 	case artifact.KindFile, artifact.KindImage:
-		return attest.Subject{Name: art.Name, Digest: map[string]string{art.Digest.Algorithm: art.Digest.Hex}}, nil
+		return attest.Subject{Name: art.Name, Digest: art.Digest.Set()}, nil
 	case artifact.KindDigest:
-		return attest.Subject{Name: art.DigestString(), Digest: map[string]string{art.Digest.Algorithm: art.Digest.Hex}}, nil
+		return attest.Subject{Name: art.DigestString(), Digest: art.Digest.Set()}, nil
 	}
 	return attest.Subject{}, badInput(fmt.Errorf("%s: not a regular file", arg))
 }
 
 // artifactDigest accepts a file (hashed), an image (its manifest digest)
 // or "sha256:<hex>" (no name).
-func (a *App) artifactDigest(ctx context.Context, arg string) (digest, name string, err error) {
+func (a *App) artifactDigest(ctx context.Context, arg string) (d digest.Digest, name string, err error) {
 	art, err := a.resolveArtifact(ctx, arg)
 	if err != nil {
-		return "", "", err
+		return digest.Digest{}, "", err
 	}
 	if art.Kind == artifact.KindDirectory {
-		return "", "", badInput(fmt.Errorf("%s: not a regular file", arg))
+		return digest.Digest{}, "", badInput(fmt.Errorf("%s: not a regular file", arg))
 	}
-	return art.DigestString(), art.Name, nil
+	return art.Digest, art.Name, nil
 }

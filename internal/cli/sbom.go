@@ -158,7 +158,7 @@ func (a *App) imageInventory(ctx context.Context, target string, opts []sbom.Opt
 	if art.Kind != artifact.KindImage {
 		return nil, badInput(fmt.Errorf("%s: not an image", target))
 	}
-	inv, err := sbom.ScanImage(ctx, art.Image.Image, sbom.ImageSubject{Name: art.Name, Digest: art.Digest}, opts...)
+	inv, err := sbom.ScanImage(ctx, art.Image.Image, sbom.ImageSubject{Name: art.Name, Digest: art.Digest.Hash()}, opts...)
 	if err != nil {
 		return nil, artifactError(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/admission"
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/oci"
@@ -282,7 +283,15 @@ const DefaultListLimit = 1000
 
 func (s *Server) listEvidence(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	sq := store.Query{Subject: q.Get("subject"), PredicateType: q.Get("type"), Signer: q.Get("signer"), Limit: DefaultListLimit}
+	sq := store.Query{PredicateType: q.Get("type"), Signer: q.Get("signer"), Limit: DefaultListLimit}
+	if v := q.Get("subject"); v != "" {
+		d, err := digest.Parse(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "subject: "+err.Error())
+			return
+		}
+		sq.Subject = d
+	}
 	for name, t := range map[string]*time.Time{"since": &sq.Since, "until": &sq.Until} {
 		if v := q.Get(name); v != "" {
 			p, err := time.Parse(time.RFC3339, v)
@@ -409,16 +418,16 @@ func nonNilSlice[T any](s []T) []T {
 
 // GateRequest is the body of POST /v1/gate.
 type GateRequest struct {
-	Digest      string `json:"digest"`
-	Name        string `json:"name,omitempty"`
-	Environment string `json:"environment"`
-	Requester   string `json:"requester,omitempty"`
+	Digest      digest.Digest `json:"digest"`
+	Name        string        `json:"name,omitempty"`
+	Environment string        `json:"environment"`
+	Requester   string        `json:"requester,omitempty"`
 }
 
 // GateAnswer is the answer of POST /v1/gate.
 type GateAnswer struct {
 	Allowed      bool               `json:"allowed"`
-	Digest       string             `json:"digest"`
+	Digest       digest.Digest      `json:"digest"`
 	Environment  string             `json:"environment"`
 	Violations   []policy.Violation `json:"violations"`
 	PolicyURI    string             `json:"policyUri,omitempty"`
@@ -454,7 +463,7 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ans := GateAnswer{Digest: strings.ToLower(req.Digest), Environment: req.Environment, Violations: []policy.Violation{}, Ignored: []policy.Ignored{}}
+	ans := GateAnswer{Digest: req.Digest, Environment: req.Environment, Violations: []policy.Violation{}, Ignored: []policy.Ignored{}}
 	if res != nil {
 		ans.Allowed = res.Decision.Allow && err == nil
 		ans.Violations = append(ans.Violations, res.Decision.Violations...)
@@ -488,7 +497,15 @@ const IgnoredDecisionsHeader = "Hallmark-Ignored-Decisions"
 
 func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	dq := DeploymentQuery{Environment: q.Get("env"), Artifact: q.Get("artifact"), Limit: DefaultDeploymentsLimit}
+	dq := DeploymentQuery{Environment: q.Get("env"), Limit: DefaultDeploymentsLimit}
+	if v := q.Get("artifact"); v != "" {
+		d, err := digest.Parse(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "artifact: "+err.Error())
+			return
+		}
+		dq.Artifact = d
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxListLimit {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
@@ -88,7 +89,7 @@ func Deployed(ctx context.Context, st store.Store, tr *trust.Trust) ([]Running, 
 	type key struct {
 		env    string
 		w      gate.Workload
-		digest string
+		digest digest.Digest
 	}
 	// A review with a denied digest was denied as a whole: the allows
 	// recorded for its other digests admitted nothing.
@@ -122,7 +123,7 @@ func Deployed(ctx context.Context, st store.Store, tr *trust.Trust) ([]Running, 
 	slices.SortFunc(out, func(a, b Running) int {
 		return cmp.Or(cmp.Compare(a.Environment, b.Environment), cmp.Compare(a.Workload.Namespace, b.Workload.Namespace),
 			cmp.Compare(a.Workload.Kind, b.Workload.Kind), cmp.Compare(a.Workload.Name, b.Workload.Name),
-			cmp.Compare(a.Artifact.Digest, b.Artifact.Digest))
+			cmp.Compare(a.Artifact.Digest.String(), b.Artifact.Digest.String()))
 	})
 	return out, ignored, nil
 }
@@ -140,7 +141,10 @@ func RecheckDeployed(ctx context.Context, st store.Store, tr *trust.Trust, g *ga
 	if err != nil {
 		return nil, nil, err
 	}
-	type key struct{ env, digest string }
+	type key struct {
+		env    string
+		digest digest.Digest
+	}
 	byArtifact := map[key]*Recheck{}
 	var order []key
 	for _, r := range running {
@@ -159,7 +163,7 @@ func RecheckDeployed(ctx context.Context, st store.Store, tr *trust.Trust, g *ga
 			rc.DeployedAt = r.AdmittedAt
 		}
 	}
-	slices.SortFunc(order, func(a, b key) int { return cmp.Or(cmp.Compare(a.env, b.env), cmp.Compare(a.digest, b.digest)) })
+	slices.SortFunc(order, func(a, b key) int { return cmp.Or(cmp.Compare(a.env, b.env), cmp.Compare(a.digest.String(), b.digest.String())) })
 	out := make([]Recheck, 0, len(order))
 	for _, k := range order {
 		if err := ctx.Err(); err != nil {
