@@ -17,6 +17,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -135,7 +136,10 @@ func TestPages(t *testing.T) {
 			want:    []string{"generic-api-key", "testdata/fake.env:3"},
 			notWant: []string{"GO-2023-2102", "HM-DF-001"},
 		},
-		{name: "bad digest", path: "/ui/artifacts/sha256:xyz", status: 400, want: []string{"is not a digest"}},
+		{name: "bad digest", path: "/ui/artifacts/sha256:xyz", status: 400, want: []string{"malformed digest"}},
+		// The old parser lower-cased the path; links and the store use one
+		// spelling, so another is refused with the fix.
+		{name: "upper-case digest", path: "/ui/artifacts/sha256:" + strings.ToUpper(strings.TrimPrefix(f.app, "sha256:")), status: 400, want: []string{"lower case"}},
 		{name: "unknown artifact", path: "/ui/artifacts/sha256:" + strings.Repeat("0", 64), status: 404, want: []string{"no evidence about"}},
 		{name: "unknown evidence", path: "/ui/evidence/sha256:" + strings.Repeat("0", 64), status: 404, want: []string{"no evidence sha256:0000"}},
 		{name: "unknown environment", path: "/ui/deployments?env=moon", status: 404, want: []string{"environment moon"}},
@@ -422,7 +426,7 @@ func TestAgo(t *testing.T) {
 // counts.
 func TestForgedDecisionNotCounted(t *testing.T) {
 	f := newFixture(t)
-	d := gate.Decision{Artifact: policy.Artifact{Digest: f.app, Name: f.appName}, Environment: "prod", Allowed: true, DecidedAt: f.now, Requester: "mallory", Source: "admission", Violations: []policy.Violation{}}
+	d := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse(f.app), Name: f.appName}, Environment: "prod", Allowed: true, DecidedAt: f.now, Requester: "mallory", Source: "admission", Violations: []policy.Violation{}}
 	forged := attesttest.Verified(t, f.keys[trust.RoleScanner], gate.DecisionPredicateType, d, attest.Subject{Name: f.appName, Digest: map[string]string{"sha256": strings.TrimPrefix(f.app, "sha256:")}})
 	if _, err := f.st.Put(t.Context(), forged); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -69,11 +70,11 @@ func putDecision(t *testing.T, st store.Store, key *keys.PrivateKey, digest, env
 }
 
 // putWorkload is putDecision about a workload.
-func putWorkload(t *testing.T, st store.Store, key *keys.PrivateKey, digest, env string, allowed bool, at time.Time, source string, wl *gate.Workload) string {
+func putWorkload(t *testing.T, st store.Store, key *keys.PrivateKey, dg, env string, allowed bool, at time.Time, source string, wl *gate.Workload) string {
 	t.Helper()
-	d := gate.Decision{Artifact: policy.Artifact{Digest: digest}, Environment: env, Allowed: allowed, DecidedAt: at, Source: source, Workload: wl,
+	d := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse(dg)}, Environment: env, Allowed: allowed, DecidedAt: at, Source: source, Workload: wl,
 		Violations: []policy.Violation{}, Evidence: []string{}, Ignored: []policy.Ignored{}}
-	rec, err := st.Put(t.Context(), attesttest.Verified(t, key, gate.DecisionPredicateType, d, subject(digest)))
+	rec, err := st.Put(t.Context(), attesttest.Verified(t, key, gate.DecisionPredicateType, d, subject(dg)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 		w := newWorld(t)
 		s, ts := start(t, w, testConfig(t, ""), st)
 		t0 := c.now()
-		decision := gate.Decision{Artifact: policy.Artifact{Digest: digestC}, Environment: "prod", Allowed: true, DecidedAt: t0, Source: AdmissionSource,
+		decision := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse(digestC)}, Environment: "prod", Allowed: true, DecidedAt: t0, Source: AdmissionSource,
 			Workload: &gate.Workload{Namespace: "payments", Kind: "Pod"}}
 		for _, tc := range []struct {
 			name, predicateType string
@@ -107,7 +108,7 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 				}
 			})
 		}
-		if recs, err := st.List(t.Context(), store.Query{Subject: digestC}); err != nil || len(recs) != 0 {
+		if recs, err := st.List(t.Context(), store.Query{Subject: digest.MustParse(digestC)}); err != nil || len(recs) != 0 {
 			t.Fatalf("refused uploads were stored: %d records, %v", len(recs), err)
 		}
 		// A decision by the gate key itself is the gate's record: accepted.
@@ -124,7 +125,7 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ds) != 1 || ds[0].Artifact.Digest != digestC {
+		if len(ds) != 1 || ds[0].Artifact.Digest.String() != digestC {
 			t.Errorf("listed %+v, want only the gate's decision about C", ds)
 		}
 		if len(ignored) != 2 || !strings.Contains(ignored[0].Reason+ignored[1].Reason, "gate role") ||
@@ -148,11 +149,11 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 			t.Errorf("%s: %q, want 2", IgnoredDecisionsHeader, got)
 		}
 		deployed, _, err := Deployed(t.Context(), st, w.trust)
-		if err != nil || len(deployed) != 1 || deployed[0].Artifact.Digest != digestC {
+		if err != nil || len(deployed) != 1 || deployed[0].Artifact.Digest.String() != digestC {
 			t.Errorf("deployed %+v (%v), want only C", deployed, err)
 		}
 		rs, ignored, err := RecheckDeployed(t.Context(), st, w.trust, s.gate, "test")
-		if err != nil || len(rs) != 1 || rs[0].Artifact.Digest != digestC || len(ignored) != 2 {
+		if err != nil || len(rs) != 1 || rs[0].Artifact.Digest.String() != digestC || len(ignored) != 2 {
 			t.Errorf("rechecked %+v, ignored %d (%v), want only C and two ignored", rs, len(ignored), err)
 		}
 	})
@@ -193,7 +194,7 @@ func TestDeployedFollowsAdmissions(t *testing.T) {
 		putWorkload(t, st, w.gateKey, digestB, "prod", false, t0, AdmissionSource, &checkout)
 		// An admission recorded before decisions carried the workload.
 		putDecision(t, st, w.gateKey, digestB, "staging", true, t0, "")
-		legacy := gate.Decision{Artifact: policy.Artifact{Digest: digestB}, Environment: "staging", Allowed: true, DecidedAt: t0, Source: AdmissionSource,
+		legacy := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse(digestB)}, Environment: "staging", Allowed: true, DecidedAt: t0, Source: AdmissionSource,
 			Requester: "system:serviceaccount:kube-system:replicaset-controller (Pod reports/)", Violations: []policy.Violation{}}
 		if _, err := st.Put(t.Context(), attesttest.Verified(t, w.gateKey, gate.DecisionPredicateType, legacy, subject(digestB))); err != nil {
 			t.Fatal(err)
@@ -204,7 +205,7 @@ func TestDeployedFollowsAdmissions(t *testing.T) {
 		}
 		var got []string
 		for _, r := range running {
-			got = append(got, fmt.Sprintf("%s %s/%s/%s %s %s", r.Environment, r.Workload.Namespace, r.Workload.Kind, r.Workload.Name, r.Artifact.Digest[:15], r.AdmittedAt.Sub(t0)))
+			got = append(got, fmt.Sprintf("%s %s/%s/%s %s %s", r.Environment, r.Workload.Namespace, r.Workload.Kind, r.Workload.Name, r.Artifact.Digest.String()[:15], r.AdmittedAt.Sub(t0)))
 		}
 		want := []string{
 			"prod payments/Deployment/api " + digestA[:15] + " 5h0m0s",
@@ -261,9 +262,9 @@ func TestDeploymentsNewestWithLimit(t *testing.T) {
 			}
 			var got []string
 			for i, d := range ds {
-				got = append(got, d.Environment+" "+d.Artifact.Digest)
+				got = append(got, d.Environment+" "+d.Artifact.Digest.String())
 				// (B's three share a StoredAt: their order is by record ID.)
-				if i > 0 && d.DecidedAt.After(ds[i-1].DecidedAt) && d.Artifact.Digest != digestB {
+				if i > 0 && d.DecidedAt.After(ds[i-1].DecidedAt) && d.Artifact.Digest.String() != digestB {
 					t.Errorf("%s: not newest first at %d", tc.path, i)
 				}
 			}
@@ -284,7 +285,7 @@ func TestDeploymentsNewestWithLimit(t *testing.T) {
 		if err != nil || len(got) != 1 || got[0].ID != prod[4] {
 			t.Errorf("prod limit 1: %+v, %v", got, err)
 		}
-		bTies, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{Artifact: digestB, Limit: 1})
+		bTies, _, err := Deployments(t.Context(), st, w.trust, DeploymentQuery{Artifact: digest.MustParse(digestB), Limit: 1})
 		if err != nil || len(bTies) != 1 {
 			t.Fatalf("B limit 1: %+v, %v", bTies, err)
 		}

@@ -163,7 +163,9 @@ func RecheckDeployed(ctx context.Context, st store.Store, tr *trust.Trust, g *ga
 			rc.DeployedAt = r.AdmittedAt
 		}
 	}
-	slices.SortFunc(order, func(a, b key) int { return cmp.Or(cmp.Compare(a.env, b.env), cmp.Compare(a.digest.String(), b.digest.String())) })
+	slices.SortFunc(order, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.env, b.env), cmp.Compare(a.digest.String(), b.digest.String()))
+	})
 	out := make([]Recheck, 0, len(order))
 	for _, k := range order {
 		if err := ctx.Err(); err != nil {
