@@ -700,7 +700,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"no trust", "store: {driver: sqlite, path: e.db}\npolicies: {prod: builtin}\ngate: {key: g.key}\n", "trust"},
 		{"bad driver", strings.Replace(base, "driver: sqlite", "driver: mysql", 1), "store.driver"},
 		{"postgres without dsn", "store: {driver: postgres}\ntrust: t.yaml\npolicies: {prod: builtin}\ngate: {key: g.key}\n", "dsn"},
-		{"bad token hash", base + "auth: {insecureAnonymousAdmission: true, tokens: [{name: x, sha256: abc, role: admin}]}\n", "64 hex"},
+		{"bad token hash", base + "auth: {insecureAnonymousAdmission: true, tokens: [{name: x, sha256: abc, role: admin}]}\n", "64 lower-case hex"},
+		// The old check lower-cased the hash; sha256sum prints lower case,
+		// the one spelling digest.New reads.
+		{"upper-case token hash", base + "auth: {insecureAnonymousAdmission: true, tokens: [{name: x, sha256: " + strings.Repeat("A", 64) + ", role: admin}]}\n", "write hex digits in lower case"},
 		{"bad role", base + "auth: {insecureAnonymousAdmission: true, tokens: [{name: x, sha256: " + strings.Repeat("a", 64) + ", role: root}]}\n", "role"},
 		{"admission without a credential", base, "the admission endpoints need a credential"},
 		{"anonymous admission and a credential", base + "auth: {insecureAnonymousAdmission: true, admissionToken: true}\n", "contradicts"},
