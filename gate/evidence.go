@@ -441,12 +441,10 @@ func addProvenance(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 		}},
 		ResolvedDependencies: []policy.ResolvedDependency{},
 	}
-	if sb, ok := p.GetBuildDefinition().GetInternalParameters().AsMap()["sandbox"].(map[string]any); ok {
-		applied, _ := sb["applied"].(bool)
-		network, _ := sb["network"].(bool)
-		hermetic := applied && !network
-		out.InternalParameters = policy.InternalParameters{Sandbox: &applied, Network: &network, Hermetic: &hermetic,
-			SharedWritable: s.SharedWritable}
+	if sb := s.Sandbox; sb != nil {
+		hermetic := sb.Hermetic()
+		out.InternalParameters = policy.InternalParameters{Sandbox: &sb.Applied, Network: &sb.Network, Hermetic: &hermetic,
+			SharedWritable: sb.SharedWritable}
 	}
 	for _, d := range p.GetBuildDefinition().GetResolvedDependencies() {
 		rd := policy.ResolvedDependency{URI: d.GetUri()}

@@ -26,7 +26,7 @@ func TestParseSummarize(t *testing.T) {
 	want := provenance.Summary{
 		BuildType: provenance.BuildType, BuilderID: provenance.DefaultBuilderID, InvocationID: f.InvocationID,
 		Command: f.Command, WorkDir: ".", SourceURI: f.Source.URI, Commit: commit, Dirty: true,
-		Isolation: "sandbox (user, mount, pid, net, uts, ipc), network off, source read-only",
+		Sandbox: &f.Sandbox, Isolation: "sandbox (user, mount, pid, net, uts, ipc), network off, source read-only",
 		StartedOn: f.StartedOn, FinishedOn: f.FinishedOn, Dependencies: 2, Toolchain: []string{"/usr/local/go/bin/go"},
 	}
 	if d := cmp.Diff(want, provenance.Summarize(parsed)); d != "" {
@@ -37,6 +37,46 @@ func TestParseSummarize(t *testing.T) {
 	p2, _ := provenance.Predicate(f)
 	if got := provenance.Summarize(p2).Isolation; got != "no sandbox (requested auto), fell back: namespaces unavailable" {
 		t.Errorf("fallback isolation = %q", got)
+	}
+}
+
+// TestReadSandbox: the sandbox record is read by one reader, whose answer
+// the gate, the dashboard and the CLI share. A bare "sandbox": true is not
+// Hallmark's record (the dashboard used to show it as sandboxed while the
+// gate did not count it); a record with a mistyped or miscased field is
+// unreadable, never a default.
+func TestReadSandbox(t *testing.T) {
+	const head = `{"buildDefinition":{"buildType":"x","externalParameters":{"a":1},"internalParameters":`
+	const tail = `},"runDetails":{"builder":{"id":"b"}}}`
+	for _, tc := range []struct {
+		name, internal string
+		want           *provenance.Sandbox
+		wantErr        bool
+	}{
+		{"none", `{"sourceDateEpoch":"0"}`, nil, false},
+		{"bare boolean", `{"sandbox":true,"network":false,"hermetic":true}`, nil, false},
+		{"recorded", `{"sandbox":{"requested":"on","applied":true,"network":false,"readOnlySource":true,"namespaces":["user","net"]}}`,
+			&provenance.Sandbox{Requested: "on", Applied: true, ReadOnlySource: true, Namespaces: []string{"user", "net"}}, false},
+		{"mistyped", `{"sandbox":{"applied":"true","network":false}}`, nil, true},
+		{"miscased", `{"sandbox":{"Applied":true,"network":false}}`, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := provenance.Parse([]byte(head + tc.internal + tail))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := provenance.ReadSandbox(p)
+			if (err != nil) != tc.wantErr || !errors.Is(err, provenance.ErrInvalidFacts) && tc.wantErr {
+				t.Fatalf("ReadSandbox error = %v, want error %t", err, tc.wantErr)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("ReadSandbox (-want +got):\n%s", d)
+			}
+			s := provenance.Summarize(p)
+			if s.Sandbox.Hermetic() != (tc.want != nil && tc.want.Hermetic()) || (got == nil) != (s.Sandbox == nil) {
+				t.Errorf("Summarize sandbox = %+v, want %+v", s.Sandbox, got)
+			}
+		})
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/strictjson"
+	"github.com/hallmark-dev/hallmark/provenance"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
@@ -277,90 +278,37 @@ func decodePredicate(it *item, pred json.RawMessage, artifactHex string) error {
 	return nil
 }
 
-// decodeProvenance reads SLSA v1 provenance. Builders record the source in
-// different places: Hallmark's builds under externalParameters.source
-// (uri, commit), others as repository/ref or a GitHub workflow, and most
-// also as a resolved dependency with a gitCommit digest; all are read.
+// decodeProvenance reads SLSA v1 provenance with provenance.Parse, the
+// reader the gate uses, so the page states the isolation the policy saw.
+// Builders record the source in different places: Hallmark's builds under
+// externalParameters.source (uri, commit), others as repository/ref or a
+// GitHub workflow, and most also as a resolved dependency with a gitCommit
+// digest; all are read for display.
 func decodeProvenance(pred json.RawMessage) (*provenanceView, time.Time, error) {
-	var p struct {
-		BuildDefinition struct {
-			BuildType          string         `json:"buildType"`
-			ExternalParameters map[string]any `json:"externalParameters"`
-			InternalParameters map[string]any `json:"internalParameters"`
-			ResolvedDeps       []struct {
-				URI    string            `json:"uri"`
-				Name   string            `json:"name"`
-				Digest map[string]string `json:"digest"`
-			} `json:"resolvedDependencies"`
-		} `json:"buildDefinition"`
-		RunDetails struct {
-			Builder struct {
-				ID string `json:"id"`
-			} `json:"builder"`
-			Metadata struct {
-				FinishedOn time.Time `json:"finishedOn"`
-			} `json:"metadata"`
-		} `json:"runDetails"`
-	}
-	if err := decodeJSON(pred, &p); err != nil {
+	p, err := provenance.Parse(pred)
+	if err != nil {
 		return nil, time.Time{}, err
 	}
-	bd := p.BuildDefinition
-	v := &provenanceView{Builder: p.RunDetails.Builder.ID, BuildType: bd.BuildType, Dependencies: len(bd.ResolvedDeps)}
-	ext := bd.ExternalParameters
+	s := provenance.Summarize(p)
+	bd := p.GetBuildDefinition()
+	v := &provenanceView{Builder: s.BuilderID, BuildType: s.BuildType, Repository: s.SourceURI, Ref: s.Ref, Commit: s.Commit,
+		Isolation: s.Isolation, Dependencies: len(bd.GetResolvedDependencies())}
+	ext := bd.GetExternalParameters().AsMap()
 	for _, src := range []map[string]any{obj(ext, "source"), obj(ext, "workflow"), ext} {
 		v.Repository = first(v.Repository, str(src, "uri"), str(src, "repository"))
 		v.Ref = first(v.Ref, str(src, "ref"))
 		v.Commit = first(v.Commit, str(src, "commit"))
 	}
-	for _, d := range bd.ResolvedDeps {
-		if c := d.Digest["gitCommit"]; c != "" {
+	for _, d := range bd.GetResolvedDependencies() {
+		if c := d.GetDigest()["gitCommit"]; c != "" {
 			if v.Commit == "" || v.Commit == c {
 				v.Commit = c
-				v.Repository = first(v.Repository, d.URI)
+				v.Repository = first(v.Repository, d.GetUri())
 			}
 			break
 		}
 	}
-	v.Isolation = isolation(bd.InternalParameters)
-	return v, p.RunDetails.Metadata.FinishedOn, nil
-}
-
-// isolation summarises how a build was isolated, from Hallmark's
-// internalParameters.sandbox object or the policy's normalised booleans.
-func isolation(ip map[string]any) string {
-	var parts []string
-	sb := obj(ip, "sandbox")
-	sandboxed, sbKnown := boolean(sb, "applied")
-	if !sbKnown {
-		sandboxed, sbKnown = boolean(ip, "sandbox")
-	}
-	network, netKnown := boolean(sb, "network")
-	if !netKnown {
-		network, netKnown = boolean(ip, "network")
-	}
-	switch {
-	case !sbKnown:
-		parts = append(parts, "sandbox not recorded")
-	case sandboxed:
-		parts = append(parts, "sandboxed")
-	default:
-		parts = append(parts, "not sandboxed")
-	}
-	switch {
-	case !netKnown:
-	case network:
-		parts = append(parts, "network allowed")
-	default:
-		parts = append(parts, "no network")
-	}
-	if h, ok := boolean(ip, "hermetic"); ok && h {
-		parts = append(parts, "hermetic")
-	}
-	if ns, ok := sb["namespaces"].([]any); ok && len(ns) > 0 {
-		parts = append(parts, fmt.Sprintf("%d namespaces", len(ns)))
-	}
-	return strings.Join(parts, ", ")
+	return v, s.FinishedOn, nil
 }
 
 func decodeCycloneDX(pred json.RawMessage) (*sbomView, time.Time, error) {
@@ -552,11 +500,6 @@ func obj(m map[string]any, key string) map[string]any {
 func str(m map[string]any, key string) string {
 	s, _ := m[key].(string)
 	return s
-}
-
-func boolean(m map[string]any, key string) (value, ok bool) {
-	value, ok = m[key].(bool)
-	return value, ok
 }
 
 func first(ss ...string) string {

@@ -91,7 +91,7 @@ func TestPages(t *testing.T) {
 			name: "artifact evidence chain", path: "/ui/artifacts/" + f.app, status: 200,
 			want: []string{
 				f.app, f.appName,
-				"<h2>Provenance</h2>", `href="/ui/evidence/` + f.ids["provenance"] + `"`, fxBuilder, "git&#43;" + fxRepo, fxCommit, "sandboxed, no network, 4 namespaces",
+				"<h2>Provenance</h2>", `href="/ui/evidence/` + f.ids["provenance"] + `"`, fxBuilder, "git&#43;" + fxRepo, fxCommit, "sandbox (mount, net, pid, user), network off, source read-only",
 				"<h2>SBOM</h2>", `href="/ui/evidence/` + f.ids["sbom"] + `"`, "CycloneDX 1.6", "<dd>3</dd>", "hallmark 0.1.0",
 				"<h2>Scans</h2>", `href="/ui/evidence/` + f.ids["vulns"] + `"`, "<dd>vulns</dd>", `<span class="badge sev-high">1 high</span>`, `<span class="badge sev-medium">1 medium</span>`,
 				`href="/ui/evidence/` + f.ids["misconfig"] + `"`, "<dd>misconfig</dd>", "hallmark-misconfig 0.1.0", `1 high`, `1 low`,
@@ -441,5 +441,28 @@ func TestForgedDecisionNotCounted(t *testing.T) {
 		if strings.Contains(deps, "mallory") {
 			t.Fatalf("view %d: the deployments page lists the forged decision", view)
 		}
+	}
+}
+
+// TestIsolationAsTheGateReadsIt: the dashboard states a build's isolation
+// from provenance.Summarize, the reader the gate gives policy. The old page
+// read internalParameters itself and showed a bare "sandbox": true (no
+// record of Hallmark's shape, which the gate does not count) as
+// "sandboxed, no network".
+func TestIsolationAsTheGateReadsIt(t *testing.T) {
+	f := newFixture(t)
+	pred := map[string]any{
+		"buildDefinition": map[string]any{"buildType": "https://example.com/build/v1", "externalParameters": map[string]any{"a": 1},
+			"internalParameters": map[string]any{"sandbox": true, "network": false, "hermetic": true}},
+		"runDetails": map[string]any{"builder": map[string]any{"id": "https://example.com/builder"}},
+	}
+	v := attesttest.Verified(t, f.keys[trust.RoleBuilder], ProvenancePredicateType, pred, attest.Subject{Name: f.appName, Digest: map[string]string{"sha256": strings.TrimPrefix(f.app, "sha256:")}})
+	if _, err := f.st.Put(t.Context(), v); err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, f)
+	_, body := get(t, srv, "/ui/artifacts/"+f.app)
+	if !strings.Contains(body, "<dd>sandbox not recorded</dd>") || strings.Contains(body, "sandboxed") || strings.Contains(body, "hermetic") {
+		t.Errorf("isolation of a provenance without a sandbox record:\n%.3000s", body)
 	}
 }
