@@ -111,3 +111,46 @@ func FuzzParse(f *testing.F) {
 		_ = provenance.Summarize(p)
 	})
 }
+
+// TestReadInternal: what Predicate writes into internalParameters,
+// ReadInternal reads back, typed (the rebuild plan reads it from here).
+func TestReadInternal(t *testing.T) {
+	f := facts()
+	p, err := provenance.Predicate(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := provenance.JSON(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := provenance.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := provenance.ReadInternal(parsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &provenance.Internal{
+		Sandbox: &f.Sandbox, SourceDateEpoch: "1764093600", EnvAllowlist: []string{"GOFLAGS", "NPM_TOKEN", "PATH"},
+		Env: f.Env, RedactedEnv: f.Redacted, Prepare: f.Prepare,
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("ReadInternal (-want +got):\n%s", d)
+	}
+	if sd, err := got.SourceDate(); err != nil || sd.Unix() != f.SourceDateEpoch {
+		t.Errorf("SourceDate = %v, %v", sd, err)
+	}
+	const head = `{"buildDefinition":{"buildType":"x","externalParameters":{"a":1},"internalParameters":`
+	const tail = `},"runDetails":{"builder":{"id":"b"}}}`
+	for _, bad := range []string{`{"prepare":[{"command":[]}]}`, `{"sourceDateEpoch":17}`, `{"SourceDateEpoch":"1"}`, `{"prepare":[{"command":"make"}]}`} {
+		p, err := provenance.Parse([]byte(head + bad + tail))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := provenance.ReadInternal(p); !errors.Is(err, provenance.ErrInvalidFacts) {
+			t.Errorf("ReadInternal(%s) = %v, want ErrInvalidFacts", bad, err)
+		}
+	}
+}

@@ -103,9 +103,9 @@ type Dependency struct {
 // Step is a recorded command run before the build, such as fetching
 // dependencies.
 type Step struct {
-	Command []string
+	Command []string `json:"command"`
 	// Network reports whether the step could reach the network.
-	Network bool
+	Network bool `json:"network"`
 }
 
 // Facts is everything recorded about one successful build.
