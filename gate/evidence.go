@@ -474,27 +474,17 @@ func normalizeRepo(uri string) string {
 // when the product recorded as expected to have the artifact's digest (or,
 // without expectations, a product with that digest) was rebuilt bit for bit.
 func addRebuild(in *policy.Input, v *attest.Verified, m policy.Meta) error {
-	var p repro.Predicate
-	if err := v.DecodePredicate(&p); err != nil {
+	raw, err := v.PredicateJSON()
+	if err != nil {
+		return err
+	}
+	p, err := repro.Read(raw)
+	if err != nil {
 		return err
 	}
 	m.Timestamp = p.FinishedOn
 	artifact := in.Artifact.Digest
-	hexValue := artifact.Hex()
-	matched, relevant := false, false
-	for _, pr := range p.Products {
-		switch {
-		case pr.Expected != nil && strings.EqualFold(pr.Expected["sha256"], hexValue):
-			relevant = true
-			matched = pr.Reproducible && strings.EqualFold(pr.Digest["sha256"], hexValue)
-		case pr.Expected == nil && strings.EqualFold(pr.Digest["sha256"], hexValue):
-			relevant = true
-			matched = pr.Reproducible && p.Result == repro.OutcomeReproducible
-		}
-		if relevant {
-			break
-		}
-	}
+	relevant, matched := p.Vouches(artifact)
 	if !relevant {
 		return fmt.Errorf("no rebuilt product corresponds to %s", artifact)
 	}

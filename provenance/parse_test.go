@@ -109,6 +109,9 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		_ = provenance.Summarize(p)
+		if in, err := provenance.ReadInternal(p); err == nil {
+			_, _ = in.SourceDate()
+		}
 	})
 }
 

@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/strictjson"
 	"github.com/hallmark-dev/hallmark/provenance"
+	"github.com/hallmark-dev/hallmark/repro"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
@@ -188,7 +190,7 @@ func payloadOf(r store.Record) ([]byte, error) {
 // the artifact the page is about ("" when none), used to tell whether a
 // rebuild matched it. A record that cannot be read becomes an item with a
 // Problem, so one bad record never hides the others.
-func decodeRecord(r store.Record, artifactHex string) item {
+func decodeRecord(r store.Record, artifact digest.Digest) item {
 	it := item{ID: r.ID, PredicateType: r.PredicateType, Stage: stageOf(r.PredicateType), Signers: r.Signers, StoredAt: r.StoredAt}
 	payload, err := payloadOf(r)
 	if err != nil {
@@ -200,14 +202,14 @@ func decodeRecord(r store.Record, artifactHex string) item {
 		it.Problem = fmt.Sprintf("statement is not JSON: %v", err)
 		return it
 	}
-	if err := decodePredicate(&it, st.Predicate, artifactHex); err != nil {
+	if err := decodePredicate(&it, st.Predicate, artifact); err != nil {
 		it.Problem = fmt.Sprintf("predicate %s: %v", r.PredicateType, err)
 	}
 	return it
 }
 
 // decodePredicate fills the kind-specific view of it from the predicate.
-func decodePredicate(it *item, pred json.RawMessage, artifactHex string) error {
+func decodePredicate(it *item, pred json.RawMessage, artifact digest.Digest) error {
 	switch it.PredicateType {
 	case ProvenancePredicateType:
 		p, t, err := decodeProvenance(pred)
@@ -236,7 +238,7 @@ func decodePredicate(it *item, pred json.RawMessage, artifactHex string) error {
 		it.Time = p.Metadata.ScanFinishedOn
 		it.Scan = vulnScan(p)
 	case ReproducibilityPredicateType:
-		v, t, err := decodeRebuild(pred, artifactHex)
+		v, t, err := decodeRebuild(pred, artifact)
 		it.Rebuild, it.Time = v, t
 		return err
 	case TEEPredicateType:
@@ -441,30 +443,14 @@ func countSeverities(fs []findingRow) []sevCount {
 	return out
 }
 
-func decodeRebuild(pred json.RawMessage, artifactHex string) (*rebuildView, time.Time, error) {
-	var p struct {
-		Rebuilder struct {
-			ID string `json:"id"`
-		} `json:"rebuilder"`
-		Runs     int `json:"runs"`
-		Products []struct {
-			Digest       map[string]string `json:"digest"`
-			Expected     map[string]string `json:"expected"`
-			Reproducible bool              `json:"reproducible"`
-		} `json:"products"`
-		Result     string    `json:"result"`
-		FinishedOn time.Time `json:"finishedOn"`
-	}
-	if err := decodeJSON(pred, &p); err != nil {
+func decodeRebuild(pred json.RawMessage, artifact digest.Digest) (*rebuildView, time.Time, error) {
+	p, err := repro.Read(pred)
+	if err != nil {
 		return nil, time.Time{}, err
 	}
-	v := &rebuildView{Rebuilder: p.Rebuilder.ID, Result: p.Result, Runs: p.Runs}
-	for _, pr := range p.Products {
-		if artifactHex != "" && (strings.EqualFold(pr.Digest["sha256"], artifactHex) || strings.EqualFold(pr.Expected["sha256"], artifactHex)) {
-			v.Mentioned = true
-			v.Matched = pr.Reproducible && strings.EqualFold(pr.Digest["sha256"], artifactHex)
-			break
-		}
+	v := &rebuildView{Rebuilder: p.Rebuilder.ID, Result: string(p.Result), Runs: p.Runs}
+	if !artifact.IsZero() {
+		v.Mentioned, v.Matched = p.Vouches(artifact)
 	}
 	return v, p.FinishedOn, nil
 }

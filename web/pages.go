@@ -92,8 +92,8 @@ func (d *dashboard) list(r *http.Request, q store.Query) ([]store.Record, bool, 
 // verified against the trust file: one that does not verify or that no
 // gate-role key signed keeps only a Problem saying why, so it is shown but
 // never counted as a decision.
-func (d *dashboard) decode(r *http.Request, rec store.Record, artifactHex string) item {
-	it := decodeRecord(rec, artifactHex)
+func (d *dashboard) decode(r *http.Request, rec store.Record, artifact digest.Digest) item {
+	it := decodeRecord(rec, artifact)
 	if !slices.Contains(gate.RecordPredicateTypes(), rec.PredicateType) {
 		return it
 	}
@@ -181,7 +181,7 @@ func (d *dashboard) artifacts(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if rec.PredicateType == gate.DecisionPredicateType {
-			it := d.decode(r, rec, "")
+			it := d.decode(r, rec, digest.Digest{})
 			if it.Decision == nil {
 				continue
 			}
@@ -257,7 +257,7 @@ func (d *dashboard) artifact(w http.ResponseWriter, r *http.Request) {
 				body.Names = append(body.Names, s.Name)
 			}
 		}
-		it := d.decode(r, rec, dg.Hex())
+		it := d.decode(r, rec, dg)
 		groups[it.Stage] = append(groups[it.Stage], it)
 	}
 	latest := map[string]decisionView{}
@@ -315,7 +315,7 @@ func (d *dashboard) evidence(w http.ResponseWriter, r *http.Request) {
 		d.serverError(w, r, err)
 		return
 	}
-	body := evidenceBody{Record: rec, Item: d.decode(r, rec, "")}
+	body := evidenceBody{Record: rec, Item: d.decode(r, rec, digest.Digest{})}
 	if payload, err := payloadOf(rec); err == nil {
 		// Indent for reading, keeping the text as signed (json.Indent
 		// does not reorder keys or escape HTML; the template escapes it).
@@ -351,7 +351,7 @@ func (d *dashboard) deployments(w http.ResponseWriter, r *http.Request) {
 	}
 	byEnv := map[string][]decisionView{}
 	for _, rec := range recs {
-		if it := d.decode(r, rec, ""); it.Decision != nil {
+		if it := d.decode(r, rec, digest.Digest{}); it.Decision != nil {
 			byEnv[it.Decision.Environment] = append(byEnv[it.Decision.Environment], *it.Decision)
 		}
 	}
@@ -440,7 +440,7 @@ func (d *dashboard) findings(w http.ResponseWriter, r *http.Request) {
 	}
 	var rows []findingEntry
 	for _, rec := range recs {
-		it := decodeRecord(rec, "")
+		it := decodeRecord(rec, digest.Digest{})
 		if it.Scan == nil || (body.Kind != "" && it.Scan.Kind != body.Kind) {
 			continue
 		}

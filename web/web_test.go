@@ -466,3 +466,22 @@ func TestIsolationAsTheGateReadsIt(t *testing.T) {
 		t.Errorf("isolation of a provenance without a sandbox record:\n%.3000s", body)
 	}
 }
+
+// TestRebuildViewAsTheGateReadsIt: the dashboard's "matched" is the
+// gate's (repro.Predicate.Vouches). The old page called a product without
+// an expectation matched whenever it was reproducible, though the check as
+// a whole was not, where the gate does not count it.
+func TestRebuildViewAsTheGateReadsIt(t *testing.T) {
+	a, b := digest.Sum256([]byte("app")), digest.Sum256([]byte("lib"))
+	pred := []byte(`{"rebuilder":{"id":"r"},"command":["make"],"runs":2,"variations":[],"products":[` +
+		`{"name":"app","digest":{"sha256":"` + a.Hex() + `"},"runDigests":["` + a.Hex() + `","` + a.Hex() + `"],"reproducible":true},` +
+		`{"name":"lib","digest":{"sha256":"` + b.Hex() + `"},"runDigests":["` + b.Hex() + `","00"],"reproducible":false}],` +
+		`"result":"not-reproducible","startedOn":"2026-01-01T00:00:00Z","finishedOn":"2026-01-01T00:01:00Z"}`)
+	v, _, err := decodeRebuild(pred, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Mentioned || v.Matched {
+		t.Errorf("rebuild view: mentioned %t, matched %t; want mentioned, not matched", v.Mentioned, v.Matched)
+	}
+}
