@@ -15,6 +15,7 @@ import (
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/provenance"
 	"github.com/hallmark-dev/hallmark/repro"
+	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -304,87 +305,37 @@ func addVulns(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	return nil
 }
 
-// cycloneDX is the part of a CycloneDX document the policy reads.
-type cycloneDX struct {
-	Metadata struct {
-		Timestamp time.Time `json:"timestamp"`
-	} `json:"metadata"`
-	Components []struct {
-		Name     string `json:"name"`
-		Version  string `json:"version"`
-		PURL     string `json:"purl"`
-		Licenses []struct {
-			License *struct {
-				ID   string `json:"id"`
-				Name string `json:"name"`
-			} `json:"license"`
-			Expression string `json:"expression"`
-		} `json:"licenses"`
-	} `json:"components"`
-}
-
 func addCycloneDX(in *policy.Input, v *attest.Verified, m policy.Meta) error {
-	var doc cycloneDX
-	if err := v.DecodePredicateOpen(&doc); err != nil {
-		return err
-	}
-	m.Timestamp = doc.Metadata.Timestamp
-	s := policy.SBOM{Meta: m, Format: "cyclonedx", Components: []policy.Component{}}
-	for _, c := range doc.Components {
-		pc := newComponent(c.Name, c.Version, c.PURL)
-		for _, l := range c.Licenses {
-			switch {
-			case l.Expression != "":
-				pc.Licenses = append(pc.Licenses, depcheck.CanonicalLicenseExpression(l.Expression))
-			case l.License != nil && l.License.ID != "":
-				pc.Licenses = append(pc.Licenses, depcheck.CanonicalLicenseID(l.License.ID))
-			case l.License != nil && l.License.Name != "":
-				pc.Licenses = append(pc.Licenses, l.License.Name)
-			}
-		}
-		s.Components = append(s.Components, pc)
-	}
-	s.ComponentCount = len(s.Components)
-	in.Evidence.SBOM = append(in.Evidence.SBOM, s)
-	return nil
-}
-
-// spdx is the part of an SPDX 2.3 document the policy reads.
-type spdx struct {
-	CreationInfo struct {
-		Created time.Time `json:"created"`
-	} `json:"creationInfo"`
-	Packages []struct {
-		Name             string `json:"name"`
-		VersionInfo      string `json:"versionInfo"`
-		LicenseConcluded string `json:"licenseConcluded"`
-		LicenseDeclared  string `json:"licenseDeclared"`
-		ExternalRefs     []struct {
-			ReferenceType    string `json:"referenceType"`
-			ReferenceLocator string `json:"referenceLocator"`
-		} `json:"externalRefs"`
-	} `json:"packages"`
+	return addSBOM(in, v, m, sbom.ReadCycloneDX)
 }
 
 func addSPDX(in *policy.Input, v *attest.Verified, m policy.Meta) error {
-	var doc spdx
-	if err := v.DecodePredicateOpen(&doc); err != nil {
+	return addSBOM(in, v, m, sbom.ReadSPDX)
+}
+
+// addSBOM reads an SBOM with read and gives policy its components, with
+// licences in canonical form.
+func addSBOM(in *policy.Input, v *attest.Verified, m policy.Meta, read func([]byte) (*sbom.Contents, error)) error {
+	raw, err := v.PredicateJSON()
+	if err != nil {
 		return err
 	}
-	m.Timestamp = doc.CreationInfo.Created
-	s := policy.SBOM{Meta: m, Format: "spdx", Components: []policy.Component{}}
+	doc, err := read(raw)
+	if err != nil {
+		return err
+	}
+	m.Timestamp = doc.Created
+	s := policy.SBOM{Meta: m, Format: doc.Format, Components: []policy.Component{}}
 	for _, p := range doc.Packages {
-		purl := ""
-		for _, r := range p.ExternalRefs {
-			if r.ReferenceType == "purl" {
-				purl = r.ReferenceLocator
-			}
-		}
-		c := newComponent(p.Name, p.VersionInfo, purl)
-		for _, l := range []string{p.LicenseConcluded, p.LicenseDeclared} {
-			if l != "" && l != "NOASSERTION" && l != "NONE" {
-				c.Licenses = append(c.Licenses, depcheck.CanonicalLicenseExpression(l))
-				break
+		c := newComponent(p.Name, p.Version, p.PURL)
+		for _, l := range p.Licenses {
+			switch {
+			case l.Expression != "":
+				c.Licenses = append(c.Licenses, depcheck.CanonicalLicenseExpression(l.Expression))
+			case l.ID != "":
+				c.Licenses = append(c.Licenses, depcheck.CanonicalLicenseID(l.ID))
+			default:
+				c.Licenses = append(c.Licenses, l.Name)
 			}
 		}
 		s.Components = append(s.Components, c)

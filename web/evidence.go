@@ -16,6 +16,7 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/strictjson"
 	"github.com/hallmark-dev/hallmark/provenance"
 	"github.com/hallmark-dev/hallmark/repro"
+	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
@@ -216,11 +217,11 @@ func decodePredicate(it *item, pred json.RawMessage, artifact digest.Digest) err
 		it.Provenance, it.Time = p, t
 		return err
 	case gate.CycloneDXPredicateType:
-		v, t, err := decodeCycloneDX(pred)
+		v, t, err := sbomOf(sbom.ReadCycloneDX(pred))
 		it.SBOM, it.Time = v, t
 		return err
 	case gate.SPDXPredicateType:
-		v, t, err := decodeSPDX(pred)
+		v, t, err := sbomOf(sbom.ReadSPDX(pred))
 		it.SBOM, it.Time = v, t
 		return err
 	case finding.PredicateType:
@@ -313,52 +314,16 @@ func decodeProvenance(pred json.RawMessage) (*provenanceView, time.Time, error) 
 	return v, s.FinishedOn, nil
 }
 
-func decodeCycloneDX(pred json.RawMessage) (*sbomView, time.Time, error) {
-	var doc struct {
-		SpecVersion string `json:"specVersion"`
-		Metadata    struct {
-			Timestamp time.Time       `json:"timestamp"`
-			Tools     json.RawMessage `json:"tools"`
-		} `json:"metadata"`
-		Components []json.RawMessage `json:"components"`
-	}
-	if err := decodeJSON(pred, &doc); err != nil {
+// sbomOf is the view of an SBOM read by sbom's reader, the gate's.
+func sbomOf(doc *sbom.Contents, err error) (*sbomView, time.Time, error) {
+	if err != nil {
 		return nil, time.Time{}, err
 	}
-	v := &sbomView{Format: "CycloneDX " + doc.SpecVersion, Components: len(doc.Components)}
-	// Tools is an object with components (1.5+) or a legacy array.
-	var tools struct {
-		Components []struct {
-			Name    string `json:"name"`
-			Version string `json:"version"`
-		} `json:"components"`
+	format := "CycloneDX "
+	if doc.Format == "spdx" {
+		format = "SPDX "
 	}
-	if decodeJSON(doc.Metadata.Tools, &tools) == nil && len(tools.Components) > 0 {
-		v.Tool = strings.TrimSpace(tools.Components[0].Name + " " + tools.Components[0].Version)
-	}
-	return v, doc.Metadata.Timestamp, nil
-}
-
-func decodeSPDX(pred json.RawMessage) (*sbomView, time.Time, error) {
-	var doc struct {
-		SPDXVersion  string `json:"spdxVersion"`
-		CreationInfo struct {
-			Created  time.Time `json:"created"`
-			Creators []string  `json:"creators"`
-		} `json:"creationInfo"`
-		Packages []json.RawMessage `json:"packages"`
-	}
-	if err := decodeJSON(pred, &doc); err != nil {
-		return nil, time.Time{}, err
-	}
-	v := &sbomView{Format: strings.TrimSpace("SPDX " + strings.TrimPrefix(doc.SPDXVersion, "SPDX-")), Components: len(doc.Packages)}
-	for _, c := range doc.CreationInfo.Creators {
-		if t, ok := strings.CutPrefix(c, "Tool: "); ok {
-			v.Tool = t
-			break
-		}
-	}
-	return v, doc.CreationInfo.Created, nil
+	return &sbomView{Format: strings.TrimSpace(format + doc.Version), Tool: doc.Tool, Components: len(doc.Packages)}, doc.Created, nil
 }
 
 func findingsScan(p finding.Predicate) *scanView {
