@@ -247,8 +247,12 @@ func addApproval(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 }
 
 func addFindings(in *policy.Input, v *attest.Verified, m policy.Meta) error {
-	var p finding.Predicate
-	if err := v.DecodePredicate(&p); err != nil {
+	raw, err := v.PredicateJSON()
+	if err != nil {
+		return err
+	}
+	p, err := finding.Read(raw)
+	if err != nil {
 		return err
 	}
 	m.Timestamp = p.ScannedAt

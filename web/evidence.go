@@ -225,12 +225,12 @@ func decodePredicate(it *item, pred json.RawMessage, artifact digest.Digest) err
 		it.SBOM, it.Time = v, t
 		return err
 	case finding.PredicateType:
-		var p finding.Predicate
-		if err := decodeJSON(pred, &p); err != nil {
+		p, err := finding.Read(pred)
+		if err != nil {
 			return err
 		}
 		it.Time = p.ScannedAt
-		it.Scan = findingsScan(p)
+		it.Scan = findingsScan(*p)
 	case vuln.PredicateType:
 		var p vuln.VulnsPredicate
 		if err := decodeJSON(pred, &p); err != nil {

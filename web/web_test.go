@@ -18,6 +18,7 @@ import (
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -483,5 +484,17 @@ func TestRebuildViewAsTheGateReadsIt(t *testing.T) {
 	}
 	if !v.Mentioned || v.Matched {
 		t.Errorf("rebuild view: mentioned %t, matched %t; want mentioned, not matched", v.Mentioned, v.Matched)
+	}
+}
+
+// TestFindingsAsTheGateReadsThem: a findings predicate is read by
+// finding.Read, the gate's reader, which refuses keys outside its closed
+// schema. The old page decoded it openly and listed the findings of a
+// predicate the gate ignores as unreadable.
+func TestFindingsAsTheGateReadsThem(t *testing.T) {
+	it := item{PredicateType: finding.PredicateType}
+	pred := []byte(`{"kind":"secrets","scanner":{"name":"s"},"target":"t","scannedAt":"2026-01-01T00:00:00Z","findings":[],"suppressAll":true}`)
+	if err := decodePredicate(&it, pred, digest.Digest{}); err == nil || it.Scan != nil {
+		t.Errorf("decoded a findings predicate with an unknown key: %v, %+v", err, it.Scan)
 	}
 }
