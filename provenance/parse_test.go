@@ -5,12 +5,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	slsa "github.com/in-toto/attestation/go/predicates/provenance/v1"
 
 	"github.com/hallmark-dev/hallmark/provenance"
 )
 
-func TestParseSummarize(t *testing.T) {
-	p, err := provenance.Predicate(facts())
+// written is the provenance of f as Predicate writes it, read back by Parse.
+func written(t *testing.T, f provenance.Facts) *slsa.Provenance {
+	t.Helper()
+	p, err := provenance.Predicate(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,6 +25,11 @@ func TestParseSummarize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return parsed
+}
+
+func TestParseSummarize(t *testing.T) {
+	parsed := written(t, facts())
 	f := facts()
 	want := provenance.Summary{
 		BuildType: provenance.BuildType, BuilderID: provenance.DefaultBuilderID, InvocationID: f.InvocationID,
@@ -119,19 +127,7 @@ func FuzzParse(f *testing.F) {
 // ReadInternal reads back, typed (the rebuild plan reads it from here).
 func TestReadInternal(t *testing.T) {
 	f := facts()
-	p, err := provenance.Predicate(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := provenance.JSON(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := provenance.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := provenance.ReadInternal(parsed)
+	got, err := provenance.ReadInternal(written(t, f))
 	if err != nil {
 		t.Fatal(err)
 	}

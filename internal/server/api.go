@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -281,16 +282,27 @@ const MaxListLimit = 10_000
 // returns.
 const DefaultListLimit = 1000
 
+// digestParam reads the query parameter name, when given, into d; a
+// malformed digest is answered with 400 and false.
+func digestParam(w http.ResponseWriter, q url.Values, name string, d *digest.Digest) bool {
+	v := q.Get(name)
+	if v == "" {
+		return true
+	}
+	p, err := digest.Parse(v)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, name+": "+err.Error())
+		return false
+	}
+	*d = p
+	return true
+}
+
 func (s *Server) listEvidence(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	sq := store.Query{PredicateType: q.Get("type"), Signer: q.Get("signer"), Limit: DefaultListLimit}
-	if v := q.Get("subject"); v != "" {
-		d, err := digest.Parse(v)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "subject: "+err.Error())
-			return
-		}
-		sq.Subject = d
+	if !digestParam(w, q, "subject", &sq.Subject) {
+		return
 	}
 	for name, t := range map[string]*time.Time{"since": &sq.Since, "until": &sq.Until} {
 		if v := q.Get(name); v != "" {
@@ -498,13 +510,8 @@ const IgnoredDecisionsHeader = "Hallmark-Ignored-Decisions"
 func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	dq := DeploymentQuery{Environment: q.Get("env"), Limit: DefaultDeploymentsLimit}
-	if v := q.Get("artifact"); v != "" {
-		d, err := digest.Parse(v)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "artifact: "+err.Error())
-			return
-		}
-		dq.Artifact = d
+	if !digestParam(w, q, "artifact", &dq.Artifact) {
+		return
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
