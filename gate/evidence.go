@@ -271,8 +271,12 @@ func addFindings(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 }
 
 func addVulns(in *policy.Input, v *attest.Verified, m policy.Meta) error {
-	var p vuln.VulnsPredicate
-	if err := v.DecodePredicateOpen(&p); err != nil {
+	raw, err := v.PredicateJSON()
+	if err != nil {
+		return err
+	}
+	p, err := vuln.ReadPredicate(raw)
+	if err != nil {
 		return err
 	}
 	m.Timestamp = p.Metadata.ScanFinishedOn

@@ -232,12 +232,12 @@ func decodePredicate(it *item, pred json.RawMessage, artifact digest.Digest) err
 		it.Time = p.ScannedAt
 		it.Scan = findingsScan(*p)
 	case vuln.PredicateType:
-		var p vuln.VulnsPredicate
-		if err := decodeJSON(pred, &p); err != nil {
+		p, err := vuln.ReadPredicate(pred)
+		if err != nil {
 			return err
 		}
 		it.Time = p.Metadata.ScanFinishedOn
-		it.Scan = vulnScan(p)
+		it.Scan = vulnScan(*p)
 	case ReproducibilityPredicateType:
 		v, t, err := decodeRebuild(pred, artifact)
 		it.Rebuild, it.Time = v, t
