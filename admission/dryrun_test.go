@@ -158,7 +158,7 @@ func TestCachePerNamespace(t *testing.T) {
 	d.mu.Lock()
 	var got []string
 	for _, c := range d.calls {
-		got = append(got, c.Namespace+" "+c.Environment+" "+c.Digest[:15])
+		got = append(got, c.Namespace+" "+c.Environment+" "+c.Digest.String()[:15])
 	}
 	d.mu.Unlock()
 	slices.Sort(got)

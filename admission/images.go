@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	kjson "sigs.k8s.io/json"
+
+	"github.com/hallmark-dev/hallmark/digest"
 )
 
 // ErrUnsupportedKind is returned for an object whose kind carries no pod
@@ -178,26 +179,26 @@ var reference = func() *regexp.Regexp {
 // maxNameLength bounds the name part of a reference, as the grammar does.
 const maxNameLength = 255
 
-// Digest returns the "sha256:<hex>" digest an image reference pins. It
+// Digest returns the sha256 digest an image reference pins. It
 // returns an error wrapping ErrNotDigest for a well-formed reference that
 // names a tag only, and ErrBadReference for anything that is not one
 // well-formed reference: several digests ("repo@sha256:A@sha256:B"), an
 // upper-case or short digest, another algorithm, an empty or malformed
 // name. A node pulls exactly what a well-formed reference says, so only
 // such a reference can be decided on.
-func Digest(ref string) (string, error) {
+func Digest(ref string) (digest.Digest, error) {
 	m := reference.FindStringSubmatch(ref)
 	switch {
 	case m == nil:
-		return "", fmt.Errorf("%w: %q (want NAME[:TAG]@sha256:<64 lower-case hex digits>)", ErrBadReference, ref)
+		return digest.Digest{}, fmt.Errorf("%w: %q (want NAME[:TAG]@sha256:<64 lower-case hex digits>)", ErrBadReference, ref)
 	case len(m[1]) > maxNameLength:
-		return "", fmt.Errorf("%w: %q: name longer than %d characters", ErrBadReference, ref, maxNameLength)
+		return digest.Digest{}, fmt.Errorf("%w: %q: name longer than %d characters", ErrBadReference, ref, maxNameLength)
 	case m[2] == "":
-		return "", fmt.Errorf("%w: %q (write it as NAME@sha256:<64 hex digits>)", ErrNotDigest, ref)
+		return digest.Digest{}, fmt.Errorf("%w: %q (write it as NAME@sha256:<64 hex digits>)", ErrNotDigest, ref)
 	}
-	alg, h, _ := strings.Cut(m[2], ":")
-	if alg != "sha256" || len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
-		return "", fmt.Errorf("%w: %q has a malformed digest (want @sha256:<64 lower-case hex digits>)", ErrBadReference, ref)
+	d, err := digest.Parse(m[2])
+	if err != nil || d.Algorithm() != digest.SHA256 {
+		return digest.Digest{}, fmt.Errorf("%w: %q has a malformed digest (want @sha256:<64 lower-case hex digits>)", ErrBadReference, ref)
 	}
-	return m[2], nil
+	return d, nil
 }

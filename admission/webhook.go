@@ -18,6 +18,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	kjson "sigs.k8s.io/json"
+
+	"github.com/hallmark-dev/hallmark/digest"
 )
 
 // Defaults for New.
@@ -44,8 +46,8 @@ const (
 
 // Request asks the Decider about one image digest.
 type Request struct {
-	// Digest is "sha256:<hex>".
-	Digest string
+	// Digest is the image's sha256 digest.
+	Digest digest.Digest
 	// Image is the reference as written in the object.
 	Image string
 	// Environment is the namespace's environment.
@@ -380,7 +382,7 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool, selected
 		d, err := Digest(img.Ref)
 		switch {
 		case err == nil:
-			distinct[d] = true
+			distinct[d.String()] = true
 		case w.cfg.resolver != nil && errors.Is(err, ErrNotDigest):
 			tagged = append(tagged, img)
 			distinct[img.Ref] = true
@@ -405,8 +407,8 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool, selected
 	defer cancel()
 	type result struct {
 		problems []string
-		resolved map[string]string // tag-only ref -> digest
-		reason   string            // of a denial
+		resolved map[string]digest.Digest // tag-only ref -> digest
+		reason   string                   // of a denial
 		cached   bool
 	}
 	done := make(chan result, 1)
@@ -442,7 +444,7 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool, selected
 		if mutate {
 			ops := make([]patchOp, 0, len(tagged))
 			for _, img := range tagged {
-				ops = append(ops, patchOp{Op: "replace", Path: img.Path, Value: img.Ref + "@" + r.resolved[img.Ref]})
+				ops = append(ops, patchOp{Op: "replace", Path: img.Path, Value: img.Ref + "@" + r.resolved[img.Ref].String()})
 			}
 			patch, err := json.Marshal(ops)
 			if err != nil {
@@ -482,7 +484,7 @@ func (f *inFlight) list() []string {
 
 // resolve resolves the distinct tag-only references of images (at most
 // maxConcurrentDecisions at once). Problems keep the image order.
-func (w *Webhook) resolve(ctx context.Context, images []Image, pending *inFlight) (map[string]string, []string) {
+func (w *Webhook) resolve(ctx context.Context, images []Image, pending *inFlight) (map[string]digest.Digest, []string) {
 	var refs []Image
 	seen := map[string]bool{}
 	for _, img := range images {
@@ -491,7 +493,7 @@ func (w *Webhook) resolve(ctx context.Context, images []Image, pending *inFlight
 			refs = append(refs, img)
 		}
 	}
-	digests := make([]string, len(refs))
+	digests := make([]digest.Digest, len(refs))
 	problems := make([]string, len(refs))
 	sem := make(chan struct{}, maxConcurrentDecisions)
 	var wg sync.WaitGroup
@@ -509,7 +511,8 @@ func (w *Webhook) resolve(ctx context.Context, images []Image, pending *inFlight
 			if err == nil {
 				// The digest must be one the rest of the webhook (and a
 				// node) reads the same way.
-				if _, derr := Digest("resolved@" + d); derr != nil {
+				digests[i], err = Digest("resolved@" + d)
+				if err != nil {
 					err = fmt.Errorf("resolver answered %q, not sha256:<64 hex digits>", d)
 				}
 			}
@@ -517,11 +520,10 @@ func (w *Webhook) resolve(ctx context.Context, images []Image, pending *inFlight
 				problems[i] = fmt.Sprintf("%s (%s %q): not resolved to a digest (the gate fails closed): %v", img.Ref, img.Field, img.Container, err)
 				return
 			}
-			digests[i] = strings.ToLower(d)
 		})
 	}
 	wg.Wait()
-	out := map[string]string{}
+	out := map[string]digest.Digest{}
 	var failed []string
 	for i, img := range refs {
 		if problems[i] != "" {
@@ -538,20 +540,20 @@ func (w *Webhook) resolve(ctx context.Context, images []Image, pending *inFlight
 // Problems keep the image order; cached is true when the cache answered
 // for every digest; failed when a problem is the Decider's error. A dry
 // run's allows are not cached: the Decider records none of them.
-func (w *Webhook) decide(ctx context.Context, req *admissionv1.AdmissionRequest, env string, images []Image, resolved map[string]string) (problems []string, cached, failed bool) {
+func (w *Webhook) decide(ctx context.Context, req *admissionv1.AdmissionRequest, env string, images []Image, resolved map[string]digest.Digest) (problems []string, cached, failed bool) {
 	type ask struct {
-		digest string
+		digest digest.Digest
 		img    Image
 		label  string // the image as named in a denial
 	}
 	var asks []ask
-	seen := map[string]bool{}
+	seen := map[digest.Digest]bool{}
 	for _, img := range images {
 		label := img.Ref
 		d, err := Digest(img.Ref)
 		if err != nil {
 			d = resolved[img.Ref]
-			label = img.Ref + "@" + d
+			label = img.Ref + "@" + d.String()
 		}
 		if !seen[d] {
 			seen[d] = true
@@ -573,7 +575,7 @@ func (w *Webhook) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 			pv := w.decider.PolicyVersion(env)
 			// A dry run may read the cache: a cached allow is one a real
 			// review decided and recorded for this namespace.
-			if w.cfg.cache.Allowed(a.digest, req.Namespace, env, pv) {
+			if w.cfg.cache.Allowed(a.digest.String(), req.Namespace, env, pv) {
 				outs[i].cached = true
 				return
 			}
@@ -606,7 +608,7 @@ func (w *Webhook) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 				// A dry run's allow is not on record; cached, it would
 				// answer a later real review that then left no record.
 			default:
-				w.cfg.cache.Allow(a.digest, req.Namespace, env, pv)
+				w.cfg.cache.Allow(a.digest.String(), req.Namespace, env, pv)
 			}
 		})
 	}

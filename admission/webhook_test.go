@@ -45,10 +45,10 @@ func (d *allowList) Decide(ctx context.Context, r admission.Request) (admission.
 	if d.err != nil {
 		return admission.Verdict{}, d.err
 	}
-	if d.allowed[r.Digest] {
+	if d.allowed[r.Digest.String()] {
 		return admission.Verdict{Allowed: true}, nil
 	}
-	return admission.Verdict{Reasons: []string{"[approvals.missing] no approval for " + r.Digest}}, nil
+	return admission.Verdict{Reasons: []string{"[approvals.missing] no approval for " + r.Digest.String()}}, nil
 }
 
 func (d *allowList) PolicyVersion(env string) string { return d.policy + "/" + env }
@@ -58,7 +58,7 @@ func (d *allowList) digests() []string {
 	defer d.mu.Unlock()
 	var out []string
 	for _, c := range d.calls {
-		out = append(out, c.Digest+"@"+c.Environment)
+		out = append(out, c.Digest.String()+"@"+c.Environment)
 	}
 	return out
 }
@@ -509,7 +509,7 @@ func TestDigest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		got, err := admission.Digest(tc.ref)
-		if got != tc.want || (tc.want == "") != (err != nil) {
+		if got.String() != tc.want || (tc.want == "") != (err != nil) {
 			t.Errorf("Digest(%q) = %q, %v; want %q", tc.ref, got, err, tc.want)
 		}
 	}
@@ -555,7 +555,7 @@ func FuzzReview(f *testing.F) {
 			t.Fatalf("allowed an object whose images do not read: %v", err)
 		}
 		for _, img := range imgs {
-			if d, err := admission.Digest(img.Ref); err != nil || d != digestA {
+			if d, err := admission.Digest(img.Ref); err != nil || d.String() != digestA {
 				t.Fatalf("allowed image %q, which is not the approved digest", img.Ref)
 			}
 		}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/internal/limits"
@@ -46,7 +45,7 @@ type Artifact struct {
 	Name string
 	// Digest identifies the artifact: a file's SHA-256, an image's
 	// manifest (or index) digest; zero for a directory.
-	Digest v1.Hash
+	Digest digest.Digest
 	// Path is the file or directory; empty otherwise.
 	Path string
 	// Image is the image; nil otherwise.
@@ -55,9 +54,6 @@ type Artifact struct {
 
 // DigestString is "sha256:HEX", or "" for a directory.
 func (a *Artifact) DigestString() string {
-	if a.Digest.Hex == "" {
-		return ""
-	}
 	return a.Digest.String()
 }
 
@@ -84,7 +80,7 @@ type Ref struct {
 	// Ref is the registry reference.
 	Ref string
 	// Digest is the bare digest.
-	Digest v1.Hash
+	Digest digest.Digest
 }
 
 // Parse reads arg without opening anything but the file system's
@@ -95,9 +91,9 @@ func Parse(arg string) (Ref, error) {
 		return Ref{}, fmt.Errorf("%w: empty argument", ErrNotFound)
 	case strings.HasPrefix(arg, "sha256:"), strings.HasPrefix(arg, "sha512:"):
 		// sha512 is how npm provenance names a package tarball.
-		h, err := v1.NewHash(strings.ToLower(arg))
+		h, err := digest.Parse(arg)
 		if err != nil {
-			return Ref{}, fmt.Errorf("%q: want sha256:<64 hex digits> or sha512:<128 hex digits>: %w", arg, err)
+			return Ref{}, fmt.Errorf("%q: want sha256:<64 lower-case hex digits> or sha512:<128 lower-case hex digits>: %w", arg, err)
 		}
 		return Ref{Kind: KindDigest, Digest: h}, nil
 	case strings.HasPrefix(arg, "oci:"):
@@ -179,7 +175,11 @@ func (r *Resolver) Open(ctx context.Context, ref Ref) (*Artifact, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Artifact{Kind: KindImage, Name: img.Name, Digest: img.Digest, Image: img}, nil
+	d, err := digest.FromHash(img.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %w", img.Name, err)
+	}
+	return &Artifact{Kind: KindImage, Name: img.Name, Digest: d, Image: img}, nil
 }
 
 func hashFile(path string) (*Artifact, error) {
@@ -202,5 +202,9 @@ func HashFile(path, alg string) (*Artifact, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hash %s: %w", path, err)
 	}
-	return &Artifact{Kind: KindFile, Name: filepath.ToSlash(filepath.Clean(path)), Path: path, Digest: v1.Hash{Algorithm: alg, Hex: set[alg]}}, nil
+	d, err := digest.New(alg, set[alg])
+	if err != nil {
+		return nil, fmt.Errorf("hash %s: %w", path, err)
+	}
+	return &Artifact{Kind: KindFile, Name: filepath.ToSlash(filepath.Clean(path)), Path: path, Digest: d}, nil
 }

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
+	"strings"
 	"time"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -25,7 +26,7 @@ var ErrBadRequest = errors.New("compliance: bad request")
 // environment, optionally only those about one artifact digest. The caller
 // verifies them against the trust file and decides what to do with records
 // that do not verify.
-type DecisionLister func(ctx context.Context, env, artifact string) ([]DecisionRecord, error)
+type DecisionLister func(ctx context.Context, env string, artifact digest.Digest) ([]DecisionRecord, error)
 
 // DecisionRecord is one verified gate decision record and the artifact it
 // is about.
@@ -41,7 +42,7 @@ type Request struct {
 	TEE         *tee.Registry  // may be nil
 	TEERefs     *tee.ReferenceValues
 	Environment string
-	// Artifact is the one artifact reported on; with an empty Digest every
+	// Artifact is the one artifact reported on; with a zero Digest every
 	// artifact an allowing decision in range names is.
 	Artifact     policy.Artifact
 	Since, Until *time.Time
@@ -84,11 +85,11 @@ func Generate(ctx context.Context, st store.Store, req Request) (*Report, map[st
 	inRange := func(t time.Time) bool {
 		return (since == nil || !t.Before(*since)) && (until == nil || !t.After(*until))
 	}
-	byArtifact := map[string][]Deployment{}
-	names := map[string]string{}
-	var digests []string
-	if artifact.Digest != "" {
-		digests = []string{artifact.Digest}
+	byArtifact := map[digest.Digest][]Deployment{}
+	names := map[digest.Digest]string{}
+	var digests []digest.Digest
+	if !artifact.Digest.IsZero() {
+		digests = []digest.Digest{artifact.Digest}
 		names[artifact.Digest] = artifact.Name
 	}
 	for _, d := range ds {
@@ -96,7 +97,7 @@ func Generate(ctx context.Context, st store.Store, req Request) (*Report, map[st
 			continue
 		}
 		dg := d.Artifact.Digest
-		if artifact.Digest == "" && d.Allowed && !slices.Contains(digests, dg) {
+		if artifact.Digest.IsZero() && d.Allowed && !slices.Contains(digests, dg) {
 			digests = append(digests, dg)
 		}
 		if names[dg] == "" {
@@ -104,7 +105,7 @@ func Generate(ctx context.Context, st store.Store, req Request) (*Report, map[st
 		}
 		byArtifact[dg] = append(byArtifact[dg], d.Deployment)
 	}
-	sort.Strings(digests)
+	slices.SortFunc(digests, func(a, b digest.Digest) int { return strings.Compare(a.String(), b.String()) })
 	// The gate needs a key to sign records; a dry run signs and records
 	// nothing, so a throwaway key serves.
 	throwaway, err := keys.Generate(keys.Ed25519)
@@ -121,14 +122,14 @@ func Generate(ctx context.Context, st store.Store, req Request) (*Report, map[st
 	inputs := map[string]policy.Input{}
 	for _, dg := range digests {
 		res, err := g.Evaluate(ctx, gate.Request{Artifact: policy.Artifact{Digest: dg, Name: names[dg]}, Environment: req.Environment,
-			Requester: req.Requester, Source: req.Source, Bundles: req.Bundles[dg], DryRun: true})
+			Requester: req.Requester, Source: req.Source, Bundles: req.Bundles[dg.String()], DryRun: true})
 		if err != nil {
 			return nil, nil, fmt.Errorf("evaluate %s: %w", dg, err)
 		}
-		inputs[dg] = res.Input
+		inputs[dg.String()] = res.Input
 		facts = append(facts, Facts{Input: res.Input, Decision: res.Decision, EnforcedRules: enforced, Deployments: byArtifact[dg], SignerName: tr.Name})
 	}
-	r := Build(m, Scope{Artifact: artifact.Digest, Environment: req.Environment, Since: since, Until: until}, now, facts)
+	r := Build(m, Scope{Artifact: artifact.Digest.String(), Environment: req.Environment, Since: since, Until: until}, now, facts)
 	if req.Published != nil {
 		AddVulnerabilityHandling(r, req.Published(r))
 	}

@@ -57,7 +57,7 @@ func AddVulnerabilityHandling(r *Report, published map[string]time.Time) {
 		return h
 	}
 	for _, a := range r.Artifacts {
-		rel := release{digest: a.Artifact.Digest, open: map[string]bool{}}
+		rel := release{digest: a.Artifact.Digest.String(), open: map[string]bool{}}
 		for _, d := range a.Deployments {
 			if d.Allowed && (rel.at.IsZero() || d.DecidedAt.Before(rel.at)) {
 				rel.at, rel.deployed = d.DecidedAt, true

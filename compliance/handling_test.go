@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/compliance"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/policy"
 )
 
@@ -19,11 +20,11 @@ func TestVulnerabilityHandling(t *testing.T) {
 	m, _ := compliance.Load()
 	a := fullFacts() // GHSA-1 open (low), GHSA-2 not_affected; deployed at now
 	b := fullFacts()
-	b.Input.Artifact.Digest = "sha256:" + fmt.Sprintf("%064x", 0xb)
+	b.Input.Artifact.Digest = digest.MustParse("sha256:" + fmt.Sprintf("%064x", 0xb))
 	b.Input.Evidence.Vulns[0].Findings = nil
 	b.Deployments[0].DecidedAt = now.Add(10 * 24 * time.Hour)
 	c := fullFacts()
-	c.Input.Artifact.Digest = "sha256:" + fmt.Sprintf("%064x", 0xc)
+	c.Input.Artifact.Digest = digest.MustParse("sha256:" + fmt.Sprintf("%064x", 0xc))
 	c.Input.Evidence.Vulns[0].Findings = []policy.VulnFinding{{ID: "GHSA-3", Package: "x"}}
 	c.Deployments = nil
 	r := compliance.Build(m, compliance.Scope{Environment: "prod"}, now, []compliance.Facts{b, a, c})
@@ -33,7 +34,7 @@ func TestVulnerabilityHandling(t *testing.T) {
 		got[h.ID] = h
 	}
 	g1 := got["GHSA-1"]
-	if g1.FixedIn != b.Input.Artifact.Digest || g1.DaysToFix == nil || *g1.DaysToFix != 12 {
+	if g1.FixedIn != b.Input.Artifact.Digest.String() || g1.DaysToFix == nil || *g1.DaysToFix != 12 {
 		t.Errorf("GHSA-1: fixed in %s after %v days, want %s after 12", g1.FixedIn, g1.DaysToFix, b.Input.Artifact.Digest)
 	}
 	if len(g1.DeployedAffected) != 1 || g1.DeployedAffected[0] != art {

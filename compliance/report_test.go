@@ -13,6 +13,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/hallmark-dev/hallmark/compliance"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/policy"
 )
@@ -32,7 +33,7 @@ func meta(n int, pt string) policy.Meta {
 func fullFacts() compliance.Facts {
 	return compliance.Facts{
 		Input: policy.Input{
-			Artifact: policy.Artifact{Digest: art, Name: "app"},
+			Artifact: policy.Artifact{Digest: digest.MustParse(art), Name: "app"},
 			Context:  policy.Context{Environment: "prod", Time: now},
 			Evidence: policy.Evidence{
 				Provenance: []policy.Provenance{{Meta: meta(1, "https://slsa.dev/provenance/v1")}},
@@ -228,7 +229,7 @@ func TestReportJSONMatchesSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _ := compliance.Load()
-	empty := compliance.Facts{Input: policy.Input{Artifact: policy.Artifact{Digest: art}, Context: policy.Context{Environment: "dev", Time: now}}}
+	empty := compliance.Facts{Input: policy.Input{Artifact: policy.Artifact{Digest: digest.MustParse(art)}, Context: policy.Context{Environment: "dev", Time: now}}}
 	r := compliance.Build(m, compliance.Scope{Environment: "prod"}, now, []compliance.Facts{fullFacts(), empty})
 	compliance.AddVulnerabilityHandling(r, map[string]time.Time{"GHSA-1": now.Add(-time.Hour)})
 	var buf bytes.Buffer

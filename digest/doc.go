@@ -1,4 +1,9 @@
-// Package digest computes digest sets for files and directory trees.
+// Package digest names content by its hash and computes digest sets for
+// files and directory trees.
+//
+// A [Digest] is one algorithm and its hex value ("sha256:<64 hex>"), parsed
+// once by [Parse] and passed as that type from a command-line argument to a
+// store column; it converts to and from go-containerregistry's v1.Hash.
 //
 // A [Set] maps an algorithm name to a lower-case hex value. Algorithm names
 // match the keys of the in-toto ResourceDescriptor digest set (sha256,

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -63,7 +64,7 @@ func Deployed(ctx context.Context, st store.Store, tr *trust.Trust) ([]Running, 
 	type key struct {
 		env    string
 		w      Workload
-		digest string
+		digest digest.Digest
 	}
 	// A review with a denied digest was denied as a whole: the allows
 	// recorded for its other digests admitted nothing.
@@ -97,7 +98,7 @@ func Deployed(ctx context.Context, st store.Store, tr *trust.Trust) ([]Running, 
 	slices.SortFunc(out, func(a, b Running) int {
 		return cmp.Or(cmp.Compare(a.Environment, b.Environment), cmp.Compare(a.Workload.Namespace, b.Workload.Namespace),
 			cmp.Compare(a.Workload.Kind, b.Workload.Kind), cmp.Compare(a.Workload.Name, b.Workload.Name),
-			cmp.Compare(a.Artifact.Digest, b.Artifact.Digest))
+			cmp.Compare(a.Artifact.Digest.String(), b.Artifact.Digest.String()))
 	})
 	return out, ignored, nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	digestpkg "github.com/hallmark-dev/hallmark/digest"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hallmark-dev/hallmark/attest"
@@ -76,7 +78,7 @@ func putDecision(t *testing.T, st store.Store, key *keys.PrivateKey, digest, env
 // putWorkload is putDecision about a workload.
 func putWorkload(t *testing.T, st store.Store, key *keys.PrivateKey, digest, env string, allowed bool, at time.Time, source string, wl *gate.Workload) string {
 	t.Helper()
-	d := gate.Decision{Artifact: policy.Artifact{Digest: digest}, Environment: env, Allowed: allowed, DecidedAt: at, Source: source, Workload: wl,
+	d := gate.Decision{Artifact: policy.Artifact{Digest: digestpkg.MustParse(digest)}, Environment: env, Allowed: allowed, DecidedAt: at, Source: source, Workload: wl,
 		Violations: []policy.Violation{}, Evidence: []string{}, Ignored: []policy.Ignored{}}
 	rec, err := st.Put(t.Context(), attesttest.Verified(t, key, gate.DecisionPredicateType, d, subject(digest)))
 	if err != nil {
@@ -120,7 +122,7 @@ func TestDeployedFollowsAdmissions(t *testing.T) {
 		putWorkload(t, st, gateKey, digestB, "prod", false, t0, gate.AdmissionSource, &checkout)
 		// An admission recorded before decisions carried the workload.
 		putDecision(t, st, gateKey, digestB, "staging", true, t0, "")
-		legacy := gate.Decision{Artifact: policy.Artifact{Digest: digestB}, Environment: "staging", Allowed: true, DecidedAt: t0, Source: gate.AdmissionSource,
+		legacy := gate.Decision{Artifact: policy.Artifact{Digest: digestpkg.MustParse(digestB)}, Environment: "staging", Allowed: true, DecidedAt: t0, Source: gate.AdmissionSource,
 			Requester: "system:serviceaccount:kube-system:replicaset-controller (Pod reports/)", Violations: []policy.Violation{}}
 		if _, err := st.Put(t.Context(), attesttest.Verified(t, gateKey, gate.DecisionPredicateType, legacy, subject(digestB))); err != nil {
 			t.Fatal(err)
@@ -131,7 +133,7 @@ func TestDeployedFollowsAdmissions(t *testing.T) {
 		}
 		var got []string
 		for _, r := range running {
-			got = append(got, fmt.Sprintf("%s %s/%s/%s %s %s", r.Environment, r.Workload.Namespace, r.Workload.Kind, r.Workload.Name, r.Artifact.Digest[:15], r.AdmittedAt.Sub(t0)))
+			got = append(got, fmt.Sprintf("%s %s/%s/%s %s %s", r.Environment, r.Workload.Namespace, r.Workload.Kind, r.Workload.Name, r.Artifact.Digest.String()[:15], r.AdmittedAt.Sub(t0)))
 		}
 		want := []string{
 			"prod payments/Deployment/api " + digestA[:15] + " 5h0m0s",

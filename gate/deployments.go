@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
 )
@@ -14,8 +15,8 @@ import (
 type DeploymentQuery struct {
 	// Environment keeps the decisions about this environment.
 	Environment string
-	// Artifact keeps the decisions about this digest ("sha256:HEX").
-	Artifact string
+	// Artifact keeps the decisions about this digest.
+	Artifact digest.Digest
 	// Limit caps how many decisions are returned, the newest ones; 0 means
 	// every matching decision.
 	Limit int

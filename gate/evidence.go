@@ -15,6 +15,7 @@ import (
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/provenance"
 	"github.com/hallmark-dev/hallmark/repro"
+	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -80,7 +81,6 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 	ks := kinds()
 	var teeItems []teeItem
 	var provenances []*attest.Verified
-	artifactAlg, artifactHex, _ := strings.Cut(req.Artifact.Digest, ":")
 	for _, raw := range raws {
 		sum := sha256.Sum256(raw)
 		id := "sha256:" + hex.EncodeToString(sum[:])
@@ -104,8 +104,8 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "predicate type is not an input of the policy"})
 			continue
 		}
-		if !v.HasDigest(artifactAlg, artifactHex) {
-			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "not about this artifact: its subjects do not include " + req.Artifact.Digest})
+		if !v.HasDigest(req.Artifact.Digest.Algorithm(), req.Artifact.Digest.Hex()) {
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "not about this artifact: its subjects do not include " + req.Artifact.Digest.String()})
 			continue
 		}
 		signer := ""
@@ -123,8 +123,8 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 		m := policy.Meta{ID: v.ID, PredicateType: v.PredicateType, Signer: signerOf(g.trust, v, signer),
 			Logged: v.LogEntries > 0, Timestamped: len(v.Timestamps) > 0}
 		for _, s := range v.Subjects() {
-			if d := s.Digest[artifactAlg]; d != "" {
-				m.Subjects = append(m.Subjects, artifactAlg+":"+strings.ToLower(d))
+			if d := s.Digest[req.Artifact.Digest.Algorithm()]; d != "" {
+				m.Subjects = append(m.Subjects, req.Artifact.Digest.Algorithm()+":"+strings.ToLower(d))
 			}
 		}
 		if k.name == "scan" {
@@ -245,14 +245,18 @@ func addApproval(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	}
 	m.Timestamp = a.ApprovedAt
 	in.Evidence.Approvals = append(in.Evidence.Approvals, policy.Approval{
-		Meta: m, Approver: m.Signer.KeyID, Environment: a.Environment, Artifact: strings.ToLower(a.Artifact), Comment: a.Comment,
+		Meta: m, Approver: m.Signer.KeyID, Environment: a.Environment, Artifact: a.Artifact.String(), Comment: a.Comment,
 	})
 	return nil
 }
 
 func addFindings(in *policy.Input, v *attest.Verified, m policy.Meta) error {
-	var p finding.Predicate
-	if err := v.DecodePredicate(&p); err != nil {
+	raw, err := v.PredicateJSON()
+	if err != nil {
+		return err
+	}
+	p, err := finding.Read(raw)
+	if err != nil {
 		return err
 	}
 	m.Timestamp = p.ScannedAt
@@ -271,8 +275,12 @@ func addFindings(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 }
 
 func addVulns(in *policy.Input, v *attest.Verified, m policy.Meta) error {
-	var p vuln.VulnsPredicate
-	if err := v.DecodePredicateOpen(&p); err != nil {
+	raw, err := v.PredicateJSON()
+	if err != nil {
+		return err
+	}
+	p, err := vuln.ReadPredicate(raw)
+	if err != nil {
 		return err
 	}
 	m.Timestamp = p.Metadata.ScanFinishedOn
@@ -309,87 +317,37 @@ func addVulns(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	return nil
 }
 
-// cycloneDX is the part of a CycloneDX document the policy reads.
-type cycloneDX struct {
-	Metadata struct {
-		Timestamp time.Time `json:"timestamp"`
-	} `json:"metadata"`
-	Components []struct {
-		Name     string `json:"name"`
-		Version  string `json:"version"`
-		PURL     string `json:"purl"`
-		Licenses []struct {
-			License *struct {
-				ID   string `json:"id"`
-				Name string `json:"name"`
-			} `json:"license"`
-			Expression string `json:"expression"`
-		} `json:"licenses"`
-	} `json:"components"`
-}
-
 func addCycloneDX(in *policy.Input, v *attest.Verified, m policy.Meta) error {
-	var doc cycloneDX
-	if err := v.DecodePredicateOpen(&doc); err != nil {
-		return err
-	}
-	m.Timestamp = doc.Metadata.Timestamp
-	s := policy.SBOM{Meta: m, Format: "cyclonedx", Components: []policy.Component{}}
-	for _, c := range doc.Components {
-		pc := newComponent(c.Name, c.Version, c.PURL)
-		for _, l := range c.Licenses {
-			switch {
-			case l.Expression != "":
-				pc.Licenses = append(pc.Licenses, depcheck.CanonicalLicenseExpression(l.Expression))
-			case l.License != nil && l.License.ID != "":
-				pc.Licenses = append(pc.Licenses, depcheck.CanonicalLicenseID(l.License.ID))
-			case l.License != nil && l.License.Name != "":
-				pc.Licenses = append(pc.Licenses, l.License.Name)
-			}
-		}
-		s.Components = append(s.Components, pc)
-	}
-	s.ComponentCount = len(s.Components)
-	in.Evidence.SBOM = append(in.Evidence.SBOM, s)
-	return nil
-}
-
-// spdx is the part of an SPDX 2.3 document the policy reads.
-type spdx struct {
-	CreationInfo struct {
-		Created time.Time `json:"created"`
-	} `json:"creationInfo"`
-	Packages []struct {
-		Name             string `json:"name"`
-		VersionInfo      string `json:"versionInfo"`
-		LicenseConcluded string `json:"licenseConcluded"`
-		LicenseDeclared  string `json:"licenseDeclared"`
-		ExternalRefs     []struct {
-			ReferenceType    string `json:"referenceType"`
-			ReferenceLocator string `json:"referenceLocator"`
-		} `json:"externalRefs"`
-	} `json:"packages"`
+	return addSBOM(in, v, m, sbom.ReadCycloneDX)
 }
 
 func addSPDX(in *policy.Input, v *attest.Verified, m policy.Meta) error {
-	var doc spdx
-	if err := v.DecodePredicateOpen(&doc); err != nil {
+	return addSBOM(in, v, m, sbom.ReadSPDX)
+}
+
+// addSBOM reads an SBOM with read and gives policy its components, with
+// licences in canonical form.
+func addSBOM(in *policy.Input, v *attest.Verified, m policy.Meta, read func([]byte) (*sbom.Contents, error)) error {
+	raw, err := v.PredicateJSON()
+	if err != nil {
 		return err
 	}
-	m.Timestamp = doc.CreationInfo.Created
-	s := policy.SBOM{Meta: m, Format: "spdx", Components: []policy.Component{}}
+	doc, err := read(raw)
+	if err != nil {
+		return err
+	}
+	m.Timestamp = doc.Created
+	s := policy.SBOM{Meta: m, Format: doc.Format, Components: []policy.Component{}}
 	for _, p := range doc.Packages {
-		purl := ""
-		for _, r := range p.ExternalRefs {
-			if r.ReferenceType == "purl" {
-				purl = r.ReferenceLocator
-			}
-		}
-		c := newComponent(p.Name, p.VersionInfo, purl)
-		for _, l := range []string{p.LicenseConcluded, p.LicenseDeclared} {
-			if l != "" && l != "NOASSERTION" && l != "NONE" {
-				c.Licenses = append(c.Licenses, depcheck.CanonicalLicenseExpression(l))
-				break
+		c := newComponent(p.Name, p.Version, p.PURL)
+		for _, l := range p.Licenses {
+			switch {
+			case l.Expression != "":
+				c.Licenses = append(c.Licenses, depcheck.CanonicalLicenseExpression(l.Expression))
+			case l.ID != "":
+				c.Licenses = append(c.Licenses, depcheck.CanonicalLicenseID(l.ID))
+			default:
+				c.Licenses = append(c.Licenses, l.Name)
 			}
 		}
 		s.Components = append(s.Components, c)
@@ -447,10 +405,9 @@ func addProvenance(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 		ResolvedDependencies: []policy.ResolvedDependency{},
 	}
 	if sb := r.Sandbox; sb != nil {
-		applied, network := sb.Applied, sb.Network
-		hermetic := applied && !network
-		out.InternalParameters = policy.InternalParameters{Sandbox: &applied, Network: &network, Hermetic: &hermetic,
-			SharedWritable: r.SharedWritable}
+		hermetic := sb.Hermetic()
+		out.InternalParameters = policy.InternalParameters{Sandbox: &sb.Applied, Network: &sb.Network, Hermetic: &hermetic,
+			SharedWritable: sb.SharedWritable}
 	}
 	for _, d := range r.Dependencies {
 		out.ResolvedDependencies = append(out.ResolvedDependencies, policy.ResolvedDependency{URI: d.URI, Digest: d.Digest})
@@ -473,31 +430,21 @@ func normalizeRepo(uri string) string {
 // when the product recorded as expected to have the artifact's digest (or,
 // without expectations, a product with that digest) was rebuilt bit for bit.
 func addRebuild(in *policy.Input, v *attest.Verified, m policy.Meta) error {
-	var p repro.Predicate
-	if err := v.DecodePredicate(&p); err != nil {
+	raw, err := v.PredicateJSON()
+	if err != nil {
+		return err
+	}
+	p, err := repro.Read(raw)
+	if err != nil {
 		return err
 	}
 	m.Timestamp = p.FinishedOn
 	artifact := in.Artifact.Digest
-	hexValue := strings.TrimPrefix(artifact, "sha256:")
-	matched, relevant := false, false
-	for _, pr := range p.Products {
-		switch {
-		case pr.Expected != nil && strings.EqualFold(pr.Expected["sha256"], hexValue):
-			relevant = true
-			matched = pr.Reproducible && strings.EqualFold(pr.Digest["sha256"], hexValue)
-		case pr.Expected == nil && strings.EqualFold(pr.Digest["sha256"], hexValue):
-			relevant = true
-			matched = pr.Reproducible && p.Result == repro.OutcomeReproducible
-		}
-		if relevant {
-			break
-		}
-	}
+	relevant, matched := p.Vouches(artifact)
 	if !relevant {
 		return fmt.Errorf("no rebuilt product corresponds to %s", artifact)
 	}
-	in.Evidence.Rebuilds = append(in.Evidence.Rebuilds, policy.Rebuild{Meta: m, Artifact: artifact, Matched: matched,
+	in.Evidence.Rebuilds = append(in.Evidence.Rebuilds, policy.Rebuild{Meta: m, Artifact: artifact.String(), Matched: matched,
 		SourceDirty: p.Source != nil && p.Source.Dirty})
 	return nil
 }

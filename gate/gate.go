@@ -165,7 +165,6 @@ type Result struct {
 // request is a dry run. Any error means the artifact must not be deployed:
 // the gate fails closed.
 func (g *Gate) Evaluate(ctx context.Context, req Request) (*Result, error) {
-	req.Artifact.Digest = strings.ToLower(req.Artifact.Digest)
 	if err := checkDigest(req.Artifact.Digest); err != nil {
 		return nil, err
 	}
@@ -200,8 +199,7 @@ func (g *Gate) Evaluate(ctx context.Context, req Request) (*Result, error) {
 // transaction when the store can batch.
 func (g *Gate) record(ctx context.Context, req Request, res *Result) error {
 	inputs := usedEvidence(res.Input)
-	alg, hexValue, _ := strings.Cut(req.Artifact.Digest, ":")
-	subject := attest.Subject{Name: artifactName(req.Artifact), Digest: map[string]string{alg: hexValue}}
+	subject := attest.Subject{Name: artifactName(req.Artifact), Digest: req.Artifact.Digest.Set()}
 	vsaV, err := g.sign(ctx, subject, VSAPredicateType, newVSA(g.verifierID, resourceURI(req.Artifact), res.Decision, inputs))
 	if err != nil {
 		return fmt.Errorf("VSA: %w", err)
@@ -257,14 +255,14 @@ func artifactName(a policy.Artifact) string {
 	if a.Name != "" {
 		return a.Name
 	}
-	return a.Digest
+	return a.Digest.String()
 }
 
 func resourceURI(a policy.Artifact) string {
 	if strings.Contains(a.Name, "://") || strings.Contains(a.Name, "@sha256:") {
 		return a.Name
 	}
-	return "hallmark:artifact/" + a.Digest
+	return "hallmark:artifact/" + a.Digest.String()
 }
 
 func nonNil[T any](s []T) []T {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -45,7 +46,7 @@ type fixture struct {
 	gateKey         *keys.PrivateKey
 	trust           *trust.Trust
 	art             attest.Subject
-	digest          string
+	digest          digest.Digest
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -74,14 +75,14 @@ func newFixture(t testing.TB) *fixture {
 	}
 	f.g = g
 	f.art = attesttest.Subject("app", []byte("the release"))
-	f.digest = "sha256:" + f.art.Digest["sha256"]
+	f.digest = digest.MustParse("sha256:" + f.art.Digest["sha256"])
 	return f
 }
 
 // approve stores a signed approval by key for env about subject.
 func (f *fixture) approve(t testing.TB, key *keys.PrivateKey, env string, subject attest.Subject) {
 	t.Helper()
-	a, err := gate.NewApproval("sha256:"+subject.Digest["sha256"], env, "ok", now.Add(-time.Hour))
+	a, err := gate.NewApproval(digest.MustParse("sha256:"+subject.Digest["sha256"]), env, "ok", now.Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,7 @@ func TestDenials(t *testing.T) {
 		{"approval about another artifact", func(t *testing.T, f *fixture) [][]byte {
 			f.approve(t, f.alice, "prod", f.art)
 			other := attesttest.Subject("other", []byte("other"))
-			a, _ := gate.NewApproval("sha256:"+other.Digest["sha256"], "prod", "", now)
+			a, _ := gate.NewApproval(digest.MustParse("sha256:"+other.Digest["sha256"]), "prod", "", now)
 			return [][]byte{attesttest.Bundle(t, f.bob, gate.ApprovalPredicateType, a, other)}
 		}, "not about this artifact"},
 		{"tampered bundle", func(t *testing.T, f *fixture) [][]byte {
@@ -252,8 +253,10 @@ func TestFailsClosed(t *testing.T) {
 	if _, err := f.g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest}, Environment: "moon"}); !errors.Is(err, gate.ErrUnknownEnvironment) {
 		t.Errorf("unknown environment: %v", err)
 	}
-	if _, err := f.g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: "sha256:xyz"}, Environment: "prod"}); !errors.Is(err, gate.ErrBadDigest) {
-		t.Errorf("bad digest: %v", err)
+	for _, d := range []digest.Digest{{}, digest.MustParse("sha512:" + strings.Repeat("ab", 64))} {
+		if _, err := f.g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: d}, Environment: "prod"}); !errors.Is(err, gate.ErrBadDigest) {
+			t.Errorf("digest %q: %v, want ErrBadDigest", d, err)
+		}
 	}
 	f.st.Close()
 	if _, err := f.g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest}, Environment: "prod"}); err == nil {
@@ -356,16 +359,21 @@ func TestAttackPredicateKeyCase(t *testing.T) {
 		pred func(f *fixture) string
 	}{
 		{"environment then Environment", func(f *fixture) string {
-			return `{"artifact":"` + f.digest + `","environment":"staging","Environment":"prod","approvedAt":"` + approvedAt + `"}`
+			return `{"artifact":"` + f.digest.String() + `","environment":"staging","Environment":"prod","approvedAt":"` + approvedAt + `"}`
 		}},
 		{"artifact then ARTIFACT", func(f *fixture) string {
-			return `{"artifact":"` + other + `","ARTIFACT":"` + f.digest + `","environment":"prod","approvedAt":"` + approvedAt + `"}`
+			return `{"artifact":"` + other + `","ARTIFACT":"` + f.digest.String() + `","environment":"prod","approvedAt":"` + approvedAt + `"}`
 		}},
 		{"only Environment", func(f *fixture) string {
-			return `{"artifact":"` + f.digest + `","Environment":"prod","approvedAt":"` + approvedAt + `"}`
+			return `{"artifact":"` + f.digest.String() + `","Environment":"prod","approvedAt":"` + approvedAt + `"}`
+		}},
+		// The old reader lower-cased the artifact and counted the approval;
+		// a signed digest has one spelling, the one digest.Parse reads.
+		{"upper-case artifact digest", func(f *fixture) string {
+			return `{"artifact":"sha256:` + strings.ToUpper(f.digest.Hex()) + `","environment":"prod","approvedAt":"` + approvedAt + `"}`
 		}},
 		{"unknown key in a closed schema", func(f *fixture) string {
-			return `{"artifact":"` + f.digest + `","environment":"prod","approvedAt":"` + approvedAt + `","expires":"2000-01-01T00:00:00Z"}`
+			return `{"artifact":"` + f.digest.String() + `","environment":"prod","approvedAt":"` + approvedAt + `","expires":"2000-01-01T00:00:00Z"}`
 		}},
 	}
 	for _, c := range cases {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/policy"
 )
 
@@ -21,31 +22,31 @@ const (
 	DefaultVerifierID = "https://hallmark.dev/gate/v1"
 )
 
-// Approval is the approval predicate. Artifact is "sha256:<hex>"; the
-// approver is the signing key, so it is not repeated here.
+// Approval is the approval predicate. Artifact is written "sha256:<hex>";
+// the approver is the signing key, so it is not repeated here.
 type Approval struct {
-	Artifact    string    `json:"artifact"`
-	Environment string    `json:"environment"`
-	Comment     string    `json:"comment,omitempty"`
-	ApprovedAt  time.Time `json:"approvedAt"`
+	Artifact    digest.Digest `json:"artifact"`
+	Environment string        `json:"environment"`
+	Comment     string        `json:"comment,omitempty"`
+	ApprovedAt  time.Time     `json:"approvedAt"`
 }
 
 // NewApproval builds an approval predicate, checking its inputs.
-func NewApproval(artifact, environment, comment string, at time.Time) (Approval, error) {
+func NewApproval(artifact digest.Digest, environment, comment string, at time.Time) (Approval, error) {
 	if err := checkDigest(artifact); err != nil {
 		return Approval{}, err
 	}
 	if strings.TrimSpace(environment) == "" {
 		return Approval{}, fmt.Errorf("approval: empty environment")
 	}
-	return Approval{Artifact: strings.ToLower(artifact), Environment: environment, Comment: comment, ApprovedAt: at.UTC()}, nil
+	return Approval{Artifact: artifact, Environment: environment, Comment: comment, ApprovedAt: at.UTC()}, nil
 }
 
-func checkDigest(d string) error {
-	alg, hexValue, ok := strings.Cut(d, ":")
-	// sha512 names what npm provenance is about: a package tarball.
-	size := map[string]int{"sha256": 64, "sha512": 128}[alg]
-	if !ok || size == 0 || len(hexValue) != size || strings.Trim(strings.ToLower(hexValue), "0123456789abcdef") != "" {
+// checkDigest accepts what the gate decides on: a sha256 digest, the
+// algorithm of file, image and evidence subjects, or a sha512 digest, which
+// is how npm provenance names a package tarball.
+func checkDigest(d digest.Digest) error {
+	if alg := d.Algorithm(); alg != digest.SHA256 && alg != digest.SHA512 {
 		return fmt.Errorf("%w: %q (want sha256:<64 hex digits> or sha512:<128 hex digits>)", ErrBadDigest, d)
 	}
 	return nil

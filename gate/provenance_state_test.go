@@ -10,6 +10,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -93,8 +94,8 @@ func TestProvenanceStateReachesLevels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			digest := "sha256:" + art.Digest["sha256"]
-			res, err := g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: digest}, Environment: "prod", Bundles: [][]byte{raw}})
+			dg := digest.MustParse("sha256:" + art.Digest["sha256"])
+			res, err := g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: dg}, Environment: "prod", Bundles: [][]byte{raw}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,7 +106,7 @@ func TestProvenanceStateReachesLevels(t *testing.T) {
 			if res.Decision.Allow != tc.wantAllow || !slices.Equal(rules, tc.wantRules) {
 				t.Errorf("allow=%v violations=%v, want allow=%v %v", res.Decision.Allow, rules, tc.wantAllow, tc.wantRules)
 			}
-			vsas, err := s.List(t.Context(), store.Query{PredicateType: gate.VSAPredicateType, Subject: digest})
+			vsas, err := s.List(t.Context(), store.Query{PredicateType: gate.VSAPredicateType, Subject: dg})
 			if err != nil || len(vsas) != 1 {
 				t.Fatalf("%d VSAs stored (%v)", len(vsas), err)
 			}

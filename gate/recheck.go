@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/policy"
 )
 
@@ -46,7 +47,10 @@ func (g *Gate) RecheckDeployed(ctx context.Context, requester string, envs ...st
 	if err != nil {
 		return nil, nil, err
 	}
-	type key struct{ env, digest string }
+	type key struct {
+		env    string
+		digest digest.Digest
+	}
 	byArtifact := map[key]*Recheck{}
 	var order []key
 	for _, r := range running {
@@ -65,7 +69,9 @@ func (g *Gate) RecheckDeployed(ctx context.Context, requester string, envs ...st
 			rc.DeployedAt = r.AdmittedAt
 		}
 	}
-	slices.SortFunc(order, func(a, b key) int { return cmp.Or(cmp.Compare(a.env, b.env), cmp.Compare(a.digest, b.digest)) })
+	slices.SortFunc(order, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.env, b.env), cmp.Compare(a.digest.String(), b.digest.String()))
+	})
 	out := make([]Recheck, 0, len(order))
 	for _, k := range order {
 		if err := ctx.Err(); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/hallmark-dev/hallmark/digest"
 )
 
 // ErrEvidenceSource is an evidence source that could not be read: the
@@ -17,8 +19,8 @@ var ErrEvidenceSource = errors.New("evidence source unavailable")
 // size, time).
 type EvidenceSource interface {
 	// Bundles returns the bundles about the artifact called name (for an
-	// image, its repository or reference) with digest "sha256:HEX".
-	Bundles(ctx context.Context, name, digest string) ([][]byte, error)
+	// image, its repository or reference) with digest d.
+	Bundles(ctx context.Context, name string, d digest.Digest) ([][]byte, error)
 }
 
 // WithEvidenceSource makes the gate also gather the bundles src holds

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -90,7 +91,7 @@ func TestTEEEvidenceReachesPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := gate.Request{Artifact: policy.Artifact{Digest: "sha256:" + art.Digest["sha256"]}, Environment: "prod"}
+	req := gate.Request{Artifact: policy.Artifact{Digest: digest.MustParse("sha256:" + art.Digest["sha256"])}, Environment: "prod"}
 
 	req.Bundles = [][]byte{provRaw, teeBundle(prov.PAE())}
 	res, err := g.Evaluate(t.Context(), req)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -35,11 +36,11 @@ func TestFreshnessUsesVerifiedTime(t *testing.T) {
 		trust.Key{Name: "gate", Public: gateKey.Public(), Roles: []trust.Role{trust.RoleGate}},
 	)
 	art := attesttest.Subject("app", []byte("the release"))
-	digest := "sha256:" + art.Digest["sha256"]
+	dg := digest.MustParse("sha256:" + art.Digest["sha256"])
 	signed := time.Now()
 	later := signed.Add(30 * 24 * time.Hour) // the gate's clock
 	approve := func(k *keys.PrivateKey, opts ...attest.SignOption) []byte {
-		a, err := gate.NewApproval(digest, "prod", "ok", later.Add(-time.Hour)) // the claim
+		a, err := gate.NewApproval(dg, "prod", "ok", later.Add(-time.Hour)) // the claim
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +67,7 @@ func TestFreshnessUsesVerifiedTime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: digest, Name: "app"}, Environment: "prod", Requester: "ci", Source: "test", Bundles: bundles})
+		res, err := g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: dg, Name: "app"}, Environment: "prod", Requester: "ci", Source: "test", Bundles: bundles})
 		if err != nil {
 			t.Fatal(err)
 		}

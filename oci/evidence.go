@@ -9,6 +9,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/hallmark-dev/hallmark/digest"
 )
 
 // Defaults of RegistryEvidence.
@@ -60,16 +62,15 @@ func NewRegistryEvidence(r *Resolver, max int, timeout time.Duration) (*Registry
 // any reference in it) is image and whose manifest digest is digest. A
 // registry that cannot be reached, or an attachment that cannot be read,
 // is an error: the caller fails closed.
-func (e *RegistryEvidence) Bundles(ctx context.Context, image, digest string) ([][]byte, error) {
+func (e *RegistryEvidence) Bundles(ctx context.Context, image string, d digest.Digest) ([][]byte, error) {
 	ref, err := name.ParseReference(image)
 	if err != nil {
 		return nil, &ResolveError{Ref: image, Err: fmt.Errorf("%w: %v", ErrInvalidReference, err)}
 	}
-	h, err := v1.NewHash(digest)
-	if err != nil || h.Algorithm != "sha256" {
-		return nil, &ResolveError{Ref: image, Err: fmt.Errorf("%w: digest %q", ErrInvalidReference, digest)}
+	if d.Algorithm() != digest.SHA256 {
+		return nil, &ResolveError{Ref: image, Err: fmt.Errorf("%w: digest %q is not sha256", ErrInvalidReference, d)}
 	}
-	img := ref.Context().Digest(h.String())
+	img := ref.Context().Digest(d.String())
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 	refs, err := e.r.Referrers(ctx, img, e.max)

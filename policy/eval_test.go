@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/policy/policytest"
 )
@@ -134,7 +135,7 @@ decision := {"allow": true, "violations": []} if not spin
 		{
 			name:    "no artifact digest",
 			src:     "package hallmark.policy\n\ndecision := {\"allow\": true, \"violations\": []}\n",
-			input:   func(in *policy.Input) { in.Artifact.Digest = "" },
+			input:   func(in *policy.Input) { in.Artifact.Digest = digest.Digest{} },
 			wantID:  "policy.input",
 			wantErr: policy.ErrInput,
 		},
@@ -250,7 +251,7 @@ nulls contains path if {
 
 decision := {"allow": count(nulls) == 0, "violations": [{"ruleId": "null", "message": sprintf("%v", [nulls])} | count(nulls) > 0]}
 `)
-	in := policy.Input{Artifact: policy.Artifact{Digest: policytest.ArtifactDigest}, Context: policy.Context{Time: now}}
+	in := policy.Input{Artifact: policy.Artifact{Digest: digest.MustParse(policytest.ArtifactDigest)}, Context: policy.Context{Time: now}}
 	in.Evidence.TEE = []policy.TEE{{}}
 	d, err := p.Eval(t.Context(), in)
 	if err != nil || !d.Allow {

@@ -3,6 +3,7 @@ package policy
 import (
 	"time"
 
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/finding"
 )
 
@@ -19,10 +20,11 @@ type Input struct {
 	Ignored  []Ignored `json:"ignored"`
 }
 
-// Artifact names the artifact under decision. Digest is "sha256:<hex>".
+// Artifact names the artifact under decision. Its digest reaches the policy
+// as the string "sha256:<hex>".
 type Artifact struct {
-	Digest string `json:"digest"`
-	Name   string `json:"name"`
+	Digest digest.Digest `json:"digest"`
+	Name   string        `json:"name"`
 }
 
 // Context is the deployment context. Time is the evaluation time: the policy

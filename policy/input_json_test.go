@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/policy/policytest"
@@ -73,7 +74,7 @@ func nullsAsEmpty(w, g any) any {
 
 func TestInputJSONEncodings(t *testing.T) {
 	in := policy.Input{
-		Artifact: policy.Artifact{Digest: "sha256:ab"},
+		Artifact: policy.Artifact{Digest: digest.Sum256([]byte("app"))},
 		Context:  policy.Context{Time: time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC)},
 		Evidence: policy.Evidence{Vulns: []policy.VulnScan{{Findings: []policy.VulnFinding{{Severity: finding.SeverityCritical}}}}},
 	}

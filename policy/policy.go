@@ -317,14 +317,14 @@ func (p *Policy) Eval(ctx context.Context, in Input) (Decision, error) {
 	d := Decision{
 		PolicyURI:    p.uri,
 		PolicyDigest: p.digest,
-		Artifact:     in.Artifact.Digest,
+		Artifact:     in.Artifact.Digest.String(),
 		Environment:  in.Context.Environment,
 		Time:         in.Context.Time,
 	}
 	if in.Context.Time.IsZero() {
 		return failure(d, "policy.input", "Pass the decision time in the input context.", fmt.Errorf("%w: context.time is not set", ErrInput))
 	}
-	if in.Artifact.Digest == "" {
+	if in.Artifact.Digest.IsZero() {
 		return failure(d, "policy.input", "Name the artifact digest in the input.", fmt.Errorf("%w: artifact.digest is not set", ErrInput))
 	}
 	term, err := toValue(reflect.ValueOf(in))

@@ -143,7 +143,7 @@ func TestSecretsMissingMessage(t *testing.T) {
 	}
 	for _, v := range d.Violations {
 		if v.RuleID == "secrets.scan_missing" {
-			if want := "no trusted secrets scan of " + in.Artifact.Digest; len(v.Message) < len(want) || v.Message[:len(want)] != want {
+			if want := "no trusted secrets scan of " + in.Artifact.Digest.String(); len(v.Message) < len(want) || v.Message[:len(want)] != want {
 				t.Errorf("message %q, want it to start %q", v.Message, want)
 			}
 			return

@@ -2,6 +2,7 @@ package provenance
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	slsa "github.com/in-toto/attestation/go/predicates/provenance/v1"
@@ -55,6 +56,10 @@ type Summary struct {
 	// SharedWritable lists the writable paths the build shared with other
 	// builds (sandbox.sharedWritable).
 	SharedWritable []string
+	// Sandbox is the isolation recorded in internalParameters.sandbox; nil
+	// when the provenance records none or a malformed one (then Isolation
+	// says which). Policy, dashboard and CLI all read it from here.
+	Sandbox *Sandbox
 	// Isolation describes the sandbox as recorded, for example
 	// "sandbox (user, mount, pid, uts, ipc, net), network off".
 	Isolation    string
@@ -93,9 +98,14 @@ func Summarize(p *slsa.Provenance) Summary {
 		s.Dirty, _ = src["dirty"].(bool)
 		s.ModifiedByBuild = stringList(src["modifiedByBuild"])
 	}
-	if sb, ok := bd.GetInternalParameters().AsMap()["sandbox"].(map[string]any); ok {
-		s.Isolation = isolation(sb)
-		s.SharedWritable = stringList(sb["sharedWritable"])
+	sb, err := ReadSandbox(p)
+	switch {
+	case err != nil:
+		s.Isolation = "sandbox record unreadable: " + err.Error()
+	case sb == nil:
+		s.Isolation = "sandbox not recorded"
+	default:
+		s.Sandbox, s.Isolation, s.SharedWritable = sb, sb.String(), sb.SharedWritable
 	}
 	for _, d := range bd.GetResolvedDependencies() {
 		if role := d.GetAnnotations().GetFields()["role"]; role.GetStringValue() == "toolchain" {
@@ -110,33 +120,49 @@ func Summarize(p *slsa.Provenance) Summary {
 	return s
 }
 
-func isolation(sb map[string]any) string {
-	applied, _ := sb["applied"].(bool)
-	network, _ := sb["network"].(bool)
-	net := "network off"
-	if network {
-		net = "network on"
+// ReadSandbox reads internalParameters.sandbox, the isolation a Hallmark
+// build records. It returns nil when the provenance records no sandbox
+// object (another builder's; a bare "sandbox": true is no record), and an
+// error when the object is there but malformed: keys are matched with
+// exact case, as in all signed JSON.
+func ReadSandbox(p *slsa.Provenance) (*Sandbox, error) {
+	v, ok := p.GetBuildDefinition().GetInternalParameters().GetFields()["sandbox"]
+	if !ok || v.GetStructValue() == nil {
+		return nil, nil
 	}
-	if !applied {
-		out := "no sandbox (requested " + fmt.Sprint(sb["requested"]) + ")"
-		if r, ok := sb["fallbackReason"].(string); ok && r != "" {
-			out += ", fell back: " + r
+	raw, err := protojson.Marshal(v.GetStructValue())
+	if err != nil {
+		return nil, fmt.Errorf("%w: internalParameters.sandbox: %w", ErrInvalidFacts, err)
+	}
+	var sb Sandbox
+	if err := strictjson.Decode(raw, &sb, strictjson.AllowUnknownKeys()); err != nil {
+		return nil, fmt.Errorf("%w: internalParameters.sandbox: %w", ErrInvalidFacts, err)
+	}
+	return &sb, nil
+}
+
+// String describes the isolation for people, for example
+// "sandbox (user, mount, pid), network off, source read-only".
+func (s *Sandbox) String() string {
+	if s == nil {
+		return "sandbox not recorded"
+	}
+	if !s.Applied {
+		out := "no sandbox (requested " + s.Requested + ")"
+		if s.FallbackReason != "" {
+			out += ", fell back: " + s.FallbackReason
 		}
 		return out
 	}
-	ns := ""
-	for i, n := range asSlice(sb["namespaces"]) {
-		if i > 0 {
-			ns += ", "
-		}
-		ns += fmt.Sprint(n)
+	out := "sandbox (" + strings.Join(s.Namespaces, ", ") + "), network off"
+	if s.Network {
+		out = "sandbox (" + strings.Join(s.Namespaces, ", ") + "), network on"
 	}
-	out := "sandbox (" + ns + "), " + net
-	if ro, _ := sb["readOnlySource"].(bool); ro {
+	if s.ReadOnlySource {
 		out += ", source read-only"
 	}
-	if shared := stringList(sb["sharedWritable"]); len(shared) > 0 {
-		out += ", shared writable " + fmt.Sprint(shared)
+	if len(s.SharedWritable) > 0 {
+		out += ", shared writable " + fmt.Sprint(s.SharedWritable)
 	}
 	return out
 }

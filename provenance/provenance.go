@@ -54,30 +54,35 @@ type Source struct {
 	ExternalSymlinks []string
 }
 
-// Sandbox describes the isolation actually applied to a build.
+// Sandbox describes the isolation actually applied to a build. It is
+// recorded as internalParameters.sandbox under these JSON names and read
+// back by [ReadSandbox].
 type Sandbox struct {
 	// Requested is the mode asked for: "on", "off" or "auto".
-	Requested string
+	Requested string `json:"requested"`
 	// Applied reports whether the command ran inside the sandbox.
-	Applied bool
+	Applied bool `json:"applied"`
 	// Namespaces lists the Linux namespaces the command ran in.
-	Namespaces []string
+	Namespaces []string `json:"namespaces,omitempty"`
 	// Network reports whether the command could reach the network.
-	Network bool
+	Network bool `json:"network"`
 	// ReadOnlySource reports that the source tree was mounted read-only.
-	ReadOnlySource bool
+	ReadOnlySource bool `json:"readOnlySource"`
 	// WritableDirs lists the directories (relative to the source root when
 	// inside it) the command could write to.
-	WritableDirs []string
+	WritableDirs []string `json:"writableDirs,omitempty"`
 	// ReadOnlyMounts lists extra read-only paths, such as the module cache.
-	ReadOnlyMounts []string
+	ReadOnlyMounts []string `json:"readOnlyMounts,omitempty"`
 	// FallbackReason says why a requested sandbox was not applied.
-	FallbackReason string
+	FallbackReason string `json:"fallbackReason,omitempty"`
 	// SharedWritable lists the writable paths that outlive the build and
 	// other builds can use too (cache directories, output directories that
 	// already held files): through them one build can influence another.
-	SharedWritable []string
+	SharedWritable []string `json:"sharedWritable,omitempty"`
 }
+
+// Hermetic reports whether the build ran sandboxed without network.
+func (s *Sandbox) Hermetic() bool { return s != nil && s.Applied && !s.Network }
 
 // Artifact names a file by path and digest: a product, a toolchain binary
 // or a byproduct.
@@ -98,9 +103,9 @@ type Dependency struct {
 // Step is a recorded command run before the build, such as fetching
 // dependencies.
 type Step struct {
-	Command []string
+	Command []string `json:"command"`
 	// Network reports whether the step could reach the network.
-	Network bool
+	Network bool `json:"network"`
 }
 
 // Facts is everything recorded about one successful build.

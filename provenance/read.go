@@ -29,17 +29,11 @@ const (
 // to the facts a policy compares: builder, build type, source repository,
 // ref and commit, and the workflow that ran the build.
 type Reading struct {
+	// Summary carries the sandbox Hallmark's builds record (Summary.Sandbox,
+	// read by ReadSandbox; nil for other builders).
 	Summary
-	// Sandbox is the isolation the builder recorded (Hallmark's builds);
-	// nil when the provenance does not record it.
-	Sandbox *Isolation
 	// Dependencies are the resolved dependencies (v1) or materials (v0.2).
 	Dependencies []Material
-}
-
-// Isolation is the sandbox a Hallmark build recorded.
-type Isolation struct {
-	Applied, Network bool
 }
 
 // Material is one resolved dependency (v1) or material (v0.2): its URI and first digest
@@ -73,11 +67,6 @@ func readV1(predicate []byte) (*Reading, error) {
 	}
 	r := &Reading{Summary: Summarize(p)}
 	bd := p.GetBuildDefinition()
-	if sb, ok := bd.GetInternalParameters().AsMap()["sandbox"].(map[string]any); ok {
-		applied, _ := sb["applied"].(bool)
-		network, _ := sb["network"].(bool)
-		r.Sandbox = &Isolation{Applied: applied, Network: network}
-	}
 	for _, d := range bd.GetResolvedDependencies() {
 		r.Dependencies = append(r.Dependencies, Material{URI: d.GetUri(), Digest: firstDigest(d.GetDigest())})
 	}

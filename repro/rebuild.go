@@ -1,7 +1,6 @@
 package repro
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -9,6 +8,8 @@ import (
 
 	intoto "github.com/in-toto/attestation/go/v1"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/hallmark-dev/hallmark/digest"
 )
 
 // RebuildInput describes one independent rebuild of a build recorded by
@@ -103,18 +104,9 @@ func RebuildStatement(p *Predicate) (*intoto.Statement, error) {
 	return st, nil
 }
 
-// checkSHA256 accepts 64 lower-case hex digits.
+// checkSHA256 accepts a sha256 hex value as digest.New does: 64 lower-case
+// hex digits.
 func checkSHA256(d string) error {
-	if len(d) != 64 {
-		return fmt.Errorf("sha256 %q is not 64 hex digits", d)
-	}
-	if _, err := hex.DecodeString(d); err != nil {
-		return fmt.Errorf("sha256 %q is not hex", d)
-	}
-	for _, c := range d {
-		if c >= 'A' && c <= 'F' {
-			return fmt.Errorf("sha256 %q is not lower case", d)
-		}
-	}
-	return nil
+	_, err := digest.New(digest.SHA256, d)
+	return err
 }

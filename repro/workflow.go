@@ -11,7 +11,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -307,34 +306,22 @@ func planRebuild(name string, v *attest.Verified) (*rebuildPlan, error) {
 		}
 		plan.expected[sub.Name] = d
 	}
-	internal := p.GetBuildDefinition().GetInternalParameters().AsMap()
-	if sde, ok := internal["sourceDateEpoch"].(string); ok && sde != "" {
-		secs, err := strconv.ParseInt(sde, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: internalParameters.sourceDateEpoch %q: %w", ErrProvenance, name, sde, err)
-		}
-		t := time.Unix(secs, 0).UTC()
-		plan.sourceDateEpoch = &t
+	internal, err := provenance.ReadInternal(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrProvenance, name, err)
 	}
-	if sb, ok := internal["sandbox"].(map[string]any); ok {
-		for _, d := range asSlice(sb["writableDirs"]) {
-			if s, ok := d.(string); ok && checkProductName(s) == nil {
-				plan.writableDirs = append(plan.writableDirs, s)
+	if plan.sourceDateEpoch, err = internal.SourceDate(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrProvenance, name, err)
+	}
+	if internal.Sandbox != nil {
+		for _, d := range internal.Sandbox.WritableDirs {
+			if checkProductName(d) == nil {
+				plan.writableDirs = append(plan.writableDirs, d)
 			}
 		}
 	}
-	for i, st := range asSlice(internal["prepare"]) {
-		m, _ := st.(map[string]any)
-		var argv []string
-		for _, a := range asSlice(m["command"]) {
-			if s, ok := a.(string); ok {
-				argv = append(argv, s)
-			}
-		}
-		if len(argv) == 0 {
-			return nil, fmt.Errorf("%w: %s: internalParameters.prepare[%d] has no command", ErrProvenance, name, i)
-		}
-		plan.prepare = append(plan.prepare, argv)
+	for _, st := range internal.Prepare {
+		plan.prepare = append(plan.prepare, st.Command)
 	}
 	return plan, nil
 }
@@ -451,8 +438,3 @@ func newCleanWorktree(ctx context.Context, src, commit string) (*cleanWorktree, 
 
 // remove deletes the checkout.
 func (w *cleanWorktree) remove() { os.RemoveAll(w.tmp) }
-
-func asSlice(v any) []any {
-	s, _ := v.([]any)
-	return s
-}

@@ -3,11 +3,10 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 )
 
 // ErrNotFound is returned by Get when no record has the ID.
@@ -36,8 +35,8 @@ type Record struct {
 // Query selects records. Zero fields do not constrain. Results are ordered
 // by StoredAt, oldest first, then by ID, unless Newest is set.
 type Query struct {
-	// Subject is "ALG:HEX", e.g. "sha256:ab12...".
-	Subject string
+	// Subject selects records with this subject digest.
+	Subject digest.Digest
 	// PredicateType is an exact predicate type URI.
 	PredicateType string
 	// ExcludePredicateTypes leaves out records of these predicate types
@@ -53,15 +52,6 @@ type Query struct {
 	// Newest orders results newest first: by StoredAt descending, then by ID
 	// descending (the exact reverse of the default order).
 	Newest bool
-}
-
-// ParseSubject splits "ALG:HEX" into its parts, lower-casing the hex.
-func ParseSubject(s string) (alg, hexValue string, err error) {
-	alg, hexValue, ok := strings.Cut(s, ":")
-	if !ok || alg == "" || hexValue == "" {
-		return "", "", fmt.Errorf("%w: subject %q is not ALG:HEX (e.g. sha256:ab12...)", ErrBadQuery, s)
-	}
-	return alg, strings.ToLower(hexValue), nil
 }
 
 // Store keeps verified evidence. Put only takes *attest.Verified, so

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
@@ -49,7 +50,7 @@ func BenchmarkPages(b *testing.B) {
 			{gate.CycloneDXPredicateType, cycloneDXPredicate(b, now, 3)},
 			{vuln.PredicateType, vulnPredicate(now)},
 			{finding.PredicateType, finding.NewPredicate(finding.KindMisconfig, finding.Scanner{Name: "m"}, "Dockerfile", now, []finding.Finding{{RuleID: "HM-DF-001", Severity: finding.SeverityHigh, Location: finding.Location{Path: "Dockerfile", Line: 1}}})},
-			{gate.DecisionPredicateType, gate.Decision{Artifact: policy.Artifact{Digest: dg, Name: sub.Name}, Environment: []string{"dev", "staging", "prod"}[i%3], Allowed: i%2 == 0, DecidedAt: now, Requester: "ci", Source: "cli"}},
+			{gate.DecisionPredicateType, gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse(dg), Name: sub.Name}, Environment: []string{"dev", "staging", "prod"}[i%3], Allowed: i%2 == 0, DecidedAt: now, Requester: "ci", Source: "cli"}},
 		} {
 			if _, err := st.Put(ctx, attesttest.Verified(b, key, e.pt, e.pred, sub)); err != nil {
 				b.Fatal(err)
@@ -65,7 +66,7 @@ func BenchmarkPages(b *testing.B) {
 		reads      []store.Query
 	}{
 		{"artifacts", "/ui/", []store.Query{{}}},
-		{"artifact", "/ui/artifacts/" + first, []store.Query{{Subject: first}}},
+		{"artifact", "/ui/artifacts/" + first, []store.Query{{Subject: digest.MustParse(first)}}},
 		{"deployments", "/ui/deployments", []store.Query{{PredicateType: gate.DecisionPredicateType}}},
 		{"findings", "/ui/findings?severity=high", []store.Query{{PredicateType: vuln.PredicateType}, {PredicateType: finding.PredicateType}}},
 	} {

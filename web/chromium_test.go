@@ -69,7 +69,7 @@ func TestChromiumRendersEvidenceChain(t *testing.T) {
 		page := string(dom)
 		if missing := inOrder(page,
 			"Latest decisions", "dev:", "allow", "sandbox:", "allow", "staging:", "deny",
-			"<h2>Provenance</h2>", fxBuilder, fxCommit, "sandboxed, no network",
+			"<h2>Provenance</h2>", fxBuilder, fxCommit, "sandbox (mount, net, pid, user), network off",
 			"<h2>SBOM</h2>", "CycloneDX 1.6",
 			"<h2>Scans</h2>", "1 high",
 			"<h2>Rebuilds</h2>", fxRebuilder, "matched",

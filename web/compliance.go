@@ -83,10 +83,10 @@ func (d *dashboard) complianceReport(w http.ResponseWriter, r *http.Request) {
 		d.clientError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	body := complianceBody{Digest: dg, Environments: d.complianceEnvs(), Statuses: compliance.Statuses()}
+	body := complianceBody{Digest: dg.String(), Environments: d.complianceEnvs(), Statuses: compliance.Statuses()}
 	env := r.URL.Query().Get("env")
 	if env == "" {
-		d.render(w, r, "compliance", pageData{Title: "Compliance of " + short(dg), Nav: "artifacts", Body: body})
+		d.render(w, r, "compliance", pageData{Title: "Compliance of " + short(dg.String()), Nav: "artifacts", Body: body})
 		return
 	}
 	pol, ok := c.Policies[env]
@@ -108,5 +108,5 @@ func (d *dashboard) complianceReport(w http.ResponseWriter, r *http.Request) {
 	if len(rep.Artifacts) == 1 {
 		body.Report = &rep.Artifacts[0]
 	}
-	d.render(w, r, "compliance", pageData{Title: "Compliance of " + short(dg) + " for " + env, Nav: "artifacts", Body: body})
+	d.render(w, r, "compliance", pageData{Title: "Compliance of " + short(dg.String()) + " for " + env, Nav: "artifacts", Body: body})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/compliance"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
@@ -32,7 +33,7 @@ func withCompliance(t *testing.T, f *fixture) Option {
 			t.Fatal(err)
 		}
 	}
-	list := func(ctx context.Context, env, artifact string) ([]compliance.DecisionRecord, error) {
+	list := func(ctx context.Context, env string, artifact digest.Digest) ([]compliance.DecisionRecord, error) {
 		recs, err := f.st.List(ctx, store.Query{PredicateType: gate.DecisionPredicateType, Subject: artifact})
 		if err != nil {
 			return nil, err
@@ -111,7 +112,7 @@ func TestCompliancePage(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _, err := compliance.Generate(ctx, f.st, compliance.Request{Trust: f.trust, Policy: cfg.compliance.Policies["dev"], Environment: "dev",
-		Artifact: policy.Artifact{Digest: f.app}, Now: f.now, Decisions: cfg.compliance.Decisions})
+		Artifact: policy.Artifact{Digest: digest.MustParse(f.app)}, Now: f.now, Decisions: cfg.compliance.Decisions})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func TestCompliancePage(t *testing.T) {
 	}{
 		{"/ui/artifacts/" + f.app + "/compliance", http.StatusOK, "Choose an environment"},
 		{"/ui/artifacts/" + f.app + "/compliance?env=prod", http.StatusNotFound, "no policy for environment"},
-		{"/ui/artifacts/sha256:xyz/compliance?env=dev", http.StatusBadRequest, "not a digest"},
+		{"/ui/artifacts/sha256:xyz/compliance?env=dev", http.StatusBadRequest, "malformed digest"},
 	} {
 		resp, body := get(t, srv, tc.path)
 		if resp.StatusCode != tc.status || !strings.Contains(body, tc.want) {

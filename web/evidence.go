@@ -9,10 +9,14 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/strictjson"
+	"github.com/hallmark-dev/hallmark/provenance"
+	"github.com/hallmark-dev/hallmark/repro"
+	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
@@ -187,7 +191,7 @@ func payloadOf(r store.Record) ([]byte, error) {
 // the artifact the page is about ("" when none), used to tell whether a
 // rebuild matched it. A record that cannot be read becomes an item with a
 // Problem, so one bad record never hides the others.
-func decodeRecord(r store.Record, artifactHex string) item {
+func decodeRecord(r store.Record, artifact digest.Digest) item {
 	it := item{ID: r.ID, PredicateType: r.PredicateType, Stage: stageOf(r.PredicateType), Signers: r.Signers, StoredAt: r.StoredAt}
 	payload, err := payloadOf(r)
 	if err != nil {
@@ -199,43 +203,43 @@ func decodeRecord(r store.Record, artifactHex string) item {
 		it.Problem = fmt.Sprintf("statement is not JSON: %v", err)
 		return it
 	}
-	if err := decodePredicate(&it, st.Predicate, artifactHex); err != nil {
+	if err := decodePredicate(&it, st.Predicate, artifact); err != nil {
 		it.Problem = fmt.Sprintf("predicate %s: %v", r.PredicateType, err)
 	}
 	return it
 }
 
 // decodePredicate fills the kind-specific view of it from the predicate.
-func decodePredicate(it *item, pred json.RawMessage, artifactHex string) error {
+func decodePredicate(it *item, pred json.RawMessage, artifact digest.Digest) error {
 	switch it.PredicateType {
 	case ProvenancePredicateType:
 		p, t, err := decodeProvenance(pred)
 		it.Provenance, it.Time = p, t
 		return err
 	case gate.CycloneDXPredicateType:
-		v, t, err := decodeCycloneDX(pred)
+		v, t, err := sbomOf(sbom.ReadCycloneDX(pred))
 		it.SBOM, it.Time = v, t
 		return err
 	case gate.SPDXPredicateType:
-		v, t, err := decodeSPDX(pred)
+		v, t, err := sbomOf(sbom.ReadSPDX(pred))
 		it.SBOM, it.Time = v, t
 		return err
 	case finding.PredicateType:
-		var p finding.Predicate
-		if err := decodeJSON(pred, &p); err != nil {
+		p, err := finding.Read(pred)
+		if err != nil {
 			return err
 		}
 		it.Time = p.ScannedAt
-		it.Scan = findingsScan(p)
+		it.Scan = findingsScan(*p)
 	case vuln.PredicateType:
-		var p vuln.VulnsPredicate
-		if err := decodeJSON(pred, &p); err != nil {
+		p, err := vuln.ReadPredicate(pred)
+		if err != nil {
 			return err
 		}
 		it.Time = p.Metadata.ScanFinishedOn
-		it.Scan = vulnScan(p)
+		it.Scan = vulnScan(*p)
 	case ReproducibilityPredicateType:
-		v, t, err := decodeRebuild(pred, artifactHex)
+		v, t, err := decodeRebuild(pred, artifact)
 		it.Rebuild, it.Time = v, t
 		return err
 	case TEEPredicateType:
@@ -248,7 +252,7 @@ func decodePredicate(it *item, pred json.RawMessage, artifactHex string) error {
 			return err
 		}
 		it.Time = a.ApprovedAt
-		it.Approval = &approvalView{Approver: strings.Join(it.Signers, ", "), Environment: a.Environment, Artifact: a.Artifact, Comment: a.Comment}
+		it.Approval = &approvalView{Approver: strings.Join(it.Signers, ", "), Environment: a.Environment, Artifact: a.Artifact.String(), Comment: a.Comment}
 	case gate.DecisionPredicateType:
 		var d gate.Decision
 		if err := decodeJSON(pred, &d); err != nil {
@@ -277,138 +281,49 @@ func decodePredicate(it *item, pred json.RawMessage, artifactHex string) error {
 	return nil
 }
 
-// decodeProvenance reads SLSA v1 provenance. Builders record the source in
-// different places: Hallmark's builds under externalParameters.source
-// (uri, commit), others as repository/ref or a GitHub workflow, and most
-// also as a resolved dependency with a gitCommit digest; all are read.
+// decodeProvenance reads SLSA v1 provenance with provenance.Parse, the
+// reader the gate uses, so the page states the isolation the policy saw.
+// Builders record the source in different places: Hallmark's builds under
+// externalParameters.source (uri, commit), others as repository/ref or a
+// GitHub workflow, and most also as a resolved dependency with a gitCommit
+// digest; all are read for display.
 func decodeProvenance(pred json.RawMessage) (*provenanceView, time.Time, error) {
-	var p struct {
-		BuildDefinition struct {
-			BuildType          string         `json:"buildType"`
-			ExternalParameters map[string]any `json:"externalParameters"`
-			InternalParameters map[string]any `json:"internalParameters"`
-			ResolvedDeps       []struct {
-				URI    string            `json:"uri"`
-				Name   string            `json:"name"`
-				Digest map[string]string `json:"digest"`
-			} `json:"resolvedDependencies"`
-		} `json:"buildDefinition"`
-		RunDetails struct {
-			Builder struct {
-				ID string `json:"id"`
-			} `json:"builder"`
-			Metadata struct {
-				FinishedOn time.Time `json:"finishedOn"`
-			} `json:"metadata"`
-		} `json:"runDetails"`
-	}
-	if err := decodeJSON(pred, &p); err != nil {
+	p, err := provenance.Parse(pred)
+	if err != nil {
 		return nil, time.Time{}, err
 	}
-	bd := p.BuildDefinition
-	v := &provenanceView{Builder: p.RunDetails.Builder.ID, BuildType: bd.BuildType, Dependencies: len(bd.ResolvedDeps)}
-	ext := bd.ExternalParameters
+	s := provenance.Summarize(p)
+	bd := p.GetBuildDefinition()
+	v := &provenanceView{Builder: s.BuilderID, BuildType: s.BuildType, Repository: s.SourceURI, Ref: s.Ref, Commit: s.Commit,
+		Isolation: s.Isolation, Dependencies: len(bd.GetResolvedDependencies())}
+	ext := bd.GetExternalParameters().AsMap()
 	for _, src := range []map[string]any{obj(ext, "source"), obj(ext, "workflow"), ext} {
 		v.Repository = first(v.Repository, str(src, "uri"), str(src, "repository"))
 		v.Ref = first(v.Ref, str(src, "ref"))
 		v.Commit = first(v.Commit, str(src, "commit"))
 	}
-	for _, d := range bd.ResolvedDeps {
-		if c := d.Digest["gitCommit"]; c != "" {
+	for _, d := range bd.GetResolvedDependencies() {
+		if c := d.GetDigest()["gitCommit"]; c != "" {
 			if v.Commit == "" || v.Commit == c {
 				v.Commit = c
-				v.Repository = first(v.Repository, d.URI)
+				v.Repository = first(v.Repository, d.GetUri())
 			}
 			break
 		}
 	}
-	v.Isolation = isolation(bd.InternalParameters)
-	return v, p.RunDetails.Metadata.FinishedOn, nil
+	return v, s.FinishedOn, nil
 }
 
-// isolation summarises how a build was isolated, from Hallmark's
-// internalParameters.sandbox object or the policy's normalised booleans.
-func isolation(ip map[string]any) string {
-	var parts []string
-	sb := obj(ip, "sandbox")
-	sandboxed, sbKnown := boolean(sb, "applied")
-	if !sbKnown {
-		sandboxed, sbKnown = boolean(ip, "sandbox")
-	}
-	network, netKnown := boolean(sb, "network")
-	if !netKnown {
-		network, netKnown = boolean(ip, "network")
-	}
-	switch {
-	case !sbKnown:
-		parts = append(parts, "sandbox not recorded")
-	case sandboxed:
-		parts = append(parts, "sandboxed")
-	default:
-		parts = append(parts, "not sandboxed")
-	}
-	switch {
-	case !netKnown:
-	case network:
-		parts = append(parts, "network allowed")
-	default:
-		parts = append(parts, "no network")
-	}
-	if h, ok := boolean(ip, "hermetic"); ok && h {
-		parts = append(parts, "hermetic")
-	}
-	if ns, ok := sb["namespaces"].([]any); ok && len(ns) > 0 {
-		parts = append(parts, fmt.Sprintf("%d namespaces", len(ns)))
-	}
-	return strings.Join(parts, ", ")
-}
-
-func decodeCycloneDX(pred json.RawMessage) (*sbomView, time.Time, error) {
-	var doc struct {
-		SpecVersion string `json:"specVersion"`
-		Metadata    struct {
-			Timestamp time.Time       `json:"timestamp"`
-			Tools     json.RawMessage `json:"tools"`
-		} `json:"metadata"`
-		Components []json.RawMessage `json:"components"`
-	}
-	if err := decodeJSON(pred, &doc); err != nil {
+// sbomOf is the view of an SBOM read by sbom's reader, the gate's.
+func sbomOf(doc *sbom.Contents, err error) (*sbomView, time.Time, error) {
+	if err != nil {
 		return nil, time.Time{}, err
 	}
-	v := &sbomView{Format: "CycloneDX " + doc.SpecVersion, Components: len(doc.Components)}
-	// Tools is an object with components (1.5+) or a legacy array.
-	var tools struct {
-		Components []struct {
-			Name    string `json:"name"`
-			Version string `json:"version"`
-		} `json:"components"`
+	format := "CycloneDX "
+	if doc.Format == "spdx" {
+		format = "SPDX "
 	}
-	if decodeJSON(doc.Metadata.Tools, &tools) == nil && len(tools.Components) > 0 {
-		v.Tool = strings.TrimSpace(tools.Components[0].Name + " " + tools.Components[0].Version)
-	}
-	return v, doc.Metadata.Timestamp, nil
-}
-
-func decodeSPDX(pred json.RawMessage) (*sbomView, time.Time, error) {
-	var doc struct {
-		SPDXVersion  string `json:"spdxVersion"`
-		CreationInfo struct {
-			Created  time.Time `json:"created"`
-			Creators []string  `json:"creators"`
-		} `json:"creationInfo"`
-		Packages []json.RawMessage `json:"packages"`
-	}
-	if err := decodeJSON(pred, &doc); err != nil {
-		return nil, time.Time{}, err
-	}
-	v := &sbomView{Format: strings.TrimSpace("SPDX " + strings.TrimPrefix(doc.SPDXVersion, "SPDX-")), Components: len(doc.Packages)}
-	for _, c := range doc.CreationInfo.Creators {
-		if t, ok := strings.CutPrefix(c, "Tool: "); ok {
-			v.Tool = t
-			break
-		}
-	}
-	return v, doc.CreationInfo.Created, nil
+	return &sbomView{Format: strings.TrimSpace(format + doc.Version), Tool: doc.Tool, Components: len(doc.Packages)}, doc.Created, nil
 }
 
 func findingsScan(p finding.Predicate) *scanView {
@@ -493,30 +408,14 @@ func countSeverities(fs []findingRow) []sevCount {
 	return out
 }
 
-func decodeRebuild(pred json.RawMessage, artifactHex string) (*rebuildView, time.Time, error) {
-	var p struct {
-		Rebuilder struct {
-			ID string `json:"id"`
-		} `json:"rebuilder"`
-		Runs     int `json:"runs"`
-		Products []struct {
-			Digest       map[string]string `json:"digest"`
-			Expected     map[string]string `json:"expected"`
-			Reproducible bool              `json:"reproducible"`
-		} `json:"products"`
-		Result     string    `json:"result"`
-		FinishedOn time.Time `json:"finishedOn"`
-	}
-	if err := decodeJSON(pred, &p); err != nil {
+func decodeRebuild(pred json.RawMessage, artifact digest.Digest) (*rebuildView, time.Time, error) {
+	p, err := repro.Read(pred)
+	if err != nil {
 		return nil, time.Time{}, err
 	}
-	v := &rebuildView{Rebuilder: p.Rebuilder.ID, Result: p.Result, Runs: p.Runs}
-	for _, pr := range p.Products {
-		if artifactHex != "" && (strings.EqualFold(pr.Digest["sha256"], artifactHex) || strings.EqualFold(pr.Expected["sha256"], artifactHex)) {
-			v.Mentioned = true
-			v.Matched = pr.Reproducible && strings.EqualFold(pr.Digest["sha256"], artifactHex)
-			break
-		}
+	v := &rebuildView{Rebuilder: p.Rebuilder.ID, Result: string(p.Result), Runs: p.Runs}
+	if !artifact.IsZero() {
+		v.Mentioned, v.Matched = p.Vouches(artifact)
 	}
 	return v, p.FinishedOn, nil
 }
@@ -552,11 +451,6 @@ func obj(m map[string]any, key string) map[string]any {
 func str(m map[string]any, key string) string {
 	s, _ := m[key].(string)
 	return s
-}
-
-func boolean(m map[string]any, key string) (value, ok bool) {
-	value, ok = m[key].(bool)
-	return value, ok
 }
 
 func first(ss ...string) string {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
@@ -110,7 +111,7 @@ func newFixture(t testing.TB) *fixture {
 		}), app)
 	put("rebuild", trust.RoleRebuilder, ReproducibilityPredicateType, rebuildPredicate(app, now.Add(-70*time.Minute)), app)
 	put("tee", trust.RoleBuilder, TEEPredicateType, teePredicate(t), app)
-	appr, err := gate.NewApproval(f.app, "staging", "reviewed in "+fxScript, now.Add(-time.Hour))
+	appr, err := gate.NewApproval(digest.MustParse(f.app), "staging", "reviewed in "+fxScript, now.Add(-time.Hour))
 	if err != nil {
 		t.Fatalf("approval: %v", err)
 	}
@@ -141,7 +142,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatalf("gate: %v", err)
 	}
 	for _, env := range []string{"dev", "staging", "sandbox"} {
-		res, err := g.Evaluate(ctx, gate.Request{Artifact: policy.Artifact{Digest: f.app, Name: app.Name}, Environment: env, Requester: "ci " + fxScript, Source: "cli"})
+		res, err := g.Evaluate(ctx, gate.Request{Artifact: policy.Artifact{Digest: digest.MustParse(f.app), Name: app.Name}, Environment: env, Requester: "ci " + fxScript, Source: "cli"})
 		if err != nil {
 			t.Fatalf("gate %s: %v", env, err)
 		}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/store"
@@ -93,8 +94,8 @@ func (d *dashboard) list(r *http.Request, q store.Query) ([]store.Record, bool, 
 // never counted as a decision. With WithVerifyOptions (a trusted root)
 // every record is verified, and one whose log entries or timestamps do not
 // hold is shown with a Problem saying it is not verified.
-func (d *dashboard) decode(r *http.Request, rec store.Record, artifactHex string) item {
-	it := decodeRecord(rec, artifactHex)
+func (d *dashboard) decode(r *http.Request, rec store.Record, artifact digest.Digest) item {
+	it := decodeRecord(rec, artifact)
 	gateRecord := slices.Contains(gate.RecordPredicateTypes(), rec.PredicateType)
 	if !gateRecord && len(d.cfg.verify) == 0 {
 		return it
@@ -171,12 +172,12 @@ func (d *dashboard) artifacts(w http.ResponseWriter, r *http.Request) {
 	for _, rec := range recs {
 		seen := map[string]bool{}
 		for _, s := range rec.Subjects {
-			h := strings.ToLower(s.Digest["sha256"])
-			if h == "" || seen[h] {
+			sd, err := digest.New(digest.SHA256, s.Digest[digest.SHA256])
+			dg := sd.String()
+			if err != nil || seen[dg] {
 				continue
 			}
-			seen[h] = true
-			dg := "sha256:" + h
+			seen[dg] = true
 			row := byDigest[dg]
 			if row == nil {
 				row = &artifactRow{Digest: dg}
@@ -189,11 +190,11 @@ func (d *dashboard) artifacts(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if rec.PredicateType == gate.DecisionPredicateType {
-			it := d.decode(r, rec, "")
+			it := d.decode(r, rec, digest.Digest{})
 			if it.Decision == nil {
 				continue
 			}
-			dg := strings.ToLower(it.Decision.Artifact.Digest)
+			dg := it.Decision.Artifact.Digest.String()
 			if latest[dg] == nil {
 				latest[dg] = map[string]decisionView{}
 			}
@@ -252,26 +253,25 @@ func (d *dashboard) artifact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(recs) == 0 {
-		d.clientError(w, r, http.StatusNotFound, "no evidence about "+dg+" is stored")
+		d.clientError(w, r, http.StatusNotFound, "no evidence about "+dg.String()+" is stored")
 		return
 	}
 	// The newest records were read; the chain reads oldest first.
 	slices.Reverse(recs)
-	hexValue := strings.TrimPrefix(dg, "sha256:")
-	body := artifactBody{Digest: dg, Evidence: len(recs)}
+	body := artifactBody{Digest: dg.String(), Evidence: len(recs)}
 	groups := make([][]item, StageOther+1)
 	for _, rec := range recs {
 		for _, s := range rec.Subjects {
-			if strings.EqualFold(s.Digest["sha256"], hexValue) && s.Name != "" && !slices.Contains(body.Names, s.Name) {
+			if dg.In(s.Digest) && s.Name != "" && !slices.Contains(body.Names, s.Name) {
 				body.Names = append(body.Names, s.Name)
 			}
 		}
-		it := d.decode(r, rec, hexValue)
+		it := d.decode(r, rec, dg)
 		groups[it.Stage] = append(groups[it.Stage], it)
 	}
 	latest := map[string]decisionView{}
 	for _, it := range groups[StageDecision] {
-		if d := it.Decision; d != nil && strings.EqualFold(d.Artifact.Digest, dg) {
+		if d := it.Decision; d != nil && d.Artifact.Digest == dg {
 			if prev, ok := latest[d.Environment]; !ok || !d.DecidedAt.Before(prev.DecidedAt) {
 				latest[d.Environment] = *d
 			}
@@ -288,9 +288,9 @@ func (d *dashboard) artifact(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.Sort(body.Names)
 	for _, env := range d.complianceEnvs() {
-		body.Compliance = append(body.Compliance, envLink{Environment: env, Href: d.complianceLink(dg, env)})
+		body.Compliance = append(body.Compliance, envLink{Environment: env, Href: d.complianceLink(dg.String(), env)})
 	}
-	d.render(w, r, "artifact", pageData{Title: "Artifact " + short(dg), Nav: "artifacts", Truncated: truncated, MaxRecords: d.cfg.maxRecords, Body: body})
+	d.render(w, r, "artifact", pageData{Title: "Artifact " + short(dg.String()), Nav: "artifacts", Truncated: truncated, MaxRecords: d.cfg.maxRecords, Body: body})
 }
 
 // When is the time an item is ordered by: the time its predicate states,
@@ -315,16 +315,16 @@ func (d *dashboard) evidence(w http.ResponseWriter, r *http.Request) {
 		d.clientError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	rec, err := d.st.Get(r.Context(), id)
+	rec, err := d.st.Get(r.Context(), id.String())
 	if errors.Is(err, store.ErrNotFound) {
-		d.clientError(w, r, http.StatusNotFound, "no evidence "+id+" is stored")
+		d.clientError(w, r, http.StatusNotFound, "no evidence "+id.String()+" is stored")
 		return
 	}
 	if err != nil {
 		d.serverError(w, r, err)
 		return
 	}
-	body := evidenceBody{Record: rec, Item: d.decode(r, rec, "")}
+	body := evidenceBody{Record: rec, Item: d.decode(r, rec, digest.Digest{})}
 	if payload, err := payloadOf(rec); err == nil {
 		// Indent for reading, keeping the text as signed (json.Indent
 		// does not reorder keys or escape HTML; the template escapes it).
@@ -336,7 +336,7 @@ func (d *dashboard) evidence(w http.ResponseWriter, r *http.Request) {
 			body.Statement = string(payload)
 		}
 	}
-	d.render(w, r, "evidence", pageData{Title: "Evidence " + short(id), Body: body})
+	d.render(w, r, "evidence", pageData{Title: "Evidence " + short(id.String()), Body: body})
 }
 
 type envHistory struct {
@@ -360,7 +360,7 @@ func (d *dashboard) deployments(w http.ResponseWriter, r *http.Request) {
 	}
 	byEnv := map[string][]decisionView{}
 	for _, rec := range recs {
-		if it := d.decode(r, rec, ""); it.Decision != nil {
+		if it := d.decode(r, rec, digest.Digest{}); it.Decision != nil {
 			byEnv[it.Decision.Environment] = append(byEnv[it.Decision.Environment], *it.Decision)
 		}
 	}
@@ -449,14 +449,14 @@ func (d *dashboard) findings(w http.ResponseWriter, r *http.Request) {
 	}
 	var rows []findingEntry
 	for _, rec := range recs {
-		it := decodeRecord(rec, "")
+		it := decodeRecord(rec, digest.Digest{})
 		if it.Scan == nil || (body.Kind != "" && it.Scan.Kind != body.Kind) {
 			continue
 		}
 		var arts []string
 		for _, s := range rec.Subjects {
-			if h := s.Digest["sha256"]; h != "" {
-				arts = append(arts, "sha256:"+strings.ToLower(h))
+			if sd, err := digest.New(digest.SHA256, s.Digest[digest.SHA256]); err == nil {
+				arts = append(arts, sd.String())
 			}
 		}
 		for _, f := range it.Scan.Findings {
@@ -522,13 +522,17 @@ func (d *dashboard) renderStatus(w http.ResponseWriter, r *http.Request, code in
 	}
 }
 
-// parseDigest checks a "sha256:<64 hex>" path value and lower-cases it.
-func parseDigest(s string) (string, error) {
-	alg, h, ok := strings.Cut(s, ":")
-	if !ok || alg != "sha256" || len(h) != 64 || strings.Trim(strings.ToLower(h), "0123456789abcdef") != "" {
-		return "", fmt.Errorf("%q is not a digest: want sha256:<64 hex digits>", s)
+// parseDigest reads a sha256 digest from a path value: artifacts and
+// evidence are named by sha256 (digest.Parse is strict about case).
+func parseDigest(s string) (digest.Digest, error) {
+	d, err := digest.Parse(s)
+	if err != nil {
+		return digest.Digest{}, err
 	}
-	return "sha256:" + strings.ToLower(h), nil
+	if d.Algorithm() != digest.SHA256 {
+		return digest.Digest{}, fmt.Errorf("%q: want sha256:<64 hex digits>", s)
+	}
+	return d, nil
 }
 
 func short(dg string) string {

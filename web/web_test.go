@@ -17,6 +17,8 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -90,7 +92,7 @@ func TestPages(t *testing.T) {
 			name: "artifact evidence chain", path: "/ui/artifacts/" + f.app, status: 200,
 			want: []string{
 				f.app, f.appName,
-				"<h2>Provenance</h2>", `href="/ui/evidence/` + f.ids["provenance"] + `"`, fxBuilder, "git&#43;" + fxRepo, fxCommit, "sandboxed, no network, 4 namespaces",
+				"<h2>Provenance</h2>", `href="/ui/evidence/` + f.ids["provenance"] + `"`, fxBuilder, "git&#43;" + fxRepo, fxCommit, "sandbox (mount, net, pid, user), network off, source read-only",
 				"<h2>SBOM</h2>", `href="/ui/evidence/` + f.ids["sbom"] + `"`, "CycloneDX 1.6", "<dd>3</dd>", "hallmark 0.1.0",
 				"<h2>Scans</h2>", `href="/ui/evidence/` + f.ids["vulns"] + `"`, "<dd>vulns</dd>", `<span class="badge sev-high">1 high</span>`, `<span class="badge sev-medium">1 medium</span>`,
 				`href="/ui/evidence/` + f.ids["misconfig"] + `"`, "<dd>misconfig</dd>", "hallmark-misconfig 0.1.0", `1 high`, `1 low`,
@@ -135,7 +137,10 @@ func TestPages(t *testing.T) {
 			want:    []string{"generic-api-key", "testdata/fake.env:3"},
 			notWant: []string{"GO-2023-2102", "HM-DF-001"},
 		},
-		{name: "bad digest", path: "/ui/artifacts/sha256:xyz", status: 400, want: []string{"is not a digest"}},
+		{name: "bad digest", path: "/ui/artifacts/sha256:xyz", status: 400, want: []string{"malformed digest"}},
+		// The old parser lower-cased the path; links and the store use one
+		// spelling, so another is refused with the fix.
+		{name: "upper-case digest", path: "/ui/artifacts/sha256:" + strings.ToUpper(strings.TrimPrefix(f.app, "sha256:")), status: 400, want: []string{"lower case"}},
 		{name: "unknown artifact", path: "/ui/artifacts/sha256:" + strings.Repeat("0", 64), status: 404, want: []string{"no evidence about"}},
 		{name: "unknown evidence", path: "/ui/evidence/sha256:" + strings.Repeat("0", 64), status: 404, want: []string{"no evidence sha256:0000"}},
 		{name: "unknown environment", path: "/ui/deployments?env=moon", status: 404, want: []string{"environment moon"}},
@@ -422,7 +427,7 @@ func TestAgo(t *testing.T) {
 // counts.
 func TestForgedDecisionNotCounted(t *testing.T) {
 	f := newFixture(t)
-	d := gate.Decision{Artifact: policy.Artifact{Digest: f.app, Name: f.appName}, Environment: "prod", Allowed: true, DecidedAt: f.now, Requester: "mallory", Source: "admission", Violations: []policy.Violation{}}
+	d := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse(f.app), Name: f.appName}, Environment: "prod", Allowed: true, DecidedAt: f.now, Requester: "mallory", Source: "admission", Violations: []policy.Violation{}}
 	forged := attesttest.Verified(t, f.keys[trust.RoleScanner], gate.DecisionPredicateType, d, attest.Subject{Name: f.appName, Digest: map[string]string{"sha256": strings.TrimPrefix(f.app, "sha256:")}})
 	if _, err := f.st.Put(t.Context(), forged); err != nil {
 		t.Fatal(err)
@@ -437,5 +442,59 @@ func TestForgedDecisionNotCounted(t *testing.T) {
 		if strings.Contains(deps, "mallory") {
 			t.Fatalf("view %d: the deployments page lists the forged decision", view)
 		}
+	}
+}
+
+// TestIsolationAsTheGateReadsIt: the dashboard states a build's isolation
+// from provenance.Summarize, the reader the gate gives policy. The old page
+// read internalParameters itself and showed a bare "sandbox": true (no
+// record of Hallmark's shape, which the gate does not count) as
+// "sandboxed, no network".
+func TestIsolationAsTheGateReadsIt(t *testing.T) {
+	f := newFixture(t)
+	pred := map[string]any{
+		"buildDefinition": map[string]any{"buildType": "https://example.com/build/v1", "externalParameters": map[string]any{"a": 1},
+			"internalParameters": map[string]any{"sandbox": true, "network": false, "hermetic": true}},
+		"runDetails": map[string]any{"builder": map[string]any{"id": "https://example.com/builder"}},
+	}
+	v := attesttest.Verified(t, f.keys[trust.RoleBuilder], ProvenancePredicateType, pred, attest.Subject{Name: f.appName, Digest: map[string]string{"sha256": strings.TrimPrefix(f.app, "sha256:")}})
+	if _, err := f.st.Put(t.Context(), v); err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, f)
+	_, body := get(t, srv, "/ui/artifacts/"+f.app)
+	if !strings.Contains(body, "<dd>sandbox not recorded</dd>") || strings.Contains(body, "sandboxed") || strings.Contains(body, "hermetic") {
+		t.Errorf("isolation of a provenance without a sandbox record:\n%.3000s", body)
+	}
+}
+
+// TestRebuildViewAsTheGateReadsIt: the dashboard's "matched" is the
+// gate's (repro.Predicate.Vouches). The old page called a product without
+// an expectation matched whenever it was reproducible, though the check as
+// a whole was not, where the gate does not count it.
+func TestRebuildViewAsTheGateReadsIt(t *testing.T) {
+	a, b := digest.Sum256([]byte("app")), digest.Sum256([]byte("lib"))
+	pred := []byte(`{"rebuilder":{"id":"r"},"command":["make"],"runs":2,"variations":[],"products":[` +
+		`{"name":"app","digest":{"sha256":"` + a.Hex() + `"},"runDigests":["` + a.Hex() + `","` + a.Hex() + `"],"reproducible":true},` +
+		`{"name":"lib","digest":{"sha256":"` + b.Hex() + `"},"runDigests":["` + b.Hex() + `","00"],"reproducible":false}],` +
+		`"result":"not-reproducible","startedOn":"2026-01-01T00:00:00Z","finishedOn":"2026-01-01T00:01:00Z"}`)
+	v, _, err := decodeRebuild(pred, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Mentioned || v.Matched {
+		t.Errorf("rebuild view: mentioned %t, matched %t; want mentioned, not matched", v.Mentioned, v.Matched)
+	}
+}
+
+// TestFindingsAsTheGateReadsThem: a findings predicate is read by
+// finding.Read, the gate's reader, which refuses keys outside its closed
+// schema. The old page decoded it openly and listed the findings of a
+// predicate the gate ignores as unreadable.
+func TestFindingsAsTheGateReadsThem(t *testing.T) {
+	it := item{PredicateType: finding.PredicateType}
+	pred := []byte(`{"kind":"secrets","scanner":{"name":"s"},"target":"t","scannedAt":"2026-01-01T00:00:00Z","findings":[],"suppressAll":true}`)
+	if err := decodePredicate(&it, pred, digest.Digest{}); err == nil || it.Scan != nil {
+		t.Errorf("decoded a findings predicate with an unknown key: %v, %+v", err, it.Scan)
 	}
 }

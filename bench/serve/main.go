@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/store"
@@ -225,7 +226,7 @@ feed:
 func populate(ctx context.Context, st store.Store, approver, scanner *keys.PrivateKey, i, n int) error {
 	sub := subject(i)
 	now := time.Now().UTC()
-	a, err := gate.NewApproval(ArtifactDigest(i), "prod", "bench", now)
+	a, err := gate.NewApproval(digest.MustParse(ArtifactDigest(i)), "prod", "bench", now)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/store"
@@ -67,7 +68,7 @@ loop:
 		case <-tick.C:
 		}
 		i := *offset + n
-		a, _ := gate.NewApproval(ArtifactDigest(i), "prod", "upload during faults", time.Now())
+		a, _ := gate.NewApproval(digest.MustParse(ArtifactDigest(i)), "prod", "upload during faults", time.Now())
 		v, err := sign(ctx, approver, gate.ApprovalPredicateType, a, subject(i))
 		if err != nil {
 			return err
@@ -144,7 +145,7 @@ func check(ctx context.Context, args []string) error {
 			continue
 		}
 		seen[d] = true
-		recs, err := st.List(ctx, store.Query{Subject: d, PredicateType: gate.DecisionPredicateType})
+		recs, err := st.List(ctx, store.Query{Subject: digest.MustParse(d), PredicateType: gate.DecisionPredicateType})
 		if err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -46,20 +45,19 @@ identity as an approver in the trust file (docs/identities.md).`,
 			if f.env == "" || f.key == "" && !f.keyless {
 				return usageError(fmt.Errorf("--env and --key are required (or a %s with keys.approver)", ProjectFile))
 			}
-			digest, name, err := app.artifactDigest(contextOf(cmd), args[0])
+			dg, name, err := app.artifactDigest(contextOf(cmd), args[0])
 			if err != nil {
 				return err
 			}
-			a, err := gate.NewApproval(digest, f.env, f.comment, app.Now())
+			a, err := gate.NewApproval(dg, f.env, f.comment, app.Now())
 			if err != nil {
 				return usageError(err)
 			}
 			pred, _ := json.Marshal(a)
 			if name == "" {
-				name = digest
+				name = dg.String()
 			}
-			alg, hexValue, _ := strings.Cut(digest, ":")
-			st, err := attest.NewStatement([]attest.Subject{{Name: name, Digest: map[string]string{alg: hexValue}}}, gate.ApprovalPredicateType, pred)
+			st, err := attest.NewStatement([]attest.Subject{{Name: name, Digest: dg.Set()}}, gate.ApprovalPredicateType, pred)
 			if err != nil {
 				return usageError(err)
 			}
@@ -73,7 +71,7 @@ identity as an approver in the trust file (docs/identities.md).`,
 						return err
 					}
 				}
-				fmt.Fprintf(app.Stdout, "approved %s for %s by %s\nstored %s\n", digest, f.env, textsafe.Escape(attest.DescribeCertificate(cert)), rec.ID)
+				fmt.Fprintf(app.Stdout, "approved %s for %s by %s\nstored %s\n", dg, f.env, textsafe.Escape(attest.DescribeCertificate(cert)), rec.ID)
 				return nil
 			}
 			k, err := app.loadSigningKey(f.key)
@@ -89,7 +87,7 @@ identity as an approver in the trust file (docs/identities.md).`,
 					return err
 				}
 			}
-			fmt.Fprintf(app.Stdout, "approved %s for %s by key %s\nstored %s\n", digest, f.env, k.Public().ID(), rec.ID)
+			fmt.Fprintf(app.Stdout, "approved %s for %s by key %s\nstored %s\n", dg, f.env, k.Public().ID(), rec.ID)
 			return nil
 		},
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/artifact"
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/oci"
 )
 
@@ -129,9 +130,9 @@ func (a *App) subject(ctx context.Context, arg string) (attest.Subject, error) {
 	}
 	switch art.Kind {
 	case artifact.KindFile, artifact.KindImage:
-		return attest.Subject{Name: art.Name, Digest: map[string]string{art.Digest.Algorithm: art.Digest.Hex}}, nil
+		return attest.Subject{Name: art.Name, Digest: art.Digest.Set()}, nil
 	case artifact.KindDigest:
-		return attest.Subject{Name: art.DigestString(), Digest: map[string]string{art.Digest.Algorithm: art.Digest.Hex}}, nil
+		return attest.Subject{Name: art.DigestString(), Digest: art.Digest.Set()}, nil
 	}
 	return attest.Subject{}, badInput(fmt.Errorf("%s: not a regular file", arg))
 }
@@ -139,33 +140,33 @@ func (a *App) subject(ctx context.Context, arg string) (attest.Subject, error) {
 // artifactDigestAlg is artifactDigest, but a regular file is named by its
 // digest with alg ("" or "sha256": as artifactDigest; "sha512": as npm
 // provenance names a package tarball).
-func (a *App) artifactDigestAlg(ctx context.Context, arg, alg string) (digest, name string, err error) {
-	if alg == "" || alg == "sha256" {
+func (a *App) artifactDigestAlg(ctx context.Context, arg, alg string) (d digest.Digest, name string, err error) {
+	if alg == "" || alg == digest.SHA256 {
 		return a.artifactDigest(ctx, arg)
 	}
 	ref, err := artifact.Parse(arg)
 	if err != nil {
-		return "", "", badInput(err)
+		return digest.Digest{}, "", badInput(err)
 	}
 	if ref.Kind != artifact.KindFile {
-		return "", "", usageError(fmt.Errorf("--digest %s names a regular file; %s is not one", alg, arg))
+		return digest.Digest{}, "", usageError(fmt.Errorf("--digest %s names a regular file; %s is not one", alg, arg))
 	}
 	art, err := artifact.HashFile(ref.Path, alg)
 	if err != nil {
-		return "", "", badInput(err)
+		return digest.Digest{}, "", badInput(err)
 	}
-	return art.DigestString(), art.Name, nil
+	return art.Digest, art.Name, nil
 }
 
 // artifactDigest accepts a file (hashed), an image (its manifest digest)
 // or "sha256:<hex>" (no name).
-func (a *App) artifactDigest(ctx context.Context, arg string) (digest, name string, err error) {
+func (a *App) artifactDigest(ctx context.Context, arg string) (d digest.Digest, name string, err error) {
 	art, err := a.resolveArtifact(ctx, arg)
 	if err != nil {
-		return "", "", err
+		return digest.Digest{}, "", err
 	}
 	if art.Kind == artifact.KindDirectory {
-		return "", "", badInput(fmt.Errorf("%s: not a regular file", arg))
+		return digest.Digest{}, "", badInput(fmt.Errorf("%s: not a regular file", arg))
 	}
-	return art.DigestString(), art.Name, nil
+	return art.Digest, art.Name, nil
 }

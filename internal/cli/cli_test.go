@@ -110,9 +110,14 @@ func TestKeygenAttestVerifyEvidence(t *testing.T) {
 	if len(recs) != 1 || recs[0].PredicateType != "https://example.com/p/v1" {
 		t.Errorf("stored evidence: %+v", recs)
 	}
-	ta.mustRun(t, "evidence", "ls", "--subject", "sha256:0000")
+	ta.mustRun(t, "evidence", "ls", "--subject", "sha256:"+strings.Repeat("0", 64))
 	if strings.Contains(ta.out.String(), "https://example.com/p/v1") {
 		t.Errorf("subject filter did not filter: %s", ta.out)
+	}
+	// The old store query took any "ALG:HEX" and found nothing; a digest
+	// that is not one is now a usage error that says why.
+	if code := ta.run("evidence", "ls", "--subject", "sha256:0000"); code != 2 || !strings.Contains(ta.errOut.String(), "sha256 takes 64 hex digits") {
+		t.Errorf("evidence ls --subject sha256:0000: exit %d, %s; want 2 and the digest's problem", code, ta.errOut)
 	}
 	ta.mustRun(t, "evidence", "ls")
 	if !strings.Contains(ta.out.String(), "app.bin") {

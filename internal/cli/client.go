@@ -254,8 +254,8 @@ func addClientCmds(app *App, root *cobra.Command) {
 func flagValues(cmd *cobra.Command, names map[string]string) url.Values {
 	q := url.Values{}
 	for flag, param := range names {
-		if v, err := cmd.Flags().GetString(flag); err == nil && v != "" {
-			q.Set(param, v)
+		if f := cmd.Flags().Lookup(flag); f != nil && f.Value.String() != "" {
+			q.Set(param, f.Value.String())
 		}
 	}
 	return q

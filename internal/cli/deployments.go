@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/internal/textsafe"
@@ -18,9 +19,10 @@ import (
 )
 
 type deploymentsFlags struct {
-	env, artifact, format, trust string
-	limit                        int
-	deployed                     bool
+	env, format, trust string
+	artifact           digest.Digest
+	limit              int
+	deployed           bool
 }
 
 func newDeploymentsCmd(app *App) *cobra.Command {
@@ -64,7 +66,7 @@ elsewhere, a gate check by the CLI or the API, or a dry run does not change it.`
 			}
 			defer s.Close()
 			if f.deployed {
-				if f.artifact != "" || cmd.Flags().Changed("limit") {
+				if !f.artifact.IsZero() || cmd.Flags().Changed("limit") {
 					return usageError(errors.New("--deployed lists every deployed artifact: drop --artifact and --limit"))
 				}
 				rs, ignored, err := gate.Deployed(contextOf(cmd), s, tr)
@@ -86,7 +88,7 @@ elsewhere, a gate check by the CLI or the API, or a dry run does not change it.`
 		},
 	}
 	ls.Flags().StringVar(&f.env, "env", "", "only this environment")
-	ls.Flags().StringVar(&f.artifact, "artifact", "", "only this artifact digest (sha256:HEX)")
+	ls.Flags().TextVar(&f.artifact, "artifact", digest.Digest{}, "only this artifact digest (sha256:HEX)")
 	ls.Flags().StringVar(&f.format, "format", "table", "table or json")
 	ls.Flags().StringVar(&f.trust, "trust", "", "trust file: only decisions signed by a key with role gate are listed (required without --server)")
 	ls.Flags().IntVar(&f.limit, "limit", server.DefaultDeploymentsLimit, "at most this many decisions, the newest (0: all; with --server, 1.."+fmt.Sprint(server.MaxListLimit)+")")
@@ -109,7 +111,7 @@ func writeDeployments(app *App, format string, ds []gate.Deployment) error {
 		if d.Allowed {
 			verdict = "allow"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.DecidedAt.Format(time.RFC3339), textsafe.Escape(d.Environment), textsafe.Escape(short(d.Artifact.Digest, 19)), verdict, len(d.Violations), textsafe.Escape(d.Requester), textsafe.Escape(d.Source))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.DecidedAt.Format(time.RFC3339), textsafe.Escape(d.Environment), textsafe.Escape(short(d.Artifact.Digest.String(), 19)), verdict, len(d.Violations), textsafe.Escape(d.Requester), textsafe.Escape(d.Source))
 	}
 	return tw.Flush()
 }
@@ -126,7 +128,7 @@ func writeRunning(app *App, format, env string, rs []gate.Running) error {
 	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ENV\tNAMESPACE\tWORKLOAD\tARTIFACT\tADMITTED")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Environment, r.Workload.Namespace, workloadName(r.Workload), short(r.Artifact.Digest, 19), r.AdmittedAt.Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Environment, r.Workload.Namespace, workloadName(r.Workload), short(r.Artifact.Digest.String(), 19), r.AdmittedAt.Format(time.RFC3339))
 	}
 	return tw.Flush()
 }

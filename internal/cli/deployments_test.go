@@ -10,6 +10,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -41,7 +42,7 @@ func TestDeploymentsLsLocal(t *testing.T) {
 	put := func(k *keys.PrivateKey, i int, allowed bool) string {
 		t.Helper()
 		sub := attesttest.Subject(fmt.Sprint("app-", i), []byte(fmt.Sprint(i)))
-		d := gate.Decision{Artifact: policy.Artifact{Digest: "sha256:" + sub.Digest["sha256"], Name: sub.Name}, Environment: "prod", Allowed: allowed,
+		d := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse("sha256:" + sub.Digest["sha256"]), Name: sub.Name}, Environment: "prod", Allowed: allowed,
 			DecidedAt: clock, Source: "cli", Requester: fmt.Sprint("req-", i), Violations: []policy.Violation{}}
 		rec, err := st.Put(t.Context(), attesttest.Verified(t, k, gate.DecisionPredicateType, d, sub))
 		if err != nil {
@@ -142,7 +143,7 @@ func TestDeploymentsLsDeployedAndRecheck(t *testing.T) {
 	checked := attesttest.Subject("tool", []byte("tool"))
 	put := func(sub attest.Subject, allowed bool, source string, wl *gate.Workload) {
 		t.Helper()
-		d := gate.Decision{Artifact: policy.Artifact{Digest: "sha256:" + sub.Digest["sha256"], Name: sub.Name}, Environment: "prod", Allowed: allowed,
+		d := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse("sha256:" + sub.Digest["sha256"]), Name: sub.Name}, Environment: "prod", Allowed: allowed,
 			DecidedAt: clock, Source: source, Workload: wl, Violations: []policy.Violation{}}
 		if _, err := st.Put(t.Context(), attesttest.Verified(t, gk, gate.DecisionPredicateType, d, sub)); err != nil {
 			t.Fatal(err)
@@ -203,7 +204,7 @@ func TestRecheckUsesProjectParameters(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub := attesttest.Subject("api", []byte("api"))
-	d := gate.Decision{Artifact: policy.Artifact{Digest: "sha256:" + sub.Digest["sha256"], Name: sub.Name}, Environment: "prod", Allowed: true,
+	d := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse("sha256:" + sub.Digest["sha256"]), Name: sub.Name}, Environment: "prod", Allowed: true,
 		DecidedAt: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), Source: gate.AdmissionSource,
 		Workload: &gate.Workload{Namespace: "payments", Kind: "Deployment", Name: "api"}, Violations: []policy.Violation{}}
 	if _, err := st.Put(t.Context(), attesttest.Verified(t, gk, gate.DecisionPredicateType, d, sub)); err != nil {

@@ -24,6 +24,13 @@ func TestDocsCommandLines(t *testing.T) {
 	for _, file := range files {
 		for _, c := range docCommands(t, file) {
 			args := shellWords(c.line)
+			for i, a := range args {
+				// A placeholder digest ("sha256:...", "sha256:<hex>") stands
+				// for a real one, which digest flags check when parsed.
+				if strings.HasPrefix(a, "sha256:") && strings.ContainsAny(a, ".<") {
+					args[i] = "sha256:" + strings.Repeat("0", 64)
+				}
+			}
 			cmd, rest, err := newRootCmd(newTestApp(t).App).Find(args)
 			if err != nil || cmd.Name() == "hallmark" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 				t.Errorf("%s:%d: %q: no such command (%v)", filepath.Base(file), c.n, c.line, err)

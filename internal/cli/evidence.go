@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/internal/textsafe"
 	"github.com/hallmark-dev/hallmark/store"
@@ -25,9 +26,10 @@ func newEvidenceCmd(app *App) *cobra.Command {
 }
 
 type evidenceLsFlags struct {
-	subject, predicateType, signer, since, format string
-	limit                                         int
-	registry                                      bool
+	predicateType, signer, since, format string
+	subject                              digest.Digest
+	limit                                int
+	registry                             bool
 }
 
 func newEvidenceLsCmd(app *App) *cobra.Command {
@@ -44,7 +46,7 @@ func newEvidenceLsCmd(app *App) *cobra.Command {
 				return app.listRegistryEvidence(contextOf(cmd), args[0], f.format)
 			}
 			if len(args) == 1 {
-				if f.subject != "" {
+				if !f.subject.IsZero() {
 					return usageError(fmt.Errorf("give ARTIFACT or --subject, not both"))
 				}
 				d, _, err := app.artifactDigest(contextOf(cmd), args[0])
@@ -87,7 +89,7 @@ func newEvidenceLsCmd(app *App) *cobra.Command {
 			return writeRecordTable(app, recs)
 		},
 	}
-	cmd.Flags().StringVar(&f.subject, "subject", "", "only evidence about this digest (ALG:HEX)")
+	cmd.Flags().TextVar(&f.subject, "subject", digest.Digest{}, "only evidence about this digest (sha256:HEX or sha512:HEX)")
 	cmd.Flags().StringVar(&f.predicateType, "type", "", "only this predicate type URI")
 	cmd.Flags().StringVar(&f.signer, "signer", "", "only evidence signed by this key ID")
 	cmd.Flags().StringVar(&f.since, "since", "", "only evidence stored at or after this RFC 3339 time")

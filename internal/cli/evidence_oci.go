@@ -14,6 +14,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/artifact"
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/oci"
@@ -48,7 +49,11 @@ func (a *App) pushOCI(ctx context.Context, image string, files []string) error {
 	if err != nil {
 		return err
 	}
-	hex := strings.TrimPrefix(img.DigestStr(), "sha256:")
+	dg, err := digest.Parse(img.DigestStr())
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", image, err))
+	}
+	hex := dg.Hex()
 	var bundles [][]byte
 	var names []string
 	if len(files) == 0 {
@@ -57,7 +62,7 @@ func (a *App) pushOCI(ctx context.Context, image string, files []string) error {
 			return err
 		}
 		defer s.Close()
-		recs, err := s.List(ctx, store.Query{Subject: img.DigestStr()})
+		recs, err := s.List(ctx, store.Query{Subject: dg})
 		if err != nil {
 			return storeError(err)
 		}
@@ -195,8 +200,8 @@ type imageSource struct {
 	repo string
 }
 
-func (s imageSource) Bundles(ctx context.Context, _, digest string) ([][]byte, error) {
-	return s.e.Bundles(ctx, s.repo, digest)
+func (s imageSource) Bundles(ctx context.Context, _ string, d digest.Digest) ([][]byte, error) {
+	return s.e.Bundles(ctx, s.repo, d)
 }
 
 // imageEvidence is the gate's evidence source for `gate IMAGE

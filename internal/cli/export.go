@@ -24,6 +24,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/compliance"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/keys"
@@ -155,7 +156,7 @@ verify against it (a rewritten store or log) fails the export (exit 1).`,
 					ids = append(ids, ig.ID)
 				}
 				sort.Strings(ids)
-				man.Artifacts[a.Artifact.Digest] = ids
+				man.Artifacts[a.Artifact.Digest.String()] = ids
 				for _, id := range ids {
 					if err := addBundle(id); err != nil {
 						return err
@@ -518,7 +519,13 @@ func verifyExport(ctx context.Context, app *App, file, pubKey string) error {
 		}
 	}
 	in := reportInputs{trust: tr, policy: pol, tee: reg, teeRefs: refs, env: archived.Scope.Environment, since: archived.Scope.Since, until: archived.Scope.Until, now: archived.GeneratedAt, bundles: map[string][][]byte{}}
-	in.artifact.Digest = archived.Scope.Artifact
+	if archived.Scope.Artifact != "" {
+		d, err := digest.Parse(archived.Scope.Artifact)
+		if err != nil {
+			return rejected(fmt.Errorf("%s: report scope: %w", file, err))
+		}
+		in.artifact.Digest = d
+	}
 	// Disclosure dates are not evidence: take the archived report's.
 	in.published = map[string]time.Time{}
 	for _, h := range archived.VulnerabilityHandling {
@@ -527,15 +534,16 @@ func verifyExport(ctx context.Context, app *App, file, pubKey string) error {
 		}
 	}
 	for _, a := range archived.Artifacts {
-		if a.Artifact.Digest == archived.Scope.Artifact {
+		dg := a.Artifact.Digest.String()
+		if dg == archived.Scope.Artifact {
 			in.artifact.Name = a.Artifact.Name
 		}
-		for _, id := range man.Artifacts[a.Artifact.Digest] {
+		for _, id := range man.Artifacts[dg] {
 			b, ok := byID[id]
 			if !ok {
-				return rejected(fmt.Errorf("%s: bundle %s of %s is not in the archive", file, id, a.Artifact.Digest))
+				return rejected(fmt.Errorf("%s: bundle %s of %s is not in the archive", file, id, dg))
 			}
-			in.bundles[a.Artifact.Digest] = append(in.bundles[a.Artifact.Digest], b)
+			in.bundles[dg] = append(in.bundles[dg], b)
 		}
 	}
 	quiet := *app

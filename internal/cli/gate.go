@@ -57,7 +57,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			if f.env == "" || f.trust == "" || f.key == "" {
 				return usageError(fmt.Errorf("--env, --trust and --key are required (or a %s naming them: hallmark init)", ProjectFile))
 			}
-			digest, name, err := app.artifactDigestAlg(ctx, args[0], f.digestAlg)
+			dg, name, err := app.artifactDigestAlg(ctx, args[0], f.digestAlg)
 			if err != nil {
 				return err
 			}
@@ -102,7 +102,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 				return gateSetupError(err)
 			}
 			res, err := g.Evaluate(ctx, gate.Request{
-				Artifact: policy.Artifact{Digest: digest, Name: name}, Environment: f.env,
+				Artifact: policy.Artifact{Digest: dg, Name: name}, Environment: f.env,
 				Requester: f.requester, Source: "cli", Bundles: extra,
 			})
 			if res != nil {
@@ -117,7 +117,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 				return environmentErr(fmt.Errorf("gate failed closed (deny): %w", err))
 			}
 			if !res.Decision.Allow {
-				return rejected(fmt.Errorf("deploy of %s to %s denied (%d violation(s))", digest, f.env, len(res.Decision.Violations)))
+				return rejected(fmt.Errorf("deploy of %s to %s denied (%d violation(s))", dg, f.env, len(res.Decision.Violations)))
 			}
 			return nil
 		},

@@ -79,7 +79,7 @@ func writeRemoteVerdict(w io.Writer, a server.GateAnswer) {
 	if a.Allowed {
 		verdict = "ALLOW"
 	}
-	fmt.Fprintf(w, "%s  %s -> %s\n", verdict, textsafe.Escape(a.Digest), textsafe.Escape(a.Environment))
+	fmt.Fprintf(w, "%s  %s -> %s\n", verdict, textsafe.Escape(a.Digest.String()), textsafe.Escape(a.Environment))
 	if a.PolicyURI != "" {
 		fmt.Fprintf(w, "  policy: %s (sha256:%s)\n", textsafe.Escape(a.PolicyURI), textsafe.Escape(short(a.PolicyDigest, 16)))
 	}

@@ -322,7 +322,7 @@ func (a *App) signImageProvenance(ctx context.Context, f imageFlags, argv []stri
 	}
 	var deps []provenance.Dependency
 	if base != nil {
-		deps = append(deps, provenance.Dependency{URI: "oci://" + base.Name, Digest: digest.Set{base.Digest.Algorithm: base.Digest.Hex}, Origin: "base image"})
+		deps = append(deps, provenance.Dependency{URI: "oci://" + base.Name, Digest: base.Digest.Set(), Origin: "base image"})
 	}
 	s, err := a.openStore(ctx)
 	if err != nil {
@@ -332,16 +332,20 @@ func (a *App) signImageProvenance(ctx context.Context, f imageFlags, argv []stri
 	for _, p := range products {
 		src := filepath.ToSlash(filepath.Clean(p.src))
 		deps = append(deps, provenance.Dependency{URI: "file:" + src, Digest: digest.Set{digest.SHA256: p.sha256}, Origin: "product at " + p.dst})
-		recs, err := s.List(ctx, store.Query{Subject: "sha256:" + p.sha256, PredicateType: provenance.PredicateType, Limit: 16})
+		pd, err := digest.New(digest.SHA256, p.sha256)
+		if err != nil {
+			return environmentErr(fmt.Errorf("%s: %w", src, err))
+		}
+		recs, err := s.List(ctx, store.Query{Subject: pd, PredicateType: provenance.PredicateType, Limit: 16})
 		if err != nil {
 			return storeError(err)
 		}
 		for _, r := range recs {
-			alg, hexv, err := store.ParseSubject(r.ID)
+			id, err := digest.Parse(r.ID)
 			if err != nil {
 				continue
 			}
-			deps = append(deps, provenance.Dependency{URI: "hallmark:evidence/" + r.ID, Digest: digest.Set{alg: hexv}, Origin: "provenance of " + src})
+			deps = append(deps, provenance.Dependency{URI: "hallmark:evidence/" + r.ID, Digest: id.Set(), Origin: "provenance of " + src})
 		}
 	}
 	if subject == "" {

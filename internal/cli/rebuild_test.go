@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/repro"
 	"github.com/hallmark-dev/hallmark/store"
@@ -88,7 +89,7 @@ func (fx *rebuildFixture) stored(t *testing.T, sha string) []repro.Predicate {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	recs, err := s.List(t.Context(), store.Query{Subject: "sha256:" + sha, PredicateType: repro.PredicateType})
+	recs, err := s.List(t.Context(), store.Query{Subject: digest.MustParse("sha256:" + sha), PredicateType: repro.PredicateType})
 	if err != nil {
 		t.Fatal(err)
 	}

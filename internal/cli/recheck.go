@@ -168,7 +168,7 @@ func writeRecheck(app *App, format string, rs []gate.Recheck) error {
 			if r.Error != "" {
 				reasons = r.Error
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", r.Environment, short(r.Artifact.Digest, 19), len(r.Workloads), r.DeployedAt.Format(time.RFC3339), verdict, reasons)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", r.Environment, short(r.Artifact.Digest.String(), 19), len(r.Workloads), r.DeployedAt.Format(time.RFC3339), verdict, reasons)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/compliance"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -168,7 +169,7 @@ func buildReport(ctx context.Context, app *App, s store.Store, in reportInputs) 
 // (the CLI's report and the dashboard's compliance page); ignored, if not
 // nil, is told which stored decisions did not verify.
 func decisionLister(s store.Store, tr *trust.Trust, ignored func([]gate.IgnoredDecision)) compliance.DecisionLister {
-	return func(ctx context.Context, env, artifact string) ([]compliance.DecisionRecord, error) {
+	return func(ctx context.Context, env string, artifact digest.Digest) ([]compliance.DecisionRecord, error) {
 		ds, ig, err := gate.Deployments(ctx, s, tr, gate.DeploymentQuery{Environment: env, Artifact: artifact})
 		if err != nil {
 			return nil, err
@@ -203,9 +204,9 @@ func signReport(ctx context.Context, s store.Store, k *keys.PrivateKey, r *compl
 	for _, a := range r.Artifacts {
 		name := a.Artifact.Name
 		if name == "" {
-			name = a.Artifact.Digest
+			name = a.Artifact.Digest.String()
 		}
-		subjects = append(subjects, attest.Subject{Name: name, Digest: map[string]string{"sha256": strings.TrimPrefix(a.Artifact.Digest, "sha256:")}})
+		subjects = append(subjects, attest.Subject{Name: name, Digest: a.Artifact.Digest.Set()})
 	}
 	b, err := json.Marshal(r)
 	if err != nil {

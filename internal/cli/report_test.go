@@ -133,7 +133,7 @@ func TestReportEndToEnd(t *testing.T) {
 		if h.Published == nil || !h.Published.Equal(time.Date(2019, 7, 10, 19, 45, 23, 0, time.UTC)) {
 			t.Errorf("published %v, want the OSV record's 2019-07-10T19:45:23Z", h.Published)
 		}
-		if len(h.DeployedAffected) != 1 || h.DeployedAffected[0] != a.Artifact.Digest || h.FixedIn != "" {
+		if len(h.DeployedAffected) != 1 || h.DeployedAffected[0] != a.Artifact.Digest.String() || h.FixedIn != "" {
 			t.Errorf("handling: %+v", h)
 		}
 	}

@@ -243,7 +243,7 @@ func (a *App) imageInventory(ctx context.Context, target, platform string, opts 
 	if err != nil {
 		return nil, badInput(err)
 	}
-	subject := sbom.ImageSubject{Name: art.Name, Digest: art.Digest}
+	subject := sbom.ImageSubject{Name: art.Name, Digest: art.Digest.Hash()}
 	invs := make([]*sbom.Inventory, 0, len(plats))
 	for _, p := range plats {
 		inv, err := a.scanImage(ctx, p.Image, subject, opts...)

@@ -235,18 +235,18 @@ func (a *App) attestFindings(ctx context.Context, f scanFlags, kind, target stri
 
 // signResults signs a predicate about --subject and stores it.
 func (a *App) signResults(ctx context.Context, f scanFlags, predicateType string, predicate any) error {
-	digest, name, err := a.artifactDigest(ctx, f.subject)
+	dg, name, err := a.artifactDigest(ctx, f.subject)
 	if err != nil {
 		return err
 	}
 	if name == "" {
-		name = digest
+		name = dg.String()
 	}
 	b, err := json.Marshal(predicate)
 	if err != nil {
 		return environmentErr(err)
 	}
-	st, err := attest.NewStatement([]attest.Subject{{Name: name, Digest: map[string]string{"sha256": strings.TrimPrefix(digest, "sha256:")}}}, predicateType, b)
+	st, err := attest.NewStatement([]attest.Subject{{Name: name, Digest: dg.Set()}}, predicateType, b)
 	if err != nil {
 		return environmentErr(err)
 	}
@@ -261,7 +261,7 @@ func (a *App) signResults(ctx context.Context, f scanFlags, predicateType string
 	if err := a.writeBundleOut(f.bundleOut, bundle); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.Stderr, "signed %s results about %s; stored %s\n", predicateType, digest, rec.ID)
+	fmt.Fprintf(a.Stderr, "signed %s results about %s; stored %s\n", predicateType, dg, rec.ID)
 	return nil
 }
 

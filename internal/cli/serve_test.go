@@ -16,6 +16,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/keys"
@@ -81,17 +82,17 @@ admission: {defaultEnvironment: prod}
 	defer ts.Close()
 	ca := writeFile(t, filepath.Join(dir, "ca.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})))
 
-	digest := func(s string) (string, attest.Subject) {
+	sha := func(s string) (string, attest.Subject) {
 		sub := attesttest.Subject("app-"+s, []byte(s))
 		return "sha256:" + sub.Digest["sha256"], sub
 	}
-	dA, subA := digest("A")
-	dB, subB := digest("B")
+	dA, subA := sha("A")
+	dB, subB := sha("B")
 	bundle := func(name string, k *keys.PrivateKey, pt string, pred any, sub attest.Subject) string {
 		return writeFile(t, filepath.Join(dir, name), string(attesttest.Bundle(t, k, pt, pred, sub)))
 	}
 	approve := func(d string) gate.Approval {
-		a, err := gate.NewApproval(d, "prod", "", time.Now())
+		a, err := gate.NewApproval(digest.MustParse(d), "prod", "", time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +115,7 @@ admission: {defaultEnvironment: prod}
 	if err != nil {
 		t.Fatal(err)
 	}
-	dL, subL := digest("pushed-by-id")
+	dL, subL := sha("pushed-by-id")
 	rec, err := local.Put(t.Context(), attesttest.Verified(t, approver, gate.ApprovalPredicateType, approve(dL), subL))
 	local.Close()
 	if err != nil {
@@ -162,7 +163,7 @@ admission: {defaultEnvironment: prod}
 	}
 	// ...denied, with the forged approval (uploaded first) listed as
 	// not counting...
-	dC, _ := digest("C")
+	dC, _ := sha("C")
 	if code := ta.run(append([]string{"gate", dC, "--env", "prod", "--bundle", apA}, remote...)...); code != ExitRejected ||
 		!strings.Contains(ta.out.String(), "DENY  "+dC) || !strings.Contains(ta.out.String(), "x [") {
 		t.Fatalf("gate --server for an unapproved artifact: exit %d\n%s%s", code, ta.out, ta.errOut)
@@ -252,7 +253,7 @@ admission: {defaultEnvironment: prod}
 		t.Fatalf("recheck --server: exit %d, %v\n%s%s", code, err, ta.out, ta.errOut)
 	}
 	for _, r := range rs {
-		if denied := r.Artifact.Digest == dB; r.Allowed == denied || (denied && !strings.Contains(fmt.Sprint(r.Violations), "CVE-2026-0002")) {
+		if denied := r.Artifact.Digest.String() == dB; r.Allowed == denied || (denied && !strings.Contains(fmt.Sprint(r.Violations), "CVE-2026-0002")) {
 			t.Errorf("recheck --server: %+v", r)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/admission"
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/oci"
@@ -281,9 +283,28 @@ const MaxListLimit = 10_000
 // returns.
 const DefaultListLimit = 1000
 
+// digestParam reads the query parameter name, when given, into d; a
+// malformed digest is answered with 400 and false.
+func digestParam(w http.ResponseWriter, q url.Values, name string, d *digest.Digest) bool {
+	v := q.Get(name)
+	if v == "" {
+		return true
+	}
+	p, err := digest.Parse(v)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, name+": "+err.Error())
+		return false
+	}
+	*d = p
+	return true
+}
+
 func (s *Server) listEvidence(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	sq := store.Query{Subject: q.Get("subject"), PredicateType: q.Get("type"), Signer: q.Get("signer"), Limit: DefaultListLimit}
+	sq := store.Query{PredicateType: q.Get("type"), Signer: q.Get("signer"), Limit: DefaultListLimit}
+	if !digestParam(w, q, "subject", &sq.Subject) {
+		return
+	}
 	for name, t := range map[string]*time.Time{"since": &sq.Since, "until": &sq.Until} {
 		if v := q.Get(name); v != "" {
 			p, err := time.Parse(time.RFC3339, v)
@@ -410,16 +431,16 @@ func nonNilSlice[T any](s []T) []T {
 
 // GateRequest is the body of POST /v1/gate.
 type GateRequest struct {
-	Digest      string `json:"digest"`
-	Name        string `json:"name,omitempty"`
-	Environment string `json:"environment"`
-	Requester   string `json:"requester,omitempty"`
+	Digest      digest.Digest `json:"digest"`
+	Name        string        `json:"name,omitempty"`
+	Environment string        `json:"environment"`
+	Requester   string        `json:"requester,omitempty"`
 }
 
 // GateAnswer is the answer of POST /v1/gate.
 type GateAnswer struct {
 	Allowed      bool               `json:"allowed"`
-	Digest       string             `json:"digest"`
+	Digest       digest.Digest      `json:"digest"`
 	Environment  string             `json:"environment"`
 	Violations   []policy.Violation `json:"violations"`
 	PolicyURI    string             `json:"policyUri,omitempty"`
@@ -455,7 +476,7 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ans := GateAnswer{Digest: strings.ToLower(req.Digest), Environment: req.Environment, Violations: []policy.Violation{}, Ignored: []policy.Ignored{}}
+	ans := GateAnswer{Digest: req.Digest, Environment: req.Environment, Violations: []policy.Violation{}, Ignored: []policy.Ignored{}}
 	if res != nil {
 		ans.Allowed = res.Decision.Allow && err == nil
 		ans.Violations = append(ans.Violations, res.Decision.Violations...)
@@ -482,7 +503,10 @@ const IgnoredDecisionsHeader = "Hallmark-Ignored-Decisions"
 
 func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	dq := gate.DeploymentQuery{Environment: q.Get("env"), Artifact: q.Get("artifact"), Limit: DefaultDeploymentsLimit}
+	dq := gate.DeploymentQuery{Environment: q.Get("env"), Limit: DefaultDeploymentsLimit}
+	if !digestParam(w, q, "artifact", &dq.Artifact) {
+		return
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxListLimit {

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/hallmark-dev/hallmark/admission"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/oci"
 )
@@ -374,15 +375,14 @@ func (c *Config) validate() error {
 	seen := map[string]bool{}
 	for i, t := range c.Auth.Tokens {
 		f := fmt.Sprintf("auth.tokens[%d] (%s)", i, t.Name)
-		h := strings.ToLower(t.SHA256)
-		if len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
-			return bad(f, "sha256 must be 64 hex digits (the SHA-256 of the token, e.g. `printf %%s TOKEN | sha256sum`)")
+		d, err := digest.New(digest.SHA256, t.SHA256)
+		if err != nil {
+			return bad(f, "sha256 must be 64 lower-case hex digits (the SHA-256 of the token, e.g. `printf %%s TOKEN | sha256sum`): %v", err)
 		}
-		if seen[h] {
+		if seen[d.Hex()] {
 			return bad(f, "duplicate token hash")
 		}
-		seen[h] = true
-		c.Auth.Tokens[i].SHA256 = h
+		seen[d.Hex()] = true
 		if !slices.Contains([]Role{RoleReader, RoleUploader, RoleAdmin}, t.Role) {
 			return bad(f, "role %q (want reader, uploader or admin)", t.Role)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -69,11 +70,11 @@ func putDecision(t *testing.T, st store.Store, key *keys.PrivateKey, digest, env
 }
 
 // putWorkload is putDecision about a workload.
-func putWorkload(t *testing.T, st store.Store, key *keys.PrivateKey, digest, env string, allowed bool, at time.Time, source string, wl *gate.Workload) string {
+func putWorkload(t *testing.T, st store.Store, key *keys.PrivateKey, dg, env string, allowed bool, at time.Time, source string, wl *gate.Workload) string {
 	t.Helper()
-	d := gate.Decision{Artifact: policy.Artifact{Digest: digest}, Environment: env, Allowed: allowed, DecidedAt: at, Source: source, Workload: wl,
+	d := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse(dg)}, Environment: env, Allowed: allowed, DecidedAt: at, Source: source, Workload: wl,
 		Violations: []policy.Violation{}, Evidence: []string{}, Ignored: []policy.Ignored{}}
-	rec, err := st.Put(t.Context(), attesttest.Verified(t, key, gate.DecisionPredicateType, d, subject(digest)))
+	rec, err := st.Put(t.Context(), attesttest.Verified(t, key, gate.DecisionPredicateType, d, subject(dg)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 		w := newWorld(t)
 		s, ts := start(t, w, testConfig(t, ""), st)
 		t0 := c.now()
-		decision := gate.Decision{Artifact: policy.Artifact{Digest: digestC}, Environment: "prod", Allowed: true, DecidedAt: t0, Source: gate.AdmissionSource,
+		decision := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse(digestC)}, Environment: "prod", Allowed: true, DecidedAt: t0, Source: gate.AdmissionSource,
 			Workload: &gate.Workload{Namespace: "payments", Kind: "Pod"}}
 		for _, tc := range []struct {
 			name, predicateType string
@@ -107,7 +108,7 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 				}
 			})
 		}
-		if recs, err := st.List(t.Context(), store.Query{Subject: digestC}); err != nil || len(recs) != 0 {
+		if recs, err := st.List(t.Context(), store.Query{Subject: digest.MustParse(digestC)}); err != nil || len(recs) != 0 {
 			t.Fatalf("refused uploads were stored: %d records, %v", len(recs), err)
 		}
 		// A decision by the gate key itself is the gate's record: accepted.
@@ -124,7 +125,7 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ds) != 1 || ds[0].Artifact.Digest != digestC {
+		if len(ds) != 1 || ds[0].Artifact.Digest.String() != digestC {
 			t.Errorf("listed %+v, want only the gate's decision about C", ds)
 		}
 		if len(ignored) != 2 || !strings.Contains(ignored[0].Reason+ignored[1].Reason, "gate role") ||
@@ -148,11 +149,11 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 			t.Errorf("%s: %q, want 2", IgnoredDecisionsHeader, got)
 		}
 		deployed, _, err := gate.Deployed(t.Context(), st, w.trust)
-		if err != nil || len(deployed) != 1 || deployed[0].Artifact.Digest != digestC {
+		if err != nil || len(deployed) != 1 || deployed[0].Artifact.Digest.String() != digestC {
 			t.Errorf("deployed %+v (%v), want only C", deployed, err)
 		}
 		rs, ignored, err := s.gate.RecheckDeployed(t.Context(), "test")
-		if err != nil || len(rs) != 1 || rs[0].Artifact.Digest != digestC || len(ignored) != 2 {
+		if err != nil || len(rs) != 1 || rs[0].Artifact.Digest.String() != digestC || len(ignored) != 2 {
 			t.Errorf("rechecked %+v, ignored %d (%v), want only C and two ignored", rs, len(ignored), err)
 		}
 	})
@@ -201,9 +202,9 @@ func TestDeploymentsNewestWithLimit(t *testing.T) {
 			}
 			var got []string
 			for i, d := range ds {
-				got = append(got, d.Environment+" "+d.Artifact.Digest)
+				got = append(got, d.Environment+" "+d.Artifact.Digest.String())
 				// (B's three share a StoredAt: their order is by record ID.)
-				if i > 0 && d.DecidedAt.After(ds[i-1].DecidedAt) && d.Artifact.Digest != digestB {
+				if i > 0 && d.DecidedAt.After(ds[i-1].DecidedAt) && d.Artifact.Digest.String() != digestB {
 					t.Errorf("%s: not newest first at %d", tc.path, i)
 				}
 			}
@@ -224,7 +225,7 @@ func TestDeploymentsNewestWithLimit(t *testing.T) {
 		if err != nil || len(got) != 1 || got[0].ID != prod[4] {
 			t.Errorf("prod limit 1: %+v, %v", got, err)
 		}
-		bTies, _, err := gate.Deployments(t.Context(), st, w.trust, gate.DeploymentQuery{Artifact: digestB, Limit: 1})
+		bTies, _, err := gate.Deployments(t.Context(), st, w.trust, gate.DeploymentQuery{Artifact: digest.MustParse(digestB), Limit: 1})
 		if err != nil || len(bTies) != 1 {
 			t.Fatalf("B limit 1: %+v, %v", bTies, err)
 		}

@@ -153,7 +153,7 @@ func TestAdmissionRecordsEachNamespace(t *testing.T) {
 				ns = n
 			}
 		}
-		got = append(got, fmt.Sprintf("%s %s %v", ns, d.Artifact.Digest[:15], d.Allowed))
+		got = append(got, fmt.Sprintf("%s %s %v", ns, d.Artifact.Digest.String()[:15], d.Allowed))
 	}
 	slices.Sort(got)
 	want := []string{"billing " + digestA[:15] + " true", "billing " + digestB[:15] + " true", "payments " + digestA[:15] + " true", "payments " + digestB[:15] + " true"}

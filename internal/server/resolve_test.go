@@ -81,7 +81,7 @@ func TestAdmissionResolvesTags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ds) != 1 || ds[0].Artifact.Digest != digest || !ds[0].Allowed || ds[0].Source != "admission" {
+	if len(ds) != 1 || ds[0].Artifact.Digest.String() != digest || !ds[0].Allowed || ds[0].Source != "admission" {
 		var got []string
 		for _, d := range ds {
 			got = append(got, fmt.Sprintf("%s %v %s", d.Artifact.Digest, d.Allowed, d.Source))

@@ -22,6 +22,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -71,12 +72,12 @@ func subject(digest string) attest.Subject {
 }
 
 // approval is a bundle approving digest for env, signed by key.
-func approval(t testing.TB, key *keys.PrivateKey, digest, env, comment string) []byte {
-	a, err := gate.NewApproval(digest, env, comment, time.Now())
+func approval(t testing.TB, key *keys.PrivateKey, dg, env, comment string) []byte {
+	a, err := gate.NewApproval(digest.MustParse(dg), env, comment, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return attesttest.Bundle(t, key, gate.ApprovalPredicateType, a, subject(digest))
+	return attesttest.Bundle(t, key, gate.ApprovalPredicateType, a, subject(dg))
 }
 
 // criticalVuln is a vulnerability scan of digest reporting one critical.
@@ -211,7 +212,7 @@ func TestUploadIsVerifiedAndAuthenticated(t *testing.T) {
 			if status != tc.wantStatus || !strings.Contains(out.Error, tc.wantErr) {
 				t.Fatalf("status %d error %q, want %d %q", status, out.Error, tc.wantStatus, tc.wantErr)
 			}
-			recs, err := st.List(t.Context(), store.Query{Subject: digestA})
+			recs, err := st.List(t.Context(), store.Query{Subject: digest.MustParse(digestA)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -292,9 +293,10 @@ func TestGateAndDeployments(t *testing.T) {
 	_, ts := start(t, w, cfg, st)
 	call(t, ts, "POST", "/v1/bundles", uploaderToken, approval(t, w.approver, digestA, "prod", ""), nil)
 
-	ask := func(digest, env, token string) (int, GateAnswer) {
+	ask := func(dg, env, token string) (int, GateAnswer) {
 		var a GateAnswer
-		b, _ := json.Marshal(GateRequest{Digest: digest, Environment: env, Requester: "release-42"})
+		// By hand, so that malformed digests reach the server.
+		b, _ := json.Marshal(map[string]string{"digest": dg, "environment": env, "requester": "release-42"})
 		return call(t, ts, "POST", "/v1/gate", token, b, &a), a
 	}
 	if s, a := ask(digestA, "prod", uploaderToken); s != 200 || !a.Allowed || a.Decision == "" || a.VSA == "" {
@@ -309,6 +311,11 @@ func TestGateAndDeployments(t *testing.T) {
 	}
 	if s, _ := ask("sha256:abc", "prod", uploaderToken); s != 400 {
 		t.Errorf("bad digest: %d, want 400", s)
+	}
+	// The old handler lower-cased the digest and decided; the API takes the
+	// one spelling that the store, the gate and the dashboard use.
+	if s, _ := ask("sha256:"+strings.ToUpper(strings.TrimPrefix(digestA, "sha256:")), "prod", uploaderToken); s != 400 {
+		t.Errorf("upper-case digest: %d, want 400", s)
 	}
 	if s, _ := ask(digestA, "prod", ""); s != 401 {
 		t.Errorf("anonymous gate request: %d, want 401", s)
@@ -416,7 +423,7 @@ func TestAdmissionRecordsDecisions(t *testing.T) {
 	}
 	var got []string
 	for _, d := range ds {
-		got = append(got, fmt.Sprintf("%s %s %v %s", d.Artifact.Digest[:15], d.Environment, d.Allowed, d.Source))
+		got = append(got, fmt.Sprintf("%s %s %v %s", d.Artifact.Digest.String()[:15], d.Environment, d.Allowed, d.Source))
 	}
 	// The second pod review was answered from the cache; the cronjob's A
 	// and C were both asked (concurrently: sorted here); the tag-only pod
@@ -694,7 +701,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"no trust", "store: {driver: sqlite, path: e.db}\npolicies: {prod: builtin}\ngate: {key: g.key}\n", "trust"},
 		{"bad driver", strings.Replace(base, "driver: sqlite", "driver: mysql", 1), "store.driver"},
 		{"postgres without dsn", "store: {driver: postgres}\ntrust: t.yaml\npolicies: {prod: builtin}\ngate: {key: g.key}\n", "dsn"},
-		{"bad token hash", base + "auth: {insecureAnonymousAdmission: true, tokens: [{name: x, sha256: abc, role: admin}]}\n", "64 hex"},
+		{"bad token hash", base + "auth: {insecureAnonymousAdmission: true, tokens: [{name: x, sha256: abc, role: admin}]}\n", "64 lower-case hex"},
+		// The old check lower-cased the hash; sha256sum prints lower case,
+		// the one spelling digest.New reads.
+		{"upper-case token hash", base + "auth: {insecureAnonymousAdmission: true, tokens: [{name: x, sha256: " + strings.Repeat("A", 64) + ", role: admin}]}\n", "write hex digits in lower case"},
 		{"bad role", base + "auth: {insecureAnonymousAdmission: true, tokens: [{name: x, sha256: " + strings.Repeat("a", 64) + ", role: root}]}\n", "role"},
 		{"admission without a credential", base, "the admission endpoints need a credential"},
 		{"anonymous admission and a credential", base + "auth: {insecureAnonymousAdmission: true, admissionToken: true}\n", "contradicts"},
@@ -745,7 +755,7 @@ func TestRecheckReportsNowDenied(t *testing.T) {
 	}
 	ask := func(d string) bool {
 		var a GateAnswer
-		b, _ := json.Marshal(GateRequest{Digest: d, Environment: "prod"})
+		b, _ := json.Marshal(GateRequest{Digest: digest.MustParse(d), Environment: "prod"})
 		call(t, ts, "POST", "/v1/gate", uploaderToken, b, &a)
 		return a.Allowed
 	}
@@ -782,7 +792,7 @@ func TestRecheckReportsNowDenied(t *testing.T) {
 		}
 		var got []string
 		for _, r := range ans.Rechecked {
-			line := fmt.Sprintf("%s %s allowed=%v", r.Artifact.Digest[:15], r.Environment, r.Allowed)
+			line := fmt.Sprintf("%s %s allowed=%v", r.Artifact.Digest.String()[:15], r.Environment, r.Allowed)
 			for _, wl := range r.Workloads {
 				line += " in " + wl.Namespace + "/" + wl.Kind
 			}
@@ -818,7 +828,7 @@ func TestStoreOutageFailsClosed(t *testing.T) {
 		t.Errorf("upload during the outage: %d %s, want 503", s, e.Error)
 	}
 	var a GateAnswer
-	b, _ := json.Marshal(GateRequest{Digest: digestA, Environment: "prod"})
+	b, _ := json.Marshal(GateRequest{Digest: digest.MustParse(digestA), Environment: "prod"})
 	if s := call(t, ts, "POST", "/v1/gate", uploaderToken, b, &a); s != 200 || a.Allowed || !strings.Contains(a.Error, "failed closed") {
 		t.Errorf("gate during the outage: %d %+v", s, a)
 	}
@@ -875,7 +885,7 @@ func TestGateDecisionsCountedPerSource(t *testing.T) {
 	if s, msg, ok := review(t, ts, "pod.json"); s != 200 || !ok {
 		t.Fatalf("review: %d %v %s", s, ok, msg)
 	}
-	b, _ := json.Marshal(GateRequest{Digest: digestC, Environment: "prod"})
+	b, _ := json.Marshal(GateRequest{Digest: digest.MustParse(digestC), Environment: "prod"})
 	if s := call(t, ts, "POST", "/v1/gate", uploaderToken, b, nil); s != 200 {
 		t.Fatalf("gate: %d", s)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/policy"
 )
@@ -100,7 +101,7 @@ func Sized(now time.Time, o Options) policy.Input {
 	}
 	hour := time.Hour
 	in := policy.Input{
-		Artifact: policy.Artifact{Digest: ArtifactDigest, Name: "hallmark-linux-amd64"},
+		Artifact: policy.Artifact{Digest: digest.MustParse(ArtifactDigest), Name: "hallmark-linux-amd64"},
 		Context:  policy.Context{Environment: "prod", Time: now, Requester: "deploy-bot@hallmark.dev"},
 	}
 	ev := &in.Evidence

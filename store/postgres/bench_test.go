@@ -17,6 +17,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/store/postgres"
@@ -98,9 +99,9 @@ func BenchmarkStore(b *testing.B) {
 	b.Logf("populated %d records in %s", *benchRecords, time.Since(start).Round(time.Millisecond))
 	subjects := *benchRecords / benchPerSubject
 
-	digests := make([]string, subjects)
+	digests := make([]digest.Digest, subjects)
 	for i := range digests {
-		digests[i] = "sha256:" + attesttest.Subject("", fmt.Appendf(nil, "stored %d", i)).Digest["sha256"]
+		digests[i] = digest.MustParse("sha256:" + attesttest.Subject("", fmt.Appendf(nil, "stored %d", i)).Digest["sha256"])
 	}
 
 	networks := []struct{ name, dsn string }{{"loopback", dsn}}
@@ -113,7 +114,7 @@ func BenchmarkStore(b *testing.B) {
 }
 
 // benchNetwork runs the benchmarks through a store opened on dsn.
-func benchNetwork(b *testing.B, name, dsn string, key *keys.PrivateKey, digests []string) {
+func benchNetwork(b *testing.B, name, dsn string, key *keys.PrivateKey, digests []digest.Digest) {
 	ctx := b.Context()
 	subjects := len(digests)
 	s, err := postgres.Open(ctx, dsn)

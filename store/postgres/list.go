@@ -72,12 +72,8 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error)
 	var where []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	if q.Subject != "" {
-		alg, hexValue, err := store.ParseSubject(q.Subject)
-		if err != nil {
-			return nil, err
-		}
-		where = append(where, `id IN (SELECT evidence_id FROM subjects WHERE alg = `+arg(alg)+` AND digest = `+arg(hexValue)+`)`)
+	if !q.Subject.IsZero() {
+		where = append(where, `id IN (SELECT evidence_id FROM subjects WHERE alg = `+arg(q.Subject.Algorithm())+` AND digest = `+arg(q.Subject.Hex())+`)`)
 	}
 	if q.PredicateType != "" {
 		where = append(where, `predicate_type = `+arg(q.PredicateType))

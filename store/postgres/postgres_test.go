@@ -13,6 +13,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/store/postgres"
@@ -166,7 +167,7 @@ func TestRecordFacts(t *testing.T) {
 	if diff := cmp.Diff(want, got.Subjects); diff != "" {
 		t.Errorf("Get subjects (-want +got):\n%s", diff)
 	}
-	listed, err := s.List(t.Context(), store.Query{Subject: "sha512:" + strings.Repeat("cd", 64)})
+	listed, err := s.List(t.Context(), store.Query{Subject: digest.MustParse("sha512:" + strings.Repeat("cd", 64))})
 	if err != nil || len(listed) != 1 {
 		t.Fatalf("List by sha512: %v, %d records", err, len(listed))
 	}

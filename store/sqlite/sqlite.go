@@ -275,13 +275,9 @@ var _ store.Prefixer = (*Store)(nil)
 func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error) {
 	var where []string
 	var args []any
-	if q.Subject != "" {
-		alg, hexValue, err := store.ParseSubject(q.Subject)
-		if err != nil {
-			return nil, err
-		}
+	if !q.Subject.IsZero() {
 		where = append(where, `e.id IN (SELECT evidence_id FROM subjects WHERE alg = ? AND digest = ?)`)
-		args = append(args, alg, hexValue)
+		args = append(args, q.Subject.Algorithm(), q.Subject.Hex())
 	}
 	if q.PredicateType != "" {
 		where = append(where, `e.predicate_type = ?`)
