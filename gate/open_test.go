@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -75,7 +76,7 @@ func TestOpenSetsTEEReferenceValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	digest := "sha256:" + strings.Repeat("ab", 32)
+	dg := digest.MustParse("sha256:" + strings.Repeat("ab", 32))
 	for _, withRefs := range []bool{true, false} {
 		k := attesttest.Key(t, keys.Ed25519)
 		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "e.db"))
@@ -90,7 +91,7 @@ func TestOpenSetsTEEReferenceValues(t *testing.T) {
 		if _, refs := g.TEE(); (refs != nil) != withRefs {
 			t.Errorf("reference values %v: gate has %v", withRefs, refs)
 		}
-		res, err := g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: digest}, Environment: "prod", Source: "test"})
+		res, err := g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: dg}, Environment: "prod", Source: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}
