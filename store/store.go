@@ -93,3 +93,20 @@ type Checker interface {
 	// Check verifies the store's on-disk structures.
 	Check(ctx context.Context) error
 }
+
+// Deleter is implemented by stores that can forget evidence. Retention
+// (package retention) decides what may go; a store only removes what it is
+// told to, atomically.
+type Deleter interface {
+	// Delete removes the records with these IDs, with their subject and
+	// signer rows, in one transaction: all of them or none. IDs that are not
+	// stored are skipped. It returns how many records it removed.
+	Delete(ctx context.Context, ids []string) (int, error)
+}
+
+// Compacter is implemented by stores that can give the space of deleted
+// records back to the file system (SQLite's and PostgreSQL's VACUUM).
+type Compacter interface {
+	// Compact reclaims free space. It may take a while and block writers.
+	Compact(ctx context.Context) error
+}

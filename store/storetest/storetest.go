@@ -215,6 +215,66 @@ func Run(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("Delete", func(t *testing.T) {
+		s := open(t, time.Now)
+		d, ok := s.(store.Deleter)
+		if !ok {
+			t.Fatal("store does not implement store.Deleter")
+		}
+		v1 := attesttest.Verified(t, k1, typeA, map[string]any{"d": 1}, subX, subY)
+		v2 := attesttest.Verified(t, k2, typeB, map[string]any{"d": 2}, subX)
+		v3 := attesttest.Verified(t, k1, typeA, map[string]any{"d": 3}, subY)
+		for _, v := range []*attest.Verified{v1, v2, v3} {
+			if _, err := s.Put(t.Context(), v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := d.Delete(t.Context(), []string{v1.ID, "sha256:" + strings.Repeat("0", 64), v3.ID})
+		if err != nil || n != 2 {
+			t.Fatalf("Delete = %d, %v; want 2 removed (the unknown ID skipped)", n, err)
+		}
+		for _, id := range []string{v1.ID, v3.ID} {
+			if _, err := s.Get(t.Context(), id); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("Get(%s) after Delete: %v, want ErrNotFound", id, err)
+			}
+		}
+		// What is left answers every query as if the deleted were never
+		// stored: no subject or signer row of theirs is left behind.
+		for _, q := range []store.Query{{}, {Subject: "sha256:" + subX.Digest["sha256"]}, {Subject: "sha256:" + subY.Digest["sha256"]}, {Signer: k1.Public().ID()}, {PredicateType: typeA}} {
+			recs, err := s.List(t.Context(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			if q.Subject != "sha256:"+subY.Digest["sha256"] && q.Signer == "" && q.PredicateType == "" {
+				want = []string{v2.ID}
+			}
+			if diff := cmp.Diff(want, ids(recs)); diff != "" {
+				t.Errorf("List(%+v) after Delete (-want +got):\n%s", q, diff)
+			}
+		}
+		if n, err := d.Delete(t.Context(), nil); err != nil || n != 0 {
+			t.Errorf("Delete(nil) = %d, %v", n, err)
+		}
+		// A deleted bundle can be stored again.
+		if _, err := s.Put(t.Context(), v1); err != nil {
+			t.Errorf("Put after Delete: %v", err)
+		}
+		if c, ok := s.(store.Checker); ok {
+			if err := c.Check(t.Context()); err != nil {
+				t.Errorf("Check after Delete: %v", err)
+			}
+		}
+		if c, ok := s.(store.Compacter); ok {
+			if err := c.Compact(t.Context()); err != nil {
+				t.Errorf("Compact: %v", err)
+			}
+			if got, err := s.Get(t.Context(), v2.ID); err != nil || string(got.Bundle) != string(v2.Raw) {
+				t.Errorf("Get after Compact: %v", err)
+			}
+		}
+	})
+
 	t.Run("Errors", func(t *testing.T) {
 		s := open(t, time.Now)
 		if _, err := s.Get(t.Context(), "sha256:00"); !errors.Is(err, store.ErrNotFound) {

@@ -1,0 +1,49 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+var (
+	_ store.Deleter   = (*Store)(nil)
+	_ store.Compacter = (*Store)(nil)
+)
+
+// deleteSQL removes a batch of records and their subject and signer rows
+// in one statement (so one transaction); the foreign keys are checked at
+// its end, after all three deletes. It returns the IDs it removed.
+const deleteSQL = `WITH subs AS (
+	DELETE FROM subjects WHERE evidence_id = ANY($1)
+), sigs AS (
+	DELETE FROM signers WHERE evidence_id = ANY($1)
+)
+DELETE FROM evidence WHERE id = ANY($1) RETURNING id`
+
+// Delete removes the records with these IDs and their subject and signer
+// rows in one statement.
+func (s *Store) Delete(ctx context.Context, ids []string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	tag, err := s.pool.Exec(ctx, deleteSQL, ids)
+	if err != nil {
+		return 0, fmt.Errorf("delete %s: %w", describe(ids), err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// Compact runs VACUUM on the store's tables, so their free space is
+// reused and the planner's statistics are fresh. (VACUUM FULL would give
+// the space back to the file system but locks the tables; run it by hand
+// in a maintenance window if that is needed.)
+func (s *Store) Compact(ctx context.Context) error {
+	for _, t := range []string{"evidence", "subjects", "signers"} {
+		if _, err := s.pool.Exec(ctx, `VACUUM (ANALYZE) `+t); err != nil {
+			return fmt.Errorf("compact: vacuum %s: %w", t, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+var (
+	_ store.Deleter   = (*Store)(nil)
+	_ store.Compacter = (*Store)(nil)
+)
+
+// Delete removes the records with these IDs and their subject and signer
+// rows in one transaction. It takes the committer's leader lock, so it
+// runs between group commits rather than racing them for SQLite's lock.
+func (s *Store) Delete(ctx context.Context, ids []string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	s.writes.leader.Lock()
+	defer s.writes.leader.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("delete evidence: begin: %w", err)
+	}
+	defer tx.Rollback()
+	removed := 0
+	for _, id := range ids {
+		for _, q := range []string{`DELETE FROM subjects WHERE evidence_id = ?`, `DELETE FROM signers WHERE evidence_id = ?`} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return 0, fmt.Errorf("delete evidence %s: %w", id, err)
+			}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM evidence WHERE id = ?`, id)
+		if err != nil {
+			return 0, fmt.Errorf("delete evidence %s: %w", id, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("delete evidence %s: %w", id, err)
+		}
+		removed += int(n)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("delete evidence: commit: %w", err)
+	}
+	return removed, nil
+}
+
+// Compact rewrites the database file without the pages deleted records
+// left free (VACUUM), then truncates the write-ahead log. Writers wait.
+func (s *Store) Compact(ctx context.Context) error {
+	s.writes.leader.Lock()
+	defer s.writes.leader.Unlock()
+	if _, err := s.db.ExecContext(ctx, `VACUUM`); err != nil {
+		return fmt.Errorf("compact: vacuum: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("compact: checkpoint: %w", err)
+	}
+	return nil
+}
