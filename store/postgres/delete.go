@@ -12,13 +12,18 @@ var (
 	_ store.Compacter = (*Store)(nil)
 )
 
-// deleteSQL removes a batch of records and their subject and signer rows
+// deleteSQL removes a batch of records and the rows that refer to
+// them (subjects, signers, indexed packages)
 // in one statement (so one transaction); the foreign keys are checked at
 // its end, after all three deletes. It returns the IDs it removed.
 const deleteSQL = `WITH subs AS (
 	DELETE FROM subjects WHERE evidence_id = ANY($1)
 ), sigs AS (
 	DELETE FROM signers WHERE evidence_id = ANY($1)
+), pkgs AS (
+	DELETE FROM packages WHERE evidence_id = ANY($1)
+), idx AS (
+	DELETE FROM packages_indexed WHERE evidence_id = ANY($1)
 )
 DELETE FROM evidence WHERE id = ANY($1) RETURNING id`
 

@@ -12,8 +12,16 @@ var (
 	_ store.Compacter = (*Store)(nil)
 )
 
-// Delete removes the records with these IDs and their subject and signer
-// rows in one transaction. It takes the committer's leader lock, so it
+// dependents delete the rows that refer to one evidence record.
+var dependents = []string{
+	`DELETE FROM subjects WHERE evidence_id = ?`,
+	`DELETE FROM signers WHERE evidence_id = ?`,
+	`DELETE FROM packages WHERE evidence_id = ?`,
+	`DELETE FROM packages_indexed WHERE evidence_id = ?`,
+}
+
+// Delete removes the records with these IDs and the rows that refer to
+// them (subjects, signers, indexed packages) in one transaction. It takes the committer's leader lock, so it
 // runs between group commits rather than racing them for SQLite's lock.
 func (s *Store) Delete(ctx context.Context, ids []string) (int, error) {
 	if len(ids) == 0 {
@@ -28,7 +36,7 @@ func (s *Store) Delete(ctx context.Context, ids []string) (int, error) {
 	defer tx.Rollback()
 	removed := 0
 	for _, id := range ids {
-		for _, q := range []string{`DELETE FROM subjects WHERE evidence_id = ?`, `DELETE FROM signers WHERE evidence_id = ?`} {
+		for _, q := range dependents {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {
 				return 0, fmt.Errorf("delete evidence %s: %w", id, err)
 			}
