@@ -21,6 +21,7 @@ type recheckFlags struct {
 	config, trust, key, policy, format, requester string
 	envs                                          []string
 	remote                                        remoteFlags
+	incremental                                   incrementalFlags
 }
 
 func newRecheckCmd(app *App) *cobra.Command {
@@ -48,6 +49,9 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				return usageError(fmt.Errorf("--format %q: want table or json", f.format))
 			}
 			if f.remote.server != "" {
+				if f.incremental.on {
+					return usageError(errors.New("--incremental rechecks a local store (--config or --trust/--key), not through --server"))
+				}
 				if f.config != "" || f.trust != "" || f.key != "" || cmd.Flags().Changed("policy") {
 					return usageError(errors.New("--server rechecks with the server's own configuration: drop --config, --trust, --key and --policy"))
 				}
@@ -134,7 +138,11 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 					return environmentErr(err)
 				}
 			}
-			rs, ignored, err := server.RecheckDeployed(ctx, st, tr, g, f.requester, f.envs...)
+			sel, err := app.recheckSelector(ctx, f.incremental, st, tr, f.envs)
+			if err != nil {
+				return err
+			}
+			rs, ignored, err := server.RecheckSelected(ctx, st, tr, g, f.requester, sel, f.envs...)
 			if err != nil {
 				return storeError(err)
 			}
@@ -150,6 +158,7 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 	cmd.Flags().StringVar(&f.format, "format", "table", "table or json")
 	cmd.Flags().StringVar(&f.requester, "requester", "recheck", "who asks (recorded in the decisions)")
 	f.remote.add(cmd)
+	f.incremental.add(cmd)
 	return cmd
 }
 

@@ -136,9 +136,33 @@ func Deployed(ctx context.Context, st store.Store, tr *trust.Trust) ([]Running, 
 // trust file tr; the decision records it left out are returned as ignored.
 // Sorted by environment, then digest.
 func RecheckDeployed(ctx context.Context, st store.Store, tr *trust.Trust, g *gate.Gate, requester string, envs ...string) ([]Recheck, []IgnoredDecision, error) {
+	return RecheckSelected(ctx, st, tr, g, requester, nil, envs...)
+}
+
+// Selector picks, among the digests of the deployed artifacts, those to
+// re-evaluate (recheck --incremental: impact.Touched).
+type Selector func(ctx context.Context, digests []string) (map[string]bool, error)
+
+// RecheckSelected is RecheckDeployed over the deployed artifacts sel picks
+// (all when sel is nil); the others are left out of the result.
+func RecheckSelected(ctx context.Context, st store.Store, tr *trust.Trust, g *gate.Gate, requester string, sel Selector, envs ...string) ([]Recheck, []IgnoredDecision, error) {
 	running, ignored, err := Deployed(ctx, st, tr)
 	if err != nil {
 		return nil, nil, err
+	}
+	if sel != nil {
+		var digests []string
+		for _, r := range running {
+			if len(envs) == 0 || slices.Contains(envs, r.Environment) {
+				digests = append(digests, r.Artifact.Digest)
+			}
+		}
+		slices.Sort(digests)
+		picked, err := sel(ctx, slices.Compact(digests))
+		if err != nil {
+			return nil, ignored, err
+		}
+		running = slices.DeleteFunc(running, func(r Running) bool { return !picked[r.Artifact.Digest] })
 	}
 	type key struct{ env, digest string }
 	byArtifact := map[key]*Recheck{}

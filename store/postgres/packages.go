@@ -115,4 +115,3 @@ func (s *Store) strings(ctx context.Context, q string, args ...any) ([]string, e
 	}
 	return out, nil
 }
-
