@@ -137,3 +137,9 @@ type PackageIndexer interface {
 	// indexed record is about, sorted.
 	SubjectsIndexed(ctx context.Context, subjects []string) ([]string, error)
 }
+
+// Sizer is implemented by stores that can tell how many bytes their
+// records take on disk, indexes included (free space excluded).
+type Sizer interface {
+	Size(ctx context.Context) (int64, error)
+}

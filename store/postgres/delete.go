@@ -52,3 +52,18 @@ func (s *Store) Compact(ctx context.Context) error {
 	}
 	return nil
 }
+
+var _ store.Sizer = (*Store)(nil)
+
+// Size is the total relation size (heap, TOAST and indexes) of the
+// store's tables in its schema.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+		WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace
+		AND c.relname IN ('evidence', 'subjects', 'signers', 'packages', 'packages_indexed')`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store size: %w", err)
+	}
+	return n, nil
+}

@@ -70,3 +70,16 @@ func (s *Store) Compact(ctx context.Context) error {
 	}
 	return nil
 }
+
+var _ store.Sizer = (*Store)(nil)
+
+// Size is the bytes of the database's pages in use: its page count less
+// the free list, times the page size.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var pages, free, size int64
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT page_count FROM pragma_page_count()), (SELECT freelist_count FROM pragma_freelist_count()), (SELECT page_size FROM pragma_page_size())`).Scan(&pages, &free, &size)
+	if err != nil {
+		return 0, fmt.Errorf("store size: %w", err)
+	}
+	return (pages - free) * size, nil
+}

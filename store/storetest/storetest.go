@@ -265,6 +265,11 @@ func Run(t *testing.T, open Opener) {
 				t.Errorf("Check after Delete: %v", err)
 			}
 		}
+		if sz, ok := s.(store.Sizer); ok {
+			if n, err := sz.Size(t.Context()); err != nil || n <= 0 {
+				t.Errorf("Size = %d, %v", n, err)
+			}
+		}
 		if c, ok := s.(store.Compacter); ok {
 			if err := c.Compact(t.Context()); err != nil {
 				t.Errorf("Compact: %v", err)
