@@ -4,6 +4,7 @@
 //
 //	store-bench sizes    -driver sqlite|postgres (-path FILE | -dsn DSN) -modules FILE -artifacts N
 //	store-bench deployed -driver sqlite|postgres (-path FILE | -dsn DSN) -modules FILE -artifacts N -keys DIR
+//	store-bench before   -from OSVDIR -to DIR -newest N
 //
 // Both give each artifact the evidence a real pipeline stores: a prod
 // approval, a CycloneDX SBOM listing -pkgs real Go modules (with their
@@ -12,7 +13,9 @@
 // artifact as an admission review would, recording a VSA and a decision,
 // and prints the bundle bytes per record type; deployed records an
 // admission allow (and its VSA) per artifact signed by the gate key in
-// -keys, so that every artifact counts as deployed.
+// -keys, so that every artifact counts as deployed. before copies the OSV
+// records of -from but the -newest advisories into -to: the database as it
+// stood before they were published, for a "database update" to compare.
 package main
 
 import (
@@ -53,6 +56,8 @@ func main() {
 	switch os.Args[1] {
 	case "sizes", "deployed":
 		err = run(ctx, os.Args[1], os.Args[2:])
+	case "before":
+		err = before(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -317,4 +322,34 @@ func admitted(ctx context.Context, gk *keys.PrivateKey, sub attest.Subject, used
 		return nil, err
 	}
 	return []*attest.Verified{vsa, dec}, nil
+}
+
+// before copies all records but the -newest highest IDs (GO-YYYY-NNNN IDs
+// sort by publication; the Go database's files carry no modified times).
+func before(args []string) error {
+	fs := flag.NewFlagSet("before", flag.ExitOnError)
+	from := fs.String("from", "", "directory of OSV records")
+	to := fs.String("to", "", "output directory")
+	newest := fs.Int("newest", 50, "how many of the newest advisories to leave out")
+	fs.Parse(args)
+	files, err := filepath.Glob(filepath.Join(*from, "*.json"))
+	if err != nil || len(files) <= *newest {
+		return fmt.Errorf("not enough OSV records in %s: %v", *from, err)
+	}
+	sort.Strings(files)
+	if err := os.MkdirAll(*to, 0o755); err != nil {
+		return err
+	}
+	keep := files[:len(files)-*newest]
+	for _, f := range keep {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(*to, filepath.Base(f)), b, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("before\t%d of %d records: %s to %s left out\n", len(keep), len(files), filepath.Base(files[len(keep)]), filepath.Base(files[len(files)-1]))
+	return nil
 }
