@@ -215,7 +215,11 @@ func run(ctx context.Context, cmd string, args []string) error {
 	for _, n := range sizes {
 		evidenceRecords += len(n)
 	}
-	fmt.Printf("store\t%s\tevidence\t%d records\t%d bytes\t%d bytes/record\n", *driver, evidenceRecords, size1-size0, (size1-size0)/int64(evidenceRecords))
+	what := "evidence"
+	if cmd == "deployed" {
+		what = "evidence and admissions"
+	}
+	fmt.Printf("store\t%s\t%s\t%d records\t%d bytes\t%d bytes/record\n", *driver, what, evidenceRecords, size1-size0, (size1-size0)/int64(evidenceRecords))
 	if cmd == "sizes" {
 		preset, err := policy.BuiltinPresets()
 		if err != nil {
