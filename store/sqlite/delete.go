@@ -59,14 +59,21 @@ func (s *Store) Delete(ctx context.Context, ids []string) (int, error) {
 
 // Compact rewrites the database file without the pages deleted records
 // left free (VACUUM), then truncates the write-ahead log. Writers wait.
+// VACUUM builds the new copy in a temporary database, which the store's
+// connections keep in memory (temp_store): this one keeps it in a file,
+// so compacting a store of some gigabytes does not take as much memory.
 func (s *Store) Compact(ctx context.Context) error {
 	s.writes.leader.Lock()
 	defer s.writes.leader.Unlock()
-	if _, err := s.db.ExecContext(ctx, `VACUUM`); err != nil {
-		return fmt.Errorf("compact: vacuum: %w", err)
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		return fmt.Errorf("compact: checkpoint: %w", err)
+	defer c.Close()
+	for _, q := range []string{`PRAGMA temp_store = FILE`, `VACUUM`, `PRAGMA temp_store = MEMORY`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("compact: %s: %w", q, err)
+		}
 	}
 	return nil
 }
