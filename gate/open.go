@@ -143,6 +143,9 @@ func ReferenceValues(tr *trust.Trust) (*tee.ReferenceValues, error) {
 // Trust returns the trust file the gate verifies evidence against.
 func (g *Gate) Trust() *trust.Trust { return g.trust }
 
+// Store is the evidence store the gate reads and records decisions in.
+func (g *Gate) Store() store.Store { return g.store }
+
 // Policies returns the compiled policy of each environment.
 func (g *Gate) Policies() map[string]*policy.Policy { return maps.Clone(g.policies) }
 

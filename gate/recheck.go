@@ -43,9 +43,33 @@ type Recheck struct {
 // gate's store and trust file; the decision records it left out are
 // returned as ignored. Sorted by environment, then digest.
 func (g *Gate) RecheckDeployed(ctx context.Context, requester string, envs ...string) ([]Recheck, []IgnoredDecision, error) {
+	return g.RecheckSelected(ctx, requester, nil, envs...)
+}
+
+// Selector picks, among the digests of the deployed artifacts, those to
+// re-evaluate (recheck --incremental: impact.Touched).
+type Selector func(ctx context.Context, digests []string) (map[string]bool, error)
+
+// RecheckSelected is RecheckDeployed over the deployed artifacts sel picks
+// (all when sel is nil); the others are left out of the result.
+func (g *Gate) RecheckSelected(ctx context.Context, requester string, sel Selector, envs ...string) ([]Recheck, []IgnoredDecision, error) {
 	running, ignored, err := Deployed(ctx, g.store, g.trust)
 	if err != nil {
 		return nil, nil, err
+	}
+	if sel != nil {
+		var digests []string
+		for _, r := range running {
+			if len(envs) == 0 || slices.Contains(envs, r.Environment) {
+				digests = append(digests, r.Artifact.Digest.String())
+			}
+		}
+		slices.Sort(digests)
+		picked, err := sel(ctx, slices.Compact(digests))
+		if err != nil {
+			return nil, ignored, err
+		}
+		running = slices.DeleteFunc(running, func(r Running) bool { return !picked[r.Artifact.Digest.String()] })
 	}
 	type key struct {
 		env    string

@@ -109,6 +109,7 @@ func readV02(predicate []byte) (*Reading, error) {
 		BuilderID:    p.GetBuilder().GetId(),
 		InvocationID: p.GetMetadata().GetBuildInvocationId(),
 		Workflow:     cs.GetEntryPoint(),
+		Isolation:    "sandbox not recorded", // v0.2 has no place for Hallmark's sandbox record
 	}}
 	if t := p.GetMetadata().GetBuildStartedOn(); t != nil {
 		r.StartedOn = t.AsTime()

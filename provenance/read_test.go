@@ -51,13 +51,13 @@ func TestReadPublicProvenance(t *testing.T) {
 		{"npm-sigstore-1.3.0.provenance.json", provenance.Summary{
 			BuildType: "https://github.com/npm/cli/gha/v2", BuilderID: "https://github.com/actions/runner", InvocationID: "4735384265-1",
 			SourceURI: "git+https://github.com/sigstore/sigstore-js", Ref: "refs/heads/main", Commit: "dae8bd8eb433a4147b4655c00fe73e0f22bc0fb1",
-			Workflow: ".github/workflows/release.yml",
+			Workflow: ".github/workflows/release.yml", Isolation: "sandbox not recorded",
 		}, 1},
 		{"npm-sigstore-2.0.0.provenance.json", provenance.Summary{
 			BuildType: provenance.BuildTypeGitHubWorkflow, BuilderID: "https://github.com/actions/runner/github-hosted",
 			InvocationID: "https://github.com/sigstore/sigstore-js/actions/runs/5904696764/attempts/1",
 			SourceURI:    "https://github.com/sigstore/sigstore-js", Ref: "refs/heads/main", Commit: "f0b49a04e5a62250e0f60fb128004a73110fe311",
-			Workflow: ".github/workflows/release.yml",
+			Workflow: ".github/workflows/release.yml", Isolation: "sandbox not recorded",
 		}, 1},
 		{"dsse.sigstore.json", provenance.Summary{
 			BuildType: "https://github.com/npm/slsa-provenance/gha@v0", BuilderID: "https://github.com/npm/slsa-provenance@0.0.1",

@@ -83,3 +83,53 @@ type Checker interface {
 	// Check verifies the store's on-disk structures.
 	Check(ctx context.Context) error
 }
+
+// Deleter is implemented by stores that can forget evidence. Retention
+// (package retention) decides what may go; a store only removes what it is
+// told to, atomically.
+type Deleter interface {
+	// Delete removes the records with these IDs, with their subject and
+	// signer rows, in one transaction: all of them or none. IDs that are not
+	// stored are skipped. It returns how many records it removed.
+	Delete(ctx context.Context, ids []string) (int, error)
+}
+
+// Compacter is implemented by stores that can give the space of deleted
+// records back to the file system (SQLite's and PostgreSQL's VACUUM).
+type Compacter interface {
+	// Compact reclaims free space. It may take a while and block writers.
+	Compact(ctx context.Context) error
+}
+
+// Package is one package an SBOM lists, as vulnerability advisories name
+// it: the OSV base ecosystem ("Go", "npm", "Debian") and the name
+// normalized as the OSV database indexes it.
+type Package struct {
+	Ecosystem string `json:"ecosystem"`
+	Name      string `json:"name"`
+}
+
+// PackageIndexer is implemented by stores that index the packages SBOM
+// records list, so that the artifacts a new advisory touches are found
+// with one index query instead of reading every SBOM (package impact).
+type PackageIndexer interface {
+	// IndexPackages records, per stored SBOM record ID, the packages it
+	// lists (replacing what was indexed for it; an empty list marks it
+	// indexed), all in one transaction.
+	IndexPackages(ctx context.Context, byRecord map[string][]Package) error
+	// Unindexed returns up to limit IDs of records of these predicate
+	// types whose packages are not indexed yet.
+	Unindexed(ctx context.Context, predicateTypes []string, limit int) ([]string, error)
+	// SubjectsWithPackages returns the subjects ("sha256:HEX") of indexed
+	// records listing any of pkgs, sorted.
+	SubjectsWithPackages(ctx context.Context, pkgs []Package) ([]string, error)
+	// SubjectsIndexed returns which of subjects ("sha256:HEX") some
+	// indexed record is about, sorted.
+	SubjectsIndexed(ctx context.Context, subjects []string) ([]string, error)
+}
+
+// Sizer is implemented by stores that can tell how many bytes their
+// records take on disk, indexes included (free space excluded).
+type Sizer interface {
+	Size(ctx context.Context) (int64, error)
+}

@@ -19,6 +19,7 @@ type recheckFlags struct {
 	config, trust, key, policy, format, requester string
 	envs                                          []string
 	remote                                        remoteFlags
+	incremental                                   incrementalFlags
 }
 
 func newRecheckCmd(app *App) *cobra.Command {
@@ -46,6 +47,9 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				return usageError(fmt.Errorf("--format %q: want table or json", f.format))
 			}
 			if f.remote.server != "" {
+				if f.incremental.on {
+					return usageError(errors.New("--incremental rechecks a local store (--config or --trust/--key), not through --server"))
+				}
 				if f.config != "" || f.trust != "" || f.key != "" || cmd.Flags().Changed("policy") {
 					return usageError(errors.New("--server rechecks with the server's own configuration: drop --config, --trust, --key and --policy"))
 				}
@@ -117,7 +121,11 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 					return gateSetupError(err)
 				}
 			}
-			rs, ignored, err := g.RecheckDeployed(ctx, f.requester, f.envs...)
+			sel, err := app.recheckSelector(ctx, f.incremental, g.Store(), g.Trust(), f.envs)
+			if err != nil {
+				return err
+			}
+			rs, ignored, err := g.RecheckSelected(ctx, f.requester, sel, f.envs...)
 			if err != nil {
 				return storeError(err)
 			}
@@ -133,6 +141,7 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 	cmd.Flags().StringVar(&f.format, "format", "table", "table or json")
 	cmd.Flags().StringVar(&f.requester, "requester", "recheck", "who asks (recorded in the decisions)")
 	f.remote.add(cmd)
+	f.incremental.add(cmd)
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/depcheck"
 	"github.com/hallmark-dev/hallmark/oci"
+	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
 
@@ -138,7 +139,7 @@ func TestVulnPackagesFromInventory(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]vuln.Package{}
-	for _, p := range vulnPackages(inv) {
+	for _, p := range sbom.VulnPackages(inv) {
 		got[p.PURL] = p
 	}
 	zlib := got["pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=bookworm&source=zlib"]
@@ -153,7 +154,7 @@ func TestVulnPackagesFromInventory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range vulnPackages(bin) {
+	for _, p := range sbom.VulnPackages(bin) {
 		if p.Ecosystem != "Go" || p.Version == "" || strings.HasPrefix(p.Version, "v") {
 			t.Errorf("Go package %+v: want OSV-style version without v", p)
 		}

@@ -147,7 +147,7 @@ func (a *App) runScanVulns(ctx context.Context, target string, f scanFlags) erro
 		return err
 	}
 	for _, c := range inv.Components {
-		if goMainModule(c) {
+		if sbom.GoMainModule(c) {
 			fmt.Fprintf(a.Stderr, "note: skipped %s: version %s is how syft lists the main module (or a local replacement), code of this tree rather than a published version; govulncheck skips it too\n", c.Name, c.Version)
 		}
 		if c.Name == "stdlib" && c.VersionSource != "" {
@@ -159,7 +159,7 @@ func (a *App) runScanVulns(ctx context.Context, target string, f scanFlags) erro
 			fmt.Fprintf(a.Stderr, "note: the standard library of %s is go%s, %s\n", strings.Join(c.Locations, ", "), c.Version, why)
 		}
 	}
-	rep, scanErr := a.ScanVulns(ctx, vulnPackages(inv), VulnScanOptions{DB: f.db, VEX: f.vex, MaxAge: f.maxAge, Subjects: f.purls})
+	rep, scanErr := a.ScanVulns(ctx, sbom.VulnPackages(inv), VulnScanOptions{DB: f.db, VEX: f.vex, MaxAge: f.maxAge, Subjects: f.purls})
 	if rep == nil {
 		return scanErr
 	}

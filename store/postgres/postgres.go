@@ -68,6 +68,14 @@ var migrations = []string{
 	);
 	CREATE INDEX signers_key ON signers(key_id);
 	CREATE INDEX signers_evidence ON signers(evidence_id);`,
+	`CREATE TABLE packages (
+		evidence_id TEXT NOT NULL REFERENCES evidence(id),
+		ecosystem TEXT NOT NULL,
+		name TEXT NOT NULL
+	);
+	CREATE INDEX packages_name ON packages(ecosystem, name, evidence_id);
+	CREATE INDEX packages_evidence ON packages(evidence_id);
+	CREATE TABLE packages_indexed (evidence_id TEXT PRIMARY KEY REFERENCES evidence(id));`,
 }
 
 // Open connects to the database named by dsn (a PostgreSQL URL or key=value
@@ -177,7 +185,8 @@ func (s *Store) Check(ctx context.Context) error {
 	var orphans int
 	if err := s.pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM subjects WHERE evidence_id NOT IN (SELECT id FROM evidence)) +
-		(SELECT count(*) FROM signers WHERE evidence_id NOT IN (SELECT id FROM evidence))`).Scan(&orphans); err != nil {
+		(SELECT count(*) FROM signers WHERE evidence_id NOT IN (SELECT id FROM evidence)) +
+		(SELECT count(*) FROM packages WHERE evidence_id NOT IN (SELECT id FROM evidence))`).Scan(&orphans); err != nil {
 		return fmt.Errorf("integrity check: %w", err)
 	}
 	if orphans > 0 {

@@ -142,6 +142,14 @@ var migrations = []string{
 	);
 	CREATE INDEX signers_key ON signers(key_id);
 	CREATE INDEX signers_evidence ON signers(evidence_id);`,
+	`CREATE TABLE packages (
+		evidence_id TEXT NOT NULL REFERENCES evidence(id),
+		ecosystem TEXT NOT NULL,
+		name TEXT NOT NULL
+	);
+	CREATE INDEX packages_name ON packages(ecosystem, name, evidence_id);
+	CREATE INDEX packages_evidence ON packages(evidence_id);
+	CREATE TABLE packages_indexed (evidence_id TEXT PRIMARY KEY REFERENCES evidence(id));`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

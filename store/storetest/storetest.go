@@ -230,6 +230,161 @@ func Run(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("Delete", func(t *testing.T) {
+		s := open(t, time.Now)
+		d, ok := s.(store.Deleter)
+		if !ok {
+			t.Fatal("store does not implement store.Deleter")
+		}
+		v1 := attesttest.Verified(t, k1, typeA, map[string]any{"d": 1}, subX, subY)
+		v2 := attesttest.Verified(t, k2, typeB, map[string]any{"d": 2}, subX)
+		v3 := attesttest.Verified(t, k1, typeA, map[string]any{"d": 3}, subY)
+		for _, v := range []*attest.Verified{v1, v2, v3} {
+			if _, err := s.Put(t.Context(), v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := d.Delete(t.Context(), []string{v1.ID, "sha256:" + strings.Repeat("0", 64), v3.ID})
+		if err != nil || n != 2 {
+			t.Fatalf("Delete = %d, %v; want 2 removed (the unknown ID skipped)", n, err)
+		}
+		for _, id := range []string{v1.ID, v3.ID} {
+			if _, err := s.Get(t.Context(), id); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("Get(%s) after Delete: %v, want ErrNotFound", id, err)
+			}
+		}
+		// What is left answers every query as if the deleted were never
+		// stored: no subject or signer row of theirs is left behind.
+		for _, q := range []store.Query{{}, {Subject: subjectDigest(subX)}, {Subject: subjectDigest(subY)}, {Signer: k1.Public().ID()}, {PredicateType: typeA}} {
+			recs, err := s.List(t.Context(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			if q.Subject != subjectDigest(subY) && q.Signer == "" && q.PredicateType == "" {
+				want = []string{v2.ID}
+			}
+			if diff := cmp.Diff(want, ids(recs)); diff != "" {
+				t.Errorf("List(%+v) after Delete (-want +got):\n%s", q, diff)
+			}
+		}
+		if n, err := d.Delete(t.Context(), nil); err != nil || n != 0 {
+			t.Errorf("Delete(nil) = %d, %v", n, err)
+		}
+		// A deleted bundle can be stored again.
+		if _, err := s.Put(t.Context(), v1); err != nil {
+			t.Errorf("Put after Delete: %v", err)
+		}
+		if c, ok := s.(store.Checker); ok {
+			if err := c.Check(t.Context()); err != nil {
+				t.Errorf("Check after Delete: %v", err)
+			}
+		}
+		if sz, ok := s.(store.Sizer); ok {
+			if n, err := sz.Size(t.Context()); err != nil || n <= 0 {
+				t.Errorf("Size = %d, %v", n, err)
+			}
+		}
+		if c, ok := s.(store.Compacter); ok {
+			if err := c.Compact(t.Context()); err != nil {
+				t.Errorf("Compact: %v", err)
+			}
+			if got, err := s.Get(t.Context(), v2.ID); err != nil || string(got.Bundle) != string(v2.Raw) {
+				t.Errorf("Get after Compact: %v", err)
+			}
+		}
+	})
+
+	t.Run("PackageIndex", func(t *testing.T) {
+		s := open(t, time.Now)
+		ix, ok := s.(store.PackageIndexer)
+		if !ok {
+			t.Fatal("store does not implement store.PackageIndexer")
+		}
+		subZ := attesttest.Subject("z", []byte("artifact z"))
+		sbomX := attesttest.Verified(t, k1, typeA, map[string]any{"sbom": "x"}, subX)
+		sbomY := attesttest.Verified(t, k1, typeA, map[string]any{"sbom": "y"}, subY)
+		sbomZ := attesttest.Verified(t, k1, typeA, map[string]any{"sbom": "z"}, subZ)
+		other := attesttest.Verified(t, k1, typeB, map[string]any{"other": 1}, subZ)
+		for _, v := range []*attest.Verified{sbomX, sbomY, sbomZ, other} {
+			if _, err := s.Put(t.Context(), v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		unindexed := func() []string {
+			t.Helper()
+			got, err := ix.Unindexed(t.Context(), []string{typeA}, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		want := []string{sbomX.ID, sbomY.ID, sbomZ.ID}
+		slices.Sort(want)
+		if diff := cmp.Diff(want, unindexed()); diff != "" {
+			t.Errorf("Unindexed before indexing (-want +got):\n%s", diff)
+		}
+		gin, yaml, lodash := store.Package{Ecosystem: "Go", Name: "github.com/gin-gonic/gin"}, store.Package{Ecosystem: "Go", Name: "gopkg.in/yaml.v3"}, store.Package{Ecosystem: "npm", Name: "lodash"}
+		err := ix.IndexPackages(t.Context(), map[string][]store.Package{
+			sbomX.ID: {gin, yaml, gin},
+			sbomY.ID: {lodash},
+			sbomZ.ID: {yaml},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Re-indexing replaces: Z no longer lists yaml.
+		if err := ix.IndexPackages(t.Context(), map[string][]store.Package{sbomZ.ID: {}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := unindexed(); len(got) != 0 {
+			t.Errorf("Unindexed after indexing: %v", got)
+		}
+		sub := func(s attest.Subject) string { return "sha256:" + s.Digest["sha256"] }
+		sorted := func(ss ...string) []string { slices.Sort(ss); return ss }
+		for _, tc := range []struct {
+			name string
+			pkgs []store.Package
+			want []string
+		}{
+			{"one package", []store.Package{lodash}, []string{sub(subY)}},
+			{"two artifacts", []store.Package{yaml, lodash}, sorted(sub(subX), sub(subY))},
+			{"same name, other ecosystem", []store.Package{{Ecosystem: "PyPI", Name: "lodash"}}, nil},
+			{"re-indexed away", []store.Package{{Ecosystem: "Go", Name: "gopkg.in/yaml.v3"}}, []string{sub(subX)}},
+		} {
+			got, err := ix.SubjectsWithPackages(t.Context(), tc.pkgs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s: SubjectsWithPackages (-want +got):\n%s", tc.name, diff)
+			}
+		}
+		none := "sha256:" + strings.Repeat("0", 64)
+		got, err := ix.SubjectsIndexed(t.Context(), []string{sub(subZ), none, sub(subX)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(sorted(sub(subX), sub(subZ)), got); diff != "" {
+			t.Errorf("SubjectsIndexed (-want +got):\n%s", diff)
+		}
+		// Deleting a record drops its index rows.
+		if _, err := s.(store.Deleter).Delete(t.Context(), []string{sbomY.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ix.SubjectsWithPackages(t.Context(), []store.Package{lodash}); err != nil || len(got) != 0 {
+			t.Errorf("after Delete: %v, %v", got, err)
+		}
+		if err := ix.IndexPackages(t.Context(), map[string][]store.Package{"sha256:" + strings.Repeat("1", 64): {lodash}}); err == nil {
+			t.Error("indexing a record that is not stored succeeded")
+		}
+		if c, ok := s.(store.Checker); ok {
+			if err := c.Check(t.Context()); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+
 	t.Run("Errors", func(t *testing.T) {
 		s := open(t, time.Now)
 		if _, err := s.Get(t.Context(), "sha256:00"); !errors.Is(err, store.ErrNotFound) {

@@ -146,6 +146,7 @@ type ecoWriter struct {
 	index          map[string][]span
 	ids            map[string]bool
 	ratings        map[string][]Rated
+	records        map[string]recordState // changes.go
 	withdrawn      int
 	newestModified time.Time
 }
@@ -187,7 +188,7 @@ func (st *staging) writer(eco, source string) (*ecoWriter, error) {
 		return nil, err
 	}
 	h := sha256.New()
-	w := &ecoWriter{source: source, f: f, hash: h, sum: func() []byte { return h.Sum(nil) }, index: map[string][]span{}, ids: map[string]bool{}, ratings: map[string][]Rated{}}
+	w := &ecoWriter{source: source, f: f, hash: h, sum: func() []byte { return h.Sum(nil) }, index: map[string][]span{}, ids: map[string]bool{}, ratings: map[string][]Rated{}, records: map[string]recordState{}}
 	w.w = bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
 	st.ecos[eco] = w
 	return w, nil
@@ -297,6 +298,7 @@ func (st *staging) add(r io.Reader, source, member string) error {
 		for name := range pkgs {
 			w.index[name] = append(w.index[name], sp)
 		}
+		w.records[e.ID] = newRecordState(compact.Bytes(), pkgs)
 		if e.Withdrawn != nil {
 			w.withdrawn++
 		} else if r, ok := ratedOf(e); ok {
@@ -336,6 +338,7 @@ func (st *staging) commit() (Meta, error) {
 	}
 	sort.Strings(ecos)
 	var replaced []string
+	var changes []Change
 	for _, eco := range ecos {
 		w := st.ecos[eco]
 		if err := w.w.Flush(); err != nil {
@@ -352,7 +355,7 @@ func (st *staging) commit() (Meta, error) {
 		m := EcosystemMeta{
 			Source: w.source, ImportedAt: st.now, Records: len(w.ids), Withdrawn: w.withdrawn,
 			NewestModified: w.newestModified, File: stem + ".jsonl", Index: stem + ".index.json", SHA256: sum,
-			Ratings: stem + ".ratings.json",
+			Ratings: stem + ".ratings.json", States: stem + ".records.json",
 		}
 		idx, err := json.Marshal(w.index)
 		if err != nil {
@@ -368,7 +371,15 @@ func (st *staging) commit() (Meta, error) {
 		if err := os.WriteFile(filepath.Join(st.dir, m.Ratings), rat, 0o644); err != nil {
 			return Meta{}, fmt.Errorf("osvdb: writing %s ratings: %w", eco, err)
 		}
-		for _, mv := range [][2]string{{w.f.Name(), m.File}, {filepath.Join(st.dir, m.Index), m.Index}, {filepath.Join(st.dir, m.Ratings), m.Ratings}} {
+		states, err := json.Marshal(w.records)
+		if err != nil {
+			return Meta{}, err
+		}
+		if err := os.WriteFile(filepath.Join(st.dir, m.States), states, 0o644); err != nil {
+			return Meta{}, fmt.Errorf("osvdb: writing %s record states: %w", eco, err)
+		}
+		changes = append(changes, st.changeOf(eco, old.Ecosystems[eco], w.records))
+		for _, mv := range [][2]string{{w.f.Name(), m.File}, {filepath.Join(st.dir, m.Index), m.Index}, {filepath.Join(st.dir, m.Ratings), m.Ratings}, {filepath.Join(st.dir, m.States), m.States}} {
 			if err := os.Rename(mv[0], filepath.Join(st.dbDir, ecoDir, mv[1])); err != nil {
 				return Meta{}, fmt.Errorf("osvdb: installing %s data: %w", eco, err)
 			}
@@ -379,9 +390,19 @@ func (st *staging) commit() (Meta, error) {
 			if prev.Ratings != "" {
 				replaced = append(replaced, prev.Ratings)
 			}
+			if prev.States != "" {
+				replaced = append(replaced, prev.States)
+			}
 		}
 		next.Ecosystems[eco] = m
 		st.cfg.logger.Info("osvdb: imported", "ecosystem", eco, "records", m.Records, "source", m.Source)
+	}
+	// The change log is written before the meta that installs the data:
+	// a crash between the two leaves an entry for an import that did not
+	// land (an extra recheck), never an import without its entry (a
+	// missed one).
+	if err := appendChanges(st.dbDir, changes); err != nil {
+		return Meta{}, err
 	}
 	if err := writeMeta(st.dbDir, next); err != nil {
 		return Meta{}, err

@@ -38,6 +38,11 @@ type EcosystemMeta struct {
 	// to the severity data of the records that carry some (see
 	// DB.Ratings); empty in databases imported before it existed.
 	Ratings string `json:"ratings,omitempty"`
+	// States is the file under eco/ holding each record's content digest
+	// and package names, which the next import compares against to log
+	// what it changed (see DB.ChangesSince); empty in databases imported
+	// before it existed.
+	States string `json:"states,omitempty"`
 }
 
 // Records returns the total number of records over all ecosystems.

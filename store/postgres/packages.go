@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+var _ store.PackageIndexer = (*Store)(nil)
+
+// indexSQL replaces the indexed packages of a batch of records in one
+// statement: $1 the record IDs, $2-$4 the package rows (record ID,
+// ecosystem, name).
+const indexSQL = `WITH del AS (
+	DELETE FROM packages WHERE evidence_id = ANY($1)
+), ins AS (
+	INSERT INTO packages(evidence_id, ecosystem, name)
+	SELECT * FROM unnest($2::text[], $3::text[], $4::text[])
+)
+INSERT INTO packages_indexed(evidence_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`
+
+// IndexPackages replaces the indexed packages of each record in one
+// statement. A DELETE and an INSERT of the same statement do not see each
+// other's rows, so the rows deleted are exactly the old ones.
+func (s *Store) IndexPackages(ctx context.Context, byRecord map[string][]store.Package) error {
+	if len(byRecord) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(byRecord))
+	for id := range byRecord {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var rec, ecos, names []string
+	for _, id := range ids {
+		seen := map[store.Package]bool{}
+		for _, p := range byRecord[id] {
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			rec, ecos, names = append(rec, id), append(ecos, p.Ecosystem), append(names, p.Name)
+		}
+	}
+	if _, err := s.pool.Exec(ctx, indexSQL, ids, rec, ecos, names); err != nil {
+		return fmt.Errorf("index packages of %s: %w", describe(ids), err)
+	}
+	return nil
+}
+
+// Unindexed lists records of the types with no packages_indexed row.
+func (s *Store) Unindexed(ctx context.Context, predicateTypes []string, limit int) ([]string, error) {
+	if len(predicateTypes) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	return s.strings(ctx, `SELECT id FROM evidence e WHERE predicate_type = ANY($1)
+		AND NOT EXISTS (SELECT 1 FROM packages_indexed i WHERE i.evidence_id = e.id) ORDER BY id LIMIT $2`, predicateTypes, limit)
+}
+
+// subjectsWithPackagesSQL finds the subjects of the records listing any
+// of the packages ($1 ecosystems, $2 names), through packages_name.
+const subjectsWithPackagesSQL = `SELECT DISTINCT s.alg || ':' || s.digest AS subject FROM packages p
+	JOIN subjects s ON s.evidence_id = p.evidence_id
+	WHERE (p.ecosystem, p.name) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+	ORDER BY 1`
+
+// SubjectsWithPackages returns the subjects of indexed records listing any
+// of pkgs.
+func (s *Store) SubjectsWithPackages(ctx context.Context, pkgs []store.Package) ([]string, error) {
+	if len(pkgs) == 0 {
+		return nil, nil
+	}
+	ecos, names := make([]string, len(pkgs)), make([]string, len(pkgs))
+	for i, p := range pkgs {
+		ecos[i], names[i] = p.Ecosystem, p.Name
+	}
+	return s.strings(ctx, subjectsWithPackagesSQL, ecos, names)
+}
+
+// SubjectsIndexed returns which subjects some indexed record is about.
+func (s *Store) SubjectsIndexed(ctx context.Context, subjects []string) ([]string, error) {
+	if len(subjects) == 0 {
+		return nil, nil
+	}
+	algs, digests := make([]string, len(subjects)), make([]string, len(subjects))
+	for i, sub := range subjects {
+		d, err := digest.Parse(sub)
+		if err != nil {
+			return nil, fmt.Errorf("%w: subject %q: %w", store.ErrBadQuery, sub, err)
+		}
+		alg, hexValue := d.Algorithm(), d.Hex()
+		algs[i], digests[i] = alg, hexValue
+	}
+	return s.strings(ctx, `SELECT DISTINCT s.alg || ':' || s.digest FROM subjects s
+		JOIN packages_indexed i ON i.evidence_id = s.evidence_id
+		WHERE (s.alg, s.digest) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+		ORDER BY 1`, algs, digests)
+}
+
+// strings runs a query returning one text column.
+func (s *Store) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query package index: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("query package index: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}

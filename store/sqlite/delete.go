@@ -1,0 +1,92 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+var (
+	_ store.Deleter   = (*Store)(nil)
+	_ store.Compacter = (*Store)(nil)
+)
+
+// dependents delete the rows that refer to one evidence record.
+var dependents = []string{
+	`DELETE FROM subjects WHERE evidence_id = ?`,
+	`DELETE FROM signers WHERE evidence_id = ?`,
+	`DELETE FROM packages WHERE evidence_id = ?`,
+	`DELETE FROM packages_indexed WHERE evidence_id = ?`,
+}
+
+// Delete removes the records with these IDs and the rows that refer to
+// them (subjects, signers, indexed packages) in one transaction. It takes the committer's leader lock, so it
+// runs between group commits rather than racing them for SQLite's lock.
+func (s *Store) Delete(ctx context.Context, ids []string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	s.writes.leader.Lock()
+	defer s.writes.leader.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("delete evidence: begin: %w", err)
+	}
+	defer tx.Rollback()
+	removed := 0
+	for _, id := range ids {
+		for _, q := range dependents {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return 0, fmt.Errorf("delete evidence %s: %w", id, err)
+			}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM evidence WHERE id = ?`, id)
+		if err != nil {
+			return 0, fmt.Errorf("delete evidence %s: %w", id, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("delete evidence %s: %w", id, err)
+		}
+		removed += int(n)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("delete evidence: commit: %w", err)
+	}
+	return removed, nil
+}
+
+// Compact rewrites the database file without the pages deleted records
+// left free (VACUUM), then truncates the write-ahead log. Writers wait.
+// VACUUM builds the new copy in a temporary database, which the store's
+// connections keep in memory (temp_store): this one keeps it in a file,
+// so compacting a store of some gigabytes does not take as much memory.
+func (s *Store) Compact(ctx context.Context) error {
+	s.writes.leader.Lock()
+	defer s.writes.leader.Unlock()
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	defer c.Close()
+	for _, q := range []string{`PRAGMA temp_store = FILE`, `VACUUM`, `PRAGMA temp_store = MEMORY`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("compact: %s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+var _ store.Sizer = (*Store)(nil)
+
+// Size is the bytes of the database's pages in use: its page count less
+// the free list, times the page size.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var pages, free, size int64
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT page_count FROM pragma_page_count()), (SELECT freelist_count FROM pragma_freelist_count()), (SELECT page_size FROM pragma_page_size())`).Scan(&pages, &free, &size)
+	if err != nil {
+		return 0, fmt.Errorf("store size: %w", err)
+	}
+	return (pages - free) * size, nil
+}
