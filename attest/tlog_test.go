@@ -174,6 +174,22 @@ func TestTransparencyLog(t *testing.T) {
 		if _, err := attest.Verify(t.Context(), unlogged, ks, attest.WithTrustedRoot(tr), attest.WithLogThreshold(0), attest.WithTimestampThreshold(0)); err != nil {
 			t.Fatalf("zero thresholds: %v", err)
 		}
+		// A log entry the bundle carries must hold even when no threshold
+		// asks for one: with threshold 0 a tampered entry was not checked
+		// at all, and export and the dashboard then passed it.
+		altered := tamper(func(pb *protobundle.Bundle) {
+			pb.VerificationMaterial.TlogEntries[0].InclusionProof.Hashes[0][0] ^= 1
+		})
+		if _, err := attest.Verify(t.Context(), altered, ks, attest.WithTrustedRoot(tr), attest.WithLogThreshold(0)); !errors.Is(err, attest.ErrTransparency) {
+			t.Fatalf("tampered entry with log threshold 0: got %v, want ErrTransparency", err)
+		}
+		v, err := attest.Verify(t.Context(), good, ks, attest.WithTrustedRoot(tr), attest.WithLogThreshold(0))
+		if err != nil {
+			t.Fatalf("logged bundle with log threshold 0: %v", err)
+		}
+		if v.LogEntries != 1 {
+			t.Fatalf("logged bundle with log threshold 0: %d entries counted, want 1", v.LogEntries)
+		}
 		if _, err := attest.Verify(t.Context(), good, ks, attest.WithTrustedRoot(tr), attest.WithLogThreshold(2)); !errors.Is(err, attest.ErrTransparency) {
 			t.Fatalf("two logs required, one present: %v", err)
 		}

@@ -126,9 +126,19 @@ func (c *transparencyConfig) check(raw []byte, signers []*keys.PublicKey) (trans
 		}
 		return root.NewExpiringKey(v, time.Time{}, time.Time{}), nil
 	})
+	// Entries the bundle carries from trusted logs must verify even when no
+	// threshold asks for them: an entry that does not hold is an attack on
+	// the evidence, not a missing proof.
+	logs := c.root.RekorLogs()
+	present := 0
+	for _, e := range pb.GetVerificationMaterial().GetTlogEntries() {
+		if _, ok := logs[hex.EncodeToString(e.GetLogId().GetKeyId())]; ok {
+			present++
+		}
+	}
 	var vopts []verify.VerifierOption
-	if c.logs > 0 {
-		vopts = append(vopts, verify.WithTransparencyLog(c.logs))
+	if n := max(c.logs, present); n > 0 {
+		vopts = append(vopts, verify.WithTransparencyLog(n))
 	}
 	if c.stamps > 0 {
 		vopts = append(vopts, verify.WithSignedTimestamps(c.stamps))
@@ -157,15 +167,12 @@ func (c *transparencyConfig) check(raw []byte, signers []*keys.PublicKey) (trans
 	if len(out.times) > 0 {
 		at = out.times[0]
 	}
-	logs := c.root.RekorLogs()
 	for _, e := range pb.GetVerificationMaterial().GetTlogEntries() {
 		l, ok := logs[hex.EncodeToString(e.GetLogId().GetKeyId())]
 		if !ok {
 			continue // skipped by sigstore-go too: not counted
 		}
-		if c.logs > 0 {
-			out.entries++ // sigstore-go verified every entry of a trusted log
-		}
+		out.entries++ // sigstore-go verified every entry of a trusted log
 		if !l.ValidityPeriodStart.IsZero() && at.Before(l.ValidityPeriodStart) || !l.ValidityPeriodEnd.IsZero() && at.After(l.ValidityPeriodEnd) {
 			return transparency{}, fmt.Errorf("%w: the key of log %s is not valid at %s (valid %s to %s)", ErrTransparency, l.BaseURL,
 				at.Format(time.RFC3339), l.ValidityPeriodStart.Format(time.RFC3339), l.ValidityPeriodEnd.Format(time.RFC3339))
