@@ -253,7 +253,9 @@ func TestFailsClosed(t *testing.T) {
 	if _, err := f.g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest}, Environment: "moon"}); !errors.Is(err, gate.ErrUnknownEnvironment) {
 		t.Errorf("unknown environment: %v", err)
 	}
-	for _, d := range []digest.Digest{{}, digest.MustParse("sha512:" + strings.Repeat("ab", 64))} {
+	// The zero digest is the only one digest.Parse lets through that the
+	// gate refuses: sha256 and sha512 (npm tarballs) are both decided on.
+	for _, d := range []digest.Digest{{}} {
 		if _, err := f.g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: d}, Environment: "prod"}); !errors.Is(err, gate.ErrBadDigest) {
 			t.Errorf("digest %q: %v, want ErrBadDigest", d, err)
 		}
