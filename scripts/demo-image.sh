@@ -83,7 +83,7 @@ step "build hallmark"
 go build -o bin/hallmark ./cmd/hallmark
 arch=$(go env GOARCH)
 
-step "a local registry ($registry) on loopback"
+step "a local registry ($registry)"
 port=$(free_port)
 REG="127.0.0.1:$port"
 if [ "$registry" = docker-registry ]; then
