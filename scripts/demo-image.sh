@@ -55,6 +55,7 @@ stop_all() {
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 trap stop_all EXIT
+trap 'exit 130' INT TERM   # so that the EXIT trap stops them on ^C too
 
 # A loopback port nothing listens on.
 free_port() {
@@ -150,6 +151,7 @@ digest=$(hm image --base "$BASE" --file "$OUT/dist/hello=/hello" --entrypoint /h
   --out "oci:$OUT/hello-layout:v1" --push "$IMG:v1" \
   --key "$OUT/builder.key" --provenance "$OUT/hello.image.bundle.json")
 say "image $IMG:v1 = $IMG@$digest"
+hm provenance show --key "$OUT/builder.pub" "$OUT/hello.image.bundle.json"
 hm verify --key "$OUT/builder.pub" --bundle "$OUT/hello.image.bundle.json" "$IMG:v1"
 
 step "the assembly is reproducible: the same inputs from another directory give the same digest"
