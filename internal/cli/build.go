@@ -321,7 +321,7 @@ func newProvenanceCmd(app *App) *cobra.Command {
 			fmt.Fprintf(w, "  dependencies: %d packages\n", s.Dependencies)
 			for _, in := range s.Inputs {
 				line := textsafe.Escape(in.URI)
-				if in.Digest != "" {
+				if in.Digest != "" && !strings.HasSuffix(in.URI, in.Digest) {
 					line += " " + textsafe.Escape(in.Digest)
 				}
 				if in.Origin != "" {
