@@ -169,8 +169,8 @@ say "$(grep -c '"purl"' "$OUT/hello.cdx.json") components with a purl in $OUT/he
 
 step "vulnerability and secret scans of the image, signed by the scanner"
 hm db update --from vuln/testdata/osv/go
-hm scan --vulns "$IMG:v1" --key "$OUT/scanner.key" --subject "$IMG:v1"
-hm scan --secrets "$IMG:v1" --key "$OUT/scanner.key" --subject "$IMG:v1"
+hm scan --vulns "$IMG:v1" --key "$OUT/scanner.key"
+hm scan --secrets "$IMG:v1" --key "$OUT/scanner.key"
 
 step "approve the image for prod"
 hm approve "$IMG:v1" --env prod --key "$OUT/alice.key" --comment "release notes reviewed"
