@@ -1,7 +1,7 @@
 # The two commands the README promises: `make demo` and `make test`.
 GO ?= go
 
-.PHONY: build demo test test-short fuzz-smoke bench vet
+.PHONY: build demo demo-image test test-short fuzz-smoke bench vet
 
 build:
 	$(GO) build -o bin/hallmark ./cmd/hallmark
@@ -9,6 +9,11 @@ build:
 # Hallmark's main job end to end on embedded defaults.
 demo:
 	./scripts/demo.sh
+
+# Images end to end on a local registry: build, image, scan, attest, push,
+# gate and admission (docs/images.md).
+demo-image:
+	./scripts/demo-image.sh
 
 # The whole test suite.
 test:

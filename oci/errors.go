@@ -35,6 +35,20 @@ var (
 	ErrRegistry = errors.New("registry error")
 )
 
+// PlainHTTPError is a registry that answered an HTTPS request in plain
+// HTTP and is not listed with WithPlainHTTPInsecure. It wraps
+// ErrUnreachable; Registry (host[:port]) is what to list to use it anyway.
+type PlainHTTPError struct {
+	Registry string
+	Err      error
+}
+
+func (e *PlainHTTPError) Error() string {
+	return fmt.Sprintf("%s: registry %s speaks plain HTTP, which is used only for registries listed as insecure: %v", ErrUnreachable, e.Registry, e.Err)
+}
+
+func (e *PlainHTTPError) Unwrap() []error { return []error{ErrUnreachable, e.Err} }
+
 // ResolveError is a failed resolution of one reference.
 type ResolveError struct {
 	// Ref is the reference as given to Resolve.

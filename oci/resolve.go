@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -187,7 +188,13 @@ func (r *Resolver) explain(kind, err error) error {
 	case kind == ErrTimeout:
 		return fmt.Errorf("%w after %v: %w", kind, r.cfg.timeout, err)
 	case kind == ErrUnreachable && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return fmt.Errorf("%w: %w (it speaks plain HTTP, which is used only for registries listed with WithPlainHTTPInsecure)", kind, err)
+		host := ""
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			if u, perr := url.Parse(ue.URL); perr == nil {
+				host = u.Host
+			}
+		}
+		return &PlainHTTPError{Registry: host, Err: err}
 	}
 	return fmt.Errorf("%w: %w", kind, err)
 }

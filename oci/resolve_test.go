@@ -157,6 +157,21 @@ func TestResolveErrors(t *testing.T) {
 	}
 }
 
+// A plain HTTP registry that is not listed is named, so that the caller can
+// say what to list (the error named only the library option before).
+func TestResolvePlainHTTPNamesRegistry(t *testing.T) {
+	reg := ocitest.NewRegistry(t)
+	reg.PushImage(t, "app:v1")
+	_, err := newResolver(t, reg).Resolve(t.Context(), reg.PlainHost+"/app:v1")
+	pe, ok := errors.AsType[*oci.PlainHTTPError](err)
+	if !ok || pe.Registry != reg.PlainHost || !errors.Is(err, oci.ErrUnreachable) {
+		t.Fatalf("error %v (%T): want a PlainHTTPError naming %s that is ErrUnreachable", err, err, reg.PlainHost)
+	}
+	if !strings.Contains(err.Error(), "registry "+reg.PlainHost+" speaks plain HTTP") {
+		t.Errorf("error %q does not say which registry speaks plain HTTP", err)
+	}
+}
+
 func TestResolveCallerDeadline(t *testing.T) {
 	reg := ocitest.NewRegistry(t, stall)
 	r := newResolver(t, reg, oci.WithTimeout(time.Second)) // the flight outlives the caller

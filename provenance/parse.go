@@ -2,6 +2,8 @@ package provenance
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,11 +64,24 @@ type Summary struct {
 	Sandbox *Sandbox
 	// Isolation describes the sandbox as recorded, for example
 	// "sandbox (user, mount, pid, uts, ipc, net), network off".
-	Isolation    string
-	StartedOn    time.Time
-	FinishedOn   time.Time
+	Isolation  string
+	StartedOn  time.Time
+	FinishedOn time.Time
+	// Dependencies counts the resolved dependencies that are packages
+	// (purls, as read from lockfiles).
 	Dependencies int
-	Toolchain    []string
+	// Inputs are the other resolved dependencies, in recorded order: what
+	// an image assembly names (the base image, each product file, the
+	// products' provenance bundles) or another builder's non-package inputs.
+	Inputs    []Input
+	Toolchain []string
+}
+
+// Input is one resolved dependency that is not a package.
+type Input struct {
+	URI    string // its URI, else its name
+	Digest string // "ALG:HEX" of its first digest in sorted order; empty when none
+	Origin string // the "origin" annotation, e.g. "base image"
 }
 
 // Summarize extracts a Summary from a parsed predicate. Fields a builder
@@ -115,7 +130,18 @@ func Summarize(p *slsa.Provenance) Summary {
 		if d.GetDigest()["gitCommit"] != "" || d.GetAnnotations().GetFields()["baseCommit"] != nil {
 			continue // the source itself
 		}
-		s.Dependencies++
+		if strings.HasPrefix(d.GetUri(), "pkg:") {
+			s.Dependencies++
+			continue
+		}
+		in := Input{URI: d.GetUri(), Origin: d.GetAnnotations().GetFields()["origin"].GetStringValue()}
+		if in.URI == "" {
+			in.URI = d.GetName() // a source tree without a commit: "source"
+		}
+		if algs := slices.Sorted(maps.Keys(d.GetDigest())); len(algs) > 0 {
+			in.Digest = algs[0] + ":" + d.GetDigest()[algs[0]]
+		}
+		s.Inputs = append(s.Inputs, in)
 	}
 	return s
 }

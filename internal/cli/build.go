@@ -318,7 +318,17 @@ func newProvenanceCmd(app *App) *cobra.Command {
 			fmt.Fprintf(w, "  builder:      %s\n  build type:   %s\n", textsafe.Escape(s.BuilderID), textsafe.Escape(s.BuildType))
 			fmt.Fprintf(w, "  isolation:    %s\n", textsafe.Escape(s.Isolation))
 			fmt.Fprintf(w, "  ran:          %s to %s (%s)\n", s.StartedOn.Format(time.RFC3339), s.FinishedOn.Format(time.RFC3339), s.FinishedOn.Sub(s.StartedOn).Round(time.Millisecond))
-			fmt.Fprintf(w, "  dependencies: %d from lockfiles\n", s.Dependencies)
+			fmt.Fprintf(w, "  dependencies: %d packages\n", s.Dependencies)
+			for _, in := range s.Inputs {
+				line := textsafe.Escape(in.URI)
+				if in.Digest != "" && !strings.HasSuffix(in.URI, in.Digest) {
+					line += " " + textsafe.Escape(in.Digest)
+				}
+				if in.Origin != "" {
+					line += " (" + textsafe.Escape(in.Origin) + ")"
+				}
+				fmt.Fprintf(w, "  input:        %s\n", line)
+			}
 			fmt.Fprintf(w, "  toolchain:    %s\n", textsafe.Escape(strings.Join(s.Toolchain, ", ")))
 			fmt.Fprintf(w, "  invocation:   %s\n", textsafe.Escape(s.InvocationID))
 			return nil

@@ -150,6 +150,21 @@ func TestImageAssembleReproducibleWithProvenance(t *testing.T) {
 	if _, ok := deps["file:dist/app.conf"]; !ok {
 		t.Errorf("no dependency on dist/app.conf: %v", deps)
 	}
+
+	// provenance show names those inputs (it counted them as "3 from
+	// lockfiles" and showed none, so the base image was nowhere).
+	ta.out.Reset()
+	ta.mustRun(t, "provenance", "show", "--key", key+".pub", filepath.Join(dir, "image.prov.json"))
+	for _, want := range []string{
+		"dependencies: 0 packages\n",
+		"input:        oci://" + reg.Host + "/base/distroless " + baseDigest + " (base image)\n",
+		"input:        file:dist/app sha256:" + appSum.Hex + " (product at /usr/local/bin/app)\n",
+		"input:        hallmark:evidence/sha256:" + provSum.Hex + " (provenance of dist/app)\n",
+	} {
+		if !strings.Contains(ta.out.String(), want) {
+			t.Errorf("provenance show lacks %q:\n%s", want, ta.out)
+		}
+	}
 }
 
 // A base named by tag alone is refused unless --base-tag-unsafe; scratch

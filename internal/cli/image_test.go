@@ -126,8 +126,9 @@ func TestImageRegistryAccessRules(t *testing.T) {
 		t.Errorf("untrusted CA: exit %d, want %d: %s", code, ExitEnvironment, ta.errOut)
 	}
 	// Plain HTTP only for a registry listed with --insecure-registry.
-	if code := attest(reg.PlainHost + "/app:v1"); code != ExitEnvironment {
-		t.Errorf("plain HTTP registry not listed: exit %d, want %d: %s", code, ExitEnvironment, ta.errOut)
+	if code := attest(reg.PlainHost + "/app:v1"); code != ExitEnvironment ||
+		!strings.Contains(ta.errOut.String(), "pass --insecure-registry "+reg.PlainHost+")") {
+		t.Errorf("plain HTTP registry not listed: exit %d, want %d and the flag that lists it: %s", code, ExitEnvironment, ta.errOut)
 	}
 	if code := attest(reg.PlainHost+"/app:v1", "--insecure-registry", reg.PlainHost); code != 0 {
 		t.Fatalf("plain HTTP registry listed: exit %d: %s", code, ta.errOut)

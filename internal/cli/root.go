@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hallmark-dev/hallmark/internal/textsafe"
+	"github.com/hallmark-dev/hallmark/oci"
 )
 
 // Main runs the hallmark command line with args (without the program name)
@@ -30,7 +31,11 @@ func Main(ctx context.Context, app *App, args []string) int {
 	if _, isFlag := errors.AsType[*flagError](err); isFlag {
 		code = ExitUsage
 	}
-	fmt.Fprintf(app.Stderr, "hallmark: %s\n", textsafe.Escape(err.Error()))
+	msg := err.Error()
+	if pe, ok := errors.AsType[*oci.PlainHTTPError](err); ok && pe.Registry != "" {
+		msg += " (to use it anyway, pass --insecure-registry " + pe.Registry + ")"
+	}
+	fmt.Fprintf(app.Stderr, "hallmark: %s\n", textsafe.Escape(msg))
 	return code
 }
 

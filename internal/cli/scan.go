@@ -58,13 +58,14 @@ func newScanCmd(app *App) *cobra.Command {
 		Long: `Scan PATH with one scanner:
   --vulns      PATH|SBOM against the local OSV database (hallmark db update), with OpenVEX
   --misconfig  Dockerfiles, Kubernetes manifests and GitHub Actions workflows under PATH
-  --secrets    credentials in a tree, an archive or an image layout
+  --secrets    credentials in a tree, an archive or an image (every layer and its config)
   --deps       the dependency policy (denied/allowed packages, licences, look-alike names)
-With --key the results are signed as an attestation about --subject (a file or
-sha256:DIGEST; default PATH when it is a file) and stored, so the gate can
-require them. --fail-on makes findings at or above a severity exit 1. A
-vulnerability scan whose database is empty, stale, unreadable or lacks an
-ecosystem present in PATH never reports a clean result: it exits 4.`,
+With --key the results are signed as an attestation about --subject (a file,
+an image or sha256:DIGEST; default PATH when it is a file or an image) and
+stored, so the gate can require them. --fail-on makes findings at or above a
+severity exit 1. A vulnerability scan whose database is empty, stale,
+unreadable or lacks an ecosystem present in PATH never reports a clean result:
+it exits 4.`,
 		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n := 0
@@ -118,7 +119,7 @@ ecosystem present in PATH never reports a clean result: it exits 4.`,
 	fl.BoolVar(&f.failUnknown, "fail-on-unknown", true, "with --vulns --fail-on: count findings whose severity no record or alias gives (=false to count only rated ones)")
 	fl.StringVar(&f.key, "key", "", "sign the results with this key and store them (default with --subject: the project's scanner key)")
 	fl.StringVar(&f.bundleOut, "bundle-out", "", "with --key: also write the signed bundle to this file (for push, cosign, a release)")
-	fl.StringVar(&f.subject, "subject", "", "the artifact the signed results are about (file or sha256:DIGEST)")
+	fl.StringVar(&f.subject, "subject", "", "the artifact the signed results are about (file, image or sha256:DIGEST)")
 	fl.StringVar(&f.db, "db", "", "vulnerability database directory (default STORE/osv)")
 	fl.StringArrayVar(&f.vex, "vex", nil, "OpenVEX document (repeatable)")
 	fl.DurationVar(&f.maxAge, "max-age", 0, "refuse a vulnerability database older than this (default 72h)")
