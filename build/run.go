@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -202,7 +203,7 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 		// the dirHash pins.
 		var lockfiles []string
 		for _, e := range tree.Entries {
-			if e.Kind == digest.KindFile && materials.IsLockfile(e.Path) {
+			if e.Kind == digest.KindFile && materials.IsLockfile(e.Path) && !fixtureOrDependency(e.Path) {
 				lockfiles = append(lockfiles, e.Path)
 			}
 		}
@@ -569,3 +570,17 @@ func fixStrings(fs []OutputFix) []string {
 type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// fixtureOrDependency reports whether a lockfile sits under a testdata
+// directory (test fixtures, which the Go tool and most test runners never
+// build) or under node_modules (a dependency's own lockfile, already pinned by
+// the project's). Neither describes what the build resolved, so neither is a
+// material; the files are still hashed into the source tree's digest.
+func fixtureOrDependency(p string) bool {
+	for dir := range strings.SplitSeq(path.Dir(p), "/") {
+		if dir == "testdata" || dir == "node_modules" {
+			return true
+		}
+	}
+	return false
+}

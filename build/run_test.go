@@ -616,3 +616,47 @@ func TestRunRecordsExternalSymlinks(t *testing.T) {
 	}
 	assertNoCanary(t, "provenance", b)
 }
+
+// TestFixtureLockfilesAreNotMaterials: a lockfile under testdata/ or
+// node_modules/ is not a build input. Building examples/hello recorded 1,740
+// "dependencies" read from test fixtures across the repository.
+func TestFixtureLockfilesAreNotMaterials(t *testing.T) {
+	src := t.TempDir()
+	sum, err := os.ReadFile("materials/testdata/go.sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cargo, err := os.ReadFile("materials/testdata/Cargo.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"go.sum":                               sum,
+		"testdata/fixture/Cargo.lock":          cargo,
+		"web/node_modules/left-pad/Cargo.lock": cargo,
+		"tools/generator/Cargo.lock":           cargo,
+	} {
+		p := filepath.Join(src, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := build.Run(t.Context(), build.Spec{
+		Command: []string{"sh", "-c", "mkdir -p out && echo hi > out/x"}, SourceDir: src, OutputDirs: []string{"out"},
+		LogFile: filepath.Join(t.TempDir(), "log"), Sandbox: build.SandboxOff,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	origins := map[string]bool{}
+	for _, d := range res.Dependencies {
+		origins[d.Origin] = true
+	}
+	want := map[string]bool{"go.sum": true, "tools/generator/Cargo.lock": true}
+	if d := cmp.Diff(want, origins); d != "" {
+		t.Errorf("lockfiles read as materials (-want +got):\n%s", d)
+	}
+}
