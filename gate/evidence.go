@@ -79,7 +79,7 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 	raws = append(raws, req.Bundles...)
 	seen := map[string]bool{}
 	verifiedTimes := map[string]time.Time{} // verifiedtime.go
-	ks := kinds()
+	ks := g.kinds
 	var teeItems []teeItem
 	var provenances []*attest.Verified
 	for _, raw := range raws {

@@ -162,8 +162,9 @@ func (v *verifier) verify(ctx context.Context, raw []byte) (*checked, error) {
 	return c, nil
 }
 
-// remember caches ev if every signer it claims is a key of the trust file.
-func (v *verifier) remember(ev *attest.Verified) {
+// remember caches ev if every signer it claims is a key of the trust file,
+// with its predicate read by read when read is not nil.
+func (v *verifier) remember(ev *attest.Verified, read func(*attest.Verified) (any, error)) {
 	if v.max == 0 || ev == nil || len(ev.Signers) == 0 || len(v.opts) > 0 {
 		return // with extra verify options (a trusted root) the caller's check may be weaker
 	}
@@ -174,12 +175,23 @@ func (v *verifier) remember(ev *attest.Verified) {
 		}
 	}
 	if id := bundleID(ev.Raw); id == ev.ID {
-		v.add(id, &checked{v: ev})
+		c := &checked{v: ev}
+		if read != nil {
+			c.predicate(read)
+		}
+		v.add(id, c)
 	}
 }
 
 // Remember tells the gate that ev has been verified (the server verifies
 // every upload against the same trust file), so its first evaluation need
-// not verify it again. It is ignored without WithVerifiedCache, and for
-// evidence signed by keys the gate's trust file does not hold.
-func (g *Gate) Remember(ev *attest.Verified) { g.verifier.remember(ev) }
+// not verify it again; the gate reads its predicate into policy input now,
+// at upload, rather than during an admission review. It is ignored without
+// WithVerifiedCache, and for evidence signed by keys the gate's trust file
+// does not hold.
+func (g *Gate) Remember(ev *attest.Verified) {
+	if ev == nil {
+		return
+	}
+	g.verifier.remember(ev, g.kinds[ev.PredicateType].read)
+}
