@@ -3,8 +3,8 @@ package gate_test
 import (
 	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
