@@ -2,8 +2,6 @@ package gate
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -23,11 +21,14 @@ import (
 )
 
 // kind says how one predicate type becomes policy input: the evidence kind
-// name, the role its signer needs, and how to add it.
+// name, the role its signer needs, how to read the predicate (once per
+// bundle: the verifier keeps the result with the verified bundle), and how
+// to add what read returned to one evaluation's input.
 type kind struct {
 	name string
 	role trust.Role
-	add  func(in *policy.Input, v *attest.Verified, m policy.Meta) error
+	read func(v *attest.Verified) (any, error)
+	add  func(in *policy.Input, pred any, m policy.Meta) error
 }
 
 // Predicate types of SBOM formats.
@@ -40,14 +41,14 @@ const (
 // decision records among them) are not policy input.
 func kinds() map[string]kind {
 	ks := map[string]kind{
-		ApprovalPredicateType:    {"approvals", trust.RoleApprover, addApproval},
-		tee.PredicateType:        {"tee", trust.RoleBuilder, nil}, // needs the provenance: see addTEE
-		provenance.PredicateType: {"provenance", trust.RoleBuilder, addProvenance},
-		repro.PredicateType:      {"rebuilds", trust.RoleRebuilder, addRebuild},
-		finding.PredicateType:    {"scan", trust.RoleScanner, addFindings},
-		vuln.PredicateType:       {"vulns", trust.RoleScanner, addVulns},
-		CycloneDXPredicateType:   {"sbom", trust.RoleScanner, addCycloneDX},
-		SPDXPredicateType:        {"sbom", trust.RoleScanner, addSPDX},
+		ApprovalPredicateType:    {"approvals", trust.RoleApprover, readApproval, addApproval},
+		tee.PredicateType:        {"tee", trust.RoleBuilder, readTEE, nil}, // needs the provenance: see addTEE
+		provenance.PredicateType: {"provenance", trust.RoleBuilder, readProvenance, addProvenance},
+		repro.PredicateType:      {"rebuilds", trust.RoleRebuilder, readRebuild, addRebuild},
+		finding.PredicateType:    {"scan", trust.RoleScanner, readFindings, addFindings},
+		vuln.PredicateType:       {"vulns", trust.RoleScanner, readVulns, addVulns},
+		CycloneDXPredicateType:   {"sbom", trust.RoleScanner, readCycloneDX, addSBOM},
+		SPDXPredicateType:        {"sbom", trust.RoleScanner, readSPDX, addSBOM},
 	}
 	// SLSA v0.2 (npm, the SLSA generator, cosign): provenance.Read
 	// normalises it like v1.
@@ -78,21 +79,21 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 	raws = append(raws, req.Bundles...)
 	seen := map[string]bool{}
 	verifiedTimes := map[string]time.Time{} // verifiedtime.go
-	ks := kinds()
+	ks := g.kinds
 	var teeItems []teeItem
 	var provenances []*attest.Verified
 	for _, raw := range raws {
-		sum := sha256.Sum256(raw)
-		id := "sha256:" + hex.EncodeToString(sum[:])
+		id := bundleID(raw)
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
-		v, err := g.verifier.verify(ctx, id, raw)
+		c, err := g.verifier.verify(ctx, raw)
 		if err != nil {
 			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Reason: "does not verify against any trusted key: " + err.Error()})
 			continue
 		}
+		v := c.v
 		if notInput[v.PredicateType] {
 			continue
 		}
@@ -127,17 +128,22 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 				m.Subjects = append(m.Subjects, req.Artifact.Digest.Algorithm()+":"+strings.ToLower(d))
 			}
 		}
+		pred, err := c.predicate(k.read)
 		if k.name == "scan" {
-			k.name = scanKind(v)
+			k.name = scanKind(pred)
 		}
 		if k.add == nil {
-			teeItems = append(teeItems, teeItem{v, m})
+			teeItems = append(teeItems, teeItem{v, pred, err, m})
+			continue
+		}
+		if err != nil {
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: signer, Reason: "unreadable predicate: " + err.Error()})
 			continue
 		}
 		if k.name == "provenance" {
 			provenances = append(provenances, v)
 		}
-		if err := k.add(&in, v, m); err != nil {
+		if err := k.add(&in, pred, m); err != nil {
 			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: signer, Reason: "unreadable predicate: " + err.Error()})
 		}
 	}
@@ -152,8 +158,10 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 }
 
 type teeItem struct {
-	v *attest.Verified
-	m policy.Meta
+	v       *attest.Verified
+	pred    any // readTEE's result
+	readErr error
+	m       policy.Meta
 }
 
 // addTEE re-verifies a TEE attestation: the hardware evidence against the
@@ -164,14 +172,10 @@ func (g *Gate) addTEE(ctx context.Context, in *policy.Input, it teeItem, provena
 	if g.tee == nil {
 		return fmt.Errorf("TEE verification is not configured in this gate")
 	}
-	raw, err := it.v.PredicateJSON()
-	if err != nil {
-		return err
+	if it.readErr != nil {
+		return it.readErr
 	}
-	pred, err := tee.ParsePredicate(raw)
-	if err != nil {
-		return fmt.Errorf("unreadable TEE predicate: %w", err)
-	}
+	pred := it.pred.(*tee.Predicate)
 	if len(provenances) == 0 {
 		return fmt.Errorf("no trusted provenance for this artifact to bind the %s quote to", pred.Platform)
 	}
@@ -238,11 +242,16 @@ func usedEvidence(in policy.Input) []string {
 	return ids
 }
 
-func addApproval(in *policy.Input, v *attest.Verified, m policy.Meta) error {
+func readApproval(v *attest.Verified) (any, error) {
 	var a Approval
 	if err := v.DecodePredicate(&a); err != nil {
-		return err
+		return nil, err
 	}
+	return &a, nil
+}
+
+func addApproval(in *policy.Input, pred any, m policy.Meta) error {
+	a := pred.(*Approval)
 	m.Timestamp = a.ApprovedAt
 	in.Evidence.Approvals = append(in.Evidence.Approvals, policy.Approval{
 		Meta: m, Approver: m.Signer.KeyID, Environment: a.Environment, Artifact: a.Artifact.String(), Comment: a.Comment,
@@ -250,41 +259,80 @@ func addApproval(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	return nil
 }
 
-func addFindings(in *policy.Input, v *attest.Verified, m policy.Meta) error {
+// readTEE parses a TEE predicate; addTEE verifies it per evaluation.
+func readTEE(v *attest.Verified) (any, error) {
 	raw, err := v.PredicateJSON()
 	if err != nil {
-		return err
+		return nil, err
+	}
+	pred, err := tee.ParsePredicate(raw)
+	if err != nil {
+		return nil, fmt.Errorf("unreadable TEE predicate: %w", err)
+	}
+	return pred, nil
+}
+
+// findings is a findings predicate as policy input: its kind, and the scan
+// without the Meta of an evaluation.
+type findings struct {
+	kind string
+	scan policy.Scan
+}
+
+// readFindings returns *findings, with the kind even when the kind is
+// not one the policy reads (scanKind names it in the ignored entry).
+func readFindings(v *attest.Verified) (any, error) {
+	raw, err := v.PredicateJSON()
+	if err != nil {
+		return nil, err
 	}
 	p, err := finding.Read(raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m.Timestamp = p.ScannedAt
-	s := policy.Scan{Meta: m, Scanner: p.Scanner.Name, ScannedAt: p.ScannedAt, Findings: nonNil(p.Findings)}
+	f := &findings{kind: p.Kind, scan: policy.Scan{Meta: policy.Meta{Timestamp: p.ScannedAt}, Scanner: p.Scanner.Name, ScannedAt: p.ScannedAt, Findings: nonNil(p.Findings)}}
 	switch p.Kind {
+	case finding.KindMisconfig, finding.KindSecrets, finding.KindDeps:
+		return f, nil
+	}
+	return f, fmt.Errorf("findings kind %q (want %s, %s or %s)", p.Kind, finding.KindMisconfig, finding.KindSecrets, finding.KindDeps)
+}
+
+func addFindings(in *policy.Input, pred any, m policy.Meta) error {
+	f := pred.(*findings)
+	s := f.scan
+	s.Meta = withTimestamp(m, f.scan.Meta)
+	switch f.kind {
 	case finding.KindMisconfig:
 		in.Evidence.Misconfig = append(in.Evidence.Misconfig, s)
 	case finding.KindSecrets:
 		in.Evidence.Secrets = append(in.Evidence.Secrets, s)
 	case finding.KindDeps:
 		// Dependency-policy results are advisory; the policy reads the SBOM.
-	default:
-		return fmt.Errorf("findings kind %q (want %s, %s or %s)", p.Kind, finding.KindMisconfig, finding.KindSecrets, finding.KindDeps)
 	}
 	return nil
 }
 
-func addVulns(in *policy.Input, v *attest.Verified, m policy.Meta) error {
+// withTimestamp is m with the timestamp read from the predicate, which
+// read kept in the template's Meta.
+func withTimestamp(m, template policy.Meta) policy.Meta {
+	m.Timestamp = template.Timestamp
+	return m
+}
+
+// readVulns returns the *policy.VulnScan of a vulnerability predicate,
+// without the Meta of an evaluation.
+func readVulns(v *attest.Verified) (any, error) {
 	raw, err := v.PredicateJSON()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p, err := vuln.ReadPredicate(raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m.Timestamp = p.Metadata.ScanFinishedOn
-	scan := policy.VulnScan{Meta: m, Scanner: p.Scanner.URI, ScannedAt: p.Metadata.ScanFinishedOn, DatabaseUpdatedAt: p.Scanner.DB.LastUpdate, Findings: []policy.VulnFinding{}}
+	scan := &policy.VulnScan{Meta: policy.Meta{Timestamp: p.Metadata.ScanFinishedOn}, Scanner: p.Scanner.URI, ScannedAt: p.Metadata.ScanFinishedOn,
+		DatabaseUpdatedAt: p.Scanner.DB.LastUpdate, Findings: []policy.VulnFinding{}}
 	for _, r := range p.Scanner.Result {
 		f := policy.VulnFinding{ID: r.ID, Severity: finding.SeverityUnknown}
 		for _, s := range r.Severity {
@@ -313,31 +361,33 @@ func addVulns(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 		}
 		scan.Findings = append(scan.Findings, f)
 	}
+	return scan, nil
+}
+
+func addVulns(in *policy.Input, pred any, m policy.Meta) error {
+	scan := *pred.(*policy.VulnScan)
+	scan.Meta = withTimestamp(m, scan.Meta)
 	in.Evidence.Vulns = append(in.Evidence.Vulns, scan)
 	return nil
 }
 
-func addCycloneDX(in *policy.Input, v *attest.Verified, m policy.Meta) error {
-	return addSBOM(in, v, m, sbom.ReadCycloneDX)
-}
+func readCycloneDX(v *attest.Verified) (any, error) { return readSBOM(v, sbom.ReadCycloneDX) }
 
-func addSPDX(in *policy.Input, v *attest.Verified, m policy.Meta) error {
-	return addSBOM(in, v, m, sbom.ReadSPDX)
-}
+func readSPDX(v *attest.Verified) (any, error) { return readSBOM(v, sbom.ReadSPDX) }
 
-// addSBOM reads an SBOM with read and gives policy its components, with
-// licences in canonical form.
-func addSBOM(in *policy.Input, v *attest.Verified, m policy.Meta, read func([]byte) (*sbom.Contents, error)) error {
+// readSBOM reads an SBOM with read into the *policy.SBOM the policy sees
+// (without the Meta of an evaluation): its components, with licences in
+// canonical form.
+func readSBOM(v *attest.Verified, read func([]byte) (*sbom.Contents, error)) (any, error) {
 	raw, err := v.PredicateJSON()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	doc, err := read(raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m.Timestamp = doc.Created
-	s := policy.SBOM{Meta: m, Format: doc.Format, Components: []policy.Component{}}
+	s := &policy.SBOM{Meta: policy.Meta{Timestamp: doc.Created}, Format: doc.Format, Components: []policy.Component{}}
 	for _, p := range doc.Packages {
 		c := newComponent(p.Name, p.Version, p.PURL)
 		for _, l := range p.Licenses {
@@ -353,6 +403,12 @@ func addSBOM(in *policy.Input, v *attest.Verified, m policy.Meta, read func([]by
 		s.Components = append(s.Components, c)
 	}
 	s.ComponentCount = len(s.Components)
+	return s, nil
+}
+
+func addSBOM(in *policy.Input, pred any, m policy.Meta) error {
+	s := *pred.(*policy.SBOM)
+	s.Meta = withTimestamp(m, s.Meta)
 	in.Evidence.SBOM = append(in.Evidence.SBOM, s)
 	return nil
 }
@@ -370,32 +426,30 @@ func newComponent(name, version, purl string) policy.Component {
 	return c
 }
 
-// scanKind names a findings predicate's kind for messages about it.
-func scanKind(v *attest.Verified) string {
-	var p struct {
-		Kind string `json:"kind"`
-	}
-	if v.DecodePredicateOpen(&p) == nil && p.Kind != "" {
-		return p.Kind
+// scanKind names a findings predicate's kind (readFindings' result) for
+// messages about it.
+func scanKind(pred any) string {
+	if f, ok := pred.(*findings); ok && f.kind != "" {
+		return f.kind
 	}
 	return "scan"
 }
 
-// addProvenance reads SLSA provenance v1 or v0.2 from any producer
-// (provenance.Read). Repository URIs are compared without the "git+"
-// scheme prefix and ".git" suffix SLSA producers add.
-func addProvenance(in *policy.Input, v *attest.Verified, m policy.Meta) error {
+// readProvenance reads SLSA provenance v1 or v0.2 from any producer
+// (provenance.Read) into the *policy.Provenance the policy sees, without
+// the Meta of an evaluation. Repository URIs are compared without the
+// "git+" scheme prefix and ".git" suffix SLSA producers add.
+func readProvenance(v *attest.Verified) (any, error) {
 	raw, err := v.PredicateJSON()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r, err := provenance.Read(v.PredicateType, raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m.Timestamp = r.FinishedOn
-	out := policy.Provenance{
-		Meta:      m,
+	out := &policy.Provenance{
+		Meta:      policy.Meta{Timestamp: r.FinishedOn},
 		Builder:   policy.Builder{ID: r.BuilderID},
 		BuildType: r.BuildType,
 		ExternalParameters: policy.ExternalParameters{Source: policy.Source{
@@ -412,7 +466,13 @@ func addProvenance(in *policy.Input, v *attest.Verified, m policy.Meta) error {
 	for _, d := range r.Dependencies {
 		out.ResolvedDependencies = append(out.ResolvedDependencies, policy.ResolvedDependency{URI: d.URI, Digest: d.Digest})
 	}
-	in.Evidence.Provenance = append(in.Evidence.Provenance, out)
+	return out, nil
+}
+
+func addProvenance(in *policy.Input, pred any, m policy.Meta) error {
+	p := *pred.(*policy.Provenance)
+	p.Meta = withTimestamp(m, p.Meta)
+	in.Evidence.Provenance = append(in.Evidence.Provenance, p)
 	return nil
 }
 
@@ -426,18 +486,20 @@ func normalizeRepo(uri string) string {
 	return strings.TrimSuffix(uri, ".git")
 }
 
-// addRebuild reads a reproducibility attestation. It matched the artifact
-// when the product recorded as expected to have the artifact's digest (or,
-// without expectations, a product with that digest) was rebuilt bit for bit.
-func addRebuild(in *policy.Input, v *attest.Verified, m policy.Meta) error {
+func readRebuild(v *attest.Verified) (any, error) {
 	raw, err := v.PredicateJSON()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p, err := repro.Read(raw)
-	if err != nil {
-		return err
-	}
+	return repro.Read(raw)
+}
+
+// addRebuild adds a reproducibility attestation (readRebuild's result). It
+// matched the artifact when the product recorded as expected to have the
+// artifact's digest (or, without expectations, a product with that digest)
+// was rebuilt bit for bit.
+func addRebuild(in *policy.Input, pred any, m policy.Meta) error {
+	p := pred.(*repro.Predicate)
 	m.Timestamp = p.FinishedOn
 	artifact := in.Artifact.Digest
 	relevant, matched := p.Vouches(artifact)

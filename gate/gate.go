@@ -37,6 +37,7 @@ type Gate struct {
 	now        func() time.Time
 	logger     *slog.Logger
 	verifier   *verifier
+	kinds      map[string]kind // kinds(): read only
 	sources    []EvidenceSource
 }
 
@@ -106,7 +107,7 @@ func New(st store.Store, tr *trust.Trust, policies map[string]*policy.Policy, si
 	if err != nil {
 		return nil, fmt.Errorf("gate: %w", err)
 	}
-	return &Gate{tee: cfg.tee, teeRefs: cfg.teeRefs, store: st, trust: tr, policies: policies, signer: signer, verifierID: cfg.verifierID, now: cfg.now, logger: cfg.logger, verifier: v, sources: cfg.sources}, nil
+	return &Gate{tee: cfg.tee, teeRefs: cfg.teeRefs, store: st, trust: tr, policies: policies, signer: signer, verifierID: cfg.verifierID, now: cfg.now, logger: cfg.logger, verifier: v, kinds: kinds(), sources: cfg.sources}, nil
 }
 
 // Environments lists the environments the gate has policies for.

@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -26,25 +25,26 @@ func TestVerifiedCacheStaysWithinItsBytes(t *testing.T) {
 	ids := make([]string, 40)
 	for i := range ids {
 		raw := bundle(i, 1000)
-		ev, err := v.verify(t.Context(), fmt.Sprint("id-", i), raw)
+		c, err := v.verify(t.Context(), raw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids[i] = fmt.Sprint("id-", i)
+		ids[i] = bundleID(raw)
 		if v.bytes > v.max {
 			t.Fatalf("after %d results the cache holds %d bytes, over its %d", i+1, v.bytes, v.max)
 		}
 		if _, ok := v.get(ids[i]); !ok {
-			t.Fatalf("result %d (%d bytes) not kept", i, footprint(ev))
+			t.Fatalf("result %d (%d bytes) not kept", i, footprint(c.v))
 		}
 	}
 	if _, ok := v.get(ids[0]); ok {
 		t.Error("the oldest result survived 40 additions to a cache of about 10")
 	}
-	if _, err := v.verify(t.Context(), "big", bundle(99, int(v.max))); err != nil {
+	big := bundle(99, int(v.max))
+	if _, err := v.verify(t.Context(), big); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := v.get("big"); ok {
+	if _, ok := v.get(bundleID(big)); ok {
 		t.Error("a bundle larger than an eighth of the cache was kept")
 	}
 }

@@ -42,7 +42,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: serve-bench setup|load|upload|check [flags]")
+		fmt.Fprintln(os.Stderr, "usage: serve-bench setup|load|upload|warm|check [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -53,6 +53,8 @@ func main() {
 		err = load(ctx, os.Args[2:])
 	case "upload":
 		err = upload(ctx, os.Args[2:])
+	case "warm":
+		err = warm(ctx, os.Args[2:])
 	case "check":
 		err = check(ctx, os.Args[2:])
 	default:
@@ -126,6 +128,7 @@ func setup(ctx context.Context, args []string) error {
 	dsn := fs.String("dsn", "", "PostgreSQL DSN (postgres driver)")
 	artifacts := fs.Int("artifacts", 10_000, "artifacts")
 	records := fs.Int("records", 100_000, "evidence records in total")
+	cacheMiB := fs.Int("verified-cache-mib", 2048, "the server's gate.verifiedCacheMiB: room for the evidence warm uploads")
 	fs.Parse(args)
 	if *dir == "" {
 		return errors.New("-dir is required")
@@ -159,10 +162,10 @@ tls: {cert: tls.crt, key: tls.key}
 store: %s
 trust: trust.yaml
 policies: {prod: policy.rego}
-gate: {key: gate.key, passphraseEnv: HALLMARK_BENCH_PASSWORD}
+gate: {key: gate.key, passphraseEnv: HALLMARK_BENCH_PASSWORD, verifiedCacheMiB: %d}
 auth: {openReads: true, insecureAnonymousAdmission: true, tokens: [{name: bench, role: uploader, sha256: %s}]}
 admission: {defaultEnvironment: prod, budget: 3s, cacheTTL: 10m, cacheSize: 20000}
-`, storeYAML, hashToken(Token))
+`, storeYAML, *cacheMiB, hashToken(Token))
 	cert, key, err := selfSigned()
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hallmark-dev/hallmark/attest"
@@ -98,6 +99,88 @@ loop:
 	wg.Wait()
 	fmt.Printf("uploads: %v\n", counts)
 	return errors.Join(w.Flush(), f.Close())
+}
+
+// warm uploads again, through the server, the stored evidence of the
+// artifacts [-from, -from+-count): what CI does before it deploys, so that
+// the admission reviews of these artifacts meet evidence the server
+// verified at upload (its steady state), not evidence written to the store
+// behind its back by setup.
+func warm(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("warm", flag.ExitOnError)
+	dir := fs.String("dir", "", "setup directory (store, TLS certificate)")
+	url := fs.String("url", "https://127.0.0.1:8443", "server base URL")
+	from := fs.Int("from", 0, "first artifact index")
+	count := fs.Int("count", 1000, "artifacts")
+	conns := fs.Int("conns", 8, "concurrent uploads")
+	fs.Parse(args)
+	p, err := loopbackURL(*url)
+	if err != nil {
+		return err
+	}
+	target := strings.TrimSuffix(p.String(), "/") + "/v1/bundles"
+	client, err := httpClient(filepath.Join(*dir, "tls.crt"), *conns)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *dir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	start := time.Now()
+	bundles := make(chan []byte)
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, *conns)
+	for range *conns {
+		wg.Go(func() {
+			for raw := range bundles {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(raw))
+				req.Header.Set("Authorization", "Bearer "+Token)
+				resp, err := client.Do(req)
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusCreated {
+						err = fmt.Errorf("upload: HTTP %d", resp.StatusCode)
+					}
+				}
+				if err != nil {
+					errc <- err
+					return
+				}
+				sent.Add(1)
+			}
+		})
+	}
+	err = func() error {
+		defer close(bundles)
+		for i := *from; i < *from+*count; i++ {
+			recs, err := st.List(ctx, store.Query{Subject: digest.MustParse(ArtifactDigest(i))})
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				select {
+				case bundles <- r.Bundle:
+				case err := <-errc:
+					return err
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}
+		return nil
+	}()
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errc:
+		default:
+		}
+	}
+	fmt.Printf("warm: uploaded %d bundles of artifacts %d..%d through the server in %s\n", sent.Load(), *from, *from+*count-1, time.Since(start).Round(time.Millisecond))
+	return err
 }
 
 // check counts the acknowledged uploads missing from the store, and the
