@@ -2,8 +2,6 @@ package gate
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/depcheck"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/provenance"
@@ -82,8 +81,7 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 	var teeItems []teeItem
 	var provenances []*attest.Verified
 	for _, raw := range raws {
-		sum := sha256.Sum256(raw)
-		id := "sha256:" + hex.EncodeToString(sum[:])
+		id := digest.Sum256(raw).String()
 		if seen[id] {
 			continue
 		}

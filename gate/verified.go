@@ -2,8 +2,6 @@ package gate
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"math"
 	"sync"
@@ -11,6 +9,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 )
 
 // WithVerifiedCache keeps verification results, up to about maxBytes of
@@ -112,8 +111,7 @@ func (v *verifier) remember(ev *attest.Verified) {
 			return
 		}
 	}
-	sum := sha256.Sum256(ev.Raw)
-	if id := "sha256:" + hex.EncodeToString(sum[:]); id == ev.ID {
+	if id := digest.Sum256(ev.Raw).String(); id == ev.ID {
 		v.add(id, ev)
 	}
 }
