@@ -18,11 +18,13 @@ import (
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/impact"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
+	"github.com/hallmark-dev/hallmark/vuln/osvdb"
 )
 
 // Handler returns the service's HTTP handler: the API, the admission
@@ -373,6 +375,13 @@ type RecheckRequest struct {
 	Environments []string `json:"environments,omitempty"`
 	// Requester is recorded in the recheck decisions.
 	Requester string `json:"requester,omitempty"`
+	// Incremental rechecks only the deployed artifacts that the vulnDB
+	// imports since the last recheck (or Since) touched, as
+	// `hallmark recheck --incremental` does (impact.Selector).
+	Incremental bool `json:"incremental,omitempty"`
+	// Since, with Incremental, counts database changes after this time
+	// instead of the last recheck.
+	Since *time.Time `json:"since,omitempty"`
 }
 
 // RecheckAnswer is the answer of POST /v1/recheck.
@@ -381,9 +390,16 @@ type RecheckAnswer struct {
 	Rechecked []gate.Recheck `json:"rechecked"`
 	// Ignored lists stored decisions that did not count.
 	Ignored []gate.IgnoredDecision `json:"ignored"`
+	// Incremental says, for an incremental recheck, what changed and
+	// which artifacts it touched.
+	Incremental *impact.Result `json:"incremental,omitempty"`
+	// Deployed, for an incremental recheck, is how many deployed
+	// artifacts it chose among.
+	Deployed int `json:"deployed,omitempty"`
 }
 
-// recheck re-evaluates what is deployed (gate.RecheckDeployed) and records the
+// recheck re-evaluates what is deployed (gate.RecheckSelected, all of it or
+// the incremental selection of impact.Selector) and records the
 // verdicts, so it needs the admin role.
 func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
 	body, err := limits.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10), 64<<10, "recheck request")
@@ -406,8 +422,37 @@ func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if req.Since != nil && !req.Incremental {
+		writeError(w, http.StatusBadRequest, "recheck request: since goes with incremental")
+		return
+	}
+	var (
+		sel      gate.Selector
+		picked   *impact.Result
+		deployed int
+	)
+	if req.Incremental {
+		if s.cfg.VulnDB == "" {
+			writeError(w, http.StatusBadRequest, "incremental recheck: the server configuration names no vulnDB")
+			return
+		}
+		db, err := osvdb.Open(s.cfg.VulnDB)
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, "incremental recheck reads the database's change log: "+err.Error())
+			return
+		}
+		defer db.Close()
+		var since time.Time
+		if req.Since != nil {
+			since = *req.Since
+		}
+		if sel, err = impact.Selector(r.Context(), s.store, s.trust, db, since, req.Environments, func(res *impact.Result, n int) { picked, deployed = res, n }); err != nil {
+			writeError(w, http.StatusServiceUnavailable, "incremental recheck: "+err.Error())
+			return
+		}
+	}
 	requester := strings.TrimSpace(principalOf(r) + " " + cmp.Or(req.Requester, "recheck"))
-	rs, ignored, err := s.gate.RecheckDeployed(r.Context(), requester, req.Environments...)
+	rs, ignored, err := s.gate.RecheckSelected(r.Context(), requester, sel, req.Environments...)
 	for _, rc := range rs {
 		var failed error
 		if rc.Error != "" {
@@ -419,7 +464,7 @@ func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "recheck: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, RecheckAnswer{Rechecked: nonNilSlice(rs), Ignored: nonNilSlice(ignored)})
+	writeJSON(w, http.StatusOK, RecheckAnswer{Rechecked: nonNilSlice(rs), Ignored: nonNilSlice(ignored), Incremental: picked, Deployed: deployed})
 }
 
 func nonNilSlice[T any](s []T) []T {
@@ -537,6 +582,12 @@ type DeployedAnswer struct {
 	Running []gate.Running `json:"running"`
 	// Ignored lists stored decisions that did not count.
 	Ignored []gate.IgnoredDecision `json:"ignored"`
+	// Incremental says, for an incremental recheck, what changed and
+	// which artifacts it touched.
+	Incremental *impact.Result `json:"incremental,omitempty"`
+	// Deployed, for an incremental recheck, is how many deployed
+	// artifacts it chose among.
+	Deployed int `json:"deployed,omitempty"`
 }
 
 // deployed lists what is recorded as deployed, what a recheck rechecks.
