@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -402,19 +403,9 @@ type RecheckAnswer struct {
 // the incremental selection of impact.Selector) and records the
 // verdicts, so it needs the admin role.
 func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
-	body, err := limits.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10), 64<<10, "recheck request")
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
-		return
-	}
 	var req RecheckRequest
-	if len(strings.TrimSpace(string(body))) > 0 {
-		dec := json.NewDecoder(strings.NewReader(string(body)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			writeError(w, http.StatusBadRequest, "recheck request: "+err.Error())
-			return
-		}
+	if !decodeRequest(w, r, "recheck request", &req, true) {
+		return
 	}
 	for _, env := range req.Environments {
 		if s.gate.PolicyDigest(env) == "" {
@@ -467,6 +458,27 @@ func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, RecheckAnswer{Rechecked: nonNilSlice(rs), Ignored: nonNilSlice(ignored), Incremental: picked, Deployed: deployed})
 }
 
+// decodeRequest reads a JSON request body of at most 64 KiB into v,
+// refusing unknown fields; an empty body leaves v as it is when optional.
+// It answers a bad request itself and says whether to go on.
+func decodeRequest(w http.ResponseWriter, r *http.Request, what string, v any, optional bool) bool {
+	body, err := limits.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10), 64<<10, what)
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return false
+	}
+	if optional && len(bytes.TrimSpace(body)) == 0 {
+		return true
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, what+": "+err.Error())
+		return false
+	}
+	return true
+}
+
 func nonNilSlice[T any](s []T) []T {
 	if s == nil {
 		return []T{}
@@ -499,16 +511,8 @@ type GateAnswer struct {
 }
 
 func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
-	body, err := limits.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10), 64<<10, "gate request")
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
-		return
-	}
 	var req GateRequest
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "gate request: "+err.Error())
+	if !decodeRequest(w, r, "gate request", &req, false) {
 		return
 	}
 	requester := req.Requester
@@ -582,12 +586,6 @@ type DeployedAnswer struct {
 	Running []gate.Running `json:"running"`
 	// Ignored lists stored decisions that did not count.
 	Ignored []gate.IgnoredDecision `json:"ignored"`
-	// Incremental says, for an incremental recheck, what changed and
-	// which artifacts it touched.
-	Incremental *impact.Result `json:"incremental,omitempty"`
-	// Deployed, for an incremental recheck, is how many deployed
-	// artifacts it chose among.
-	Deployed int `json:"deployed,omitempty"`
 }
 
 // deployed lists what is recorded as deployed, what a recheck rechecks.
