@@ -302,6 +302,22 @@ func digestParam(w http.ResponseWriter, q url.Values, name string, d *digest.Dig
 	return true
 }
 
+// limitParam reads ?limit= (1..MaxListLimit) into n when given, and
+// answers a bad one itself.
+func limitParam(w http.ResponseWriter, q url.Values, n *int) bool {
+	v := q.Get("limit")
+	if v == "" {
+		return true
+	}
+	l, err := strconv.Atoi(v)
+	if err != nil || l < 1 || l > MaxListLimit {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("limit=%q: want 1..%d", v, MaxListLimit))
+		return false
+	}
+	*n = l
+	return true
+}
+
 func (s *Server) listEvidence(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	sq := store.Query{PredicateType: q.Get("type"), Signer: q.Get("signer"), Limit: DefaultListLimit}
@@ -318,13 +334,8 @@ func (s *Server) listEvidence(w http.ResponseWriter, r *http.Request) {
 			*t = p
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxListLimit {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit=%q: want 1..%d", v, MaxListLimit))
-			return
-		}
-		sq.Limit = n
+	if !limitParam(w, q, &sq.Limit) {
+		return
 	}
 	recs, err := s.store.List(r.Context(), sq)
 	if err != nil {
@@ -556,13 +567,8 @@ func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
 	if !digestParam(w, q, "artifact", &dq.Artifact) {
 		return
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxListLimit {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit=%q: want 1..%d", v, MaxListLimit))
-			return
-		}
-		dq.Limit = n
+	if !limitParam(w, q, &dq.Limit) {
+		return
 	}
 	ds, ignored, err := gate.Deployments(r.Context(), s.store, s.trust, dq)
 	if err != nil {
