@@ -122,7 +122,7 @@ func TestLibrariesImportOnlyTheirInternalHelpers(t *testing.T) {
 // sizes when issue 17 had moved the workflows (rebuild, build
 // orchestration, recheck, deployments, gate assembly, TEE opening) into
 // their domain packages, plus about 2% (server: 2,329 lines; the CLI's
-// 8,294 plus 2% would exceed the 8,299 it was first given, so it keeps
+// 8,279 plus 2% would exceed the 8,299 it was first given, so it keeps
 // that): lower them as code moves out, and never raise them to make room
 // for logic that belongs in a library.
 var adapterBudgets = map[string]int{
