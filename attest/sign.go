@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	intoto "github.com/in-toto/attestation/go/v1"
@@ -13,6 +11,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/sign"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/keys"
 )
 
@@ -35,9 +34,8 @@ func SignVerified(ctx context.Context, key *keys.PrivateKey, st *intoto.Statemen
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(raw)
 	return &Verified{
-		ID:            "sha256:" + hex.EncodeToString(sum[:]),
+		ID:            digest.Sum256(raw).String(),
 		Raw:           raw,
 		Statement:     st,
 		PredicateType: st.GetPredicateType(),

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/strictjson"
 )
@@ -25,6 +26,12 @@ const BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
 type Subject struct {
 	Name   string            `json:"name"`
 	Digest map[string]string `json:"digest"`
+}
+
+// SHA256 is the subject's sha256 digest, typed; an error when it has none
+// or a malformed one.
+func (s Subject) SHA256() (digest.Digest, error) {
+	return digest.New(digest.SHA256, s.Digest[digest.SHA256])
 }
 
 // NewStatement builds and validates an in-toto Statement v1. The predicate

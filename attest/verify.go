@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"crypto/sha256"
 	"encoding/asn1"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -22,6 +20,7 @@ import (
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/strictjson"
 	"github.com/hallmark-dev/hallmark/keys"
@@ -270,9 +269,8 @@ func Verify(ctx context.Context, raw []byte, trusted *KeySet, opts ...VerifyOpti
 			return fail(err)
 		}
 	}
-	sum := sha256.Sum256(raw)
 	v := &Verified{
-		ID:            "sha256:" + hex.EncodeToString(sum[:]),
+		ID:            digest.Sum256(raw).String(),
 		Raw:           raw,
 		Statement:     st,
 		PredicateType: st.GetPredicateType(),

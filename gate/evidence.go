@@ -9,6 +9,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/depcheck"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/provenance"
@@ -83,7 +84,7 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 	var teeItems []teeItem
 	var provenances []*attest.Verified
 	for _, raw := range raws {
-		id := bundleID(raw)
+		id := digest.Sum256(raw).String()
 		if seen[id] {
 			continue
 		}

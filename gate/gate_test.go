@@ -75,14 +75,14 @@ func newFixture(t testing.TB) *fixture {
 	}
 	f.g = g
 	f.art = attesttest.Subject("app", []byte("the release"))
-	f.digest = digest.MustParse("sha256:" + f.art.Digest["sha256"])
+	f.digest = attesttest.Digest(f.art)
 	return f
 }
 
 // approve stores a signed approval by key for env about subject.
 func (f *fixture) approve(t testing.TB, key *keys.PrivateKey, env string, subject attest.Subject) {
 	t.Helper()
-	a, err := gate.NewApproval(digest.MustParse("sha256:"+subject.Digest["sha256"]), env, "ok", now.Add(-time.Hour))
+	a, err := gate.NewApproval(attesttest.Digest(subject), env, "ok", now.Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestDenials(t *testing.T) {
 		{"approval about another artifact", func(t *testing.T, f *fixture) [][]byte {
 			f.approve(t, f.alice, "prod", f.art)
 			other := attesttest.Subject("other", []byte("other"))
-			a, _ := gate.NewApproval(digest.MustParse("sha256:"+other.Digest["sha256"]), "prod", "", now)
+			a, _ := gate.NewApproval(attesttest.Digest(other), "prod", "", now)
 			return [][]byte{attesttest.Bundle(t, f.bob, gate.ApprovalPredicateType, a, other)}
 		}, "not about this artifact"},
 		{"tampered bundle", func(t *testing.T, f *fixture) [][]byte {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
-	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -94,7 +93,7 @@ func TestProvenanceStateReachesLevels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dg := digest.MustParse("sha256:" + art.Digest["sha256"])
+			dg := attesttest.Digest(art)
 			res, err := g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: dg}, Environment: "prod", Bundles: [][]byte{raw}})
 			if err != nil {
 				t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
-	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -91,7 +90,7 @@ func TestTEEEvidenceReachesPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := gate.Request{Artifact: policy.Artifact{Digest: digest.MustParse("sha256:" + art.Digest["sha256"])}, Environment: "prod"}
+	req := gate.Request{Artifact: policy.Artifact{Digest: attesttest.Digest(art)}, Environment: "prod"}
 
 	req.Bundles = [][]byte{provRaw, teeBundle(prov.PAE())}
 	res, err := g.Evaluate(t.Context(), req)

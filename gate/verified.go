@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 )
 
 // WithVerifiedCache keeps verification results, up to about maxBytes of
@@ -139,17 +140,11 @@ func (v *verifier) add(id string, c *checked) {
 	}
 }
 
-// bundleID is the ID of a bundle: the SHA-256 of its exact bytes.
-func bundleID(raw []byte) string {
-	sum := sha256.Sum256(raw)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
 // verify returns raw verified against the trust file. The cache is looked
 // up by the digest of raw itself, never by a name the caller gives it, so
 // bytes changed in the store are verified afresh.
 func (v *verifier) verify(ctx context.Context, raw []byte) (*checked, error) {
-	id := bundleID(raw)
+	id := digest.Sum256(raw).String()
 	if got, ok := v.get(id); ok {
 		return got, nil
 	}
@@ -174,7 +169,7 @@ func (v *verifier) remember(ev *attest.Verified, read func(*attest.Verified) (an
 			return
 		}
 	}
-	if id := bundleID(ev.Raw); id == ev.ID {
+	if id := digest.Sum256(ev.Raw).String(); id == ev.ID {
 		c := &checked{v: ev}
 		if read != nil {
 			c.predicate(read)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/keys"
 )
 
@@ -29,7 +30,7 @@ func TestVerifiedCacheStaysWithinItsBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids[i] = bundleID(raw)
+		ids[i] = digest.Sum256(raw).String()
 		if v.bytes > v.max {
 			t.Fatalf("after %d results the cache holds %d bytes, over its %d", i+1, v.bytes, v.max)
 		}
@@ -44,7 +45,7 @@ func TestVerifiedCacheStaysWithinItsBytes(t *testing.T) {
 	if _, err := v.verify(t.Context(), big); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := v.get(bundleID(big)); ok {
+	if _, ok := v.get(digest.Sum256(big).String()); ok {
 		t.Error("a bundle larger than an eighth of the cache was kept")
 	}
 }

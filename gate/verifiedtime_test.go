@@ -9,7 +9,6 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
-	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -36,7 +35,7 @@ func TestFreshnessUsesVerifiedTime(t *testing.T) {
 		trust.Key{Name: "gate", Public: gateKey.Public(), Roles: []trust.Role{trust.RoleGate}},
 	)
 	art := attesttest.Subject("app", []byte("the release"))
-	dg := digest.MustParse("sha256:" + art.Digest["sha256"])
+	dg := attesttest.Digest(art)
 	signed := time.Now()
 	later := signed.Add(30 * 24 * time.Hour) // the gate's clock
 	approve := func(k *keys.PrivateKey, opts ...attest.SignOption) []byte {

@@ -193,3 +193,33 @@ func LastRecheck(ctx context.Context, st store.Store, tr *trust.Trust, envs ...s
 		}
 	}
 }
+
+// Selector is the selection of recheck --incremental, for
+// gate.RecheckSelected: the deployed artifacts that db's imports after
+// since touched (Touched). A zero since means the last recheck of envs
+// (LastRecheck); when there is none either, every artifact is picked.
+// report, when not nil, is given each result and the number of deployed
+// artifacts it chose among. The CLI and the server both use it.
+func Selector(ctx context.Context, st store.Store, tr *trust.Trust, db *osvdb.DB, since time.Time, envs []string, report func(res *Result, deployed int)) (gate.Selector, error) {
+	if since.IsZero() {
+		t, err := LastRecheck(ctx, st, tr, envs...)
+		if err != nil {
+			return nil, err
+		}
+		since = t
+	}
+	return func(ctx context.Context, digests []string) (map[string]bool, error) {
+		res, err := Touched(ctx, st, tr, db, since, digests)
+		if err != nil {
+			return nil, err
+		}
+		picked := make(map[string]bool, len(res.Touched))
+		for _, d := range res.Touched {
+			picked[d] = true
+		}
+		if report != nil {
+			report(res, len(digests))
+		}
+		return picked, nil
+	}, nil
+}

@@ -300,3 +300,19 @@ func redact(s string) string {
 	s = urlPasswordRE.ReplaceAllString(s, "${1}****@")
 	return flagPasswordRE.ReplaceAllString(s, "${1}****")
 }
+
+// SplitErrors flattens the joined error Scan returns into per-file errors
+// (files it could not parse) and anything else (the scan itself failed).
+func SplitErrors(err error) (files []*FileError, other []error) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			f, o := SplitErrors(e)
+			files, other = append(files, f...), append(other, o...)
+		}
+		return files, other
+	}
+	if fe, ok := errors.AsType[*FileError](err); ok {
+		return []*FileError{fe}, nil
+	}
+	return nil, []error{err}
+}

@@ -162,12 +162,19 @@ func sortedNames(m map[string]string) []string {
 // Statement wraps the predicate in an in-toto Statement v1 whose subjects
 // are the products the control build produced, ready to be signed.
 func Statement(p *Predicate) (*intoto.Statement, error) {
-	st := &intoto.Statement{Type: intoto.StatementTypeUri, PredicateType: PredicateType}
+	var subjects []*intoto.ResourceDescriptor
 	for _, pr := range p.Products {
 		if pr.Digest != nil {
-			st.Subject = append(st.Subject, &intoto.ResourceDescriptor{Name: pr.Name, Digest: pr.Digest})
+			subjects = append(subjects, &intoto.ResourceDescriptor{Name: pr.Name, Digest: pr.Digest})
 		}
 	}
+	return statement(p, subjects)
+}
+
+// statement encodes p as the predicate of a Statement v1 about subjects:
+// the one encoding Statement and RebuildStatement share.
+func statement(p *Predicate, subjects []*intoto.ResourceDescriptor) (*intoto.Statement, error) {
+	st := &intoto.Statement{Type: intoto.StatementTypeUri, PredicateType: PredicateType, Subject: subjects}
 	raw, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("encode reproducibility predicate: %w", err)

@@ -1,13 +1,11 @@
 package repro
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
 
 	intoto "github.com/in-toto/attestation/go/v1"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/hallmark-dev/hallmark/digest"
 )
@@ -78,30 +76,16 @@ func NewRebuild(in RebuildInput) (*Predicate, error) {
 // attestation is found by the digest of the artifact it vouches for; the
 // predicate says per product whether the rebuild matched it.
 func RebuildStatement(p *Predicate) (*intoto.Statement, error) {
-	st := &intoto.Statement{Type: intoto.StatementTypeUri, PredicateType: PredicateType}
+	var subjects []*intoto.ResourceDescriptor
 	for _, pr := range p.Products {
 		if pr.Expected["sha256"] != "" {
-			st.Subject = append(st.Subject, &intoto.ResourceDescriptor{Name: pr.Name, Digest: map[string]string{"sha256": pr.Expected["sha256"]}})
+			subjects = append(subjects, &intoto.ResourceDescriptor{Name: pr.Name, Digest: map[string]string{"sha256": pr.Expected["sha256"]}})
 		}
 	}
-	if len(st.Subject) == 0 {
+	if len(subjects) == 0 {
 		return nil, fmt.Errorf("%w: rebuild predicate has no expected products", ErrInvalid)
 	}
-	raw, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("encode reproducibility predicate: %w", err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("encode reproducibility predicate: %w", err)
-	}
-	if st.Predicate, err = structpb.NewStruct(m); err != nil {
-		return nil, fmt.Errorf("encode reproducibility predicate: %w", err)
-	}
-	if err := st.Validate(); err != nil {
-		return nil, fmt.Errorf("reproducibility statement: %w", err)
-	}
-	return st, nil
+	return statement(p, subjects)
 }
 
 // checkSHA256 accepts a sha256 hex value as digest.New does: 64 lower-case

@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/hallmark-dev/hallmark/finding"
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // ImageConfigPath is the Location.Path of findings in an image's config;
@@ -113,21 +114,9 @@ func copyLayer(ctx context.Context, l v1.Layer, dst string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(f, ctxReader{ctx, rc}); err != nil {
+	if _, err := io.Copy(f, limits.ContextReader(ctx, rc)); err != nil {
 		f.Close()
 		return err
 	}
 	return f.Close()
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/attest"
-	"github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/vuln"
@@ -54,7 +54,7 @@ func FuzzDecodePredicate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, kind uint8, pred []byte) {
 		it := item{ID: "sha256:00", PredicateType: types[int(kind)%len(types)], Signers: []string{"k"}}
 		it.Stage = stageOf(it.PredicateType)
-		if err := decodePredicate(&it, pred, digest.MustParse("sha256:"+app.Digest["sha256"])); err != nil {
+		if err := decodePredicate(&it, pred, attesttest.Digest(app)); err != nil {
 			it.Problem = err.Error()
 		}
 		if err := pages["artifact"].ExecuteTemplate(io.Discard, "item", it); err != nil {

@@ -172,7 +172,7 @@ func (d *dashboard) artifacts(w http.ResponseWriter, r *http.Request) {
 	for _, rec := range recs {
 		seen := map[string]bool{}
 		for _, s := range rec.Subjects {
-			sd, err := digest.New(digest.SHA256, s.Digest[digest.SHA256])
+			sd, err := s.SHA256()
 			dg := sd.String()
 			if err != nil || seen[dg] {
 				continue
@@ -455,7 +455,7 @@ func (d *dashboard) findings(w http.ResponseWriter, r *http.Request) {
 		}
 		var arts []string
 		for _, s := range rec.Subjects {
-			if sd, err := digest.New(digest.SHA256, s.Digest[digest.SHA256]); err == nil {
+			if sd, err := s.SHA256(); err == nil {
 				arts = append(arts, sd.String())
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/keys"
 )
 
@@ -26,6 +27,16 @@ func Key(t testing.TB, alg keys.Algorithm) *keys.PrivateKey {
 func Subject(name string, content []byte) attest.Subject {
 	sum := sha256.Sum256(content)
 	return attest.Subject{Name: name, Digest: map[string]string{"sha256": hex.EncodeToString(sum[:])}}
+}
+
+// Digest is the typed sha256 digest of a subject made by Subject; it
+// panics on a subject without one (a broken test).
+func Digest(s attest.Subject) digest.Digest {
+	d, err := s.SHA256()
+	if err != nil {
+		panic(err)
+	}
+	return d
 }
 
 // Bundle signs a statement about subjects with key and returns the bundle JSON.

@@ -104,7 +104,11 @@ func subject(i int) attest.Subject {
 }
 
 func subjectDigest(s attest.Subject) digest.Digest {
-	return digest.MustParse("sha256:" + s.Digest["sha256"])
+	d, err := s.SHA256()
+	if err != nil {
+		panic(err)
+	}
+	return d
 }
 
 func sign(ctx context.Context, k *keys.PrivateKey, pt string, pred any, sub attest.Subject) (*attest.Verified, error) {

@@ -46,7 +46,7 @@ type App struct {
 	// there (unless --quiet).
 	StderrTerminal bool
 	// OpenTEE opens the machine's TEE for `build --tee`; nil uses the
-	// hardware (openHardwareTEE).
+	// hardware (verifiers.OpenHardware).
 	OpenTEE TEEOpener
 
 	// storeDir is set by the --store flag.

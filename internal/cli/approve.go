@@ -8,7 +8,6 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/gate"
-	"github.com/hallmark-dev/hallmark/internal/textsafe"
 )
 
 type approveFlags struct {
@@ -61,24 +60,7 @@ identity as an approver in the trust file (docs/identities.md).`,
 			if err != nil {
 				return usageError(err)
 			}
-			if f.keyless {
-				rec, bundle, cert, err := app.signKeylessAndStore(contextOf(cmd), st)
-				if err != nil {
-					return err
-				}
-				if f.out != "" {
-					if err := app.writeOutput(f.out, bundle); err != nil {
-						return err
-					}
-				}
-				fmt.Fprintf(app.Stdout, "approved %s for %s by %s\nstored %s\n", dg, f.env, textsafe.Escape(attest.DescribeCertificate(cert)), rec.ID)
-				return nil
-			}
-			k, err := app.loadSigningKey(f.key)
-			if err != nil {
-				return err
-			}
-			rec, bundle, err := app.signAndStore(contextOf(cmd), k, st)
+			rec, bundle, by, err := app.signStatement(contextOf(cmd), f.keyless, f.key, st)
 			if err != nil {
 				return err
 			}
@@ -87,7 +69,7 @@ identity as an approver in the trust file (docs/identities.md).`,
 					return err
 				}
 			}
-			fmt.Fprintf(app.Stdout, "approved %s for %s by key %s\nstored %s\n", dg, f.env, k.Public().ID(), rec.ID)
+			fmt.Fprintf(app.Stdout, "approved %s for %s by %s\nstored %s\n", dg, f.env, by, rec.ID)
 			return nil
 		},
 	}

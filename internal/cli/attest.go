@@ -48,29 +48,14 @@ func newAttestCmd(app *App) *cobra.Command {
 			if err != nil {
 				return badInput(fmt.Errorf("predicate %s: %w", f.predicate, err))
 			}
-			if f.keyless {
-				rec, bundle, cert, err := app.signKeylessAndStore(contextOf(cmd), st)
-				if err != nil {
-					return err
-				}
-				if err := app.writeOutput(f.out, bundle); err != nil {
-					return err
-				}
-				fmt.Fprintf(app.Stderr, "signed %d subject(s) as %s\nstored %s (%s)\n", len(subjects), textsafe.Escape(attest.DescribeCertificate(cert)), rec.ID, rec.PredicateType)
-				return nil
-			}
-			k, err := app.loadSigningKey(f.key)
-			if err != nil {
-				return err
-			}
-			rec, bundle, err := app.signAndStore(contextOf(cmd), k, st)
+			rec, bundle, by, err := app.signStatement(contextOf(cmd), f.keyless, f.key, st)
 			if err != nil {
 				return err
 			}
 			if err := app.writeOutput(f.out, bundle); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stderr, "signed %d subject(s) with key %s\nstored %s (%s)\n", len(subjects), k.Public().ID(), rec.ID, rec.PredicateType)
+			fmt.Fprintf(app.Stderr, "signed %d subject(s) as %s\nstored %s (%s)\n", len(subjects), by, rec.ID, rec.PredicateType)
 			return nil
 		},
 	}
@@ -80,6 +65,24 @@ func newAttestCmd(app *App) *cobra.Command {
 	cmd.Flags().StringVar(&f.predicate, "predicate", "", "predicate JSON file (- for standard input)")
 	cmd.Flags().StringVar(&f.out, "out", "", "write the bundle here (default standard output)")
 	return cmd
+}
+
+// signStatement signs and stores st with --keyless or the key at keyPath,
+// and says who signed: "key ID" or the certificate's identity.
+func (a *App) signStatement(ctx context.Context, keyless bool, keyPath string, st *intoto.Statement) (store.Record, []byte, string, error) {
+	if keyless {
+		rec, bundle, cert, err := a.signKeylessAndStore(ctx, st)
+		if err != nil {
+			return store.Record{}, nil, "", err
+		}
+		return rec, bundle, textsafe.Escape(attest.DescribeCertificate(cert)), nil
+	}
+	k, err := a.loadSigningKey(keyPath)
+	if err != nil {
+		return store.Record{}, nil, "", err
+	}
+	rec, bundle, err := a.signAndStore(ctx, k, st)
+	return rec, bundle, "key " + k.Public().ID(), err
 }
 
 // signAndStore signs st (logging and timestamping it as --tlog and --tsa

@@ -22,6 +22,7 @@ import (
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/provenance"
 	"github.com/hallmark-dev/hallmark/tee"
+	"github.com/hallmark-dev/hallmark/tee/verifiers"
 )
 
 // SandboxInitCommand is the hidden subcommand the sandbox re-executes the
@@ -161,7 +162,7 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 	if f.tee != "" && f.tee != "off" {
 		open := a.OpenTEE
 		if open == nil {
-			open = openHardwareTEE
+			open = verifiers.OpenHardware
 		}
 		spec.TEE = &attested.TEE{Optional: f.tee == "auto", Open: attested.Opener(open)}
 		if f.tee == "auto" {

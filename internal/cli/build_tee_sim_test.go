@@ -10,6 +10,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/tee/tpm"
+	"github.com/hallmark-dev/hallmark/tee/verifiers"
 )
 
 // TestBuildBindsTPMQuote: `build --tee tpm` quotes the TPM (the go-tpm-tools
@@ -22,13 +23,13 @@ func TestBuildBindsTPMQuote(t *testing.T) {
 	ta.env["PATH"] = "/usr/bin:/bin"
 	ta.OpenTEE = func(_ context.Context, p tee.Platform) (tee.Collector, tee.Verifier, error) {
 		if p != tee.TPM {
-			return nil, nil, errNoTEE
+			return nil, nil, verifiers.ErrNoTEE
 		}
 		c, err := tpm.NewCollector(sim, tpm.WithEventLog(gceEventLog(t)))
 		if err != nil {
 			return nil, nil, err
 		}
-		return tpmWithOwnAK(c)
+		return verifiers.WithOwnAK(c)
 	}
 	keyDir := t.TempDir()
 	key := filepath.Join(keyDir, "b")

@@ -16,6 +16,7 @@ import (
 	"github.com/hallmark-dev/hallmark/tee"
 	"github.com/hallmark-dev/hallmark/tee/sevsnp/sevsnptest"
 	"github.com/hallmark-dev/hallmark/tee/teetest"
+	"github.com/hallmark-dev/hallmark/tee/verifiers"
 )
 
 // TestBuildBindsTEEQuote: `build --tee sev-snp` on a (fake) SEV-SNP guest
@@ -29,7 +30,7 @@ func TestBuildBindsTEEQuote(t *testing.T) {
 	ta.App.Now = func() time.Time { return teetest.Today.AddDate(0, 0, 1) }
 	ta.OpenTEE = func(_ context.Context, p tee.Platform) (tee.Collector, tee.Verifier, error) {
 		if p != tee.SEVSNP {
-			return nil, nil, fmt.Errorf("%w: %s", errNoTEE, p)
+			return nil, nil, fmt.Errorf("%w: %s", verifiers.ErrNoTEE, p)
 		}
 		return dev, v, nil
 	}
@@ -78,7 +79,9 @@ func TestBuildBindsTEEQuote(t *testing.T) {
 		t.Errorf("%d TEE attestations stored", len(recs))
 	}
 
-	ta.OpenTEE = func(context.Context, tee.Platform) (tee.Collector, tee.Verifier, error) { return nil, nil, errNoTEE }
+	ta.OpenTEE = func(context.Context, tee.Platform) (tee.Collector, tee.Verifier, error) {
+		return nil, nil, verifiers.ErrNoTEE
+	}
 	out2 := t.TempDir()
 	ta.mustRun(t, "build", "--key", key, "--out", out2, "--output-dir", "dist", "--sandbox", "off", "--tee", "auto", "--", "sh", "-c", "echo app2 > dist/app")
 	if !strings.Contains(ta.errOut.String(), "no TEE found") {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
-	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -19,20 +18,28 @@ import (
 	"github.com/hallmark-dev/hallmark/trust"
 )
 
+// gateAndScannerKeys writes a gate key (DIR/gate.key, passphrase
+// "test-pass") and a scanner key to dir, and the trust file naming them.
+func gateAndScannerKeys(t *testing.T, dir string) (gk, scanner *keys.PrivateKey, trustFile string) {
+	t.Helper()
+	gk, scanner = attesttest.Key(t, keys.Ed25519), attesttest.Key(t, keys.Ed25519)
+	for name, k := range map[string]*keys.PrivateKey{"gate": gk, "scanner": scanner} {
+		if _, _, err := keys.WriteFiles(filepath.Join(dir, name), k, []byte("test-pass")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trustFile = writeFile(t, filepath.Join(dir, "trust.yaml"),
+		"version: 1\nkeys:\n  - {name: gate, publicKey: gate.pub, roles: [gate]}\n  - {name: scanner, publicKey: scanner.pub, roles: [scanner]}\n")
+	return gk, scanner, trustFile
+}
+
 // TestDeploymentsLsLocal: the local listing needs the trust file, lists
 // only gate-signed decisions, newest first, says on stderr which stored
 // decisions it ignored and why, and honours --limit.
 func TestDeploymentsLsLocal(t *testing.T) {
 	ta := newTestApp(t)
 	dir := t.TempDir()
-	gk, scanner := attesttest.Key(t, keys.Ed25519), attesttest.Key(t, keys.Ed25519)
-	for name, k := range map[string]*keys.PrivateKey{"gate": gk, "scanner": scanner} {
-		if _, _, err := keys.WriteFiles(filepath.Join(dir, name), k, []byte("test-pass")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	trustFile := writeFile(t, filepath.Join(dir, "trust.yaml"),
-		"version: 1\nkeys:\n  - {name: gate, publicKey: gate.pub, roles: [gate]}\n  - {name: scanner, publicKey: scanner.pub, roles: [scanner]}\n")
+	gk, scanner, trustFile := gateAndScannerKeys(t, dir)
 
 	clock := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	st, err := sqlite.Open(t.Context(), filepath.Join(ta.env[StoreEnv], "evidence.db"), sqlite.WithClock(func() time.Time { return clock }))
@@ -42,7 +49,7 @@ func TestDeploymentsLsLocal(t *testing.T) {
 	put := func(k *keys.PrivateKey, i int, allowed bool) string {
 		t.Helper()
 		sub := attesttest.Subject(fmt.Sprint("app-", i), []byte(fmt.Sprint(i)))
-		d := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse("sha256:" + sub.Digest["sha256"]), Name: sub.Name}, Environment: "prod", Allowed: allowed,
+		d := gate.Decision{Artifact: policy.Artifact{Digest: attesttest.Digest(sub), Name: sub.Name}, Environment: "prod", Allowed: allowed,
 			DecidedAt: clock, Source: "cli", Requester: fmt.Sprint("req-", i), Violations: []policy.Violation{}}
 		rec, err := st.Put(t.Context(), attesttest.Verified(t, k, gate.DecisionPredicateType, d, sub))
 		if err != nil {
@@ -143,7 +150,7 @@ func TestDeploymentsLsDeployedAndRecheck(t *testing.T) {
 	checked := attesttest.Subject("tool", []byte("tool"))
 	put := func(sub attest.Subject, allowed bool, source string, wl *gate.Workload) {
 		t.Helper()
-		d := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse("sha256:" + sub.Digest["sha256"]), Name: sub.Name}, Environment: "prod", Allowed: allowed,
+		d := gate.Decision{Artifact: policy.Artifact{Digest: attesttest.Digest(sub), Name: sub.Name}, Environment: "prod", Allowed: allowed,
 			DecidedAt: clock, Source: source, Workload: wl, Violations: []policy.Violation{}}
 		if _, err := st.Put(t.Context(), attesttest.Verified(t, gk, gate.DecisionPredicateType, d, sub)); err != nil {
 			t.Fatal(err)
@@ -204,7 +211,7 @@ func TestRecheckUsesProjectParameters(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub := attesttest.Subject("api", []byte("api"))
-	d := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse("sha256:" + sub.Digest["sha256"]), Name: sub.Name}, Environment: "prod", Allowed: true,
+	d := gate.Decision{Artifact: policy.Artifact{Digest: attesttest.Digest(sub), Name: sub.Name}, Environment: "prod", Allowed: true,
 		DecidedAt: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), Source: gate.AdmissionSource,
 		Workload: &gate.Workload{Namespace: "payments", Kind: "Deployment", Name: "api"}, Violations: []policy.Violation{}}
 	if _, err := st.Put(t.Context(), attesttest.Verified(t, gk, gate.DecisionPredicateType, d, sub)); err != nil {

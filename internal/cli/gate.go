@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -80,16 +81,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 				}
 				extra = append(extra, raw)
 			}
-			s, err := app.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			vopts, err := app.verifyOptions()
-			if err != nil {
-				return err
-			}
-			gopts := []gate.Option{gate.WithClock(app.Now), gate.WithVerifyOptions(vopts...)}
+			var gopts []gate.Option
 			if f.registryEvidence {
 				src, err := app.imageEvidence(ctx, args[0])
 				if err != nil {
@@ -97,10 +89,11 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 				}
 				gopts = append(gopts, gate.WithEvidenceSource(src))
 			}
-			g, err := gate.Open(ctx, s, setup, gopts...)
+			g, err := app.openGate(ctx, setup, gopts...)
 			if err != nil {
-				return gateSetupError(err)
+				return err
 			}
+			defer g.Store().Close()
 			res, err := g.Evaluate(ctx, gate.Request{
 				Artifact: policy.Artifact{Digest: dg, Name: name}, Environment: f.env,
 				Requester: f.requester, Source: "cli", Bundles: extra,
@@ -156,6 +149,27 @@ func (a *App) gateSetup(trustFile, keyName string, k *keys.PrivateKey, policies 
 		s.Project = &pp
 	}
 	return s, nil
+}
+
+// openGate opens the project's store and the gate over it (gate.Open),
+// verifying evidence as `verify` does (--trusted-root) on the app's clock.
+// The caller closes g.Store().
+func (a *App) openGate(ctx context.Context, setup gate.Setup, opts ...gate.Option) (*gate.Gate, error) {
+	s, err := a.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vopts, err := a.verifyOptions()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	g, err := gate.Open(ctx, s, setup, append([]gate.Option{gate.WithClock(a.Now), gate.WithVerifyOptions(vopts...)}, opts...)...)
+	if err != nil {
+		s.Close()
+		return nil, gateSetupError(err)
+	}
+	return g, nil
 }
 
 // gateSetupError maps what gate.Open refuses to exit codes: an unknown

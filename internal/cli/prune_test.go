@@ -9,7 +9,6 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
-	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
@@ -37,7 +36,7 @@ func TestEvidencePrune(t *testing.T) {
 	subA, subB := attesttest.Subject("a", []byte("a")), attesttest.Subject("b", []byte("b"))
 	decide := func(sub attest.Subject, allowed bool, source, review string) string {
 		t.Helper()
-		d := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse("sha256:" + sub.Digest["sha256"]), Name: sub.Name}, Environment: "prod", Allowed: allowed,
+		d := gate.Decision{Artifact: policy.Artifact{Digest: attesttest.Digest(sub), Name: sub.Name}, Environment: "prod", Allowed: allowed,
 			DecidedAt: clock, Source: source, Violations: []policy.Violation{}}
 		if review != "" {
 			d.Workload = &gate.Workload{Namespace: "ns", Kind: "Deployment", Name: sub.Name, Review: review}

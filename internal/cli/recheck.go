@@ -12,7 +12,6 @@ import (
 
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
-	"github.com/hallmark-dev/hallmark/tee/verifiers"
 )
 
 type recheckFlags struct {
@@ -47,8 +46,8 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				return usageError(fmt.Errorf("--format %q: want table or json", f.format))
 			}
 			if f.remote.server != "" {
-				if f.incremental.on {
-					return usageError(errors.New("--incremental rechecks a local store (--config or --trust/--key), not through --server"))
+				if f.incremental.db != "" {
+					return usageError(errors.New("--db names a local database; with --server the server reads its configured vulnDB"))
 				}
 				if f.config != "" || f.trust != "" || f.key != "" || cmd.Flags().Changed("policy") {
 					return usageError(errors.New("--server rechecks with the server's own configuration: drop --config, --trust, --key and --policy"))
@@ -57,7 +56,11 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				if err != nil {
 					return err
 				}
-				body, err := json.Marshal(server.RecheckRequest{Environments: f.envs, Requester: f.requester})
+				req := server.RecheckRequest{Environments: f.envs, Requester: f.requester, Incremental: f.incremental.on}
+				if req.Since, err = f.incremental.sinceTime(); err != nil {
+					return err
+				}
+				body, err := json.Marshal(req)
 				if err != nil {
 					return fmt.Errorf("encode recheck request: %w", err)
 				}
@@ -66,6 +69,9 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 					return fmt.Errorf("recheck: %w", err)
 				}
 				reportIgnored(app, ans.Ignored)
+				if ans.Incremental != nil {
+					reportIncremental(app, ans.Incremental, ans.Deployed)
+				}
 				return writeRecheck(app, f.format, ans.Rechecked)
 			}
 			var g *gate.Gate
@@ -78,15 +84,14 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				if err != nil {
 					return badInput(err)
 				}
-				reg, err := verifiers.Offline()
-				if err != nil {
-					return environmentErr(err)
+				if f.incremental.db == "" {
+					f.incremental.db = cfg.VulnDB
 				}
-				tlOpts, err := app.serverTransparency()
+				opts, err := app.serverOptions()
 				if err != nil {
 					return err
 				}
-				s, err := server.Open(ctx, cfg, app.Getenv, append(tlOpts, server.WithTEE(reg), server.WithClock(app.Now))...)
+				s, err := server.Open(ctx, cfg, app.Getenv, opts...)
 				if err != nil {
 					return environmentErr(err)
 				}
@@ -108,18 +113,10 @@ and one policy (--policy, default the built-in preset named like each --env).`,
 				if err != nil {
 					return err
 				}
-				s, err := app.openStore(ctx)
-				if err != nil {
+				if g, err = app.openGate(ctx, setup); err != nil {
 					return err
 				}
-				defer s.Close()
-				vopts, err := app.verifyOptions()
-				if err != nil {
-					return err
-				}
-				if g, err = gate.Open(ctx, s, setup, gate.WithClock(app.Now), gate.WithVerifyOptions(vopts...)); err != nil {
-					return gateSetupError(err)
-				}
+				defer g.Store().Close()
 			}
 			sel, err := app.recheckSelector(ctx, f.incremental, g.Store(), g.Trust(), f.envs)
 			if err != nil {

@@ -10,9 +10,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
-	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
-	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/store/sqlite"
@@ -26,14 +24,7 @@ import (
 func TestRecheckIncremental(t *testing.T) {
 	ta := newTestApp(t)
 	dir := t.TempDir()
-	gk, scanner := attesttest.Key(t, keys.Ed25519), attesttest.Key(t, keys.Ed25519)
-	for name, k := range map[string]*keys.PrivateKey{"gate": gk, "scanner": scanner} {
-		if _, _, err := keys.WriteFiles(filepath.Join(dir, name), k, []byte("test-pass")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	trustFile := writeFile(t, filepath.Join(dir, "trust.yaml"),
-		"version: 1\nkeys:\n  - {name: gate, publicKey: gate.pub, roles: [gate]}\n  - {name: scanner, publicKey: scanner.pub, roles: [scanner]}\n")
+	gk, scanner, trustFile := gateAndScannerKeys(t, dir)
 	clock := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	ta.Now = func() time.Time { return clock }
 	st, err := sqlite.Open(t.Context(), filepath.Join(ta.env[StoreEnv], "evidence.db"), sqlite.WithClock(ta.Now))
@@ -55,7 +46,7 @@ func TestRecheckIncremental(t *testing.T) {
 		if _, err := st.Put(t.Context(), attesttest.Verified(t, scanner, sbom.PredicateCycloneDX, json.RawMessage(doc), *sub)); err != nil {
 			t.Fatal(err)
 		}
-		d := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse("sha256:" + sub.Digest["sha256"]), Name: sub.Name}, Environment: "prod", Allowed: true,
+		d := gate.Decision{Artifact: policy.Artifact{Digest: attesttest.Digest(*sub), Name: sub.Name}, Environment: "prod", Allowed: true,
 			DecidedAt: clock, Source: gate.AdmissionSource, Workload: &gate.Workload{Namespace: "ns", Kind: "Deployment", Name: sub.Name}, Violations: []policy.Violation{}}
 		if _, err := st.Put(t.Context(), attesttest.Verified(t, gk, gate.DecisionPredicateType, d, *sub)); err != nil {
 			t.Fatal(err)

@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path"
-	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -135,14 +133,11 @@ it exits 4.`,
 
 // runScanVulns inventories target, matches it and reports.
 func (a *App) runScanVulns(ctx context.Context, target string, f scanFlags) error {
-	threshold, failOn, err := failOnSeverity(f.failOn)
+	out, err := parseFindingsOutput(f.format, f.failOn)
 	if err != nil {
 		return err
 	}
-	format, err := findingFormat(f.format)
-	if err != nil {
-		return err
-	}
+	format := out.format
 	inv, err := a.inventory(ctx, target, false, f.platform)
 	if err != nil {
 		return err
@@ -169,7 +164,7 @@ func (a *App) runScanVulns(ctx context.Context, target string, f scanFlags) erro
 		for _, x := range rep.Findings {
 			fs = append(fs, x.Finding())
 		}
-		if err := sarif.Write(a.Stdout, sarif.Tool{Name: "hallmark", Version: toolVersion(), InformationURI: "https://hallmark.dev"}, fs); err != nil {
+		if err := sarif.Write(a.Stdout, sarifTool(), fs); err != nil {
 			return environmentErr(err)
 		}
 		if !rep.Complete() {
@@ -190,19 +185,15 @@ func (a *App) runScanVulns(ctx context.Context, target string, f scanFlags) erro
 			return err
 		}
 	}
-	if failOn {
-		return VulnFailOn(rep, threshold, f.failUnknown)
+	if out.failOn {
+		return VulnFailOn(rep, out.threshold, f.failUnknown)
 	}
 	return nil
 }
 
 // runScanDeps checks the dependency policy.
 func (a *App) runScanDeps(ctx context.Context, target string, f scanFlags) error {
-	format, err := findingFormat(f.format)
-	if err != nil {
-		return err
-	}
-	threshold, failOn, err := failOnSeverity(f.failOn)
+	out, err := parseFindingsOutput(f.format, f.failOn)
 	if err != nil {
 		return err
 	}
@@ -210,14 +201,10 @@ func (a *App) runScanDeps(ctx context.Context, target string, f scanFlags) error
 	if err != nil {
 		return err
 	}
-	if err := writeFindings(a.Stdout, format, fs, ""); err != nil {
+	if err := writeFindings(a.Stdout, out.format, fs, ""); err != nil {
 		return environmentErr(err)
 	}
-	var verdict error
-	if failOn && finding.Exceeds(fs, threshold) {
-		verdict = rejected(failOnError("dependency policy", fs, threshold))
-	}
-	return a.attestFindings(ctx, f, finding.KindDeps, target, fs, verdict)
+	return a.attestFindings(ctx, f, finding.KindDeps, target, fs, out.verdict("dependency policy", fs))
 }
 
 // attestFindings signs and stores a findings predicate when --key is given,
@@ -298,6 +285,61 @@ func (a *App) runScanSecretsCmd(ctx context.Context, target string, f scanFlags)
 	return a.attestFindings(ctx, f, finding.KindSecrets, target, fs, err)
 }
 
+// findingsOutput is a scan's --format and --fail-on, checked once: what
+// every findings scanner writes and when it rejects.
+type findingsOutput struct {
+	format    string // table, json or sarif
+	threshold finding.Severity
+	failOn    bool // false when --fail-on is empty
+}
+
+// parseFindingsOutput validates --format and --fail-on (usage errors).
+func parseFindingsOutput(format, failOn string) (findingsOutput, error) {
+	o := findingsOutput{format: format}
+	switch format {
+	case "":
+		o.format = "table"
+	case "table", "json", "sarif":
+	default:
+		return o, usageError(fmt.Errorf("--format %q: want table, json or sarif", format))
+	}
+	if failOn != "" {
+		sev, err := finding.ParseSeverity(failOn)
+		if err != nil {
+			return o, usageError(fmt.Errorf("--fail-on: %w", err))
+		}
+		o.threshold, o.failOn = sev, true
+	}
+	return o, nil
+}
+
+// write writes the findings of a scan of path to w, SARIF locations
+// relative to the repository that holds path.
+func (o findingsOutput) write(w io.Writer, path string, fs []finding.Finding) error {
+	srcRoot := ""
+	if o.format == "sarif" {
+		fs, srcRoot = sarif.RepoRelative(path, fs)
+	}
+	if err := writeFindings(w, o.format, fs, srcRoot); err != nil {
+		return environmentErr(err)
+	}
+	return nil
+}
+
+// verdict rejects when findings (what they are, for the message) meet
+// --fail-on, and is nil otherwise.
+func (o findingsOutput) verdict(what string, fs []finding.Finding) error {
+	if o.failOn && finding.Exceeds(fs, o.threshold) {
+		return rejected(failOnError(what, fs, o.threshold))
+	}
+	return nil
+}
+
+// sarifTool names Hallmark in every SARIF log it writes.
+func sarifTool() sarif.Tool {
+	return sarif.Tool{Name: "hallmark", Version: toolVersion(), InformationURI: "https://hallmark.dev"}
+}
+
 // failOnError says how many findings meet a --fail-on threshold, counting
 // only those (not every finding of the scan), and how many are below it.
 func failOnError(what string, fs []finding.Finding, threshold finding.Severity) error {
@@ -308,44 +350,4 @@ func failOnError(what string, fs []finding.Finding, threshold finding.Severity) 
 		msg += fmt.Sprintf(" (%d more below %s)", below, threshold)
 	}
 	return errors.New(msg)
-}
-
-// sarifPaths makes SARIF locations relative to the repository root (the
-// nearest directory above the scanned path holding .git), which is what
-// %SRCROOT% means to GitHub code scanning; the scanners report them
-// relative to the scanned path. Other formats and trees outside a
-// repository are left alone. The findings are copied, not changed. The
-// directory %SRCROOT% then stands for is returned too.
-func sarifPaths(format, scanned string, fs []finding.Finding) ([]finding.Finding, string) {
-	if format != "sarif" {
-		return fs, ""
-	}
-	dir, err := filepath.Abs(scanned)
-	if err != nil {
-		return fs, ""
-	}
-	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		dir = filepath.Dir(dir)
-	}
-	for root := dir; ; root = filepath.Dir(root) {
-		if _, err := os.Lstat(filepath.Join(root, ".git")); err == nil {
-			prefix, err := filepath.Rel(root, dir)
-			if err != nil {
-				return fs, ""
-			}
-			if prefix == "." {
-				return fs, root
-			}
-			out := slices.Clone(fs)
-			for i := range out {
-				if out[i].Location.Path != "" {
-					out[i].Location.Path = path.Join(filepath.ToSlash(prefix), out[i].Location.Path)
-				}
-			}
-			return out, root
-		}
-		if filepath.Dir(root) == root {
-			return fs, dir
-		}
-	}
 }

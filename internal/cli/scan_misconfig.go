@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 
 	"github.com/hallmark-dev/hallmark/finding"
 	"github.com/hallmark-dev/hallmark/finding/sarif"
@@ -46,11 +45,7 @@ func (a *App) scanMisconfig(ctx context.Context, o scanMisconfigOptions) ([]find
 	if o.Path == "" {
 		return nil, usageError(errors.New("--misconfig needs a PATH"))
 	}
-	format, err := findingFormat(o.Format)
-	if err != nil {
-		return nil, err
-	}
-	threshold, failOn, err := failOnSeverity(o.FailOn)
+	out, err := parseFindingsOutput(o.Format, o.FailOn)
 	if err != nil {
 		return nil, err
 	}
@@ -74,14 +69,13 @@ func (a *App) scanMisconfig(ctx context.Context, o scanMisconfigOptions) ([]find
 	if ctx.Err() != nil {
 		return nil, environmentErr(ctx.Err())
 	}
-	shown, srcRoot := sarifPaths(format, o.Path, findings)
-	if err := writeFindings(a.Stdout, format, shown, srcRoot); err != nil {
-		return nil, environmentErr(err)
+	if err := out.write(a.Stdout, o.Path, findings); err != nil {
+		return nil, err
 	}
 	var fileErrs []*misconfig.FileError
 	if scanErr != nil {
 		var other []error
-		fileErrs, other = splitScanErrors(scanErr)
+		fileErrs, other = misconfig.SplitErrors(scanErr)
 		for _, fe := range fileErrs {
 			fmt.Fprintf(a.Stderr, "hallmark: warning: %v\n", fe)
 		}
@@ -89,8 +83,8 @@ func (a *App) scanMisconfig(ctx context.Context, o scanMisconfigOptions) ([]find
 			return nil, environmentErr(errors.Join(other...))
 		}
 	}
-	if failOn && finding.Exceeds(findings, threshold) {
-		return findings, rejected(failOnError("misconfiguration", findings, threshold))
+	if err := out.verdict("misconfiguration", findings); err != nil {
+		return findings, err
 	}
 	if len(fileErrs) > 0 {
 		return findings, badInput(fmt.Errorf("%d file(s) under %s could not be scanned", len(fileErrs), o.Path))
@@ -98,31 +92,6 @@ func (a *App) scanMisconfig(ctx context.Context, o scanMisconfigOptions) ([]find
 	return findings, nil
 }
 
-// findingFormat validates an output format name.
-func findingFormat(s string) (string, error) {
-	switch s {
-	case "", "table":
-		return "table", nil
-	case "json", "sarif":
-		return s, nil
-	}
-	return "", usageError(fmt.Errorf("--format %q: want table, json or sarif", s))
-}
-
-// failOnSeverity parses --fail-on; ok is false when it is empty.
-func failOnSeverity(s string) (finding.Severity, bool, error) {
-	if s == "" {
-		return finding.SeverityUnknown, false, nil
-	}
-	sev, err := finding.ParseSeverity(s)
-	if err != nil {
-		return 0, false, usageError(fmt.Errorf("--fail-on: %w", err))
-	}
-	return sev, true, nil
-}
-
-// writeFindings renders findings in one of the formats findingFormat
-// accepts. Every scanner command can share it.
 // writeFindings renders findings; srcRoot is the directory SARIF URIs are
 // relative to ("" when unknown).
 func writeFindings(w io.Writer, format string, findings []finding.Finding, srcRoot string) error {
@@ -130,31 +99,8 @@ func writeFindings(w io.Writer, format string, findings []finding.Finding, srcRo
 	case "json":
 		return finding.WriteJSON(w, findings)
 	case "sarif":
-		return sarif.Write(w, sarif.Tool{Name: "hallmark", Version: buildVersion(), InformationURI: "https://github.com/hallmark-dev/hallmark"}, findings, sarif.WithSrcRoot(srcRoot))
+		return sarif.Write(w, sarifTool(), findings, sarif.WithSrcRoot(srcRoot))
 	default:
 		return finding.WriteTable(w, findings)
 	}
-}
-
-func buildVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
-}
-
-// splitScanErrors flattens the joined error Scan returns into per-file
-// errors and anything else (which means the scan itself failed).
-func splitScanErrors(err error) (files []*misconfig.FileError, other []error) {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			f, o := splitScanErrors(e)
-			files, other = append(files, f...), append(other, o...)
-		}
-		return files, other
-	}
-	if fe, ok := errors.AsType[*misconfig.FileError](err); ok {
-		return []*misconfig.FileError{fe}, nil
-	}
-	return nil, []error{err}
 }

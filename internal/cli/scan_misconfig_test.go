@@ -67,6 +67,11 @@ func TestScanMisconfig(t *testing.T) {
 			if l.Version != "2.1.0" || len(l.Runs[0].Results) != 3 {
 				t.Errorf("sarif version %q with %d results", l.Version, len(l.Runs[0].Results))
 			}
+			// The same driver as scan --vulns names (a copy once said
+			// "(devel)" and the GitHub URL).
+			if d, want := l.Runs[0].Tool.Driver, sarifTool(); d.Name != want.Name || d.Version != want.Version || d.InformationURI != want.InformationURI {
+				t.Errorf("sarif driver %s %s %s, want %+v", d.Name, d.Version, d.InformationURI, want)
+			}
 		}},
 		{"fail-on high", scanMisconfigOptions{Path: root, FailOn: "high"}, ExitRejected, nil},
 		{"fail-on critical passes", scanMisconfigOptions{Path: root, FailOn: "critical"}, ExitOK, nil},

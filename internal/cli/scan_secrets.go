@@ -24,11 +24,8 @@ import (
 type scanSecretsOptions struct {
 	// Path is the tree or file to scan.
 	Path string
-	// Format is "table" (the default when empty), "json" or "sarif".
-	Format string
-	// FailOn is a severity name; findings at or above it (not suppressed)
-	// make the command exit ExitRejected. Empty never fails on findings.
-	FailOn string
+	// Format and FailOn are as in scanMisconfigOptions.
+	Format, FailOn string
 	// AllowlistFile is a secrets allowlist (YAML, see secrets.Allowlist);
 	// empty waives nothing.
 	AllowlistFile string
@@ -55,11 +52,7 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 	if o.Path == "" {
 		return nil, usageError(errors.New("--secrets needs a PATH"))
 	}
-	format, err := findingFormat(o.Format)
-	if err != nil {
-		return nil, err
-	}
-	threshold, failOn, err := failOnSeverity(o.FailOn)
+	out, err := parseFindingsOutput(o.Format, o.FailOn)
 	if err != nil {
 		return nil, err
 	}
@@ -83,9 +76,8 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 	if err != nil {
 		return nil, badInput(err)
 	}
-	shown, srcRoot := sarifPaths(format, o.Path, findings)
-	if err := writeFindings(a.Stdout, format, shown, srcRoot); err != nil {
-		return nil, environmentErr(err)
+	if err := out.write(a.Stdout, o.Path, findings); err != nil {
+		return nil, err
 	}
 	incomplete := 0
 	for _, f := range findings {
@@ -94,8 +86,8 @@ func (a *App) scanSecrets(ctx context.Context, o scanSecretsOptions) ([]finding.
 			fmt.Fprintf(a.Stderr, "hallmark: warning: %s: %s\n", secrets.Where(f.Location), f.Message)
 		}
 	}
-	if failOn && finding.Exceeds(findings, threshold) {
-		return findings, rejected(failOnError("secret", findings, threshold))
+	if err := out.verdict("secret", findings); err != nil {
+		return findings, err
 	}
 	if incomplete > 0 {
 		return findings, badInput(fmt.Errorf("%d part(s) of %s could not be scanned for secrets", incomplete, o.Path))

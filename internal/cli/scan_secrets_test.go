@@ -63,6 +63,11 @@ func TestScanSecrets(t *testing.T) {
 			if l.Version != "2.1.0" || len(l.Runs[0].Results) != 2 {
 				t.Errorf("sarif version %q with %d results", l.Version, len(l.Runs[0].Results))
 			}
+			// The same driver as scan --vulns names (a copy once said
+			// "(devel)" and the GitHub URL).
+			if d, want := l.Runs[0].Tool.Driver, sarifTool(); d.Name != want.Name || d.Version != want.Version || d.InformationURI != want.InformationURI {
+				t.Errorf("sarif driver %s %s %s, want %+v", d.Name, d.Version, d.InformationURI, want)
+			}
 		}},
 		{"fail-on critical", scanSecretsOptions{Path: root, FailOn: "critical"}, ExitRejected, nil},
 		{"fail-on ignores waived findings", scanSecretsOptions{Path: filepath.Join(root, "ci"), FailOn: "low", AllowlistFile: allowEnv}, ExitOK, nil},

@@ -65,10 +65,6 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 				debug.SetMemoryLimit(int64(memLimitMiB) << 20)
 				debug.SetGCPercent(-1)
 			}
-			reg, err := verifiers.Offline()
-			if err != nil {
-				return environmentErr(err)
-			}
 			// Hosted services first: they write the trusted root that
 			// --trusted-root may name.
 			hostOpts, stopHosted, err := app.serveHosted(contextOf(cmd), cfg, logger)
@@ -76,17 +72,17 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 				return err
 			}
 			defer stopHosted()
-			tlOpts, err := app.serverTransparency()
+			opts, err := app.serverOptions()
 			if err != nil {
 				return err
 			}
-			tlOpts = append(tlOpts, hostOpts...)
+			opts = append(opts, hostOpts...)
 			// The dashboard verifies what it shows as uploads are verified.
 			webVerify, err := app.verifyOptions()
 			if err != nil {
 				return err
 			}
-			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, append(tlOpts, server.WithTEE(reg), server.WithLogger(logger), server.WithClock(app.Now),
+			s, err := server.Open(contextOf(cmd), cfg, app.Getenv, append(opts, server.WithLogger(logger),
 				server.WithDashboardFrom(func(st store.Store, g *gate.Gate) (http.Handler, error) {
 					tee, refs := g.TEE()
 					return web.New(st, g.Trust(), web.WithLogger(logger), web.WithClock(app.Now), web.WithVerifyOptions(webVerify...),
@@ -110,4 +106,18 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 	cmd.Flags().IntVar(&memLimitMiB, "memory-limit-mib", DefaultServeMemoryLimitMiB, "collect garbage only as the heap nears this size (0: Go's default GOGC=100; GOGC or GOMEMLIMIT in the environment win)")
 	cmd.Flags().BoolVar(&insecureHTTP, "insecure-http", false, "serve plain HTTP instead of TLS; only allowed on a loopback address")
 	return cmd
+}
+
+// serverOptions are what `serve` and `recheck --config` open the server
+// with: the offline TEE verifiers, --trusted-root and the clock.
+func (a *App) serverOptions() ([]server.Option, error) {
+	reg, err := verifiers.Offline()
+	if err != nil {
+		return nil, environmentErr(err)
+	}
+	opts, err := a.serverTransparency()
+	if err != nil {
+		return nil, err
+	}
+	return append(opts, server.WithTEE(reg), server.WithClock(a.Now)), nil
 }

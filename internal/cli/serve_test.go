@@ -263,6 +263,14 @@ admission: {defaultEnvironment: prod}
 	if code := ta.run(append([]string{"recheck", "--key", "gate.key"}, remote...)...); code != ExitUsage {
 		t.Fatalf("recheck --server --key: exit %d, %s", code, ta.errOut)
 	}
+	// --incremental is asked of the server (which reads its own vulnDB;
+	// this one names none), no longer refused by the CLI.
+	if code := ta.run(append([]string{"recheck", "--incremental"}, remote...)...); code != ExitBadInput || !strings.Contains(ta.errOut.String(), "vulnDB") {
+		t.Fatalf("recheck --server --incremental without a server vulnDB: exit %d, %s", code, ta.errOut)
+	}
+	if code := ta.run(append([]string{"recheck", "--incremental", "--db", "osv"}, remote...)...); code != ExitUsage {
+		t.Fatalf("recheck --server --incremental --db: exit %d, %s", code, ta.errOut)
+	}
 }
 
 func TestServeRefusesPlainHTTPOffLoopback(t *testing.T) {

@@ -177,6 +177,16 @@ func teeError(err error) error {
 	return rejected(err)
 }
 
+// verifier is the registry and options both verify commands use.
+func (f *teeFlags) verifier(app *App) (*tee.Registry, tee.VerifyOptions, error) {
+	reg, err := f.registry(app)
+	if err != nil {
+		return nil, tee.VerifyOptions{}, err
+	}
+	opts, err := f.options(app)
+	return reg, opts, err
+}
+
 // verifyEvidence verifies raw evidence from path.
 func (f *teeFlags) verifyEvidence(app *App, cmd *cobra.Command, path string) (*tee.Claims, error) {
 	raw, err := app.readInput(path, tee.MaxTPMEvidence)
@@ -187,11 +197,7 @@ func (f *teeFlags) verifyEvidence(app *App, cmd *cobra.Command, path string) (*t
 	if err != nil {
 		return nil, err
 	}
-	reg, err := f.registry(app)
-	if err != nil {
-		return nil, err
-	}
-	opts, err := f.options(app)
+	reg, opts, err := f.verifier(app)
 	if err != nil {
 		return nil, err
 	}
@@ -313,11 +319,7 @@ func (f *teeFlags) verifyBundle(app *App, cmd *cobra.Command, path string) (*tee
 			return nil, rejected(fmt.Errorf("%s: subject %s (sha256:%s) is not a subject of %s", path, s.Name, s.Digest["sha256"], f.provenance))
 		}
 	}
-	reg, err := f.registry(app)
-	if err != nil {
-		return nil, err
-	}
-	opts, err := f.options(app)
+	reg, opts, err := f.verifier(app)
 	if err != nil {
 		return nil, err
 	}

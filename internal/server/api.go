@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -18,11 +19,13 @@ import (
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/impact"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
+	"github.com/hallmark-dev/hallmark/vuln/osvdb"
 )
 
 // Handler returns the service's HTTP handler: the API, the admission
@@ -299,6 +302,22 @@ func digestParam(w http.ResponseWriter, q url.Values, name string, d *digest.Dig
 	return true
 }
 
+// limitParam reads ?limit= (1..MaxListLimit) into n when given, and
+// answers a bad one itself.
+func limitParam(w http.ResponseWriter, q url.Values, n *int) bool {
+	v := q.Get("limit")
+	if v == "" {
+		return true
+	}
+	l, err := strconv.Atoi(v)
+	if err != nil || l < 1 || l > MaxListLimit {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("limit=%q: want 1..%d", v, MaxListLimit))
+		return false
+	}
+	*n = l
+	return true
+}
+
 func (s *Server) listEvidence(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	sq := store.Query{PredicateType: q.Get("type"), Signer: q.Get("signer"), Limit: DefaultListLimit}
@@ -315,13 +334,8 @@ func (s *Server) listEvidence(w http.ResponseWriter, r *http.Request) {
 			*t = p
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxListLimit {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit=%q: want 1..%d", v, MaxListLimit))
-			return
-		}
-		sq.Limit = n
+	if !limitParam(w, q, &sq.Limit) {
+		return
 	}
 	recs, err := s.store.List(r.Context(), sq)
 	if err != nil {
@@ -373,6 +387,13 @@ type RecheckRequest struct {
 	Environments []string `json:"environments,omitempty"`
 	// Requester is recorded in the recheck decisions.
 	Requester string `json:"requester,omitempty"`
+	// Incremental rechecks only the deployed artifacts that the vulnDB
+	// imports since the last recheck (or Since) touched, as
+	// `hallmark recheck --incremental` does (impact.Selector).
+	Incremental bool `json:"incremental,omitempty"`
+	// Since, with Incremental, counts database changes after this time
+	// instead of the last recheck.
+	Since *time.Time `json:"since,omitempty"`
 }
 
 // RecheckAnswer is the answer of POST /v1/recheck.
@@ -381,24 +402,21 @@ type RecheckAnswer struct {
 	Rechecked []gate.Recheck `json:"rechecked"`
 	// Ignored lists stored decisions that did not count.
 	Ignored []gate.IgnoredDecision `json:"ignored"`
+	// Incremental says, for an incremental recheck, what changed and
+	// which artifacts it touched.
+	Incremental *impact.Result `json:"incremental,omitempty"`
+	// Deployed, for an incremental recheck, is how many deployed
+	// artifacts it chose among.
+	Deployed int `json:"deployed,omitempty"`
 }
 
-// recheck re-evaluates what is deployed (gate.RecheckDeployed) and records the
+// recheck re-evaluates what is deployed (gate.RecheckSelected, all of it or
+// the incremental selection of impact.Selector) and records the
 // verdicts, so it needs the admin role.
 func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
-	body, err := limits.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10), 64<<10, "recheck request")
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
-		return
-	}
 	var req RecheckRequest
-	if len(strings.TrimSpace(string(body))) > 0 {
-		dec := json.NewDecoder(strings.NewReader(string(body)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			writeError(w, http.StatusBadRequest, "recheck request: "+err.Error())
-			return
-		}
+	if !decodeRequest(w, r, "recheck request", &req, true) {
+		return
 	}
 	for _, env := range req.Environments {
 		if s.gate.PolicyDigest(env) == "" {
@@ -406,8 +424,37 @@ func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if req.Since != nil && !req.Incremental {
+		writeError(w, http.StatusBadRequest, "recheck request: since goes with incremental")
+		return
+	}
+	var (
+		sel      gate.Selector
+		picked   *impact.Result
+		deployed int
+	)
+	if req.Incremental {
+		if s.cfg.VulnDB == "" {
+			writeError(w, http.StatusBadRequest, "incremental recheck: the server configuration names no vulnDB")
+			return
+		}
+		db, err := osvdb.Open(s.cfg.VulnDB)
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, "incremental recheck reads the database's change log: "+err.Error())
+			return
+		}
+		defer db.Close()
+		var since time.Time
+		if req.Since != nil {
+			since = *req.Since
+		}
+		if sel, err = impact.Selector(r.Context(), s.store, s.trust, db, since, req.Environments, func(res *impact.Result, n int) { picked, deployed = res, n }); err != nil {
+			writeError(w, http.StatusServiceUnavailable, "incremental recheck: "+err.Error())
+			return
+		}
+	}
 	requester := strings.TrimSpace(principalOf(r) + " " + cmp.Or(req.Requester, "recheck"))
-	rs, ignored, err := s.gate.RecheckDeployed(r.Context(), requester, req.Environments...)
+	rs, ignored, err := s.gate.RecheckSelected(r.Context(), requester, sel, req.Environments...)
 	for _, rc := range rs {
 		var failed error
 		if rc.Error != "" {
@@ -419,7 +466,28 @@ func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "recheck: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, RecheckAnswer{Rechecked: nonNilSlice(rs), Ignored: nonNilSlice(ignored)})
+	writeJSON(w, http.StatusOK, RecheckAnswer{Rechecked: nonNilSlice(rs), Ignored: nonNilSlice(ignored), Incremental: picked, Deployed: deployed})
+}
+
+// decodeRequest reads a JSON request body of at most 64 KiB into v,
+// refusing unknown fields; an empty body leaves v as it is when optional.
+// It answers a bad request itself and says whether to go on.
+func decodeRequest(w http.ResponseWriter, r *http.Request, what string, v any, optional bool) bool {
+	body, err := limits.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10), 64<<10, what)
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return false
+	}
+	if optional && len(bytes.TrimSpace(body)) == 0 {
+		return true
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, what+": "+err.Error())
+		return false
+	}
+	return true
 }
 
 func nonNilSlice[T any](s []T) []T {
@@ -454,16 +522,8 @@ type GateAnswer struct {
 }
 
 func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
-	body, err := limits.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10), 64<<10, "gate request")
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
-		return
-	}
 	var req GateRequest
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "gate request: "+err.Error())
+	if !decodeRequest(w, r, "gate request", &req, false) {
 		return
 	}
 	requester := req.Requester
@@ -507,13 +567,8 @@ func (s *Server) deployments(w http.ResponseWriter, r *http.Request) {
 	if !digestParam(w, q, "artifact", &dq.Artifact) {
 		return
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxListLimit {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit=%q: want 1..%d", v, MaxListLimit))
-			return
-		}
-		dq.Limit = n
+	if !limitParam(w, q, &dq.Limit) {
+		return
 	}
 	ds, ignored, err := gate.Deployments(r.Context(), s.store, s.trust, dq)
 	if err != nil {

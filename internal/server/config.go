@@ -69,6 +69,10 @@ type Config struct {
 	Limits LimitsConfig `yaml:"limits"`
 	// Transparency configures watching a transparency log (monitor.go).
 	Transparency TransparencyConfig `yaml:"transparency"`
+	// VulnDB is the OSV database directory (`hallmark db update`) whose
+	// change log an incremental recheck reads; without it POST /v1/recheck
+	// refuses {"incremental": true}.
+	VulnDB string `yaml:"vulnDB"`
 }
 
 // TLSConfig names PEM files.
@@ -310,6 +314,7 @@ func ParseConfig(b []byte, baseDir string) (*Config, error) {
 	res(&c.Auth.AdmissionClientCA)
 	res(&c.Transparency.Monitor.State)
 	res(&c.Transparency.Host.Dir)
+	res(&c.VulnDB)
 	if r := &c.Transparency.Monitor.Read; !strings.Contains(*r, "://") {
 		res(r)
 	}

@@ -98,6 +98,17 @@ func parents(p string) func(func(string) bool) {
 // returns its manifest digest.
 func WriteLayout(t testing.TB, dir string, img v1.Image, refName string) string {
 	t.Helper()
+	p, opts := newLayout(t, dir, refName)
+	if err := p.AppendImage(img, opts...); err != nil {
+		t.Fatal(err)
+	}
+	return digest(t, img.Digest)
+}
+
+// newLayout creates an empty OCI image layout in dir and the options that
+// name what is appended to it refName (none when empty).
+func newLayout(t testing.TB, dir, refName string) (layout.Path, []layout.Option) {
+	t.Helper()
 	p, err := layout.Write(dir, empty.Index)
 	if err != nil {
 		t.Fatal(err)
@@ -106,10 +117,7 @@ func WriteLayout(t testing.TB, dir string, img v1.Image, refName string) string 
 	if refName != "" {
 		opts = append(opts, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": refName}))
 	}
-	if err := p.AppendImage(img, opts...); err != nil {
-		t.Fatal(err)
-	}
-	return digest(t, img.Digest)
+	return p, opts
 }
 
 // Push pushes img as repo:tag (repo without the host) and returns its
@@ -177,14 +185,7 @@ func Index(t testing.TB, imgs ...v1.Image) v1.ImageIndex {
 // refName (none when empty), and returns the index digest.
 func WriteIndexLayout(t testing.TB, dir string, idx v1.ImageIndex, refName string) string {
 	t.Helper()
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var opts []layout.Option
-	if refName != "" {
-		opts = append(opts, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": refName}))
-	}
+	p, opts := newLayout(t, dir, refName)
 	if err := p.AppendIndex(idx, opts...); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/hallmark-dev/hallmark/internal/limits"
 )
 
 // member is one archive entry as seen by the comparer.
@@ -47,7 +49,7 @@ func (c *comparer) index(ctx context.Context, p string, s *source, walk walker) 
 		}
 		if m.regular {
 			h := sha256.New()
-			n, err := io.CopyBuffer(h, &limitedReader{r: ctxReader{ctx, r}, limit: c.cfg.maxDecompressed, what: "member size", path: join(p, m.name)}, buf)
+			n, err := io.CopyBuffer(h, &limitedReader{r: limits.ContextReader(ctx, r), limit: c.cfg.maxDecompressed, what: "member size", path: join(p, m.name)}, buf)
 			if err != nil {
 				return fmt.Errorf("member %s: %w", m.name, err)
 			}
@@ -206,7 +208,7 @@ func (c *comparer) extract(ctx context.Context, p string, s *source, walk walker
 		}
 		im := idx[k]
 		src := &source{size: im.size, sum: im.sum}
-		lr := &limitedReader{r: ctxReader{ctx, r}, limit: c.cfg.maxDecompressed, what: "member size", path: join(p, k)}
+		lr := &limitedReader{r: limits.ContextReader(ctx, r), limit: c.cfg.maxDecompressed, what: "member size", path: join(p, k)}
 		if im.size <= c.cfg.maxMemory && c.memUsed+im.size <= 8*c.cfg.maxMemory {
 			data, err := io.ReadAll(lr)
 			if err != nil {

@@ -47,19 +47,6 @@ func (s *source) reader() (io.ReadCloser, error) {
 	return nil, errors.New("empty source")
 }
 
-// ctxReader stops a long read when the context is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // digest computes (and caches) the SHA-256 and size of s.
 func (c *comparer) digest(ctx context.Context, s *source) (string, error) {
 	if s.sum != "" {
@@ -76,7 +63,7 @@ func (c *comparer) digest(ctx context.Context, s *source) (string, error) {
 	}
 	defer rc.Close()
 	h := sha256.New()
-	n, err := io.CopyBuffer(h, ctxReader{ctx, rc}, make([]byte, 256<<10))
+	n, err := io.CopyBuffer(h, limits.ContextReader(ctx, rc), make([]byte, 256<<10))
 	if err != nil {
 		return "", err
 	}
@@ -138,7 +125,7 @@ func (c *comparer) materialise(ctx context.Context, s *source) error {
 		return err
 	}
 	defer rc.Close()
-	r := ctxReader{ctx, rc}
+	r := limits.ContextReader(ctx, rc)
 	if s.size >= 0 && s.size <= c.cfg.maxMemory {
 		data, err := io.ReadAll(io.LimitReader(r, c.cfg.maxMemory+1))
 		if err != nil {

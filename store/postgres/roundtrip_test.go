@@ -11,7 +11,6 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
-	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/store/postgres/pgtest"
@@ -80,7 +79,7 @@ func TestRoundTrips(t *testing.T) {
 	}
 	k := attesttest.Key(t, keys.Ed25519)
 	sub := attesttest.Subject("app", []byte("app"))
-	bySubject := store.Query{Subject: digest.MustParse("sha256:" + sub.Digest["sha256"])}
+	bySubject := store.Query{Subject: attesttest.Digest(sub)}
 	pair := func(n int) []*attest.Verified {
 		return []*attest.Verified{
 			attesttest.Verified(t, k, "https://example.com/vsa/v1", map[string]any{"n": n}, sub),

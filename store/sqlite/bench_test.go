@@ -9,7 +9,6 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
-	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/store/sqlite"
@@ -49,7 +48,7 @@ func BenchmarkStore(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			sub := subject(i % subjects)
-			recs, err := s.List(ctx, store.Query{Subject: digest.MustParse("sha256:" + sub.Digest["sha256"])})
+			recs, err := s.List(ctx, store.Query{Subject: attesttest.Digest(sub)})
 			if err != nil || len(recs) != perSubject || len(recs[0].Subjects) != 1 || len(recs[0].Signers) != 1 {
 				b.Fatalf("List: %d records, %v", len(recs), err)
 			}

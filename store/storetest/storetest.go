@@ -17,7 +17,6 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
-	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/store"
 )
@@ -81,18 +80,18 @@ func Run(t *testing.T, open Opener) {
 			want []string
 		}{
 			{"all", store.Query{}, []string{r1.ID, r2.ID}},
-			{"subject x", store.Query{Subject: subjectDigest(subX)}, []string{r1.ID, r2.ID}},
-			{"subject y", store.Query{Subject: subjectDigest(subY)}, []string{r2.ID}},
+			{"subject x", store.Query{Subject: attesttest.Digest(subX)}, []string{r1.ID, r2.ID}},
+			{"subject y", store.Query{Subject: attesttest.Digest(subY)}, []string{r2.ID}},
 			{"type a", store.Query{PredicateType: typeA}, []string{r1.ID}},
 			{"signer k2", store.Query{Signer: k2.Public().ID()}, []string{r2.ID}},
-			{"exclude type b", store.Query{Subject: subjectDigest(subX), ExcludePredicateTypes: []string{typeB}}, []string{r1.ID}},
+			{"exclude type b", store.Query{Subject: attesttest.Digest(subX), ExcludePredicateTypes: []string{typeB}}, []string{r1.ID}},
 			{"exclude both types", store.Query{ExcludePredicateTypes: []string{typeB, typeA}}, nil},
 			{"exclude another type", store.Query{ExcludePredicateTypes: []string{"https://example.com/none"}}, []string{r1.ID, r2.ID}},
 			{"since", store.Query{Since: r2.StoredAt}, []string{r2.ID}},
 			{"until", store.Query{Until: r2.StoredAt}, []string{r1.ID}},
 			{"limit", store.Query{Limit: 1}, []string{r1.ID}},
 			{"no match", store.Query{PredicateType: "https://example.com/none"}, nil},
-			{"combined", store.Query{Subject: subjectDigest(subX), Signer: k1.Public().ID()}, []string{r1.ID}},
+			{"combined", store.Query{Subject: attesttest.Digest(subX), Signer: k1.Public().ID()}, []string{r1.ID}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				recs, err := s.List(t.Context(), tc.q)
@@ -145,7 +144,7 @@ func Run(t *testing.T, open Opener) {
 			{"oldest with limit", store.Query{Limit: 2}, []string{r1.ID, lo}},
 			{"newest of a type", store.Query{Newest: true, PredicateType: typeA}, []string{r4.ID, r2.ID, r1.ID}},
 			{"newest of a type with limit", store.Query{Newest: true, PredicateType: typeA, Limit: 1}, []string{r4.ID}},
-			{"newest of a subject", store.Query{Newest: true, Subject: subjectDigest(subX)}, []string{r2.ID, r1.ID}},
+			{"newest of a subject", store.Query{Newest: true, Subject: attesttest.Digest(subX)}, []string{r2.ID, r1.ID}},
 			{"newest until", store.Query{Newest: true, Until: r4.StoredAt, Limit: 1}, []string{hi}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -224,7 +223,7 @@ func Run(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		recs, err := s.List(t.Context(), store.Query{Subject: subjectDigest(subY)})
+		recs, err := s.List(t.Context(), store.Query{Subject: attesttest.Digest(subY)})
 		if err != nil || len(recs) != 1 || recs[0].ID != r.ID {
 			t.Errorf("List by the lower-case digest = %v, %v; want %s", recs, err, r.ID)
 		}
@@ -255,13 +254,13 @@ func Run(t *testing.T, open Opener) {
 		}
 		// What is left answers every query as if the deleted were never
 		// stored: no subject or signer row of theirs is left behind.
-		for _, q := range []store.Query{{}, {Subject: subjectDigest(subX)}, {Subject: subjectDigest(subY)}, {Signer: k1.Public().ID()}, {PredicateType: typeA}} {
+		for _, q := range []store.Query{{}, {Subject: attesttest.Digest(subX)}, {Subject: attesttest.Digest(subY)}, {Signer: k1.Public().ID()}, {PredicateType: typeA}} {
 			recs, err := s.List(t.Context(), q)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var want []string
-			if q.Subject != subjectDigest(subY) && q.Signer == "" && q.PredicateType == "" {
+			if q.Subject != attesttest.Digest(subY) && q.Signer == "" && q.PredicateType == "" {
 				want = []string{v2.ID}
 			}
 			if diff := cmp.Diff(want, ids(recs)); diff != "" {
@@ -587,15 +586,6 @@ func ids(recs []store.Record) []string {
 		out = append(out, r.ID)
 	}
 	return out
-}
-
-// subjectDigest is the sha256 digest of an attesttest subject.
-func subjectDigest(s attest.Subject) digest.Digest {
-	d, err := digest.New(digest.SHA256, s.Digest[digest.SHA256])
-	if err != nil {
-		panic(err)
-	}
-	return d
 }
 
 func upper(s string) string {
