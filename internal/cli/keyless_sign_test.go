@@ -75,3 +75,33 @@ identities:
 		t.Errorf("rebuild --keyless without --rebuilder-id: exit %d, want %d\n%s", code, ExitUsage, ta.errOut)
 	}
 }
+
+// TestRebuildKeyless: a rebuilder signs its reproducibility attestation
+// with an OIDC identity through the real Fulcio, and the attestation
+// verifies against the trust file's identity with the rebuilder role.
+func TestRebuildKeyless(t *testing.T) {
+	fx := newRebuildFixture(t)
+	ta := fx.ta
+	bundle := fx.build(t, "p1")
+	svc, f := tlogtest.StartKeyless(t)
+	ta.env[TlogEnv], ta.env[TSAEnv], ta.env[TrustedRootEnv], ta.env[FulcioEnv] = svc.Log.URL, svc.TSA.URL, svc.RootPath, f.URL
+	ta.env[IDTokenEnv] = f.Issuer.Token(t, "rebuilder@example.com")
+	trustFile := writeFile(t, filepath.Join(t.TempDir(), "trust.yaml"), `version: 1
+identities:
+  - name: rebuilder
+    issuer: `+f.Issuer.URL+`
+    subject: rebuilder@example.com
+    roles: [rebuilder]
+`)
+	t.Chdir(fx.clone)
+	rbOut := filepath.Join(fx.out, "rebuild")
+	ta.mustRun(t, "rebuild", "--keyless", "--rebuilder-id", "https://ci.example.com/rebuilder", "--bundle", bundle,
+		"--builder-key", fx.key("builder")+".pub", "--sandbox", "off", "--out", rbOut)
+	if !strings.Contains(ta.errOut.String(), "subject rebuilder@example.com") {
+		t.Errorf("rebuild output does not name the identity:\n%s", ta.errOut)
+	}
+	ta.mustRun(t, "verify", "--trust", trustFile, "--bundle", filepath.Join(rbOut, "rebuild.bundle.json"), filepath.Join(fx.repo, "out.txt"))
+	if !strings.Contains(ta.out.String(), "identity:rebuilder") {
+		t.Errorf("verify of the keyless rebuild attestation:\n%s", ta.out)
+	}
+}
