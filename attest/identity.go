@@ -3,6 +3,7 @@ package attest
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
@@ -33,6 +34,41 @@ type Identity struct {
 	// Match is what the certificate must carry: issuer and subject
 	// (exact or regular expression) and any Fulcio extensions given.
 	Match verify.CertificateIdentity
+	// Claims are the Fulcio extensions given as patterns rather than
+	// exactly (in Match), e.g. a ref refs/tags/v.*.
+	Claims ClaimPatterns
+}
+
+// ClaimPatterns are regular expressions that a certificate's Fulcio
+// extensions must match, each given one in full: the caller anchors them
+// (trust files write "^(?:RE)$"). Nil fields are not checked.
+type ClaimPatterns struct {
+	SourceRepositoryURI *regexp.Regexp
+	SourceRepositoryRef *regexp.Regexp
+	BuildConfigURI      *regexp.Regexp
+	BuildSignerURI      *regexp.Regexp
+	BuildTrigger        *regexp.Regexp
+}
+
+// match reports the first of e's claims that does not match its pattern,
+// in the words of sigstore-go's certificate.CompareExtensions.
+func (p ClaimPatterns) match(e certificate.Extensions) error {
+	for _, c := range []struct {
+		name string
+		re   *regexp.Regexp
+		got  string
+	}{
+		{"SourceRepositoryURI", p.SourceRepositoryURI, e.SourceRepositoryURI},
+		{"SourceRepositoryRef", p.SourceRepositoryRef, e.SourceRepositoryRef},
+		{"BuildConfigURI", p.BuildConfigURI, e.BuildConfigURI},
+		{"BuildSignerURI", p.BuildSignerURI, e.BuildSignerURI},
+		{"BuildTrigger", p.BuildTrigger, e.BuildTrigger},
+	} {
+		if c.re != nil && !c.re.MatchString(c.got) {
+			return fmt.Errorf("expected %s to match %s, got %q", c.name, c.re, c.got)
+		}
+	}
+	return nil
 }
 
 // SignerID is the identity's entry in Verified.SignerIDs.
@@ -65,7 +101,7 @@ func DescribeCertificate(c *Certificate) string {
 // one it does not match, why.
 func matchIdentities(c certificate.Summary, ids []Identity) (matched []Identity, why []string) {
 	for _, id := range ids {
-		if err := matchOne(c, id.Match); err != nil {
+		if err := matchOne(c, id); err != nil {
 			why = append(why, fmt.Sprintf("%s: %v", id.Name, err))
 			continue
 		}
@@ -74,12 +110,22 @@ func matchIdentities(c certificate.Summary, ids []Identity) (matched []Identity,
 	return matched, why
 }
 
-func matchOne(c certificate.Summary, m verify.CertificateIdentity) error {
+func matchOne(c certificate.Summary, id Identity) error {
+	m := id.Match
 	if err := m.Issuer.Verify(c); err != nil {
 		return err
 	}
 	if err := m.SubjectAlternativeName.Verify(c); err != nil {
 		return err
 	}
-	return certificate.CompareExtensions(m.Extensions, c.Extensions)
+	if err := certificate.CompareExtensions(m.Extensions, c.Extensions); err != nil {
+		return err
+	}
+	return id.Claims.match(c.Extensions)
+}
+
+// unknownIdentity is the error for a certificate that matches none of the
+// trusted identities, with why each did not match.
+func unknownIdentity(c *certificate.Summary, why []string) error {
+	return fmt.Errorf("%w: the certificate names %s, which matches no trusted identity (%s)", ErrUnknownIdentity, DescribeCertificate(c), strings.Join(why, "; "))
 }

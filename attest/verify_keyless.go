@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
@@ -77,11 +76,16 @@ func (c *verifyConfig) verifyKeyless(env *envelope, trusted *KeySet) (keyless, e
 	if err != nil {
 		if _, ok := errors.AsType[*verify.ErrNoMatchingCertificateIdentity](err); ok {
 			_, why := matchIdentities(summary, ids)
-			return keyless{}, fmt.Errorf("%w: the certificate names %s, which matches no trusted identity (%s)", ErrUnknownIdentity, DescribeCertificate(&summary), strings.Join(why, "; "))
+			return keyless{}, unknownIdentity(&summary, why)
 		}
 		return keyless{}, fmt.Errorf("%w: certificate-signed bundle (%s): %v", ErrTransparency, DescribeCertificate(&summary), err)
 	}
-	matched, _ := matchIdentities(summary, ids)
+	// sigstore-go matched issuer, subject and exact claims; the claim
+	// patterns are checked here.
+	matched, why := matchIdentities(summary, ids)
+	if len(matched) == 0 {
+		return keyless{}, unknownIdentity(&summary, why)
+	}
 	out := keyless{certificate: &summary, identities: matched}
 	for _, ts := range res.VerifiedTimestamps {
 		out.times = append(out.times, ts.Timestamp.UTC())

@@ -27,8 +27,10 @@
 // subject (exact, or an anchored regular expression with issuerRegexp and
 // subjectRegexp), optional Fulcio extensions that must equal the
 // certificate's (sourceRepositoryURI, sourceRepositoryRef, buildConfigURI,
-// buildSignerURI, runnerEnvironment, buildTrigger), roles, and for CI a
-// hosted-builder declaration:
+// buildSignerURI, runnerEnvironment, buildTrigger; all but
+// runnerEnvironment may instead be given as an anchored regular expression,
+// e.g. sourceRepositoryRefRegexp), roles, and for CI a hosted-builder
+// declaration:
 //
 //	identities:
 //	  - name: release-workflow

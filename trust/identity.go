@@ -27,20 +27,27 @@ type Identity struct {
 // identityDoc is one entry of the file's identities list. Regular
 // expressions are anchored: they must match the whole value.
 type identityDoc struct {
-	Name                string   `yaml:"name"`
-	Issuer              string   `yaml:"issuer"`
-	IssuerRegexp        string   `yaml:"issuerRegexp"`
-	Subject             string   `yaml:"subject"`
-	SubjectRegexp       string   `yaml:"subjectRegexp"`
-	SourceRepositoryURI string   `yaml:"sourceRepositoryURI"`
-	SourceRepositoryRef string   `yaml:"sourceRepositoryRef"`
-	BuildConfigURI      string   `yaml:"buildConfigURI"`
-	BuildSignerURI      string   `yaml:"buildSignerURI"`
-	RunnerEnvironment   string   `yaml:"runnerEnvironment"`
-	BuildTrigger        string   `yaml:"buildTrigger"`
-	Roles               []string `yaml:"roles"`
-	Person              string   `yaml:"person"`
-	HostedBuilder       *struct {
+	Name                string `yaml:"name"`
+	Issuer              string `yaml:"issuer"`
+	IssuerRegexp        string `yaml:"issuerRegexp"`
+	Subject             string `yaml:"subject"`
+	SubjectRegexp       string `yaml:"subjectRegexp"`
+	SourceRepositoryURI string `yaml:"sourceRepositoryURI"`
+	SourceRepositoryRef string `yaml:"sourceRepositoryRef"`
+	BuildConfigURI      string `yaml:"buildConfigURI"`
+	BuildSignerURI      string `yaml:"buildSignerURI"`
+	RunnerEnvironment   string `yaml:"runnerEnvironment"`
+	BuildTrigger        string `yaml:"buildTrigger"`
+	// The claims above as anchored regular expressions instead (the
+	// runner environment has two values, so it has none).
+	SourceRepositoryURIRegexp string   `yaml:"sourceRepositoryURIRegexp"`
+	SourceRepositoryRefRegexp string   `yaml:"sourceRepositoryRefRegexp"`
+	BuildConfigURIRegexp      string   `yaml:"buildConfigURIRegexp"`
+	BuildSignerURIRegexp      string   `yaml:"buildSignerURIRegexp"`
+	BuildTriggerRegexp        string   `yaml:"buildTriggerRegexp"`
+	Roles                     []string `yaml:"roles"`
+	Person                    string   `yaml:"person"`
+	HostedBuilder             *struct {
 		SLSABuildLevel int `yaml:"slsaBuildLevel"`
 	} `yaml:"hostedBuilder"`
 }
@@ -56,6 +63,36 @@ func anchored(re string) (string, error) {
 		return "", err
 	}
 	return full, nil
+}
+
+// claimPatterns compiles the claims d gives as regular expressions,
+// refusing a claim given both exactly and as a pattern.
+func (d identityDoc) claimPatterns(where string) (attest.ClaimPatterns, error) {
+	var p attest.ClaimPatterns
+	for _, c := range []struct {
+		field       string
+		exact, expr string
+		dst         **regexp.Regexp
+	}{
+		{"sourceRepositoryURI", d.SourceRepositoryURI, d.SourceRepositoryURIRegexp, &p.SourceRepositoryURI},
+		{"sourceRepositoryRef", d.SourceRepositoryRef, d.SourceRepositoryRefRegexp, &p.SourceRepositoryRef},
+		{"buildConfigURI", d.BuildConfigURI, d.BuildConfigURIRegexp, &p.BuildConfigURI},
+		{"buildSignerURI", d.BuildSignerURI, d.BuildSignerURIRegexp, &p.BuildSignerURI},
+		{"buildTrigger", d.BuildTrigger, d.BuildTriggerRegexp, &p.BuildTrigger},
+	} {
+		if c.expr == "" {
+			continue
+		}
+		if c.exact != "" {
+			return p, fmt.Errorf("%w: %s: give %s or %sRegexp, not both", ErrBadFile, where, c.field, c.field)
+		}
+		full, err := anchored(c.expr)
+		if err != nil {
+			return p, fmt.Errorf("%w: %s: %sRegexp: %v", ErrBadFile, where, c.field, err)
+		}
+		*c.dst = regexp.MustCompile(full)
+	}
+	return p, nil
 }
 
 func (t *Trust) parseIdentities(docs []identityDoc) error {
@@ -96,12 +133,16 @@ func (t *Trust) parseIdentities(docs []identityDoc) error {
 		if err != nil {
 			return fmt.Errorf("%w: %s: %v", ErrBadFile, where, err)
 		}
+		claims, err := d.claimPatterns(where)
+		if err != nil {
+			return err
+		}
 		roles, err := parseRoles(where, d.Roles)
 		if err != nil {
 			return err
 		}
 		seen[d.Name] = true
-		id := Identity{Identity: attest.Identity{Name: d.Name, Match: match}, Roles: roles, Person: d.Person}
+		id := Identity{Identity: attest.Identity{Name: d.Name, Match: match, Claims: claims}, Roles: roles, Person: d.Person}
 		if h := d.HostedBuilder; h != nil {
 			if h.SLSABuildLevel < 1 || h.SLSABuildLevel > 3 {
 				return fmt.Errorf("%w: %s: hostedBuilder.slsaBuildLevel %d (want 1, 2 or 3)", ErrBadFile, where, h.SLSABuildLevel)

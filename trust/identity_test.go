@@ -106,3 +106,72 @@ func TestIdentityErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestIdentityClaimRegexps pins Fulcio claims by anchored regular
+// expression, on sigstore-js 2.0.0's real npm provenance (ref
+// refs/heads/main, repository https://github.com/sigstore/sigstore-js,
+// trigger push): a matching ref or repository pattern verifies, a tag
+// pattern or a pattern that matches only part of the ref does not, and the
+// message names the claim and the certificate's value.
+func TestIdentityClaimRegexps(t *testing.T) {
+	pg, err := root.NewTrustedRootFromPath("../attest/testdata/publicgood/trusted_root.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("../attest/testdata/publicgood/npm-sigstore-2.0.0.provenance.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const base = "version: 1\nidentities:\n  - name: release\n    issuer: https://token.actions.githubusercontent.com\n    subjectRegexp: https://github\\.com/sigstore/sigstore-js/.*\n    roles: [builder]\n"
+	for name, tc := range map[string]struct {
+		claims string
+		ok     bool
+	}{
+		"ref pattern":             {"    sourceRepositoryRefRegexp: refs/heads/(main|release-.*)\n", true},
+		"repository pattern":      {"    sourceRepositoryURIRegexp: https://github\\.com/sigstore/.*\n    buildTriggerRegexp: push|release\n", true},
+		"workflow pattern":        {"    buildConfigURIRegexp: https://github\\.com/sigstore/sigstore-js/\\.github/workflows/release\\.yml@refs/heads/.*\n", true},
+		"tag pattern":             {"    sourceRepositoryRefRegexp: refs/tags/v.*\n", false},
+		"part of the ref":         {"    sourceRepositoryRefRegexp: heads\n", false},
+		"other repository":        {"    sourceRepositoryURIRegexp: https://github\\.com/acme/.*\n", false},
+		"exact ref still exact":   {"    sourceRepositoryRef: refs/heads/mai\n", false},
+		"trigger not a prefix of": {"    buildTriggerRegexp: pus\n", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tr, err := Parse([]byte(base+tc.claims), ".")
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := attest.Verify(t.Context(), raw, tr.All(), attest.WithTrustedRoot(pg))
+			if tc.ok {
+				if err != nil || len(v.SignerIDs()) != 1 || v.SignerIDs()[0] != "identity:release" {
+					t.Fatalf("err = %v, want identity:release", err)
+				}
+				return
+			}
+			if !errors.Is(err, attest.ErrUnknownIdentity) || !strings.Contains(err.Error(), "release: expected ") {
+				t.Fatalf("err = %v, want an untrusted identity naming the claim", err)
+			}
+		})
+	}
+	_, err = attest.Verify(t.Context(), raw, mustParse(t, base+"    sourceRepositoryRefRegexp: refs/tags/v.*\n").All(), attest.WithTrustedRoot(pg))
+	if err == nil || !strings.Contains(err.Error(), `expected SourceRepositoryRef to match ^(?:refs/tags/v.*)$, got "refs/heads/main"`) {
+		t.Errorf("message does not name the claim, pattern and value: %v", err)
+	}
+	for name, doc := range map[string]string{
+		"both":      base + "    sourceRepositoryRef: refs/heads/main\n    sourceRepositoryRefRegexp: refs/heads/.*\n",
+		"bad regex": base + "    buildSignerURIRegexp: '('\n",
+	} {
+		if _, err := Parse([]byte(doc), "."); !errors.Is(err, ErrBadFile) || !strings.Contains(err.Error(), "Regexp") {
+			t.Errorf("%s: err = %v, want a trust-file error naming the field", name, err)
+		}
+	}
+}
+
+func mustParse(t *testing.T, doc string) *Trust {
+	t.Helper()
+	tr, err := Parse([]byte(doc), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}

@@ -76,7 +76,7 @@ identity as an approver in the trust file (docs/identities.md).`,
 	cmd.Flags().StringVar(&f.env, "env", "", "environment the approval is for")
 	cmd.Flags().StringVar(&f.key, "key", "", "approver's private key (default: the project's approver key)")
 	cmd.Flags().StringVar(&f.comment, "comment", "", "why")
-	cmd.Flags().BoolVar(&f.keyless, "keyless", false, "sign with an OIDC identity through Fulcio instead of a key ($SIGSTORE_ID_TOKEN or GitHub Actions' token; --fulcio, --trusted-root)")
+	cmd.Flags().BoolVar(&f.keyless, "keyless", false, keylessUsage)
 	cmd.Flags().StringVar(&f.out, "out", "", "also write the bundle here")
 	return cmd
 }

@@ -60,7 +60,7 @@ func newAttestCmd(app *App) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&f.key, "key", "", "private key file (NAME.key)")
-	cmd.Flags().BoolVar(&f.keyless, "keyless", false, "sign with an OIDC identity through Fulcio instead of a key ($SIGSTORE_ID_TOKEN or GitHub Actions' token; --fulcio, --trusted-root)")
+	cmd.Flags().BoolVar(&f.keyless, "keyless", false, keylessUsage)
 	cmd.Flags().StringVar(&f.predicateType, "predicate-type", "", "predicate type URI")
 	cmd.Flags().StringVar(&f.predicate, "predicate", "", "predicate JSON file (- for standard input)")
 	cmd.Flags().StringVar(&f.out, "out", "", "write the bundle here (default standard output)")

@@ -31,6 +31,7 @@ const SandboxInitCommand = "__sandbox-init"
 
 type buildFlags struct {
 	key        string
+	keyless    bool
 	out        string
 	products   []string
 	outputDirs []string
@@ -56,7 +57,7 @@ in a Linux sandbox unless --sandbox off: no network unless --network on, the
 source tree read-only except --output-dir directories, no view of your home,
 SSH agent or credentials. The products (--products globs, or the files
 created or changed under --output-dir) become the subjects of an SLSA v1
-provenance statement, signed with --key and stored. A failing CMD records
+provenance statement, signed with --key (or --keyless) and stored. A failing CMD records
 nothing and hallmark exits with its exit code. See docs/build.md.`,
 		Args: argsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -65,6 +66,7 @@ nothing and hallmark exits with its exit code. See docs/build.md.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.key, "key", "", "private key file (NAME.key) (default: the project's builder key); without one the statement is written unsigned")
+	fl.BoolVar(&f.keyless, "keyless", false, keylessUsage)
 	fl.StringVar(&f.out, "out", ".hallmark/build", "directory for the bundle (or statement) and the build log")
 	fl.StringArrayVar(&f.products, "products", nil, "product glob relative to the source root (repeatable)")
 	fl.StringArrayVar(&f.outputDirs, "output-dir", nil, "writable output directory relative to the source root; new or changed files are products (repeatable)")
@@ -82,8 +84,10 @@ nothing and hallmark exits with its exit code. See docs/build.md.`,
 
 func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 	var err error
-	if f.key, err = a.projectKey(f.key, "builder"); err != nil {
-		return err
+	if !f.keyless {
+		if f.key, err = a.projectKey(f.key, "builder"); err != nil {
+			return err
+		}
 	}
 	if f.builderID, err = a.projectValue(f.builderID, func(p *Project) string { return p.Project.BuilderID }); err != nil {
 		return err
@@ -98,18 +102,14 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 		return usageError(fmt.Errorf("--sandbox %q: want auto, on or off", f.sandbox))
 	}
 	if f.tee != "" && f.tee != "off" && f.key == "" {
-		return usageError(errors.New("--tee needs --key: the TEE attestation is signed next to the provenance"))
+		return usageError(errors.New("--tee needs --key: the TEE attestation is signed next to the provenance; --keyless is not supported with --tee"))
 	}
 	if f.network != "off" && f.network != "on" {
 		return usageError(fmt.Errorf("--network %q: want off or on", f.network))
 	}
-	var key *keys.PrivateKey
-	if f.key != "" {
-		k, err := a.loadSigningKey(f.key)
-		if err != nil {
-			return err
-		}
-		key = k
+	signer, err := a.evidenceSigner(f.key, f.keyless)
+	if err != nil {
+		return err
 	}
 	wd, err := os.Getwd()
 	if err != nil {
@@ -153,9 +153,11 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 		},
 		BuilderID: f.builderID, LogName: "build.log", Now: a.Now,
 	}
-	if key != nil {
+	signedBy := ""
+	if signer != nil {
 		spec.Record = func(ctx context.Context, st *intoto.Statement) (*attest.Verified, []byte, string, error) {
-			v, bundle, rec, err := a.signStoreVerified(ctx, key, st)
+			v, bundle, rec, who, err := a.signWith(ctx, signer, st)
+			signedBy = who
 			return v, bundle, rec.ID, err
 		}
 	}
@@ -191,7 +193,7 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 		if err := a.writeOutput(out, res.Bundle); err != nil {
 			return err
 		}
-		fmt.Fprintf(a.Stderr, "signed provenance %s with key %s\nstored %s\n", out, key.Public().ID(), res.RecordID)
+		fmt.Fprintf(a.Stderr, "signed provenance %s by %s\nstored %s\n", out, signedBy, res.RecordID)
 	}
 	switch {
 	case errors.Is(err, build.ErrSpec), errors.Is(err, build.ErrCommandNotFound), errors.Is(err, build.ErrNoProducts):
@@ -204,7 +206,7 @@ func (a *App) runBuild(ctx context.Context, f buildFlags, argv []string) error {
 		}
 		return environmentErr(err)
 	}
-	if key == nil {
+	if signer == nil {
 		writeBuildResult(a, res.Build)
 		b, err := provenance.JSON(res.Provenance)
 		if err != nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store/sqlite"
 	"github.com/hallmark-dev/hallmark/tee/verifiers"
+	"github.com/hallmark-dev/hallmark/tlog"
 	"github.com/hallmark-dev/hallmark/trust"
 )
 
@@ -45,6 +46,7 @@ const (
 	exportReport    = "report.json"
 	exportTrust     = "trust/trust.yaml"
 	exportRefValues = "trust/reference-values.yaml"
+	exportRoot      = "trust/trusted_root.json"
 	exportPolicy    = "policy/policy.json"
 	exportData      = "policy/data.json"
 )
@@ -65,6 +67,17 @@ type exportManifestDoc struct {
 	PolicyDigest string              `json:"policyDigest"`
 	Artifacts    map[string][]string `json:"artifacts"`
 	Members      map[string]string   `json:"members"`
+	// Transparency is set when the export verified against a trusted root.
+	Transparency *exportTransparency `json:"transparency,omitempty"`
+}
+
+// exportTransparency names the archived trusted root and the thresholds the
+// export verified with (nil: the root's defaults), so verify-export checks
+// log entries and timestamps exactly as the export did.
+type exportTransparency struct {
+	TrustedRoot        string `json:"trustedRoot"`
+	LogThreshold       *int   `json:"logThreshold,omitempty"`
+	TimestampThreshold *int   `json:"timestampThreshold,omitempty"`
 }
 
 // exportPolicyDoc is policy/policy.json.
@@ -97,7 +110,9 @@ policy input of each artifact for opa eval, the report, and manifest.json
 listing the sha256 of every member. --key signs the manifest
 (` + ExportPredicateType + `). hallmark verify-export checks it all offline.
 With --trusted-root, a stored bundle whose log entries or timestamps do not
-verify against it (a rewritten store or log) fails the export (exit 1).`,
+verify against it (a rewritten store or log) fails the export (exit 1), the
+report is judged with it, and the root and thresholds are archived so that
+verify-export checks log entries and timestamps again.`,
 		Args: argsUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := app.reportDefaults(&f.trust, &f.policy, f.env); err != nil {
@@ -122,10 +137,6 @@ verify against it (a rewritten store or log) fails the export (exit 1).`,
 				return err
 			}
 			defer s.Close()
-			vopts, err := app.verifyOptions()
-			if err != nil {
-				return err
-			}
 			r, inputs, err := buildReport(ctx, app, s, in)
 			if err != nil {
 				return err
@@ -141,8 +152,8 @@ verify against it (a rewritten store or log) fails the export (exit 1).`,
 				if err != nil {
 					return storeError(fmt.Errorf("bundle %s: %w", id, err))
 				}
-				if err := checkStoredTransparency(ctx, rec.Bundle, id, in.trust, vopts); err != nil {
-					return err
+				if err := transparencyProblem(ctx, rec.Bundle, "stored bundle "+id, in.trust, in.verify); err != nil {
+					return rejected(fmt.Errorf("%w (the store or the log was altered: hallmark tlog verify checks the log; export with --trusted-root off to archive it anyway)", err))
 				}
 				members[name] = rec.Bundle
 				return nil
@@ -177,6 +188,11 @@ verify against it (a rewritten store or log) fails the export (exit 1).`,
 			}
 			if err := addPolicy(members, in.policy, inputs); err != nil {
 				return err
+			}
+			if len(in.verify) > 0 {
+				if man.Transparency, err = addTrustedRoot(members, app); err != nil {
+					return err
+				}
 			}
 			var rep bytes.Buffer
 			if err := r.WriteJSON(&rep); err != nil {
@@ -219,13 +235,13 @@ verify against it (a rewritten store or log) fails the export (exit 1).`,
 	return cmd
 }
 
-// checkStoredTransparency fails an export when a stored bundle that
-// verifies against the trust file carries log entries or timestamps that do
-// not verify against the trusted root (vopts, none without one): its store
-// or its log was altered, and an audit archive must not carry it as if it
-// held. Bundles that carry none are left to the report, as the gate leaves
-// them.
-func checkStoredTransparency(ctx context.Context, raw []byte, id string, tr *trust.Trust, vopts []attest.VerifyOption) error {
+// transparencyProblem returns the attest.ErrTransparency error of a bundle
+// that verifies against the trust file but carries log entries or
+// timestamps that do not verify against the trusted root (vopts, none
+// without one): its store, log or archive was altered, and an audit archive
+// must not carry it as if it held. Bundles that carry none are left to the
+// report, as the gate leaves them.
+func transparencyProblem(ctx context.Context, raw []byte, name string, tr *trust.Trust, vopts []attest.VerifyOption) error {
 	if len(vopts) == 0 {
 		return nil
 	}
@@ -237,11 +253,54 @@ func checkStoredTransparency(ctx context.Context, raw []byte, id string, tr *tru
 	if len(vm.GetTlogEntries()) == 0 && len(vm.GetTimestampVerificationData().GetRfc3161Timestamps()) == 0 {
 		return nil
 	}
-	_, err := attest.Verify(ctx, raw, tr.All(), append([]attest.VerifyOption{attest.WithInputName("stored bundle " + id)}, vopts...)...)
+	_, err := attest.Verify(ctx, raw, tr.All(), append([]attest.VerifyOption{attest.WithInputName(name)}, vopts...)...)
 	if errors.Is(err, attest.ErrTransparency) {
-		return rejected(fmt.Errorf("%w (the store or the log was altered: hallmark tlog verify checks the log; export with --trusted-root off to archive it anyway)", err))
+		return err
 	}
 	return nil
+}
+
+// addTrustedRoot archives the trusted root the export verified against
+// and returns the manifest's record of it and of the thresholds.
+func addTrustedRoot(members map[string][]byte, app *App) (*exportTransparency, error) {
+	p := app.setting(app.tlog.root, TrustedRootEnv)
+	raw, err := limits.ReadFile(p, tlog.MaxRootBytes)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("trusted root: %w", err))
+	}
+	members[exportRoot] = raw
+	t := &exportTransparency{TrustedRoot: exportRoot}
+	if n := app.tlog.logThreshold; n >= 0 {
+		t.LogThreshold = &n
+	}
+	if n := app.tlog.tsThreshold; n >= 0 {
+		t.TimestampThreshold = &n
+	}
+	return t, nil
+}
+
+// verifyOptions are the archived trusted root and thresholds as verify
+// options; none for an archive exported without a root.
+func (t *exportTransparency) verifyOptions(members map[string][]byte) ([]attest.VerifyOption, error) {
+	if t == nil {
+		return nil, nil
+	}
+	raw, ok := members[t.TrustedRoot]
+	if !ok {
+		return nil, fmt.Errorf("the manifest names trusted root %s, which is not in the archive", t.TrustedRoot)
+	}
+	tr, err := tlog.ParseRoot(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t.TrustedRoot, err)
+	}
+	opts := []attest.VerifyOption{attest.WithTrustedRoot(tr)}
+	if t.LogThreshold != nil {
+		opts = append(opts, attest.WithLogThreshold(*t.LogThreshold))
+	}
+	if t.TimestampThreshold != nil {
+		opts = append(opts, attest.WithTimestampThreshold(*t.TimestampThreshold))
+	}
+	return opts, nil
 }
 
 func jsonString(s string) string { b, _ := json.Marshal(s); return string(b) }
@@ -396,7 +455,10 @@ manifest's sha256 (a changed, missing or extra member fails), verify each
 bundle against the archive's trust file, recompile the policy from the
 archived modules and data and check its digest, re-run the gate (a dry run,
 at the report's time) on the archived evidence alone, and rebuild the
-report: it must equal the archived one. Nothing outside the archive is read.
+report: it must equal the archived one. An archive exported with
+--trusted-root carries that root: every bundle's log entries and timestamps
+are verified against it (offline), and one that does not verify fails.
+Nothing outside the archive is read (--trusted-root is ignored).
 
 --key checks the manifest's signature; without it, the archive is only
 consistent with itself, and its manifest digest (printed) must be compared
@@ -488,6 +550,10 @@ func verifyExport(ctx context.Context, app *App, file, pubKey string) error {
 	if pol.Digest() != man.PolicyDigest {
 		return rejected(fmt.Errorf("%s: the archived policy compiles to digest %s, the manifest says %s", file, pol.Digest(), man.PolicyDigest))
 	}
+	vopts, err := man.Transparency.verifyOptions(members)
+	if err != nil {
+		return rejected(fmt.Errorf("%s: %w", file, err))
+	}
 	var archived compliance.Report
 	if err := json.Unmarshal(members[exportReport], &archived); err != nil {
 		return badInput(fmt.Errorf("%s: %s: %w", file, exportReport, err))
@@ -508,6 +574,11 @@ func verifyExport(ctx context.Context, app *App, file, pubKey string) error {
 		}
 		nBundles++
 		byID["sha256:"+sha256Hex(b)] = b
+		if err := transparencyProblem(ctx, b, name, tr, vopts); err != nil {
+			return rejected(fmt.Errorf("%s: %w (the archive, or the store it was exported from, was altered)", file, err))
+		}
+		// Decisions are listed as the export listed them: verified against
+		// the trust file (the gate need not log its own records).
 		v, err := attest.Verify(ctx, b, tr.All(), attest.WithInputName(name))
 		if err != nil {
 			continue // the gate lists it as ignored, as it did when exporting
@@ -518,7 +589,7 @@ func verifyExport(ctx context.Context, app *App, file, pubKey string) error {
 			}
 		}
 	}
-	in := reportInputs{trust: tr, policy: pol, tee: reg, teeRefs: refs, env: archived.Scope.Environment, since: archived.Scope.Since, until: archived.Scope.Until, now: archived.GeneratedAt, bundles: map[string][][]byte{}}
+	in := reportInputs{trust: tr, policy: pol, tee: reg, teeRefs: refs, env: archived.Scope.Environment, since: archived.Scope.Since, until: archived.Scope.Until, now: archived.GeneratedAt, bundles: map[string][][]byte{}, verify: vopts}
 	if archived.Scope.Artifact != "" {
 		d, err := digest.Parse(archived.Scope.Artifact)
 		if err != nil {
@@ -556,6 +627,9 @@ func verifyExport(ctx context.Context, app *App, file, pubKey string) error {
 		return rejected(fmt.Errorf("%s: the archive does not reproduce its report: %w", file, err))
 	}
 	fmt.Fprintf(app.Stdout, "verified %s: manifest sha256:%s, %d members, %d bundles, policy sha256:%s\n", file, manDigest, len(members), nBundles, pol.Digest())
+	if man.Transparency != nil {
+		fmt.Fprintf(app.Stdout, "  log entries and timestamps verified against the archived %s\n", man.Transparency.TrustedRoot)
+	}
 	for _, a := range got.Artifacts {
 		verdict := "deny"
 		if a.Decision.Allow {

@@ -26,6 +26,7 @@ import (
 )
 
 type imageFlags struct {
+	keyless       bool
 	base          string
 	baseTagUnsafe bool
 	files         []string
@@ -61,7 +62,8 @@ layout (oci:DIR[:TAG]); a base named by tag alone is refused unless
 multi-platform base, --platform (default linux/amd64) picks the manifest.
 
 --out writes an OCI image layout (its index.json is replaced); --push uploads
-to a registry. The manifest digest is printed on stdout. With --key, an SLSA
+to a registry. The manifest digest is printed on stdout. With --key (or
+--keyless), an SLSA
 provenance whose subject is the image (named by its repository) and whose
 resolved dependencies are the base image, each product's SHA-256 and the
 stored provenance bundles of the products is signed and stored.`,
@@ -84,6 +86,7 @@ stored provenance bundles of the products is signed and stored.`,
 	fl.StringVar(&f.out, "out", "", "write an OCI image layout: oci:DIR[:TAG]")
 	fl.StringVar(&f.push, "push", "", "push to REGISTRY/REPO:TAG")
 	fl.StringVar(&f.key, "key", "", "sign and store the image's provenance with this private key")
+	fl.BoolVar(&f.keyless, "keyless", false, keylessUsage)
 	fl.StringVar(&f.provenance, "provenance", "", "also write the signed provenance bundle to this file (with --key)")
 	return cmd
 }
@@ -98,8 +101,11 @@ func (a *App) runImage(ctx context.Context, f imageFlags, argv []string) error {
 	if f.out == "" && f.push == "" {
 		return usageError(errors.New("say where the image goes: --out oci:DIR[:TAG] and/or --push REGISTRY/REPO:TAG"))
 	}
-	if f.provenance != "" && f.key == "" {
-		return usageError(errors.New("--provenance needs --key"))
+	if f.provenance != "" && f.key == "" && !f.keyless {
+		return usageError(errors.New("--provenance needs --key or --keyless"))
+	}
+	if f.key != "" && f.keyless {
+		return usageError(errors.New("--keyless and --key exclude each other"))
 	}
 	spec := assemble.Spec{Entrypoint: f.entrypoint, Cmd: f.cmd, Env: f.env, WorkDir: f.workDir}
 	epoch, err := a.sourceDateEpoch(f.epoch)
@@ -193,7 +199,7 @@ func (a *App) runImage(ctx context.Context, f imageFlags, argv []string) error {
 		fmt.Fprintf(a.Stderr, "pushed %s\n", pushed)
 	}
 	fmt.Fprintln(a.Stdout, dg)
-	if f.key == "" {
+	if f.key == "" && !f.keyless {
 		return nil
 	}
 	return a.signImageProvenance(ctx, f, argv, epoch, subjectName, dg, baseArt, products)
@@ -316,7 +322,7 @@ func writeLayout(dir, tag, push string, img v1.Image) error {
 // at dg: its resolved dependencies are the base, each product and the
 // stored provenance bundles about each product.
 func (a *App) signImageProvenance(ctx context.Context, f imageFlags, argv []string, epoch int64, subject string, dg v1.Hash, base *artifact.Artifact, products []imageProduct) error {
-	key, err := a.loadSigningKey(f.key)
+	signer, err := a.evidenceSigner(f.key, f.keyless)
 	if err != nil {
 		return err
 	}
@@ -365,7 +371,7 @@ func (a *App) signImageProvenance(ctx context.Context, f imageFlags, argv []stri
 	if err != nil {
 		return environmentErr(err)
 	}
-	rec, bundle, err := a.signAndStore(ctx, key, st)
+	_, bundle, rec, who, err := a.signWith(ctx, signer, st)
 	if err != nil {
 		return err
 	}
@@ -374,6 +380,6 @@ func (a *App) signImageProvenance(ctx context.Context, f imageFlags, argv []stri
 			return err
 		}
 	}
-	fmt.Fprintf(a.Stderr, "signed image provenance with key %s\nstored %s\n", key.Public().ID(), rec.ID)
+	fmt.Fprintf(a.Stderr, "signed image provenance by %s\nstored %s\n", who, rec.ID)
 	return nil
 }

@@ -329,7 +329,8 @@ identities:
 // TestGateCosignKeylessProvenance: the real cosign signs SLSA v0.2
 // provenance keylessly (cosign attest-blob --new-bundle-format, with an
 // OIDC token, through the real Fulcio, timestamped by timestamp-server; not
-// logged: cosign logs DSSE as a dsse entry, which rekor-tiles refuses) and
+// logged: cosign 2.x logs DSSE as a dsse entry, which rekor-tiles v2.3.0
+// refuses; docs/tlog.md "DSSE entries", TestCosignKeylessLogsToHostedLog) and
 // the gate counts it when the trust file names the
 // identity, under the built-in source and identity rules.
 func TestGateCosignKeylessProvenance(t *testing.T) {

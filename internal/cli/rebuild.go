@@ -25,6 +25,7 @@ type rebuildFlags struct {
 	trustFile   string
 	builderKeys []string
 	key         string
+	keyless     bool
 	rebuilderID string
 	sandbox     string
 	out         string
@@ -73,6 +74,7 @@ in this checkout as it is (which must be at the recorded commit).`,
 	fl.StringVar(&f.trustFile, "trust", "", "trust file: the provenance must be signed by a key with role builder")
 	fl.StringArrayVar(&f.builderKeys, "builder-key", nil, "trusted builder public key file (repeatable; instead of --trust)")
 	fl.StringVar(&f.key, "key", "", "rebuilder's private key file (NAME.key) that signs the attestation (required)")
+	fl.BoolVar(&f.keyless, "keyless", false, keylessUsage+"; needs --rebuilder-id")
 	fl.StringVar(&f.rebuilderID, "rebuilder-id", "", "rebuilder identity URI in the attestation (default: derived from the key ID)")
 	fl.StringVar(&f.sandbox, "sandbox", "auto", "isolation: auto (fall back and record it), on (required) or off")
 	fl.StringVar(&f.out, "out", filepath.Join(DefaultStoreDir, "rebuild"), "directory for rebuild.bundle.json, build.log and the rebuilt products/")
@@ -85,16 +87,21 @@ in this checkout as it is (which must be at the recorded commit).`,
 
 func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	var err error
-	if f.key, err = a.projectKey(f.key, "rebuilder"); err != nil {
-		return err
+	if !f.keyless {
+		if f.key, err = a.projectKey(f.key, "rebuilder"); err != nil {
+			return err
+		}
 	}
 	if len(f.builderKeys) == 0 {
 		if f.trustFile, err = a.projectTrust(f.trustFile); err != nil {
 			return err
 		}
 	}
-	if f.bundle == "" || f.key == "" {
-		return usageError(errors.New("--bundle and --key are required"))
+	if f.bundle == "" || f.key == "" && !f.keyless {
+		return usageError(errors.New("--bundle and --key (or --keyless) are required"))
+	}
+	if f.keyless && f.rebuilderID == "" {
+		return usageError(errors.New("--keyless needs --rebuilder-id: there is no key ID to derive it from"))
 	}
 	if (f.trustFile == "") == (len(f.builderKeys) == 0) {
 		return usageError(errors.New("give the trusted builders with either --trust or --builder-key (one of them)"))
@@ -109,7 +116,7 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	if err != nil {
 		return err
 	}
-	key, err := a.loadSigningKey(f.key)
+	signer, err := a.evidenceSigner(f.key, f.keyless)
 	if err != nil {
 		return err
 	}
@@ -127,7 +134,7 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	}
 	id := f.rebuilderID
 	if id == "" {
-		id = "https://hallmark.dev/rebuilder/key/" + key.Public().ID()
+		id = "https://hallmark.dev/rebuilder/key/" + signer.key.Public().ID()
 	}
 	version := "(devel)"
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -159,7 +166,7 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	case err != nil:
 		return environmentErr(err)
 	}
-	rec, bundle, err := a.signAndStore(ctx, key, res.Statement)
+	_, bundle, rec, who, err := a.signWith(ctx, signer, res.Statement)
 	if err != nil {
 		return err
 	}
@@ -169,7 +176,7 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	}
 	pred := res.Predicate
 	writeRebuildText(a, f.bundle, res.Summary, pred)
-	fmt.Fprintf(a.Stderr, "signed %s %s with key %s as %s\nstored %s\n", pred.Result, out, key.Public().ID(), id, rec.ID)
+	fmt.Fprintf(a.Stderr, "signed %s %s by %s as %s\nstored %s\n", pred.Result, out, who, id, rec.ID)
 	if pred.Result != repro.OutcomeReproducible {
 		return rejected(fmt.Errorf("rebuild of %s is %s (attested)", f.bundle, pred.Result))
 	}

@@ -43,8 +43,11 @@ open vulnerabilities with their VEX status, and the recorded deployments.
 
 The evidence is gathered and verified exactly as the gate does (a dry run:
 nothing is recorded) against the trust file and the environment's policy,
-as of --until (default now). --since and --until bound the deployment
-decisions listed and, without ARTIFACT, which artifacts are reported.
+as of --until (default now); with --trusted-root, against it too, so that
+evidence whose log entries or timestamps do not verify is listed as ignored
+and times come from verified timestamps. --since and --until bound the
+deployment decisions listed and, without ARTIFACT, which artifacts are
+reported.
 
 --key signs the report (JSON) as an in-toto statement of predicate type
 ` + compliance.ReportPredicateType + ` about the reported artifacts and stores it
@@ -130,6 +133,11 @@ type reportInputs struct {
 	// published are the disclosure dates to use instead of the local
 	// vulnerability database's (verify-export takes the archived report's).
 	published map[string]time.Time
+	// verify are the options evidence is verified with besides the trust
+	// file: the trusted root and thresholds (none without one), so that
+	// logged, timestamped and the verified times come from verified log
+	// entries and timestamps only.
+	verify []attest.VerifyOption
 }
 
 // loadReportInputs loads the trust file and the environment's policy.
@@ -157,7 +165,7 @@ func buildReport(ctx context.Context, app *App, s store.Store, in reportInputs) 
 		Trust: in.trust, Policy: in.policy, TEE: in.tee, TEERefs: in.teeRefs, Environment: in.env,
 		Artifact: in.artifact, Since: in.since, Until: in.until, Now: in.now,
 		Decisions: decisionLister(s, in.trust, func(ig []gate.IgnoredDecision) { reportIgnored(app, ig) }),
-		Requester: "hallmark report", Source: "cli", Bundles: in.bundles, Published: published,
+		Requester: "hallmark report", Source: "cli", Bundles: in.bundles, Published: published, Verify: in.verify,
 	})
 	if err != nil {
 		return nil, nil, environmentErr(err)
@@ -341,5 +349,8 @@ func (a *App) reportScope(ctx context.Context, args []string, trustPath, spec, e
 		return reportInputs{}, err
 	}
 	in.artifact, in.since, in.until = artifact, since, until
+	if in.verify, err = a.verifyOptions(); err != nil {
+		return reportInputs{}, err
+	}
 	return in, nil
 }

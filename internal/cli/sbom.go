@@ -35,6 +35,7 @@ type sbomFlags struct {
 	timestamp string
 	licenses  bool
 	key       string
+	keyless   bool
 	bundleOut string
 	platform  string
 }
@@ -49,7 +50,7 @@ unpacked root filesystem) and writes a CycloneDX 1.6 or SPDX 2.3 JSON document.
 A CycloneDX or SPDX JSON file as PATH is read and rewritten in --format.
 
 The document time is --timestamp (RFC 3339), else $SOURCE_DATE_EPOCH, else now,
-so that the same input gives the same document. With --key and a file PATH, the
+so that the same input gives the same document. With --key (or --keyless) and a file PATH, the
 SBOM is also signed as an in-toto attestation about that file and stored.
 
 PATH may be an image (REGISTRY/REPO:TAG or @sha256:, oci:DIR[:TAG],
@@ -58,7 +59,7 @@ writes one SBOM per platform into --out DIR (linux-amd64.cdx.json, ...), each
 about its platform manifest digest; --platform os/arch[/variant] writes one.`,
 		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkBundleOut(f.bundleOut, f.key); err != nil {
+			if err := checkBundleOut(f.bundleOut, f.key != "" || f.keyless); err != nil {
 				return err
 			}
 			format, err := sbom.ParseFormat(f.format)
@@ -80,15 +81,15 @@ about its platform manifest digest; --platform os/arch[/variant] writes one.`,
 			if err != nil {
 				return badInput(err)
 			}
-			if f.key == "" {
+			if f.key == "" && !f.keyless {
 				if st, err := os.Stat(args[0]); err == nil && st.Mode().IsRegular() {
 					if f.key, err = app.projectKey("", "scanner"); err != nil {
 						return err
 					}
 				}
 			}
-			if f.key != "" {
-				if err := app.signSBOM(cmd, args[0], inv, format, doc, f.key, f.bundleOut); err != nil {
+			if f.key != "" || f.keyless {
+				if err := app.signSBOM(cmd, args[0], inv, format, doc, f, f.bundleOut); err != nil {
 					return err
 				}
 			}
@@ -101,6 +102,7 @@ about its platform manifest digest; --platform os/arch[/variant] writes one.`,
 	cmd.Flags().StringVar(&f.timestamp, "timestamp", "", "document time, RFC 3339 (default $"+SourceDateEpochEnv+" or now)")
 	cmd.Flags().BoolVar(&f.licenses, "detect-licenses", false, "classify licence files where lockfiles record no licence (slower)")
 	cmd.Flags().StringVar(&f.key, "key", "", "sign the SBOM about the scanned file with this private key and store it (default for a file: the project's scanner key)")
+	cmd.Flags().BoolVar(&f.keyless, "keyless", false, keylessUsage)
 	cmd.Flags().StringVar(&f.bundleOut, "bundle-out", "", "with --key: also write the signed bundle to this file (for push, cosign, a release)")
 	cmd.Flags().StringVar(&f.platform, "platform", oci.AllPlatforms, "of a multi-platform image: \"all\" (one SBOM per platform, --out DIR) or os/arch[/variant]")
 	return cmd
@@ -147,9 +149,9 @@ func (a *App) imageSBOMs(cmd *cobra.Command, target string, f sbomFlags, format 
 		if err != nil {
 			return badInput(err)
 		}
-		if f.key != "" {
+		if f.key != "" || f.keyless {
 			subj := attest.Subject{Name: art.Name, Digest: map[string]string{p.Digest.Algorithm: p.Digest.Hex}}
-			if err := a.signSBOMAbout(cmd, subj, format, doc, f.key, f.bundleOut); err != nil {
+			if err := a.signSBOMAbout(cmd, subj, format, doc, f, f.bundleOut); err != nil {
 				return err
 			}
 		}
@@ -298,35 +300,35 @@ func readSBOMFile(target string) (inv *sbom.Inventory, ok bool, err error) {
 }
 
 // signSBOM signs doc as an attestation whose subject is the scanned file.
-func (a *App) signSBOM(cmd *cobra.Command, target string, inv *sbom.Inventory, format sbom.Format, doc []byte, keyPath, bundleOut string) error {
+func (a *App) signSBOM(cmd *cobra.Command, target string, inv *sbom.Inventory, format sbom.Format, doc []byte, f sbomFlags, bundleOut string) error {
 	if inv.Subject.Kind != "file" && inv.Subject.Kind != "image" {
-		return usageError(fmt.Errorf("--key needs a file PATH (a binary or archive) or an image to name as the subject; %s is a directory", target))
+		return usageError(fmt.Errorf("--key and --keyless need a file PATH (a binary or archive) or an image to name as the subject; %s is a directory", target))
 	}
 	subj, err := a.subject(cmd.Context(), target)
 	if err != nil {
 		return err
 	}
-	return a.signSBOMAbout(cmd, subj, format, doc, keyPath, bundleOut)
+	return a.signSBOMAbout(cmd, subj, format, doc, f, bundleOut)
 }
 
 // signSBOMAbout signs doc as an attestation about subj and stores it.
-func (a *App) signSBOMAbout(cmd *cobra.Command, subj attest.Subject, format sbom.Format, doc []byte, keyPath, bundleOut string) error {
+func (a *App) signSBOMAbout(cmd *cobra.Command, subj attest.Subject, format sbom.Format, doc []byte, f sbomFlags, bundleOut string) error {
 	st, err := attest.NewStatement([]attest.Subject{subj}, format.PredicateType(), doc)
 	if err != nil {
 		return badInput(err)
 	}
-	k, err := a.loadSigningKey(keyPath)
+	signer, err := a.evidenceSigner(f.key, f.keyless)
 	if err != nil {
 		return err
 	}
-	rec, bundle, err := a.signAndStore(contextOf(cmd), k, st)
+	_, bundle, rec, who, err := a.signWith(contextOf(cmd), signer, st)
 	if err != nil {
 		return err
 	}
 	if err := a.writeBundleOut(bundleOut, bundle); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.Stderr, "signed SBOM of %s with key %s\nstored %s (%s)\n", filepath.Base(subj.Name), k.Public().ID(), rec.ID, rec.PredicateType)
+	fmt.Fprintf(a.Stderr, "signed SBOM of %s by %s\nstored %s (%s)\n", filepath.Base(subj.Name), who, rec.ID, rec.PredicateType)
 	return nil
 }
 

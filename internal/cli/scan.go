@@ -30,6 +30,7 @@ type scanFlags struct {
 
 	// Signing the results.
 	key, subject, bundleOut string
+	keyless                 bool
 
 	// --vulns
 	db     string
@@ -75,17 +76,17 @@ it exits 4.`,
 			if n != 1 {
 				return usageError(errors.New("choose exactly one of --vulns, --misconfig, --secrets, --deps"))
 			}
-			if f.key == "" && f.subject != "" {
+			if f.key == "" && !f.keyless && f.subject != "" {
 				k, err := app.projectKey("", "scanner")
 				if err != nil {
 					return err
 				}
 				f.key = k
 			}
-			if err := checkBundleOut(f.bundleOut, f.key); err != nil {
+			if err := checkBundleOut(f.bundleOut, f.signs()); err != nil {
 				return err
 			}
-			if f.key != "" && f.subject == "" {
+			if f.signs() && f.subject == "" {
 				if ref, err := artifact.Parse(args[0]); err == nil && ref.Kind == artifact.KindImage {
 					f.subject = args[0]
 				} else if st, err := os.Stat(args[0]); err != nil || !st.Mode().IsRegular() {
@@ -116,6 +117,7 @@ it exits 4.`,
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding is at or above this severity (info, low, medium, high, critical)")
 	fl.BoolVar(&f.failUnknown, "fail-on-unknown", true, "with --vulns --fail-on: count findings whose severity no record or alias gives (=false to count only rated ones)")
 	fl.StringVar(&f.key, "key", "", "sign the results with this key and store them (default with --subject: the project's scanner key)")
+	fl.BoolVar(&f.keyless, "keyless", false, keylessUsage)
 	fl.StringVar(&f.bundleOut, "bundle-out", "", "with --key: also write the signed bundle to this file (for push, cosign, a release)")
 	fl.StringVar(&f.subject, "subject", "", "the artifact the signed results are about (file, image or sha256:DIGEST)")
 	fl.StringVar(&f.db, "db", "", "vulnerability database directory (default STORE/osv)")
@@ -211,7 +213,7 @@ func (a *App) runScanDeps(ctx context.Context, target string, f scanFlags) error
 // then returns the scan's own verdict. Results of a scan that could not
 // read everything are not signed.
 func (a *App) attestFindings(ctx context.Context, f scanFlags, kind, target string, fs []finding.Finding, verdict error) error {
-	if f.key == "" || (verdict != nil && exitCode(verdict) != ExitRejected) {
+	if !f.signs() || (verdict != nil && exitCode(verdict) != ExitRejected) {
 		return verdict
 	}
 	pred := finding.NewPredicate(kind, finding.Scanner{Name: "hallmark", Version: toolVersion(), URI: "https://hallmark.dev"}, target, a.Now(), fs)
@@ -238,29 +240,32 @@ func (a *App) signResults(ctx context.Context, f scanFlags, predicateType string
 	if err != nil {
 		return environmentErr(err)
 	}
-	k, err := a.loadSigningKey(f.key)
+	signer, err := a.evidenceSigner(f.key, f.keyless)
 	if err != nil {
 		return err
 	}
-	rec, bundle, err := a.signAndStore(ctx, k, st)
+	_, bundle, rec, who, err := a.signWith(ctx, signer, st)
 	if err != nil {
 		return err
 	}
 	if err := a.writeBundleOut(f.bundleOut, bundle); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.Stderr, "signed %s results about %s; stored %s\n", predicateType, dg, rec.ID)
+	fmt.Fprintf(a.Stderr, "signed %s results about %s by %s; stored %s\n", predicateType, dg, who, rec.ID)
 	return nil
 }
 
-// checkBundleOut validates --bundle-out: it needs --key, and standard
-// output already carries the results.
-func checkBundleOut(path, key string) error {
+// signs says whether the results are signed (--key or --keyless).
+func (f scanFlags) signs() bool { return f.key != "" || f.keyless }
+
+// checkBundleOut validates --bundle-out: it needs --key or --keyless
+// (signed), and standard output already carries the results.
+func checkBundleOut(path string, signed bool) error {
 	switch {
 	case path == "":
 		return nil
-	case key == "":
-		return usageError(errors.New("--bundle-out needs --key: only signed results have a bundle"))
+	case !signed:
+		return usageError(errors.New("--bundle-out needs --key or --keyless: only signed results have a bundle"))
 	case path == "-":
 		return usageError(errors.New("--bundle-out -: standard output carries the results; name a file"))
 	}
