@@ -9,7 +9,9 @@ import (
 )
 
 func TestFailOn(t *testing.T) {
-	rated := func(s finding.Severity) vuln.Finding { return vuln.Finding{ID: "GHSA-" + s.String(), Rating: vuln.Rating{Severity: s}} }
+	rated := func(s finding.Severity) vuln.Finding {
+		return vuln.Finding{ID: "GHSA-" + s.String(), Rating: vuln.Rating{Severity: s}}
+	}
 	suppressed := rated(finding.SeverityCritical)
 	suppressed.Suppressed = &vuln.Suppression{Status: "not_affected"}
 	rep := &vuln.Report{Findings: []vuln.Finding{rated(finding.SeverityHigh), rated(finding.SeverityLow), rated(finding.SeverityUnknown), suppressed}}
