@@ -83,6 +83,15 @@ type Workload struct {
 	Review string `json:"review,omitempty"`
 }
 
+// KindName is "Kind/name", or "Kind" for an object named by the API
+// server (generateName).
+func (w Workload) KindName() string {
+	if w.Name == "" {
+		return w.Kind
+	}
+	return w.Kind + "/" + w.Name
+}
+
 // PolicyRef names a policy by URI and SHA-256 digest.
 type PolicyRef struct {
 	URI    string `json:"uri"`

@@ -128,18 +128,9 @@ func writeRunning(app *App, format, env string, rs []gate.Running) error {
 	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ENV\tNAMESPACE\tWORKLOAD\tARTIFACT\tADMITTED")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Environment, r.Workload.Namespace, workloadName(r.Workload), short(r.Artifact.Digest.String(), 19), r.AdmittedAt.Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Environment, r.Workload.Namespace, r.Workload.KindName(), short(r.Artifact.Digest.String(), 19), r.AdmittedAt.Format(time.RFC3339))
 	}
 	return tw.Flush()
-}
-
-// workloadName is "Kind/name", or "Kind" for an object named by the API
-// server (generateName).
-func workloadName(w gate.Workload) string {
-	if w.Name == "" {
-		return w.Kind
-	}
-	return w.Kind + "/" + w.Name
 }
 
 // reportIgnored tells stderr which stored decisions did not count.

@@ -16,13 +16,10 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/compliance"
-	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
-	"github.com/hallmark-dev/hallmark/tee"
-	"github.com/hallmark-dev/hallmark/trust"
 )
 
 type reportFlags struct {
@@ -64,7 +61,7 @@ as evidence. docs/compliance.md says what the report does and does not prove.`,
 				return usageError(fmt.Errorf("--format %q: want text, json or html", f.format))
 			}
 			ctx := contextOf(cmd)
-			in, err := app.reportScope(ctx, args, f.trust, f.policy, f.env, f.since, f.until)
+			req, err := app.reportScope(ctx, args, f.trust, f.policy, f.env, f.since, f.until)
 			if err != nil {
 				return err
 			}
@@ -79,9 +76,9 @@ as evidence. docs/compliance.md says what the report does and does not prove.`,
 				return err
 			}
 			defer s.Close()
-			r, _, err := buildReport(ctx, app, s, in)
+			r, _, err := compliance.Generate(ctx, s, app.withDecisions(s, req))
 			if err != nil {
-				return err
+				return environmentErr(err)
 			}
 			if signer != nil {
 				id, err := signReport(ctx, s, signer, r)
@@ -116,90 +113,15 @@ func parseReportTime(flag, v string) (*time.Time, error) {
 	return &t, nil
 }
 
-// reportInputs is what a report is judged with.
-type reportInputs struct {
-	trust    *trust.Trust
-	policy   *policy.Policy
-	tee      *tee.Registry
-	teeRefs  *tee.ReferenceValues
-	env      string
-	artifact policy.Artifact
-	since    *time.Time
-	until    *time.Time
-	now      time.Time
-	// bundles are extra evidence per artifact digest, besides the store's
-	// (verify-export gives the archive's here).
-	bundles map[string][][]byte
-	// published are the disclosure dates to use instead of the local
-	// vulnerability database's (verify-export takes the archived report's).
-	published map[string]time.Time
-	// verify are the options evidence is verified with besides the trust
-	// file: the trusted root and thresholds (none without one), so that
-	// logged, timestamped and the verified times come from verified log
-	// entries and timestamps only.
-	verify []attest.VerifyOption
-}
+// reportRequester and reportSource are what the gate's dry run is asked by
+// for a report, an export and its verification (they are in the report).
+const reportRequester, reportSource = "hallmark report", "cli"
 
-// loadReportInputs loads the trust file and the environment's policy.
-func loadReportInputs(ctx context.Context, app *App, trustPath, spec, env string) (reportInputs, error) {
-	setup, err := app.gateSetup(trustPath, "", nil, map[string]string{env: spec})
-	if err != nil {
-		return reportInputs{}, err
-	}
-	l, err := gate.Load(ctx, setup)
-	if err != nil {
-		return reportInputs{}, gateSetupError(err)
-	}
-	return reportInputs{trust: l.Trust, policy: l.Policies[env], tee: l.TEE, teeRefs: l.TEERefs, env: env, now: app.Now().UTC()}, nil
-}
-
-// buildReport is compliance.Generate with the CLI's decision lister (which
-// tells stderr about records that do not verify) and disclosure dates from
-// the local vulnerability database unless in.published gives them.
-func buildReport(ctx context.Context, app *App, s store.Store, in reportInputs) (*compliance.Report, map[string]policy.Input, error) {
-	published := func(r *compliance.Report) map[string]time.Time { return disclosureDates(app.vulnDBDir(""), r) }
-	if in.published != nil {
-		published = func(*compliance.Report) map[string]time.Time { return in.published }
-	}
-	r, inputs, err := compliance.Generate(ctx, s, compliance.Request{
-		Trust: in.trust, Policy: in.policy, TEE: in.tee, TEERefs: in.teeRefs, Environment: in.env,
-		Artifact: in.artifact, Since: in.since, Until: in.until, Now: in.now,
-		Decisions: decisionLister(s, in.trust, func(ig []gate.IgnoredDecision) { reportIgnored(app, ig) }),
-		Requester: "hallmark report", Source: "cli", Bundles: in.bundles, Published: published, Verify: in.verify,
-	})
-	if err != nil {
-		return nil, nil, environmentErr(err)
-	}
-	return r, inputs, nil
-}
-
-// decisionLister lists verified gate decisions for compliance.Generate
-// (the CLI's report and the dashboard's compliance page); ignored, if not
-// nil, is told which stored decisions did not verify.
-func decisionLister(s store.Store, tr *trust.Trust, ignored func([]gate.IgnoredDecision)) compliance.DecisionLister {
-	return func(ctx context.Context, env string, artifact digest.Digest) ([]compliance.DecisionRecord, error) {
-		ds, ig, err := gate.Deployments(ctx, s, tr, gate.DeploymentQuery{Environment: env, Artifact: artifact})
-		if err != nil {
-			return nil, err
-		}
-		if ignored != nil {
-			ignored(ig)
-		}
-		out := make([]compliance.DecisionRecord, 0, len(ds))
-		for _, d := range ds {
-			out = append(out, compliance.DecisionRecord{Artifact: d.Artifact, Deployment: reportDeployment(d)})
-		}
-		return out, nil
-	}
-}
-
-func reportDeployment(d gate.Deployment) compliance.Deployment {
-	out := compliance.Deployment{ID: d.ID, Environment: d.Environment, Allowed: d.Allowed, DecidedAt: d.DecidedAt.UTC(),
-		Source: d.Source, Requester: d.Requester, VSA: d.VSA, SLSALevel: d.SLSALevel}
-	if w := d.Workload; w != nil {
-		out.Workload = w.Namespace + "/" + workloadName(*w)
-	}
-	return out
+// withDecisions completes req with the decisions recorded in s, telling
+// stderr about those that do not verify.
+func (a *App) withDecisions(s store.Store, req compliance.Request) compliance.Request {
+	req.Decisions = compliance.StoreDecisions(s, req.Trust, func(ig []gate.IgnoredDecision) { reportIgnored(a, ig) })
+	return req
 }
 
 // signReport signs the report's JSON as an in-toto statement about the
@@ -325,32 +247,40 @@ func (a *App) reportDefaults(trustPath, spec *string, env string) error {
 
 // reportScope reads what a report or export covers and judges with: the
 // trust file and the environment's policy, the artifact named by args (none:
-// every artifact with a decision in the environment) and the --since/--until
-// bounds.
-func (a *App) reportScope(ctx context.Context, args []string, trustPath, spec, env, sinceFlag, untilFlag string) (reportInputs, error) {
+// every artifact with a decision in the environment), the --since/--until
+// bounds, the trusted root and the local vulnerability database's
+// disclosure dates. The decisions, read from a store, are left to
+// withDecisions.
+func (a *App) reportScope(ctx context.Context, args []string, trustPath, spec, env, sinceFlag, untilFlag string) (compliance.Request, error) {
 	since, err := parseReportTime("--since", sinceFlag)
 	if err != nil {
-		return reportInputs{}, err
+		return compliance.Request{}, err
 	}
 	until, err := parseReportTime("--until", untilFlag)
 	if err != nil {
-		return reportInputs{}, err
+		return compliance.Request{}, err
 	}
 	var artifact policy.Artifact
 	if len(args) == 1 {
 		d, name, err := a.artifactDigest(ctx, args[0])
 		if err != nil {
-			return reportInputs{}, err
+			return compliance.Request{}, err
 		}
 		artifact = policy.Artifact{Digest: d, Name: name}
 	}
-	in, err := loadReportInputs(ctx, a, trustPath, spec, env)
+	setup, err := a.gateSetup(trustPath, "", nil, map[string]string{env: spec})
 	if err != nil {
-		return reportInputs{}, err
+		return compliance.Request{}, err
 	}
-	in.artifact, in.since, in.until = artifact, since, until
-	if in.verify, err = a.verifyOptions(); err != nil {
-		return reportInputs{}, err
+	l, err := gate.Load(ctx, setup)
+	if err != nil {
+		return compliance.Request{}, gateSetupError(err)
 	}
-	return in, nil
+	verify, err := a.verifyOptions()
+	if err != nil {
+		return compliance.Request{}, err
+	}
+	return compliance.Request{Trust: l.Trust, Policy: l.Policies[env], TEE: l.TEE, TEERefs: l.TEERefs, Environment: env,
+		Artifact: artifact, Since: since, Until: until, Now: a.Now().UTC(), Requester: reportRequester, Source: reportSource,
+		Published: func(r *compliance.Report) map[string]time.Time { return disclosureDates(a.vulnDBDir(""), r) }, Verify: verify}, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/compliance"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/store"
@@ -86,7 +87,7 @@ address. SIGTERM or SIGINT shuts down gracefully.`,
 				server.WithDashboardFrom(func(st store.Store, g *gate.Gate) (http.Handler, error) {
 					tee, refs := g.TEE()
 					return web.New(st, g.Trust(), web.WithLogger(logger), web.WithClock(app.Now), web.WithVerifyOptions(webVerify...),
-						web.WithCompliance(web.Compliance{Policies: g.Policies(), TEE: tee, TEERefs: refs, Decisions: decisionLister(st, g.Trust(), nil)}))
+						web.WithCompliance(web.Compliance{Policies: g.Policies(), TEE: tee, TEERefs: refs, Decisions: compliance.StoreDecisions(st, g.Trust(), nil)}))
 				}))...)
 			if err != nil {
 				return environmentErr(err)
