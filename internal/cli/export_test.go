@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/compliance/archive"
 	"github.com/hallmark-dev/hallmark/internal/tooltest"
 )
 
@@ -19,31 +20,31 @@ import (
 // consistent rewrite of the manifest, is detected.
 func checkExport(t *testing.T, e *e2e) {
 	t.Helper()
-	archive := filepath.Join(e.dir, "audit.tar")
-	e.ta.mustRun(t, "export", e.art, "--env", "prod", "--trust", e.trustFile, "--policy", e.presetFile, "--key", e.key("gate"), "--out", archive)
+	tarFile := filepath.Join(e.dir, "audit.tar")
+	e.ta.mustRun(t, "export", e.art, "--env", "prod", "--trust", e.trustFile, "--policy", e.presetFile, "--key", e.key("gate"), "--out", tarFile)
 
 	// The store is not needed to verify: point it at an empty one.
 	saved := e.ta.env[StoreEnv]
 	defer func() { e.ta.env[StoreEnv] = saved }()
 	e.ta.env[StoreEnv] = filepath.Join(t.TempDir(), "empty")
-	e.ta.mustRun(t, "verify-export", archive, "--key", e.pub("gate"))
+	e.ta.mustRun(t, "verify-export", tarFile, "--key", e.pub("gate"))
 	if out := e.ta.out.String(); !strings.Contains(out, "gate decision reproduced (allow, SLSA Build L3)") {
 		t.Errorf("verify-export output:\n%s", out)
 	}
 
-	t.Run("opa eval", func(t *testing.T) { checkOPAProcedure(t, archive, "sha256:"+e.artHex(t), true) })
+	t.Run("opa eval", func(t *testing.T) { checkOPAProcedure(t, tarFile, "sha256:"+e.artHex(t), true) })
 
-	f, err := os.Open(archive)
+	f, err := os.Open(tarFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	members, err := readTar(f)
+	members, err := archive.ReadMembers(f)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var man exportManifestDoc
-	json.Unmarshal(members[exportManifest], &man)
+	var man archive.Manifest
+	json.Unmarshal(members[archive.ManifestName], &man)
 	var bundle, module string
 	for n := range members {
 		if strings.HasPrefix(n, "bundles/") {
@@ -63,11 +64,11 @@ func checkExport(t *testing.T, e *e2e) {
 			mm := man
 			mm.Members = map[string]string{}
 			for k, v := range m {
-				if k != exportManifest && k != exportSignature {
-					mm.Members[k] = sha256Hex(v)
+				if k != archive.ManifestName && k != archive.SignatureName {
+					mm.Members[k] = archive.SHA256Hex(v)
 				}
 			}
-			m[exportManifest], _ = json.MarshalIndent(mm, "", "  ")
+			m[archive.ManifestName], _ = json.MarshalIndent(mm, "", "  ")
 		}
 		p := filepath.Join(t.TempDir(), name+".tar")
 		if err := writeTar(p, m, time.Unix(0, 0)); err != nil {
@@ -85,16 +86,16 @@ func checkExport(t *testing.T, e *e2e) {
 		reason string
 	}{
 		{"bundle changed", rewrite("bundle", flip(bundle), false), false, "was changed"},
-		{"report changed", rewrite("report", flip(exportReport), false), false, "was changed"},
-		{"trust file changed", rewrite("trust", flip(exportTrust), false), false, "was changed"},
+		{"report changed", rewrite("report", flip(archive.ReportName), false), false, "was changed"},
+		{"trust file changed", rewrite("trust", flip(archive.TrustName), false), false, "was changed"},
 		{"policy module changed", rewrite("module", flip(module), false), false, "was changed"},
-		{"policy data changed", rewrite("data", flip(exportData), false), false, "was changed"},
-		{"manifest changed", rewrite("manifest", flip(exportManifest), false), true, "manifest signature"},
+		{"policy data changed", rewrite("data", flip(archive.DataName), false), false, "was changed"},
+		{"manifest changed", rewrite("manifest", flip(archive.ManifestName), false), true, "manifest signature"},
 		{"bundle removed", rewrite("removed", func(m map[string][]byte) { delete(m, bundle) }, false), false, "is missing"},
 		{"member added", rewrite("added", func(m map[string][]byte) { m["bundles/extra.json"] = []byte("{}") }, false), false, "not in the manifest"},
 		{"bundle dropped, manifest rewritten, signature checked", rewrite("dropsig", func(m map[string][]byte) { delete(m, bundle) }, true), true, "manifest signature"},
 		{"report edited, manifest rewritten", rewrite("edit", func(m map[string][]byte) {
-			m[exportReport] = bytes.Replace(m[exportReport], []byte(`"status": "not_satisfied"`), []byte(`"status": "satisfied"`), 1)
+			m[archive.ReportName] = bytes.Replace(m[archive.ReportName], []byte(`"status": "not_satisfied"`), []byte(`"status": "satisfied"`), 1)
 		}, true), false, "does not reproduce its report"},
 		{"evidence dropped, manifest rewritten", rewrite("drop", func(m map[string][]byte) {
 			for n := range m {
@@ -138,15 +139,15 @@ func (e *e2e) artHex(t *testing.T) string {
 // checkOPAProcedure follows docs/compliance.md: extract the archive and
 // evaluate the archived policy on the archived input with opa alone; the
 // decision must be the report's.
-func checkOPAProcedure(t *testing.T, archive string, artifact string, wantAllow bool) {
+func checkOPAProcedure(t *testing.T, tarFile string, artifact string, wantAllow bool) {
 	t.Helper()
 	opa := tooltest.Find(t, "opa")
 	dir := t.TempDir()
-	if out, err := exec.Command("tar", "-C", dir, "-xf", archive).CombinedOutput(); err != nil {
+	if out, err := exec.Command("tar", "-C", dir, "-xf", tarFile).CombinedOutput(); err != nil {
 		t.Fatalf("tar: %v\n%s", err, out)
 	}
-	var doc exportPolicyDoc
-	b, _ := os.ReadFile(filepath.Join(dir, exportPolicy))
+	var doc archive.PolicyDoc
+	b, _ := os.ReadFile(filepath.Join(dir, archive.PolicyName))
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}

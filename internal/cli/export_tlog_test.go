@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/compliance/archive"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/store/sqlite"
 	"github.com/hallmark-dev/hallmark/tlog/host/hosttest"
@@ -110,19 +111,19 @@ func TestVerifyExportChecksArchivedLogEntries(t *testing.T) {
 	withRoot := export()
 	ta.env[TrustedRootEnv] = "" // verify-export reads the root from the archive alone
 	ta.mustRun(t, "verify-export", withRoot)
-	if !strings.Contains(ta.out.String(), "verified against the archived "+exportRoot) {
+	if !strings.Contains(ta.out.String(), "verified against the archived "+archive.RootName) {
 		t.Errorf("verify-export does not say it checked the archived root:\n%s", ta.out)
 	}
 	members := readArchive(t, withRoot)
-	if _, ok := members[exportRoot]; !ok {
-		t.Fatalf("no %s in the archive", exportRoot)
+	if _, ok := members[archive.RootName]; !ok {
+		t.Fatalf("no %s in the archive", archive.RootName)
 	}
 	var rep struct {
 		Artifacts []struct {
 			Evidence []struct{ ID, Kind string }
 		}
 	}
-	if err := json.Unmarshal(members[exportReport], &rep); err != nil || len(rep.Artifacts) != 1 {
+	if err := json.Unmarshal(members[archive.ReportName], &rep); err != nil || len(rep.Artifacts) != 1 {
 		t.Fatalf("report: %v", err)
 	}
 	approval := ""
@@ -132,7 +133,7 @@ func TestVerifyExportChecksArchivedLogEntries(t *testing.T) {
 		}
 	}
 	if approval == "" {
-		t.Fatalf("no approval in the archived report: %s", members[exportReport])
+		t.Fatalf("no approval in the archived report: %s", members[archive.ReportName])
 	}
 
 	tampered, name := swapArchivedEntry(t, withRoot, approval, otherBundle)
@@ -142,7 +143,7 @@ func TestVerifyExportChecksArchivedLogEntries(t *testing.T) {
 
 	ta.env[TrustedRootEnv] = s.RootPath
 	withoutRoot := export("--trusted-root", "off")
-	if _, ok := readArchive(t, withoutRoot)[exportRoot]; ok {
+	if _, ok := readArchive(t, withoutRoot)[archive.RootName]; ok {
 		t.Errorf("export --trusted-root off archived a trusted root")
 	}
 	tampered, _ = swapArchivedEntry(t, withoutRoot, approval, otherBundle)
@@ -158,7 +159,7 @@ func readArchive(t *testing.T, file string) map[string][]byte {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	m, err := readTar(f)
+	m, err := archive.ReadMembers(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,24 +178,24 @@ func swapArchivedEntry(t *testing.T, file, hex string, other []byte) (string, st
 		t.Fatalf("no %s in %s", old, file)
 	}
 	swapped := swapTlogEntries(t, b, other)
-	newHex := sha256Hex(swapped)
+	newHex := archive.SHA256Hex(swapped)
 	out := map[string][]byte{}
 	for k, v := range m {
 		out[strings.ReplaceAll(k, hex, newHex)] = bytes.ReplaceAll(v, []byte(hex), []byte(newHex))
 	}
 	name := "bundles/" + newHex + ".json"
 	out[name] = swapped
-	var man exportManifestDoc
-	if err := json.Unmarshal(out[exportManifest], &man); err != nil {
+	var man archive.Manifest
+	if err := json.Unmarshal(out[archive.ManifestName], &man); err != nil {
 		t.Fatal(err)
 	}
 	man.Members = map[string]string{}
 	for k, v := range out {
-		if k != exportManifest && k != exportSignature {
-			man.Members[k] = sha256Hex(v)
+		if k != archive.ManifestName && k != archive.SignatureName {
+			man.Members[k] = archive.SHA256Hex(v)
 		}
 	}
-	out[exportManifest], _ = json.MarshalIndent(man, "", "  ")
+	out[archive.ManifestName], _ = json.MarshalIndent(man, "", "  ")
 	p := filepath.Join(t.TempDir(), "tampered.tar")
 	if err := writeTar(p, out, time.Unix(0, 0)); err != nil {
 		t.Fatal(err)

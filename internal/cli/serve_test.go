@@ -16,6 +16,7 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
+	"github.com/hallmark-dev/hallmark/compliance"
 	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/server"
@@ -72,7 +73,7 @@ admission: {defaultEnvironment: prod}
 	}
 	s, err := server.Open(t.Context(), cfg, func(string) string { return pass },
 		server.WithDashboardFrom(func(st store.Store, g *gate.Gate) (http.Handler, error) {
-			return web.New(st, g.Trust(), web.WithCompliance(web.Compliance{Policies: g.Policies(), Decisions: decisionLister(st, g.Trust(), nil)}))
+			return web.New(st, g.Trust(), web.WithCompliance(web.Compliance{Policies: g.Policies(), Decisions: compliance.StoreDecisions(st, g.Trust(), nil)}))
 		}))
 	if err != nil {
 		t.Fatal(err)
