@@ -225,7 +225,7 @@ func (a *App) attestFindings(ctx context.Context, f scanFlags, kind, target stri
 
 // signResults signs a predicate about --subject and stores it.
 func (a *App) signResults(ctx context.Context, f scanFlags, predicateType string, predicate any) error {
-	dg, name, err := a.artifactDigest(ctx, f.subject)
+	dg, name, err := a.scanSubject(ctx, f.subject, f.platform)
 	if err != nil {
 		return err
 	}
