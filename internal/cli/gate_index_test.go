@@ -47,12 +47,13 @@ func TestGateIndexPlatformCoverage(t *testing.T) {
 	ta := newTestApp(t)
 	dir := t.TempDir()
 	flags := []string{"--insecure-registry", reg.PlainHost}
-	for _, n := range []string{"scanner", "gate"} {
+	for _, n := range []string{"scanner", "gate", "alice"} {
 		ta.mustRun(t, "keygen", filepath.Join(dir, n))
 	}
 	trustFile := writeFile(t, filepath.Join(dir, "trust.yaml"), `version: 1
 keys:
   - {name: scanner, publicKey: scanner.pub, roles: [scanner]}
+  - {name: alice, publicKey: alice.pub, roles: [approver]}
   - {name: gate, publicKey: gate.pub, roles: [gate]}
 `)
 	pol := writePolicyDir(t, map[string]string{"policy.rego": `package hallmark.policy
@@ -101,9 +102,16 @@ decision := {"allow": count(input.evidence.vulns) > 0, "violations": [{"ruleId":
 		t.Fatalf("arm64 scan of another index's manifest: exit %d, want %d, still naming linux/arm64 and ignoring the bundle:\n%s", code, ExitRejected, out)
 	}
 
+	// An approval of one platform manifest is not an approval of the index.
+	ta.mustRun(t, append(flags, "approve", strings.Split(ref, ":v1")[0]+"@"+amdDigest.String(), "--env", "prod", "--key", filepath.Join(dir, "alice.key"))...)
+
 	// Every platform scanned: allowed.
 	scan(ref, "linux/arm64")
-	if code, out := gateRun(); code != ExitOK || !strings.Contains(out, "ALLOW") {
+	code, out = gateRun()
+	if code != ExitOK || !strings.Contains(out, "ALLOW") {
 		t.Fatalf("every platform scanned: exit %d, want 0:\n%s", code, out)
+	}
+	if !strings.Contains(out, "approvals must name the index") {
+		t.Errorf("the approval of the amd64 manifest is not listed as ignored for the index:\n%s", out)
 	}
 }
