@@ -10,67 +10,46 @@ import (
 	"github.com/hallmark-dev/hallmark/oci"
 )
 
-// indexPlatforms lists the platform manifests of the image the gate was
-// asked about, read from its registry or layout when it was resolved.
+// indexPlatforms is a gate.IndexResolver for the one artifact resolved
+// (from its registry or layout); another digest is refused, not guessed.
 type indexPlatforms struct{ art *artifact.Artifact }
 
-// Platforms implements gate.IndexResolver for the one resolved artifact; a
-// digest other than its own is refused (fail closed) rather than guessed.
 func (p indexPlatforms) Platforms(_ context.Context, _ string, d digest.Digest) ([]gate.Platform, error) {
-	if p.art == nil || p.art.Image == nil {
+	if p.art.Image == nil {
 		return nil, nil
 	}
 	if d != p.art.Digest {
 		return nil, fmt.Errorf("asked about %s, resolved %s", d, p.art.Digest)
 	}
-	if p.art.Image.Index == nil {
-		return nil, nil
-	}
-	im, err := p.art.Image.Index.IndexManifest()
+	ds, err := p.art.Image.ListedPlatforms()
 	if err != nil {
-		return nil, fmt.Errorf("index manifest: %w", err)
+		return nil, err
 	}
-	var out []gate.Platform
-	for _, m := range im.Manifests {
-		// Like SelectPlatforms: image manifests, not the "unknown/unknown"
-		// attestation manifests docker buildx adds.
-		if !m.MediaType.IsImage() || (m.Platform != nil && m.Platform.OS == "unknown") {
-			continue
-		}
-		d, err := digest.Parse(m.Digest.String())
+	out := make([]gate.Platform, 0, len(ds))
+	for _, m := range ds {
+		pd, err := digest.Parse(m.Digest.String())
 		if err != nil {
 			return nil, fmt.Errorf("platform manifest %s: %w", m.Digest, err)
 		}
-		out = append(out, gate.Platform{Digest: d, Name: oci.PlatformImage{Platform: m.Platform}.String()})
+		out = append(out, gate.Platform{Digest: pd, Name: oci.PlatformImage{Platform: m.Platform}.String()})
 	}
 	return out, nil
 }
 
-// scanSubject is the subject of signed scan results about arg: with one
-// platform of an index selected, that platform's manifest (the index's
-// digest would claim the other platforms were scanned too); else arg's.
-func (a *App) scanSubject(ctx context.Context, arg, platform string) (digest.Digest, string, error) {
-	if platform == "" || platform == oci.AllPlatforms {
-		return a.artifactDigest(ctx, arg)
-	}
-	ref, err := artifact.Parse(arg)
-	if err != nil || ref.Kind != artifact.KindImage {
-		return a.artifactDigest(ctx, arg)
+// platformSubject is the subject of results about the platform of image
+// arg (digest d) that sel selects: of one platform of an index, its
+// manifest digest, not d.
+func (a *App) platformSubject(ctx context.Context, arg, sel string, d digest.Digest) (digest.Digest, error) {
+	if sel == oci.AllPlatforms || sel == "" {
+		return d, nil
 	}
 	art, err := a.resolveArtifact(ctx, arg)
+	if err != nil || art.Image == nil {
+		return d, err
+	}
+	h, err := art.Image.SubjectDigest(sel)
 	if err != nil {
-		return digest.Digest{}, "", err
+		return d, badInput(err)
 	}
-	if art.Image == nil || art.Image.Index == nil {
-		return art.Digest, art.Name, nil
-	}
-	plats, err := art.Image.SelectPlatforms(platform)
-	if err != nil {
-		return digest.Digest{}, "", badInput(err)
-	}
-	d, err := digest.Parse(plats[0].Digest.String())
-	if err != nil {
-		return digest.Digest{}, "", badInput(fmt.Errorf("%s: platform %s: %w", arg, plats[0], err))
-	}
-	return d, art.Name, nil
+	return digest.FromHash(h)
 }

@@ -225,8 +225,11 @@ func (a *App) attestFindings(ctx context.Context, f scanFlags, kind, target stri
 
 // signResults signs a predicate about --subject and stores it.
 func (a *App) signResults(ctx context.Context, f scanFlags, predicateType string, predicate any) error {
-	dg, name, err := a.scanSubject(ctx, f.subject, f.platform)
+	dg, name, err := a.artifactDigest(ctx, f.subject)
 	if err != nil {
+		return err
+	}
+	if dg, err = a.platformSubject(ctx, f.subject, f.platform, dg); err != nil {
 		return err
 	}
 	if name == "" {
