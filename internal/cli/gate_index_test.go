@@ -114,4 +114,17 @@ decision := {"allow": count(input.evidence.vulns) > 0, "violations": [{"ruleId":
 	if !strings.Contains(out, "approvals must name the index") {
 		t.Errorf("the approval of the amd64 manifest is not listed as ignored for the index:\n%s", out)
 	}
+
+	// The scans attached to the platform manifests in the registry count
+	// as well (--registry-evidence reads the referrers of each one).
+	repo := strings.Split(ref, ":v1")[0]
+	ta.mustRun(t, append(flags, "push", "--oci", repo+"@"+amdDigest.String())...)
+	ta.mustRun(t, append(flags, "push", "--oci", repo+"@"+armDigest.String())...)
+	ta.env[StoreEnv] = filepath.Join(t.TempDir(), "store") // only the registry holds evidence
+	if code, out := gateRun(); code != ExitRejected {
+		t.Fatalf("empty store, without --registry-evidence: exit %d, want %d:\n%s", code, ExitRejected, out)
+	}
+	if code, out := gateRun("--registry-evidence"); code != ExitOK || !strings.Contains(out, "2 vuln scans") {
+		t.Fatalf("platform scans in the registry: exit %d, want 0 counting both:\n%s", code, out)
+	}
 }
