@@ -61,8 +61,10 @@ func kinds() map[string]kind {
 // silently when gathered.
 var notInput = map[string]bool{VSAPredicateType: true, DecisionPredicateType: true}
 
-// gather collects, verifies and normalises the evidence for req.
-func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.Input, error) {
+// gather collects, verifies and normalises the evidence for req. When the
+// artifact is an index (cov lists its platforms), scan evidence about a
+// platform manifest it lists counts too, and cov records what it covers.
+func (g *Gate) gather(ctx context.Context, req Request, now time.Time, cov *coverage) (policy.Input, error) {
 	in := policy.Input{
 		Artifact: req.Artifact,
 		Context:  policy.Context{Environment: req.Environment, Time: now, Requester: req.Requester},
@@ -72,6 +74,13 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 	recs, err := g.store.List(ctx, store.Query{Subject: req.Artifact.Digest, ExcludePredicateTypes: []string{VSAPredicateType, DecisionPredicateType}})
 	if err != nil {
 		return in, fmt.Errorf("gather evidence for %s: %w", req.Artifact.Digest, err)
+	}
+	for _, p := range cov.platforms {
+		prs, err := g.store.List(ctx, store.Query{Subject: p.Digest, ExcludePredicateTypes: []string{VSAPredicateType, DecisionPredicateType}})
+		if err != nil {
+			return in, fmt.Errorf("gather evidence for platform %s of %s: %w", p, req.Artifact.Digest, err)
+		}
+		recs = append(recs, prs...)
 	}
 	raws := make([][]byte, 0, len(recs)+len(req.Bundles))
 	for _, r := range recs {
@@ -106,7 +115,17 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "predicate type is not an input of the policy"})
 			continue
 		}
+		var plat *Platform // the index's platform the evidence is about
 		if !v.HasDigest(req.Artifact.Digest.Algorithm(), req.Artifact.Digest.Hex()) {
+			if p, ok := cov.platformOf(v.HasDigest); ok {
+				plat = &p
+			}
+		}
+		if plat != nil && !platformKinds[k.name] && k.name != "scan" {
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "about platform " + plat.String() + " of index " + req.Artifact.Digest.String() + ": only SBOM and scan evidence about a platform counts for its index; " + k.name + " must name the index"})
+			continue
+		}
+		if plat == nil && !v.HasDigest(req.Artifact.Digest.Algorithm(), req.Artifact.Digest.Hex()) {
 			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "not about this artifact: its subjects do not include " + req.Artifact.Digest.String()})
 			continue
 		}
@@ -146,7 +165,9 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time) (policy.I
 		}
 		if err := k.add(&in, pred, m); err != nil {
 			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: signer, Reason: "unreadable predicate: " + err.Error()})
+			continue
 		}
+		cov.add(k.name, plat)
 	}
 	for _, it := range teeItems {
 		if err := g.addTEE(ctx, &in, it, provenances, now); err != nil {

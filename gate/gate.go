@@ -39,6 +39,7 @@ type Gate struct {
 	verifier   *verifier
 	kinds      map[string]kind // kinds(): read only
 	sources    []EvidenceSource
+	index      IndexResolver // index.go
 }
 
 // Option configures New.
@@ -52,6 +53,7 @@ type config struct {
 	logger        *slog.Logger
 	verifiedBytes int64
 	sources       []EvidenceSource
+	index         IndexResolver
 	verifyOpts    []attest.VerifyOption // verifiedtime.go
 }
 
@@ -107,7 +109,7 @@ func New(st store.Store, tr *trust.Trust, policies map[string]*policy.Policy, si
 	if err != nil {
 		return nil, fmt.Errorf("gate: %w", err)
 	}
-	return &Gate{tee: cfg.tee, teeRefs: cfg.teeRefs, store: st, trust: tr, policies: policies, signer: signer, verifierID: cfg.verifierID, now: cfg.now, logger: cfg.logger, verifier: v, kinds: kinds(), sources: cfg.sources}, nil
+	return &Gate{tee: cfg.tee, teeRefs: cfg.teeRefs, store: st, trust: tr, policies: policies, signer: signer, verifierID: cfg.verifierID, now: cfg.now, logger: cfg.logger, verifier: v, kinds: kinds(), sources: cfg.sources, index: cfg.index}, nil
 }
 
 // Environments lists the environments the gate has policies for.
@@ -174,10 +176,15 @@ func (g *Gate) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		return nil, fmt.Errorf("%w %q (have %s)", ErrUnknownEnvironment, req.Environment, strings.Join(g.Environments(), ", "))
 	}
 	now := g.now().UTC()
-	if err := g.fromSources(ctx, &req); err != nil {
+	plats, err := g.platforms(ctx, req)
+	if err != nil {
 		return nil, err
 	}
-	in, err := g.gather(ctx, req, now)
+	if err := g.fromSources(ctx, &req, plats); err != nil {
+		return nil, err
+	}
+	cov := newCoverage(plats)
+	in, err := g.gather(ctx, req, now, cov)
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +193,7 @@ func (g *Gate) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		// Eval already returns a deny decision with the reason; keep it.
 		g.logger.Warn("policy evaluation failed; denying", "artifact", req.Artifact.Digest, "environment", req.Environment, "error", err)
 	}
+	denyUncovered(&dec, cov.violations(req.Artifact.Digest))
 	res := &Result{Decision: dec, Input: in}
 	if req.DryRun {
 		return res, nil

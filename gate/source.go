@@ -36,14 +36,21 @@ func WithEvidenceSource(src EvidenceSource) Option {
 	}
 }
 
-// fromSources adds the sources' bundles to req.
-func (g *Gate) fromSources(ctx context.Context, req *Request) error {
+// fromSources adds the sources' bundles about req's artifact, and about
+// each platform manifest of it when it is an index, to req.
+func (g *Gate) fromSources(ctx context.Context, req *Request, plats []Platform) error {
+	subjects := []digest.Digest{req.Artifact.Digest}
+	for _, p := range plats {
+		subjects = append(subjects, p.Digest)
+	}
 	for _, src := range g.sources {
-		b, err := src.Bundles(ctx, req.Artifact.Name, req.Artifact.Digest)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrEvidenceSource, err)
+		for _, d := range subjects {
+			b, err := src.Bundles(ctx, req.Artifact.Name, d)
+			if err != nil {
+				return fmt.Errorf("%w: %w", ErrEvidenceSource, err)
+			}
+			req.Bundles = append(req.Bundles, b...)
 		}
-		req.Bundles = append(req.Bundles, b...)
 	}
 	return nil
 }

@@ -55,16 +55,13 @@ func (i *Image) SelectPlatforms(sel string) ([]PlatformImage, error) {
 		}
 		return []PlatformImage{{Platform: p, Digest: i.Digest, Image: i.Image}}, nil
 	}
-	im, err := i.Index.IndexManifest()
+	ds, err := i.ListedPlatforms()
 	if err != nil {
-		return nil, fmt.Errorf("%w: index %s: %w", ErrImage, i.Digest, err)
+		return nil, err
 	}
 	var out []PlatformImage
 	var listed []string
-	for _, d := range im.Manifests {
-		if !d.MediaType.IsImage() || (d.Platform != nil && d.Platform.OS == "unknown") {
-			continue
-		}
+	for _, d := range ds {
 		listed = append(listed, PlatformImage{Platform: d.Platform}.String())
 		if want != nil && (d.Platform == nil || !d.Platform.Satisfies(*want)) {
 			continue
@@ -79,4 +76,42 @@ func (i *Image) SelectPlatforms(sel string) ([]PlatformImage, error) {
 		return nil, fmt.Errorf("%w: index %s has no %s image (it lists %s)", ErrImage, i.Digest, sel, strings.Join(listed, ", "))
 	}
 	return out, nil
+}
+
+// ListedPlatforms returns the platform manifests an index lists, without
+// reading them: its image manifests, not the "unknown/unknown" attestation
+// manifests docker buildx adds. A single image lists none.
+func (i *Image) ListedPlatforms() ([]v1.Descriptor, error) {
+	if i.Index == nil {
+		return nil, nil
+	}
+	im, err := i.Index.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("%w: index %s: %w", ErrImage, i.Digest, err)
+	}
+	var out []v1.Descriptor
+	for _, d := range im.Manifests {
+		if d.MediaType.IsImage() && (d.Platform == nil || d.Platform.OS != "unknown") {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// SubjectDigest is the digest statements about the platforms sel selects
+// are about: the image's own digest, except for one platform of an index,
+// whose manifest digest it is (the index digest would claim the other
+// platforms too).
+func (i *Image) SubjectDigest(sel string) (v1.Hash, error) {
+	if i.Index == nil || sel == AllPlatforms {
+		return i.Digest, nil
+	}
+	ps, err := i.SelectPlatforms(sel)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	if len(ps) != 1 {
+		return i.Digest, nil
+	}
+	return ps[0].Digest, nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hallmark-dev/hallmark/artifact"
+	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/limits"
 	"github.com/hallmark-dev/hallmark/internal/textsafe"
@@ -58,8 +60,23 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			if f.env == "" || f.trust == "" || f.key == "" {
 				return usageError(fmt.Errorf("--env, --trust and --key are required (or a %s naming them: hallmark init)", ProjectFile))
 			}
-			dg, name, err := app.artifactDigestAlg(ctx, args[0], f.digestAlg)
-			if err != nil {
+			var gopts []gate.Option
+			var dg digest.Digest
+			var name string
+			var err error
+			if f.digestAlg == "" || f.digestAlg == digest.SHA256 {
+				art, err := app.resolveArtifact(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if art.Kind == artifact.KindDirectory {
+					return badInput(fmt.Errorf("%s: not a regular file", args[0]))
+				}
+				dg, name = art.Digest, art.Name
+				// Of an index, scan evidence about the platform manifests
+				// it lists counts too, and must cover them all.
+				gopts = append(gopts, gate.WithIndexResolver(indexPlatforms{art}))
+			} else if dg, name, err = app.artifactDigestAlg(ctx, args[0], f.digestAlg); err != nil {
 				return err
 			}
 			if f.name != "" {
@@ -81,7 +98,6 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 				}
 				extra = append(extra, raw)
 			}
-			var gopts []gate.Option
 			if f.registryEvidence {
 				src, err := app.imageEvidence(ctx, args[0])
 				if err != nil {

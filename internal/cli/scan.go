@@ -229,6 +229,9 @@ func (a *App) signResults(ctx context.Context, f scanFlags, predicateType string
 	if err != nil {
 		return err
 	}
+	if dg, err = a.platformSubject(ctx, f.subject, f.platform, dg); err != nil {
+		return err
+	}
 	if name == "" {
 		name = dg.String()
 	}
