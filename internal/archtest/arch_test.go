@@ -119,14 +119,12 @@ func TestLibrariesImportOnlyTheirInternalHelpers(t *testing.T) {
 // adapterBudgets bounds the non-test Go lines of the CLI and the server,
 // which translate flags and HTTP into calls of the domain packages and hold
 // no domain logic of their own (docs/architecture.md). The numbers are the
-// sizes when issue 17 had moved the workflows (rebuild, build
-// orchestration, recheck, deployments, gate assembly, TEE opening) into
-// their domain packages, plus about 2% (server: 2,329 lines; the CLI's
-// 8,279 plus 2% would exceed the 8,299 it was first given, so it keeps
-// that): lower them as code moves out, and never raise them to make room
-// for logic that belongs in a library.
+// sizes once issue 17 had moved the workflows (rebuild, build orchestration,
+// recheck, deployments, gate assembly, TEE opening, the audit archive) into
+// their domain packages, plus about 2% (CLI 7,865 lines, server 2,329).
+// Lower them when code leaves; raise them only with a reason in the commit.
 var adapterBudgets = map[string]int{
-	"internal/cli":    8299,
+	"internal/cli":    8020,
 	"internal/server": 2370,
 }
 
