@@ -3,15 +3,14 @@ package gate_test
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	digestpkg "github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/gate/gatetest"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/keys"
@@ -60,33 +59,6 @@ func gateTrust(t *testing.T) (*keys.PrivateKey, *trust.Trust) {
 	return k, tr
 }
 
-func subject(digest string) attest.Subject {
-	return attest.Subject{Name: "registry.example.com/payments/api", Digest: map[string]string{"sha256": strings.TrimPrefix(digest, "sha256:")}}
-}
-
-// putDecision stores a decision signed by key, as if it had been stored
-// by any path (an older server, a direct database write).
-func putDecision(t *testing.T, st store.Store, key *keys.PrivateKey, digest, env string, allowed bool, at time.Time, source string) string {
-	t.Helper()
-	var wl *gate.Workload
-	if source == gate.AdmissionSource {
-		wl = &gate.Workload{Namespace: "payments", Kind: "Deployment", Name: "api"}
-	}
-	return putWorkload(t, st, key, digest, env, allowed, at, source, wl)
-}
-
-// putWorkload is putDecision about a workload.
-func putWorkload(t *testing.T, st store.Store, key *keys.PrivateKey, digest, env string, allowed bool, at time.Time, source string, wl *gate.Workload) string {
-	t.Helper()
-	d := gate.Decision{Artifact: policy.Artifact{Digest: digestpkg.MustParse(digest)}, Environment: env, Allowed: allowed, DecidedAt: at, Source: source, Workload: wl,
-		Violations: []policy.Violation{}, Evidence: []string{}, Ignored: []policy.Ignored{}}
-	rec, err := st.Put(t.Context(), attesttest.Verified(t, key, gate.DecisionPredicateType, d, subject(digest)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec.ID
-}
-
 // TestDeployedFollowsAdmissions: what is deployed is every (environment,
 // workload, artifact) an admission review allowed, whatever was decided
 // later about the digest elsewhere. Attack (issue 20 item 3): recheck kept
@@ -100,31 +72,31 @@ func TestDeployedFollowsAdmissions(t *testing.T) {
 		api := &gate.Workload{Namespace: "payments", Kind: "Deployment", Name: "api"}
 		web := &gate.Workload{Namespace: "shop", Kind: "Deployment", Name: "web"}
 		// A: admitted for api, then denied everywhere else: still deployed.
-		putWorkload(t, st, gateKey, digestA, "prod", true, t0, gate.AdmissionSource, api)
-		putWorkload(t, st, gateKey, digestA, "prod", false, t0.Add(time.Hour), gate.AdmissionSource, web)
-		putDecision(t, st, gateKey, digestA, "prod", false, t0.Add(2*time.Hour), "api")
-		putDecision(t, st, gateKey, digestA, "prod", false, t0.Add(3*time.Hour), "cli")
-		putDecision(t, st, gateKey, digestA, "prod", false, t0.Add(4*time.Hour), gate.RecheckSource)
+		gatetest.PutWorkload(t, st, gateKey, digestA, "prod", true, t0, gate.AdmissionSource, api)
+		gatetest.PutWorkload(t, st, gateKey, digestA, "prod", false, t0.Add(time.Hour), gate.AdmissionSource, web)
+		gatetest.PutDecision(t, st, gateKey, digestA, "prod", false, t0.Add(2*time.Hour), "api")
+		gatetest.PutDecision(t, st, gateKey, digestA, "prod", false, t0.Add(3*time.Hour), "cli")
+		gatetest.PutDecision(t, st, gateKey, digestA, "prod", false, t0.Add(4*time.Hour), gate.RecheckSource)
 		// A again for api later: one entry, the latest admission.
-		putWorkload(t, st, gateKey, digestA, "prod", true, t0.Add(5*time.Hour), gate.AdmissionSource, api)
+		gatetest.PutWorkload(t, st, gateKey, digestA, "prod", true, t0.Add(5*time.Hour), gate.AdmissionSource, api)
 		// B: allowed by the API and the CLI only: checks, not deployments.
-		putDecision(t, st, gateKey, digestB, "prod", true, t0, "api")
-		putDecision(t, st, gateKey, digestB, "prod", true, t0, "cli")
+		gatetest.PutDecision(t, st, gateKey, digestB, "prod", true, t0, "api")
+		gatetest.PutDecision(t, st, gateKey, digestB, "prod", true, t0, "cli")
 		// C: admitted in two workloads of staging, the deny stored later
 		// but decided earlier changes nothing either.
-		putWorkload(t, st, gateKey, digestC, "staging", true, t0.Add(time.Hour), gate.AdmissionSource, web)
-		putWorkload(t, st, gateKey, digestC, "staging", true, t0, gate.AdmissionSource, api)
-		putWorkload(t, st, gateKey, digestC, "staging", false, t0, gate.AdmissionSource, api)
+		gatetest.PutWorkload(t, st, gateKey, digestC, "staging", true, t0.Add(time.Hour), gate.AdmissionSource, web)
+		gatetest.PutWorkload(t, st, gateKey, digestC, "staging", true, t0, gate.AdmissionSource, api)
+		gatetest.PutWorkload(t, st, gateKey, digestC, "staging", false, t0, gate.AdmissionSource, api)
 		// A review in checkout allowed A but denied B: denied as a whole,
 		// so it admitted neither.
 		checkout := gate.Workload{Namespace: "checkout", Kind: "Pod", Review: "uid-1"}
-		putWorkload(t, st, gateKey, digestA, "prod", true, t0, gate.AdmissionSource, &checkout)
-		putWorkload(t, st, gateKey, digestB, "prod", false, t0, gate.AdmissionSource, &checkout)
+		gatetest.PutWorkload(t, st, gateKey, digestA, "prod", true, t0, gate.AdmissionSource, &checkout)
+		gatetest.PutWorkload(t, st, gateKey, digestB, "prod", false, t0, gate.AdmissionSource, &checkout)
 		// An admission recorded before decisions carried the workload.
-		putDecision(t, st, gateKey, digestB, "staging", true, t0, "")
+		gatetest.PutDecision(t, st, gateKey, digestB, "staging", true, t0, "")
 		legacy := gate.Decision{Artifact: policy.Artifact{Digest: digestpkg.MustParse(digestB)}, Environment: "staging", Allowed: true, DecidedAt: t0, Source: gate.AdmissionSource,
 			Requester: "system:serviceaccount:kube-system:replicaset-controller (Pod reports/)", Violations: []policy.Violation{}}
-		if _, err := st.Put(t.Context(), attesttest.Verified(t, gateKey, gate.DecisionPredicateType, legacy, subject(digestB))); err != nil {
+		if _, err := st.Put(t.Context(), attesttest.Verified(t, gateKey, gate.DecisionPredicateType, legacy, gatetest.Subject(digestB))); err != nil {
 			t.Fatal(err)
 		}
 		running, ignored, err := gate.Deployed(t.Context(), st, tr)

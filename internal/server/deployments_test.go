@@ -14,6 +14,7 @@ import (
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/gate"
+	"github.com/hallmark-dev/hallmark/gate/gatetest"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
@@ -58,29 +59,6 @@ func bothStores(t *testing.T, f func(t *testing.T, st store.Store, c *manualCloc
 	})
 }
 
-// putDecision stores a decision signed by key, as if it had been stored
-// by any path (an older server, a direct database write).
-func putDecision(t *testing.T, st store.Store, key *keys.PrivateKey, digest, env string, allowed bool, at time.Time, source string) string {
-	t.Helper()
-	var wl *gate.Workload
-	if source == gate.AdmissionSource {
-		wl = &gate.Workload{Namespace: "payments", Kind: "Deployment", Name: "api"}
-	}
-	return putWorkload(t, st, key, digest, env, allowed, at, source, wl)
-}
-
-// putWorkload is putDecision about a workload.
-func putWorkload(t *testing.T, st store.Store, key *keys.PrivateKey, dg, env string, allowed bool, at time.Time, source string, wl *gate.Workload) string {
-	t.Helper()
-	d := gate.Decision{Artifact: policy.Artifact{Digest: digest.MustParse(dg)}, Environment: env, Allowed: allowed, DecidedAt: at, Source: source, Workload: wl,
-		Violations: []policy.Violation{}, Evidence: []string{}, Ignored: []policy.Ignored{}}
-	rec, err := st.Put(t.Context(), attesttest.Verified(t, key, gate.DecisionPredicateType, d, subject(dg)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec.ID
-}
-
 // TestForgedDecisionsRefusedAndIgnored: a VSA or decision signed by a key
 // without the gate role is refused at upload, and one that reached the
 // store anyway is neither listed nor counted as deployed nor rechecked.
@@ -119,8 +97,8 @@ func TestForgedDecisionsRefusedAndIgnored(t *testing.T) {
 		// Forgeries stored behind the upload handler's back: by a scanner
 		// key (verifies, wrong role) and by an untrusted key.
 		c.advance(time.Second)
-		forged := putDecision(t, st, w.scanner, digestA, "prod", true, t0.Add(time.Hour), gate.AdmissionSource)
-		stranger := putDecision(t, st, w.stranger, digestB, "prod", true, t0.Add(time.Hour), gate.AdmissionSource)
+		forged := gatetest.PutDecision(t, st, w.scanner, digestA, "prod", true, t0.Add(time.Hour), gate.AdmissionSource)
+		stranger := gatetest.PutDecision(t, st, w.stranger, digestB, "prod", true, t0.Add(time.Hour), gate.AdmissionSource)
 		ds, ignored, err := gate.Deployments(t.Context(), st, w.trust, gate.DeploymentQuery{})
 		if err != nil {
 			t.Fatal(err)
@@ -170,16 +148,16 @@ func TestDeploymentsNewestWithLimit(t *testing.T) {
 		t0 := c.now()
 		var prod []string
 		for i := range 5 {
-			prod = append(prod, putDecision(t, st, w.gateKey, digestA, "prod", true, t0.Add(time.Duration(i)*time.Minute), "api"))
+			prod = append(prod, gatetest.PutDecision(t, st, w.gateKey, digestA, "prod", true, t0.Add(time.Duration(i)*time.Minute), "api"))
 			c.advance(time.Second)
 		}
 		// Three staging decisions stored at one instant, then newer ones.
 		for i := range 3 {
-			putDecision(t, st, w.gateKey, digestB, "staging", i%2 == 0, t0.Add(time.Duration(10+i)*time.Minute), "api")
+			gatetest.PutDecision(t, st, w.gateKey, digestB, "staging", i%2 == 0, t0.Add(time.Duration(10+i)*time.Minute), "api")
 		}
 		c.advance(time.Second)
 		for i := range 4 {
-			putDecision(t, st, w.gateKey, digestC, "staging", true, t0.Add(time.Duration(20+i)*time.Minute), "api")
+			gatetest.PutDecision(t, st, w.gateKey, digestC, "staging", true, t0.Add(time.Duration(20+i)*time.Minute), "api")
 			c.advance(time.Second)
 		}
 		for _, tc := range []struct {
