@@ -7,7 +7,12 @@ import (
 	"sort"
 	"strings"
 
+	ggcrname "github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/policy"
 )
 
@@ -57,6 +62,63 @@ func WithIndexResolver(r IndexResolver) Option {
 		c.index = r
 		return nil
 	}
+}
+
+// ResolvesIndexes reports whether the gate was built WithIndexResolver.
+func (g *Gate) ResolvesIndexes() bool { return g.index != nil }
+
+// PlatformsOf names the platform manifests an index lists
+// (oci.Image.ListedPlatforms, oci.Resolver.IndexPlatforms).
+func PlatformsOf(ds []v1.Descriptor) ([]Platform, error) {
+	out := make([]Platform, 0, len(ds))
+	for _, m := range ds {
+		pd, err := digest.Parse(m.Digest.String())
+		if err != nil {
+			return nil, fmt.Errorf("platform manifest %s: %w", m.Digest, err)
+		}
+		out = append(out, Platform{Digest: pd, Name: oci.PlatformImage{Platform: m.Platform}.String()})
+	}
+	return out, nil
+}
+
+// registryIndexCacheSize bounds the platform lists RegistryIndexes keeps.
+const registryIndexCacheSize = 1024
+
+// RegistryIndexes is an IndexResolver for any image: it reads the manifest
+// the artifact's name (an image reference, as the admission webhook gets
+// it) and digest denote from its registry through r, every access setting
+// of r applying (credentials, CAs, plain-HTTP registries, bounds,
+// timeout). A registry that cannot be read fails the evaluation (the gate
+// denies and says why), whether or not the image is an index. Answers are
+// kept by repository and digest, which name immutable content.
+func RegistryIndexes(r *oci.Resolver) IndexResolver {
+	c, _ := lru.New[string, []Platform](registryIndexCacheSize) // a positive size never fails
+	return registryIndexes{r: r, cache: c}
+}
+
+type registryIndexes struct {
+	r     *oci.Resolver
+	cache *lru.Cache[string, []Platform]
+}
+
+func (x registryIndexes) Platforms(ctx context.Context, name string, d digest.Digest) ([]Platform, error) {
+	key := name + "@" + d.String()
+	if ref, err := ggcrname.ParseReference(name); err == nil {
+		key = ref.Context().Name() + "@" + d.String()
+	}
+	if ps, ok := x.cache.Get(key); ok {
+		return ps, nil
+	}
+	ds, err := x.r.IndexPlatforms(ctx, name, d)
+	if err != nil {
+		return nil, fmt.Errorf("cannot tell whether it is an index: %w", err)
+	}
+	ps, err := PlatformsOf(ds)
+	if err != nil {
+		return nil, err
+	}
+	x.cache.Add(key, ps)
+	return ps, nil
 }
 
 // platformKinds are the evidence kinds a platform's evidence counts for

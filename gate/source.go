@@ -36,6 +36,9 @@ func WithEvidenceSource(src EvidenceSource) Option {
 	}
 }
 
+// HasEvidenceSource reports whether the gate was built WithEvidenceSource.
+func (g *Gate) HasEvidenceSource() bool { return len(g.sources) > 0 }
+
 // fromSources adds the sources' bundles about req's artifact, and about
 // each platform manifest of it when it is an index, to req.
 func (g *Gate) fromSources(ctx context.Context, req *Request, plats []Platform) error {

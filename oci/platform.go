@@ -89,13 +89,7 @@ func (i *Image) ListedPlatforms() ([]v1.Descriptor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: index %s: %w", ErrImage, i.Digest, err)
 	}
-	var out []v1.Descriptor
-	for _, d := range im.Manifests {
-		if d.MediaType.IsImage() && (d.Platform == nil || d.Platform.OS != "unknown") {
-			out = append(out, d)
-		}
-	}
-	return out, nil
+	return listed(im), nil
 }
 
 // SubjectDigest is the digest statements about the platforms sel selects

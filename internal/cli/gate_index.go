@@ -25,15 +25,7 @@ func (p indexPlatforms) Platforms(_ context.Context, _ string, d digest.Digest) 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]gate.Platform, 0, len(ds))
-	for _, m := range ds {
-		pd, err := digest.Parse(m.Digest.String())
-		if err != nil {
-			return nil, fmt.Errorf("platform manifest %s: %w", m.Digest, err)
-		}
-		out = append(out, gate.Platform{Digest: pd, Name: oci.PlatformImage{Platform: m.Platform}.String()})
-	}
-	return out, nil
+	return gate.PlatformsOf(ds)
 }
 
 // platformSubject is the subject of results about the platform of image

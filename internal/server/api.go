@@ -21,7 +21,6 @@ import (
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/impact"
 	"github.com/hallmark-dev/hallmark/internal/limits"
-	"github.com/hallmark-dev/hallmark/oci"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -614,9 +613,6 @@ func (s *Server) deployed(w http.ResponseWriter, r *http.Request) {
 type gateDecider struct {
 	g *gate.Gate
 	m *metrics
-	// evidence, when set, supplies the bundles attached to the image in
-	// its registry.
-	evidence *oci.RegistryEvidence
 }
 
 var _ admission.Decider = gateDecider{}
@@ -635,15 +631,6 @@ func (d gateDecider) Decide(ctx context.Context, r admission.Request) (admission
 	if r.DryRun {
 		source = "admission_dry_run"
 	}
-	var attached [][]byte
-	if d.evidence != nil {
-		b, err := d.evidence.Bundles(ctx, r.Image, r.Digest)
-		if err != nil {
-			d.m.decision(source, false, err)
-			return admission.Verdict{}, fmt.Errorf("evidence attached to %s in its registry: %w", r.Image, err)
-		}
-		attached = b
-	}
 	res, err := d.g.Evaluate(ctx, gate.Request{
 		Artifact:    policy.Artifact{Digest: r.Digest, Name: r.Image},
 		Environment: r.Environment,
@@ -651,7 +638,6 @@ func (d gateDecider) Decide(ctx context.Context, r admission.Request) (admission
 		Source:      gate.AdmissionSource,
 		Workload:    &gate.Workload{Namespace: r.Namespace, Kind: r.Kind, Name: r.Name, Review: r.UID},
 		DryRun:      r.DryRun,
-		Bundles:     attached,
 	})
 	d.m.decision(source, err == nil && res.Decision.Allow, err)
 	if err != nil {

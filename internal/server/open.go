@@ -53,6 +53,12 @@ func Open(ctx context.Context, cfg *Config, getenv func(string) string, opts ...
 	if len(o.verifyOpts) > 0 {
 		gopts = append(gopts, gate.WithVerifyOptions(o.verifyOpts...))
 	}
+	ropts, err := GateOptions(cfg, o.now)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	gopts = append(gopts, ropts...)
 	g, err := gate.Open(ctx, st, gate.Setup{TrustFile: cfg.Trust, Policies: cfg.Policies, Key: key, KeyName: "gate key " + cfg.Gate.Key, TEE: o.tee}, gopts...)
 	if err != nil {
 		st.Close()

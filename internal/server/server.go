@@ -130,22 +130,11 @@ func New(cfg *Config, st store.Store, tr *trust.Trust, g *gate.Gate, opts ...Opt
 		}
 		aopts = append(aopts, admission.WithResolver(r))
 	}
-	dec := gateDecider{g: g, m: s.metrics}
-	if re := cfg.Admission.RegistryEvidence; re.Enabled {
-		rc := cfg.Admission.Resolve
-		rc.Timeout, rc.CacheTTL = max(rc.Timeout, oci.DefaultTimeout), -1
-		r, err := newResolver(rc, o.now)
-		if err != nil {
-			return nil, err
-		}
-		timeout := re.Timeout
-		if timeout <= 0 {
-			timeout = 2 * time.Second
-		}
-		if dec.evidence, err = oci.NewRegistryEvidence(r, re.MaxBundles, timeout); err != nil {
-			return nil, err
-		}
+	// The gate reads the registry when the server does (GateOptions).
+	if re := cfg.Admission.RegistryEvidence.Enabled; (re || cfg.Admission.Resolve.Enabled) && !g.ResolvesIndexes() || re && !g.HasEvidenceSource() {
+		return nil, errors.New("server.New: admission.resolve or registryEvidence is on but the gate was not built with server.GateOptions: it would not read image indexes or attached evidence from the registry")
 	}
+	dec := gateDecider{g: g, m: s.metrics}
 	wh, err := admission.New(dec, cfg.Admission.environments(), aopts...)
 	if err != nil {
 		return nil, err
@@ -154,10 +143,47 @@ func New(cfg *Config, st store.Store, tr *trust.Trust, g *gate.Gate, opts ...Opt
 	return s, nil
 }
 
+// GateOptions are the options of the server's gate that read the registry:
+// with admission.resolve or registryEvidence on, an index resolver
+// (gate.RegistryIndexes: per-platform scans count for an image index
+// when they cover every platform it lists) and, with registryEvidence, the
+// bundles attached to each image and to each platform manifest of an index.
+// Both read through one client with the registry settings of
+// admission.resolve. Open passes them to gate.Open; New refuses a gate
+// built without them.
+func GateOptions(cfg *Config, now func() time.Time) ([]gate.Option, error) {
+	re := cfg.Admission.RegistryEvidence
+	if !cfg.Admission.Resolve.Enabled && !re.Enabled {
+		return nil, nil
+	}
+	rc := cfg.Admission.Resolve
+	rc.Timeout, rc.CacheTTL = max(rc.Timeout, oci.DefaultTimeout), -1
+	r, err := newResolver(rc, now)
+	if err != nil {
+		return nil, err
+	}
+	opts := []gate.Option{gate.WithIndexResolver(gate.RegistryIndexes(r))}
+	if re.Enabled {
+		timeout := re.Timeout
+		if timeout <= 0 {
+			timeout = 2 * time.Second
+		}
+		src, err := oci.NewRegistryEvidence(r, re.MaxBundles, timeout)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, gate.WithEvidenceSource(src))
+	}
+	return opts, nil
+}
+
 // newResolver builds the registry client that resolves tag-only images.
 func newResolver(c ResolveConfig, now func() time.Time) (*oci.Resolver, error) {
 	ttl := max(c.CacheTTL, 0)
-	opts := []oci.Option{oci.WithTimeout(c.Timeout), oci.WithCache(ttl, c.CacheSize), oci.WithClock(now)}
+	opts := []oci.Option{oci.WithTimeout(c.Timeout), oci.WithCache(ttl, c.CacheSize)}
+	if now != nil {
+		opts = append(opts, oci.WithClock(now))
+	}
 	if c.DockerConfig != "" {
 		opts = append(opts, oci.WithDockerConfig(c.DockerConfig))
 	}

@@ -132,7 +132,11 @@ func start(t *testing.T, w *world, cfg *Config, st store.Store) (*Server, *httpt
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := gate.New(st, w.trust, pols, w.gateKey)
+	gopts, err := GateOptions(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := gate.New(st, w.trust, pols, w.gateKey, gopts...)
 	if err != nil {
 		t.Fatal(err)
 	}
