@@ -98,7 +98,7 @@ type fileAPI struct {
 	info fs.FileInfo
 }
 
-func (a fileAPI) Path() string                { return a.path }
+func (a fileAPI) Path() string               { return a.path }
 func (a fileAPI) Stat() (fs.FileInfo, error) { return a.info, nil }
 
 // readLayer reads one layer's tar into ops, keeping the content of the
