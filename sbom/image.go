@@ -135,18 +135,27 @@ func ScanImage(ctx context.Context, img v1.Image, subject ImageSubject, opts ...
 // per layer).
 func layerMetadata(img v1.Image, layers []v1.Layer) ([]bom.Layer, error) {
 	var history []v1.History
+	var diffIDs []v1.Hash
 	if cf, err := img.ConfigFile(); err == nil && cf != nil {
 		for _, h := range cf.History {
 			if !h.EmptyLayer {
 				history = append(history, h)
 			}
 		}
+		diffIDs = cf.RootFS.DiffIDs
 	}
 	out := make([]bom.Layer, len(layers))
 	for i, l := range layers {
-		d, err := l.DiffID()
-		if err != nil {
-			return nil, fmt.Errorf("layer %d: diff ID: %w", i, err)
+		// The config's diff IDs: a layer's DiffID method may decompress
+		// and hash the whole layer to compute it.
+		var d v1.Hash
+		if len(diffIDs) == len(layers) {
+			d = diffIDs[i]
+		} else {
+			var err error
+			if d, err = l.DiffID(); err != nil {
+				return nil, fmt.Errorf("layer %d: diff ID: %w", i, err)
+			}
 		}
 		out[i] = bom.Layer{Index: i, DiffID: d.String()}
 		if len(history) == len(layers) {
