@@ -8,7 +8,6 @@ import (
 	"path"
 	"strings"
 
-	gcrname "github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	cpb "github.com/google/osv-scalibr/binary/proto/config_go_proto"
 	"github.com/google/osv-scalibr/extractor"
@@ -284,9 +283,7 @@ func OCIPURL(name string, d v1.Hash) string {
 	base := strings.ToLower(path.Base(name))
 	var qs packageurl.Qualifiers
 	if strings.Contains(name, "/") {
-		if r, err := gcrname.NewRepository(name); err == nil {
-			qs = packageurl.QualifiersFromMap(map[string]string{"repository_url": r.Name()})
-		}
+		qs = packageurl.QualifiersFromMap(map[string]string{"repository_url": name})
 	}
 	return packageurl.NewPackageURL("oci", "", base, d.String(), qs, "").ToString()
 }

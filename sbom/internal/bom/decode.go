@@ -131,8 +131,11 @@ func decodeCycloneDX(data []byte) (*Inventory, error) {
 }
 
 func cdxSubjectKind(t cdx.ComponentType) string {
-	if t == cdx.ComponentTypeFile {
+	switch t {
+	case cdx.ComponentTypeFile:
 		return "file"
+	case cdx.ComponentTypeContainer:
+		return "image"
 	}
 	return "directory"
 }
