@@ -65,7 +65,7 @@ func decodeCycloneDX(data []byte) (*Inventory, error) {
 	inv := &Inventory{}
 	if m := bom.Metadata; m != nil && m.Component != nil {
 		inv.Subject = Subject{Name: m.Component.Name, Kind: cdxSubjectKind(m.Component.Type), Hashes: fromCDXHashes(m.Component.Hashes)}
-		if inv.Subject.Kind == "image" {
+		if m.Component.Type == cdx.ComponentTypeContainer {
 			inv.Subject.Version, inv.Subject.PURL = m.Component.Version, m.Component.PackageURL
 		}
 	}
@@ -131,11 +131,8 @@ func decodeCycloneDX(data []byte) (*Inventory, error) {
 }
 
 func cdxSubjectKind(t cdx.ComponentType) string {
-	switch t {
-	case cdx.ComponentTypeFile:
+	if t == cdx.ComponentTypeFile {
 		return "file"
-	case cdx.ComponentTypeContainer:
-		return "image"
 	}
 	return "directory"
 }
