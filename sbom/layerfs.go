@@ -269,7 +269,11 @@ func (f *imageFS) lookup(op, name string) (*fnode, error) {
 	}
 	n, _, err := f.resolve(name, true, false, 0)
 	if err != nil {
-		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}
 	return n, nil
 }
