@@ -178,8 +178,9 @@ func readLayer(ctx context.Context, l v1.Layer, need needFunc, maxFileSize int64
 }
 
 // spoolAbove is the size above which kept content goes to a file rather
-// than memory (Go binaries; package databases stay in memory).
-const spoolAbove = 1 << 20
+// than memory: Go binaries, and the archives and shared libraries the Go
+// binary extractor asks for too, would otherwise hold hundreds of MB.
+const spoolAbove = 64 << 10
 
 func spool(r io.Reader, size int64, dir string) (*blob, error) {
 	if size <= spoolAbove {
