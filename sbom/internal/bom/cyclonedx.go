@@ -78,6 +78,7 @@ func cycloneDX(inv *Inventory, info DocumentInfo) ([]byte, error) {
 		}}},
 		Component: &cdx.Component{
 			BOMRef: rootRef, Type: rootType, Name: rootName(inv), Hashes: cdxHashes(inv.Subject.Hashes),
+			Version: inv.Subject.Version, PackageURL: inv.Subject.PURL,
 		},
 	}
 	comps := make([]cdx.Component, 0, len(inv.Components))

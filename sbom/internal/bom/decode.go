@@ -65,6 +65,9 @@ func decodeCycloneDX(data []byte) (*Inventory, error) {
 	inv := &Inventory{}
 	if m := bom.Metadata; m != nil && m.Component != nil {
 		inv.Subject = Subject{Name: m.Component.Name, Kind: cdxSubjectKind(m.Component.Type), Hashes: fromCDXHashes(m.Component.Hashes)}
+		if m.Component.Type == cdx.ComponentTypeContainer {
+			inv.Subject.Version, inv.Subject.PURL = m.Component.Version, m.Component.PackageURL
+		}
 	}
 	purlOf := map[string]string{} // bom-ref -> purl
 	byPURL := map[string]*Component{}

@@ -89,6 +89,10 @@ type Subject struct {
 	// Hashes are digests of the scanned file (of an image's manifest);
 	// empty for a directory.
 	Hashes []Hash `json:"hashes,omitempty"`
+	// Version is an image's digest ("sha256:HEX"); empty for other kinds.
+	Version string `json:"version,omitempty"`
+	// PURL is an image's oci purl; empty for other kinds.
+	PURL string `json:"purl,omitempty"`
 }
 
 // Problem is a file that an extractor matched but could not read; the

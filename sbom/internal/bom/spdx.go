@@ -60,8 +60,17 @@ func spdxJSON(inv *Inventory, info DocumentInfo) ([]byte, error) {
 		PackageChecksums:        spdxChecksums(inv.Subject.Hashes),
 		PrimaryPackagePurpose:   "APPLICATION",
 	}
-	if inv.Subject.Kind == "file" {
+	switch inv.Subject.Kind {
+	case "file":
 		root.PrimaryPackagePurpose = "FILE"
+	case "image":
+		root.PrimaryPackagePurpose = "CONTAINER"
+	}
+	root.PackageVersion = inv.Subject.Version
+	if inv.Subject.PURL != "" {
+		root.PackageExternalReferences = []*spdx.PackageExternalReference{{
+			Category: common.CategoryPackageManager, RefType: common.TypePackageManagerPURL, Locator: inv.Subject.PURL,
+		}}
 	}
 	doc.Packages = append(doc.Packages, root)
 	doc.Relationships = append(doc.Relationships, &spdx.Relationship{
