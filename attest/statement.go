@@ -64,6 +64,63 @@ func NewStatement(subjects []Subject, predicateType string, predicate json.RawMe
 	return st, nil
 }
 
+// statementJSON is a Statement v1 as JSON, in the field order protojson
+// writes: the shape of the payloads SignPredicate signs.
+type statementJSON struct {
+	Type          string          `json:"_type"`
+	Subject       []subjectJSON   `json:"subject"`
+	PredicateType string          `json:"predicateType"`
+	Predicate     json.RawMessage `json:"predicate"`
+}
+
+type subjectJSON struct {
+	Name   string            `json:"name,omitempty"`
+	Digest map[string]string `json:"digest"`
+}
+
+// predicateStatement validates a Statement v1 about subjects with
+// predicate (marshaled by encoding/json) as NewStatement does and
+// serializes it directly, without a protobuf Struct. The statement it
+// returns has no predicate. Unlike NewStatement's caller-supplied JSON, the
+// predicate is not checked for duplicate keys: encoding/json writes none
+// for Go structs and maps, the values SignPredicate is for, and Verify
+// checks every stored payload again when it is read.
+func predicateStatement(subjects []Subject, predicateType string, predicate any) (*intoto.Statement, []byte, error) {
+	if len(subjects) == 0 {
+		return nil, nil, fmt.Errorf("%w: no subjects", ErrStatement)
+	}
+	if len(subjects) > limits.MaxSubjects {
+		return nil, nil, fmt.Errorf("%w: %d subjects (limit %d)", ErrTooLarge, len(subjects), limits.MaxSubjects)
+	}
+	pred, err := json.Marshal(predicate)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: predicate: %v", ErrMalformed, err)
+	}
+	if len(pred) == 0 || pred[0] != '{' {
+		return nil, nil, fmt.Errorf("%w: predicate is not a JSON object", ErrMalformed)
+	}
+	st := &intoto.Statement{Type: intoto.StatementTypeUri, PredicateType: predicateType}
+	doc := statementJSON{Type: intoto.StatementTypeUri, PredicateType: predicateType, Predicate: pred}
+	for _, s := range subjects {
+		st.Subject = append(st.Subject, &intoto.ResourceDescriptor{Name: s.Name, Digest: s.Digest})
+		doc.Subject = append(doc.Subject, subjectJSON{Name: s.Name, Digest: s.Digest})
+	}
+	// Validate as a statement with some predicate: what is checked here is
+	// the type, the subjects and the predicate type.
+	check := &intoto.Statement{Type: st.Type, Subject: st.Subject, PredicateType: st.PredicateType, Predicate: &structpb.Struct{}}
+	if err := check.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrStatement, err)
+	}
+	payload, err := json.Marshal(doc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode statement: %w", err)
+	}
+	if len(payload) > limits.MaxStatementBytes {
+		return nil, nil, fmt.Errorf("%w: statement of %d bytes (limit %d)", ErrTooLarge, len(payload), limits.MaxStatementBytes)
+	}
+	return st, payload, nil
+}
+
 // Subjects returns the statement's subjects in a plain form, sorted by name.
 func Subjects(st *intoto.Statement) []Subject {
 	out := make([]Subject, 0, len(st.GetSubject()))
