@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sync"
 	"time"
@@ -95,9 +94,10 @@ func (s *Store) commitGroup(group []*write) {
 	}
 	defer tx.Rollback()
 	now := s.now().UTC()
+	ts := &txStmts{tx: tx, cache: &s.stmts}
 	for _, w := range live {
 		var txErr error
-		w.err, txErr = writeOne(ctx, tx, w, now)
+		w.err, txErr = writeOne(ctx, ts, w, now)
 		if txErr != nil {
 			// The transaction's state is unknown: commit nothing.
 			fail(txErr)
@@ -112,8 +112,8 @@ func (s *Store) commitGroup(group []*write) {
 // writeOne stores w's evidence inside tx under a savepoint, so that a
 // failure rolls back w alone. writeErr is w's own failure; txErr means the
 // transaction itself can no longer be trusted.
-func writeOne(ctx context.Context, tx *sql.Tx, w *write, now time.Time) (writeErr, txErr error) {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT hallmark_write`); err != nil {
+func writeOne(ctx context.Context, tx *txStmts, w *write, now time.Time) (writeErr, txErr error) {
+	if _, err := tx.exec(ctx, `SAVEPOINT hallmark_write`); err != nil {
 		return nil, fmt.Errorf("store: savepoint: %w", err)
 	}
 	w.recs = make([]store.Record, len(w.vs))
@@ -129,11 +129,11 @@ func writeOne(ctx context.Context, tx *sql.Tx, w *write, now time.Time) (writeEr
 		}
 	}
 	if writeErr != nil {
-		if _, err := tx.ExecContext(ctx, `ROLLBACK TO hallmark_write`); err != nil {
+		if _, err := tx.exec(ctx, `ROLLBACK TO hallmark_write`); err != nil {
 			return writeErr, fmt.Errorf("store: roll back a failed write: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `RELEASE hallmark_write`); err != nil {
+	if _, err := tx.exec(ctx, `RELEASE hallmark_write`); err != nil {
 		return writeErr, fmt.Errorf("store: release savepoint: %w", err)
 	}
 	return writeErr, nil
