@@ -77,7 +77,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// the concurrent readers of a busy server.
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
-	s := &Store{db: db, now: cfg.now, stmts: stmtCache{db: db}}
+	s := &Store{db: db, now: cfg.now, writes: newCommitter(), stmts: stmtCache{db: db}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
