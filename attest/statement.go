@@ -64,15 +64,7 @@ func NewStatement(subjects []Subject, predicateType string, predicate json.RawMe
 	return st, nil
 }
 
-// statementJSON is a Statement v1 as JSON, in the field order protojson
-// writes: the shape of the payloads SignPredicate signs.
-type statementJSON struct {
-	Type          string          `json:"_type"`
-	Subject       []subjectJSON   `json:"subject"`
-	PredicateType string          `json:"predicateType"`
-	Predicate     json.RawMessage `json:"predicate"`
-}
-
+// subjectJSON is a subject of a Statement v1 as JSON.
 type subjectJSON struct {
 	Name   string            `json:"name,omitempty"`
 	Digest map[string]string `json:"digest"`
@@ -100,10 +92,10 @@ func predicateStatement(subjects []Subject, predicateType string, predicate any)
 		return nil, nil, fmt.Errorf("%w: predicate is not a JSON object", ErrMalformed)
 	}
 	st := &intoto.Statement{Type: intoto.StatementTypeUri, PredicateType: predicateType}
-	doc := statementJSON{Type: intoto.StatementTypeUri, PredicateType: predicateType, Predicate: pred}
+	subs := make([]subjectJSON, 0, len(subjects))
 	for _, s := range subjects {
 		st.Subject = append(st.Subject, &intoto.ResourceDescriptor{Name: s.Name, Digest: s.Digest})
-		doc.Subject = append(doc.Subject, subjectJSON{Name: s.Name, Digest: s.Digest})
+		subs = append(subs, subjectJSON{Name: s.Name, Digest: s.Digest})
 	}
 	// Validate as a statement with some predicate: what is checked here is
 	// the type, the subjects and the predicate type.
@@ -111,10 +103,24 @@ func predicateStatement(subjects []Subject, predicateType string, predicate any)
 	if err := check.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrStatement, err)
 	}
-	payload, err := json.Marshal(doc)
+	subJSON, err := json.Marshal(subs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("encode statement: %w", err)
+		return nil, nil, fmt.Errorf("encode statement subjects: %w", err)
 	}
+	typeJSON, err := json.Marshal(predicateType)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode predicate type: %w", err)
+	}
+	// The fields in the order protojson writes them; pred is already
+	// compact JSON, so it is appended as it is rather than scanned again.
+	payload := make([]byte, 0, len(subJSON)+len(typeJSON)+len(pred)+80)
+	payload = append(payload, `{"_type":"`+intoto.StatementTypeUri+`","subject":`...)
+	payload = append(payload, subJSON...)
+	payload = append(payload, `,"predicateType":`...)
+	payload = append(payload, typeJSON...)
+	payload = append(payload, `,"predicate":`...)
+	payload = append(payload, pred...)
+	payload = append(payload, '}')
 	if len(payload) > limits.MaxStatementBytes {
 		return nil, nil, fmt.Errorf("%w: statement of %d bytes (limit %d)", ErrTooLarge, len(payload), limits.MaxStatementBytes)
 	}
