@@ -192,13 +192,17 @@ func benchAdmission(b *testing.B, st store.Store) {
 		cpu.report(b)
 	})
 	// Concurrent cold misses: the gate's records commit together.
+	// cpu-ms/op is the process's CPU over the run per review.
 	b.Run("miss-cold-parallel", func(b *testing.B) {
 		b.SetParallelism(4)
+		c0 := processCPU(b)
+		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				n := next(b, &nextCold)
 				post("/admission/validate", benchReview(digest(n), n))
 			}
 		})
+		b.ReportMetric(float64(processCPU(b)-c0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	})
 }
