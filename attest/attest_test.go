@@ -84,6 +84,93 @@ func TestSignVerifiedMatchesVerify(t *testing.T) {
 	}
 }
 
+// TestSignPredicateMatchesVerify: a statement SignPredicate serializes
+// without a protobuf Struct verifies in Hallmark and in sigstore-go, and
+// reads back as what was signed; what it hands back is what Verify makes of
+// the bundle (the statement without its predicate Struct).
+func TestSignPredicateMatchesVerify(t *testing.T) {
+	type pred struct {
+		N    int               `json:"n"`
+		S    string            `json:"s"`
+		HTML string            `json:"html"`
+		M    map[string]string `json:"m"`
+	}
+	in := pred{N: 1, S: "x\u00e9\u2028", HTML: "<a & b>", M: map[string]string{"z": "1", "a": "2"}}
+	for _, alg := range keys.Algorithms() {
+		t.Run(string(alg), func(t *testing.T) {
+			k := attesttest.Key(t, alg)
+			art := []byte("a")
+			subject := attesttest.Subject("app", art)
+			got, err := attest.SignPredicate(t.Context(), k, []attest.Subject{subject}, predType, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := attest.Verify(t.Context(), got.Raw, attest.NewKeySet(k.Public()))
+			if err != nil {
+				t.Fatalf("SignPredicate made a bundle Verify rejects: %v\n%s", err, got.Payload)
+			}
+			if got.ID != want.ID || got.PredicateType != want.PredicateType || !bytes.Equal(got.Payload, want.Payload) {
+				t.Errorf("SignPredicate = {%s %s %s}, Verify = {%s %s %s}", got.ID, got.PredicateType, got.Payload, want.ID, want.PredicateType, want.Payload)
+			}
+			if g, w := got.Subjects(), want.Subjects(); len(g) != 1 || len(w) != 1 || g[0].Name != w[0].Name || g[0].Digest["sha256"] != w[0].Digest["sha256"] {
+				t.Errorf("subjects %v, Verify says %v", g, w)
+			}
+			if !got.HasDigest("sha256", subject.Digest["sha256"]) {
+				t.Error("HasDigest is false for the subject")
+			}
+			if g, w := got.SignerIDs(), want.SignerIDs(); len(g) != 1 || len(w) != 1 || g[0] != w[0] {
+				t.Errorf("signers %v, Verify says %v", g, w)
+			}
+			var back pred
+			if err := want.DecodePredicate(&back); err != nil {
+				t.Fatal(err)
+			}
+			if back.N != in.N || back.S != in.S || back.HTML != in.HTML || len(back.M) != 2 || back.M["z"] != "1" {
+				t.Errorf("predicate read back as %+v, signed %+v", back, in)
+			}
+			var sb bundle.Bundle
+			if err := sb.UnmarshalJSON(got.Raw); err != nil {
+				t.Fatalf("sigstore-go cannot parse the bundle: %v", err)
+			}
+			sum := sha256.Sum256(art)
+			res, err := sigstoreVerifier(t, k.Public()).Verify(&sb, verify.NewPolicy(verify.WithArtifactDigest("sha256", sum[:]), verify.WithKey()))
+			if err != nil {
+				t.Fatalf("sigstore-go rejects the bundle: %v", err)
+			}
+			if res.Statement.GetPredicateType() != predType || res.Statement.GetPredicate().GetFields()["html"].GetStringValue() != in.HTML {
+				t.Errorf("sigstore-go read %v", res.Statement)
+			}
+		})
+	}
+}
+
+// TestSignPredicateRefuses: what NewStatement refuses, SignPredicate
+// refuses too.
+func TestSignPredicateRefuses(t *testing.T) {
+	k := attesttest.Key(t, keys.ECDSAP256)
+	good := attesttest.Subject("app", []byte("a"))
+	for name, tc := range map[string]struct {
+		subjects []attest.Subject
+		typ      string
+		pred     any
+		want     error
+	}{
+		"no subjects":        {nil, predType, map[string]int{}, attest.ErrStatement},
+		"no predicate type":  {[]attest.Subject{good}, "", map[string]int{}, attest.ErrStatement},
+		"bad digest":         {[]attest.Subject{{Name: "x", Digest: map[string]string{"sha256": "zz"}}}, predType, map[string]int{}, attest.ErrStatement},
+		"no digest":          {[]attest.Subject{{Name: "x"}}, predType, map[string]int{}, attest.ErrStatement},
+		"predicate an array": {[]attest.Subject{good}, predType, []int{1}, attest.ErrMalformed},
+		"predicate null":     {[]attest.Subject{good}, predType, nil, attest.ErrMalformed},
+		"unmarshalable":      {[]attest.Subject{good}, predType, map[string]any{"f": func() {}}, attest.ErrMalformed},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := attest.SignPredicate(t.Context(), k, tc.subjects, tc.typ, tc.pred); !errors.Is(err, tc.want) {
+				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
 // sigstoreVerifier builds sigstore-go's verifier for one public key, with no
 // transparency log or timestamp authority: the configuration for key-signed,
 // offline bundles.

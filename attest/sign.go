@@ -20,51 +20,84 @@ import (
 // public key hint, which is the key ID (see package keys). Options can log
 // the bundle in a transparency log and timestamp its signature.
 func Sign(ctx context.Context, key *keys.PrivateKey, st *intoto.Statement, opts ...SignOption) ([]byte, error) {
-	raw, _, err := signBundle(ctx, key, st, opts...)
-	return raw, err
+	if err := st.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrStatement, err)
+	}
+	payload, err := marshalStatement(st)
+	if err != nil {
+		return nil, err
+	}
+	return signBundle(ctx, key, payload, opts...)
 }
 
 // SignVerified signs st like Sign and returns the result as Verified
 // evidence signed by key, without decoding and verifying the bundle it
-// just made: for callers that store what they sign (the gate's records)
-// and would otherwise pay a full verification per record. Everything it
-// returns is what Verify returns for the same bundle and key.
+// just made: for callers that store what they sign and would otherwise pay
+// a full verification per record. Everything it returns is what Verify
+// returns for the same bundle and key.
 func SignVerified(ctx context.Context, key *keys.PrivateKey, st *intoto.Statement) (*Verified, error) {
-	raw, payload, err := signBundle(ctx, key, st)
+	if err := st.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrStatement, err)
+	}
+	payload, err := marshalStatement(st)
 	if err != nil {
 		return nil, err
 	}
-	return &Verified{
+	return signVerified(ctx, key, st, payload)
+}
+
+// SignPredicate signs an in-toto Statement v1 about subjects whose
+// predicate is predicate marshaled by encoding/json (it must be a JSON
+// object), and returns it as Verified evidence like SignVerified. The
+// statement is serialized from the predicate's JSON directly, never
+// through a protobuf Struct: for callers that sign on a hot path (the
+// gate's records, two per decision). The payload is an ordinary Statement
+// v1 document that Verify, sigstore-go and cosign accept. The returned
+// Statement holds the subjects and predicate type but no predicate (nil):
+// read it with PredicateJSON or DecodePredicate. The predicate is not
+// checked for duplicate keys, which encoding/json never writes for Go
+// structs and maps; a value whose MarshalJSON writes some makes a record
+// Verify refuses when it is read back.
+func SignPredicate(ctx context.Context, key *keys.PrivateKey, subjects []Subject, predicateType string, predicate any) (*Verified, error) {
+	st, payload, err := predicateStatement(subjects, predicateType, predicate)
+	if err != nil {
+		return nil, err
+	}
+	return signVerified(ctx, key, st, payload)
+}
+
+func signVerified(ctx context.Context, key *keys.PrivateKey, st *intoto.Statement, payload []byte) (*Verified, error) {
+	raw, err := signBundle(ctx, key, payload)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verified{
 		ID:            digest.Sum256(raw).String(),
 		Raw:           raw,
 		Statement:     st,
 		PredicateType: st.GetPredicateType(),
 		Payload:       payload,
 		Signers:       []*keys.PublicKey{key.Public()},
-	}, nil
+	}
+	return v, nil
 }
 
-func signBundle(ctx context.Context, key *keys.PrivateKey, st *intoto.Statement, opts ...SignOption) (raw, payload []byte, err error) {
+// signBundle signs the serialized statement payload as a DSSE envelope
+// and encodes the bundle: the one signing path of every key-signed bundle.
+func signBundle(ctx context.Context, key *keys.PrivateKey, payload []byte, opts ...SignOption) ([]byte, error) {
 	sc, err := newSignConfig(opts)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := st.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrStatement, err)
-	}
-	payload, err = marshalStatement(st)
-	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	pb, err := sign.Bundle(&sign.DSSEData{Data: payload, PayloadType: PayloadType}, Keypair(key), sign.BundleOptions{Context: ctx, TransparencyLogs: sc.tlogs, TimestampAuthorities: sc.tsas})
 	if err != nil {
-		return nil, nil, fmt.Errorf("sign statement with key %s: %w", key.Public().ID(), err)
+		return nil, fmt.Errorf("sign statement with key %s: %w", key.Public().ID(), err)
 	}
-	raw, err = protojson.Marshal(pb)
+	raw, err := protojson.Marshal(pb)
 	if err != nil {
-		return nil, nil, fmt.Errorf("encode bundle: %w", err)
+		return nil, fmt.Errorf("encode bundle: %w", err)
 	}
-	return raw, payload, nil
+	return raw, nil
 }
 
 // Keypair adapts a Hallmark key to sigstore-go's sign.Keypair, so the

@@ -64,6 +64,69 @@ func NewStatement(subjects []Subject, predicateType string, predicate json.RawMe
 	return st, nil
 }
 
+// subjectJSON is a subject of a Statement v1 as JSON.
+type subjectJSON struct {
+	Name   string            `json:"name,omitempty"`
+	Digest map[string]string `json:"digest"`
+}
+
+// predicateStatement validates a Statement v1 about subjects with
+// predicate (marshaled by encoding/json) as NewStatement does and
+// serializes it directly, without a protobuf Struct. The statement it
+// returns has no predicate. Unlike NewStatement's caller-supplied JSON, the
+// predicate is not checked for duplicate keys: encoding/json writes none
+// for Go structs and maps, the values SignPredicate is for, and Verify
+// checks every stored payload again when it is read.
+func predicateStatement(subjects []Subject, predicateType string, predicate any) (*intoto.Statement, []byte, error) {
+	if len(subjects) == 0 {
+		return nil, nil, fmt.Errorf("%w: no subjects", ErrStatement)
+	}
+	if len(subjects) > limits.MaxSubjects {
+		return nil, nil, fmt.Errorf("%w: %d subjects (limit %d)", ErrTooLarge, len(subjects), limits.MaxSubjects)
+	}
+	pred, err := json.Marshal(predicate)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: predicate: %v", ErrMalformed, err)
+	}
+	if len(pred) == 0 || pred[0] != '{' {
+		return nil, nil, fmt.Errorf("%w: predicate is not a JSON object", ErrMalformed)
+	}
+	st := &intoto.Statement{Type: intoto.StatementTypeUri, PredicateType: predicateType}
+	subs := make([]subjectJSON, 0, len(subjects))
+	for _, s := range subjects {
+		st.Subject = append(st.Subject, &intoto.ResourceDescriptor{Name: s.Name, Digest: s.Digest})
+		subs = append(subs, subjectJSON{Name: s.Name, Digest: s.Digest})
+	}
+	// Validate as a statement with some predicate: what is checked here is
+	// the type, the subjects and the predicate type.
+	check := &intoto.Statement{Type: st.Type, Subject: st.Subject, PredicateType: st.PredicateType, Predicate: &structpb.Struct{}}
+	if err := check.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrStatement, err)
+	}
+	subJSON, err := json.Marshal(subs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode statement subjects: %w", err)
+	}
+	typeJSON, err := json.Marshal(predicateType)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode predicate type: %w", err)
+	}
+	// The fields in the order protojson writes them; pred is already
+	// compact JSON, so it is appended as it is rather than scanned again.
+	payload := make([]byte, 0, len(subJSON)+len(typeJSON)+len(pred)+80)
+	payload = append(payload, `{"_type":"`+intoto.StatementTypeUri+`","subject":`...)
+	payload = append(payload, subJSON...)
+	payload = append(payload, `,"predicateType":`...)
+	payload = append(payload, typeJSON...)
+	payload = append(payload, `,"predicate":`...)
+	payload = append(payload, pred...)
+	payload = append(payload, '}')
+	if len(payload) > limits.MaxStatementBytes {
+		return nil, nil, fmt.Errorf("%w: statement of %d bytes (limit %d)", ErrTooLarge, len(payload), limits.MaxStatementBytes)
+	}
+	return st, payload, nil
+}
+
 // Subjects returns the statement's subjects in a plain form, sorted by name.
 func Subjects(st *intoto.Statement) []Subject {
 	out := make([]Subject, 0, len(st.GetSubject()))

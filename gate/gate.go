@@ -2,7 +2,6 @@ package gate
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -247,17 +246,11 @@ func (g *Gate) record(ctx context.Context, req Request, res *Result) error {
 	return err
 }
 
-// sign makes a signed, verified statement about subject.
+// sign makes a signed, verified statement about subject. The statement is
+// serialized from the predicate's JSON directly (attest.SignPredicate):
+// the gate signs two records per decision.
 func (g *Gate) sign(ctx context.Context, subject attest.Subject, predicateType string, predicate any) (*attest.Verified, error) {
-	b, err := json.Marshal(predicate)
-	if err != nil {
-		return nil, err
-	}
-	st, err := attest.NewStatement([]attest.Subject{subject}, predicateType, b)
-	if err != nil {
-		return nil, err
-	}
-	return attest.SignVerified(ctx, g.signer, st)
+	return attest.SignPredicate(ctx, g.signer, []attest.Subject{subject}, predicateType, predicate)
 }
 
 func artifactName(a policy.Artifact) string {

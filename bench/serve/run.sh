@@ -22,7 +22,7 @@
 #    answer has a recorded allow decision.
 #
 # Usage: bench/serve/run.sh [sqlite|postgres|faults|all]   (default all)
-# Environment: ARTIFACTS (10000) RECORDS (100000) RATE (500) DURATION (20s)
+# Environment: ARTIFACTS (10000) RECORDS (100000) RATE (500) DURATION (20s) PORT (18443)
 #   HALLMARK_TEST_POSTGRES (postgres://postgres@127.0.0.1:5432/test?sslmode=disable)
 # Loopback only. The PostgreSQL restart needs root or the postgres user.
 set -euo pipefail
@@ -57,7 +57,7 @@ pg_schema_dsn() { # SCHEMA -> DSN with search_path
 }
 
 run_driver() { # DRIVER
-  local d="$work/$1" port=18443 dsn=""
+  local d="$work/$1" port="${PORT:-18443}" dsn=""
   [ "$1" = postgres ] && dsn=$(pg_schema_dsn hm_bench)
   echo "== $1: populating $ARTIFACTS artifacts / $RECORDS records"
   "$bin/serve-bench" setup -dir "$d" -driver "$1" -dsn "$dsn" -artifacts "$ARTIFACTS" -records "$RECORDS" 2>/dev/null

@@ -14,6 +14,9 @@ import (
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/policy"
+	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/store/postgres"
+	"github.com/hallmark-dev/hallmark/store/postgres/pgtest"
 )
 
 func benchReview(digest string, n int) string {
@@ -60,10 +63,24 @@ func (c *cpuPerOp) report(b *testing.B) {
 // default verification cache. "miss-cold" reviews artifacts whose evidence
 // was written to the store directly (or evicted from the cache), so every
 // bundle is verified and decoded during the review.
+//
+// It runs on SQLite and on PostgreSQL (pgtest: HALLMARK_TEST_POSTGRES=skip
+// skips it).
 func BenchmarkAdmission(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchAdmission(b, openSQLite(b)) })
+	b.Run("postgres", func(b *testing.B) {
+		st, err := postgres.Open(b.Context(), pgtest.FreshSchema(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+		benchAdmission(b, st)
+	})
+}
+
+func benchAdmission(b *testing.B, st store.Store) {
 	w := newWorld(b)
 	cfg := testConfig(b, "")
-	st := openSQLite(b)
 	pols, err := policy.LoadSpecs(b.Context(), cfg.Policies)
 	if err != nil {
 		b.Fatal(err)
@@ -175,13 +192,17 @@ func BenchmarkAdmission(b *testing.B) {
 		cpu.report(b)
 	})
 	// Concurrent cold misses: the gate's records commit together.
+	// cpu-ms/op is the process's CPU over the run per review.
 	b.Run("miss-cold-parallel", func(b *testing.B) {
 		b.SetParallelism(4)
+		c0 := processCPU(b)
+		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				n := next(b, &nextCold)
 				post("/admission/validate", benchReview(digest(n), n))
 			}
 		})
+		b.ReportMetric(float64(processCPU(b)-c0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	})
 }

@@ -24,6 +24,7 @@ type Store struct {
 	db     *sql.DB
 	now    func() time.Time
 	writes committer
+	stmts  stmtCache
 }
 
 var (
@@ -76,7 +77,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// the concurrent readers of a busy server.
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
-	s := &Store{db: db, now: cfg.now}
+	s := &Store{db: db, now: cfg.now, writes: newCommitter(), stmts: stmtCache{db: db}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
@@ -210,7 +211,7 @@ func (s *Store) PutAll(ctx context.Context, vs []*attest.Verified) ([]store.Reco
 
 // putTx inserts one piece of evidence in tx; inserted is false when a
 // bundle with that ID was already stored.
-func putTx(ctx context.Context, tx *sql.Tx, v *attest.Verified, now time.Time, rec *store.Record) (inserted bool, err error) {
+func putTx(ctx context.Context, tx *txStmts, v *attest.Verified, now time.Time, rec *store.Record) (inserted bool, err error) {
 	*rec = store.Record{
 		ID:            v.ID,
 		PredicateType: v.PredicateType,
@@ -219,7 +220,7 @@ func putTx(ctx context.Context, tx *sql.Tx, v *attest.Verified, now time.Time, r
 		StoredAt:      now,
 		Bundle:        v.Raw,
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO evidence(id, predicate_type, stored_at, bundle) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+	res, err := tx.exec(ctx, `INSERT INTO evidence(id, predicate_type, stored_at, bundle) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
 		rec.ID, rec.PredicateType, rec.StoredAt.UnixNano(), rec.Bundle)
 	if err != nil {
 		return false, fmt.Errorf("store %s: %w", v.ID, err)
@@ -229,13 +230,13 @@ func putTx(ctx context.Context, tx *sql.Tx, v *attest.Verified, now time.Time, r
 	}
 	for _, sub := range rec.Subjects {
 		for alg, d := range sub.Digest {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO subjects(evidence_id, name, alg, digest) VALUES (?, ?, ?, ?)`, rec.ID, sub.Name, alg, strings.ToLower(d)); err != nil {
+			if _, err := tx.exec(ctx, `INSERT INTO subjects(evidence_id, name, alg, digest) VALUES (?, ?, ?, ?)`, rec.ID, sub.Name, alg, strings.ToLower(d)); err != nil {
 				return false, fmt.Errorf("store %s subject %s: %w", v.ID, sub.Name, err)
 			}
 		}
 	}
 	for _, k := range rec.Signers {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO signers(evidence_id, key_id) VALUES (?, ?)`, rec.ID, k); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO signers(evidence_id, key_id) VALUES (?, ?)`, rec.ID, k); err != nil {
 			return false, fmt.Errorf("store %s signer: %w", v.ID, err)
 		}
 	}
@@ -335,7 +336,7 @@ const recordColumns = `SELECT e.id, e.predicate_type, e.stored_at, e.bundle,
 	FROM evidence e`
 
 func (s *Store) query(ctx context.Context, sqlText string, args ...any) ([]store.Record, error) {
-	rows, err := s.db.QueryContext(ctx, sqlText, args...)
+	rows, err := s.stmts.query(ctx, sqlText, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query evidence: %w", err)
 	}
@@ -411,4 +412,7 @@ func (s *Store) Check(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.close()
+	return s.db.Close()
+}
