@@ -281,6 +281,15 @@ var _ store.Prefixer = (*Store)(nil)
 // List returns the records matching q, oldest first (newest first with
 // q.Newest).
 func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error) {
+	sqlText, args, err := listSQL(q)
+	if err != nil {
+		return nil, err
+	}
+	return s.query(ctx, sqlText, args...)
+}
+
+// listSQL is the statement List runs for q, and its arguments.
+func listSQL(q store.Query) (string, []any, error) {
 	var where []string
 	var args []any
 	if !q.Subject.IsZero() {
@@ -288,7 +297,16 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error)
 		args = append(args, q.Subject.Algorithm(), q.Subject.Hex())
 	}
 	if q.PredicateType != "" {
-		where = append(where, `e.predicate_type = ?`)
+		// With a subject, the subject's few records are read through
+		// subjects_digest and filtered by type. Without the unary plus,
+		// SQLite walks the evidence_type_time index instead: every record
+		// of the type (every decision, for the newest decisions about an
+		// artifact), which grows with the store.
+		if !q.Subject.IsZero() {
+			where = append(where, `+e.predicate_type = ?`)
+		} else {
+			where = append(where, `e.predicate_type = ?`)
+		}
 		args = append(args, q.PredicateType)
 	}
 	if n := len(q.ExcludePredicateTypes); n > 0 {
@@ -310,7 +328,7 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error)
 		args = append(args, q.Until.UnixNano())
 	}
 	if q.Limit < 0 {
-		return nil, fmt.Errorf("%w: negative limit %d", store.ErrBadQuery, q.Limit)
+		return "", nil, fmt.Errorf("%w: negative limit %d", store.ErrBadQuery, q.Limit)
 	}
 	sqlText := recordColumns
 	if len(where) > 0 {
@@ -324,7 +342,7 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error)
 	if q.Limit > 0 {
 		sqlText += fmt.Sprintf(` LIMIT %d`, q.Limit)
 	}
-	return s.query(ctx, sqlText, args...)
+	return sqlText, args, nil
 }
 
 // recordColumns selects a record with its subjects and signers aggregated
