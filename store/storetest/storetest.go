@@ -671,7 +671,7 @@ func hotQueriesUseIndexes(t *testing.T, s store.Store, k *keys.PrivateKey) {
 		}, "subjects_digest", nil},
 		{"unindexed SBOMs", func() (store.Plan, error) {
 			return ex.ExplainUnindexed(t.Context(), []string{typeA}, 200)
-		}, "", nil},
+		}, "evidence_type_id", nil},
 	} {
 		p, err := c.plan()
 		if err != nil {
