@@ -62,9 +62,14 @@ func (s *Store) Unindexed(ctx context.Context, predicateTypes []string, limit in
 }
 
 // unindexedSQL lists up to $2 records of the types $1 whose packages are
-// not indexed.
-const unindexedSQL = `SELECT id FROM evidence e WHERE predicate_type = ANY($1)
-	AND NOT EXISTS (SELECT 1 FROM packages_indexed i WHERE i.evidence_id = e.id) ORDER BY id LIMIT $2`
+// not indexed: per type, from evidence_type_id in ID order (a lateral
+// subquery, so the type is the index condition). As one filter over all
+// types, PostgreSQL walked the primary key in ID order expecting to stop
+// soon, and read every record when all were indexed.
+const unindexedSQL = `SELECT u.id FROM unnest($1::text[]) AS t(predicate_type)
+	CROSS JOIN LATERAL (SELECT e.id FROM evidence e WHERE e.predicate_type = t.predicate_type
+		AND NOT EXISTS (SELECT 1 FROM packages_indexed i WHERE i.evidence_id = e.id) ORDER BY e.id LIMIT $2) AS u
+	ORDER BY u.id LIMIT $2`
 
 // subjectsWithPackagesSQL finds the subjects of the records listing any
 // of the packages ($1 ecosystems, $2 names), through packages_name.
