@@ -3,6 +3,7 @@ package gate
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"time"
@@ -56,8 +57,41 @@ func workloadOf(d Decision) Workload {
 // stays listed. Decisions are read through Deployments, so only those a
 // gate-role key signed count; the ones left out are returned as ignored.
 // Sorted by environment, namespace, kind, name, then digest.
+//
+// Decisions are read a page at a time (eachDecision): what is kept of them
+// is the admission allows, each as the Running it may become, and the
+// review UIDs of admission denials, so memory grows with what was
+// admitted, not with the decisions recorded since (every recheck adds one
+// per artifact).
 func Deployed(ctx context.Context, st store.Store, tr *trust.Trust) ([]Running, []IgnoredDecision, error) {
-	ds, ignored, err := Deployments(ctx, st, tr, DeploymentQuery{})
+	if tr == nil {
+		return nil, nil, fmt.Errorf("list decisions: no trust file to verify them against")
+	}
+	type allow struct {
+		Running
+		review string
+	}
+	var allows []allow // newest stored first
+	var ignored []IgnoredDecision
+	// A review with a denied digest was denied as a whole: the allows
+	// recorded for its other digests admitted nothing.
+	deniedReviews := map[string]bool{}
+	err := eachDecision(ctx, st, tr, digest.Digest{}, decisionPage, func(d Deployment) bool {
+		if d.Source != AdmissionSource {
+			return true
+		}
+		wl := workloadOf(d.Decision)
+		if !d.Allowed {
+			if wl.Review != "" {
+				deniedReviews[wl.Review] = true
+			}
+			return true
+		}
+		review := wl.Review
+		wl.Review = ""
+		allows = append(allows, allow{Running{Environment: d.Environment, Workload: wl, Artifact: d.Artifact, AdmittedAt: d.DecidedAt, Decision: d.ID}, review})
+		return true
+	}, func(ig IgnoredDecision) { ignored = append(ignored, ig) })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -66,29 +100,14 @@ func Deployed(ctx context.Context, st store.Store, tr *trust.Trust) ([]Running, 
 		w      Workload
 		digest digest.Digest
 	}
-	// A review with a denied digest was denied as a whole: the allows
-	// recorded for its other digests admitted nothing.
-	deniedReviews := map[string]bool{}
-	for _, d := range ds {
-		if d.Source == AdmissionSource && !d.Allowed {
-			if r := workloadOf(d.Decision).Review; r != "" {
-				deniedReviews[r] = true
-			}
-		}
-	}
 	latest := map[key]Running{}
-	for _, d := range ds { // newest stored first
-		if d.Source != AdmissionSource || !d.Allowed {
+	for _, a := range allows {
+		if deniedReviews[a.review] {
 			continue
 		}
-		wl := workloadOf(d.Decision)
-		if deniedReviews[wl.Review] {
-			continue
-		}
-		wl.Review = ""
-		k := key{d.Environment, wl, d.Artifact.Digest}
-		if prev, ok := latest[k]; !ok || d.DecidedAt.After(prev.AdmittedAt) {
-			latest[k] = Running{Environment: d.Environment, Workload: k.w, Artifact: d.Artifact, AdmittedAt: d.DecidedAt, Decision: d.ID}
+		k := key{a.Environment, a.Workload, a.Artifact.Digest}
+		if prev, ok := latest[k]; !ok || a.AdmittedAt.After(prev.AdmittedAt) {
+			latest[k] = a.Running
 		}
 	}
 	out := make([]Running, 0, len(latest))

@@ -49,47 +49,78 @@ func Deployments(ctx context.Context, st store.Store, tr *trust.Trust, q Deploym
 	}
 	out := []Deployment{}
 	var ignored []IgnoredDecision
-	sq := store.Query{PredicateType: DecisionPredicateType, Subject: q.Artifact, Newest: true}
-	// Records the environment filter or verification leave out do not
-	// count against the limit, so read pages until it is reached. A page
-	// ends inside the group of records stored at its oldest instant at
-	// worst; the next one starts just after that instant (a microsecond,
-	// the coarsest resolution of a store) and skips what was seen.
-	seen := map[string]bool{}
-	batch := q.Limit
+	page := decisionPage
+	if q.Limit > 0 && q.Limit < page {
+		page = q.Limit
+	}
+	err := eachDecision(ctx, st, tr, q.Artifact, page, func(d Deployment) bool {
+		if q.Environment != "" && d.Environment != q.Environment {
+			return true
+		}
+		out = append(out, d)
+		return q.Limit == 0 || len(out) < q.Limit
+	}, func(ig IgnoredDecision) { ignored = append(ignored, ig) })
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, ignored, nil
+}
+
+// decisionPage is how many decision records eachDecision reads from the
+// store at a time: what a listing holds in memory at once, bundles and
+// all, however many decisions are stored.
+var decisionPage = 256
+
+// eachDecision reads the decision records about artifact (any, when zero)
+// from the store, newest stored first, page records at a time, verifies
+// each against tr and gives it to visit, or to ignore when it does not
+// verify as the gate's; it stops when visit returns false. Only the
+// current page and the IDs the next page may repeat are held, so memory
+// does not grow with the number of decisions stored.
+func eachDecision(ctx context.Context, st store.Store, tr *trust.Trust, artifact digest.Digest, page int, visit func(Deployment) bool, ignore func(IgnoredDecision)) error {
+	sq := store.Query{PredicateType: DecisionPredicateType, Subject: artifact, Newest: true}
+	// A page ends inside the group of records stored at its oldest instant
+	// at worst; the next one starts just after that instant (a microsecond,
+	// the coarsest resolution of a store) and skips what was seen: the
+	// records of this page stored before that bound, which the next page
+	// returns first. When a page holds nothing new (more records share an
+	// instant than a page holds), the page doubles.
+	var seen map[string]bool
+	batch := page
 	for {
 		sq.Limit = batch
 		recs, err := st.List(ctx, sq)
 		if err != nil {
-			return nil, nil, fmt.Errorf("list decisions: %w", err)
+			return fmt.Errorf("list decisions: %w", err)
 		}
 		fresh := 0
 		for _, rec := range recs {
 			if seen[rec.ID] {
 				continue
 			}
-			seen[rec.ID] = true
 			fresh++
 			d, err := ReadDecision(ctx, rec.Bundle, tr)
 			if err != nil {
 				if ctx.Err() != nil {
-					return nil, nil, ctx.Err()
+					return ctx.Err()
 				}
-				ignored = append(ignored, IgnoredDecision{ID: rec.ID, Reason: err.Error()})
+				ignore(IgnoredDecision{ID: rec.ID, Reason: err.Error()})
 				continue
 			}
-			if q.Environment != "" && d.Environment != q.Environment {
-				continue
-			}
-			out = append(out, Deployment{ID: rec.ID, Decision: d})
-			if q.Limit > 0 && len(out) == q.Limit {
-				return out, ignored, nil
+			if !visit(Deployment{ID: rec.ID, Decision: d}) {
+				return nil
 			}
 		}
-		if batch == 0 || len(recs) < batch {
-			return out, ignored, nil
+		if len(recs) < batch {
+			return nil
 		}
 		sq.Until = recs[len(recs)-1].StoredAt.Add(time.Microsecond)
+		seen = map[string]bool{}
+		for _, rec := range recs {
+			if rec.StoredAt.Before(sq.Until) {
+				seen[rec.ID] = true
+			}
+		}
 		if fresh == 0 {
 			batch *= 2
 		}

@@ -5,6 +5,7 @@
 //	store-bench sizes    -driver sqlite|postgres (-path FILE | -dsn DSN) -modules FILE -artifacts N
 //	store-bench deployed -driver sqlite|postgres (-path FILE | -dsn DSN) -modules FILE -artifacts N -keys DIR
 //	store-bench before   -from OSVDIR -to DIR -newest N
+//	store-bench scale    -driver sqlite|postgres (-path FILE | -dsn DSN) -modules FILE -steps N,N... -samples N
 //
 // Both give each artifact the evidence a real pipeline stores: a prod
 // approval, a CycloneDX SBOM listing -pkgs real Go modules (with their
@@ -16,6 +17,9 @@
 // -keys, so that every artifact counts as deployed. before copies the OSV
 // records of -from but the -newest advisories into -to: the database as it
 // stood before they were published, for a "database update" to compare.
+// scale (scale.go) fills a store up to each of -steps artifacts, ten
+// records each, and times the store's hot queries and prints their plans
+// at each step (bench/store/scale.sh).
 package main
 
 import (
@@ -49,7 +53,7 @@ const Passphrase = "hm-bench-canary-passphrase"
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: store-bench sizes|deployed [flags]")
+		fmt.Fprintln(os.Stderr, "usage: store-bench sizes|deployed|before|scale [flags]")
 		os.Exit(2)
 	}
 	ctx := context.Background()
@@ -59,6 +63,8 @@ func main() {
 		err = run(ctx, os.Args[1], os.Args[2:])
 	case "before":
 		err = before(os.Args[2:])
+	case "scale":
+		err = scale(ctx, os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

@@ -45,7 +45,7 @@ func (s *Store) Delete(ctx context.Context, ids []string) (int, error) {
 // the space back to the file system but locks the tables; run it by hand
 // in a maintenance window if that is needed.)
 func (s *Store) Compact(ctx context.Context) error {
-	for _, t := range []string{"evidence", "subjects", "signers"} {
+	for _, t := range []string{"evidence", "subjects", "signers", "packages", "packages_indexed"} {
 		if _, err := s.pool.Exec(ctx, `VACUUM (ANALYZE) `+t); err != nil {
 			return fmt.Errorf("compact: vacuum %s: %w", t, err)
 		}

@@ -58,9 +58,18 @@ func (s *Store) Unindexed(ctx context.Context, predicateTypes []string, limit in
 	if len(predicateTypes) == 0 || limit <= 0 {
 		return nil, nil
 	}
-	return s.strings(ctx, `SELECT id FROM evidence e WHERE predicate_type = ANY($1)
-		AND NOT EXISTS (SELECT 1 FROM packages_indexed i WHERE i.evidence_id = e.id) ORDER BY id LIMIT $2`, predicateTypes, limit)
+	return s.strings(ctx, unindexedSQL, predicateTypes, limit)
 }
+
+// unindexedSQL lists up to $2 records of the types $1 whose packages are
+// not indexed: per type, from evidence_type_id in ID order (a lateral
+// subquery, so the type is the index condition). As one filter over all
+// types, PostgreSQL walked the primary key in ID order expecting to stop
+// soon, and read every record when all were indexed.
+const unindexedSQL = `SELECT u.id FROM unnest($1::text[]) AS t(predicate_type)
+	CROSS JOIN LATERAL (SELECT e.id FROM evidence e WHERE e.predicate_type = t.predicate_type
+		AND NOT EXISTS (SELECT 1 FROM packages_indexed i WHERE i.evidence_id = e.id) ORDER BY e.id LIMIT $2) AS u
+	ORDER BY u.id LIMIT $2`
 
 // subjectsWithPackagesSQL finds the subjects of the records listing any
 // of the packages ($1 ecosystems, $2 names), through packages_name.
@@ -75,11 +84,17 @@ func (s *Store) SubjectsWithPackages(ctx context.Context, pkgs []store.Package) 
 	if len(pkgs) == 0 {
 		return nil, nil
 	}
-	ecos, names := make([]string, len(pkgs)), make([]string, len(pkgs))
+	ecos, names := packageColumns(pkgs)
+	return s.strings(ctx, subjectsWithPackagesSQL, ecos, names)
+}
+
+// packageColumns are the ecosystems and names of pkgs.
+func packageColumns(pkgs []store.Package) (ecos, names []string) {
+	ecos, names = make([]string, len(pkgs)), make([]string, len(pkgs))
 	for i, p := range pkgs {
 		ecos[i], names[i] = p.Ecosystem, p.Name
 	}
-	return s.strings(ctx, subjectsWithPackagesSQL, ecos, names)
+	return ecos, names
 }
 
 // SubjectsIndexed returns which subjects some indexed record is about.
@@ -87,19 +102,31 @@ func (s *Store) SubjectsIndexed(ctx context.Context, subjects []string) ([]strin
 	if len(subjects) == 0 {
 		return nil, nil
 	}
-	algs, digests := make([]string, len(subjects)), make([]string, len(subjects))
+	algs, digests, err := subjectColumns(subjects)
+	if err != nil {
+		return nil, err
+	}
+	return s.strings(ctx, subjectsIndexedSQL, algs, digests)
+}
+
+// subjectsIndexedSQL finds which of the subjects ($1 algorithms, $2
+// digests) some indexed record is about, through subjects_digest.
+const subjectsIndexedSQL = `SELECT DISTINCT s.alg || ':' || s.digest FROM subjects s
+	JOIN packages_indexed i ON i.evidence_id = s.evidence_id
+	WHERE (s.alg, s.digest) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+	ORDER BY 1`
+
+// subjectColumns are the algorithms and digests of subjects ("sha256:HEX").
+func subjectColumns(subjects []string) (algs, digests []string, err error) {
+	algs, digests = make([]string, len(subjects)), make([]string, len(subjects))
 	for i, sub := range subjects {
 		d, err := digest.Parse(sub)
 		if err != nil {
-			return nil, fmt.Errorf("%w: subject %q: %w", store.ErrBadQuery, sub, err)
+			return nil, nil, fmt.Errorf("%w: subject %q: %w", store.ErrBadQuery, sub, err)
 		}
-		alg, hexValue := d.Algorithm(), d.Hex()
-		algs[i], digests[i] = alg, hexValue
+		algs[i], digests[i] = d.Algorithm(), d.Hex()
 	}
-	return s.strings(ctx, `SELECT DISTINCT s.alg || ':' || s.digest FROM subjects s
-		JOIN packages_indexed i ON i.evidence_id = s.evidence_id
-		WHERE (s.alg, s.digest) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-		ORDER BY 1`, algs, digests)
+	return algs, digests, nil
 }
 
 // strings runs a query returning one text column.

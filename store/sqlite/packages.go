@@ -67,13 +67,19 @@ func (s *Store) Unindexed(ctx context.Context, predicateTypes []string, limit in
 	if len(predicateTypes) == 0 || limit <= 0 {
 		return nil, nil
 	}
+	q, args := unindexedSQL(predicateTypes, limit)
+	return s.strings(ctx, q, args...)
+}
+
+// unindexedSQL is Unindexed's statement and arguments.
+func unindexedSQL(predicateTypes []string, limit int) (string, []any) {
 	args := make([]any, 0, len(predicateTypes)+1)
 	for _, t := range predicateTypes {
 		args = append(args, t)
 	}
 	args = append(args, limit)
-	return s.strings(ctx, `SELECT id FROM evidence WHERE predicate_type IN (`+strings.TrimSuffix(strings.Repeat("?,", len(predicateTypes)), ",")+`)
-		AND id NOT IN (SELECT evidence_id FROM packages_indexed) ORDER BY id LIMIT ?`, args...)
+	return `SELECT id FROM evidence WHERE predicate_type IN (` + strings.TrimSuffix(strings.Repeat("?,", len(predicateTypes)), ",") + `)
+		AND id NOT IN (SELECT evidence_id FROM packages_indexed) ORDER BY id LIMIT ?`, args
 }
 
 // SubjectsWithPackagesSQL finds the subjects of the records listing any
@@ -90,15 +96,18 @@ func (s *Store) SubjectsWithPackages(ctx context.Context, pkgs []store.Package) 
 	if len(pkgs) == 0 {
 		return nil, nil
 	}
+	return s.strings(ctx, subjectsWithPackagesSQL, packagePairs(pkgs))
+}
+
+// packagePairs is the JSON array of [ecosystem, name] pairs
+// subjectsWithPackagesSQL takes.
+func packagePairs(pkgs []store.Package) string {
 	pairs := make([][2]string, len(pkgs))
 	for i, p := range pkgs {
 		pairs[i] = [2]string{p.Ecosystem, p.Name}
 	}
-	b, err := json.Marshal(pairs)
-	if err != nil {
-		return nil, err
-	}
-	return s.strings(ctx, subjectsWithPackagesSQL, string(b))
+	b, _ := json.Marshal(pairs) // strings always marshal
+	return string(b)
 }
 
 // SubjectsIndexed returns which subjects some indexed record is about.
@@ -106,23 +115,33 @@ func (s *Store) SubjectsIndexed(ctx context.Context, subjects []string) ([]strin
 	if len(subjects) == 0 {
 		return nil, nil
 	}
+	pairs, err := subjectPairs(subjects)
+	if err != nil {
+		return nil, err
+	}
+	return s.strings(ctx, subjectsIndexedSQL, pairs)
+}
+
+// subjectsIndexedSQL finds which of a JSON array of [alg, digest] pairs
+// some indexed record is about, through subjects_digest.
+const subjectsIndexedSQL = `SELECT DISTINCT s.alg || ':' || s.digest FROM subjects s
+	JOIN packages_indexed i ON i.evidence_id = s.evidence_id
+	WHERE (s.alg, s.digest) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
+	ORDER BY 1`
+
+// subjectPairs is the JSON array of [alg, digest] pairs of subjects
+// ("sha256:HEX") that subjectsIndexedSQL takes.
+func subjectPairs(subjects []string) (string, error) {
 	pairs := make([][2]string, len(subjects))
 	for i, sub := range subjects {
 		d, err := digest.Parse(sub)
 		if err != nil {
-			return nil, fmt.Errorf("%w: subject %q: %w", store.ErrBadQuery, sub, err)
+			return "", fmt.Errorf("%w: subject %q: %w", store.ErrBadQuery, sub, err)
 		}
-		alg, hexValue := d.Algorithm(), d.Hex()
-		pairs[i] = [2]string{alg, hexValue}
+		pairs[i] = [2]string{d.Algorithm(), d.Hex()}
 	}
-	b, err := json.Marshal(pairs)
-	if err != nil {
-		return nil, err
-	}
-	return s.strings(ctx, `SELECT DISTINCT s.alg || ':' || s.digest FROM subjects s
-		JOIN packages_indexed i ON i.evidence_id = s.evidence_id
-		WHERE (s.alg, s.digest) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
-		ORDER BY 1`, string(b))
+	b, _ := json.Marshal(pairs) // strings always marshal
+	return string(b), nil
 }
 
 // strings runs a query returning one text column.

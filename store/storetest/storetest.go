@@ -384,6 +384,10 @@ func Run(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("HotQueriesUseIndexes", func(t *testing.T) {
+		hotQueriesUseIndexes(t, open(t, time.Now), k1)
+	})
+
 	t.Run("Errors", func(t *testing.T) {
 		s := open(t, time.Now)
 		if _, err := s.Get(t.Context(), "sha256:00"); !errors.Is(err, store.ErrNotFound) {
@@ -596,4 +600,93 @@ func upper(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// hotQueriesUseIndexes checks the plans of the queries the gate (a miss
+// gathers an artifact's evidence; decisions about an artifact), recheck
+// (decisions a page at a time) and impact (the package index) make: none
+// reads the evidence table whole, and those about one subject or package
+// search its index, so their cost stays that of the rows they return
+// however large the store grows (bench/store's scale command measures them
+// at 1,000,000 records). The store holds a few records per artifact and
+// has fresh statistics (Compact); a store whose planner prefers reading
+// small tables whole is opened so that it does not (PostgreSQL's
+// enable_seqscan=off in its conformance test), so the plan shows whether
+// an index can serve the query.
+func hotQueriesUseIndexes(t *testing.T, s store.Store, k *keys.PrivateKey) {
+	ex, ok := s.(store.Explainer)
+	if !ok {
+		t.Fatal("store does not implement store.Explainer")
+	}
+	ix := s.(store.PackageIndexer)
+	const decision = "https://example.com/decision/v1"
+	var vs []*attest.Verified
+	pkgs := map[string][]store.Package{}
+	var subjects []string
+	for i := range 40 {
+		sub := attesttest.Subject(fmt.Sprint("app-", i), []byte(fmt.Sprint("artifact ", i)))
+		subjects = append(subjects, "sha256:"+sub.Digest["sha256"])
+		sbom := attesttest.Verified(t, k, typeA, map[string]any{"sbom": i}, sub)
+		pkgs[sbom.ID] = []store.Package{{Ecosystem: "Go", Name: fmt.Sprint("example.com/mod", i%7)}}
+		vs = append(vs, sbom,
+			attesttest.Verified(t, k, typeB, map[string]any{"scan": i}, sub),
+			attesttest.Verified(t, k, decision, map[string]any{"decision": i}, sub))
+	}
+	if _, err := s.(store.Batcher).PutAll(t.Context(), vs); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.IndexPackages(t.Context(), pkgs); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := s.(store.Compacter); ok {
+		if err := c.Compact(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	subject := attesttest.Digest(attesttest.Subject("app-3", []byte("artifact 3")))
+	type check struct {
+		name  string
+		plan  func() (store.Plan, error)
+		index string // searched, when set
+		// avoid are indexes the plan must not walk: for one subject's
+		// records, those over all records of a type or time range.
+		avoid []string
+	}
+	bySubject := []string{"evidence_type_time", "evidence_time"}
+	for _, c := range []check{
+		{"miss: an artifact's evidence", func() (store.Plan, error) {
+			return ex.ExplainList(t.Context(), store.Query{Subject: subject, ExcludePredicateTypes: []string{decision}})
+		}, "subjects_digest", bySubject},
+		{"decisions about an artifact, newest first", func() (store.Plan, error) {
+			return ex.ExplainList(t.Context(), store.Query{Subject: subject, PredicateType: decision, Newest: true, Limit: 10})
+		}, "subjects_digest", bySubject},
+		{"a page of decisions", func() (store.Plan, error) {
+			return ex.ExplainList(t.Context(), store.Query{PredicateType: decision, Newest: true, Limit: 256, Until: time.Now()})
+		}, "evidence_type_time", nil},
+		{"subjects with packages", func() (store.Plan, error) {
+			return ex.ExplainSubjectsWithPackages(t.Context(), []store.Package{{Ecosystem: "Go", Name: "example.com/mod3"}})
+		}, "packages_name", nil},
+		{"subjects indexed", func() (store.Plan, error) {
+			return ex.ExplainSubjectsIndexed(t.Context(), subjects[:5])
+		}, "subjects_digest", nil},
+		{"unindexed SBOMs", func() (store.Plan, error) {
+			return ex.ExplainUnindexed(t.Context(), []string{typeA}, 200)
+		}, "evidence_type_id", nil},
+	} {
+		p, err := c.plan()
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if p.Scans("evidence") {
+			t.Errorf("%s: reads the evidence table whole:\n%s", c.name, strings.Join(p.Text, "\n"))
+		}
+		for _, idx := range c.avoid {
+			if p.Uses(idx) {
+				t.Errorf("%s: walks index %s, over more than the subject's records:\n%s", c.name, idx, strings.Join(p.Text, "\n"))
+			}
+		}
+		if c.index != "" && !p.Uses(c.index) {
+			t.Errorf("%s: does not search index %s (searches %v):\n%s", c.name, c.index, p.Indexes, strings.Join(p.Text, "\n"))
+		}
+	}
 }
