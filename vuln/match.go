@@ -62,10 +62,12 @@ func evaluate(e *osv.Entry, pkg Package) verdict {
 	return v
 }
 
+// suffixCompatible reports whether a package's ecosystem and a record's
+// name the same release, when both name one (osv.Release: Ubuntu's ":Pro"
+// and ":LTS" variants are the release they qualify).
 func suffixCompatible(pkgEco, recEco string) bool {
-	_, ps, pok := strings.Cut(pkgEco, ":")
-	_, rs, rok := strings.Cut(recEco, ":")
-	return !pok || !rok || ps == rs
+	ps, rs := osv.Release(pkgEco), osv.Release(recEco)
+	return ps == "" || rs == "" || ps == rs
 }
 
 // affects evaluates one affected entry. It returns a non-empty reason when
