@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/zricethezav/gitleaks/v8/config"
-	"github.com/zricethezav/gitleaks/v8/detect/codec"
 	"github.com/zricethezav/gitleaks/v8/report"
 )
 
@@ -19,7 +18,7 @@ import (
 // matches provably contain one of its keywords runs its regular expression
 // only over the windows around those occurrences (see keywordSpan) instead
 // of over the whole text; the decoding pass runs only when the text holds
-// something the decoder would decode (mayDecode). Rules it cannot window,
+// something the decoder would decode. Rules it cannot window,
 // and texts with the few non-ASCII letters that lower-case to ASCII, take
 // gitleaks' own path: the whole text, gated by keyword presence.
 type engine struct {
@@ -89,8 +88,7 @@ func (e *engine) find(ctx context.Context, text, path string) []report.Finding {
 		out   []report.Finding
 		cur   = text
 		skip  = make([]bool, len(e.rules)) // rules whose allowlists waive this path
-		segs  []*codec.EncodedSegment
-		dec   = codec.NewDecoder()
+		segs  []*segment
 		depth = 0
 		fr    = fragment{raw: text, path: path}
 	)
@@ -102,10 +100,10 @@ func (e *engine) find(ctx context.Context, text, path string) []report.Finding {
 	for ctx.Err() == nil {
 		out = e.pass(ctx, &fr, cur, segs, skip, out)
 		depth++
-		if depth > e.maxDepth || !mayDecode(cur) {
+		if depth > e.maxDepth {
 			break
 		}
-		cur, segs = dec.Decode(cur, segs)
+		cur, segs = decodeText(cur, segs)
 		if len(segs) == 0 {
 			break
 		}
@@ -135,7 +133,7 @@ func (f *fragment) newlines() []int {
 type window struct{ lo, hi int }
 
 // pass runs every rule over cur, one decoding pass of the fragment.
-func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*codec.EncodedSegment, skip []bool, out []report.Finding) []report.Finding {
+func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*segment, skip []bool, out []report.Finding) []report.Finding {
 	hits := e.ac.scan(cur, nil)
 	whole := false
 	present := make([]bool, e.special)
@@ -215,7 +213,7 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*cod
 // hits. A match that touches a window edge (other than the text's own) may
 // have been cut short or lost context: ok is false and the caller matches
 // the whole text instead.
-func windowMatches(er *engineRule, cur string, hits []hit, segs []*codec.EncodedSegment) (idx [][]int, ok bool) {
+func windowMatches(er *engineRule, cur string, hits []hit, segs []*segment) (idx [][]int, ok bool) {
 	if len(hits) == 0 {
 		return nil, true
 	}
@@ -243,7 +241,7 @@ func windowMatches(er *engineRule, cur string, hits []hit, segs []*codec.Encoded
 		merged = append(merged, w)
 	}
 	for _, w := range merged {
-		if len(segs) > 0 && len(codec.SegmentsWithDecodedOverlap(segs, w.lo, w.hi)) == 0 {
+		if len(segs) > 0 && !anySegOverlap(segs, w.lo, w.hi) {
 			continue // no match here can overlap decoded text
 		}
 		for _, m := range er.r.Regex.FindAllStringIndex(cur[w.lo:w.hi], -1) {
@@ -260,19 +258,19 @@ func windowMatches(er *engineRule, cur string, hits []hit, segs []*codec.Encoded
 // check turns one regular-expression match into a finding the way gitleaks'
 // detector does: the secret group, decoding overlap, location, entropy and
 // allowlists.
-func (e *engine) check(fr *fragment, cur string, segs []*codec.EncodedSegment, r *config.Rule, s, t int) (report.Finding, bool) {
+func (e *engine) check(fr *fragment, cur string, segs []*segment, r *config.Rule, s, t int) (report.Finding, bool) {
 	secret := strings.Trim(cur[s:t], "\n")
 	var tags []string
 	currentLine := ""
 	if len(segs) > 0 {
-		ss := codec.SegmentsWithDecodedOverlap(segs, s, t)
+		ss := segOverlap(segs, s, t)
 		if len(ss) == 0 {
 			return report.Finding{}, false
 		}
-		adj := codec.AdjustMatchIndex(ss, []int{s, t})
-		s, t = adj[0], adj[1]
-		tags = codec.Tags(ss)
-		currentLine = codec.CurrentLine(ss, cur)
+		adj := toOriginal(ss, startEnd{s, t})
+		s, t = adj.start, adj.end
+		tags = segTags(ss)
+		currentLine = segCurrentLine(ss, cur)
 	} else {
 		t = s + len(secret)
 	}
