@@ -27,7 +27,9 @@ type engine struct {
 	ac       *automaton
 	patRules [][]int // keyword pattern → rules it anchors
 	special  int     // patterns from here on force whole-text matching
-	maxDepth int
+	// lineAllow: a global allowlist waives findings by their line alone.
+	lineAllow bool
+	maxDepth  int
 }
 
 type engineRule struct {
@@ -46,7 +48,7 @@ type engineRule struct {
 var specialRunes = []string{"\u212a", "\u0130", "\u017f"}
 
 func newEngine(cfg config.Config, maxDepth int) *engine {
-	e := &engine{cfg: cfg, maxDepth: maxDepth}
+	e := &engine{cfg: cfg, maxDepth: maxDepth, lineAllow: hasLineAllow(cfg.Allowlists)}
 	ids := map[string]int{}
 	var pats []string
 	for _, id := range cfg.OrderedRules {
@@ -78,27 +80,43 @@ func newEngine(cfg config.Config, maxDepth int) *engine {
 	return e
 }
 
-// find returns gitleaks' findings for text at path (before its generic-rule
-// filter, which find applies too).
-func (e *engine) find(ctx context.Context, text, path string) []report.Finding {
-	if path != "" && pathAllowed(path, e.cfg.Allowlists) {
+// scope is what a file path decides for every text of that file: gitleaks
+// checks it per fragment, the engine once per file.
+type scope struct {
+	path    string
+	allowed bool   // a global allowlist waives the path
+	skip    []bool // rules whose allowlists waive the path
+	pathOK  []bool // rules with a path pattern: whether the path matches it
+}
+
+func (e *engine) scope(path string) *scope {
+	sc := &scope{path: path, skip: make([]bool, len(e.rules)), pathOK: make([]bool, len(e.rules))}
+	sc.allowed = path != "" && pathAllowed(path, e.cfg.Allowlists)
+	if sc.allowed {
+		return sc
+	}
+	for i, er := range e.rules {
+		sc.skip[i] = path != "" && len(er.r.Allowlists) > 0 && pathAllowed(path, er.r.Allowlists)
+		sc.pathOK[i] = er.r.Path != nil && er.r.Path.MatchString(path)
+	}
+	return sc
+}
+
+// find returns gitleaks' findings for text in the file of sc (before its
+// generic-rule filter, which find applies too).
+func (e *engine) find(ctx context.Context, text string, sc *scope) []report.Finding {
+	if sc.allowed {
 		return nil
 	}
 	var (
 		out   []report.Finding
 		cur   = text
-		skip  = make([]bool, len(e.rules)) // rules whose allowlists waive this path
 		segs  []*segment
 		depth = 0
-		fr    = fragment{raw: text, path: path}
+		fr    = fragment{raw: text, path: sc.path}
 	)
-	if path != "" {
-		for i, er := range e.rules {
-			skip[i] = len(er.r.Allowlists) > 0 && pathAllowed(path, er.r.Allowlists)
-		}
-	}
 	for ctx.Err() == nil {
-		out = e.pass(ctx, &fr, cur, segs, skip, out)
+		out = e.pass(ctx, &fr, cur, segs, sc, out)
 		depth++
 		if depth > e.maxDepth {
 			break
@@ -133,7 +151,7 @@ func (f *fragment) newlines() []int {
 type window struct{ lo, hi int }
 
 // pass runs every rule over cur, one decoding pass of the fragment.
-func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*segment, skip []bool, out []report.Finding) []report.Finding {
+func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*segment, sc *scope, out []report.Finding) []report.Finding {
 	hits := e.ac.scan(cur, nil)
 	whole := false
 	present := make([]bool, e.special)
@@ -160,17 +178,17 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*seg
 		if r.SkipReport {
 			continue
 		}
-		if skip[ri] {
+		if sc.skip[ri] {
 			continue
 		}
 		if r.Path != nil {
 			if r.Regex == nil && len(segs) == 0 {
-				if r.Path.MatchString(fr.path) {
+				if sc.pathOK[ri] {
 					out = append(out, report.Finding{RuleID: r.RuleID, Description: r.Description, File: fr.path, Match: "file detected: " + fr.path, Tags: r.Tags})
 				}
 				continue
 			}
-			if !r.Path.MatchString(fr.path) {
+			if !sc.pathOK[ri] {
 				continue
 			}
 		}
@@ -194,7 +212,11 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*seg
 		var idx [][]int
 		if er.windowed && !whole {
 			var ok bool
-			if idx, ok = windowMatches(er, cur, perRule[ri], segs); !ok {
+			var waived func(lo, hi int) bool
+			if len(segs) == 0 && (e.lineAllow || hasLineAllow(r.Allowlists)) {
+				waived = func(lo, hi int) bool { return e.lineWaived(r, cur, lo, hi) }
+			}
+			if idx, ok = windowMatches(er, cur, perRule[ri], segs, waived); !ok {
 				idx = r.Regex.FindAllStringIndex(cur, -1)
 			}
 		} else {
@@ -213,7 +235,10 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*seg
 // hits. A match that touches a window edge (other than the text's own) may
 // have been cut short or lost context: ok is false and the caller matches
 // the whole text instead.
-func windowMatches(er *engineRule, cur string, hits []hit, segs []*segment) (idx [][]int, ok bool) {
+//
+// waived, when set, reports that every match within cur[lo:hi] would be
+// waived by a line allowlist; such windows are not matched.
+func windowMatches(er *engineRule, cur string, hits []hit, segs []*segment, waived func(lo, hi int) bool) (idx [][]int, ok bool) {
 	if len(hits) == 0 {
 		return nil, true
 	}
@@ -243,6 +268,19 @@ func windowMatches(er *engineRule, cur string, hits []hit, segs []*segment) (idx
 	for _, w := range merged {
 		if len(segs) > 0 && !anySegOverlap(segs, w.lo, w.hi) {
 			continue // no match here can overlap decoded text
+		}
+		if waived != nil {
+			// The reach of the keywords, without the byte of context on each side.
+			lo, hi := w.lo, w.hi
+			if lo > 0 {
+				lo++
+			}
+			if hi < len(cur) {
+				hi--
+			}
+			if lo < hi && waived(lo, hi) {
+				continue
+			}
 		}
 		for _, m := range er.r.Regex.FindAllStringIndex(cur[w.lo:w.hi], -1) {
 			s, t := m[0]+w.lo, m[1]+w.lo
@@ -286,6 +324,11 @@ func (e *engine) check(fr *fragment, cur string, segs []*segment, r *config.Rule
 	}
 	if currentLine == "" {
 		currentLine = f.Line
+	}
+	// A line allowlist waives every match on the line, whatever its secret:
+	// checked first, it spares the secret group and the entropy.
+	if lineAllowed(currentLine, e.cfg.Allowlists) || lineAllowed(currentLine, r.Allowlists) {
+		return report.Finding{}, false
 	}
 	if groups := r.Regex.FindStringSubmatch(f.Secret); len(groups) >= 2 {
 		if r.SecretGroup > 0 {
@@ -387,6 +430,45 @@ func locate(nls []int, raw string, start, end int) location {
 		l.eli = i
 	}
 	return l
+}
+
+// lineAllowed reports whether an allowlist waives every finding whose
+// current line is line, whatever its secret: one that matches regexes
+// against the line and needs nothing else.
+func lineAllowed(line string, als []*config.Allowlist) bool {
+	for _, a := range als {
+		if a.RegexTarget == "line" && a.MatchCondition != config.AllowlistMatchAnd && a.RegexAllowed(line) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasLineAllow(als []*config.Allowlist) bool {
+	for _, a := range als {
+		if a.RegexTarget == "line" && a.MatchCondition != config.AllowlistMatchAnd && len(a.Regexes) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// lineWaived reports whether every match of rule r within cur[lo:hi] (a
+// first-pass text) is waived by a line allowlist: when the span holds no
+// line break and its line ends with one, every such match has that line as
+// its current line (raw[sli:eli] of gitleaks' location: from the previous
+// break, included, to the next one).
+func (e *engine) lineWaived(r *config.Rule, cur string, lo, hi int) bool {
+	if strings.IndexByte(cur[lo:hi], '\n') >= 0 {
+		return false
+	}
+	q := strings.IndexByte(cur[hi:], '\n')
+	if q < 0 {
+		return false
+	}
+	p := max(strings.LastIndexByte(cur[:lo], '\n'), 0)
+	line := cur[p : hi+q]
+	return lineAllowed(line, e.cfg.Allowlists) || lineAllowed(line, r.Allowlists)
 }
 
 // pathAllowed is gitleaks' check of a file path against allowlists (a

@@ -160,11 +160,35 @@ func (d *Detector) Rules() []Rule { return slices.Clone(d.rules) }
 // its default path allowlist (lockfiles, vendored trees). Matches are sorted
 // by position.
 func (d *Detector) Find(ctx context.Context, text, path string) []Match {
-	var found []report.Finding
+	return d.Scope(path).Find(ctx, text)
+}
+
+// Scope is a Detector bound to one file: the checks that depend only on the
+// path (gitleaks' path allowlists and path rules) are done once for all the
+// texts of a file that is searched in chunks.
+type Scope struct {
+	d    *Detector
+	path string
+	sc   *scope // nil with the reference engine
+}
+
+// Scope returns the Detector bound to path, as Find takes it.
+func (d *Detector) Scope(path string) *Scope {
+	s := &Scope{d: d, path: path}
 	if d.eng != nil {
-		found = d.eng.find(ctx, text, path)
+		s.sc = d.eng.scope(path)
+	}
+	return s
+}
+
+// Find is Detector.Find for the scope's path.
+func (s *Scope) Find(ctx context.Context, text string) []Match {
+	d := s.d
+	var found []report.Finding
+	if s.sc != nil {
+		found = d.eng.find(ctx, text, s.sc)
 	} else {
-		found = d.gl.DetectContext(ctx, detect.Fragment{Raw: text, FilePath: path, StartLine: 1})
+		found = d.gl.DetectContext(ctx, detect.Fragment{Raw: text, FilePath: s.path, StartLine: 1})
 	}
 	if len(found) == 0 {
 		return nil
