@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"regexp/syntax"
 	"strings"
 	"unicode"
@@ -36,9 +37,15 @@ type span struct {
 // of first. Generic assignment rules (`name ... = value`) need an operator
 // right after the name, which most occurrences of "key" or "token" in text
 // lack; their windows are skipped.
+//
+// When that part is a repetition of one ASCII class with a minimum count
+// (`ey[a-zA-Z0-9]{17,}` of JWTs), at least minRun bytes of the class must
+// follow: "they" or "key" in prose open no window.
 type follower struct {
 	kMax, skipMax int
 	skip, first   [256]bool
+	minRun        int
+	run           [256]bool
 }
 
 // ok reports whether the keyword occurrence text[p:q] can be followed as
@@ -47,7 +54,7 @@ func (f *follower) ok(text string, p, q int) bool {
 	end := min(len(text)-1, p+f.kMax+f.skipMax)
 	for x := q; x <= end; x++ {
 		c := text[x]
-		if f.first[c] {
+		if f.first[c] && f.runAt(text, x) {
 			return true
 		}
 		if !f.skip[c] {
@@ -55,6 +62,19 @@ func (f *follower) ok(text string, p, q int) bool {
 		}
 	}
 	return false
+}
+
+// runAt reports whether text holds minRun bytes of run from x.
+func (f *follower) runAt(text string, x int) bool {
+	if x+f.minRun > len(text) {
+		return false
+	}
+	for i := x; i < x+f.minRun; i++ {
+		if !f.run[text[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // nullable reports whether n can match the empty string.
@@ -152,6 +172,14 @@ func newFollower(k extent, rest []*syntax.Regexp) *follower {
 				return nil
 			}
 			f.first = first
+			for n.Op == syntax.OpCapture {
+				n = n.Sub[0]
+			}
+			if n.Op == syntax.OpRepeat && n.Min >= 2 {
+				if e := measure(n.Sub[0]); e.ascii && e.max == 1 {
+					f.minRun, f.run = n.Min, e.alphabet
+				}
+			}
 			return f
 		}
 		e := measure(n)
@@ -465,7 +493,10 @@ func keywordSpan(n *syntax.Regexp, kws []string) (span, bool) {
 		for i, sub := range n.Sub {
 			if inner, ok := keywordSpan(sub, kws); ok {
 				sp := around(n.Sub, i, i, inner)
-				sp.follow = newFollower(measure(sub), n.Sub[i+1:])
+				// The keyword part's own follower (inside a group) holds
+				// wherever the group is; a follower at this level, if any,
+				// replaces it.
+				sp.follow = cmp.Or(newFollower(measure(sub), n.Sub[i+1:]), inner.follow)
 				return sp, true
 			}
 		}

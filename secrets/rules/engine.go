@@ -214,7 +214,7 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*seg
 			var ok bool
 			var waived func(lo, hi int) bool
 			if len(segs) == 0 && (e.lineAllow || hasLineAllow(r.Allowlists)) {
-				waived = func(lo, hi int) bool { return e.lineWaived(r, cur, lo, hi) }
+				waived = e.lineWaiver(r, cur)
 			}
 			if idx, ok = windowMatches(er, cur, perRule[ri], segs, waived); !ok {
 				idx = r.Regex.FindAllStringIndex(cur, -1)
@@ -237,7 +237,8 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*seg
 // the whole text instead.
 //
 // waived, when set, reports that every match within cur[lo:hi] would be
-// waived by a line allowlist; such windows are not matched.
+// waived by a line allowlist; keywords whose whole reach it waives open no
+// window.
 func windowMatches(er *engineRule, cur string, hits []hit, segs []*segment, waived func(lo, hi int) bool) (idx [][]int, ok bool) {
 	if len(hits) == 0 {
 		return nil, true
@@ -250,6 +251,9 @@ func windowMatches(er *engineRule, cur string, hits []hit, segs []*segment, waiv
 		}
 		lo, hi := er.span.reach(cur, p, h.end)
 		lo, hi = min(lo, p), max(hi, h.end)
+		if waived != nil && waived(lo, hi) {
+			continue // every match containing this keyword is waived
+		}
 		ws = append(ws, window{max(0, lo-1), min(len(cur), hi+1)})
 	}
 	if len(ws) == 0 {
@@ -268,19 +272,6 @@ func windowMatches(er *engineRule, cur string, hits []hit, segs []*segment, waiv
 	for _, w := range merged {
 		if len(segs) > 0 && !anySegOverlap(segs, w.lo, w.hi) {
 			continue // no match here can overlap decoded text
-		}
-		if waived != nil {
-			// The reach of the keywords, without the byte of context on each side.
-			lo, hi := w.lo, w.hi
-			if lo > 0 {
-				lo++
-			}
-			if hi < len(cur) {
-				hi--
-			}
-			if lo < hi && waived(lo, hi) {
-				continue
-			}
 		}
 		for _, m := range er.r.Regex.FindAllStringIndex(cur[w.lo:w.hi], -1) {
 			s, t := m[0]+w.lo, m[1]+w.lo
@@ -453,22 +444,34 @@ func hasLineAllow(als []*config.Allowlist) bool {
 	return false
 }
 
-// lineWaived reports whether every match of rule r within cur[lo:hi] (a
-// first-pass text) is waived by a line allowlist: when the span holds no
-// line break and its line ends with one, every such match has that line as
-// its current line (raw[sli:eli] of gitleaks' location: from the previous
-// break, included, to the next one).
-func (e *engine) lineWaived(r *config.Rule, cur string, lo, hi int) bool {
-	if strings.IndexByte(cur[lo:hi], '\n') >= 0 {
-		return false
+// lineWaiver returns a test of whether every match of rule r within
+// cur[lo:hi] (a first-pass text) is waived by a line allowlist. It is when
+// the span holds no line break, except maybe as its last byte, and its line
+// ends with one: every such match then has that line as its current line
+// (raw[sli:eli] of gitleaks' location: from the previous break, included,
+// to the next one; a trailing break is trimmed from the match). Consecutive
+// calls for the same line reuse the verdict.
+func (e *engine) lineWaiver(r *config.Rule, cur string) func(lo, hi int) bool {
+	lastP, lastEnd, last := -1, -1, false
+	return func(lo, hi int) bool {
+		in := hi
+		if in > lo && cur[in-1] == '\n' {
+			in--
+		}
+		if strings.IndexByte(cur[lo:in], '\n') >= 0 {
+			return false
+		}
+		q := strings.IndexByte(cur[in:], '\n')
+		if q < 0 {
+			return false
+		}
+		p, end := max(strings.LastIndexByte(cur[:lo], '\n'), 0), in+q
+		if p != lastP || end != lastEnd {
+			line := cur[p:end]
+			lastP, lastEnd, last = p, end, lineAllowed(line, e.cfg.Allowlists) || lineAllowed(line, r.Allowlists)
+		}
+		return last
 	}
-	q := strings.IndexByte(cur[hi:], '\n')
-	if q < 0 {
-		return false
-	}
-	p := max(strings.LastIndexByte(cur[:lo], '\n'), 0)
-	line := cur[p : hi+q]
-	return lineAllowed(line, e.cfg.Allowlists) || lineAllowed(line, r.Allowlists)
 }
 
 // pathAllowed is gitleaks' check of a file path against allowlists (a
