@@ -3,6 +3,7 @@ package rules
 import (
 	"cmp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -600,4 +601,30 @@ func stepLeft(text string, pos int, e extent) int {
 		}
 	}
 	return limit
+}
+
+// required returns literal strings that every match of n contains, taken
+// from the literals that a concatenation cannot do without. Case-folded
+// literals are left out (their matches need not contain them byte for
+// byte).
+func required(n *syntax.Regexp) []string {
+	switch n.Op {
+	case syntax.OpLiteral:
+		if n.Flags&syntax.FoldCase == 0 && len(n.Rune) > 0 && !slices.Contains(n.Rune, utf8.RuneError) {
+			return []string{string(n.Rune)}
+		}
+	case syntax.OpCapture, syntax.OpPlus:
+		return required(n.Sub[0])
+	case syntax.OpRepeat:
+		if n.Min >= 1 {
+			return required(n.Sub[0])
+		}
+	case syntax.OpConcat:
+		var out []string
+		for _, sub := range n.Sub {
+			out = append(out, required(sub)...)
+		}
+		return out
+	}
+	return nil
 }

@@ -39,6 +39,9 @@ type engineRule struct {
 	windowed bool
 	span     span
 	generic  bool
+	// required are literals every match contains: a window without them
+	// is not matched.
+	required []string
 }
 
 // specialRunes lower-case to ASCII letters (Kelvin sign, dotted capital I)
@@ -70,6 +73,7 @@ func newEngine(cfg config.Config, maxDepth int) *engine {
 		if r.Regex != nil && len(er.kw) > 0 {
 			if re, err := syntax.Parse(r.Regex.String(), syntax.Perl); err == nil {
 				er.span, er.windowed = keywordSpan(re, er.kw)
+				er.required = required(re)
 			}
 		}
 		e.rules = append(e.rules, er)
@@ -273,6 +277,9 @@ func windowMatches(er *engineRule, cur string, hits []hit, segs []*segment, waiv
 		if len(segs) > 0 && !anySegOverlap(segs, w.lo, w.hi) {
 			continue // no match here can overlap decoded text
 		}
+		if !containsAll(cur[w.lo:w.hi], er.required) {
+			continue // no match fits in this window
+		}
 		for _, m := range er.r.Regex.FindAllStringIndex(cur[w.lo:w.hi], -1) {
 			s, t := m[0]+w.lo, m[1]+w.lo
 			if (s == w.lo && w.lo > 0) || (t == w.hi && w.hi < len(cur)) {
@@ -282,6 +289,15 @@ func windowMatches(er *engineRule, cur string, hits []hit, segs []*segment, waiv
 		}
 	}
 	return idx, true
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }
 
 // check turns one regular-expression match into a finding the way gitleaks'
