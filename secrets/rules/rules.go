@@ -100,8 +100,8 @@ type Match struct {
 
 // Detector finds credentials in text. It is safe for concurrent use.
 type Detector struct {
-	gl    *detect.Detector
-	eng   *engine // nil: match with gl
+	gl    *detect.Detector // nil when eng matches
+	eng   *engine          // nil: match with gl
 	rules []Rule
 	added map[string]bool
 }
@@ -129,12 +129,7 @@ func New(opts ...Option) (*Detector, error) {
 		return nil, err
 	}
 	cfg := rs.cfg
-	gl := detect.NewDetector(cfg)
-	gl.MaxDecodeDepth = o.decodeDepth
-	// Only Hallmark's inline comment, which must carry a reason, may waive
-	// a finding; a bare "gitleaks:allow" is not honoured.
-	gl.IgnoreGitleaksAllow = true
-	d := &Detector{gl: gl, added: rs.added}
+	d := &Detector{added: rs.added}
 	multipart := false
 	for _, id := range cfg.OrderedRules {
 		r := cfg.Rules[id]
@@ -148,7 +143,15 @@ func New(opts ...Option) (*Detector, error) {
 	// Multi-part rules (none in the embedded set) are left to gitleaks.
 	if !o.reference && !multipart {
 		d.eng = newEngine(cfg, o.decodeDepth)
+		return d, nil
 	}
+	// gitleaks' detector (its keyword trie takes a third of the start-up)
+	// only where it matches.
+	d.gl = detect.NewDetector(cfg)
+	d.gl.MaxDecodeDepth = o.decodeDepth
+	// Only Hallmark's inline comment, which must carry a reason, may waive
+	// a finding; a bare "gitleaks:allow" is not honoured.
+	d.gl.IgnoreGitleaksAllow = true
 	return d, nil
 }
 
