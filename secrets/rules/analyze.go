@@ -628,3 +628,56 @@ func required(n *syntax.Regexp) []string {
 	}
 	return nil
 }
+
+// classRun is a run that every match of a regular expression contains: at
+// least min consecutive bytes of class (all ASCII).
+type classRun struct {
+	class [256]bool
+	min   int
+}
+
+// requiredRun finds a class run every match of n contains, for rules whose
+// matches need not contain a keyword (sourcegraph-access-token: any 40 hex
+// digits): the rule's windows are then found around such runs.
+func requiredRun(n *syntax.Regexp) (classRun, bool) {
+	switch n.Op {
+	case syntax.OpCapture:
+		return requiredRun(n.Sub[0])
+	case syntax.OpRepeat, syntax.OpPlus:
+		lo := 1
+		if n.Op == syntax.OpRepeat {
+			lo = n.Min
+		}
+		if lo < 1 {
+			return classRun{}, false
+		}
+		if e := measure(n.Sub[0]); e.ascii && e.max == 1 {
+			return classRun{class: e.alphabet, min: lo}, true
+		}
+		return requiredRun(n.Sub[0])
+	case syntax.OpConcat:
+		var best classRun
+		for _, sub := range n.Sub {
+			if r, ok := requiredRun(sub); ok && r.min > best.min {
+				best = r
+			}
+		}
+		return best, best.min > 0
+	case syntax.OpAlternate:
+		var out classRun
+		for i, sub := range n.Sub {
+			r, ok := requiredRun(sub)
+			if !ok {
+				return classRun{}, false
+			}
+			if i == 0 || r.min < out.min {
+				out.min = r.min
+			}
+			for c := range out.class {
+				out.class[c] = out.class[c] || r.class[c]
+			}
+		}
+		return out, len(n.Sub) > 0
+	}
+	return classRun{}, false
+}

@@ -42,6 +42,11 @@ type engineRule struct {
 	// required are literals every match contains: a window without them
 	// is not matched.
 	required []string
+	// run, for a rule that is not windowed around keywords, is a class run
+	// every match contains (at least 8 bytes long), and whole the extent of
+	// the whole expression: the rule is matched around such runs.
+	run   *classRun
+	whole extent
 }
 
 // specialRunes lower-case to ASCII letters (Kelvin sign, dotted capital I)
@@ -74,6 +79,11 @@ func newEngine(cfg config.Config, maxDepth int) *engine {
 			if re, err := syntax.Parse(r.Regex.String(), syntax.Perl); err == nil {
 				er.span, er.windowed = keywordSpan(re, er.kw)
 				er.required = required(re)
+				if !er.windowed {
+					if run, ok := requiredRun(re); ok && run.min >= 8 {
+						er.run, er.whole = &run, measure(re)
+					}
+				}
 			}
 		}
 		e.rules = append(e.rules, er)
@@ -223,6 +233,11 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*seg
 			if idx, ok = windowMatches(er, cur, perRule[ri], segs, waived); !ok {
 				idx = r.Regex.FindAllStringIndex(cur, -1)
 			}
+		} else if er.run != nil && !whole {
+			var ok bool
+			if idx, ok = runMatches(er, cur, segs); !ok {
+				idx = r.Regex.FindAllStringIndex(cur, -1)
+			}
 		} else {
 			idx = r.Regex.FindAllStringIndex(cur, -1)
 		}
@@ -279,6 +294,46 @@ func windowMatches(er *engineRule, cur string, hits []hit, segs []*segment, waiv
 		}
 		if !containsAll(cur[w.lo:w.hi], er.required) {
 			continue // no match fits in this window
+		}
+		for _, m := range er.r.Regex.FindAllStringIndex(cur[w.lo:w.hi], -1) {
+			s, t := m[0]+w.lo, m[1]+w.lo
+			if (s == w.lo && w.lo > 0) || (t == w.hi && w.hi < len(cur)) {
+				return nil, false
+			}
+			idx = append(idx, []int{s, t})
+		}
+	}
+	return idx, true
+}
+
+// runMatches runs a rule over the merged windows around the runs of its
+// class run in cur; ok is false when a match touches a window edge, as in
+// windowMatches.
+func runMatches(er *engineRule, cur string, segs []*segment) (idx [][]int, ok bool) {
+	var ws []window
+	for i := 0; i < len(cur); {
+		if !er.run.class[cur[i]] {
+			i++
+			continue
+		}
+		j := i
+		for j < len(cur) && er.run.class[cur[j]] {
+			j++
+		}
+		if j-i >= er.run.min {
+			lo, hi := stepLeft(cur, i, er.whole), stepRight(cur, j, er.whole)
+			w := window{max(0, lo-1), min(len(cur), hi+1)}
+			if n := len(ws); n > 0 && w.lo <= ws[n-1].hi {
+				ws[n-1].hi = max(ws[n-1].hi, w.hi)
+			} else {
+				ws = append(ws, w)
+			}
+		}
+		i = j
+	}
+	for _, w := range ws {
+		if len(segs) > 0 && !anySegOverlap(segs, w.lo, w.hi) {
+			continue
 		}
 		for _, m := range er.r.Regex.FindAllStringIndex(cur[w.lo:w.hi], -1) {
 			s, t := m[0]+w.lo, m[1]+w.lo
