@@ -17,8 +17,9 @@ import (
 // Aho–Corasick pass finds every keyword occurrence, and each rule whose
 // matches provably contain one of its keywords runs its regular expression
 // only over the windows around those occurrences (see keywordSpan) instead
-// of over the whole text; the decoding pass runs only when the text holds
-// something the decoder would decode. Rules it cannot window,
+// of over the whole text; rules whose matches need no keyword but contain a
+// long run of one byte class run around such runs (requiredRun); encoded
+// segments are found by a linear scan (decode.go). Rules it cannot window,
 // and texts with the few non-ASCII letters that lower-case to ASCII, take
 // gitleaks' own path: the whole text, gated by keyword presence.
 type engine struct {
