@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/report"
@@ -30,7 +31,27 @@ type engine struct {
 	special  int     // patterns from here on force whole-text matching
 	// lineAllow: a global allowlist waives findings by their line alone.
 	lineAllow bool
+	scratch   sync.Pool // of *scratch
 	maxDepth  int
+}
+
+// scratch is a pass's per-text bookkeeping, reused across texts: a tree
+// of small files would otherwise allocate it once per file and pass.
+type scratch struct {
+	hits    []hit
+	present []bool  // keyword pattern → occurs
+	perRule [][]hit // rule → its keyword hits
+}
+
+func (s *scratch) reset(e *engine) {
+	if len(s.present) != e.special {
+		s.present, s.perRule = make([]bool, e.special), make([][]hit, len(e.rules))
+		return
+	}
+	clear(s.present)
+	for i := range s.perRule {
+		s.perRule[i] = s.perRule[i][:0]
+	}
 }
 
 type engineRule struct {
@@ -58,6 +79,7 @@ var specialRunes = []string{"\u212a", "\u0130", "\u017f"}
 
 func newEngine(cfg config.Config, maxDepth int) *engine {
 	e := &engine{cfg: cfg, maxDepth: maxDepth, lineAllow: hasLineAllow(cfg.Allowlists)}
+	e.scratch.New = func() any { return new(scratch) }
 	ids := map[string]int{}
 	var pats []string
 	for _, id := range cfg.OrderedRules {
@@ -167,10 +189,13 @@ type window struct{ lo, hi int }
 
 // pass runs every rule over cur, one decoding pass of the fragment.
 func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*segment, sc *scope, out []report.Finding) []report.Finding {
-	hits := e.ac.scan(cur, nil)
+	sc0 := e.scratch.Get().(*scratch)
+	defer e.scratch.Put(sc0)
+	sc0.reset(e)
+	hits := e.ac.scan(cur, sc0.hits[:0])
+	sc0.hits = hits
 	whole := false
-	present := make([]bool, e.special)
-	perRule := make([][]hit, len(e.rules))
+	present, perRule := sc0.present, sc0.perRule
 	for _, h := range hits {
 		if int(h.pat) >= e.special {
 			whole = true
