@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"math"
+	"regexp"
 	"regexp/syntax"
 	"slices"
 	"sort"
@@ -32,6 +33,7 @@ type engine struct {
 	// lineAllow: a global allowlist waives findings by their line alone.
 	lineAllow bool
 	scratch   sync.Pool // of *scratch
+	lineLits  map[*regexp.Regexp][]string
 	maxDepth  int
 }
 
@@ -80,6 +82,7 @@ var specialRunes = []string{"\u212a", "\u0130", "\u017f"}
 func newEngine(cfg config.Config, maxDepth int) *engine {
 	e := &engine{cfg: cfg, maxDepth: maxDepth, lineAllow: hasLineAllow(cfg.Allowlists)}
 	e.scratch.New = func() any { return new(scratch) }
+	e.lineLits = lineLiterals(cfg)
 	ids := map[string]int{}
 	var pats []string
 	for _, id := range cfg.OrderedRules {
@@ -415,7 +418,7 @@ func (e *engine) check(fr *fragment, cur string, segs []*segment, r *config.Rule
 	}
 	// A line allowlist waives every match on the line, whatever its secret:
 	// checked first, it spares the secret group and the entropy.
-	if lineAllowed(currentLine, e.cfg.Allowlists) || lineAllowed(currentLine, r.Allowlists) {
+	if e.lineAllowed(currentLine, e.cfg.Allowlists) || e.lineAllowed(currentLine, r.Allowlists) {
 		return report.Finding{}, false
 	}
 	if groups := r.Regex.FindStringSubmatch(f.Secret); len(groups) >= 2 {
@@ -523,13 +526,48 @@ func locate(nls []int, raw string, start, end int) location {
 // lineAllowed reports whether an allowlist waives every finding whose
 // current line is line, whatever its secret: one that matches regexes
 // against the line and needs nothing else.
-func lineAllowed(line string, als []*config.Allowlist) bool {
+func (e *engine) lineAllowed(line string, als []*config.Allowlist) bool {
 	for _, a := range als {
-		if a.RegexTarget == "line" && a.MatchCondition != config.AllowlistMatchAnd && a.RegexAllowed(line) {
+		if a.RegexTarget == "line" && a.MatchCondition != config.AllowlistMatchAnd && e.mayMatchAny(line, a.Regexes) && a.RegexAllowed(line) {
 			return true
 		}
 	}
 	return false
+}
+
+// mayMatchAny is false when line lacks a literal that each of res needs
+// (" h1:" of a go.sum line): none of them can match, and they need not run.
+func (e *engine) mayMatchAny(line string, res []*regexp.Regexp) bool {
+	for _, re := range res {
+		lits, ok := e.lineLits[re]
+		if !ok || containsAll(line, lits) {
+			return true
+		}
+	}
+	return false
+}
+
+// lineLiterals maps the regexes of line allowlists to the literals their
+// matches need.
+func lineLiterals(cfg config.Config) map[*regexp.Regexp][]string {
+	out := map[*regexp.Regexp][]string{}
+	add := func(als []*config.Allowlist) {
+		for _, a := range als {
+			if a.RegexTarget != "line" {
+				continue
+			}
+			for _, re := range a.Regexes {
+				if n, err := syntax.Parse(re.String(), syntax.Perl); err == nil {
+					out[re] = required(n)
+				}
+			}
+		}
+	}
+	add(cfg.Allowlists)
+	for _, r := range cfg.Rules {
+		add(r.Allowlists)
+	}
+	return out
 }
 
 func hasLineAllow(als []*config.Allowlist) bool {
@@ -565,7 +603,7 @@ func (e *engine) lineWaiver(r *config.Rule, cur string) func(lo, hi int) bool {
 		p, end := max(strings.LastIndexByte(cur[:lo], '\n'), 0), in+q
 		if p != lastP || end != lastEnd {
 			line := cur[p:end]
-			lastP, lastEnd, last = p, end, lineAllowed(line, e.cfg.Allowlists) || lineAllowed(line, r.Allowlists)
+			lastP, lastEnd, last = p, end, e.lineAllowed(line, e.cfg.Allowlists) || e.lineAllowed(line, r.Allowlists)
 		}
 		return last
 	}
