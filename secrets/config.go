@@ -20,7 +20,7 @@ type Config struct {
 	Workers int
 	// DecodeDepth is how many rounds of base64/hex/percent decoding are
 	// applied before matching again; nil means rules.DefaultDecodeDepth and
-	// a pointer to 0 disables decoding (about twice as fast).
+	// a pointer to 0 disables decoding.
 	DecodeDepth *int
 	// Logger receives debug messages; nil discards them.
 	Logger *slog.Logger

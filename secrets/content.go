@@ -35,6 +35,7 @@ func (w *walker) content(ctx context.Context, chain []string, r *bufio.Reader, s
 		lineBase int // lines before the current chunk
 		binary   bool
 		first    = true
+		scope    = w.s.det.Scope(w.rulePath(chain))
 	)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -60,7 +61,7 @@ func (w *walker) content(ctx context.Context, chain []string, r *bufio.Reader, s
 			data = data[:cut]
 		}
 		if len(data) > 0 {
-			w.detect(ctx, chain, string(data), lineBase, binary)
+			w.detect(ctx, chain, scope, string(data), lineBase, binary)
 			lineBase += bytes.Count(data, []byte{'\n'})
 		}
 		if eof {
@@ -107,13 +108,18 @@ func safeCut(b []byte) int {
 // allowComment is Hallmark's inline waiver; the reason is required.
 var allowComment = regexp.MustCompile(`hallmark:allow-secret\b(?:[ \t]+reason:[ \t]*([^\n]*?))?[ \t]*(?:\*/|-->|#}|%>)?[ \t]*\r?$`)
 
-// detect runs the rules over one chunk of text and records findings.
-func (w *walker) detect(ctx context.Context, chain []string, text string, lineBase int, binary bool) {
-	rulePath := w.top
+// rulePath is the path the rules see for the content at chain: the innermost
+// member's name, or the top-level file's.
+func (w *walker) rulePath(chain []string) string {
 	if len(chain) > 0 {
-		rulePath = chain[len(chain)-1]
+		return chain[len(chain)-1]
 	}
-	for _, m := range w.s.det.Find(ctx, text, rulePath) {
+	return w.top
+}
+
+// detect runs the rules over one chunk of text and records findings.
+func (w *walker) detect(ctx context.Context, chain []string, scope *rules.Scope, text string, lineBase int, binary bool) {
+	for _, m := range scope.Find(ctx, text) {
 		f := newFinding(m, w.loc(chain))
 		if binary {
 			f.Message += " in binary content (line unknown)"

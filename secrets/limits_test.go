@@ -8,8 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hallmark-dev/hallmark/secrets"
@@ -151,5 +154,80 @@ func TestBzip2(t *testing.T) {
 	}
 	if len(fs) == 1 && fs[0].Location.Line != 2 {
 		t.Errorf("line %d, want 2", fs[0].Location.Line)
+	}
+}
+
+// TestHugeSingleLine scans a 200 MB file without a single line break
+// (minified code, a one-line JSON dump) with a credential near its end: the
+// scan reaches it, and the heap stays bounded, well below the file's size,
+// because the file is searched in chunks.
+func TestHugeSingleLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes and scans 200 MB")
+	}
+	const size = 200 << 20
+	gh := secretstest.Canaries(t, 31)[2] // github-pat
+	block := []byte(strings.Repeat(`var abc=function(e,t){return e.lookup(t)||"Xq3vB7nZ0pLk"};`, 64))
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "bundle.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := 0
+	for written+len(block) < size-8192 {
+		n, err := f.Write(block)
+		if err != nil {
+			t.Fatal(err)
+		}
+		written += n
+	}
+	// In the middle of a 16 KiB chunk, so that no chunk boundary cuts it.
+	pad := (16<<10 - written%(16<<10)) + 4096
+	if _, err := f.WriteString(strings.Repeat(";", pad) + `t="` + gh.EnvValue + `";` + strings.Repeat(";", 8192)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := secrets.New(secrets.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var base runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&base)
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	fs, err := s.Scan(t.Context(), filepath.Join(dir, "bundle.min.js"))
+	close(done)
+	<-sampled
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 1 || fs[0].RuleID != "github-pat" {
+		t.Errorf("findings %v, want the github-pat near the end", keys(fs))
+	}
+	grew := int64(peak.Load()) - int64(base.HeapInuse)
+	t.Logf("heap in use: %d MiB before, peak %d MiB during the scan of %d MiB", base.HeapInuse>>20, peak.Load()>>20, size>>20)
+	if grew > 64<<20 {
+		t.Errorf("heap grew by %d MiB scanning a %d MiB line, want at most 64 MiB", grew>>20, size>>20)
 	}
 }

@@ -140,6 +140,9 @@ func (s *Scanner) done(name string) {
 	s.progress(name, s.scanned)
 }
 
+// treeBatch is how many files of a tree one worker takes at a time.
+const treeBatch = 16
+
 // scanTree walks dir through an os.Root and scans its regular files in
 // parallel. Symbolic links, devices and .git directories are skipped.
 func (s *Scanner) scanTree(ctx context.Context, dir string, collect func([]finding.Finding)) error {
@@ -151,6 +154,26 @@ func (s *Scanner) scanTree(ctx context.Context, dir string, collect func([]findi
 	base := canonical(dir)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.workers)
+	// Files go to the workers in batches: a goroutine per file costs a hand-
+	// off and the growth of a fresh stack, more than a small file's scan.
+	var batch []string
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		files := batch
+		batch = make([]string, 0, treeBatch)
+		g.Go(func() error {
+			for _, p := range files {
+				if gctx.Err() != nil {
+					break
+				}
+				collect(s.scanFile(gctx, root, p))
+				s.done(p)
+			}
+			return gctx.Err()
+		})
+	}
 	walkErr := fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == "." {
@@ -174,13 +197,12 @@ func (s *Scanner) scanTree(ctx context.Context, dir string, collect func([]findi
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		g.Go(func() error {
-			collect(s.scanFile(gctx, root, p))
-			s.done(p)
-			return gctx.Err()
-		})
+		if batch = append(batch, p); len(batch) == treeBatch {
+			flush()
+		}
 		return nil
 	})
+	flush()
 	gErr := g.Wait()
 	if err := cmp.Or(walkErr, gErr, ctx.Err()); err != nil {
 		return fmt.Errorf("secrets: scanning %s: %w", dir, err)

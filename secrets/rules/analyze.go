@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"cmp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -36,9 +38,15 @@ type span struct {
 // of first. Generic assignment rules (`name ... = value`) need an operator
 // right after the name, which most occurrences of "key" or "token" in text
 // lack; their windows are skipped.
+//
+// When that part is a repetition of one ASCII class with a minimum count
+// (`ey[a-zA-Z0-9]{17,}` of JWTs), at least minRun bytes of the class must
+// follow: "they" or "key" in prose open no window.
 type follower struct {
 	kMax, skipMax int
 	skip, first   [256]bool
+	minRun        int
+	run           [256]bool
 }
 
 // ok reports whether the keyword occurrence text[p:q] can be followed as
@@ -47,7 +55,7 @@ func (f *follower) ok(text string, p, q int) bool {
 	end := min(len(text)-1, p+f.kMax+f.skipMax)
 	for x := q; x <= end; x++ {
 		c := text[x]
-		if f.first[c] {
+		if f.first[c] && f.runAt(text, x) {
 			return true
 		}
 		if !f.skip[c] {
@@ -55,6 +63,19 @@ func (f *follower) ok(text string, p, q int) bool {
 		}
 	}
 	return false
+}
+
+// runAt reports whether text holds minRun bytes of run from x.
+func (f *follower) runAt(text string, x int) bool {
+	if x+f.minRun > len(text) {
+		return false
+	}
+	for i := x; i < x+f.minRun; i++ {
+		if !f.run[text[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // nullable reports whether n can match the empty string.
@@ -152,6 +173,14 @@ func newFollower(k extent, rest []*syntax.Regexp) *follower {
 				return nil
 			}
 			f.first = first
+			for n.Op == syntax.OpCapture {
+				n = n.Sub[0]
+			}
+			if n.Op == syntax.OpRepeat && n.Min >= 2 {
+				if e := measure(n.Sub[0]); e.ascii && e.max == 1 {
+					f.minRun, f.run = n.Min, e.alphabet
+				}
+			}
 			return f
 		}
 		e := measure(n)
@@ -465,7 +494,10 @@ func keywordSpan(n *syntax.Regexp, kws []string) (span, bool) {
 		for i, sub := range n.Sub {
 			if inner, ok := keywordSpan(sub, kws); ok {
 				sp := around(n.Sub, i, i, inner)
-				sp.follow = newFollower(measure(sub), n.Sub[i+1:])
+				// The keyword part's own follower (inside a group) holds
+				// wherever the group is; a follower at this level, if any,
+				// replaces it.
+				sp.follow = cmp.Or(newFollower(measure(sub), n.Sub[i+1:]), inner.follow)
 				return sp, true
 			}
 		}
@@ -569,4 +601,83 @@ func stepLeft(text string, pos int, e extent) int {
 		}
 	}
 	return limit
+}
+
+// required returns literal strings that every match of n contains, taken
+// from the literals that a concatenation cannot do without. Case-folded
+// literals are left out (their matches need not contain them byte for
+// byte).
+func required(n *syntax.Regexp) []string {
+	switch n.Op {
+	case syntax.OpLiteral:
+		if n.Flags&syntax.FoldCase == 0 && len(n.Rune) > 0 && !slices.Contains(n.Rune, utf8.RuneError) {
+			return []string{string(n.Rune)}
+		}
+	case syntax.OpCapture, syntax.OpPlus:
+		return required(n.Sub[0])
+	case syntax.OpRepeat:
+		if n.Min >= 1 {
+			return required(n.Sub[0])
+		}
+	case syntax.OpConcat:
+		var out []string
+		for _, sub := range n.Sub {
+			out = append(out, required(sub)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// classRun is a run that every match of a regular expression contains: at
+// least min consecutive bytes of class (all ASCII).
+type classRun struct {
+	class [256]bool
+	min   int
+}
+
+// requiredRun finds a class run every match of n contains, for rules whose
+// matches need not contain a keyword (sourcegraph-access-token: any 40 hex
+// digits): the rule's windows are then found around such runs.
+func requiredRun(n *syntax.Regexp) (classRun, bool) {
+	switch n.Op {
+	case syntax.OpCapture:
+		return requiredRun(n.Sub[0])
+	case syntax.OpRepeat, syntax.OpPlus:
+		lo := 1
+		if n.Op == syntax.OpRepeat {
+			lo = n.Min
+		}
+		if lo < 1 {
+			return classRun{}, false
+		}
+		if e := measure(n.Sub[0]); e.ascii && e.max == 1 {
+			return classRun{class: e.alphabet, min: lo}, true
+		}
+		return requiredRun(n.Sub[0])
+	case syntax.OpConcat:
+		var best classRun
+		for _, sub := range n.Sub {
+			if r, ok := requiredRun(sub); ok && r.min > best.min {
+				best = r
+			}
+		}
+		return best, best.min > 0
+	case syntax.OpAlternate:
+		var out classRun
+		for i, sub := range n.Sub {
+			r, ok := requiredRun(sub)
+			if !ok {
+				return classRun{}, false
+			}
+			if i == 0 || r.min < out.min {
+				out.min = r.min
+			}
+			for c := range out.class {
+				out.class[c] = out.class[c] || r.class[c]
+			}
+		}
+		return out, len(n.Sub) > 0
+	}
+	return classRun{}, false
 }

@@ -4,13 +4,14 @@ import (
 	"cmp"
 	"context"
 	"math"
+	"regexp"
 	"regexp/syntax"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/zricethezav/gitleaks/v8/config"
-	"github.com/zricethezav/gitleaks/v8/detect/codec"
 	"github.com/zricethezav/gitleaks/v8/report"
 )
 
@@ -18,8 +19,9 @@ import (
 // Aho–Corasick pass finds every keyword occurrence, and each rule whose
 // matches provably contain one of its keywords runs its regular expression
 // only over the windows around those occurrences (see keywordSpan) instead
-// of over the whole text; the decoding pass runs only when the text holds
-// something the decoder would decode (mayDecode). Rules it cannot window,
+// of over the whole text; rules whose matches need no keyword but contain a
+// long run of one byte class run around such runs (requiredRun); encoded
+// segments are found by a linear scan (decode.go). Rules it cannot window,
 // and texts with the few non-ASCII letters that lower-case to ASCII, take
 // gitleaks' own path: the whole text, gated by keyword presence.
 type engine struct {
@@ -28,7 +30,30 @@ type engine struct {
 	ac       *automaton
 	patRules [][]int // keyword pattern → rules it anchors
 	special  int     // patterns from here on force whole-text matching
-	maxDepth int
+	// lineAllow: a global allowlist waives findings by their line alone.
+	lineAllow bool
+	scratch   sync.Pool // of *scratch
+	lineLits  map[*regexp.Regexp][]string
+	maxDepth  int
+}
+
+// scratch is a pass's per-text bookkeeping, reused across texts: a tree
+// of small files would otherwise allocate it once per file and pass.
+type scratch struct {
+	hits    []hit
+	present []bool  // keyword pattern → occurs
+	perRule [][]hit // rule → its keyword hits
+}
+
+func (s *scratch) reset(e *engine) {
+	if len(s.present) != e.special {
+		s.present, s.perRule = make([]bool, e.special), make([][]hit, len(e.rules))
+		return
+	}
+	clear(s.present)
+	for i := range s.perRule {
+		s.perRule[i] = s.perRule[i][:0]
+	}
 }
 
 type engineRule struct {
@@ -38,6 +63,14 @@ type engineRule struct {
 	windowed bool
 	span     span
 	generic  bool
+	// required are literals every match contains: a window without them
+	// is not matched.
+	required []string
+	// run, for a rule that is not windowed around keywords, is a class run
+	// every match contains (at least 8 bytes long), and whole the extent of
+	// the whole expression: the rule is matched around such runs.
+	run   *classRun
+	whole extent
 }
 
 // specialRunes lower-case to ASCII letters (Kelvin sign, dotted capital I)
@@ -47,7 +80,9 @@ type engineRule struct {
 var specialRunes = []string{"\u212a", "\u0130", "\u017f"}
 
 func newEngine(cfg config.Config, maxDepth int) *engine {
-	e := &engine{cfg: cfg, maxDepth: maxDepth}
+	e := &engine{cfg: cfg, maxDepth: maxDepth, lineAllow: hasLineAllow(cfg.Allowlists)}
+	e.scratch.New = func() any { return new(scratch) }
+	e.lineLits = lineLiterals(cfg)
 	ids := map[string]int{}
 	var pats []string
 	for _, id := range cfg.OrderedRules {
@@ -69,6 +104,12 @@ func newEngine(cfg config.Config, maxDepth int) *engine {
 		if r.Regex != nil && len(er.kw) > 0 {
 			if re, err := syntax.Parse(r.Regex.String(), syntax.Perl); err == nil {
 				er.span, er.windowed = keywordSpan(re, er.kw)
+				er.required = required(re)
+				if !er.windowed {
+					if run, ok := requiredRun(re); ok && run.min >= 8 {
+						er.run, er.whole = &run, measure(re)
+					}
+				}
 			}
 		}
 		e.rules = append(e.rules, er)
@@ -79,33 +120,48 @@ func newEngine(cfg config.Config, maxDepth int) *engine {
 	return e
 }
 
-// find returns gitleaks' findings for text at path (before its generic-rule
-// filter, which find applies too).
-func (e *engine) find(ctx context.Context, text, path string) []report.Finding {
-	if path != "" && pathAllowed(path, e.cfg.Allowlists) {
+// scope is what a file path decides for every text of that file: gitleaks
+// checks it per fragment, the engine once per file.
+type scope struct {
+	path    string
+	allowed bool   // a global allowlist waives the path
+	skip    []bool // rules whose allowlists waive the path
+	pathOK  []bool // rules with a path pattern: whether the path matches it
+}
+
+func (e *engine) scope(path string) *scope {
+	sc := &scope{path: path, skip: make([]bool, len(e.rules)), pathOK: make([]bool, len(e.rules))}
+	sc.allowed = path != "" && pathAllowed(path, e.cfg.Allowlists)
+	if sc.allowed {
+		return sc
+	}
+	for i, er := range e.rules {
+		sc.skip[i] = path != "" && len(er.r.Allowlists) > 0 && pathAllowed(path, er.r.Allowlists)
+		sc.pathOK[i] = er.r.Path != nil && er.r.Path.MatchString(path)
+	}
+	return sc
+}
+
+// find returns gitleaks' findings for text in the file of sc (before its
+// generic-rule filter, which find applies too).
+func (e *engine) find(ctx context.Context, text string, sc *scope) []report.Finding {
+	if sc.allowed {
 		return nil
 	}
 	var (
 		out   []report.Finding
 		cur   = text
-		skip  = make([]bool, len(e.rules)) // rules whose allowlists waive this path
-		segs  []*codec.EncodedSegment
-		dec   = codec.NewDecoder()
+		segs  []*segment
 		depth = 0
-		fr    = fragment{raw: text, path: path}
+		fr    = fragment{raw: text, path: sc.path}
 	)
-	if path != "" {
-		for i, er := range e.rules {
-			skip[i] = len(er.r.Allowlists) > 0 && pathAllowed(path, er.r.Allowlists)
-		}
-	}
 	for ctx.Err() == nil {
-		out = e.pass(ctx, &fr, cur, segs, skip, out)
+		out = e.pass(ctx, &fr, cur, segs, sc, out)
 		depth++
-		if depth > e.maxDepth || !mayDecode(cur) {
+		if depth > e.maxDepth {
 			break
 		}
-		cur, segs = dec.Decode(cur, segs)
+		cur, segs = decodeText(cur, segs)
 		if len(segs) == 0 {
 			break
 		}
@@ -135,11 +191,14 @@ func (f *fragment) newlines() []int {
 type window struct{ lo, hi int }
 
 // pass runs every rule over cur, one decoding pass of the fragment.
-func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*codec.EncodedSegment, skip []bool, out []report.Finding) []report.Finding {
-	hits := e.ac.scan(cur, nil)
+func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*segment, sc *scope, out []report.Finding) []report.Finding {
+	sc0 := e.scratch.Get().(*scratch)
+	defer e.scratch.Put(sc0)
+	sc0.reset(e)
+	hits := e.ac.scan(cur, sc0.hits[:0])
+	sc0.hits = hits
 	whole := false
-	present := make([]bool, e.special)
-	perRule := make([][]hit, len(e.rules))
+	present, perRule := sc0.present, sc0.perRule
 	for _, h := range hits {
 		if int(h.pat) >= e.special {
 			whole = true
@@ -162,17 +221,17 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*cod
 		if r.SkipReport {
 			continue
 		}
-		if skip[ri] {
+		if sc.skip[ri] {
 			continue
 		}
 		if r.Path != nil {
 			if r.Regex == nil && len(segs) == 0 {
-				if r.Path.MatchString(fr.path) {
+				if sc.pathOK[ri] {
 					out = append(out, report.Finding{RuleID: r.RuleID, Description: r.Description, File: fr.path, Match: "file detected: " + fr.path, Tags: r.Tags})
 				}
 				continue
 			}
-			if !r.Path.MatchString(fr.path) {
+			if !sc.pathOK[ri] {
 				continue
 			}
 		}
@@ -196,7 +255,16 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*cod
 		var idx [][]int
 		if er.windowed && !whole {
 			var ok bool
-			if idx, ok = windowMatches(er, cur, perRule[ri], segs); !ok {
+			var waived func(lo, hi int) bool
+			if len(segs) == 0 && (e.lineAllow || hasLineAllow(r.Allowlists)) {
+				waived = e.lineWaiver(r, cur)
+			}
+			if idx, ok = windowMatches(er, cur, perRule[ri], segs, waived); !ok {
+				idx = r.Regex.FindAllStringIndex(cur, -1)
+			}
+		} else if er.run != nil && !whole {
+			var ok bool
+			if idx, ok = runMatches(er, cur, segs); !ok {
 				idx = r.Regex.FindAllStringIndex(cur, -1)
 			}
 		} else {
@@ -215,7 +283,11 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*cod
 // hits. A match that touches a window edge (other than the text's own) may
 // have been cut short or lost context: ok is false and the caller matches
 // the whole text instead.
-func windowMatches(er *engineRule, cur string, hits []hit, segs []*codec.EncodedSegment) (idx [][]int, ok bool) {
+//
+// waived, when set, reports that every match within cur[lo:hi] would be
+// waived by a line allowlist; keywords whose whole reach it waives open no
+// window.
+func windowMatches(er *engineRule, cur string, hits []hit, segs []*segment, waived func(lo, hi int) bool) (idx [][]int, ok bool) {
 	if len(hits) == 0 {
 		return nil, true
 	}
@@ -227,6 +299,9 @@ func windowMatches(er *engineRule, cur string, hits []hit, segs []*codec.Encoded
 		}
 		lo, hi := er.span.reach(cur, p, h.end)
 		lo, hi = min(lo, p), max(hi, h.end)
+		if waived != nil && waived(lo, hi) {
+			continue // every match containing this keyword is waived
+		}
 		ws = append(ws, window{max(0, lo-1), min(len(cur), hi+1)})
 	}
 	if len(ws) == 0 {
@@ -243,8 +318,11 @@ func windowMatches(er *engineRule, cur string, hits []hit, segs []*codec.Encoded
 		merged = append(merged, w)
 	}
 	for _, w := range merged {
-		if len(segs) > 0 && len(codec.SegmentsWithDecodedOverlap(segs, w.lo, w.hi)) == 0 {
+		if len(segs) > 0 && !anySegOverlap(segs, w.lo, w.hi) {
 			continue // no match here can overlap decoded text
+		}
+		if !containsAll(cur[w.lo:w.hi], er.required) {
+			continue // no match fits in this window
 		}
 		for _, m := range er.r.Regex.FindAllStringIndex(cur[w.lo:w.hi], -1) {
 			s, t := m[0]+w.lo, m[1]+w.lo
@@ -257,22 +335,71 @@ func windowMatches(er *engineRule, cur string, hits []hit, segs []*codec.Encoded
 	return idx, true
 }
 
+// runMatches runs a rule over the merged windows around the runs of its
+// class run in cur; ok is false when a match touches a window edge, as in
+// windowMatches.
+func runMatches(er *engineRule, cur string, segs []*segment) (idx [][]int, ok bool) {
+	var ws []window
+	for i := 0; i < len(cur); {
+		if !er.run.class[cur[i]] {
+			i++
+			continue
+		}
+		j := i
+		for j < len(cur) && er.run.class[cur[j]] {
+			j++
+		}
+		if j-i >= er.run.min {
+			lo, hi := stepLeft(cur, i, er.whole), stepRight(cur, j, er.whole)
+			w := window{max(0, lo-1), min(len(cur), hi+1)}
+			if n := len(ws); n > 0 && w.lo <= ws[n-1].hi {
+				ws[n-1].hi = max(ws[n-1].hi, w.hi)
+			} else {
+				ws = append(ws, w)
+			}
+		}
+		i = j
+	}
+	for _, w := range ws {
+		if len(segs) > 0 && !anySegOverlap(segs, w.lo, w.hi) {
+			continue
+		}
+		for _, m := range er.r.Regex.FindAllStringIndex(cur[w.lo:w.hi], -1) {
+			s, t := m[0]+w.lo, m[1]+w.lo
+			if (s == w.lo && w.lo > 0) || (t == w.hi && w.hi < len(cur)) {
+				return nil, false
+			}
+			idx = append(idx, []int{s, t})
+		}
+	}
+	return idx, true
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
+
 // check turns one regular-expression match into a finding the way gitleaks'
 // detector does: the secret group, decoding overlap, location, entropy and
 // allowlists.
-func (e *engine) check(fr *fragment, cur string, segs []*codec.EncodedSegment, r *config.Rule, s, t int) (report.Finding, bool) {
+func (e *engine) check(fr *fragment, cur string, segs []*segment, r *config.Rule, s, t int) (report.Finding, bool) {
 	secret := strings.Trim(cur[s:t], "\n")
 	var tags []string
 	currentLine := ""
 	if len(segs) > 0 {
-		ss := codec.SegmentsWithDecodedOverlap(segs, s, t)
+		ss := segOverlap(segs, s, t)
 		if len(ss) == 0 {
 			return report.Finding{}, false
 		}
-		adj := codec.AdjustMatchIndex(ss, []int{s, t})
-		s, t = adj[0], adj[1]
-		tags = codec.Tags(ss)
-		currentLine = codec.CurrentLine(ss, cur)
+		adj := toOriginal(ss, startEnd{s, t})
+		s, t = adj.start, adj.end
+		tags = segTags(ss)
+		currentLine = segCurrentLine(ss, cur)
 	} else {
 		t = s + len(secret)
 	}
@@ -288,6 +415,11 @@ func (e *engine) check(fr *fragment, cur string, segs []*codec.EncodedSegment, r
 	}
 	if currentLine == "" {
 		currentLine = f.Line
+	}
+	// A line allowlist waives every match on the line, whatever its secret:
+	// checked first, it spares the secret group and the entropy.
+	if e.lineAllowed(currentLine, e.cfg.Allowlists) || e.lineAllowed(currentLine, r.Allowlists) {
+		return report.Finding{}, false
 	}
 	if groups := r.Regex.FindStringSubmatch(f.Secret); len(groups) >= 2 {
 		if r.SecretGroup > 0 {
@@ -389,6 +521,92 @@ func locate(nls []int, raw string, start, end int) location {
 		l.eli = i
 	}
 	return l
+}
+
+// lineAllowed reports whether an allowlist waives every finding whose
+// current line is line, whatever its secret: one that matches regexes
+// against the line and needs nothing else.
+func (e *engine) lineAllowed(line string, als []*config.Allowlist) bool {
+	for _, a := range als {
+		if a.RegexTarget == "line" && a.MatchCondition != config.AllowlistMatchAnd && e.mayMatchAny(line, a.Regexes) && a.RegexAllowed(line) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayMatchAny is false when line lacks a literal that each of res needs
+// (" h1:" of a go.sum line): none of them can match, and they need not run.
+func (e *engine) mayMatchAny(line string, res []*regexp.Regexp) bool {
+	for _, re := range res {
+		lits, ok := e.lineLits[re]
+		if !ok || containsAll(line, lits) {
+			return true
+		}
+	}
+	return false
+}
+
+// lineLiterals maps the regexes of line allowlists to the literals their
+// matches need.
+func lineLiterals(cfg config.Config) map[*regexp.Regexp][]string {
+	out := map[*regexp.Regexp][]string{}
+	add := func(als []*config.Allowlist) {
+		for _, a := range als {
+			if a.RegexTarget != "line" {
+				continue
+			}
+			for _, re := range a.Regexes {
+				if n, err := syntax.Parse(re.String(), syntax.Perl); err == nil {
+					out[re] = required(n)
+				}
+			}
+		}
+	}
+	add(cfg.Allowlists)
+	for _, r := range cfg.Rules {
+		add(r.Allowlists)
+	}
+	return out
+}
+
+func hasLineAllow(als []*config.Allowlist) bool {
+	for _, a := range als {
+		if a.RegexTarget == "line" && a.MatchCondition != config.AllowlistMatchAnd && len(a.Regexes) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// lineWaiver returns a test of whether every match of rule r within
+// cur[lo:hi] (a first-pass text) is waived by a line allowlist. It is when
+// the span holds no line break, except maybe as its last byte, and its line
+// ends with one: every such match then has that line as its current line
+// (raw[sli:eli] of gitleaks' location: from the previous break, included,
+// to the next one; a trailing break is trimmed from the match). Consecutive
+// calls for the same line reuse the verdict.
+func (e *engine) lineWaiver(r *config.Rule, cur string) func(lo, hi int) bool {
+	lastP, lastEnd, last := -1, -1, false
+	return func(lo, hi int) bool {
+		in := hi
+		if in > lo && cur[in-1] == '\n' {
+			in--
+		}
+		if strings.IndexByte(cur[lo:in], '\n') >= 0 {
+			return false
+		}
+		q := strings.IndexByte(cur[in:], '\n')
+		if q < 0 {
+			return false
+		}
+		p, end := max(strings.LastIndexByte(cur[:lo], '\n'), 0), in+q
+		if p != lastP || end != lastEnd {
+			line := cur[p:end]
+			lastP, lastEnd, last = p, end, e.lineAllowed(line, e.cfg.Allowlists) || e.lineAllowed(line, r.Allowlists)
+		}
+		return last
+	}
 }
 
 // pathAllowed is gitleaks' check of a file path against allowlists (a

@@ -100,8 +100,8 @@ type Match struct {
 
 // Detector finds credentials in text. It is safe for concurrent use.
 type Detector struct {
-	gl    *detect.Detector
-	eng   *engine // nil: match with gl
+	gl    *detect.Detector // nil when eng matches
+	eng   *engine          // nil: match with gl
 	rules []Rule
 	added map[string]bool
 }
@@ -129,12 +129,7 @@ func New(opts ...Option) (*Detector, error) {
 		return nil, err
 	}
 	cfg := rs.cfg
-	gl := detect.NewDetector(cfg)
-	gl.MaxDecodeDepth = o.decodeDepth
-	// Only Hallmark's inline comment, which must carry a reason, may waive
-	// a finding; a bare "gitleaks:allow" is not honoured.
-	gl.IgnoreGitleaksAllow = true
-	d := &Detector{gl: gl, added: rs.added}
+	d := &Detector{added: rs.added}
 	multipart := false
 	for _, id := range cfg.OrderedRules {
 		r := cfg.Rules[id]
@@ -148,7 +143,15 @@ func New(opts ...Option) (*Detector, error) {
 	// Multi-part rules (none in the embedded set) are left to gitleaks.
 	if !o.reference && !multipart {
 		d.eng = newEngine(cfg, o.decodeDepth)
+		return d, nil
 	}
+	// gitleaks' detector (its keyword trie takes a third of the start-up)
+	// only where it matches.
+	d.gl = detect.NewDetector(cfg)
+	d.gl.MaxDecodeDepth = o.decodeDepth
+	// Only Hallmark's inline comment, which must carry a reason, may waive
+	// a finding; a bare "gitleaks:allow" is not honoured.
+	d.gl.IgnoreGitleaksAllow = true
 	return d, nil
 }
 
@@ -160,11 +163,35 @@ func (d *Detector) Rules() []Rule { return slices.Clone(d.rules) }
 // its default path allowlist (lockfiles, vendored trees). Matches are sorted
 // by position.
 func (d *Detector) Find(ctx context.Context, text, path string) []Match {
-	var found []report.Finding
+	return d.Scope(path).Find(ctx, text)
+}
+
+// Scope is a Detector bound to one file: the checks that depend only on the
+// path (gitleaks' path allowlists and path rules) are done once for all the
+// texts of a file that is searched in chunks.
+type Scope struct {
+	d    *Detector
+	path string
+	sc   *scope // nil with the reference engine
+}
+
+// Scope returns the Detector bound to path, as Find takes it.
+func (d *Detector) Scope(path string) *Scope {
+	s := &Scope{d: d, path: path}
 	if d.eng != nil {
-		found = d.eng.find(ctx, text, path)
+		s.sc = d.eng.scope(path)
+	}
+	return s
+}
+
+// Find is Detector.Find for the scope's path.
+func (s *Scope) Find(ctx context.Context, text string) []Match {
+	d := s.d
+	var found []report.Finding
+	if s.sc != nil {
+		found = d.eng.find(ctx, text, s.sc)
 	} else {
-		found = d.gl.DetectContext(ctx, detect.Fragment{Raw: text, FilePath: path, StartLine: 1})
+		found = d.gl.DetectContext(ctx, detect.Fragment{Raw: text, FilePath: s.path, StartLine: 1})
 	}
 	if len(found) == 0 {
 		return nil
