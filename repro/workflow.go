@@ -56,6 +56,12 @@ type RebuildSpec struct {
 	EnvAllowlist []string
 	CacheDirs    []string
 	GoModCache   string
+	// OutputDirs (relative to the source root) are where the build writes
+	// products, beside the writable directories the provenance records
+	// (none when it was built without the sandbox). An image product (an
+	// OCI layout or an image archive) is found there: its subject is named
+	// by its repository, not by its path.
+	OutputDirs []string
 	// Sandbox and SandboxHelper are as in build.Spec.
 	Sandbox       build.SandboxMode
 	SandboxHelper []string
@@ -81,6 +87,9 @@ type RebuildOutcome struct {
 	// CheckoutChanges lists the checkout's own uncommitted and untracked
 	// changes when it was rebuilt as it is (AllowDirtyUnsafe).
 	CheckoutChanges string
+	// Images are the rebuilt products that are container images, compared
+	// by manifest digest, with where they were kept.
+	Images []RebuiltImage
 }
 
 // RebuildProvenance re-runs the build a provenance records, from the
@@ -157,8 +166,13 @@ func RebuildProvenance(ctx context.Context, s RebuildSpec) (*RebuildOutcome, err
 		src = wt.dir
 	}
 
+	for _, d := range s.OutputDirs {
+		if err := checkProductName(d); err != nil {
+			return nil, fmt.Errorf("%w: output directory %w", ErrInvalid, err)
+		}
+	}
 	names := slices.Sorted(maps.Keys(plan.expected))
-	outDirs, atRoot := outputDirsFor(names, plan.writableDirs)
+	outDirs, atRoot := outputDirsFor(names, append(slices.Clone(plan.writableDirs), s.OutputDirs...))
 	if len(atRoot) > 0 && mode != build.SandboxOff {
 		if mode == build.SandboxOn {
 			return nil, fmt.Errorf("%w: products %s are at the source root, which the sandbox keeps read-only: rebuild with --sandbox off or auto", ErrInvalid, strings.Join(atRoot, ", "))
@@ -197,16 +211,39 @@ func RebuildProvenance(ctx context.Context, s RebuildSpec) (*RebuildOutcome, err
 	case err != nil:
 		return nil, fmt.Errorf("rebuild failed, nothing attested: %w", err)
 	}
-	rebuilt, err := digest.Files(ctx, src, names)
+	rebuilt, images, err := rebuiltProducts(ctx, src, names, plan.expected, res.Products)
 	if err != nil {
 		return nil, err
 	}
+	kept := src
 	if !s.AllowDirtyUnsafe {
 		// The clean checkout goes away: keep what it built, for `hallmark diff`.
-		if err := keepProducts(src, filepath.Join(s.OutDir, "products"), slices.Collect(maps.Keys(rebuilt))); err != nil {
+		kept = filepath.Join(s.OutDir, "products")
+		var keep []string
+		for n := range rebuilt {
+			if !slices.ContainsFunc(images, func(im RebuiltImage) bool { return im.Subject == n }) {
+				keep = append(keep, n)
+			}
+		}
+		for _, im := range images {
+			keep = append(keep, im.Path)
+		}
+		if err := keepProducts(src, kept, keep); err != nil {
 			return nil, err
 		}
 	}
+	for i, im := range images {
+		p := filepath.Join(kept, filepath.FromSlash(im.Path))
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			images[i].Ref = "oci:" + p
+		} else {
+			images[i].Ref = "docker-archive:" + p
+		}
+	}
+	out.Images = images
 	finished := s.Now()
 	out.Predicate, err = NewRebuild(RebuildInput{
 		Rebuilder: s.Rebuilder,
@@ -358,29 +395,6 @@ func outputDirsFor(names, recorded []string) (dirs, atRoot []string) {
 		}
 	}
 	return dirs, atRoot
-}
-
-// keepProducts copies the named files under src to the same names under dst.
-func keepProducts(src, dst string, names []string) error {
-	root, err := os.OpenRoot(src)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	for _, n := range names {
-		b, err := root.ReadFile(filepath.FromSlash(n))
-		if err != nil {
-			return fmt.Errorf("keep rebuilt product %s: %w", n, err)
-		}
-		to := filepath.Join(dst, filepath.FromSlash(n))
-		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(to, b, 0o644); err != nil {
-			return fmt.Errorf("keep rebuilt product %s: %w", n, err)
-		}
-	}
-	return nil
 }
 
 // gitStatus lists uncommitted and untracked changes in src, leaving out

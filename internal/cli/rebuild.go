@@ -31,6 +31,7 @@ type rebuildFlags struct {
 	out         string
 	env         []string
 	cacheDirs   []string
+	outputDirs  []string
 	goModCache  string
 	allowDirty  bool
 }
@@ -48,7 +49,11 @@ this checkout's own changes, untracked files and outputs (dist/, the store)
 never reach the rebuild. It runs in the recorded working directory and with the recorded
 SOURCE_DATE_EPOCH, the same clean environment as 'hallmark build' (PATH and
 --env names) and the same sandbox (--sandbox). Each original subject is
-compared with the rebuilt file of the same name. The result is a
+compared with the rebuilt file of the same name; a subject that is a
+container image (named by its repository) with the image the rebuild wrote
+under an output directory (an OCI layout or an image archive, recognised
+as 'hallmark build' does), by manifest digest. The output directories are
+those the provenance records (a sandboxed build's) and --output-dir. The result is a
 reproducibility attestation (predicate https://hallmark.dev/attestation/reproducibility/v1)
 whose subjects are the original subjects and whose products say, per
 product, the rebuilt digest and whether it matched. It is signed with --key,
@@ -79,6 +84,7 @@ in this checkout as it is (which must be at the recorded commit).`,
 	fl.StringVar(&f.sandbox, "sandbox", "auto", "isolation: auto (fall back and record it), on (required) or off")
 	fl.StringVar(&f.out, "out", filepath.Join(DefaultStoreDir, "rebuild"), "directory for rebuild.bundle.json, build.log and the rebuilt products/")
 	fl.StringArrayVar(&f.env, "env", nil, "environment variable passed through to the build (repeatable; PATH always is)")
+	fl.StringArrayVar(&f.outputDirs, "output-dir", nil, "directory (relative to the source root) where the build writes products, as in 'hallmark build'; needed to find image products when the provenance records none (built without the sandbox) (repeatable)")
 	fl.StringArrayVar(&f.cacheDirs, "cache-dir", nil, "absolute directory writable in the sandbox that holds no products (repeatable)")
 	fl.StringVar(&f.goModCache, "go-mod-cache", "", "Go module cache mounted read-only; the build runs with GOPROXY=off")
 	fl.BoolVar(&f.allowDirty, "allow-dirty-unsafe", false, "rebuild even when the provenance or this checkout has uncommitted changes (the result then proves little)")
@@ -144,7 +150,7 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 	res, err := repro.RebuildProvenance(ctx, repro.RebuildSpec{
 		Provenance: v, Name: f.bundle,
 		Checkout: wd, AllowDirtyUnsafe: f.allowDirty, OwnDirs: []string{a.resolvedStoreDir(), f.out},
-		OutDir: f.out, Env: a.allowedEnv(allow), EnvAllowlist: allow, CacheDirs: f.cacheDirs, GoModCache: f.goModCache,
+		OutDir: f.out, Env: a.allowedEnv(allow), EnvAllowlist: allow, CacheDirs: f.cacheDirs, OutputDirs: f.outputDirs, GoModCache: f.goModCache,
 		Sandbox: mode, SandboxHelper: sandboxHelper(),
 		Rebuilder: repro.Rebuilder{ID: id, Version: map[string]string{"hallmark": version}},
 		Now:       a.Now, Logger: a.Logger, Output: a.Stderr,
@@ -175,7 +181,7 @@ func (a *App) runRebuild(ctx context.Context, f rebuildFlags) error {
 		return err
 	}
 	pred := res.Predicate
-	writeRebuildText(a, f.bundle, res.Summary, pred)
+	writeRebuildText(a, f.bundle, res.Summary, pred, res.Images)
 	fmt.Fprintf(a.Stderr, "signed %s %s by %s as %s\nstored %s\n", pred.Result, out, who, id, rec.ID)
 	if pred.Result != repro.OutcomeReproducible {
 		return rejected(fmt.Errorf("rebuild of %s is %s (attested)", f.bundle, pred.Result))
@@ -203,7 +209,7 @@ func builderKeySet(f rebuildFlags) (*attest.KeySet, error) {
 	return attest.NewKeySet(pubs...), nil
 }
 
-func writeRebuildText(a *App, bundle string, s provenance.Summary, p *repro.Predicate) {
+func writeRebuildText(a *App, bundle string, s provenance.Summary, p *repro.Predicate, images []repro.RebuiltImage) {
 	w := a.Stdout
 	fmt.Fprintf(w, "rebuild of %s\n  command: %s (in %s)\n  source:  %s commit %s\n\n", bundle, strings.Join(s.Command, " "), s.WorkDir, orNone(s.SourceURI), s.Commit)
 	for _, pr := range p.Products {
@@ -214,6 +220,15 @@ func writeRebuildText(a *App, bundle string, s provenance.Summary, p *repro.Pred
 			fmt.Fprintf(w, "  ok       %s sha256:%s\n", pr.Name, pr.Digest["sha256"])
 		default:
 			fmt.Fprintf(w, "  DIFFERS  %s rebuilt sha256:%s, expected sha256:%s\n", pr.Name, pr.Digest["sha256"], pr.Expected["sha256"])
+		}
+		for _, im := range images {
+			if im.Subject != pr.Name {
+				continue
+			}
+			fmt.Fprintf(w, "           image %s manifest sha256:%s\n", im.Path, im.Digest)
+			if !pr.Reproducible {
+				fmt.Fprintf(w, "           compare: hallmark diff %s@sha256:%s %s\n", pr.Name, pr.Expected["sha256"], im.Ref)
+			}
 		}
 	}
 	if p.Source != nil && p.Source.Dirty {
