@@ -142,6 +142,7 @@ func Run(ctx context.Context, spec Spec) (*Result, error) {
 		Redacted:        plan.redacted,
 		ResolvedCommand: resolved,
 		StartedOn:       start,
+		OutputDirs:      slices.Clone(s.OutputDirs),
 	}
 
 	for i, step := range s.Prepare {
@@ -381,6 +382,7 @@ func (r *Result) Facts(builderID, logName string) provenance.Facts {
 		Redacted:        r.Redacted,
 		Prepare:         r.Prepare,
 		OutputFixes:     fixStrings(r.OutputFixes),
+		OutputDirs:      r.OutputDirs,
 		Toolchain:       r.Toolchain,
 		Log:             &provenance.Artifact{Name: logName, Digest: r.Log.Digest},
 		StartedOn:       r.StartedOn,

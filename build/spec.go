@@ -152,6 +152,10 @@ type Result struct {
 	// cleared setuid/setgid/sticky bits, removed FIFOs, sockets and
 	// devices.
 	OutputFixes []OutputFix `json:"outputFixes,omitempty"`
+	// OutputDirs are the output directories the build was given (relative
+	// to the source root), recorded whether or not it ran sandboxed so a
+	// rebuild looks for products in the same places.
+	OutputDirs []string `json:"outputDirs,omitempty"`
 }
 
 // LogInfo locates and pins the build log.

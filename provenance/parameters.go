@@ -23,6 +23,7 @@ type Internal struct {
 	RedactedEnv     []string          `json:"redactedEnv"`
 	Prepare         []Step            `json:"prepare"`
 	OutputFixes     []string          `json:"outputFixes"`
+	OutputDirs      []string          `json:"outputDirs"`
 }
 
 // ReadInternal reads the internalParameters of a Hallmark build's

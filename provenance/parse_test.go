@@ -127,13 +127,14 @@ func FuzzParse(f *testing.F) {
 // ReadInternal reads back, typed (the rebuild plan reads it from here).
 func TestReadInternal(t *testing.T) {
 	f := facts()
+	f.OutputDirs = []string{"dist", "out/image"}
 	got, err := provenance.ReadInternal(written(t, f))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := &provenance.Internal{
 		Sandbox: &f.Sandbox, SourceDateEpoch: "1764093600", EnvAllowlist: []string{"GOFLAGS", "NPM_TOKEN", "PATH"},
-		Env: f.Env, RedactedEnv: f.Redacted, Prepare: f.Prepare,
+		Env: f.Env, RedactedEnv: f.Redacted, Prepare: f.Prepare, OutputDirs: f.OutputDirs,
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("ReadInternal (-want +got):\n%s", d)

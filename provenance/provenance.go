@@ -133,6 +133,10 @@ type Facts struct {
 	// them ("dist/tool: cleared setuid", "dist/fifo: removed FIFO"),
 	// recorded as internalParameters.outputFixes.
 	OutputFixes []string
+	// OutputDirs are the build's output directories (relative to the
+	// source root), recorded as internalParameters.outputDirs whether or
+	// not the build was sandboxed: a rebuild looks for products there.
+	OutputDirs []string
 	// Dependencies come from lockfiles; Toolchain from executed binaries.
 	Dependencies []Dependency
 	Toolchain    []Artifact
@@ -296,6 +300,9 @@ func internalParameters(f Facts) map[string]any {
 	}
 	if len(f.OutputFixes) > 0 {
 		m["outputFixes"] = strs(f.OutputFixes)
+	}
+	if len(f.OutputDirs) > 0 {
+		m["outputDirs"] = strs(f.OutputDirs)
 	}
 	return m
 }

@@ -350,11 +350,16 @@ func planRebuild(name string, v *attest.Verified) (*rebuildPlan, error) {
 	if plan.sourceDateEpoch, err = internal.SourceDate(); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrProvenance, name, err)
 	}
+	// Output directories: recorded for every build since they were
+	// recorded at all; older provenance has them only as the sandbox's
+	// writable directories.
+	dirs := slices.Clone(internal.OutputDirs)
 	if internal.Sandbox != nil {
-		for _, d := range internal.Sandbox.WritableDirs {
-			if checkProductName(d) == nil {
-				plan.writableDirs = append(plan.writableDirs, d)
-			}
+		dirs = append(dirs, internal.Sandbox.WritableDirs...)
+	}
+	for _, d := range dirs {
+		if checkProductName(d) == nil && !slices.Contains(plan.writableDirs, d) {
+			plan.writableDirs = append(plan.writableDirs, d)
 		}
 	}
 	for _, st := range internal.Prepare {

@@ -38,7 +38,7 @@ func TestRebuildImageProducts(t *testing.T) {
 			ta.mustRun(t, "build", "--sandbox", "off", "--key", fx.key("builder")+".key", "--out", evidence, "--output-dir", "out", "--", "sh", tc.script)
 			manifest := manifestOf(t, filepath.Join(fx.repo, "out", "layout"))
 			rbOut := filepath.Join(t.TempDir(), "rebuild")
-			code := fx.rebuild(t, "--bundle", filepath.Join(evidence, "provenance.bundle.json"), "--builder-key", fx.key("builder")+".pub", "--sandbox", "off", "--output-dir", "out", "--out", rbOut)
+			code := fx.rebuild(t, "--bundle", filepath.Join(evidence, "provenance.bundle.json"), "--builder-key", fx.key("builder")+".pub", "--sandbox", "off", "--out", rbOut)
 			kept := filepath.Join(rbOut, "products", "out", "layout")
 			if tc.reproducible {
 				if code != 0 {
