@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -229,5 +230,55 @@ func TestHugeSingleLine(t *testing.T) {
 	t.Logf("heap in use: %d MiB before, peak %d MiB during the scan of %d MiB", base.HeapInuse>>20, peak.Load()>>20, size>>20)
 	if grew > 64<<20 {
 		t.Errorf("heap grew by %d MiB scanning a %d MiB line, want at most 64 MiB", grew>>20, size>>20)
+	}
+}
+
+// TestLongLineChunkBoundary: credentials in a file of one long line are
+// found exactly once, at their column, wherever they fall relative to the
+// points where the line is cut into chunks (every 16 KiB, with an overlap):
+// the same findings as far from any cut.
+func TestLongLineChunkBoundary(t *testing.T) {
+	cs := secretstest.Canaries(t, 7)
+	toks := []string{
+		`t="` + cs[2].EnvValue + `";`, // github-pat
+		// generic-api-key, whose match starts up to 50 word bytes before
+		// the key name: a cut inside that prefix must not report it twice.
+		`;abcdefghijklmnopqrstuvwxyz0123456789_billing_api_key="` + cs[0].EnvValue + `x9Qz";`,
+	}
+	s, err := secrets.New(secrets.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	scan := func(name string, at int, tok string) []string {
+		content := strings.Repeat(";", at) + tok + strings.Repeat(";", 70<<10-at)
+		name = filepath.Join(dir, name)
+		if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fs, err := s.Scan(t.Context(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range fs {
+			got = append(got, fmt.Sprintf("%s %d:+%d", f.RuleID, f.Location.Line, f.Location.Column-at))
+		}
+		slices.Sort(got)
+		return got
+	}
+	for i, tok := range toks {
+		want := scan(fmt.Sprintf("ref-%d.min.js", i), 4000, tok)
+		if len(want) == 0 {
+			t.Fatalf("token %d: nothing found far from any cut", i)
+		}
+		for _, cut := range []int{16 << 10, 32 << 10, 48 << 10} {
+			for _, before := range []int{0, 1, 5, 20, 40, 60, len(tok) - 1, len(tok), 1023, 1024, 1025, 1030, 1040, 1060, 1100, 2048} {
+				got := scan(fmt.Sprintf("line-%d-%d-%d.min.js", i, cut, before), cut-before, tok)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("token %d starting %d bytes before the %d KiB mark: findings differ from far from any cut (-want +got):\n%s", i, before, cut>>10, diff)
+				}
+			}
+		}
 	}
 }
