@@ -40,6 +40,7 @@ func (w *walker) content(ctx context.Context, chain []string, r *bufio.Reader, s
 	buf := make([]byte, bufLen)
 	var (
 		carry    []byte
+		repeated int // bytes of carry that the previous chunk searched too
 		lineBase int // lines before the current chunk
 		col      int // bytes of the chunk's first line before the chunk
 		base     int // offset of the chunk in the content
@@ -57,9 +58,9 @@ func (w *walker) content(ctx context.Context, chain []string, r *bufio.Reader, s
 		if err != nil && !eof {
 			return w.fail(ctx, chain, "reading", err)
 		}
-		head := len(carry) // bytes repeated from the previous chunk
+		head := repeated
 		data := append(carry, buf[:n]...)
-		carry = nil
+		carry, repeated = nil, 0
 		if first {
 			binary = bytes.IndexByte(data[:min(len(data), binarySniff)], 0) >= 0
 			first = false
@@ -74,10 +75,11 @@ func (w *walker) content(ctx context.Context, chain []string, r *bufio.Reader, s
 			if cut == len(data) && len(data) > 2*chunkOverlap && data[len(data)-1] != '\n' {
 				midLine = true
 				next = len(data) - chunkOverlap
+				carry, repeated = bytes.Clone(data[next:]), chunkOverlap
 			} else {
+				carry = bytes.Clone(data[cut:])
 				data, next = data[:cut], cut
 			}
-			carry = bytes.Clone(data[next:])
 		}
 		if len(data) > 0 {
 			c := chunk{text: string(data), lineBase: lineBase, col: col, base: base, head: head, next: next, seen: seen}
