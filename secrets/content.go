@@ -59,7 +59,10 @@ func (w *walker) content(ctx context.Context, chain []string, r *bufio.Reader, s
 			return w.fail(ctx, chain, "reading", err)
 		}
 		head := repeated
-		data := append(carry, buf[:n]...)
+		data := buf[:n] // searched as a copy (string) before buf is reused
+		if len(carry) > 0 {
+			data = append(carry, data...)
+		}
 		carry, repeated = nil, 0
 		if first {
 			binary = bytes.IndexByte(data[:min(len(data), binarySniff)], 0) >= 0
