@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/hallmark-dev/hallmark/finding"
@@ -18,6 +19,13 @@ import (
 // chunkSize is how much text is handed to the detector at once. Chunks end
 // at a line break (and never inside a PEM block that fits in a chunk).
 const chunkSize = 16 << 10
+
+// chunkOverlap is how much of a chunk cut inside an over-long line the
+// next chunk repeats, so that a credential up to this long that straddles
+// the cut is seen whole. Findings that start in the repeated part are left
+// to the next chunk, and the next chunk drops a finding of the same rule
+// ending where one already reported ends.
+const chunkOverlap = 1 << 10
 
 // binarySniff is how many leading bytes decide whether content is binary.
 const binarySniff = 8000
@@ -32,7 +40,11 @@ func (w *walker) content(ctx context.Context, chain []string, r *bufio.Reader, s
 	buf := make([]byte, bufLen)
 	var (
 		carry    []byte
+		repeated int // bytes of carry that the previous chunk searched too
 		lineBase int // lines before the current chunk
+		col      int // bytes of the chunk's first line before the chunk
+		base     int // offset of the chunk in the content
+		seen     []seenEnd
 		binary   bool
 		first    = true
 		scope    = w.s.det.Scope(w.rulePath(chain))
@@ -46,8 +58,12 @@ func (w *walker) content(ctx context.Context, chain []string, r *bufio.Reader, s
 		if err != nil && !eof {
 			return w.fail(ctx, chain, "reading", err)
 		}
-		data := append(carry, buf[:n]...)
-		carry = nil
+		head := repeated
+		data := buf[:n] // searched as a copy (string) before buf is reused
+		if len(carry) > 0 {
+			data = append(carry, data...)
+		}
+		carry, repeated = nil, 0
 		if first {
 			binary = bytes.IndexByte(data[:min(len(data), binarySniff)], 0) >= 0
 			first = false
@@ -55,15 +71,30 @@ func (w *walker) content(ctx context.Context, chain []string, r *bufio.Reader, s
 		if binary {
 			data = printable(data)
 		}
+		next := len(data) // where the next chunk starts
+		midLine := false
 		if !eof {
 			cut := safeCut(data)
-			carry = bytes.Clone(data[cut:])
-			data = data[:cut]
+			if cut == len(data) && len(data) > 2*chunkOverlap && data[len(data)-1] != '\n' {
+				midLine = true
+				next = len(data) - chunkOverlap
+				carry, repeated = bytes.Clone(data[next:]), chunkOverlap
+			} else {
+				carry = bytes.Clone(data[cut:])
+				data, next = data[:cut], cut
+			}
 		}
 		if len(data) > 0 {
-			w.detect(ctx, chain, scope, string(data), lineBase, binary)
-			lineBase += bytes.Count(data, []byte{'\n'})
+			c := chunk{text: string(data), lineBase: lineBase, col: col, base: base, head: head, next: next, seen: seen}
+			seen = w.detect(ctx, chain, scope, c, binary)
+			lineBase += bytes.Count(data[:next], []byte{'\n'})
 		}
+		if midLine {
+			col += next
+		} else {
+			col = 0
+		}
+		base += next
 		if eof {
 			break
 		}
@@ -117,15 +148,49 @@ func (w *walker) rulePath(chain []string) string {
 	return w.top
 }
 
-// detect runs the rules over one chunk of text and records findings.
-func (w *walker) detect(ctx context.Context, chain []string, scope *rules.Scope, text string, lineBase int, binary bool) {
+// chunk is one piece of a file's content handed to the rules.
+type chunk struct {
+	text     string
+	lineBase int // lines before the chunk
+	col      int // bytes of the chunk's first line before the chunk
+	base     int // offset of the chunk in the content
+	// head is how many leading bytes repeat the end of the previous chunk,
+	// next where the next chunk starts (len(text) if it repeats nothing).
+	head, next int
+	seen       []seenEnd // findings of the previous chunk that end in head
+}
+
+// seenEnd is a finding reported from a chunk's overlap: its rule and where
+// it ends in the content.
+type seenEnd struct {
+	rule string
+	end  int
+}
+
+// detect runs the rules over one chunk of text and records findings. It
+// returns the findings that end in the part the next chunk repeats.
+func (w *walker) detect(ctx context.Context, chain []string, scope *rules.Scope, c chunk, binary bool) []seenEnd {
+	text := c.text
+	var seen []seenEnd
 	for _, m := range scope.Find(ctx, text) {
+		if m.Start >= c.next {
+			continue // the next chunk sees it with what follows
+		}
+		if m.Start < c.head && slices.Contains(c.seen, seenEnd{m.RuleID, c.base + m.End}) {
+			continue // reported from the previous chunk
+		}
+		if m.End > c.next {
+			seen = append(seen, seenEnd{m.RuleID, c.base + m.End})
+		}
 		f := newFinding(m, w.loc(chain))
 		if binary {
 			f.Message += " in binary content (line unknown)"
 		} else if m.Line > 0 {
-			f.Location.Line = lineBase + m.Line
+			f.Location.Line = c.lineBase + m.Line
 			f.Location.Column = m.Column
+			if m.Line == 1 {
+				f.Location.Column += c.col
+			}
 		}
 		if !binary && m.Line > 0 {
 			reason, found := inlineAllow(text, m.Line)
@@ -148,6 +213,7 @@ func (w *walker) detect(ctx context.Context, chain []string, scope *rules.Scope,
 		f.Message += "; fingerprint " + Fingerprint(f)
 		w.out = append(w.out, f)
 	}
+	return seen
 }
 
 // inlineAllow looks for a waiver comment on line n of text or the line

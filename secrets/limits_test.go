@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -229,5 +230,67 @@ func TestHugeSingleLine(t *testing.T) {
 	t.Logf("heap in use: %d MiB before, peak %d MiB during the scan of %d MiB", base.HeapInuse>>20, peak.Load()>>20, size>>20)
 	if grew > 64<<20 {
 		t.Errorf("heap grew by %d MiB scanning a %d MiB line, want at most 64 MiB", grew>>20, size>>20)
+	}
+}
+
+// TestLongLineChunkBoundary: credentials in a file of one long line are
+// found exactly once, at their column, wherever they fall relative to the
+// points where the line is cut into chunks (every 16 KiB, with an overlap):
+// the same findings as far from any cut.
+func TestLongLineChunkBoundary(t *testing.T) {
+	cs := secretstest.Canaries(t, 7)
+	toks := []string{
+		`t="` + cs[2].EnvValue + `";`, // github-pat
+		// generic-api-key, whose match starts up to 50 word bytes before
+		// the key name: a cut inside that prefix must not report it twice.
+		`;abcdefghijklmnopqrstuvwxyz0123456789_billing_api_key="` + cs[0].EnvValue + `x9Qz";`,
+	}
+	s, err := secrets.New(secrets.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	// scan reports the findings of prefix+tok+filler as rule, line and
+	// column relative to where tok starts.
+	scan := func(name, prefix, tok string) []string {
+		content := prefix + tok + strings.Repeat(";", 70<<10-len(prefix))
+		name = filepath.Join(dir, name)
+		if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fs, err := s.Scan(t.Context(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := strings.Count(prefix, "\n") + 1
+		col := len(prefix) - strings.LastIndexByte(prefix, '\n') - 1
+		var got []string
+		for _, f := range fs {
+			got = append(got, fmt.Sprintf("%s %+d:%+d", f.RuleID, f.Location.Line-line, f.Location.Column-col))
+		}
+		slices.Sort(got)
+		return got
+	}
+	// lines is a filler of short lines, to place a secret on a line that
+	// the 16 KiB reads cut, ended in the middle of a line.
+	lines := strings.Repeat(strings.Repeat(";", 98)+"\n", 1000)
+	for i, tok := range toks {
+		want := scan(fmt.Sprintf("ref-%d.min.js", i), strings.Repeat(";", 4000), tok)
+		if len(want) == 0 {
+			t.Fatalf("token %d: nothing found far from any cut", i)
+		}
+		for _, cut := range []int{16 << 10, 32 << 10, 48 << 10} {
+			for _, before := range []int{0, 1, 5, 20, 40, 60, len(tok) - 1, len(tok), 1023, 1024, 1025, 1030, 1040, 1060, 1100, 2048} {
+				at := cut - before
+				got := scan(fmt.Sprintf("line-%d-%d-%d.min.js", i, cut, before), strings.Repeat(";", at), tok)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("token %d starting %d bytes before the %d KiB mark of one line: findings differ from far from any cut (-want +got):\n%s", i, before, cut>>10, diff)
+				}
+				got = scan(fmt.Sprintf("lines-%d-%d-%d.js", i, cut, before), lines[:at-50]+strings.Repeat(";", 50), tok)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("token %d starting %d bytes before the %d KiB mark, short lines: findings differ from far from any cut (-want +got):\n%s", i, before, cut>>10, diff)
+				}
+			}
+		}
 	}
 }

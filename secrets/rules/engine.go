@@ -35,6 +35,10 @@ type engine struct {
 	scratch   sync.Pool // of *scratch
 	lineLits  map[*regexp.Regexp][]string
 	maxDepth  int
+	// pathLits are exact literal pre-checks of the path regexps of each
+	// allowlist and rule path (see litFilter); nil entries always defer.
+	pathLits  map[*regexp.Regexp]*litFilter
+	allowLits map[*config.Allowlist]*litFilter
 }
 
 // scratch is a pass's per-text bookkeeping, reused across texts: a tree
@@ -83,11 +87,24 @@ func newEngine(cfg config.Config, maxDepth int) *engine {
 	e := &engine{cfg: cfg, maxDepth: maxDepth, lineAllow: hasLineAllow(cfg.Allowlists)}
 	e.scratch.New = func() any { return new(scratch) }
 	e.lineLits = lineLiterals(cfg)
+	e.pathLits, e.allowLits = map[*regexp.Regexp]*litFilter{}, map[*config.Allowlist]*litFilter{}
+	addAllow := func(als []*config.Allowlist) {
+		for _, a := range als {
+			if len(a.Paths) > 0 {
+				e.allowLits[a] = newLitFilter(a.Paths)
+			}
+		}
+	}
+	addAllow(cfg.Allowlists)
 	ids := map[string]int{}
 	var pats []string
 	for _, id := range cfg.OrderedRules {
 		r := cfg.Rules[id]
 		er := &engineRule{r: r, generic: strings.Contains(strings.ToLower(r.RuleID), "generic")}
+		addAllow(r.Allowlists)
+		if r.Path != nil {
+			e.pathLits[r.Path] = newLitFilter([]*regexp.Regexp{r.Path})
+		}
 		for _, k := range r.Keywords {
 			k = strings.ToLower(k)
 			er.kw = append(er.kw, k)
@@ -131,13 +148,13 @@ type scope struct {
 
 func (e *engine) scope(path string) *scope {
 	sc := &scope{path: path, skip: make([]bool, len(e.rules)), pathOK: make([]bool, len(e.rules))}
-	sc.allowed = path != "" && pathAllowed(path, e.cfg.Allowlists)
+	sc.allowed = path != "" && e.pathAllowed(path, e.cfg.Allowlists)
 	if sc.allowed {
 		return sc
 	}
 	for i, er := range e.rules {
-		sc.skip[i] = path != "" && len(er.r.Allowlists) > 0 && pathAllowed(path, er.r.Allowlists)
-		sc.pathOK[i] = er.r.Path != nil && er.r.Path.MatchString(path)
+		sc.skip[i] = path != "" && len(er.r.Allowlists) > 0 && e.pathAllowed(path, er.r.Allowlists)
+		sc.pathOK[i] = er.r.Path != nil && e.pathLits[er.r.Path].mayMatch(path) && er.r.Path.MatchString(path)
 	}
 	return sc
 }
@@ -610,8 +627,12 @@ func (e *engine) lineWaiver(r *config.Rule, cur string) func(lo, hi int) bool {
 }
 
 // pathAllowed is gitleaks' check of a file path against allowlists (a
-// fragment has no commit here).
-func pathAllowed(path string, als []*config.Allowlist) bool {
+// fragment has no commit here), each path regexp behind its literal
+// pre-check.
+func (e *engine) pathAllowed(path string, als []*config.Allowlist) bool {
+	pathOK := func(a *config.Allowlist) bool {
+		return e.allowLits[a].mayMatch(path) && a.PathAllowed(path)
+	}
 	for _, a := range als {
 		if a.MatchCondition == config.AllowlistMatchAnd {
 			if len(a.Regexes) > 0 || len(a.StopWords) > 0 {
@@ -621,7 +642,7 @@ func pathAllowed(path string, als []*config.Allowlist) bool {
 			if len(a.Commits) > 0 {
 				ok = false
 			}
-			if len(a.Paths) > 0 && !a.PathAllowed(path) {
+			if len(a.Paths) > 0 && !pathOK(a) {
 				ok = false
 			}
 			if ok {
@@ -629,7 +650,7 @@ func pathAllowed(path string, als []*config.Allowlist) bool {
 			}
 			continue
 		}
-		if a.PathAllowed(path) {
+		if pathOK(a) {
 			return true
 		}
 	}
