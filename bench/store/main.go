@@ -143,15 +143,7 @@ func run(ctx context.Context, cmd string, args []string) error {
 	if err != nil {
 		return err
 	}
-	var st store.Store
-	switch *driver {
-	case "sqlite":
-		st, err = sqlite.Open(ctx, *path)
-	case "postgres":
-		st, err = postgres.Open(ctx, *dsn)
-	default:
-		err = fmt.Errorf("-driver %q", *driver)
-	}
+	st, err := openStore(ctx, *driver, *path, *dsn)
 	if err != nil {
 		return err
 	}
@@ -369,4 +361,17 @@ func before(args []string) error {
 	}
 	fmt.Printf("before\t%d of %d records: %s to %s left out\n", len(keep), len(files), filepath.Base(files[len(keep)]), filepath.Base(files[len(files)-1]))
 	return nil
+}
+
+// openStore opens the store the -driver flag names: a SQLite file at path
+// or the PostgreSQL database at dsn.
+func openStore(ctx context.Context, driver, path, dsn string) (store.Store, error) {
+	switch driver {
+	case "sqlite":
+		return sqlite.Open(ctx, path)
+	case "postgres":
+		return postgres.Open(ctx, dsn)
+	default:
+		return nil, fmt.Errorf("-driver %q: want sqlite or postgres", driver)
+	}
 }

@@ -22,8 +22,6 @@ import (
 	"github.com/hallmark-dev/hallmark/provenance"
 	"github.com/hallmark-dev/hallmark/sbom"
 	"github.com/hallmark-dev/hallmark/store"
-	"github.com/hallmark-dev/hallmark/store/postgres"
-	"github.com/hallmark-dev/hallmark/store/sqlite"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
 
@@ -62,16 +60,8 @@ func scale(ctx context.Context, args []string) error {
 		}
 		targets = append(targets, n)
 	}
-	var st store.Store
 	opened := time.Now()
-	switch *driver {
-	case "sqlite":
-		st, err = sqlite.Open(ctx, *path)
-	case "postgres":
-		st, err = postgres.Open(ctx, *dsn)
-	default:
-		err = fmt.Errorf("-driver %q", *driver)
-	}
+	st, err := openStore(ctx, *driver, *path, *dsn)
 	if err != nil {
 		return err
 	}
