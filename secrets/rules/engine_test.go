@@ -14,66 +14,6 @@ import (
 	"github.com/hallmark-dev/hallmark/secrets/rules"
 )
 
-// generate writes a random string matched by re (bounded repeats), so that
-// every rule of the set can be planted without a hand-written sample.
-func generate(r *rand.Rand, re *syntax.Regexp, b *strings.Builder) {
-	switch re.Op {
-	case syntax.OpLiteral:
-		for _, c := range re.Rune {
-			if re.Flags&syntax.FoldCase != 0 && r.IntN(2) == 0 {
-				c = []rune(strings.ToUpper(string(c)))[0]
-			}
-			b.WriteRune(c)
-		}
-	case syntax.OpCharClass:
-		// Prefer printable ASCII members.
-		var opts []rune
-		for i := 0; i+1 < len(re.Rune); i += 2 {
-			for c := re.Rune[i]; c <= re.Rune[i+1] && c < 0x7f; c++ {
-				if c >= 0x20 || c == '\n' || c == '\t' {
-					opts = append(opts, c)
-				}
-			}
-		}
-		if len(opts) == 0 && len(re.Rune) > 0 {
-			opts = append(opts, re.Rune[0])
-		}
-		if len(opts) > 0 {
-			b.WriteRune(opts[r.IntN(len(opts))])
-		}
-	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
-		b.WriteByte("abcXYZ019_-"[r.IntN(11)])
-	case syntax.OpCapture:
-		generate(r, re.Sub[0], b)
-	case syntax.OpConcat:
-		for _, s := range re.Sub {
-			generate(r, s, b)
-		}
-	case syntax.OpAlternate:
-		generate(r, re.Sub[r.IntN(len(re.Sub))], b)
-	case syntax.OpQuest, syntax.OpStar, syntax.OpPlus, syntax.OpRepeat:
-		lo, hi := 0, 1
-		switch re.Op {
-		case syntax.OpStar:
-			hi = 3
-		case syntax.OpPlus:
-			lo, hi = 1, 40
-		case syntax.OpRepeat:
-			lo, hi = re.Min, re.Max
-			if hi < 0 {
-				hi = lo + 24
-			}
-		}
-		n := lo
-		if hi > lo {
-			n += r.IntN(hi - lo + 1)
-		}
-		for range n {
-			generate(r, re.Sub[0], b)
-		}
-	}
-}
-
 // sample returns a string that the rule's regular expression matches.
 func sample(r *rand.Rand, rule rules.Rule) string {
 	re, err := syntax.Parse(rule.Regex, syntax.Perl)
@@ -81,7 +21,7 @@ func sample(r *rand.Rand, rule rules.Rule) string {
 		return ""
 	}
 	var b strings.Builder
-	generate(r, re.Simplify(), &b)
+	rules.RuleSample.Write(r, re.Simplify(), &b)
 	return b.String()
 }
 

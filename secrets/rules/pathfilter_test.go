@@ -36,65 +36,6 @@ func pathRegexps(t testing.TB) (*engine, [][]*regexp.Regexp) {
 	return e, sets
 }
 
-// genPath writes a random string matched by re, upper-casing case-folded
-// letters at random.
-func genPath(r *rand.Rand, re *syntax.Regexp, b *strings.Builder) {
-	switch re.Op {
-	case syntax.OpLiteral:
-		for _, c := range re.Rune {
-			if re.Flags&syntax.FoldCase != 0 && r.IntN(2) == 0 {
-				c = []rune(strings.ToUpper(string(c)))[0]
-			}
-			b.WriteRune(c)
-		}
-	case syntax.OpCharClass:
-		var opts []rune
-		for i := 0; i+1 < len(re.Rune); i += 2 {
-			for c := re.Rune[i]; c <= re.Rune[i+1] && c < 0x7f; c++ {
-				if c >= 0x20 {
-					opts = append(opts, c)
-				}
-			}
-		}
-		if len(opts) == 0 && len(re.Rune) > 0 {
-			opts = append(opts, re.Rune[0])
-		}
-		if len(opts) > 0 {
-			b.WriteRune(opts[r.IntN(len(opts))])
-		}
-	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
-		b.WriteByte("abc/XYZ.019_-"[r.IntN(13)])
-	case syntax.OpCapture:
-		genPath(r, re.Sub[0], b)
-	case syntax.OpConcat:
-		for _, s := range re.Sub {
-			genPath(r, s, b)
-		}
-	case syntax.OpAlternate:
-		genPath(r, re.Sub[r.IntN(len(re.Sub))], b)
-	case syntax.OpQuest, syntax.OpStar, syntax.OpPlus, syntax.OpRepeat:
-		lo, hi := 0, 1
-		switch re.Op {
-		case syntax.OpStar:
-			hi = 3
-		case syntax.OpPlus:
-			lo, hi = 1, 6
-		case syntax.OpRepeat:
-			lo, hi = re.Min, re.Max
-			if hi < 0 {
-				hi = lo + 4
-			}
-		}
-		n := lo
-		if hi > lo {
-			n += r.IntN(hi - lo + 1)
-		}
-		for range n {
-			genPath(r, re.Sub[0], b)
-		}
-	}
-}
-
 var fixedPaths = []string{
 	"", "a", "data/osv/GO-2022-0001.json", "src/app.go", "go.sum", "GO.SUM", "x/go.mod", "go.work.sum",
 	"vendor/modules.txt", "vendor/github.com/x/y.go", "node_modules/a/b.js", "a/node_modules",
@@ -136,7 +77,7 @@ func TestPathFilterExact(t *testing.T) {
 			}
 			for range 200 {
 				var b strings.Builder
-				genPath(r, p, &b)
+				PathSample.Write(r, p, &b)
 				s := b.String()
 				paths = append(paths, s, "dir/"+s, s+".bak", strings.ToUpper(s), "x"+s+"/y")
 			}
