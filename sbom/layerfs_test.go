@@ -140,6 +140,33 @@ func TestImageFSLayers(t *testing.T) {
 	}
 }
 
+// TestImageFSHardLinkUnderNeededName: a hard link whose own name is
+// needed gets its target's content even when the target's name is not
+// (the target came first in the tar and was skipped), also through a
+// chain of links, and even when a later entry reuses the target's name.
+func TestImageFSHardLinkUnderNeededName(t *testing.T) {
+	l := layerOf(t, tarOf(t,
+		entry{name: "opt/pkg/status.orig", body: "Package: zlib1g\n", typ: tar.TypeReg},
+		entry{name: "opt/pkg/status.copy", link: "opt/pkg/status.orig", typ: tar.TypeLink},
+		entry{name: "var/lib/dpkg/status", link: "opt/pkg/status.copy", typ: tar.TypeLink},
+		entry{name: "opt/pkg/status.orig", body: "rewritten", typ: tar.TypeReg},
+		entry{name: "etc/unrelated", link: "opt/pkg/status.orig", typ: tar.TypeLink},
+	))
+	need := func(p string, _ fs.FileInfo) bool { return p == "var/lib/dpkg/status" }
+	f, err := readLayers(t.Context(), []v1.Layer{l}, need, 1<<20, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readString(t, f, "var/lib/dpkg/status"); err != nil || got != "Package: zlib1g\n" {
+		t.Errorf("var/lib/dpkg/status: %q, %v; want the first status.orig's content", got, err)
+	}
+	for _, name := range []string{"opt/pkg/status.orig", "etc/unrelated"} {
+		if _, err := fs.ReadFile(f, name); err == nil {
+			t.Errorf("%s: content kept though nothing needs it", name)
+		}
+	}
+}
+
 // TestImageFSMaxFileSize: a file above the bound is not kept.
 func TestImageFSMaxFileSize(t *testing.T) {
 	l := layerOf(t, tarOf(t, entry{name: "big", body: "0123456789", typ: tar.TypeReg}, entry{name: "small", body: "0", typ: tar.TypeReg}))

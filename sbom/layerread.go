@@ -116,13 +116,23 @@ func readLayer(ctx context.Context, l v1.Layer, need needFunc, maxFileSize int64
 	defer rc.Close()
 	tr := tar.NewReader(rc)
 	var ops []op
-	files := map[string]*fnode{} // this layer's regular files, for hard links
-	for {
+	files := map[string]layerFile{} // this layer's regular files, for hard links
+	// Hard links whose own name is needed though their target's content
+	// was not kept (a library's file linked under a name an extractor
+	// asks for), by the ordinal of the tar entry holding the content:
+	// read in a second pass over the layer, which only such layers pay.
+	wanted := map[int][]*fnode{}
+	for entryNo := 0; ; entryNo++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
+			if len(wanted) > 0 {
+				if err := readLinked(ctx, l, wanted, spoolDir); err != nil {
+					return nil, fmt.Errorf("second pass for hard links: %w", err)
+				}
+			}
 			return ops, nil
 		}
 		if err != nil {
@@ -150,7 +160,7 @@ func readLayer(ctx context.Context, l v1.Layer, need needFunc, maxFileSize int64
 					return nil, fmt.Errorf("%s: %w", p, err)
 				}
 			}
-			files[p] = n
+			files[p] = layerFile{n, entryNo}
 		case tar.TypeSymlink:
 			n.target = h.Linkname
 		case tar.TypeLink:
@@ -158,16 +168,19 @@ func readLayer(ctx context.Context, l v1.Layer, need needFunc, maxFileSize int64
 			if !ok {
 				continue
 			}
-			tn, ok := files[t]
+			tf, ok := files[t]
 			if !ok {
 				// A link to a file of a lower layer.
 				ops = append(ops, op{kind: opHardlink, path: p, link: t})
 				continue
 			}
-			c := *tn
+			c := *tf.node
 			c.name = base
 			n = &c
-			files[p] = n
+			files[p] = layerFile{n, tf.entry}
+			if n.data == nil && n.size <= maxFileSize && need(p, fileInfo{n}) {
+				wanted[tf.entry] = append(wanted[tf.entry], n)
+			}
 		case tar.TypeDir:
 		default:
 			// Devices and FIFOs: not regular, never read.
@@ -175,6 +188,50 @@ func readLayer(ctx context.Context, l v1.Layer, need needFunc, maxFileSize int64
 		}
 		ops = append(ops, op{kind: opEntry, path: p, node: n})
 	}
+}
+
+// layerFile is a regular file of the layer being read: its node and the
+// ordinal of the tar entry that holds its content (a hard link's is its
+// target's).
+type layerFile struct {
+	node  *fnode
+	entry int
+}
+
+// readLinked reads layer l again and gives each node in wanted (keyed by
+// tar entry ordinal) the content of that entry.
+func readLinked(ctx context.Context, l v1.Layer, wanted map[int][]*fnode, spoolDir string) error {
+	rc, err := uncompressed(l)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for entryNo := 0; len(wanted) > 0; entryNo++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		h, err := tr.Next()
+		if err != nil {
+			return fmt.Errorf("layer changed between passes: %w", err)
+		}
+		nodes, ok := wanted[entryNo]
+		if !ok {
+			continue
+		}
+		delete(wanted, entryNo)
+		if h.Typeflag != tar.TypeReg || h.Size != nodes[0].size {
+			return fmt.Errorf("layer changed between passes: entry %d is %q", entryNo, h.Name)
+		}
+		b, err := spool(tr, h.Size, spoolDir)
+		if err != nil {
+			return fmt.Errorf("%s: %w", h.Name, err)
+		}
+		for _, n := range nodes {
+			n.data = b
+		}
+	}
+	return nil
 }
 
 // spoolAbove is the size above which kept content goes to a file rather
