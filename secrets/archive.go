@@ -39,6 +39,9 @@ func (k kind) String() string { return kindNames[k] }
 // sniffLen is how many leading bytes sniff needs (tar's magic is at 257).
 const sniffLen = 512
 
+// readerSize is the buffer of the reader over each stream.
+const readerSize = 64 << 10
+
 // sniff recognises archives and compressed streams by their magic numbers,
 // not their names, so a renamed or extension-less blob (an OCI layer) is
 // still opened.
@@ -133,12 +136,12 @@ func (w *walker) stream(ctx context.Context, chain []string, r io.Reader, ra io.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Small files get a buffer their size, not 64 KiB each.
-	bufSize := 64 << 10
-	if size >= 0 && size < int64(bufSize) {
-		bufSize = max(int(size)+1, sniffLen+1)
-	}
-	br := bufio.NewReaderSize(r, bufSize)
+	br := w.s.readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		w.s.readers.Put(br)
+	}()
 	head, err := br.Peek(sniffLen)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return w.fail(ctx, chain, "reading", err)

@@ -37,7 +37,11 @@ func (w *walker) content(ctx context.Context, chain []string, r *bufio.Reader, s
 	if size >= 0 && size < chunkSize {
 		bufLen = int(size) + 1
 	}
-	buf := make([]byte, bufLen)
+	// The buffer goes back to the pool on return: what outlives a chunk
+	// is copied (the text to a string, the carry to its own slice).
+	pooled := w.s.chunks.Get().(*[]byte)
+	defer w.s.chunks.Put(pooled)
+	buf := (*pooled)[:bufLen]
 	var (
 		carry    []byte
 		repeated int // bytes of carry that the previous chunk searched too

@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -33,6 +34,12 @@ type Scanner struct {
 	mu       sync.Mutex // guards scanned
 	scanned  int
 	skip     []string // absolute, symlink-free directories not walked
+
+	// readers and chunks are reused across files (a tree of small files
+	// otherwise allocates both per file, and the GC and fresh memory cost
+	// more than the reads): *bufio.Reader of readerSize bytes, and *[]byte
+	// of chunkSize+1.
+	readers, chunks sync.Pool
 }
 
 // New prepares a Scanner.
@@ -62,6 +69,8 @@ func New(cfg Config) (*Scanner, error) {
 	if s.workers == 0 {
 		s.workers = runtime.GOMAXPROCS(0)
 	}
+	s.readers.New = func() any { return bufio.NewReaderSize(nil, readerSize) }
+	s.chunks.New = func() any { b := make([]byte, chunkSize+1); return &b }
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

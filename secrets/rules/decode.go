@@ -225,7 +225,13 @@ func encodingMatches(s string) []encMatch {
 			all = append(all, encMatch{encBase64, startEnd{i, end}})
 			i = end
 		default:
+			// No hex or base64 match starts later in this run either (its
+			// runs from there are shorter; hex bytes are base64 bytes), so
+			// only a 'U' (of U+XXXX) in it needs a look.
 			i++
+			for i < b64End && s[i] != 'U' {
+				i++
+			}
 		}
 	}
 	if len(all) <= 1 {

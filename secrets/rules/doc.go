@@ -1,8 +1,10 @@
 // Package rules holds the credential-detection rule set Hallmark uses and a
 // small detector over it.
 //
-// The rule set is gitleaks' default configuration (about 220 rules, loaded
-// from the gitleaks v8 library, not copied) extended by a few Hallmark rules
+// The rule set is gitleaks' default configuration (about 220 rules, the
+// TOML embedded in the gitleaks v8 library, not copied; decoded into
+// gitleaks' own configuration types, each rule's regular expression
+// compiled on first use) extended by a few Hallmark rules
 // written in gitleaks' own TOML rule format for credentials the default set
 // does not cover: GCP service-account key files, Azure storage account keys
 // and SAS signatures, and passwords embedded in URLs. See hallmark.toml.

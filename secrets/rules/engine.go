@@ -39,6 +39,8 @@ type engine struct {
 	// allowlist and rule path (see litFilter); nil entries always defer.
 	pathLits  map[*regexp.Regexp]*litFilter
 	allowLits map[*config.Allowlist]*litFilter
+	// stop matches each allowlist's stop words (built on first use).
+	stop map[*config.Allowlist]*stopMatcher
 }
 
 // scratch is a pass's per-text bookkeeping, reused across texts: a tree
@@ -61,12 +63,16 @@ func (s *scratch) reset(e *engine) {
 }
 
 type engineRule struct {
-	r        config.Rule
-	kw       []string // lower-cased keywords
-	pats     []int    // their pattern IDs
+	r    config.Rule // r.Regex is not used: see src and prepare
+	src  string      // the regular expression's source; empty for path-only rules
+	kw   []string    // lower-cased keywords
+	pats []int       // their pattern IDs
+	// once guards the fields below, set by prepare when the rule is first
+	// needed: a rule whose keywords never occur is never compiled.
+	once     sync.Once
+	re       *regexp.Regexp
 	windowed bool
 	span     span
-	generic  bool
 	// required are literals every match contains: a window without them
 	// is not matched.
 	required []string
@@ -77,14 +83,44 @@ type engineRule struct {
 	whole extent
 }
 
+// prepare compiles the rule's regular expression and works out how it can
+// be windowed (safe for concurrent use). The sources come from the
+// embedded rule set, which TestRuleSetMatchesGitleaks compiles in full, so
+// a compile error cannot occur at run time; should it, er.re stays nil and
+// the rule matches nothing.
+func (er *engineRule) prepare() {
+	er.once.Do(func() {
+		re, err := regexp.Compile(er.src)
+		if err != nil {
+			return
+		}
+		er.re = re
+		if len(er.kw) == 0 {
+			return
+		}
+		if n, err := syntax.Parse(er.src, syntax.Perl); err == nil {
+			er.span, er.windowed = keywordSpan(n, er.kw)
+			er.required = required(n)
+			if !er.windowed {
+				if run, ok := requiredRun(n); ok && run.min >= 8 {
+					er.run, er.whole = &run, measure(n)
+				}
+			}
+		}
+	})
+}
+
 // specialRunes lower-case to ASCII letters (Kelvin sign, dotted capital I)
 // or fold to them in case-insensitive expressions (long s); where they occur
 // keyword positions and windows are not reliable, so the text is matched
 // whole.
 var specialRunes = []string{"\u212a", "\u0130", "\u017f"}
 
-func newEngine(cfg config.Config, maxDepth int) *engine {
-	e := &engine{cfg: cfg, maxDepth: maxDepth, lineAllow: hasLineAllow(cfg.Allowlists)}
+// newEngine builds the engine over rs; rule regexps are compiled on first
+// use.
+func newEngine(rs ruleSet, maxDepth int) *engine {
+	cfg := rs.cfg
+	e := &engine{cfg: cfg, maxDepth: maxDepth, lineAllow: hasLineAllow(cfg.Allowlists), stop: map[*config.Allowlist]*stopMatcher{}}
 	e.scratch.New = func() any { return new(scratch) }
 	e.lineLits = lineLiterals(cfg)
 	e.pathLits, e.allowLits = map[*regexp.Regexp]*litFilter{}, map[*config.Allowlist]*litFilter{}
@@ -93,6 +129,9 @@ func newEngine(cfg config.Config, maxDepth int) *engine {
 			if len(a.Paths) > 0 {
 				e.allowLits[a] = newLitFilter(a.Paths)
 			}
+			if len(a.StopWords) > 0 {
+				e.stop[a] = &stopMatcher{words: a.StopWords}
+			}
 		}
 	}
 	addAllow(cfg.Allowlists)
@@ -100,7 +139,7 @@ func newEngine(cfg config.Config, maxDepth int) *engine {
 	var pats []string
 	for _, id := range cfg.OrderedRules {
 		r := cfg.Rules[id]
-		er := &engineRule{r: r, generic: strings.Contains(strings.ToLower(r.RuleID), "generic")}
+		er := &engineRule{r: r, src: rs.regex[id]}
 		addAllow(r.Allowlists)
 		if r.Path != nil {
 			e.pathLits[r.Path] = newLitFilter([]*regexp.Regexp{r.Path})
@@ -117,17 +156,6 @@ func newEngine(cfg config.Config, maxDepth int) *engine {
 			}
 			er.pats = append(er.pats, p)
 			e.patRules[p] = append(e.patRules[p], len(e.rules))
-		}
-		if r.Regex != nil && len(er.kw) > 0 {
-			if re, err := syntax.Parse(r.Regex.String(), syntax.Perl); err == nil {
-				er.span, er.windowed = keywordSpan(re, er.kw)
-				er.required = required(re)
-				if !er.windowed {
-					if run, ok := requiredRun(re); ok && run.min >= 8 {
-						er.run, er.whole = &run, measure(re)
-					}
-				}
-			}
 		}
 		e.rules = append(e.rules, er)
 	}
@@ -242,7 +270,7 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*seg
 			continue
 		}
 		if r.Path != nil {
-			if r.Regex == nil && len(segs) == 0 {
+			if er.src == "" && len(segs) == 0 {
 				if sc.pathOK[ri] {
 					out = append(out, report.Finding{RuleID: r.RuleID, Description: r.Description, File: fr.path, Match: "file detected: " + fr.path, Tags: r.Tags})
 				}
@@ -252,7 +280,7 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*seg
 				continue
 			}
 		}
-		if r.Regex == nil {
+		if er.src == "" {
 			continue
 		}
 		gated := len(er.kw) == 0
@@ -269,6 +297,9 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*seg
 		if !gated {
 			continue
 		}
+		if er.prepare(); er.re == nil {
+			continue
+		}
 		var idx [][]int
 		if er.windowed && !whole {
 			var ok bool
@@ -277,18 +308,18 @@ func (e *engine) pass(ctx context.Context, fr *fragment, cur string, segs []*seg
 				waived = e.lineWaiver(r, cur)
 			}
 			if idx, ok = windowMatches(er, cur, perRule[ri], segs, waived); !ok {
-				idx = r.Regex.FindAllStringIndex(cur, -1)
+				idx = er.re.FindAllStringIndex(cur, -1)
 			}
 		} else if er.run != nil && !whole {
 			var ok bool
 			if idx, ok = runMatches(er, cur, segs); !ok {
-				idx = r.Regex.FindAllStringIndex(cur, -1)
+				idx = er.re.FindAllStringIndex(cur, -1)
 			}
 		} else {
-			idx = r.Regex.FindAllStringIndex(cur, -1)
+			idx = er.re.FindAllStringIndex(cur, -1)
 		}
 		for _, m := range idx {
-			if f, ok := e.check(fr, cur, segs, r, m[0], m[1]); ok {
+			if f, ok := e.check(fr, cur, segs, er, m[0], m[1]); ok {
 				out = append(out, f)
 			}
 		}
@@ -341,7 +372,7 @@ func windowMatches(er *engineRule, cur string, hits []hit, segs []*segment, waiv
 		if !containsAll(cur[w.lo:w.hi], er.required) {
 			continue // no match fits in this window
 		}
-		for _, m := range er.r.Regex.FindAllStringIndex(cur[w.lo:w.hi], -1) {
+		for _, m := range er.re.FindAllStringIndex(cur[w.lo:w.hi], -1) {
 			s, t := m[0]+w.lo, m[1]+w.lo
 			if (s == w.lo && w.lo > 0) || (t == w.hi && w.hi < len(cur)) {
 				return nil, false
@@ -381,7 +412,7 @@ func runMatches(er *engineRule, cur string, segs []*segment) (idx [][]int, ok bo
 		if len(segs) > 0 && !anySegOverlap(segs, w.lo, w.hi) {
 			continue
 		}
-		for _, m := range er.r.Regex.FindAllStringIndex(cur[w.lo:w.hi], -1) {
+		for _, m := range er.re.FindAllStringIndex(cur[w.lo:w.hi], -1) {
 			s, t := m[0]+w.lo, m[1]+w.lo
 			if (s == w.lo && w.lo > 0) || (t == w.hi && w.hi < len(cur)) {
 				return nil, false
@@ -404,7 +435,8 @@ func containsAll(s string, subs []string) bool {
 // check turns one regular-expression match into a finding the way gitleaks'
 // detector does: the secret group, decoding overlap, location, entropy and
 // allowlists.
-func (e *engine) check(fr *fragment, cur string, segs []*segment, r *config.Rule, s, t int) (report.Finding, bool) {
+func (e *engine) check(fr *fragment, cur string, segs []*segment, er *engineRule, s, t int) (report.Finding, bool) {
+	r := &er.r
 	secret := strings.Trim(cur[s:t], "\n")
 	var tags []string
 	currentLine := ""
@@ -438,7 +470,7 @@ func (e *engine) check(fr *fragment, cur string, segs []*segment, r *config.Rule
 	if e.lineAllowed(currentLine, e.cfg.Allowlists) || e.lineAllowed(currentLine, r.Allowlists) {
 		return report.Finding{}, false
 	}
-	if groups := r.Regex.FindStringSubmatch(f.Secret); len(groups) >= 2 {
+	if groups := er.re.FindStringSubmatch(f.Secret); len(groups) >= 2 {
 		if r.SecretGroup > 0 {
 			if len(groups) <= r.SecretGroup {
 				return report.Finding{}, false
@@ -458,7 +490,7 @@ func (e *engine) check(fr *fragment, cur string, segs []*segment, r *config.Rule
 	if r.Entropy != 0 && ent <= r.Entropy {
 		return report.Finding{}, false
 	}
-	if findingAllowed(&f, fr.path, currentLine, e.cfg.Allowlists) || findingAllowed(&f, fr.path, currentLine, r.Allowlists) {
+	if e.findingAllowed(&f, fr.path, currentLine, e.cfg.Allowlists) || e.findingAllowed(&f, fr.path, currentLine, r.Allowlists) {
 		return report.Finding{}, false
 	}
 	return f, true
@@ -658,7 +690,7 @@ func (e *engine) pathAllowed(path string, als []*config.Allowlist) bool {
 }
 
 // findingAllowed is gitleaks' check of a finding against allowlists.
-func findingAllowed(f *report.Finding, path, currentLine string, als []*config.Allowlist) bool {
+func (e *engine) findingAllowed(f *report.Finding, path, currentLine string, als []*config.Allowlist) bool {
 	for _, a := range als {
 		target := f.Secret
 		switch a.RegexTarget {
@@ -668,7 +700,7 @@ func findingAllowed(f *report.Finding, path, currentLine string, als []*config.A
 			target = currentLine
 		}
 		regexOK := a.RegexAllowed(target)
-		stop, _ := a.ContainsStopWord(f.Secret)
+		stop := e.stop[a].contains(f.Secret)
 		if a.MatchCondition == config.AllowlistMatchAnd {
 			ok := true
 			if len(a.Commits) > 0 {
@@ -715,4 +747,23 @@ func filterGeneric(fs []report.Finding) []report.Finding {
 		}
 	}
 	return out
+}
+
+// stopMatcher reports whether a secret contains one of an allowlist's stop
+// words, as gitleaks' Allowlist.ContainsStopWord does (the secret lower-
+// cased, the words already lower-case), with an automaton built on first
+// use: most scans never reach a stop-word check.
+type stopMatcher struct {
+	words []string
+	once  sync.Once
+	ac    *automaton
+}
+
+// contains is false for a nil matcher (an allowlist without stop words).
+func (m *stopMatcher) contains(secret string) bool {
+	if m == nil || secret == "" {
+		return false
+	}
+	m.once.Do(func() { m.ac = newAutomaton(m.words) })
+	return m.ac.any(strings.ToLower(secret))
 }

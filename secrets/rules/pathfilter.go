@@ -54,18 +54,6 @@ func (f *litFilter) mayMatch(path string) bool {
 	return f.ac.any(path)
 }
 
-// any reports whether some pattern occurs in text.
-func (a *automaton) any(text string) bool {
-	s := int32(0)
-	for i := 0; i < len(text); i++ {
-		s = a.next[s][a.lower[text[i]]]
-		if len(a.out[s]) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // info is what litInfo knows of the strings an expression matches, all
 // ASCII-lower-cased: exact, if not nil, is every string it can match;
 // need, if not nil, is a set one of which every match contains.

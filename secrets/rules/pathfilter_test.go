@@ -11,11 +11,11 @@ import (
 // pathRegexps returns every path regexp of the rule set with its filter:
 // each allowlist's paths, each single allowlist path, each rule path.
 func pathRegexps(t testing.TB) (*engine, [][]*regexp.Regexp) {
-	rs, err := load()
+	rs, err := loadRuleSet()
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEngine(rs.cfg, 1)
+	e := newEngine(rs, 1)
 	var sets [][]*regexp.Regexp
 	als := rs.cfg.Allowlists
 	for _, id := range rs.cfg.OrderedRules {

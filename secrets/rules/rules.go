@@ -106,15 +106,14 @@ type Detector struct {
 	added map[string]bool
 }
 
-// loaded memoizes the parsed rule set: it is derived only from embedded,
-// constant TOML, so every Detector can share it read-only.
-var loaded = sync.OnceValues(load)
+// loaded memoizes the decoded rule set: it is derived only from embedded,
+// constant TOML, so every Detector can share it read-only (each engine
+// compiles its own regexps).
+var loaded = sync.OnceValues(loadRuleSet)
 
-// ruleSet is the merged gitleaks configuration and the IDs Hallmark added.
-type ruleSet struct {
-	cfg   config.Config
-	added map[string]bool
-}
+// loadedGitleaks memoizes the rule set as gitleaks' own loader builds it,
+// for gitleaks' detector (GitleaksEngine, multi-part rules).
+var loadedGitleaks = sync.OnceValues(load)
 
 // New returns a Detector over gitleaks' default rules plus Hallmark's rules.
 func New(opts ...Option) (*Detector, error) {
@@ -134,20 +133,20 @@ func New(opts ...Option) (*Detector, error) {
 	for _, id := range cfg.OrderedRules {
 		r := cfg.Rules[id]
 		multipart = multipart || len(r.RequiredRules) > 0
-		rule := Rule{ID: id, Description: r.Description, Keywords: r.Keywords, Entropy: r.Entropy, Hallmark: rs.added[id]}
-		if r.Regex != nil {
-			rule.Regex = r.Regex.String()
-		}
-		d.rules = append(d.rules, rule)
+		d.rules = append(d.rules, Rule{ID: id, Description: r.Description, Regex: rs.regex[id], Keywords: r.Keywords, Entropy: r.Entropy, Hallmark: rs.added[id]})
 	}
 	// Multi-part rules (none in the embedded set) are left to gitleaks.
 	if !o.reference && !multipart {
-		d.eng = newEngine(cfg, o.decodeDepth)
+		d.eng = newEngine(rs, o.decodeDepth)
 		return d, nil
+	}
+	gl, err := loadedGitleaks()
+	if err != nil {
+		return nil, err
 	}
 	// gitleaks' detector (its keyword trie takes a third of the start-up)
 	// only where it matches.
-	d.gl = detect.NewDetector(cfg)
+	d.gl = detect.NewDetector(gl.cfg)
 	d.gl.MaxDecodeDepth = o.decodeDepth
 	// Only Hallmark's inline comment, which must carry a reason, may waive
 	// a finding; a bare "gitleaks:allow" is not honoured.
@@ -243,22 +242,29 @@ func (s *Scope) Find(ctx context.Context, text string) []Match {
 	return out
 }
 
+// gitleaksSet is the rule set as gitleaks' loader builds it (every regexp
+// compiled) and the IDs Hallmark added.
+type gitleaksSet struct {
+	cfg   config.Config
+	added map[string]bool
+}
+
 // load parses gitleaks' embedded default configuration and Hallmark's rules
-// with a private viper instance (the gitleaks helper uses viper's global one)
-// and merges them.
-func load() (ruleSet, error) {
+// with gitleaks' own loader and a private viper instance (the gitleaks
+// helper uses viper's global one) and merges them.
+func load() (gitleaksSet, error) {
 	cfg, err := parse("gitleaks default", config.DefaultConfig)
 	if err != nil {
-		return ruleSet{}, err
+		return gitleaksSet{}, err
 	}
 	extra, err := parse("hallmark.toml", hallmarkRules)
 	if err != nil {
-		return ruleSet{}, err
+		return gitleaksSet{}, err
 	}
 	added := map[string]bool{}
 	for _, id := range extra.OrderedRules {
 		if _, dup := cfg.Rules[id]; dup {
-			return ruleSet{}, fmt.Errorf("%w: hallmark.toml redefines gitleaks rule %q", ErrRuleSet, id)
+			return gitleaksSet{}, fmt.Errorf("%w: hallmark.toml redefines gitleaks rule %q", ErrRuleSet, id)
 		}
 		r := extra.Rules[id]
 		cfg.Rules[id] = r
@@ -269,7 +275,7 @@ func load() (ruleSet, error) {
 		}
 	}
 	cfg.Allowlists = append(cfg.Allowlists, extra.Allowlists...)
-	return ruleSet{cfg: cfg, added: added}, nil
+	return gitleaksSet{cfg: cfg, added: added}, nil
 }
 
 func parse(name, text string) (config.Config, error) {
