@@ -296,8 +296,11 @@ func (l *loader) generate(ctx context.Context, from, to int) (batch, error) {
 			b.vs = append(b.vs, scan)
 		}
 		used := slices.Clone(b.vs[len(b.vs)-6:])
-		for _, w := range []string{"api", "worker"} {
-			vsa, err := sign(ctx, l.ks["gate"], gate.VSAPredicateType, map[string]any{"verifier": map[string]string{"id": gate.DefaultVerifierID}, "timeVerified": now, "verificationResult": "PASSED", "resourceUri": sub.Name}, sub)
+		for k, w := range []string{"api", "worker"} {
+			// Each review verifies at its own time: two VSAs with the
+			// same content would be one record (the same signed bytes,
+			// the same ID), and the artifact would have 9 records.
+			vsa, err := sign(ctx, l.ks["gate"], gate.VSAPredicateType, map[string]any{"verifier": map[string]string{"id": gate.DefaultVerifierID}, "timeVerified": now.Add(time.Duration(k) * time.Second), "verificationResult": "PASSED", "resourceUri": sub.Name}, sub)
 			if err != nil {
 				return b, err
 			}
@@ -314,6 +317,13 @@ func (l *loader) generate(ctx context.Context, from, to int) (batch, error) {
 			}
 			b.vs = append(b.vs, vsa, dv)
 		}
+	}
+	seen := map[string]bool{}
+	for _, v := range b.vs {
+		if seen[v.ID] {
+			return b, fmt.Errorf("artifacts [%d, %d): record %s generated twice: the store would keep one", from, to, v.ID)
+		}
+		seen[v.ID] = true
 	}
 	return b, nil
 }

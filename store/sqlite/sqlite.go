@@ -62,7 +62,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("create store directory for %s: %w", path, err)
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)", "temp_store(MEMORY)", "mmap_size(1073741824)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)", "temp_store(MEMORY)", fmt.Sprintf("mmap_size(%d)", mmapSize)} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -114,6 +114,15 @@ func (s *Store) warm(ctx context.Context) error {
 	}
 	return nil
 }
+
+// mmapSize is the window of the file each connection maps (PRAGMA
+// mmap_size): pages inside it are read in place, pages past it with a
+// system call and a copy into the connection's page cache, which made a
+// miss several times slower once the file outgrew the window
+// (bench/store/scale.sh, docs/retention.md). It is address space, not
+// memory, so it asks for more than any store holds; SQLite lowers it to
+// its compile-time maximum, 2 GiB - 64 KiB in modernc.org/sqlite.
+const mmapSize = 1 << 40
 
 // maxConns bounds the open connections (readers run in parallel under
 // WAL; writes go one transaction at a time through the committer).
