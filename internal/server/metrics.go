@@ -58,6 +58,11 @@ func newMetrics() *metrics {
 	return m
 }
 
+// labelEscaper escapes a label value of the text exposition format. It is
+// built once: a strings.Replacer builds its tables on first use, and one
+// built per call cost 28 KB of garbage per request.
+var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
 // labels renders label pairs (name, value, name, value...) sorted by name.
 func labels(kv ...string) string {
 	type pair struct{ k, v string }
@@ -77,28 +82,10 @@ func labels(kv ...string) string {
 		}
 		b.WriteString(p.k)
 		b.WriteString(`="`)
-		escapeLabel(&b, p.v)
+		labelEscaper.WriteString(&b, p.v)
 		b.WriteByte('"')
 	}
 	return b.String()
-}
-
-// escapeLabel writes v as a label value of the text exposition format:
-// backslash, double quote and line feed escaped. (A strings.Replacer built
-// per call cost 28 KB of garbage per request.)
-func escapeLabel(b *strings.Builder, v string) {
-	for i := range len(v) {
-		switch c := v[i]; c {
-		case '\\':
-			b.WriteString(`\\`)
-		case '"':
-			b.WriteString(`\"`)
-		case '\n':
-			b.WriteString(`\n`)
-		default:
-			b.WriteByte(c)
-		}
-	}
 }
 
 func (m *metrics) inc(name string, kv ...string) {
