@@ -134,7 +134,7 @@ func (c *checked) hasDigest(alg, hexValue string) bool {
 func (c *checked) subjectsIn(alg string) []string {
 	var out []string
 	for _, d := range c.subjects {
-		if d.alg == alg {
+		if d.alg == alg && d.hex != "" {
 			out = append(out, alg+":"+d.hex)
 		}
 	}
