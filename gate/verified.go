@@ -80,7 +80,7 @@ type checked struct {
 
 	pred any   // kind.read's result; nil for types that are not policy input
 	err  error // kind.read's error
-	size int64 // footprint(c), computed once
+	size int64 // footprint(c), set when the cache takes c
 }
 
 // subjectDigest is one digest of a statement subject, hex in lower case.
@@ -113,7 +113,6 @@ func newChecked(v *attest.Verified, ks map[string]kind) *checked {
 			c.pae = v.PAE()
 		}
 	}
-	c.size = footprint(c)
 	return c
 }
 
@@ -188,7 +187,11 @@ func (v *verifier) get(id string) (*checked, bool) {
 }
 
 func (v *verifier) add(id string, c *checked) {
-	if v.max == 0 || c.size > v.max/8 {
+	if v.max == 0 {
+		return
+	}
+	c.size = footprint(c) // before c is shared: add is its creator's call
+	if c.size > v.max/8 {
 		return
 	}
 	v.mu.Lock()

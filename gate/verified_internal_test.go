@@ -35,7 +35,7 @@ func TestVerifiedCacheStaysWithinItsBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	one := c.size
+	one := footprint(c)
 	v, err := newVerifier(attest.NewKeySet(k.Public()), kinds(), 10*one)
 	if err != nil {
 		t.Fatal(err)
