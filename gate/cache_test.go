@@ -60,9 +60,19 @@ func newCacheWorld(t *testing.T) *cacheWorld {
 // unless she has been revoked.
 func (w *cacheWorld) writeTrust(t *testing.T, withAlice bool) {
 	t.Helper()
-	doc := "version: 1\nkeys:\n  - {name: gate, publicKey: gate.pub, roles: [gate]}\n"
+	role := ""
 	if withAlice {
-		doc += "  - {name: alice, publicKey: alice.pub, roles: [approver]}\n"
+		role = "approver"
+	}
+	w.writeTrustRole(t, role)
+}
+
+// writeTrustRole writes the trust file with alice in role (none if "").
+func (w *cacheWorld) writeTrustRole(t *testing.T, role string) {
+	t.Helper()
+	doc := "version: 1\nkeys:\n  - {name: gate, publicKey: gate.pub, roles: [gate]}\n"
+	if role != "" {
+		doc += "  - {name: alice, publicKey: alice.pub, roles: [" + role + "]}\n"
 	}
 	if err := os.WriteFile(filepath.Join(w.dir, "trust.yaml"), []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
@@ -180,5 +190,24 @@ func TestVerifiedCacheKeyedOnStoredBytes(t *testing.T) {
 	sum := "sha256:" + hex.EncodeToString(h[:])
 	if !ignoredBecause(res, sum, "does not verify") {
 		t.Errorf("the tampered bundle is not listed as unverifiable under its own digest %s: %+v", sum, res.Input.Ignored)
+	}
+}
+
+// TestVerifiedCacheChecksRoles: a cached result says who signed, not what
+// they may sign: an approval by a key the trust file holds only as a
+// scanner is ignored on every evaluation, the first (read from the cache
+// Remember filled) and the next ones alike.
+func TestVerifiedCacheChecksRoles(t *testing.T) {
+	w := newCacheWorld(t)
+	w.writeTrustRole(t, "scanner")
+	g := w.open(t)
+	for i := range 3 {
+		res := w.evaluate(t, g)
+		if res.Decision.Allow {
+			t.Fatalf("evaluation %d: an approval signed by a scanner key allowed the deployment", i)
+		}
+		if !ignoredBecause(res, w.approval.ID, "does not trust as approver") {
+			t.Errorf("evaluation %d: the scanner's approval is not ignored for its role: %+v", i, res.Input.Ignored)
+		}
 	}
 }

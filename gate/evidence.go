@@ -91,64 +91,60 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time, cov *cove
 	verifiedTimes := map[string]time.Time{} // verifiedtime.go
 	ks := g.kinds
 	var teeItems []teeItem
-	var provenances []*attest.Verified
+	var provenances []*checked
 	for _, raw := range raws {
 		id := digest.Sum256(raw).String()
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
-		c, err := g.verifier.verify(ctx, raw)
+		v, err := g.verifier.verify(ctx, raw)
 		if err != nil {
 			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Reason: "does not verify against any trusted key: " + err.Error()})
 			continue
 		}
-		v := c.v
-		if notInput[v.PredicateType] {
+		if notInput[v.predicateType] {
 			continue
 		}
-		if !v.Time.IsZero() {
-			verifiedTimes[v.ID] = v.Time
+		if !v.time.IsZero() {
+			verifiedTimes[v.id] = v.time
 		}
-		k, ok := ks[v.PredicateType]
+		k, ok := ks[v.predicateType]
 		if !ok {
-			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "predicate type is not an input of the policy"})
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, PredicateType: v.predicateType, KeyID: first(v.signerIDs), Reason: "predicate type is not an input of the policy"})
 			continue
 		}
 		var plat *Platform // the index's platform the evidence is about
-		if !v.HasDigest(req.Artifact.Digest.Algorithm(), req.Artifact.Digest.Hex()) {
-			if p, ok := cov.platformOf(v.HasDigest); ok {
+		if !v.hasDigest(req.Artifact.Digest.Algorithm(), req.Artifact.Digest.Hex()) {
+			if p, ok := cov.platformOf(v.hasDigest); ok {
 				plat = &p
 			}
 		}
 		if plat != nil && !platformKinds[k.name] && k.name != "scan" {
-			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "about platform " + plat.String() + " of index " + req.Artifact.Digest.String() + ": only SBOM and scan evidence about a platform counts for its index; " + k.name + " must name the index"})
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.predicateType, KeyID: first(v.signerIDs), Reason: "about platform " + plat.String() + " of index " + req.Artifact.Digest.String() + ": only SBOM and scan evidence about a platform counts for its index; " + k.name + " must name the index"})
 			continue
 		}
-		if plat == nil && !v.HasDigest(req.Artifact.Digest.Algorithm(), req.Artifact.Digest.Hex()) {
-			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()), Reason: "not about this artifact: its subjects do not include " + req.Artifact.Digest.String()})
+		if plat == nil && !v.hasDigest(req.Artifact.Digest.Algorithm(), req.Artifact.Digest.Hex()) {
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.predicateType, KeyID: first(v.signerIDs), Reason: "not about this artifact: its subjects do not include " + req.Artifact.Digest.String()})
 			continue
 		}
+		// Roles are checked here, on every evaluation, against the trust
+		// file of this gate: a cached result says only who signed.
 		signer := ""
-		for _, kid := range v.SignerIDs() {
+		for _, kid := range v.signerIDs {
 			if g.trust.Has(kid, k.role) {
 				signer = kid
 				break
 			}
 		}
 		if signer == "" {
-			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: first(v.SignerIDs()),
-				Reason: fmt.Sprintf("signed by %s, which the trust file does not trust as %s", strings.Join(v.SignerIDs(), ", "), k.role)})
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.predicateType, KeyID: first(v.signerIDs),
+				Reason: fmt.Sprintf("signed by %s, which the trust file does not trust as %s", strings.Join(v.signerIDs, ", "), k.role)})
 			continue
 		}
-		m := policy.Meta{ID: v.ID, PredicateType: v.PredicateType, Signer: signerOf(g.trust, v, signer),
-			Logged: v.LogEntries > 0, Timestamped: len(v.Timestamps) > 0}
-		for _, s := range v.Subjects() {
-			if d := s.Digest[req.Artifact.Digest.Algorithm()]; d != "" {
-				m.Subjects = append(m.Subjects, req.Artifact.Digest.Algorithm()+":"+strings.ToLower(d))
-			}
-		}
-		pred, err := c.predicate(k.read)
+		m := policy.Meta{ID: v.id, PredicateType: v.predicateType, Signer: signerOf(g.trust, v.certificate, signer),
+			Logged: v.logged, Timestamped: v.timestamped, Subjects: v.subjectsIn(req.Artifact.Digest.Algorithm())}
+		pred, err := v.pred, v.err
 		if k.name == "scan" {
 			k.name = scanKind(pred)
 		}
@@ -157,21 +153,21 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time, cov *cove
 			continue
 		}
 		if err != nil {
-			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: signer, Reason: "unreadable predicate: " + err.Error()})
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.predicateType, KeyID: signer, Reason: "unreadable predicate: " + err.Error()})
 			continue
 		}
 		if k.name == "provenance" {
 			provenances = append(provenances, v)
 		}
 		if err := k.add(&in, pred, m); err != nil {
-			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.PredicateType, KeyID: signer, Reason: "unreadable predicate: " + err.Error()})
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Kind: k.name, PredicateType: v.predicateType, KeyID: signer, Reason: "unreadable predicate: " + err.Error()})
 			continue
 		}
 		cov.add(k.name, plat)
 	}
 	for _, it := range teeItems {
 		if err := g.addTEE(ctx, &in, it, provenances, now); err != nil {
-			in.Ignored = append(in.Ignored, policy.Ignored{ID: it.v.ID, Kind: "tee", PredicateType: it.v.PredicateType, KeyID: it.m.Signer.KeyID, Reason: err.Error()})
+			in.Ignored = append(in.Ignored, policy.Ignored{ID: it.v.id, Kind: "tee", PredicateType: it.v.predicateType, KeyID: it.m.Signer.KeyID, Reason: err.Error()})
 		}
 	}
 	useVerifiedTimes(&in, verifiedTimes)
@@ -180,7 +176,7 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time, cov *cove
 }
 
 type teeItem struct {
-	v       *attest.Verified
+	v       *checked
 	pred    any // readTEE's result
 	readErr error
 	m       policy.Meta
@@ -190,7 +186,7 @@ type teeItem struct {
 // vendor roots at the gate's time, and its binding to one of the artifact's
 // trusted provenance statements (the quote's report data carries the
 // SHA-256 of that provenance's DSSE PAE).
-func (g *Gate) addTEE(ctx context.Context, in *policy.Input, it teeItem, provenances []*attest.Verified, now time.Time) error {
+func (g *Gate) addTEE(ctx context.Context, in *policy.Input, it teeItem, provenances []*checked, now time.Time) error {
 	if g.tee == nil {
 		return fmt.Errorf("TEE verification is not configured in this gate")
 	}
@@ -205,7 +201,7 @@ func (g *Gate) addTEE(ctx context.Context, in *policy.Input, it teeItem, provena
 	for _, p := range provenances {
 		// Debug guests verify here and carry Debug=true: whether one may run
 		// a deployment is the policy's call (tee.allowDebug), not the gate's.
-		claims, err := tee.VerifyPredicate(ctx, g.tee, pred, p.PAE(), tee.VerifyOptions{Time: now, ReferenceValues: g.teeRefs, AllowDebugUnsafe: true})
+		claims, err := tee.VerifyPredicate(ctx, g.tee, pred, p.pae, tee.VerifyOptions{Time: now, ReferenceValues: g.teeRefs, AllowDebugUnsafe: true})
 		if err != nil {
 			lastErr = err
 			continue

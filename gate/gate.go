@@ -104,11 +104,12 @@ func New(st store.Store, tr *trust.Trust, policies map[string]*policy.Policy, si
 	case signer == nil:
 		return nil, errors.New("gate: no signing key for decision records")
 	}
-	v, err := newVerifier(tr.All(), cfg.verifiedBytes, cfg.verifyOpts...)
+	ks := kinds()
+	v, err := newVerifier(tr.All(), ks, cfg.verifiedBytes, cfg.verifyOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("gate: %w", err)
 	}
-	return &Gate{tee: cfg.tee, teeRefs: cfg.teeRefs, store: st, trust: tr, policies: policies, signer: signer, verifierID: cfg.verifierID, now: cfg.now, logger: cfg.logger, verifier: v, kinds: kinds(), sources: cfg.sources, index: cfg.index}, nil
+	return &Gate{tee: cfg.tee, teeRefs: cfg.teeRefs, store: st, trust: tr, policies: policies, signer: signer, verifierID: cfg.verifierID, now: cfg.now, logger: cfg.logger, verifier: v, kinds: ks, sources: cfg.sources, index: cfg.index}, nil
 }
 
 // Environments lists the environments the gate has policies for.

@@ -6,13 +6,15 @@ import (
 	"github.com/hallmark-dev/hallmark/trust"
 )
 
-// signerOf describes to policy the trusted signer signerID of v: its roles,
-// who it is (for a certificate without a declared person, its subject), and for a keyless signer the identity its certificate names and
-// the hosted-builder level the trust file declares for it.
-func signerOf(tr *trust.Trust, v *attest.Verified, signerID string) policy.Signer {
+// signerOf describes to policy the trusted signer signerID of evidence
+// signed with certificate cert (nil for a key): its roles, who it is (for
+// a certificate without a declared person, its subject), and for a keyless
+// signer the identity its certificate names and the hosted-builder level
+// the trust file declares for it.
+func signerOf(tr *trust.Trust, cert *attest.Certificate, signerID string) policy.Signer {
 	s := policy.Signer{KeyID: signerID, Roles: roleNames(tr.Roles(signerID)), Person: tr.Person(signerID),
 		HostedBuildLevel: tr.HostedBuildLevel(signerID)}
-	if c := v.Certificate; c != nil {
+	if c := cert; c != nil {
 		s.Identity = &policy.SignerIdentity{
 			Issuer: c.Issuer, Subject: c.SubjectAlternativeName,
 			Repository: c.SourceRepositoryURI, Ref: c.SourceRepositoryRef, Commit: c.SourceRepositoryDigest,

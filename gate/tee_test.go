@@ -85,36 +85,51 @@ func TestTEEEvidenceReachesPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st2.Close()
-	g, err := gate.New(st2, trust.New(trust.Key{Name: "b", Public: builder.Public(), Roles: []trust.Role{trust.RoleBuilder}}),
-		map[string]*policy.Policy{"prod": pol}, attesttest.Key(t, keys.Ed25519), gate.WithTEE(reg, nil), gate.WithClock(func() time.Time { return at }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := gate.Request{Artifact: policy.Artifact{Digest: attesttest.Digest(art)}, Environment: "prod"}
+	// Without a cache, and with one that the provenance entered at upload
+	// (Remember) and that the second evaluation reads: the cached entry
+	// keeps the PAE the quote binds to.
+	for _, cached := range []bool{false, true} {
+		opts := []gate.Option{gate.WithTEE(reg, nil), gate.WithClock(func() time.Time { return at })}
+		if cached {
+			opts = append(opts, gate.WithVerifiedCache(1<<20))
+		}
+		g, err := gate.New(st2, trust.New(trust.Key{Name: "b", Public: builder.Public(), Roles: []trust.Role{trust.RoleBuilder}}),
+			map[string]*policy.Policy{"prod": pol}, attesttest.Key(t, keys.Ed25519), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cached {
+			g.Remember(prov)
+		}
+		req := gate.Request{Artifact: policy.Artifact{Digest: attesttest.Digest(art)}, Environment: "prod"}
 
-	req.Bundles = [][]byte{provRaw, teeBundle(prov.PAE())}
-	res, err := g.Evaluate(t.Context(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Decision.Allow || len(res.Input.Evidence.TEE) != 1 || !res.Input.Evidence.TEE[0].Verified {
-		j, _ := json.MarshalIndent(res.Input.Ignored, "", " ")
-		t.Fatalf("bound TEE evidence: allow=%v violations=%+v ignored=%s", res.Decision.Allow, res.Decision.Violations, j)
-	}
+		bound := teeBundle(prov.PAE())
+		for range 2 {
+			req.Bundles = [][]byte{provRaw, bound}
+			res, err := g.Evaluate(t.Context(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Decision.Allow || len(res.Input.Evidence.TEE) != 1 || !res.Input.Evidence.TEE[0].Verified {
+				j, _ := json.MarshalIndent(res.Input.Ignored, "", " ")
+				t.Fatalf("cache %v: bound TEE evidence: allow=%v violations=%+v ignored=%s", cached, res.Decision.Allow, res.Decision.Violations, j)
+			}
+		}
 
-	req.Bundles = [][]byte{provRaw, teeBundle([]byte("DSSEv1 some other provenance"))}
-	res, err = g.Evaluate(t.Context(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Decision.Allow || len(res.Input.Evidence.TEE) != 0 {
-		t.Fatalf("TEE evidence bound to another provenance was used: %+v", res.Input.Evidence.TEE)
-	}
-	found := false
-	for _, ig := range res.Input.Ignored {
-		found = found || strings.Contains(ig.Reason, "TEE evidence does not verify")
-	}
-	if !found {
-		t.Errorf("no ignored TEE evidence with a reason: %+v", res.Input.Ignored)
+		req.Bundles = [][]byte{provRaw, teeBundle([]byte("DSSEv1 some other provenance"))}
+		res, err := g.Evaluate(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Decision.Allow || len(res.Input.Evidence.TEE) != 0 {
+			t.Fatalf("cache %v: TEE evidence bound to another provenance was used: %+v", cached, res.Input.Evidence.TEE)
+		}
+		found := false
+		for _, ig := range res.Input.Ignored {
+			found = found || strings.Contains(ig.Reason, "TEE evidence does not verify")
+		}
+		if !found {
+			t.Errorf("cache %v: no ignored TEE evidence with a reason: %+v", cached, res.Input.Ignored)
+		}
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
@@ -23,11 +25,14 @@ import (
 // keeps retrying, an allow whose cache entry expired, a recheck, a new
 // artifact or environment over evidence uploaded through the server. With
 // each result the cache keeps the predicate read into policy input, so a
-// cached bundle is not decoded again either. Verifying the same bytes
-// against the same trust file cannot give another result: entries are
-// keyed on the bundle's SHA-256 and the trust file's keys, and roles are
-// checked on every evaluation. Bundles larger than an eighth of maxBytes
-// are not kept. 0 (the default) verifies every time.
+// cached bundle is not decoded again either; it keeps neither the bundle
+// nor its statement (see checked), about 1 KiB for a small scan. Verifying
+// the same bytes against the same trust file cannot give another result:
+// entries are keyed on the bundle's SHA-256 and the trust file's keys, and
+// roles are checked on every evaluation. Entries larger than an eighth of
+// maxBytes are not kept. 0 (the default) verifies every time. The bound
+// counts the entries' estimated heap (footprint), which the collector has
+// to fit under the process's memory limit with everything else.
 func WithVerifiedCache(maxBytes int64) Option {
 	return func(c *config) error {
 		if maxBytes < 0 {
@@ -44,37 +49,103 @@ type verifier struct {
 	trusted *attest.KeySet
 	keysID  string // keySetID(trusted): part of every cache key
 	opts    []attest.VerifyOption
-	max     int64 // 0: no cache
+	kinds   map[string]kind // how each predicate type is read (kinds())
+	max     int64           // 0: no cache
 
 	mu    sync.Mutex // guards cache and bytes
 	cache *simplelru.LRU[string, *checked]
 	bytes int64
 }
 
-// checked is one bundle verified against the trust file, with its
-// predicate read into what the policy sees the first time the gate needs
-// it: a cached bundle is neither verified nor decoded again.
+// checked is what the gate keeps of one bundle verified against the trust
+// file: the facts an evaluation reads (ID, predicate type, signers,
+// subjects, verified times and log entries) and the predicate read into
+// policy input, read once when the bundle is verified. It does not keep
+// the bundle, its payload or the parsed statement (whose predicate is a
+// tree of protobuf Struct values): with them an entry took ten times the
+// bundle's size, and a cache of the warm evidence of a busy server
+// outgrew serve's memory limit, so the collector ran without pause. Only
+// a provenance keeps its DSSE PAE, which TEE quotes bind to (addTEE).
+// A checked is immutable once built and shared by concurrent evaluations.
 type checked struct {
-	v *attest.Verified
+	id            string
+	predicateType string
+	signerIDs     []string            // attest.Verified.SignerIDs: sorted
+	certificate   *attest.Certificate // nil for a bundle signed with a key
+	subjects      []subjectDigest     // every digest of every subject, subjects by name
+	time          time.Time           // earliest verified timestamp; zero without
+	timestamped   bool
+	logged        bool
+	pae           []byte // the signed PAE, of provenance only
 
-	once sync.Once
-	pred any   // kind.read's result
+	pred any   // kind.read's result; nil for types that are not policy input
 	err  error // kind.read's error
+	size int64 // footprint(c), set when the cache takes c
 }
 
-// predicate returns read(c.v), calling read once per checked bundle. The
-// predicate type alone chooses read, so every caller passes the same one.
-func (c *checked) predicate(read func(*attest.Verified) (any, error)) (any, error) {
-	c.once.Do(func() { c.pred, c.err = read(c.v) })
-	return c.pred, c.err
+// subjectDigest is one digest of a statement subject, hex in lower case.
+type subjectDigest struct{ alg, hex string }
+
+// newChecked keeps of v what evaluations need, reading its predicate with
+// the kind of its predicate type (none for types the policy does not read).
+func newChecked(v *attest.Verified, ks map[string]kind) *checked {
+	c := &checked{
+		id: v.ID, predicateType: v.PredicateType, signerIDs: v.SignerIDs(), certificate: v.Certificate,
+		time: v.Time, timestamped: len(v.Timestamps) > 0, logged: v.LogEntries > 0,
+	}
+	if c.certificate != nil {
+		cert := *c.certificate
+		c.certificate = &cert
+	}
+	for _, s := range v.Subjects() {
+		algs := make([]string, 0, len(s.Digest))
+		for alg := range s.Digest {
+			algs = append(algs, alg)
+		}
+		sort.Strings(algs)
+		for _, alg := range algs {
+			c.subjects = append(c.subjects, subjectDigest{alg: alg, hex: strings.ToLower(s.Digest[alg])})
+		}
+	}
+	if k, ok := ks[v.PredicateType]; ok && k.read != nil {
+		c.pred, c.err = k.read(v)
+		if k.name == "provenance" {
+			c.pae = v.PAE()
+		}
+	}
+	return c
 }
 
-func newVerifier(trusted *attest.KeySet, maxBytes int64, opts ...attest.VerifyOption) (*verifier, error) {
-	v := &verifier{trusted: trusted, keysID: keySetID(trusted), max: maxBytes, opts: append([]attest.VerifyOption{}, opts...)}
+// hasDigest reports whether some subject has digest alg:hexValue (hex in
+// any case), as attest.Verified.HasDigest does.
+func (c *checked) hasDigest(alg, hexValue string) bool {
+	want := strings.ToLower(hexValue)
+	for _, d := range c.subjects {
+		if d.alg == alg && d.hex == want {
+			return true
+		}
+	}
+	return false
+}
+
+// subjectsIn returns the subjects' digests of algorithm alg as "alg:hex",
+// subjects in name order.
+func (c *checked) subjectsIn(alg string) []string {
+	var out []string
+	for _, d := range c.subjects {
+		if d.alg == alg && d.hex != "" {
+			out = append(out, alg+":"+d.hex)
+		}
+	}
+	return out
+}
+
+func newVerifier(trusted *attest.KeySet, ks map[string]kind, maxBytes int64, opts ...attest.VerifyOption) (*verifier, error) {
+	v := &verifier{trusted: trusted, keysID: keySetID(trusted), kinds: ks, max: maxBytes, opts: append([]attest.VerifyOption{}, opts...)}
 	if maxBytes == 0 {
 		return v, nil
 	}
-	c, err := simplelru.NewLRU(math.MaxInt32, func(_ string, c *checked) { v.bytes -= footprint(c.v) })
+	c, err := simplelru.NewLRU(math.MaxInt32, func(_ string, c *checked) { v.bytes -= c.size })
 	if err != nil {
 		return nil, err
 	}
@@ -102,13 +173,6 @@ func keySetID(ks *attest.KeySet) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// footprint estimates the heap a cached result holds: the bundle, its
-// decoded payload, the parsed statement, whose predicate is a tree of
-// protobuf Struct values, and the predicate as policy input. Measured on
-// vulnerability-scan bundles of about 1.6 KB: 13 KB of heap each, 8x the
-// bundle, before the policy input was kept too.
-func footprint(ev *attest.Verified) int64 { return 10*int64(len(ev.Raw)) + 1024 }
-
 // cacheKey is the key of bundle id (the SHA-256 of its exact bytes, so
 // other bytes under a known ID are another key) under v's trust file.
 func (v *verifier) cacheKey(id string) string { return id + " " + v.keysID }
@@ -123,8 +187,11 @@ func (v *verifier) get(id string) (*checked, bool) {
 }
 
 func (v *verifier) add(id string, c *checked) {
-	size := footprint(c.v)
-	if v.max == 0 || size > v.max/8 {
+	if v.max == 0 {
+		return
+	}
+	c.size = footprint(c) // before c is shared: add is its creator's call
+	if c.size > v.max/8 {
 		return
 	}
 	v.mu.Lock()
@@ -134,7 +201,7 @@ func (v *verifier) add(id string, c *checked) {
 		return
 	}
 	v.cache.Add(key, c)
-	v.bytes += size
+	v.bytes += c.size
 	for v.bytes > v.max {
 		v.cache.RemoveOldest()
 	}
@@ -152,14 +219,14 @@ func (v *verifier) verify(ctx context.Context, raw []byte) (*checked, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &checked{v: got}
+	c := newChecked(got, v.kinds)
 	v.add(id, c)
 	return c, nil
 }
 
 // remember caches ev if every signer it claims is a key of the trust file,
-// with its predicate read by read when read is not nil.
-func (v *verifier) remember(ev *attest.Verified, read func(*attest.Verified) (any, error)) {
+// with its predicate read into policy input.
+func (v *verifier) remember(ev *attest.Verified) {
 	if v.max == 0 || ev == nil || len(ev.Signers) == 0 || len(v.opts) > 0 {
 		return // with extra verify options (a trusted root) the caller's check may be weaker
 	}
@@ -170,11 +237,7 @@ func (v *verifier) remember(ev *attest.Verified, read func(*attest.Verified) (an
 		}
 	}
 	if id := digest.Sum256(ev.Raw).String(); id == ev.ID {
-		c := &checked{v: ev}
-		if read != nil {
-			c.predicate(read)
-		}
-		v.add(id, c)
+		v.add(id, newChecked(ev, v.kinds))
 	}
 }
 
@@ -188,5 +251,5 @@ func (g *Gate) Remember(ev *attest.Verified) {
 	if ev == nil {
 		return
 	}
-	g.verifier.remember(ev, g.kinds[ev.PredicateType].read)
+	g.verifier.remember(ev)
 }

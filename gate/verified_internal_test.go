@@ -1,25 +1,42 @@
 package gate
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/vuln"
 )
 
 // TestVerifiedCacheStaysWithinItsBytes: the cache evicts the least
-// recently used results to stay under its bound and never keeps a bundle
+// recently used results to stay under its bound and never keeps an entry
 // larger than an eighth of it.
 func TestVerifiedCacheStaysWithinItsBytes(t *testing.T) {
 	k := attesttest.Key(t, keys.Ed25519)
+	art := attesttest.Subject("a", []byte("a"))
 	bundle := func(i, pad int) []byte {
-		return attesttest.Bundle(t, k, "https://example.com/p/v1", map[string]any{"i": i, "pad": strings.Repeat("x", pad)}, attesttest.Subject("a", []byte("a")))
+		a, err := NewApproval(attesttest.Digest(art), "prod", fmt.Sprintf("%d %s", i, strings.Repeat("x", pad)), time.Unix(0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return attesttest.Bundle(t, k, ApprovalPredicateType, a, art)
 	}
-	one := footprint(&attest.Verified{Raw: bundle(0, 1000)})
-	v, err := newVerifier(attest.NewKeySet(k.Public()), 10*one)
+	probe, err := newVerifier(attest.NewKeySet(k.Public()), kinds(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := probe.verify(t.Context(), bundle(0, 1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := footprint(c)
+	v, err := newVerifier(attest.NewKeySet(k.Public()), kinds(), 10*one)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +52,7 @@ func TestVerifiedCacheStaysWithinItsBytes(t *testing.T) {
 			t.Fatalf("after %d results the cache holds %d bytes, over its %d", i+1, v.bytes, v.max)
 		}
 		if _, ok := v.get(ids[i]); !ok {
-			t.Fatalf("result %d (%d bytes) not kept", i, footprint(c.v))
+			t.Fatalf("result %d (%d bytes) not kept", i, c.size)
 		}
 	}
 	if _, ok := v.get(ids[0]); ok {
@@ -46,6 +63,76 @@ func TestVerifiedCacheStaysWithinItsBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, ok := v.get(digest.Sum256(big).String()); ok {
-		t.Error("a bundle larger than an eighth of the cache was kept")
+		t.Error("an entry larger than an eighth of the cache was kept")
+	}
+}
+
+// TestVerifiedCacheEntryHeap measures the heap the cache holds per entry
+// with runtime.MemStats over thousands of small vulnerability scans and
+// approvals (the serve benchmark's evidence), with nothing else holding
+// the bundles: an entry must stay small (it once kept the bundle, its
+// payload and a protobuf Struct tree, about 10 KB for a 1.6 KB bundle,
+// which made a warm cache outgrow serve's memory limit), and footprint,
+// which the cache's bound counts, must be within a factor of the truth.
+func TestVerifiedCacheEntryHeap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("signs thousands of bundles")
+	}
+	scanner := attesttest.Key(t, keys.Ed25519)
+	v, err := newVerifier(attest.NewKeySet(scanner.Public()), kinds(), 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	bundle := func(i int) []byte {
+		art := attesttest.Subject(fmt.Sprintf("registry.local/bench/app-%d", i/10), fmt.Appendf(nil, "artifact %d", i/10))
+		if i%10 == 0 {
+			a, err := NewApproval(attesttest.Digest(art), "prod", "bench", at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return attesttest.Bundle(t, scanner, ApprovalPredicateType, a, art)
+		}
+		p := vuln.VulnsPredicate{
+			Scanner: vuln.PredicateScanner{URI: "https://hallmark.dev/scanners/vuln", DB: vuln.PredicateDB{LastUpdate: at},
+				Result: []vuln.PredicateResult{{ID: fmt.Sprintf("GHSA-bench-%d", i), Severity: []vuln.PredicateSeverity{{Method: "hallmark", Score: "low"}}}}},
+			Metadata: vuln.PredicateMetadata{ScanStartedOn: at, ScanFinishedOn: at.Add(time.Duration(i) * time.Millisecond)},
+		}
+		return attesttest.Bundle(t, scanner, vuln.PredicateType, p, art)
+	}
+	const n = 3000
+	var bundleBytes int
+	heap := func() uint64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	for i := range n {
+		raw := bundle(i)
+		bundleBytes += len(raw)
+		c, err := v.verify(t.Context(), raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.err != nil || c.pred == nil {
+			t.Fatalf("bundle %d: predicate not read: %v", i, c.err)
+		}
+	}
+	after := heap()
+	runtime.KeepAlive(v)
+	if v.cache.Len() != n {
+		t.Fatalf("cache holds %d entries, want %d", v.cache.Len(), n)
+	}
+	measured := float64(after-before) / n
+	estimated := float64(v.bytes) / n
+	t.Logf("%d entries: %.0f bytes of heap each (footprint estimates %.0f); bundles %d bytes each", n, measured, estimated, bundleBytes/n)
+	if measured > 2048 {
+		t.Errorf("a cached small scan holds %.0f bytes of heap, want at most 2 KiB (the bundle is %d bytes)", measured, bundleBytes/n)
+	}
+	if estimated < measured*0.8 || estimated > measured*2 {
+		t.Errorf("footprint estimates %.0f bytes per entry, the heap grew %.0f: the cache's bound would not mean what it says", estimated, measured)
 	}
 }

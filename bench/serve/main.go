@@ -128,7 +128,7 @@ func setup(ctx context.Context, args []string) error {
 	dsn := fs.String("dsn", "", "PostgreSQL DSN (postgres driver)")
 	artifacts := fs.Int("artifacts", 10_000, "artifacts")
 	records := fs.Int("records", 100_000, "evidence records in total")
-	cacheMiB := fs.Int("verified-cache-mib", 2048, "the server's gate.verifiedCacheMiB: room for the evidence warm uploads")
+	cacheMiB := fs.Int("verified-cache-mib", 256, "the server's gate.verifiedCacheMiB: room for the evidence of both miss phases (100,000 small bundles take about 110 MiB), within half of serve's default 512 MiB memory limit")
 	fs.Parse(args)
 	if *dir == "" {
 		return errors.New("-dir is required")

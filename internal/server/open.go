@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"math"
+	"runtime/debug"
 	"time"
 
 	"github.com/hallmark-dev/hallmark/gate"
@@ -39,6 +41,11 @@ func Open(ctx context.Context, cfg *Config, getenv func(string) string, opts ...
 	cacheMiB := DefaultVerifiedCacheMiB
 	if cfg.Gate.VerifiedCacheMiB != nil {
 		cacheMiB = *cfg.Gate.VerifiedCacheMiB
+	}
+	// A full cache is live heap: above half of the memory limit the
+	// collector has little room and runs almost without pause.
+	if lim := debug.SetMemoryLimit(-1); o.logger != nil && lim < math.MaxInt64 && int64(cacheMiB)<<20 > lim/2 {
+		o.logger.Warn("gate.verifiedCacheMiB is over half the memory limit: once full, garbage collection runs almost continuously; lower it or raise --memory-limit-mib", "verifiedCacheMiB", cacheMiB, "memoryLimitMiB", lim>>20)
 	}
 	gopts := []gate.Option{gate.WithVerifiedCache(int64(cacheMiB) << 20)}
 	if o.now != nil {
