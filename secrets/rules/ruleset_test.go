@@ -83,14 +83,7 @@ func viewRule(r config.Rule, regex string) ruleView {
 // regexp compiles with its secret group in range (the engine compiles them
 // only on first use).
 func TestRuleSetMatchesGitleaks(t *testing.T) {
-	want, err := load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := loadRuleSet()
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, got := loadBoth(t)
 	if diff := cmp.Diff(want.cfg.OrderedRules, got.cfg.OrderedRules); diff != "" {
 		t.Fatalf("rule order (-gitleaks +hallmark):\n%s", diff)
 	}
@@ -136,14 +129,7 @@ func TestRuleSetMatchesGitleaks(t *testing.T) {
 // Allowlist.ContainsStopWord for every stop word of the rule set, in
 // several cases and contexts, and for strings without one.
 func TestStopMatcher(t *testing.T) {
-	want, err := load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := loadRuleSet()
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, got := loadBoth(t)
 	e := newEngine(got, 1)
 	n := 0
 	for _, id := range want.cfg.OrderedRules {
@@ -226,4 +212,18 @@ func TestLazyCompileConcurrent(t *testing.T) {
 		t.Errorf("%d of %d rules compiled after the texts; want some, and not most (compiling is lazy)", compiled, len(cold.rules))
 	}
 	t.Logf("%d of %d rules compiled", compiled, len(cold.rules))
+}
+
+// loadBoth loads the rules with gitleaks' loader and with Hallmark's.
+func loadBoth(t *testing.T) (gitleaksSet, ruleSet) {
+	t.Helper()
+	want, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := loadRuleSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return want, got
 }
