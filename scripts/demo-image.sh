@@ -61,7 +61,7 @@ trap 'exit 130' INT TERM   # so that the EXIT trap stops them on ^C too
 free_port() {
   local p
   for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((20000 + RANDOM % 12000))   # below the ephemeral range
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
   die "no free loopback port found"

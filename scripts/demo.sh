@@ -26,22 +26,41 @@ hm=bin/hallmark
 tools="${HALLMARK_TOOLS_BIN:-$HOME/.cache/hallmark/tools/bin}"
 if [ "${HALLMARK_DEMO_TLOG:-on}" != off ] && [ -x "$tools/rekor-server-posix" ] && [ -x "$tools/timestamp-server" ]; then
   step "transparency log (rekor-tiles) and timestamp authority (timestamp-server) on loopback"
-  port=$((20000 + RANDOM % 20000))
+  # Four consecutive loopback ports nothing listens on, below Linux's
+  # ephemeral range (32768-60999) so an outgoing connection cannot hold one.
+  port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+  for _ in $(seq 50); do
+    port=$((20000 + RANDOM % 12000))
+    port_free "$port" && port_free $((port + 1)) && port_free $((port + 2)) && port_free $((port + 3)) && break
+  done
   openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out "$OUT/log.key"
   openssl ec -in "$OUT/log.key" -pubout -out "$OUT/log.pub" 2>/dev/null
   mkdir -p "$OUT/tiles"
   "$tools/rekor-server-posix" serve --hostname 127.0.0.1 --http-address 127.0.0.1 --http-port "$port" \
     --grpc-address 127.0.0.1 --grpc-port $((port + 1)) --http-metrics-port $((port + 2)) \
     --storage-dir "$OUT/tiles" --signer-filepath "$OUT/log.key" --log-level warn >"$OUT/rekor.log" 2>&1 &
-  pids=$!
+  rekor_pid=$!
   "$tools/timestamp-server" serve --host 127.0.0.1 --port $((port + 3)) --timestamp-signer memory \
     --disable-ntp-monitoring >"$OUT/tsa.log" 2>&1 &
-  pids="$pids $!"
-  trap 'kill $pids 2>/dev/null || true' EXIT
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && curl -sf "http://127.0.0.1:$((port + 3))/ping" >/dev/null && break
+  tsa_pid=$!
+  # On any failure from here on, show what the two servers said: a log that
+  # died mid-demo otherwise surfaces only as "connection refused".
+  trap 'rc=$?; kill $rekor_pid $tsa_pid 2>/dev/null || true
+        if [ $rc -ne 0 ]; then
+          for f in "$OUT/rekor.log" "$OUT/tsa.log"; do echo "--- $f" >&2; tail -n 40 "$f" >&2 || true; done
+          kill -0 $rekor_pid 2>/dev/null || echo "rekor-server-posix is not running" >&2
+        fi' EXIT
+  # Up to 60 s: a loaded CI machine starts them slowly. Give up early if one exits.
+  up=
+  for _ in $(seq 300); do
+    kill -0 $rekor_pid 2>/dev/null || { echo "rekor-server-posix exited at start" >&2; exit 1; }
+    kill -0 $tsa_pid 2>/dev/null || { echo "timestamp-server exited at start" >&2; exit 1; }
+    if curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && curl -sf "http://127.0.0.1:$((port + 3))/ping" >/dev/null; then
+      up=1; break
+    fi
     sleep 0.2
   done
+  [ -n "$up" ] || { echo "the log or the TSA did not answer within 60 s" >&2; exit 1; }
   curl -sf "http://127.0.0.1:$((port + 3))/api/v1/timestamp/certchain" >"$OUT/tsa-chain.pem"
   $hm tlog root --log "http://127.0.0.1:$port" --log-key "$OUT/log.pub" \
     --tsa "http://127.0.0.1:$((port + 3))/api/v1/timestamp" --tsa-chain "$OUT/tsa-chain.pem" --out "$OUT/trusted_root.json"
