@@ -167,7 +167,7 @@ var migrations = []string{
 	// 4: evidence_type_time also holds the ID, so Unindexed reads the IDs
 	// from it and evidence_type_id goes. Ordered by ID (a hash), that index
 	// took every record's entry into a random leaf page, which a commit
-	// writes to the WAL and a checkpoint again: 3.3 of the 24.5 pages an
+	// writes to the WAL and a checkpoint again: 3.3 of the 24.7 pages an
 	// admission miss's VSA and decision wrote (TestPagesPerWrite). Ordered
 	// by time within a type, the new entry joins the last page of its
 	// type. Same plans: Unindexed walks the types' entries, index only,
