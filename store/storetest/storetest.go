@@ -647,7 +647,7 @@ func hotQueriesUseIndexes(t *testing.T, s store.Store, k *keys.PrivateKey) {
 	type check struct {
 		name  string
 		plan  func() (store.Plan, error)
-		index string // searched, when set
+		index string // searched, when set; "a|b": either
 		// avoid are indexes the plan must not walk: for one subject's
 		// records, those over all records of a type or time range.
 		avoid []string
@@ -671,7 +671,7 @@ func hotQueriesUseIndexes(t *testing.T, s store.Store, k *keys.PrivateKey) {
 		}, "subjects_digest", nil},
 		{"unindexed SBOMs", func() (store.Plan, error) {
 			return ex.ExplainUnindexed(t.Context(), []string{typeA}, 200)
-		}, "evidence_type_id", nil},
+		}, "evidence_type_id|evidence_type_time", nil}, // SQLite's type and time index holds the IDs
 	} {
 		p, err := c.plan()
 		if err != nil {
@@ -685,7 +685,7 @@ func hotQueriesUseIndexes(t *testing.T, s store.Store, k *keys.PrivateKey) {
 				t.Errorf("%s: walks index %s, over more than the subject's records:\n%s", c.name, idx, strings.Join(p.Text, "\n"))
 			}
 		}
-		if c.index != "" && !p.Uses(c.index) {
+		if c.index != "" && !slices.ContainsFunc(strings.Split(c.index, "|"), p.Uses) {
 			t.Errorf("%s: does not search index %s (searches %v):\n%s", c.name, c.index, p.Indexes, strings.Join(p.Text, "\n"))
 		}
 	}
