@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 
 	intoto "github.com/in-toto/attestation/go/v1"
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	"github.com/sigstore/sigstore-go/pkg/sign"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -89,11 +91,31 @@ func signBundle(ctx context.Context, key *keys.PrivateKey, payload []byte, opts 
 	if err != nil {
 		return nil, err
 	}
+	if len(sc.tlogs) == 0 && len(sc.tsas) == 0 {
+		return signDSSE(ctx, key, payload)
+	}
 	pb, err := sign.Bundle(&sign.DSSEData{Data: payload, PayloadType: PayloadType}, Keypair(key), sign.BundleOptions{Context: ctx, TransparencyLogs: sc.tlogs, TimestampAuthorities: sc.tsas})
 	if err != nil {
 		return nil, fmt.Errorf("sign statement with key %s: %w", key.Public().ID(), err)
 	}
 	raw, err := protojson.Marshal(pb)
+	if err != nil {
+		return nil, fmt.Errorf("encode bundle: %w", err)
+	}
+	return raw, nil
+}
+
+// signDSSE signs payload as a DSSE envelope with key and encodes the
+// bundle as sign.Bundle and protojson would for a key with no log and no
+// timestamp authority, without building the protobuf message.
+func signDSSE(ctx context.Context, key *keys.PrivateKey, payload []byte) ([]byte, error) {
+	kp := keypair{k: key}
+	sig, _, err := kp.SignData(ctx, dsse.PAE(PayloadType, payload))
+	if err != nil {
+		return nil, fmt.Errorf("sign statement with key %s: %w", key.Public().ID(), err)
+	}
+	size := 200 + len(key.Public().ID()) + base64.StdEncoding.EncodedLen(len(payload)) + base64.StdEncoding.EncodedLen(len(sig))
+	raw, err := appendDSSEBundle(make([]byte, 0, size), key.Public().ID(), PayloadType, payload, sig)
 	if err != nil {
 		return nil, fmt.Errorf("encode bundle: %w", err)
 	}
