@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,4 +50,54 @@ func TestListIDsReadsIndexesOnly(t *testing.T) {
 	if !p.Uses("sqlite_autoindex_evidence_1") || p.Scans("evidence") {
 		t.Errorf("Bundles does not read records by ID:\n%s", strings.Join(p.Text, "\n"))
 	}
+}
+
+// BenchmarkListIDs compares, on one store, what an admission miss reads
+// of an artifact's evidence (ten records and four of the gate's own):
+// every record with List, or the IDs alone with ListIDs.
+func BenchmarkListIDs(b *testing.B) {
+	s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "evidence.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	k := attesttest.Key(b, keys.Ed25519)
+	const artifacts = 200
+	subject := func(i int) attest.Subject {
+		return attesttest.Subject(fmt.Sprint("app-", i), fmt.Appendf(nil, "artifact %d", i))
+	}
+	for i := range artifacts {
+		var vs []*attest.Verified
+		for j := range 14 {
+			typ := fmt.Sprintf("https://example.com/p%d/v1", j)
+			if j >= 10 {
+				typ = "https://example.com/decision"
+			}
+			vs = append(vs, attesttest.Verified(b, k, typ, map[string]any{"i": i, "j": j, "pad": strings.Repeat("x", 2000)}, subject(i)))
+		}
+		if _, err := s.PutAll(b.Context(), vs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	q := func(i int) store.Query {
+		return store.Query{Subject: attesttest.Digest(subject(i % artifacts)), ExcludePredicateTypes: []string{"https://example.com/decision"}}
+	}
+	b.Run("List", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if recs, err := s.List(b.Context(), q(i)); err != nil || len(recs) != 10 {
+				b.Fatalf("List: %d records, %v", len(recs), err)
+			}
+			i += 7
+		}
+	})
+	b.Run("ListIDs", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if ids, err := s.ListIDs(b.Context(), q(i)); err != nil || len(ids) != 10 {
+				b.Fatalf("ListIDs: %d IDs, %v", len(ids), err)
+			}
+			i += 7
+		}
+	})
 }
