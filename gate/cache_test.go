@@ -100,6 +100,23 @@ func (w *cacheWorld) open(t *testing.T) *gate.Gate {
 	return g
 }
 
+// openCold opens the store and a gate with an empty verification cache
+// over the files as they are now, without storing anything.
+func (w *cacheWorld) openCold(t *testing.T) *gate.Gate {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), w.dbPath, sqlite.WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	g, err := gate.Open(t.Context(), st, gate.Setup{TrustFile: filepath.Join(w.dir, "trust.yaml"), Policies: map[string]string{"prod": filepath.Join(w.dir, "policy.yaml")}, Key: w.gateKey, KeyName: "test key"},
+		gate.WithVerifiedCache(1<<20), gate.WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 func (w *cacheWorld) evaluate(t *testing.T, g *gate.Gate) *gate.Result {
 	t.Helper()
 	res, err := g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: w.digest, Name: "app"}, Environment: "prod", Requester: "ci", Source: "test"})
@@ -143,9 +160,12 @@ func TestVerifiedCacheDropsRevokedKey(t *testing.T) {
 	}
 }
 
-// TestVerifiedCacheKeyedOnStoredBytes: once a bundle's verification is
-// cached, different bytes stored under its ID (a tampered row) are
-// verified afresh, not taken for the cached result.
+// TestVerifiedCacheKeyedOnStoredBytes: different bytes stored under a
+// bundle's ID (a tampered row) never count. A gate that has not verified
+// the ID verifies the stored bytes afresh and ignores them under their own
+// digest. A gate whose cache holds the ID does not read them (a warm miss
+// reads only the bundles its cache lacks) and decides on what it verified
+// for the ID's own bytes, not on the tampered statement.
 func TestVerifiedCacheKeyedOnStoredBytes(t *testing.T) {
 	w := newCacheWorld(t)
 	g := w.open(t)
@@ -183,8 +203,14 @@ func TestVerifiedCacheKeyedOnStoredBytes(t *testing.T) {
 		t.Fatalf("tampered %d rows, want 1", n)
 	}
 	res := w.evaluate(t, g)
+	if !res.Decision.Allow || len(res.Input.Evidence.Approvals) != 1 || res.Input.Evidence.Approvals[0].Comment != "ok" || len(res.Input.Ignored) != 0 {
+		t.Fatalf("with the approval's ID cached: allow=%v, approvals %+v, ignored %+v; want alice's approval as she signed it",
+			res.Decision.Allow, res.Input.Evidence.Approvals, res.Input.Ignored)
+	}
+	g = w.openCold(t)
+	res = w.evaluate(t, g)
 	if res.Decision.Allow {
-		t.Fatal("a tampered bundle stored under a cached ID allowed the deployment")
+		t.Fatal("a tampered bundle stored under an ID the gate had not verified allowed the deployment")
 	}
 	h := sha256.Sum256(tampered)
 	sum := "sha256:" + hex.EncodeToString(h[:])

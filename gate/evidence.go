@@ -69,39 +69,33 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time, cov *cove
 		Artifact: req.Artifact,
 		Context:  policy.Context{Environment: req.Environment, Time: now, Requester: req.Requester},
 	}
-	// The gate's own VSAs and decisions pile up with every decision about
-	// an artifact and are never inputs: leave them in the store.
-	recs, err := g.store.List(ctx, store.Query{Subject: req.Artifact.Digest, ExcludePredicateTypes: []string{VSAPredicateType, DecisionPredicateType}})
+	items, err := g.stored(ctx, req, cov)
 	if err != nil {
-		return in, fmt.Errorf("gather evidence for %s: %w", req.Artifact.Digest, err)
+		return in, err
 	}
-	for _, p := range cov.platforms {
-		prs, err := g.store.List(ctx, store.Query{Subject: p.Digest, ExcludePredicateTypes: []string{VSAPredicateType, DecisionPredicateType}})
-		if err != nil {
-			return in, fmt.Errorf("gather evidence for platform %s of %s: %w", p, req.Artifact.Digest, err)
-		}
-		recs = append(recs, prs...)
+	for _, raw := range req.Bundles {
+		items = append(items, item{raw: raw})
 	}
-	raws := make([][]byte, 0, len(recs)+len(req.Bundles))
-	for _, r := range recs {
-		raws = append(raws, r.Bundle)
-	}
-	raws = append(raws, req.Bundles...)
 	seen := map[string]bool{}
 	verifiedTimes := map[string]time.Time{} // verifiedtime.go
 	ks := g.kinds
 	var teeItems []teeItem
 	var provenances []*checked
-	for _, raw := range raws {
-		id := digest.Sum256(raw).String()
+	for _, it := range items {
+		id, v := it.id, it.cached
+		if v == nil {
+			id = digest.Sum256(it.raw).String()
+		}
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
-		v, err := g.verifier.verify(ctx, raw)
-		if err != nil {
-			in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Reason: "does not verify against any trusted key: " + err.Error()})
-			continue
+		if v == nil {
+			var err error
+			if v, err = g.verifier.verify(ctx, it.raw); err != nil {
+				in.Ignored = append(in.Ignored, policy.Ignored{ID: id, Reason: "does not verify against any trusted key: " + err.Error()})
+				continue
+			}
 		}
 		if notInput[v.predicateType] {
 			continue
@@ -173,6 +167,88 @@ func (g *Gate) gather(ctx context.Context, req Request, now time.Time, cov *cove
 	useVerifiedTimes(&in, verifiedTimes)
 	sort.Slice(in.Ignored, func(i, j int) bool { return in.Ignored[i].ID < in.Ignored[j].ID })
 	return in, nil
+}
+
+// item is one piece of evidence gather considers: a bundle to verify, or
+// the verifier's cached result for a stored record (cached, with its ID).
+type item struct {
+	id     string
+	cached *checked
+	raw    []byte
+}
+
+// stored returns the stored evidence about the artifact of req and the
+// platforms cov lists, in the store's order, artifact first. The gate's
+// own VSAs and decisions pile up with every decision about an artifact
+// and are never inputs: they stay in the store. With a verification cache
+// and a store that can list IDs, only the bundles the cache lacks are
+// read: a record's ID is the SHA-256 of its bundle, the cache's key.
+func (g *Gate) stored(ctx context.Context, req Request, cov *coverage) ([]item, error) {
+	subjects := []digest.Digest{req.Artifact.Digest}
+	for _, p := range cov.platforms {
+		subjects = append(subjects, p.Digest)
+	}
+	query := func(d digest.Digest) store.Query {
+		return store.Query{Subject: d, ExcludePredicateTypes: []string{VSAPredicateType, DecisionPredicateType}}
+	}
+	failed := func(i int, err error) error {
+		if i == 0 {
+			return fmt.Errorf("gather evidence for %s: %w", req.Artifact.Digest, err)
+		}
+		return fmt.Errorf("gather evidence for platform %s of %s: %w", cov.platforms[i-1], req.Artifact.Digest, err)
+	}
+	var items []item
+	lister, ok := g.store.(store.IDLister)
+	if !ok || !g.verifier.caching() {
+		for i, d := range subjects {
+			recs, err := g.store.List(ctx, query(d))
+			if err != nil {
+				return nil, failed(i, err)
+			}
+			for _, r := range recs {
+				items = append(items, item{raw: r.Bundle})
+			}
+		}
+		return items, nil
+	}
+	var missing []string
+	listed := map[string]bool{}
+	for i, d := range subjects {
+		ids, err := lister.ListIDs(ctx, query(d))
+		if err != nil {
+			return nil, failed(i, err)
+		}
+		for _, id := range ids {
+			if listed[id] { // about the index and a platform: gather skips it
+				continue
+			}
+			listed[id] = true
+			c, ok := g.verifier.get(id)
+			if !ok {
+				missing = append(missing, id)
+			}
+			items = append(items, item{id: id, cached: c})
+		}
+	}
+	if len(missing) == 0 {
+		return items, nil
+	}
+	bundles, err := lister.Bundles(ctx, missing)
+	if err != nil {
+		return nil, fmt.Errorf("gather evidence for %s: %w", req.Artifact.Digest, err)
+	}
+	kept := items[:0]
+	for _, it := range items {
+		if it.cached == nil {
+			raw, ok := bundles[it.id]
+			if !ok {
+				continue // deleted since it was listed
+			}
+			it.raw = raw
+		}
+		kept = append(kept, it)
+	}
+	return kept, nil
 }
 
 type teeItem struct {

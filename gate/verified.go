@@ -177,6 +177,10 @@ func keySetID(ks *attest.KeySet) string {
 // other bytes under a known ID are another key) under v's trust file.
 func (v *verifier) cacheKey(id string) string { return id + " " + v.keysID }
 
+// caching reports whether v keeps verification results.
+func (v *verifier) caching() bool { return v.max > 0 }
+
+// get returns the cached result for the bundle whose SHA-256 is id.
 func (v *verifier) get(id string) (*checked, bool) {
 	if v.max == 0 {
 		return nil, false
@@ -209,7 +213,9 @@ func (v *verifier) add(id string, c *checked) {
 
 // verify returns raw verified against the trust file. The cache is looked
 // up by the digest of raw itself, never by a name the caller gives it, so
-// bytes changed in the store are verified afresh.
+// bytes that are not those of a cached result are verified afresh. (gather
+// looks stored records up by ID, the digest the store was given with
+// their bytes, and reads only the bytes of those the cache lacks.)
 func (v *verifier) verify(ctx context.Context, raw []byte) (*checked, error) {
 	id := digest.Sum256(raw).String()
 	if got, ok := v.get(id); ok {

@@ -133,3 +133,25 @@ type PackageIndexer interface {
 type Sizer interface {
 	Size(ctx context.Context) (int64, error)
 }
+
+// IDLister is implemented by stores that can answer a query with record
+// IDs alone, and read the bundles of chosen records: an admission miss
+// lists an artifact's evidence and reads only the bundles its verification
+// cache does not hold, instead of every bundle, subject and signer.
+type IDLister interface {
+	// ListIDs returns the IDs of the records List(q) returns, in the same
+	// order.
+	ListIDs(ctx context.Context, q Query) ([]string, error)
+	// Bundles returns the bundles of the records with these IDs, by ID, in
+	// one query. IDs that are not stored are absent from the map.
+	Bundles(ctx context.Context, ids []string) (map[string][]byte, error)
+}
+
+// IDExplainer is implemented by stores that can show the plans of
+// IDLister's queries, which an admission miss runs.
+type IDExplainer interface {
+	// ExplainListIDs returns the plan of ListIDs(q).
+	ExplainListIDs(ctx context.Context, q Query) (Plan, error)
+	// ExplainBundles returns the plan of Bundles(ids).
+	ExplainBundles(ctx context.Context, ids []string) (Plan, error)
+}

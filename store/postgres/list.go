@@ -82,6 +82,20 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error)
 
 // listSQL is the statement List runs for q, and its arguments.
 func listSQL(q store.Query) (string, []any, error) {
+	evidence, args, err := selectSQL(`id, predicate_type, stored_at, bundle`, q)
+	if err != nil {
+		return "", nil, err
+	}
+	order := oldestFirst
+	if q.Newest {
+		order = newestFirst
+	}
+	return recordsSQL(evidence, order), args, nil
+}
+
+// selectSQL is the statement selecting columns of the evidence rows
+// matching q, in q's order, and its arguments.
+func selectSQL(columns string, q store.Query) (string, []any, error) {
 	var where []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
@@ -119,7 +133,7 @@ func listSQL(q store.Query) (string, []any, error) {
 	// The text depends only on which fields are set, never on their values,
 	// so pgx's per-connection statement cache holds at most a few dozen of
 	// these and every call after the first on a connection skips parsing.
-	evidence := `SELECT id, predicate_type, stored_at, bundle FROM evidence`
+	evidence := `SELECT ` + columns + ` FROM evidence`
 	if len(where) > 0 {
 		evidence += ` WHERE ` + strings.Join(where, ` AND `)
 	}
@@ -131,7 +145,7 @@ func listSQL(q store.Query) (string, []any, error) {
 	if q.Limit > 0 {
 		evidence += ` LIMIT ` + arg(q.Limit)
 	}
-	return recordsSQL(evidence, order), args, nil
+	return evidence, args, nil
 }
 
 // query runs a recordsSQL statement and assembles its rows into records.

@@ -80,6 +80,11 @@ var migrations = []string{
 	// the SBOMs' IDs from the index alone, in the order it returns them,
 	// instead of a row of every SBOM (bench/store/scale.sh).
 	`CREATE INDEX evidence_type_id ON evidence(predicate_type, id);`,
+	// 4 (read path, ids.go): subjects_digest carries the evidence ID, so
+	// that ListIDs finds a subject's records with an index-only scan; same
+	// name and key, so every query that searched it still does.
+	`DROP INDEX subjects_digest;
+	CREATE INDEX subjects_digest ON subjects(alg, digest) INCLUDE (evidence_id);`,
 }
 
 // Open connects to the database named by dsn (a PostgreSQL URL or key=value

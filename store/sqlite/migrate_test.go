@@ -5,16 +5,21 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/hallmark-dev/hallmark/digest"
+	"github.com/hallmark-dev/hallmark/store"
 )
 
 // TestMigrationOnExistingStore: a store written by a hallmark at schema
-// version 2 or 3 opens at the current version with its records, with the
-// indexes of the current version: evidence_type_time holds the IDs
-// (migration 4), evidence_type_id is gone, and Unindexed reads the IDs
-// from evidence_type_time alone.
+// version 2, 3 or 4 opens at the current version with its records, with
+// the indexes of the current version: evidence_type_time holds the IDs
+// (migration 4), evidence_type_id is gone, Unindexed reads the IDs from
+// evidence_type_time alone, and subjects_digest holds the evidence ID
+// (migration 5), so ListIDs finds the old record from that index alone.
 func TestMigrationOnExistingStore(t *testing.T) {
-	for _, from := range []int{2, 3} {
+	for _, from := range []int{2, 3, 4} {
 		t.Run(fmt.Sprint("from version ", from), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "evidence.db")
 			db, err := sql.Open("sqlite", "file:"+path)
@@ -24,7 +29,7 @@ func TestMigrationOnExistingStore(t *testing.T) {
 			for _, q := range append(slices.Clone(migrations[:from]),
 				fmt.Sprintf(`PRAGMA user_version = %d`, from),
 				`INSERT INTO evidence(id, predicate_type, stored_at, bundle) VALUES ('sha256:aa', 'https://cyclonedx.org/bom', 1, x'7b7d')`,
-				`INSERT INTO subjects(evidence_id, name, alg, digest) VALUES ('sha256:aa', 'app', 'sha256', 'bb')`,
+				`INSERT INTO subjects(evidence_id, name, alg, digest) VALUES ('sha256:aa', 'app', 'sha256', '`+strings.Repeat("b", 64)+`')`,
 			) {
 				if _, err := db.Exec(q); err != nil {
 					t.Fatalf("%s: %v", q, err)
@@ -37,7 +42,7 @@ func TestMigrationOnExistingStore(t *testing.T) {
 			}
 			defer s.Close()
 			var version, indexes int
-			if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil || version != len(migrations) || version < 4 {
+			if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil || version != len(migrations) || version < 5 {
 				t.Fatalf("schema version %d (%v), want %d", version, err, len(migrations))
 			}
 			if err := s.db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'evidence_type_id'`).Scan(&indexes); err != nil || indexes != 0 {
@@ -69,6 +74,14 @@ func TestMigrationOnExistingStore(t *testing.T) {
 			p, err := s.ExplainUnindexed(t.Context(), []string{"https://cyclonedx.org/bom", "https://spdx.dev/Document"}, 200)
 			if err != nil || !p.Uses("evidence_type_time") || p.Scans("evidence") {
 				t.Errorf("Unindexed's plan (%v):\n%s", err, p.Text)
+			}
+			got, err := s.ListIDs(t.Context(), store.Query{Subject: digest.MustParse("sha256:"+strings.Repeat("b", 64))})
+			if err != nil || !slices.Equal(got, []string{"sha256:aa"}) {
+				t.Errorf("ListIDs after the migration: %v, %v", got, err)
+			}
+			lp, err := s.ExplainListIDs(t.Context(), store.Query{Subject: digest.MustParse("sha256:"+strings.Repeat("b", 64))})
+			if err != nil || !strings.Contains(strings.Join(lp.Text, "\n"), "COVERING INDEX subjects_digest") {
+				t.Errorf("ListIDs' plan (%v):\n%s", err, lp.Text)
 			}
 			if err := s.Check(t.Context()); err != nil {
 				t.Error(err)

@@ -176,6 +176,12 @@ var migrations = []string{
 	`DROP INDEX evidence_type_id;
 	DROP INDEX evidence_type_time;
 	CREATE INDEX evidence_type_time ON evidence(predicate_type, stored_at, id);`,
+	// 5 (read path, ids.go): subjects_digest carries the evidence ID, so
+	// that ListIDs finds a subject's records from the index alone, without
+	// a subjects row each; same name and prefix, so every query that
+	// searched it still does, and a write updates no more indexes.
+	`DROP INDEX subjects_digest;
+	CREATE INDEX subjects_digest ON subjects(alg, digest, evidence_id);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -315,7 +321,11 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error)
 }
 
 // listSQL is the statement List runs for q, and its arguments.
-func listSQL(q store.Query) (string, []any, error) {
+func listSQL(q store.Query) (string, []any, error) { return selectSQL(recordColumns, q) }
+
+// selectSQL is the statement selecting columns (a SELECT of evidence e)
+// of the records matching q, in q's order, and its arguments.
+func selectSQL(columns string, q store.Query) (string, []any, error) {
 	var where []string
 	var args []any
 	if !q.Subject.IsZero() {
@@ -356,7 +366,7 @@ func listSQL(q store.Query) (string, []any, error) {
 	if q.Limit < 0 {
 		return "", nil, fmt.Errorf("%w: negative limit %d", store.ErrBadQuery, q.Limit)
 	}
-	sqlText := recordColumns
+	sqlText := columns
 	if len(where) > 0 {
 		sqlText += ` WHERE ` + strings.Join(where, ` AND `)
 	}

@@ -384,6 +384,8 @@ func Run(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("ListIDs", func(t *testing.T) { listIDs(t, open, k1, k2) })
+
 	t.Run("HotQueriesUseIndexes", func(t *testing.T) {
 		hotQueriesUseIndexes(t, open(t, time.Now), k1)
 	})
@@ -644,14 +646,6 @@ func hotQueriesUseIndexes(t *testing.T, s store.Store, k *keys.PrivateKey) {
 		}
 	}
 	subject := attesttest.Digest(attesttest.Subject("app-3", []byte("artifact 3")))
-	type check struct {
-		name  string
-		plan  func() (store.Plan, error)
-		index string // searched, when set; "a|b": either
-		// avoid are indexes the plan must not walk: for one subject's
-		// records, those over all records of a type or time range.
-		avoid []string
-	}
 	bySubject := []string{"evidence_type_time", "evidence_time"}
 	for _, c := range []check{
 		{"miss: an artifact's evidence", func() (store.Plan, error) {
@@ -673,20 +667,124 @@ func hotQueriesUseIndexes(t *testing.T, s store.Store, k *keys.PrivateKey) {
 			return ex.ExplainUnindexed(t.Context(), []string{typeA}, 200)
 		}, "evidence_type_id|evidence_type_time", nil}, // SQLite's type and time index holds the IDs
 	} {
-		p, err := c.plan()
+		checkPlan(t, c)
+	}
+	if ix, ok := s.(store.IDExplainer); ok {
+		some := make([]string, 10)
+		for i := range some {
+			some[i] = vs[i*3].ID
+		}
+		for _, c := range []check{
+			{"miss: the IDs of an artifact's evidence", func() (store.Plan, error) {
+				return ix.ExplainListIDs(t.Context(), store.Query{Subject: subject, ExcludePredicateTypes: []string{decision}})
+			}, "subjects_digest", bySubject},
+			{"miss: the bundles the cache lacks", func() (store.Plan, error) {
+				return ix.ExplainBundles(t.Context(), some)
+			}, "", bySubject},
+		} {
+			checkPlan(t, c)
+		}
+	} else if _, ok := s.(store.IDLister); ok {
+		t.Error("store implements store.IDLister but not store.IDExplainer")
+	}
+}
+
+// check is a query whose plan hotQueriesUseIndexes checks.
+type check struct {
+	name  string
+	plan  func() (store.Plan, error)
+	index string // searched, when set; "a|b": either
+	// avoid are indexes the plan must not walk: for one subject's
+	// records, those over all records of a type or time range.
+	avoid []string
+}
+
+func checkPlan(t *testing.T, c check) {
+	t.Helper()
+	p, err := c.plan()
+	if err != nil {
+		t.Fatalf("%s: %v", c.name, err)
+	}
+	if p.Scans("evidence") {
+		t.Errorf("%s: reads the evidence table whole:\n%s", c.name, strings.Join(p.Text, "\n"))
+	}
+	for _, idx := range c.avoid {
+		if p.Uses(idx) {
+			t.Errorf("%s: walks index %s, over more than the subject's records:\n%s", c.name, idx, strings.Join(p.Text, "\n"))
+		}
+	}
+	if c.index != "" && !slices.ContainsFunc(strings.Split(c.index, "|"), p.Uses) {
+		t.Errorf("%s: does not search index %s (searches %v):\n%s", c.name, c.index, p.Indexes, strings.Join(p.Text, "\n"))
+	}
+}
+
+// listIDs checks IDLister against List: the same IDs in the same order for
+// every kind of query, and the bundles exactly as stored.
+func listIDs(t *testing.T, open Opener, k1, k2 *keys.PrivateKey) {
+	c := &clock{t: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	s := open(t, c.now)
+	il, ok := s.(store.IDLister)
+	if !ok {
+		t.Skip("store does not implement store.IDLister")
+	}
+	subX := attesttest.Subject("x", []byte("artifact x"))
+	subY := attesttest.Subject("y", []byte("artifact y"))
+	var vs []*attest.Verified
+	for i := range 6 {
+		k, typ, subs := k1, typeA, []attest.Subject{subX}
+		if i%2 == 1 {
+			k, typ, subs = k2, typeB, []attest.Subject{subX, subY}
+		}
+		vs = append(vs, attesttest.Verified(t, k, typ, map[string]any{"n": i}, subs...))
+	}
+	// Two records share each time, so the ID breaks the tie.
+	for i := 0; i < len(vs); i += 2 {
+		if _, err := s.(store.Batcher).PutAll(t.Context(), vs[i:i+2]); err != nil {
+			t.Fatal(err)
+		}
+		c.advance(time.Minute)
+	}
+	mid := time.Date(2026, 3, 1, 0, 1, 0, 0, time.UTC)
+	for _, q := range []store.Query{
+		{},
+		{Subject: attesttest.Digest(subX)},
+		{Subject: attesttest.Digest(subY)},
+		{Subject: attesttest.Digest(subX), ExcludePredicateTypes: []string{typeB}},
+		{Subject: attesttest.Digest(subX), ExcludePredicateTypes: []string{typeA, typeB}},
+		{Subject: attesttest.Digest(subX), PredicateType: typeA},
+		{PredicateType: typeB, Newest: true},
+		{Signer: k2.Public().ID()},
+		{Since: mid},
+		{Until: mid},
+		{Subject: attesttest.Digest(subX), Newest: true, Limit: 3},
+		{Limit: 4},
+		{Subject: attesttest.Digest(attesttest.Subject("z", []byte("artifact z")))},
+	} {
+		recs, err := s.List(t.Context(), q)
 		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
+			t.Fatal(err)
 		}
-		if p.Scans("evidence") {
-			t.Errorf("%s: reads the evidence table whole:\n%s", c.name, strings.Join(p.Text, "\n"))
+		got, err := il.ListIDs(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, idx := range c.avoid {
-			if p.Uses(idx) {
-				t.Errorf("%s: walks index %s, over more than the subject's records:\n%s", c.name, idx, strings.Join(p.Text, "\n"))
-			}
+		if diff := cmp.Diff(ids(recs), got); diff != "" {
+			t.Errorf("ListIDs(%+v) differs from List's IDs (-list +ListIDs):\n%s", q, diff)
 		}
-		if c.index != "" && !slices.ContainsFunc(strings.Split(c.index, "|"), p.Uses) {
-			t.Errorf("%s: does not search index %s (searches %v):\n%s", c.name, c.index, p.Indexes, strings.Join(p.Text, "\n"))
-		}
+	}
+	if _, err := il.ListIDs(t.Context(), store.Query{Limit: -1}); !errors.Is(err, store.ErrBadQuery) {
+		t.Errorf("ListIDs with a negative limit: %v, want ErrBadQuery", err)
+	}
+	missing := "sha256:" + strings.Repeat("0", 64)
+	got, err := il.Bundles(t.Context(), []string{vs[4].ID, missing, vs[1].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]byte{vs[4].ID: vs[4].Raw, vs[1].ID: vs[1].Raw}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Bundles (-want +got):\n%s", diff)
+	}
+	if got, err := il.Bundles(t.Context(), nil); err != nil || len(got) != 0 {
+		t.Errorf("Bundles(nil) = %v, %v; want none", got, err)
 	}
 }

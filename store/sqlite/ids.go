@@ -1,0 +1,97 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/hallmark-dev/hallmark/store"
+)
+
+var (
+	_ store.IDLister    = (*Store)(nil)
+	_ store.IDExplainer = (*Store)(nil)
+)
+
+// idColumns selects only a record's ID: with the covering indexes of
+// migration 4, a listing by subject reads no table row (see ListIDs).
+const idColumns = `SELECT e.id FROM evidence e`
+
+// ListIDs returns the IDs of the records List(q) returns, in its order.
+// For a subject it reads two indexes only: subjects_digest, which carries
+// the evidence ID, and evidence_id_type_time, which carries the type the
+// query filters on and the time it orders by; no bundle, subject or signer
+// row.
+func (s *Store) ListIDs(ctx context.Context, q store.Query) ([]string, error) {
+	sqlText, args, err := selectSQL(idColumns, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.stmts.query(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list evidence IDs: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list evidence IDs: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list evidence IDs: %w", err)
+	}
+	return ids, nil
+}
+
+// bundlesSQL reads the bundles of a JSON array of IDs through the primary
+// key: one statement text whatever the number of IDs, so it is prepared
+// once.
+const bundlesSQL = `SELECT e.id, e.bundle FROM evidence e WHERE e.id IN (SELECT value FROM json_each(?))`
+
+// Bundles returns the bundles of the records with these IDs, by ID.
+func (s *Store) Bundles(ctx context.Context, ids []string) (map[string][]byte, error) {
+	if len(ids) == 0 {
+		return map[string][]byte{}, nil
+	}
+	rows, err := s.stmts.query(ctx, bundlesSQL, idArray(ids))
+	if err != nil {
+		return nil, fmt.Errorf("read bundles: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string][]byte, len(ids))
+	for rows.Next() {
+		var id string
+		var b []byte
+		if err := rows.Scan(&id, &b); err != nil {
+			return nil, fmt.Errorf("read bundles: %w", err)
+		}
+		out[id] = b
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read bundles: %w", err)
+	}
+	return out, nil
+}
+
+// idArray is the JSON array of ids bundlesSQL takes.
+func idArray(ids []string) string {
+	b, _ := json.Marshal(ids) // strings always marshal
+	return string(b)
+}
+
+// ExplainListIDs returns the plan of ListIDs(q).
+func (s *Store) ExplainListIDs(ctx context.Context, q store.Query) (store.Plan, error) {
+	sqlText, args, err := selectSQL(idColumns, q)
+	if err != nil {
+		return store.Plan{}, err
+	}
+	return s.explain(ctx, sqlText, args...)
+}
+
+// ExplainBundles returns the plan of Bundles(ids).
+func (s *Store) ExplainBundles(ctx context.Context, ids []string) (store.Plan, error) {
+	return s.explain(ctx, bundlesSQL, idArray(ids))
+}
