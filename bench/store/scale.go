@@ -387,6 +387,14 @@ func measure(ctx context.Context, st store.Store, driver string, n, samples int,
 				_, err := st.Get(ctx, id)
 				return 1, err
 			}, nil},
+		{"warm miss: ListIDs(subject, excluding VSAs and decisions)",
+			func() (int, error) {
+				ids, err := st.(store.IDLister).ListIDs(ctx, store.Query{Subject: d, ExcludePredicateTypes: excluded})
+				return len(ids), err
+			},
+			func() (store.Plan, error) {
+				return st.(store.IDExplainer).ExplainListIDs(ctx, store.Query{Subject: d, ExcludePredicateTypes: excluded})
+			}},
 		{"recheck: a page of decisions, List(decision type, until, newest, limit 256)",
 			func() (int, error) {
 				recs, err := st.List(ctx, store.Query{PredicateType: gate.DecisionPredicateType, Until: until, Newest: true, Limit: 256})
@@ -432,6 +440,7 @@ func measure(ctx context.Context, st store.Store, driver string, n, samples int,
 		slices.Sort(digests)
 		digests = slices.Compact(digests)
 	}
+	const decisionsAbout = 1 // sets id for Get
 	for _, q := range queries {
 		times := make([]time.Duration, 0, samples)
 		rows := 0
@@ -439,7 +448,7 @@ func measure(ctx context.Context, st store.Store, driver string, n, samples int,
 			next()
 			if q.name == "a decision by ID: Get" {
 				id = ""
-				if _, err := queries[1].run(); err != nil {
+				if _, err := queries[decisionsAbout].run(); err != nil {
 					return err
 				}
 			}
