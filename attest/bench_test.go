@@ -4,9 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/hallmark-dev/hallmark/internal/benchcpu"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/verify"
@@ -41,7 +41,7 @@ func BenchmarkSign(b *testing.B) {
 				b.Fatal(err)
 			}
 			var n int
-			defer reportCPU(b)()
+			defer benchcpu.Report(b)()
 			for b.Loop() {
 				out, err := attest.Sign(b.Context(), k, st)
 				if err != nil {
@@ -113,7 +113,7 @@ func BenchmarkSignRecord(b *testing.B) {
 	k := attesttest.Key(b, keys.ECDSAP256)
 	sub := []attest.Subject{attesttest.Subject("app", []byte("x"))}
 	b.Run("struct", func(b *testing.B) {
-		defer reportCPU(b)()
+		defer benchcpu.Report(b)()
 		for b.Loop() {
 			raw, err := json.Marshal(pred)
 			if err != nil {
@@ -129,28 +129,11 @@ func BenchmarkSignRecord(b *testing.B) {
 		}
 	})
 	b.Run("direct", func(b *testing.B) {
-		defer reportCPU(b)()
+		defer benchcpu.Report(b)()
 		for b.Loop() {
 			if _, err := attest.SignPredicate(b.Context(), k, sub, predType, pred); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-}
-
-// reportCPU reports the process CPU time (user and system, GC included)
-// per operation as "cpu-ms/op", steadier than wall time on a shared
-// machine: call it before the loop and defer what it returns.
-func reportCPU(b *testing.B) func() {
-	cpu := func() time.Duration {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-			b.Fatal(err)
-		}
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	c0 := cpu()
-	return func() {
-		b.ReportMetric(float64(cpu()-c0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-	}
 }

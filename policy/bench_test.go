@@ -1,9 +1,9 @@
 package policy_test
 
 import (
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/hallmark-dev/hallmark/internal/benchcpu"
 
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/policy/policytest"
@@ -17,7 +17,7 @@ func BenchmarkEval(b *testing.B) {
 	p := compileProd(b)
 	in := policytest.Input(now)
 	b.Run("hallmark-Eval", func(b *testing.B) {
-		defer reportCPU(b)()
+		defer benchcpu.Report(b)()
 		for b.Loop() {
 			if d, err := p.Eval(b.Context(), in); err != nil || !d.Allow {
 				b.Fatal(d, err)
@@ -32,7 +32,7 @@ func BenchmarkEval(b *testing.B) {
 		}
 	})
 	b.Run("input-value-only", func(b *testing.B) {
-		defer reportCPU(b)()
+		defer benchcpu.Report(b)()
 		for b.Loop() {
 			if err := policy.InputValueForTest(in); err != nil {
 				b.Fatal(err)
@@ -40,7 +40,7 @@ func BenchmarkEval(b *testing.B) {
 		}
 	})
 	b.Run("input-conversion-only", func(b *testing.B) {
-		defer reportCPU(b)()
+		defer benchcpu.Report(b)()
 		for b.Loop() {
 			if _, err := policy.InputJSON(in); err != nil {
 				b.Fatal(err)
@@ -86,7 +86,7 @@ func BenchmarkEvalAdmission(b *testing.B) {
 	}
 	in.Evidence.Approvals[0].Artifact = in.Artifact.Digest.String()
 	b.Run("eval", func(b *testing.B) {
-		defer reportCPU(b)()
+		defer benchcpu.Report(b)()
 		for b.Loop() {
 			if d, err := p.Eval(b.Context(), in); err != nil || !d.Allow {
 				b.Fatal(d, err)
@@ -94,28 +94,11 @@ func BenchmarkEvalAdmission(b *testing.B) {
 		}
 	})
 	b.Run("input-value-only", func(b *testing.B) {
-		defer reportCPU(b)()
+		defer benchcpu.Report(b)()
 		for b.Loop() {
 			if err := policy.InputValueForTest(in); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-}
-
-// reportCPU reports the process CPU time (user and system, GC included)
-// per operation as "cpu-ms/op", steadier than wall time on a shared
-// machine: call it before the loop and defer what it returns.
-func reportCPU(b *testing.B) func() {
-	cpu := func() time.Duration {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-			b.Fatal(err)
-		}
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	c0 := cpu()
-	return func() {
-		b.ReportMetric(float64(cpu()-c0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-	}
 }

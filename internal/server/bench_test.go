@@ -7,9 +7,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hallmark-dev/hallmark/internal/benchcpu"
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/gate"
@@ -24,15 +25,6 @@ func benchReview(digest string, n int) string {
 		`"namespace":"payments","name":"p","operation":"CREATE","object":{"spec":{"containers":[{"name":"c","image":"r/a@%s"}]}}}}`, n, digest)
 }
 
-// processCPU is the CPU time the process has used, user and system.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // cpuPerOp reports the process CPU time spent inside measured calls per
 // operation ("cpu-ms/op"): what bounds the reviews a server can sustain,
 // steadier than wall time on a shared machine.
@@ -42,9 +34,9 @@ type cpuPerOp struct {
 }
 
 func (c *cpuPerOp) measure(b *testing.B, f func()) {
-	c0 := processCPU(b)
+	c0 := benchcpu.Process(b)
 	f()
-	c.spent += processCPU(b) - c0
+	c.spent += benchcpu.Process(b) - c0
 	c.n++
 }
 
@@ -195,7 +187,7 @@ func benchAdmission(b *testing.B, st store.Store) {
 	// cpu-ms/op is the process's CPU over the run per review.
 	b.Run("miss-cold-parallel", func(b *testing.B) {
 		b.SetParallelism(4)
-		c0 := processCPU(b)
+		c0 := benchcpu.Process(b)
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -203,6 +195,6 @@ func benchAdmission(b *testing.B, st store.Store) {
 				post("/admission/validate", benchReview(digest(n), n))
 			}
 		})
-		b.ReportMetric(float64(processCPU(b)-c0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+		benchcpu.ReportSince(b, c0, b.N)
 	})
 }

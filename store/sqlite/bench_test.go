@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hallmark-dev/hallmark/internal/benchcpu"
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
@@ -69,7 +70,7 @@ func BenchmarkStore(b *testing.B) {
 			n++
 		}
 		i := 0
-		c0 := processCPU(b)
+		c0 := benchcpu.Process(b)
 		b.ResetTimer()
 		for b.Loop() {
 			if i == len(vs) {
@@ -80,7 +81,7 @@ func BenchmarkStore(b *testing.B) {
 			}
 			i++
 		}
-		b.ReportMetric(float64(processCPU(b)-c0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+		benchcpu.ReportSince(b, c0, b.N)
 	})
 	// Eight writers at once, as concurrent admission misses are: group
 	// commit shares one transaction and fsync among them. cpu-ms/op is
@@ -96,7 +97,7 @@ func BenchmarkStore(b *testing.B) {
 			})
 		}
 		b.SetParallelism(4)
-		c0 := processCPU(b)
+		c0 := benchcpu.Process(b)
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -111,15 +112,6 @@ func BenchmarkStore(b *testing.B) {
 				}
 			}
 		})
-		b.ReportMetric(float64(processCPU(b)-c0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+		benchcpu.ReportSince(b, c0, b.N)
 	})
-}
-
-// processCPU is the CPU time the process has used, user and system.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
