@@ -75,11 +75,11 @@ func TestMigrationOnExistingStore(t *testing.T) {
 			if err != nil || !p.Uses("evidence_type_time") || p.Scans("evidence") {
 				t.Errorf("Unindexed's plan (%v):\n%s", err, p.Text)
 			}
-			got, err := s.ListIDs(t.Context(), store.Query{Subject: digest.MustParse("sha256:"+strings.Repeat("b", 64))})
+			got, err := s.ListIDs(t.Context(), store.Query{Subject: digest.MustParse("sha256:" + strings.Repeat("b", 64))})
 			if err != nil || !slices.Equal(got, []string{"sha256:aa"}) {
 				t.Errorf("ListIDs after the migration: %v, %v", got, err)
 			}
-			lp, err := s.ExplainListIDs(t.Context(), store.Query{Subject: digest.MustParse("sha256:"+strings.Repeat("b", 64))})
+			lp, err := s.ExplainListIDs(t.Context(), store.Query{Subject: digest.MustParse("sha256:" + strings.Repeat("b", 64))})
 			if err != nil || !strings.Contains(strings.Join(lp.Text, "\n"), "COVERING INDEX subjects_digest") {
 				t.Errorf("ListIDs' plan (%v):\n%s", err, lp.Text)
 			}
