@@ -83,16 +83,7 @@ func (w *cacheWorld) writeTrustRole(t *testing.T, role string) {
 // the approval and tells the gate about it as an upload would.
 func (w *cacheWorld) open(t *testing.T) *gate.Gate {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), w.dbPath, sqlite.WithClock(func() time.Time { return now }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	g, err := gate.Open(t.Context(), st, gate.Setup{TrustFile: filepath.Join(w.dir, "trust.yaml"), Policies: map[string]string{"prod": filepath.Join(w.dir, "policy.yaml")}, Key: w.gateKey, KeyName: "test key"},
-		gate.WithVerifiedCache(1<<20), gate.WithClock(func() time.Time { return now }))
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, st := w.openCold(t)
 	if _, err := st.Put(t.Context(), w.approval); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +93,7 @@ func (w *cacheWorld) open(t *testing.T) *gate.Gate {
 
 // openCold opens the store and a gate with an empty verification cache
 // over the files as they are now, without storing anything.
-func (w *cacheWorld) openCold(t *testing.T) *gate.Gate {
+func (w *cacheWorld) openCold(t *testing.T) (*gate.Gate, *sqlite.Store) {
 	t.Helper()
 	st, err := sqlite.Open(t.Context(), w.dbPath, sqlite.WithClock(func() time.Time { return now }))
 	if err != nil {
@@ -114,7 +105,7 @@ func (w *cacheWorld) openCold(t *testing.T) *gate.Gate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return g
+	return g, st
 }
 
 func (w *cacheWorld) evaluate(t *testing.T, g *gate.Gate) *gate.Result {
@@ -207,7 +198,7 @@ func TestVerifiedCacheKeyedOnStoredBytes(t *testing.T) {
 		t.Fatalf("with the approval's ID cached: allow=%v, approvals %+v, ignored %+v; want alice's approval as she signed it",
 			res.Decision.Allow, res.Input.Evidence.Approvals, res.Input.Ignored)
 	}
-	g = w.openCold(t)
+	g, _ = w.openCold(t)
 	res = w.evaluate(t, g)
 	if res.Decision.Allow {
 		t.Fatal("a tampered bundle stored under an ID the gate had not verified allowed the deployment")
