@@ -49,32 +49,11 @@ func BenchmarkEval(b *testing.B) {
 	})
 }
 
-// admissionPolicy is the kind of small policy an admission miss evaluates
-// (internal/server's test policy): an approval and no critical finding.
-const admissionPolicy = `package hallmark.policy
-
-approved if {
-	some a in input.evidence.approvals
-	a.environment == input.context.environment
-	a.artifact == input.artifact.digest
-}
-
-violations contains {"ruleId": "approvals.missing", "message": "no approval"} if not approved
-
-violations contains {"ruleId": "vulns.critical", "message": sprintf("critical vulnerability %s", [f.id])} if {
-	some s in input.evidence.vulns
-	some f in s.findings
-	f.severity == "critical"
-}
-
-decision := {"allow": count(violations) == 0, "violations": violations}
-`
-
 // BenchmarkEvalAdmission times a small policy on an admission-sized input
 // (an approval and nine one-finding scans), where what each call costs
 // besides the rules (input conversion, query set-up) weighs most.
 func BenchmarkEvalAdmission(b *testing.B) {
-	p, err := policy.Compile(b.Context(), []policy.Module{{Name: "policy.rego", Source: []byte(admissionPolicy)}})
+	p, err := policy.Compile(b.Context(), []policy.Module{{Name: "policy.rego", Source: []byte(policytest.AdmissionPolicy)}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hallmark-dev/hallmark/policy/policytest"
+
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/compliance"
@@ -26,24 +28,7 @@ import (
 	"github.com/hallmark-dev/hallmark/web"
 )
 
-const servePolicy = `package hallmark.policy
-
-approved if {
-	some a in input.evidence.approvals
-	a.environment == input.context.environment
-	a.artifact == input.artifact.digest
-}
-
-violations contains {"ruleId": "approvals.missing", "message": "no approval"} if not approved
-
-violations contains {"ruleId": "vulns.critical", "message": sprintf("critical vulnerability %s", [f.id])} if {
-	some s in input.evidence.vulns
-	some f in s.findings
-	f.severity == "critical"
-}
-
-decision := {"allow": count(violations) == 0, "violations": violations}
-`
+var servePolicy = policytest.AdmissionPolicy
 
 // TestServerClientCommands drives push, evidence ls --server, deployments
 // ls --server and recheck --config against a real TLS server.

@@ -217,3 +217,25 @@ func ProdParams() (policy.Params, error) {
 	})
 	return presets.Params("prod")
 }
+
+// AdmissionPolicy is a small policy of the kind an admission miss
+// evaluates: an approval for the environment and no critical
+// vulnerability. Benchmarks and the CLI's server tests share it.
+const AdmissionPolicy = `package hallmark.policy
+
+approved if {
+	some a in input.evidence.approvals
+	a.environment == input.context.environment
+	a.artifact == input.artifact.digest
+}
+
+violations contains {"ruleId": "approvals.missing", "message": "no approval"} if not approved
+
+violations contains {"ruleId": "vulns.critical", "message": sprintf("critical vulnerability %s", [f.id])} if {
+	some s in input.evidence.vulns
+	some f in s.findings
+	f.severity == "critical"
+}
+
+decision := {"allow": count(violations) == 0, "violations": violations}
+`
