@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Process is the CPU time this process has used, user and system.
@@ -17,6 +19,18 @@ func Process(tb testing.TB) time.Duration {
 		tb.Fatalf("getrusage: %v", err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// Thread is the CPU time the calling OS thread has used. Bracketing a call
+// with it counts that call's work alone, without the collector or other
+// goroutines, when the goroutine is locked to its thread
+// (runtime.LockOSThread) and the call runs on the calling goroutine.
+func Thread(tb testing.TB) time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		tb.Fatalf("clock_gettime: %v", err)
+	}
+	return time.Duration(ts.Nano())
 }
 
 // Report starts counting and returns the function that reports the CPU

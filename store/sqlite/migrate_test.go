@@ -17,9 +17,10 @@ import (
 // the indexes of the current version: evidence_type_time holds the IDs
 // (migration 4), evidence_type_id is gone, Unindexed reads the IDs from
 // evidence_type_time alone, and subjects_digest holds the evidence ID
-// (migration 5), so ListIDs finds the old record from that index alone.
+// (migration 5), and its rows hold their record's type and time, so
+// ListIDs finds the old record from that index alone (migration 6).
 func TestMigrationOnExistingStore(t *testing.T) {
-	for _, from := range []int{2, 3, 4} {
+	for _, from := range []int{2, 3, 4, 5} {
 		t.Run(fmt.Sprint("from version ", from), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "evidence.db")
 			db, err := sql.Open("sqlite", "file:"+path)
@@ -42,7 +43,7 @@ func TestMigrationOnExistingStore(t *testing.T) {
 			}
 			defer s.Close()
 			var version, indexes int
-			if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil || version != len(migrations) || version < 5 {
+			if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil || version != len(migrations) || version < 6 {
 				t.Fatalf("schema version %d (%v), want %d", version, err, len(migrations))
 			}
 			if err := s.db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'evidence_type_id'`).Scan(&indexes); err != nil || indexes != 0 {
@@ -63,6 +64,14 @@ func TestMigrationOnExistingStore(t *testing.T) {
 			rows.Close()
 			if want := []string{"predicate_type", "stored_at", "id"}; !slices.Equal(cols, want) {
 				t.Fatalf("evidence_type_time on %v, want %v", cols, want)
+			}
+			var typ string
+			var at int64
+			if err := s.db.QueryRow(`SELECT predicate_type, stored_at FROM subjects WHERE evidence_id = 'sha256:aa'`).Scan(&typ, &at); err != nil || typ != "https://cyclonedx.org/bom" || at != 1 {
+				t.Errorf("subject row after the migration: type %q, time %d (%v), want its record's", typ, at, err)
+			}
+			if got, err := s.ListIDs(t.Context(), store.Query{Subject: digest.MustParse("sha256:" + strings.Repeat("b", 64)), PredicateType: "https://cyclonedx.org/bom"}); err != nil || len(got) != 1 {
+				t.Errorf("ListIDs by type after the migration: %v, %v", got, err)
 			}
 			if _, err := s.Get(t.Context(), "sha256:aa"); err != nil {
 				t.Errorf("record stored before the migration: %v", err)

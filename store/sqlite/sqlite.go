@@ -182,6 +182,19 @@ var migrations = []string{
 	// searched it still does, and a write updates no more indexes.
 	`DROP INDEX subjects_digest;
 	CREATE INDEX subjects_digest ON subjects(alg, digest, evidence_id);`,
+	// 6 (ids.go): a subject row also holds its record's type and time, and
+	// subjects_digest orders a subject's rows by time, so ListIDs of a
+	// subject is one range of that index, already in the listing's order.
+	// Through the evidence table it read an index leaf and a table leaf
+	// per record; a server's read connections find their page cache
+	// emptied by every commit of another connection, so each of those
+	// pages was fetched and parsed again on every admission miss.
+	// Records never change type or time, so the copies cannot go stale.
+	`ALTER TABLE subjects ADD COLUMN predicate_type TEXT NOT NULL DEFAULT '';
+	ALTER TABLE subjects ADD COLUMN stored_at INTEGER NOT NULL DEFAULT 0;
+	UPDATE subjects SET (predicate_type, stored_at) = (SELECT e.predicate_type, e.stored_at FROM evidence e WHERE e.id = subjects.evidence_id);
+	DROP INDEX subjects_digest;
+	CREATE INDEX subjects_digest ON subjects(alg, digest, stored_at, evidence_id, predicate_type);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -261,7 +274,8 @@ func putTx(ctx context.Context, tx *txStmts, v *attest.Verified, now time.Time, 
 	}
 	for _, sub := range rec.Subjects {
 		for alg, d := range sub.Digest {
-			if _, err := tx.exec(ctx, `INSERT INTO subjects(evidence_id, name, alg, digest) VALUES (?, ?, ?, ?)`, rec.ID, sub.Name, alg, strings.ToLower(d)); err != nil {
+			if _, err := tx.exec(ctx, `INSERT INTO subjects(evidence_id, name, alg, digest, predicate_type, stored_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				rec.ID, sub.Name, alg, strings.ToLower(d), rec.PredicateType, rec.StoredAt.UnixNano()); err != nil {
 				return false, fmt.Errorf("store %s subject %s: %w", v.ID, sub.Name, err)
 			}
 		}

@@ -735,6 +735,10 @@ func listIDs(t *testing.T, open Opener, k1, k2 *keys.PrivateKey) {
 		if i%2 == 1 {
 			k, typ, subs = k2, typeB, []attest.Subject{subX, subY}
 		}
+		if i == 2 {
+			// Two names for one digest: listed once.
+			subs = []attest.Subject{subX, attesttest.Subject("x-alias", []byte("artifact x"))}
+		}
 		vs = append(vs, attesttest.Verified(t, k, typ, map[string]any{"n": i}, subs...))
 	}
 	// Two records share each time, so the ID breaks the tie.
@@ -757,6 +761,9 @@ func listIDs(t *testing.T, open Opener, k1, k2 *keys.PrivateKey) {
 		{Since: mid},
 		{Until: mid},
 		{Subject: attesttest.Digest(subX), Newest: true, Limit: 3},
+		{Subject: attesttest.Digest(subX), Since: mid},
+		{Subject: attesttest.Digest(subX), Until: mid, Newest: true},
+		{Subject: attesttest.Digest(subY), PredicateType: typeB, Newest: true, Limit: 1},
 		{Limit: 4},
 		{Subject: attesttest.Digest(attesttest.Subject("z", []byte("artifact z")))},
 	} {
