@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/hallmark-dev/hallmark/store"
 )
@@ -18,12 +19,11 @@ var (
 const idColumns = `SELECT e.id FROM evidence e`
 
 // ListIDs returns the IDs of the records List(q) returns, in its order.
-// For a subject it reads two indexes only: subjects_digest, which carries
-// the evidence ID, and evidence_id_type_time, which carries the type the
-// query filters on and the time it orders by; no bundle, subject or signer
-// row.
+// For a subject (without a signer) it reads one range of subjects_digest,
+// which holds each record's ID, type and time in the listing's order
+// (migration 6), and no table row.
 func (s *Store) ListIDs(ctx context.Context, q store.Query) ([]string, error) {
-	sqlText, args, err := selectSQL(idColumns, q)
+	sqlText, args, err := idsSQL(q)
 	if err != nil {
 		return nil, err
 	}
@@ -44,6 +44,48 @@ func (s *Store) ListIDs(ctx context.Context, q store.Query) ([]string, error) {
 		return nil, fmt.Errorf("list evidence IDs: %w", err)
 	}
 	return ids, nil
+}
+
+// idsSQL is the statement ListIDs runs for q, and its arguments.
+func idsSQL(q store.Query) (string, []any, error) {
+	if q.Subject.IsZero() || q.Signer != "" {
+		return selectSQL(idColumns, q)
+	}
+	if q.Limit < 0 {
+		return "", nil, fmt.Errorf("%w: negative limit %d", store.ErrBadQuery, q.Limit)
+	}
+	where := []string{`alg = ?`, `digest = ?`}
+	args := []any{q.Subject.Algorithm(), q.Subject.Hex()}
+	if q.PredicateType != "" {
+		where = append(where, `predicate_type = ?`)
+		args = append(args, q.PredicateType)
+	}
+	if n := len(q.ExcludePredicateTypes); n > 0 {
+		where = append(where, `predicate_type NOT IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`)
+		for _, t := range q.ExcludePredicateTypes {
+			args = append(args, t)
+		}
+	}
+	if !q.Since.IsZero() {
+		where = append(where, `stored_at >= ?`)
+		args = append(args, q.Since.UnixNano())
+	}
+	if !q.Until.IsZero() {
+		where = append(where, `stored_at < ?`)
+		args = append(args, q.Until.UnixNano())
+	}
+	// A record with two subjects of one digest has two rows: one group
+	// each, and the index delivers the groups in order.
+	sqlText := `SELECT evidence_id FROM subjects WHERE ` + strings.Join(where, ` AND `) + ` GROUP BY stored_at, evidence_id`
+	if q.Newest {
+		sqlText += ` ORDER BY stored_at DESC, evidence_id DESC`
+	} else {
+		sqlText += ` ORDER BY stored_at, evidence_id`
+	}
+	if q.Limit > 0 {
+		sqlText += fmt.Sprintf(` LIMIT %d`, q.Limit)
+	}
+	return sqlText, args, nil
 }
 
 // bundlesSQL reads the bundles of a JSON array of IDs through the primary
@@ -84,7 +126,7 @@ func idArray(ids []string) string {
 
 // ExplainListIDs returns the plan of ListIDs(q).
 func (s *Store) ExplainListIDs(ctx context.Context, q store.Query) (store.Plan, error) {
-	sqlText, args, err := selectSQL(idColumns, q)
+	sqlText, args, err := idsSQL(q)
 	if err != nil {
 		return store.Plan{}, err
 	}

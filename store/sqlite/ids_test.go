@@ -111,7 +111,8 @@ func BenchmarkListIDs(b *testing.B) {
 // and parsed again. Each iteration stores an unrelated VSA and decision,
 // then lists one artifact's ten records; cpu-ms/op is the listing's own
 // CPU (benchcpu.Thread). Listing through the evidence table (schema 5)
-// took 0.17-0.25 ms, one range of subjects_digest (schema 6) 0.10-0.15.
+// took 0.14-0.17 ms, one range of subjects_digest (schema 6) 0.094-0.100
+// (four alternating pairs on a quiet machine).
 func BenchmarkListIDsAfterWrite(b *testing.B) {
 	s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "evidence.db"))
 	if err != nil {
