@@ -150,7 +150,13 @@ func (s *Store) commitGroup(group []*write) {
 	}
 	if err := tx.Commit(); err != nil {
 		fail(fmt.Errorf("store: commit: %w", err))
+		return
 	}
+	n := 0
+	for _, w := range live {
+		n += len(w.vs)
+	}
+	s.ckpt.wrote(n)
 }
 
 // writeOne stores w's evidence inside tx under a savepoint, so that a

@@ -54,6 +54,7 @@ func (s *Store) Delete(ctx context.Context, ids []string) (int, error) {
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("delete evidence: commit: %w", err)
 	}
+	s.ckpt.wrote(removed)
 	return removed, nil
 }
 

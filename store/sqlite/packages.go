@@ -47,6 +47,7 @@ func (s *Store) IndexPackages(ctx context.Context, byRecord map[string][]store.P
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("index packages: commit: %w", err)
 	}
+	s.ckpt.wrote(len(byRecord))
 	return nil
 }
 

@@ -25,6 +25,7 @@ type Store struct {
 	now    func() time.Time
 	writes committer
 	stmts  stmtCache
+	ckpt   *checkpointer
 }
 
 var (
@@ -62,7 +63,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("create store directory for %s: %w", path, err)
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)", "temp_store(MEMORY)", fmt.Sprintf("mmap_size(%d)", mmapSize)} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "wal_autocheckpoint(0)", "foreign_keys(1)", "temp_store(MEMORY)", fmt.Sprintf("mmap_size(%d)", mmapSize)} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -86,6 +87,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
+	s.ckpt = startCheckpointer(db, &s.writes.leader)
 	return s, nil
 }
 
@@ -123,6 +125,10 @@ func (s *Store) warm(ctx context.Context) error {
 // memory, so it asks for more than any store holds; SQLite lowers it to
 // its compile-time maximum, 2 GiB - 64 KiB in modernc.org/sqlite.
 const mmapSize = 1 << 40
+
+// busyTimeout is how long a statement waits for a lock another connection
+// or process holds before it fails with SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
 
 // maxConns bounds the open connections (readers run in parallel under
 // WAL; writes go one transaction at a time through the committer).
@@ -480,6 +486,7 @@ func (s *Store) Check(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.ckpt.close()
 	s.stmts.close()
 	return s.db.Close()
 }
