@@ -15,10 +15,8 @@ import (
 // that commit, and every write queued behind it in the committer, waited
 // for a thousand page copies and an fsync of the database file, the tail
 // of a busy server's admission latency. The store switches it off
-// (wal_autocheckpoint 0 on every connection) and runs a PASSIVE checkpoint
-// on a pool connection after about every checkpointRecords records
-// written: it copies what no reader still needs, never blocks writers or
-// readers, and the next write restarts the log once it is all copied.
+// (wal_autocheckpoint 0 on every connection) and checkpoints after about
+// every checkpointRecords records written, in two passes (checkpoint).
 // Closing the store's last connection checkpoints what is left, as SQLite
 // does on close.
 type checkpointer struct {
@@ -26,6 +24,7 @@ type checkpointer struct {
 	writers *sync.Mutex   // the committer's leader lock
 	due     chan struct{} // buffered: a request made while one runs is kept, never more
 	stop    chan struct{}
+	closing sync.Once
 	done    sync.WaitGroup
 
 	written atomic.Int64 // records since the last request
@@ -100,8 +99,9 @@ func (c *checkpointer) checkpoint() {
 	conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, busyTimeout.Milliseconds()))
 }
 
-// close stops the goroutine and waits for a running checkpoint.
+// close stops the goroutine and waits for a running checkpoint; closing
+// again does nothing (a store may be closed twice).
 func (c *checkpointer) close() {
-	close(c.stop)
+	c.closing.Do(func() { close(c.stop) })
 	c.done.Wait()
 }
