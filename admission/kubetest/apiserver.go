@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -69,7 +70,7 @@ func Start(t testing.TB, cfg Config) *APIServer {
 	writeFile(t, filepath.Join(dir, "ca.crt"), ca.PEM)
 	admissionConfig := writeAdmissionConfig(t, dir, cfg.WebhookClients)
 
-	port := freePort(t)
+	port := FreePort(t)
 	proc := startProcess(t, "kube-apiserver", apiserverBin,
 		"--etcd-servers="+etcdURL,
 		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", port),
@@ -160,8 +161,8 @@ func writeJSON(t testing.TB, path string, v any) {
 // client URL.
 func startEtcd(t testing.TB, bin, dir string) string {
 	t.Helper()
-	client := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
-	peer := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	client := fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))
+	peer := fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))
 	p := startProcess(t, "etcd", bin, "--name=kubetest", "--data-dir="+dir,
 		"--listen-client-urls="+client, "--advertise-client-urls="+client,
 		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer,
@@ -269,15 +270,24 @@ func (s *APIServer) CreateNamespace(t testing.TB, name string, labels map[string
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t testing.TB) int {
+// FreePort returns a loopback port that was free a moment ago, for a
+// child process to listen on. It is below Linux's ephemeral range
+// (32768-60999): a port the kernel picks from that range can be taken by
+// an outgoing connection before the child binds it, as etcd's once was in
+// make test ("address already in use").
+func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 200 {
+		p := 20000 + rand.IntN(32768-20000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free loopback port between 20000 and 32767")
+	return 0
 }
 
 // process is a child process whose output is kept for failure messages.

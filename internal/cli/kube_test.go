@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -31,7 +30,7 @@ func TestAdmissionBehindKubeAPIServer(t *testing.T) {
 	servingCA := kubetest.NewCA(t, "hallmark serving CA")
 	serving := servingCA.Server(t, dir, "hallmark-tls", "hallmark.hallmark-system.svc")
 	clientCA := kubetest.NewCA(t, "webhook client CA")
-	hallmarkPort := freeLoopbackPort(t)
+	hallmarkPort := kubetest.FreePort(t)
 	webhookClient := clientCA.Client(t, dir, "apiserver-webhook", "kube-apiserver")
 	kube := kubetest.Start(t, kubetest.Config{WebhookClients: map[string]kubetest.Pair{
 		fmt.Sprintf("hallmark.hallmark-system.svc:%d", hallmarkPort): webhookClient,
@@ -272,16 +271,6 @@ func serveHallmark(t *testing.T, cfg string, port int, caPEM []byte) (stop func(
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-func freeLoopbackPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // lockedBuffer is a bytes.Buffer safe for a server's logger and the test.
