@@ -1,14 +1,11 @@
 package sqlite
 
 import (
-	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/store"
@@ -24,12 +21,7 @@ func TestLogStaysBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 3,000 records; skipped with -short")
 	}
-	path := filepath.Join(t.TempDir(), "evidence.db")
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openTemp(t)
 	key := attesttest.Key(t, keys.Ed25519)
 	reads := attesttest.Digest(attesttest.Subject("read", []byte("read")))
 	stop := make(chan struct{})
@@ -51,11 +43,7 @@ func TestLogStaysBounded(t *testing.T) {
 	}
 	var largest int64
 	for i := range 1500 {
-		sub := attesttest.Subject(fmt.Sprint("app-", i), fmt.Appendf(nil, "artifact %d", i))
-		if _, err := s.PutAll(t.Context(), []*attest.Verified{
-			attesttest.Verified(t, key, "https://example.com/vsa/v1", map[string]any{"n": i}, sub),
-			attesttest.Verified(t, key, "https://example.com/decision/v1", map[string]any{"n": i}, sub),
-		}); err != nil {
+		if _, err := s.PutAll(t.Context(), missWrite(t, key, i)); err != nil {
 			t.Fatal(err)
 		}
 		if fi, err := os.Stat(path + "-wal"); err == nil {
@@ -77,11 +65,7 @@ func TestLogStaysBounded(t *testing.T) {
 // log; its locked pass gives up after restartWait instead of holding every
 // write for the store's busy timeout (10 s) at each checkpoint.
 func TestLongReadDoesNotHoldWrites(t *testing.T) {
-	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "evidence.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := openTemp(t)
 	key := attesttest.Key(t, keys.Ed25519)
 	conn, err := s.db.Conn(t.Context())
 	if err != nil {
@@ -97,8 +81,7 @@ func TestLongReadDoesNotHoldWrites(t *testing.T) {
 	}
 	start := time.Now()
 	for i := range 3 * checkpointRecords {
-		sub := attesttest.Subject(fmt.Sprint("app-", i), fmt.Appendf(nil, "artifact %d", i))
-		if _, err := s.Put(t.Context(), attesttest.Verified(t, key, "https://example.com/vsa/v1", map[string]any{"n": i}, sub)); err != nil {
+		if _, err := s.Put(t.Context(), missWrite(t, key, i)[0]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -109,4 +92,13 @@ func TestLongReadDoesNotHoldWrites(t *testing.T) {
 	if took > 5*time.Second {
 		t.Errorf("%d writes beside an open read took %v, want well under the busy timeout", 3*checkpointRecords, took)
 	}
+}
+
+// TestCloseTwice: closing a store again is harmless, as it was before the
+// checkpointer (whose second close panicked on its closed stop channel):
+// tests of a failing store close it early and again at cleanup.
+func TestCloseTwice(t *testing.T) {
+	s, _ := openTemp(t)
+	s.Close()
+	s.Close()
 }

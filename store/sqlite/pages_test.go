@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/hallmark-dev/hallmark/attest"
@@ -22,19 +21,11 @@ func TestPagesPerWrite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills a store of 4,000 records; skipped with -short")
 	}
-	path := filepath.Join(t.TempDir(), "evidence.db")
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openTemp(t)
 	key := attesttest.Key(t, keys.Ed25519)
-	subject := func(i int) attest.Subject {
-		return attesttest.Subject(fmt.Sprint("app-", i), fmt.Appendf(nil, "artifact %d", i))
-	}
 	var batch []*attest.Verified
 	for i := range 4000 {
-		batch = append(batch, attesttest.Verified(t, key, fmt.Sprintf("https://example.com/p%d/v1", i%10), map[string]any{"i": i}, subject(i/10)))
+		batch = append(batch, attesttest.Verified(t, key, fmt.Sprintf("https://example.com/p%d/v1", i%10), map[string]any{"i": i}, appSubject(i/10)))
 		if len(batch) == 500 {
 			if _, err := s.PutAll(t.Context(), batch); err != nil {
 				t.Fatal(err)
@@ -45,11 +36,7 @@ func TestPagesPerWrite(t *testing.T) {
 	const writes = 200
 	var vs [][]*attest.Verified
 	for n := range writes {
-		sub := subject(1_000_000 + n)
-		vs = append(vs, []*attest.Verified{
-			attesttest.Verified(t, key, "https://example.com/vsa/v1", map[string]any{"n": n}, sub),
-			attesttest.Verified(t, key, "https://example.com/decision/v1", map[string]any{"n": n}, sub),
-		})
+		vs = append(vs, missWrite(t, key, 1_000_000+n))
 	}
 	// No checkpoint may reset the log while it counts: switch them off on
 	// every connection of the pool, then start from an empty log.
