@@ -62,8 +62,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create store directory for %s: %w", path, err)
 	}
+	// mmap_size 0: pages are read with system calls, not from a mapping
+	// of the file. A connection that finds the database changed by
+	// another connection's commit drops its page cache and unmaps its
+	// whole window, so in a server that writes on every admission miss,
+	// each read and write re-mapped the file and faulted every page it
+	// touched in again: in `hallmark serve` at 500 misses/s, 12% more CPU
+	// per miss and a p99 ten times higher than with reads (docs/server.md).
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "wal_autocheckpoint(0)", "foreign_keys(1)", "temp_store(MEMORY)", fmt.Sprintf("mmap_size(%d)", mmapSize)} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "wal_autocheckpoint(0)", "foreign_keys(1)", "temp_store(MEMORY)", "mmap_size(0)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -116,15 +123,6 @@ func (s *Store) warm(ctx context.Context) error {
 	}
 	return nil
 }
-
-// mmapSize is the window of the file each connection maps (PRAGMA
-// mmap_size): pages inside it are read in place, pages past it with a
-// system call and a copy into the connection's page cache, which made a
-// miss several times slower once the file outgrew the window
-// (bench/store/scale.sh, docs/retention.md). It is address space, not
-// memory, so it asks for more than any store holds; SQLite lowers it to
-// its compile-time maximum, 2 GiB - 64 KiB in modernc.org/sqlite.
-const mmapSize = 1 << 40
 
 // busyTimeout is how long a statement waits for a lock another connection
 // or process holds before it fails with SQLITE_BUSY.
