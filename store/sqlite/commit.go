@@ -131,7 +131,7 @@ func (s *Store) commitGroup(group []*write) {
 			}
 		}
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		fail(fmt.Errorf("store: begin: %w", err))
 		return

@@ -40,13 +40,15 @@ func TestPagesPerWrite(t *testing.T) {
 	}
 	// No checkpoint may reset the log while it counts: switch them off on
 	// every connection of the pool, then start from an empty log.
-	conns := make([]*sql.Conn, maxConns)
+	conns := make([]*sql.Conn, maxConns-1) // and the writer's
 	for i := range conns {
 		c, err := s.db.Conn(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
 		conns[i] = c
+	}
+	for _, c := range append(conns, s.writer) {
 		if _, err := c.ExecContext(t.Context(), `PRAGMA wal_autocheckpoint = 0`); err != nil {
 			t.Fatal(err)
 		}

@@ -26,6 +26,14 @@ type Store struct {
 	writes committer
 	stmts  stmtCache
 	ckpt   *checkpointer
+	// writer is the connection every group commit runs on (under the
+	// committer's leader lock). A connection drops its page cache when
+	// it finds that another connection committed; kept for the writes,
+	// the pages their B-tree inserts walk stay cached from one commit to
+	// the next instead of being read again on whichever pooled
+	// connection the group got. Readers find their caches emptied by
+	// every commit either way.
+	writer *sql.Conn
 }
 
 var (
@@ -93,6 +101,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := s.warm(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	if s.writer, err = db.Conn(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: open the write connection: %w", path, err)
 	}
 	s.ckpt = startCheckpointer(db, &s.writes.leader)
 	return s, nil
@@ -486,5 +498,6 @@ func (s *Store) Check(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.ckpt.close()
 	s.stmts.close()
+	s.writer.Close() // a second Close reports sql.ErrConnDone: nothing to do
 	return s.db.Close()
 }
