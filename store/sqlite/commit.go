@@ -2,6 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -26,8 +29,8 @@ import (
 //
 // Each write keeps its own all-or-nothing semantics: in a group of several
 // through a savepoint, so that a write that fails is rolled back alone and
-// the others still commit; alone, through the transaction itself. No write is acknowledged before the group's commit
-// returns.
+// the others still commit; alone, through the transaction itself. No
+// write is acknowledged before the group's commit returns.
 type committer struct {
 	mu    sync.Mutex // guards queue
 	queue []*write
@@ -131,7 +134,7 @@ func (s *Store) commitGroup(group []*write) {
 			}
 		}
 	}
-	tx, err := s.writer.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		fail(fmt.Errorf("store: begin: %w", err))
 		return
@@ -201,4 +204,21 @@ func putWrite(ctx context.Context, tx *txStmts, w *write, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// beginWrite starts a transaction on the kept write connection. A
+// connection the driver has given up on is replaced once, so that one
+// broken connection does not fail every later write of the process.
+func (s *Store) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if !errors.Is(err, driver.ErrBadConn) && !errors.Is(err, sql.ErrConnDone) {
+		return tx, err
+	}
+	c, cerr := s.db.Conn(ctx)
+	if cerr != nil {
+		return nil, fmt.Errorf("%w; reopening the write connection: %w", err, cerr)
+	}
+	s.writer.Close()
+	s.writer = c
+	return s.writer.BeginTx(ctx, nil)
 }

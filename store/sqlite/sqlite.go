@@ -76,7 +76,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// whole window, so in a server that writes on every admission miss,
 	// each read and write re-mapped the file and faulted every page it
 	// touched in again: in `hallmark serve` at 500 misses/s, 12% more CPU
-	// per miss and a p99 ten times higher than with reads (docs/server.md).
+	// per miss and a p99 ten times that of reading with system calls
+	// (docs/server.md).
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "wal_autocheckpoint(0)", "foreign_keys(1)", "temp_store(MEMORY)", "mmap_size(0)"} {
 		q.Add("_pragma", p)
