@@ -38,7 +38,7 @@ const (
 // Evidence kinds a control may require: the keys of the policy input's
 // evidence, plus KindDecision.
 const (
-	// KindDecision is a gate decision recorded (signed, with its VSA) for
+	// KindDecision is a gate decision recorded (signed by the gate) for
 	// the artifact in the environment.
 	KindDecision = "decision"
 )

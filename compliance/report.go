@@ -349,7 +349,7 @@ func judge(c Control, f *Facts, byKind, violations map[string][]string, evalFail
 func kindLabel(k string) string {
 	switch k {
 	case KindDecision:
-		return "recorded gate decision (VSA)"
+		return "recorded gate decision"
 	case "vulns":
 		return "vulnerability scan"
 	case "misconfig":

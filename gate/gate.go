@@ -150,6 +150,12 @@ type Request struct {
 	// (kubectl apply --dry-run=server, kubectl diff) deploys nothing, so
 	// it must leave nothing on record that recheck would treat as deployed.
 	DryRun bool
+	// VSA also signs and stores a SLSA verification summary of the
+	// decision, for callers that hand it on (the CLI and API gates).
+	// Without it the decision record is the one signed record: admission
+	// reviews leave the VSA out, and IssueVSA derives one from any
+	// recorded decision when someone asks.
+	VSA bool
 }
 
 // Result is the outcome of one request.
@@ -158,7 +164,8 @@ type Result struct {
 	Decision policy.Decision
 	// Input is what the policy saw.
 	Input policy.Input
-	// VSA is the stored, signed verification summary; zero for a dry run.
+	// VSA is the stored, signed verification summary; zero for a dry run
+	// and for a request without Request.VSA.
 	VSA store.Record
 	// Record is the stored, signed deployment decision; zero for a dry run.
 	Record store.Record
@@ -204,52 +211,72 @@ func (g *Gate) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	return res, nil
 }
 
-// record signs the VSA and the deployment decision and stores both, in one
-// transaction when the store can batch.
+// record signs the deployment decision, and the VSA when the request asks
+// for one, and stores them in one transaction when the store can batch.
 func (g *Gate) record(ctx context.Context, req Request, res *Result) error {
-	inputs := usedEvidence(res.Input)
-	subject := attest.Subject{Name: artifactName(req.Artifact), Digest: req.Artifact.Digest.Set()}
-	vsaV, err := g.sign(ctx, subject, VSAPredicateType, newVSA(g.verifierID, resourceURI(req.Artifact), res.Decision, inputs))
-	if err != nil {
-		return fmt.Errorf("VSA: %w", err)
-	}
 	d := Decision{
-		Artifact:    req.Artifact,
-		Environment: req.Environment,
-		Allowed:     res.Decision.Allow,
-		Violations:  nonNil(res.Decision.Violations),
-		Policy:      PolicyRef{URI: res.Decision.PolicyURI, Digest: res.Decision.PolicyDigest},
-		Evidence:    nonNil(inputs),
-		Ignored:     nonNil(res.Input.Ignored),
-		DecidedAt:   res.Decision.Time,
-		Requester:   req.Requester,
-		Source:      req.Source,
-		Workload:    req.Workload,
-		SLSALevel:   res.Decision.SLSABuildLevel,
-		VSA:         vsaV.ID,
+		Artifact:       req.Artifact,
+		Environment:    req.Environment,
+		Allowed:        res.Decision.Allow,
+		Violations:     nonNil(res.Decision.Violations),
+		Policy:         PolicyRef{URI: res.Decision.PolicyURI, Digest: res.Decision.PolicyDigest},
+		Evidence:       nonNil(usedEvidence(res.Input)),
+		Ignored:        nonNil(res.Input.Ignored),
+		DecidedAt:      res.Decision.Time,
+		Requester:      req.Requester,
+		Source:         req.Source,
+		Workload:       req.Workload,
+		SLSALevel:      res.Decision.SLSABuildLevel,
+		VerifiedLevels: res.Decision.VerifiedLevels,
 	}
-	decV, err := g.sign(ctx, subject, DecisionPredicateType, d)
+	var signed []*attest.Verified
+	if req.VSA {
+		vsaV, err := g.VSAIssuer().sign(ctx, d)
+		if err != nil {
+			return fmt.Errorf("VSA: %w", err)
+		}
+		d.VSA = vsaV.ID
+		signed = append(signed, vsaV)
+	}
+	decV, err := g.sign(ctx, decisionSubject(d), DecisionPredicateType, d)
 	if err != nil {
 		return fmt.Errorf("decision record: %w", err)
 	}
-	if b, ok := g.store.(store.Batcher); ok {
-		recs, err := b.PutAll(ctx, []*attest.Verified{vsaV, decV})
-		if err != nil {
-			return err
-		}
-		res.VSA, res.Record = recs[0], recs[1]
-		return nil
-	}
-	if res.VSA, err = g.store.Put(ctx, vsaV); err != nil {
+	signed = append(signed, decV)
+	recs, err := g.put(ctx, signed)
+	if err != nil {
 		return err
 	}
-	res.Record, err = g.store.Put(ctx, decV)
-	return err
+	res.Record = recs[len(recs)-1]
+	if req.VSA {
+		res.VSA = recs[0]
+	}
+	return nil
+}
+
+// put stores records in one transaction when the store can batch.
+func (g *Gate) put(ctx context.Context, vs []*attest.Verified) ([]store.Record, error) {
+	if b, ok := g.store.(store.Batcher); ok {
+		return b.PutAll(ctx, vs)
+	}
+	out := make([]store.Record, 0, len(vs))
+	for _, v := range vs {
+		r, err := g.store.Put(ctx, v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func decisionSubject(d Decision) attest.Subject {
+	return attest.Subject{Name: artifactName(d.Artifact), Digest: d.Artifact.Digest.Set()}
 }
 
 // sign makes a signed, verified statement about subject. The statement is
 // serialized from the predicate's JSON directly (attest.SignPredicate):
-// the gate signs two records per decision.
+// the gate signs at least one record per decision.
 func (g *Gate) sign(ctx context.Context, subject attest.Subject, predicateType string, predicate any) (*attest.Verified, error) {
 	return attest.SignPredicate(ctx, g.signer, []attest.Subject{subject}, predicateType, predicate)
 }

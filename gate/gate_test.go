@@ -94,7 +94,7 @@ func (f *fixture) approve(t testing.TB, key *keys.PrivateKey, env string, subjec
 
 func (f *fixture) evaluate(t *testing.T, extra ...[]byte) *gate.Result {
 	t.Helper()
-	res, err := f.g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest, Name: "app"}, Environment: "prod", Requester: "ci", Source: "test", Bundles: extra})
+	res, err := f.g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest, Name: "app"}, Environment: "prod", Requester: "ci", Source: "test", Bundles: extra, VSA: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestOwnRecordsAreNotGathered(t *testing.T) {
 	}
 	for i := range 20 {
 		counter.returned = 0
-		res, err := g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest, Name: "app"}, Environment: "prod", Requester: "ci", Source: "test"})
+		res, err := g.Evaluate(t.Context(), gate.Request{Artifact: policy.Artifact{Digest: f.digest, Name: "app"}, Environment: "prod", Requester: "ci", Source: "test", VSA: true})
 		if err != nil || !res.Decision.Allow {
 			t.Fatalf("evaluation %d: %v %+v", i, err, res)
 		}

@@ -67,7 +67,11 @@ type Decision struct {
 	Source      string             `json:"source,omitempty"`
 	Workload    *Workload          `json:"workload,omitempty"`
 	SLSALevel   int                `json:"slsaBuildLevel"`
-	VSA         string             `json:"vsa,omitempty"`
+	// VerifiedLevels are the levels the policy verified, as a VSA lists
+	// them: a VSA derived from the decision later says the same.
+	VerifiedLevels []string `json:"verifiedLevels,omitempty"`
+	// VSA is the ID of the VSA signed with the decision, if one was.
+	VSA string `json:"vsa,omitempty"`
 }
 
 // Workload is the Kubernetes object an admission review asked about: what
@@ -120,25 +124,25 @@ type vsaRef struct {
 	Digest map[string]string `json:"digest"`
 }
 
-func newVSA(verifierID, resourceURI string, d policy.Decision, inputs []string) vsa {
+// newVSA derives the VSA of decision d: everything it says is in the
+// decision, so a VSA issued later for a recorded decision says the same.
+func newVSA(verifierID string, d Decision) vsa {
 	v := vsa{
 		Verifier:           vsaVerifier{ID: verifierID},
-		TimeVerified:       d.Time.UTC(),
-		ResourceURI:        resourceURI,
-		Policy:             vsaRef{URI: d.PolicyURI, Digest: map[string]string{"sha256": d.PolicyDigest}},
+		TimeVerified:       d.DecidedAt.UTC(),
+		ResourceURI:        resourceURI(d.Artifact),
+		Policy:             vsaRef{URI: d.Policy.URI, Digest: map[string]string{"sha256": d.Policy.Digest}},
 		InputAttestations:  []vsaRef{},
 		VerificationResult: "FAILED",
 		VerifiedLevels:     []string{},
 		DependencyLevels:   map[string]uint64{},
 		SLSAVersion:        "1.0",
 	}
-	if d.Allow {
+	if d.Allowed {
 		v.VerificationResult = "PASSED"
 	}
-	if len(d.VerifiedLevels) > 0 {
-		v.VerifiedLevels = append(v.VerifiedLevels, d.VerifiedLevels...)
-	}
-	for _, id := range inputs {
+	v.VerifiedLevels = append(v.VerifiedLevels, d.VerifiedLevels...)
+	for _, id := range d.Evidence {
 		alg, hexValue, _ := strings.Cut(id, ":")
 		v.InputAttestations = append(v.InputAttestations, vsaRef{URI: "hallmark:evidence/" + id, Digest: map[string]string{alg: hexValue}})
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/hallmark-dev/hallmark/attest"
+	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/store"
 	"github.com/hallmark-dev/hallmark/trust"
 )
 
@@ -58,4 +60,71 @@ func ReadDecision(ctx context.Context, raw []byte, tr *trust.Trust) (Decision, e
 		return Decision{}, fmt.Errorf("decision %s: %w", v.ID, err)
 	}
 	return d, nil
+}
+
+// ErrNotDecision is wrapped by VSAIssuer.Issue's error when the record it
+// is asked about is not a deployment decision.
+var ErrNotDecision = errors.New("not a deployment decision")
+
+// VSAIssuer issues the VSAs of recorded deployment decisions. It needs no
+// policy: everything a VSA says is in the decision (newVSA).
+type VSAIssuer struct {
+	Store store.Store
+	Trust *trust.Trust
+	// Key signs the VSAs it derives; VerifierID names the verifier in them.
+	Key        *keys.PrivateKey
+	VerifierID string
+}
+
+// VSAIssuer returns the issuer over the gate's store, trust file and key.
+func (g *Gate) VSAIssuer() VSAIssuer {
+	return VSAIssuer{Store: g.store, Trust: g.trust, Key: g.signer, VerifierID: g.verifierID}
+}
+
+// Issue returns a signed VSA of the recorded deployment decision
+// decisionID. The decision is read back from the store and verified against
+// the trust file as any stored decision is (ReadDecision). When a VSA was
+// signed with the decision, that stored VSA is returned, verified again;
+// otherwise one is derived from the decision, signed with Key and returned,
+// not stored: the decision stays the record, and issuing again says the
+// same.
+func (is VSAIssuer) Issue(ctx context.Context, decisionID string) (*attest.Verified, error) {
+	rec, err := is.Store.Get(ctx, decisionID)
+	if err != nil {
+		return nil, fmt.Errorf("decision %s: %w", decisionID, err)
+	}
+	if rec.PredicateType != DecisionPredicateType {
+		return nil, fmt.Errorf("record %s: %w (its predicate type is %s)", decisionID, ErrNotDecision, rec.PredicateType)
+	}
+	d, err := ReadDecision(ctx, rec.Bundle, is.Trust)
+	if err != nil {
+		return nil, fmt.Errorf("decision %s: %w", decisionID, err)
+	}
+	if d.VSA == "" {
+		return is.sign(ctx, d)
+	}
+	vrec, err := is.Store.Get(ctx, d.VSA)
+	if err != nil {
+		return nil, fmt.Errorf("VSA %s of decision %s: %w", d.VSA, decisionID, err)
+	}
+	v, err := attest.Verify(ctx, vrec.Bundle, is.Trust.All(), attest.WithInputName("stored VSA"))
+	if err != nil {
+		return nil, fmt.Errorf("VSA %s of decision %s: %w", d.VSA, decisionID, err)
+	}
+	if v.PredicateType != VSAPredicateType {
+		return nil, fmt.Errorf("VSA %s of decision %s: predicate type %s, want %s", d.VSA, decisionID, v.PredicateType, VSAPredicateType)
+	}
+	if err := CheckRecordSigner(v, is.Trust); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// sign signs the VSA derived from decision d.
+func (is VSAIssuer) sign(ctx context.Context, d Decision) (*attest.Verified, error) {
+	verifierID := is.VerifierID
+	if verifierID == "" {
+		verifierID = DefaultVerifierID
+	}
+	return attest.SignPredicate(ctx, is.Key, []attest.Subject{decisionSubject(d)}, VSAPredicateType, newVSA(verifierID, d))
 }

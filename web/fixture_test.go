@@ -142,7 +142,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatalf("gate: %v", err)
 	}
 	for _, env := range []string{"dev", "staging", "sandbox"} {
-		res, err := g.Evaluate(ctx, gate.Request{Artifact: policy.Artifact{Digest: digest.MustParse(f.app), Name: app.Name}, Environment: env, Requester: "ci " + fxScript, Source: "cli"})
+		res, err := g.Evaluate(ctx, gate.Request{Artifact: policy.Artifact{Digest: digest.MustParse(f.app), Name: app.Name}, Environment: env, Requester: "ci " + fxScript, Source: "cli", VSA: true})
 		if err != nil {
 			t.Fatalf("gate %s: %v", env, err)
 		}

@@ -11,8 +11,9 @@
 // approval, a CycloneDX SBOM listing -pkgs real Go modules (with their
 // versions, from `go list -m -json all` in -modules), and a vulnerability
 // scan. sizes then has the real gate (built-in prod preset) decide each
-// artifact as an admission review would, recording a VSA and a decision,
-// and prints the bundle bytes per record type; deployed records an
+// artifact, recording a VSA and a decision as the CLI and API gates do
+// (admission reviews record the decision alone), and prints the bundle
+// bytes per record type; deployed records an
 // admission allow (and its VSA) per artifact signed by the gate key in
 // -keys, so that every artifact counts as deployed. before copies the OSV
 // records of -from but the -newest advisories into -to: the database as it
@@ -242,7 +243,8 @@ func run(ctx context.Context, cmd string, args []string) error {
 			sub := subject(i)
 			res, err := g.Evaluate(ctx, gate.Request{Artifact: policy.Artifact{Digest: subjectDigest(sub), Name: sub.Name}, Environment: "prod",
 				Requester: "system:serviceaccount:kube-system:replicaset-controller", Source: "admission",
-				Workload: &gate.Workload{Namespace: "shop", Kind: "Deployment", Name: fmt.Sprint("app-", i), Review: fmt.Sprintf("%08x-review", i)}})
+				Workload: &gate.Workload{Namespace: "shop", Kind: "Deployment", Name: fmt.Sprint("app-", i), Review: fmt.Sprintf("%08x-review", i)},
+				VSA:      true})
 			if err != nil {
 				return err
 			}
@@ -256,7 +258,7 @@ func run(ctx context.Context, cmd string, args []string) error {
 			return err
 		}
 		n := int64(2 * *artifacts)
-		fmt.Printf("store\t%s\tdecisions\t%d records (a VSA and a decision per review)\t%d bytes\t%d bytes/record\n", *driver, n, size2-size1, (size2-size1)/n)
+		fmt.Printf("store\t%s\tdecisions\t%d records (a VSA and a decision per gate request)\t%d bytes\t%d bytes/record\n", *driver, n, size2-size1, (size2-size1)/n)
 	}
 	types := make([]string, 0, len(sizes))
 	for t := range sizes {

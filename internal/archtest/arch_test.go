@@ -123,9 +123,11 @@ func TestLibrariesImportOnlyTheirInternalHelpers(t *testing.T) {
 // recheck, deployments, gate assembly, TEE opening, the audit archive) into
 // their domain packages, plus about 2% (CLI 7,865 lines, server 2,329).
 // Lower them when code leaves; raise them only with a reason in the commit.
+// The server's was raised by 30 for GET /v1/deployments/{id}/vsa, an
+// endpoint whose work is in gate.VSAIssuer.
 var adapterBudgets = map[string]int{
 	"internal/cli":    8020,
-	"internal/server": 2370,
+	"internal/server": 2400,
 }
 
 func TestAdaptersStayThin(t *testing.T) {

@@ -93,7 +93,7 @@ elsewhere, a gate check by the CLI or the API, or a dry run does not change it.`
 	ls.Flags().StringVar(&f.trust, "trust", "", "trust file: only decisions signed by a key with role gate are listed (required without --server)")
 	ls.Flags().IntVar(&f.limit, "limit", server.DefaultDeploymentsLimit, "at most this many decisions, the newest (0: all; with --server, 1.."+fmt.Sprint(server.MaxListLimit)+")")
 	ls.Flags().BoolVar(&f.deployed, "deployed", false, "list what admission reviews allowed where (what recheck rechecks), not the decisions")
-	cmd.AddCommand(ls)
+	cmd.AddCommand(ls, newDeploymentsVSACmd(app))
 	return cmd
 }
 

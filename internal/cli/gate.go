@@ -112,7 +112,7 @@ The token is read from $HALLMARK_TOKEN (or --token-env).`,
 			defer g.Store().Close()
 			res, err := g.Evaluate(ctx, gate.Request{
 				Artifact: policy.Artifact{Digest: dg, Name: name}, Environment: f.env,
-				Requester: f.requester, Source: "cli", Bundles: extra,
+				Requester: f.requester, Source: "cli", Bundles: extra, VSA: true,
 			})
 			if res != nil {
 				writeVerdict(app.Stdout, res)

@@ -24,6 +24,7 @@ import (
 	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/trust"
 	"github.com/hallmark-dev/hallmark/vuln"
 	"github.com/hallmark-dev/hallmark/web"
 )
@@ -212,6 +213,21 @@ admission: {defaultEnvironment: prod}
 	ta.mustRun(t, append([]string{"deployments", "ls", "--deployed"}, remote...)...)
 	if n := strings.Count(ta.out.String(), "Pod/web"); n != 2 || !strings.Contains(ta.out.String(), "shop") {
 		t.Fatalf("deployments ls --deployed --server:\n%s", ta.out)
+	}
+	// The review recorded decisions without VSAs; deployments vsa
+	// --server has the server issue one, signed by its gate key.
+	ta.mustRun(t, append([]string{"deployments", "ls", "--format", "json", "--artifact", dA}, remote...)...)
+	var admitted []gate.Deployment
+	if err := json.Unmarshal(ta.out.Bytes(), &admitted); err != nil || len(admitted) == 0 || admitted[0].Source != gate.AdmissionSource || admitted[0].VSA != "" {
+		t.Fatalf("newest decision about A: %v %+v, want the admission's, without a VSA", err, admitted)
+	}
+	ta.mustRun(t, append([]string{"deployments", "vsa", admitted[0].ID}, remote...)...)
+	tr, err := trust.Load(filepath.Join(dir, "trust.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := attest.Verify(t.Context(), ta.out.Bytes(), tr.All()); err != nil || v.PredicateType != gate.VSAPredicateType || gate.CheckRecordSigner(v, tr) != nil {
+		t.Fatalf("deployments vsa --server: %v %+v\n%s", err, v, ta.out)
 	}
 
 	// Nothing would change yet...

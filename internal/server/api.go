@@ -48,6 +48,7 @@ func (s *Server) Handler() http.Handler {
 	route("POST /v1/gate", RoleUploader, s.evaluate)
 	route("GET /v1/deployments", RoleReader, s.deployments)
 	route("GET /v1/deployed", RoleReader, s.deployed)
+	route("GET /v1/deployments/{id}/vsa", RoleReader, s.decisionVSA)
 	route("POST /v1/recheck", RoleAdmin, s.recheck)
 	mux.Handle("POST /admission/validate", s.instrument("POST /admission/validate", s.authorizeAdmission(s.webhook.ServeHTTP)))
 	mux.Handle("POST /admission/mutate", s.instrument("POST /admission/mutate", s.authorizeAdmission(s.webhook.Mutator().ServeHTTP)))
@@ -359,10 +360,7 @@ type Evidence struct {
 }
 
 func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !strings.Contains(id, ":") {
-		id = "sha256:" + id
-	}
+	id := pathID(r)
 	rec, err := s.store.Get(r.Context(), id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -378,6 +376,34 @@ func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, Evidence{Record: rec, Bundle: rec.Bundle})
+}
+
+// decisionVSA answers GET /v1/deployments/{id}/vsa: the signed VSA bundle
+// of a recorded deployment decision (gate.VSAIssuer), derived and signed
+// with the gate's key when the decision was recorded without one, as
+// admission reviews are.
+func (s *Server) decisionVSA(w http.ResponseWriter, r *http.Request) {
+	v, err := s.gate.VSAIssuer().Issue(r.Context(), pathID(r))
+	if err != nil {
+		code := http.StatusUnprocessableEntity
+		if errors.Is(err, store.ErrNotFound) {
+			code = http.StatusNotFound
+		} else if errors.Is(err, gate.ErrNotDecision) {
+			code = http.StatusBadRequest
+		}
+		writeError(w, code, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(v.Raw)
+}
+
+// pathID is the record ID in the path, "sha256:" prefixed when bare.
+func pathID(r *http.Request) string {
+	if id := r.PathValue("id"); !strings.Contains(id, ":") {
+		return "sha256:" + id
+	}
+	return r.PathValue("id")
 }
 
 // RecheckRequest is the (optional) body of POST /v1/recheck.
@@ -530,7 +556,7 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		requester = strings.TrimSpace(p + " " + requester)
 	}
 	res, err := s.gate.Evaluate(r.Context(), gate.Request{Artifact: policy.Artifact{Digest: req.Digest, Name: req.Name},
-		Environment: req.Environment, Requester: requester, Source: "api"})
+		Environment: req.Environment, Requester: requester, Source: "api", VSA: true})
 	if errors.Is(err, gate.ErrBadDigest) || errors.Is(err, gate.ErrUnknownEnvironment) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -631,6 +657,8 @@ func (d gateDecider) Decide(ctx context.Context, r admission.Request) (admission
 	if r.DryRun {
 		source = "admission_dry_run"
 	}
+	// One signed record per review, the decision: the VSA of any recorded
+	// decision is issued on request (GET /v1/deployments/{id}/vsa).
 	res, err := d.g.Evaluate(ctx, gate.Request{
 		Artifact:    policy.Artifact{Digest: r.Digest, Name: r.Image},
 		Environment: r.Environment,
