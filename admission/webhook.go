@@ -120,6 +120,8 @@ type Webhook struct {
 	// evaluations holds a token per gate evaluation in flight; nil when
 	// unbounded (see WithMaxEvaluations).
 	evaluations chan struct{}
+	// workers run the reviews' decisions, within the budget's reach.
+	workers *workers
 }
 
 // patchOp is one RFC 6902 operation.
@@ -227,7 +229,7 @@ func New(d Decider, envs Environments, opts ...Option) (*Webhook, error) {
 			return nil, err
 		}
 	}
-	w := &Webhook{decider: d, envs: envs, cfg: cfg}
+	w := &Webhook{decider: d, envs: envs, cfg: cfg, workers: newWorkers(10 * time.Second)}
 	if cfg.maxEvaluations > 0 {
 		w.evaluations = make(chan struct{}, cfg.maxEvaluations)
 	}
@@ -413,7 +415,7 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool, selected
 	}
 	done := make(chan result, 1)
 	pending := &inFlight{refs: map[string]bool{}}
-	go func() {
+	w.workers.run(func() {
 		resolved, problems := w.resolve(ctx, tagged, pending)
 		if len(problems) > 0 {
 			done <- result{problems: problems, reason: "unresolved"}
@@ -425,7 +427,7 @@ func (w *Webhook) review(ctx context.Context, body []byte, mutate bool, selected
 			r.reason = "error"
 		}
 		done <- r
-	}()
+	})
 	select {
 	case <-ctx.Done():
 		w.cfg.logger.Warn("admission review over budget; denying", "uid", uid, "namespace", req.Namespace, "kind", req.Kind.Kind, "name", req.Name, "budget", w.cfg.budget)
@@ -567,52 +569,58 @@ func (w *Webhook) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 	dryRun := req.DryRun != nil && *req.DryRun
 	outs := make([]one, len(asks))
 	sem := make(chan struct{}, maxConcurrentDecisions)
-	var wg sync.WaitGroup
-	for i, a := range asks {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			pv := w.decider.PolicyVersion(env)
-			// A dry run may read the cache: a cached allow is one a real
-			// review decided and recorded for this namespace.
-			if w.cfg.cache.Allowed(a.digest.String(), req.Namespace, env, pv) {
-				outs[i].cached = true
-				return
-			}
-			if ctx.Err() != nil {
-				outs[i] = one{problem: fmt.Sprintf("%s: %v", a.label, ctx.Err()), fail: true}
-				return
-			}
-			if w.evaluations != nil {
-				select {
-				case w.evaluations <- struct{}{}:
-					defer func() { <-w.evaluations }()
-				default:
-					outs[i] = one{problem: fmt.Sprintf("%s (%s %q): not evaluated: %d gate evaluations already in flight (the gate fails closed; retry)",
-						a.label, a.img.Field, a.img.Container, cap(w.evaluations)), fail: true}
-					return
-				}
-			}
-			v, err := w.decider.Decide(ctx, Request{Digest: a.digest, Image: a.img.Ref, Environment: env,
-				Namespace: req.Namespace, Kind: req.Kind.Kind, Name: req.Name, UID: string(req.UID), Requester: req.UserInfo.Username, DryRun: dryRun})
-			switch {
-			case err != nil:
-				outs[i] = one{problem: fmt.Sprintf("%s (%s %q): gate failed closed: %v", a.label, a.img.Field, a.img.Container, err), fail: true}
-			case !v.Allowed:
-				reasons := v.Reasons
-				if len(reasons) == 0 {
-					reasons = []string{"denied without a reason"}
-				}
-				outs[i] = one{problem: fmt.Sprintf("%s (%s %q) not allowed in %s: %s", a.label, a.img.Field, a.img.Container, env, strings.Join(reasons, "; "))}
-			case dryRun:
-				// A dry run's allow is not on record; cached, it would
-				// answer a later real review that then left no record.
+	decideOne := func(i int, a ask) {
+		sem <- struct{}{}
+		defer func() { <-sem }()
+		pv := w.decider.PolicyVersion(env)
+		// A dry run may read the cache: a cached allow is one a real
+		// review decided and recorded for this namespace.
+		if w.cfg.cache.Allowed(a.digest.String(), req.Namespace, env, pv) {
+			outs[i].cached = true
+			return
+		}
+		if ctx.Err() != nil {
+			outs[i] = one{problem: fmt.Sprintf("%s: %v", a.label, ctx.Err()), fail: true}
+			return
+		}
+		if w.evaluations != nil {
+			select {
+			case w.evaluations <- struct{}{}:
+				defer func() { <-w.evaluations }()
 			default:
-				w.cfg.cache.Allow(a.digest.String(), req.Namespace, env, pv)
+				outs[i] = one{problem: fmt.Sprintf("%s (%s %q): not evaluated: %d gate evaluations already in flight (the gate fails closed; retry)",
+					a.label, a.img.Field, a.img.Container, cap(w.evaluations)), fail: true}
+				return
 			}
-		})
+		}
+		v, err := w.decider.Decide(ctx, Request{Digest: a.digest, Image: a.img.Ref, Environment: env,
+			Namespace: req.Namespace, Kind: req.Kind.Kind, Name: req.Name, UID: string(req.UID), Requester: req.UserInfo.Username, DryRun: dryRun})
+		switch {
+		case err != nil:
+			outs[i] = one{problem: fmt.Sprintf("%s (%s %q): gate failed closed: %v", a.label, a.img.Field, a.img.Container, err), fail: true}
+		case !v.Allowed:
+			reasons := v.Reasons
+			if len(reasons) == 0 {
+				reasons = []string{"denied without a reason"}
+			}
+			outs[i] = one{problem: fmt.Sprintf("%s (%s %q) not allowed in %s: %s", a.label, a.img.Field, a.img.Container, env, strings.Join(reasons, "; "))}
+		case dryRun:
+			// A dry run's allow is not on record; cached, it would
+			// answer a later real review that then left no record.
+		default:
+			w.cfg.cache.Allow(a.digest.String(), req.Namespace, env, pv)
+		}
 	}
-	wg.Wait()
+	if len(asks) == 1 { // the usual review: on this worker (workers.go)
+		decideOne(0, asks[0])
+	} else {
+		var wg sync.WaitGroup
+		wg.Add(len(asks))
+		for i, a := range asks {
+			w.workers.run(func() { defer wg.Done(); decideOne(i, a) })
+		}
+		wg.Wait()
+	}
 	cached = true
 	for _, o := range outs {
 		cached = cached && o.cached

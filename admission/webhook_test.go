@@ -353,8 +353,13 @@ func TestReviewBudget(t *testing.T) {
 		if len(outcomes) != 1 || outcomes[0].Reason != "timeout" {
 			t.Errorf("outcomes %+v", outcomes)
 		}
+		idleWorkersExit()
 	})
 }
+
+// idleWorkersExit waits, in a synctest bubble, for the webhook's idle
+// workers to exit: the bubble fails if any goroutine outlives it.
+func idleWorkersExit() { time.Sleep(time.Minute) }
 
 // TestReviewMaxEvaluations: beyond the bound on gate evaluations in flight
 // a review is denied at once, naming the bound, instead of queueing until
@@ -388,6 +393,7 @@ func TestReviewMaxEvaluations(t *testing.T) {
 		if strings.Contains(raw, "in flight") || !strings.Contains(raw, "no decision within 2s") {
 			t.Fatalf("review after the evaluations finished: %s", raw)
 		}
+		idleWorkersExit()
 	})
 	if _, err := admission.New(blocker{}, envs, admission.WithMaxEvaluations(-1)); err == nil {
 		t.Error("a negative bound was accepted")
