@@ -153,7 +153,7 @@ type Request struct {
 	// VSA also signs and stores a SLSA verification summary of the
 	// decision, for callers that hand it on (the CLI and API gates).
 	// Without it the decision record is the one signed record: admission
-	// reviews leave the VSA out, and IssueVSA derives one from any
+	// reviews leave the VSA out, and VSAIssuer derives one from any
 	// recorded decision when someone asks.
 	VSA bool
 }
