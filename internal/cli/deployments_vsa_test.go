@@ -13,7 +13,6 @@ import (
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/gate"
 	"github.com/hallmark-dev/hallmark/internal/tooltest"
-	"github.com/hallmark-dev/hallmark/keys"
 	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/store/sqlite"
 	"github.com/hallmark-dev/hallmark/trust"
@@ -27,14 +26,7 @@ import (
 func TestDeploymentsVSA(t *testing.T) {
 	ta := newTestApp(t)
 	dir := t.TempDir()
-	gk, scanner := attesttest.Key(t, keys.ECDSAP256), attesttest.Key(t, keys.ECDSAP256)
-	for name, k := range map[string]*keys.PrivateKey{"gate": gk, "scanner": scanner} {
-		if _, _, err := keys.WriteFiles(filepath.Join(dir, name), k, []byte("test-pass")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	trustFile := writeFile(t, filepath.Join(dir, "trust.yaml"),
-		"version: 1\nkeys:\n  - {name: gate, publicKey: gate.pub, roles: [gate]}\n  - {name: scanner, publicKey: scanner.pub, roles: [scanner]}\n")
+	gk, scanner, trustFile := gateAndScannerKeys(t, dir)
 	content := []byte("the release binary")
 	artFile := filepath.Join(dir, "app.bin")
 	if err := os.WriteFile(artFile, content, 0o644); err != nil {
