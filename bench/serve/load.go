@@ -50,17 +50,22 @@ func load(ctx context.Context, args []string) error {
 	timeline := fs.Bool("timeline", false, "print per-second outcome counts")
 	endpoint := fs.String("endpoint", "validate", "validate, or mutate (the baseline: the images are pinned, so it decodes the review and answers without the gate)")
 	allowedOut := fs.String("allowed-out", "", "write the digests answered allowed to this file")
+	openConns := fs.Int("open-conns", 32, "connections opened to each server before the clock starts (GET /healthz), as an API server keeps its webhook connections open; 0 opens them during the run")
 	fs.Parse(args)
-	var targets []string
+	var targets, bases []string
 	for _, u := range strings.Split(*urls, ",") {
 		p, err := loopbackURL(u)
 		if err != nil {
 			return err
 		}
-		targets = append(targets, strings.TrimSuffix(p.String(), "/")+"/admission/"+*endpoint)
+		bases = append(bases, strings.TrimSuffix(p.String(), "/"))
+		targets = append(targets, bases[len(bases)-1]+"/admission/"+*endpoint)
 	}
 	client, err := httpClient(*ca, *inflight)
 	if err != nil {
+		return err
+	}
+	if err := openConnections(ctx, client, bases, min(*openConns, *inflight)); err != nil {
 		return err
 	}
 	// send times a review from when it was due, not from when it went
@@ -213,6 +218,44 @@ loop:
 		}
 		if err := errors.Join(w.Flush(), f.Close()); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// openConnections opens n TLS connections to each base URL and leaves them
+// idle in client's pool. A new load generator otherwise opens its
+// connections during the first second of a run, and their handshakes
+// (X25519MLKEM768 on both sides) land in that second's latencies and in
+// the server's CPU, while the API server holds its connections to a
+// webhook open across reviews.
+func openConnections(ctx context.Context, client *http.Client, bases []string, n int) error {
+	for _, base := range bases {
+		errs := make(chan error, n)
+		var ready sync.WaitGroup
+		ready.Add(n)
+		for range n {
+			go func() {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
+				resp, err := client.Do(req)
+				// Hold the connection (its body unread) until all n
+				// are open, so that none is reused for another.
+				ready.Done()
+				ready.Wait()
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("%s/healthz: %s", base, resp.Status)
+					}
+				}
+				errs <- err
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				return fmt.Errorf("open connections: %w", err)
+			}
 		}
 	}
 	return nil
