@@ -50,7 +50,7 @@ func load(ctx context.Context, args []string) error {
 	timeline := fs.Bool("timeline", false, "print per-second outcome counts")
 	endpoint := fs.String("endpoint", "validate", "validate, or mutate (the baseline: the images are pinned, so it decodes the review and answers without the gate)")
 	allowedOut := fs.String("allowed-out", "", "write the digests answered allowed to this file")
-	openConns := fs.Int("open-conns", 32, "connections opened to each server before the clock starts (GET /healthz), as an API server keeps its webhook connections open; 0 opens them during the run")
+	openConns := fs.Int("open-conns", 32, "connections opened to each server before the clock starts (GET /livez), as an API server keeps its webhook connections open; 0 opens them during the run")
 	fs.Parse(args)
 	var targets, bases []string
 	for _, u := range strings.Split(*urls, ",") {
@@ -236,7 +236,7 @@ func openConnections(ctx context.Context, client *http.Client, bases []string, n
 		ready.Add(n)
 		for range n {
 			go func() {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/livez", nil)
 				resp, err := client.Do(req)
 				// Hold the connection (its body unread) until all n
 				// are open, so that none is reused for another.
@@ -246,7 +246,7 @@ func openConnections(ctx context.Context, client *http.Client, bases []string, n
 					io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 					if resp.StatusCode != http.StatusOK {
-						err = fmt.Errorf("%s/healthz: %s", base, resp.Status)
+						err = fmt.Errorf("%s/livez: %s", base, resp.Status)
 					}
 				}
 				errs <- err
