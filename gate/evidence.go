@@ -384,7 +384,7 @@ func readFindings(v *attest.Verified) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &findings{kind: p.Kind, scan: policy.Scan{Meta: policy.Meta{Timestamp: p.ScannedAt}, Scanner: p.Scanner.Name, ScannedAt: p.ScannedAt, Findings: nonNil(p.Findings)}}
+	f := &findings{kind: p.Kind, scan: policy.Scan{Meta: policy.Meta{Timestamp: p.ScannedAt}, Scanner: interned(p.Scanner.Name), ScannedAt: p.ScannedAt, Findings: nonNil(p.Findings)}}
 	switch p.Kind {
 	case finding.KindMisconfig, finding.KindSecrets, finding.KindDeps:
 		return f, nil
@@ -425,7 +425,7 @@ func readVulns(v *attest.Verified) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	scan := &policy.VulnScan{Meta: policy.Meta{Timestamp: p.Metadata.ScanFinishedOn}, Scanner: p.Scanner.URI, ScannedAt: p.Metadata.ScanFinishedOn,
+	scan := &policy.VulnScan{Meta: policy.Meta{Timestamp: p.Metadata.ScanFinishedOn}, Scanner: interned(p.Scanner.URI), ScannedAt: p.Metadata.ScanFinishedOn,
 		DatabaseUpdatedAt: p.Scanner.DB.LastUpdate, Findings: []policy.VulnFinding{}}
 	for _, r := range p.Scanner.Result {
 		f := policy.VulnFinding{ID: r.ID, Severity: finding.SeverityUnknown}

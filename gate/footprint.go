@@ -17,15 +17,16 @@ func footprint(c *checked) int64 {
 }
 
 // lruEntryBytes is what the LRU spends per entry besides the value: the
-// key (the bundle's "sha256:..." ID and the trust file's key-set ID, 136
-// bytes), the list element and the map slot at the table's usual load.
-const lruEntryBytes = 144 + 80 + 48
+// list element (with its 32-byte key inline) and the map slot at the
+// table's usual load.
+const lruEntryBytes = 96 + 48
 
 var timeType = reflect.TypeFor[time.Time]()
 
 // reached is the heap v references beyond its own inline bytes, counting
 // what a pointer in seen points to once. Strings and slices sharing a
-// backing array are counted twice, which overestimates; a time.Time's
+// backing array are counted twice, and interned strings (one copy for the
+// whole cache) once per entry, which overestimates; a time.Time's
 // *Location, shared by all times, is not counted.
 func reached(v reflect.Value, seen map[uintptr]bool) int64 {
 	switch v.Kind() {

@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"math"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
@@ -28,11 +28,13 @@ import (
 // cached bundle is not decoded again either; it keeps neither the bundle
 // nor its statement (see checked), about 1 KiB for a small scan. Verifying
 // the same bytes against the same trust file cannot give another result:
-// entries are keyed on the bundle's SHA-256 and the trust file's keys, and
-// roles are checked on every evaluation. Entries larger than an eighth of
-// maxBytes are not kept. 0 (the default) verifies every time. The bound
-// counts the entries' estimated heap (footprint), which the collector has
-// to fit under the process's memory limit with everything else.
+// entries are keyed on the bundle's SHA-256, a cache serves one gate and so
+// one trust file (another trust file makes another gate, with an empty
+// cache), and roles are checked on every evaluation. Entries larger than
+// an eighth of maxBytes are not kept. 0 (the default) verifies every time.
+// The bound counts the entries' estimated heap (footprint), which the
+// collector has to fit under the process's memory limit with everything
+// else.
 func WithVerifiedCache(maxBytes int64) Option {
 	return func(c *config) error {
 		if maxBytes < 0 {
@@ -47,14 +49,34 @@ func WithVerifiedCache(maxBytes int64) Option {
 // cache when there is one.
 type verifier struct {
 	trusted *attest.KeySet
-	keysID  string // keySetID(trusted): part of every cache key
 	opts    []attest.VerifyOption
 	kinds   map[string]kind // how each predicate type is read (kinds())
 	max     int64           // 0: no cache
 
 	mu    sync.Mutex // guards cache and bytes
-	cache *simplelru.LRU[string, *checked]
+	cache *simplelru.LRU[bundleKey, *checked]
 	bytes int64
+}
+
+// bundleKey is a cache key: the SHA-256 of a bundle's exact bytes. A
+// verifier checks against one trust file's keys for its whole life (a new
+// trust file means a new gate, so a new cache), so the digest alone keys
+// a result. It holds no pointer, so the collector does not trace the
+// keys of a large cache.
+type bundleKey [sha256.Size]byte
+
+// keyOf returns the key of the bundle whose ID is id ("sha256:<hex>"), or
+// false for an ID of another form.
+func keyOf(id string) (bundleKey, bool) {
+	var k bundleKey
+	h, ok := strings.CutPrefix(id, "sha256:")
+	if !ok || len(h) != hex.EncodedLen(len(k)) {
+		return k, false
+	}
+	if _, err := hex.Decode(k[:], []byte(h)); err != nil {
+		return k, false
+	}
+	return k, true
 }
 
 // checked is what the gate keeps of one bundle verified against the trust
@@ -90,8 +112,11 @@ type subjectDigest struct{ alg, hex string }
 // the kind of its predicate type (none for types the policy does not read).
 func newChecked(v *attest.Verified, ks map[string]kind) *checked {
 	c := &checked{
-		id: v.ID, predicateType: v.PredicateType, signerIDs: v.SignerIDs(), certificate: v.Certificate,
+		id: v.ID, predicateType: interned(v.PredicateType), signerIDs: v.SignerIDs(), certificate: v.Certificate,
 		time: v.Time, timestamped: len(v.Timestamps) > 0, logged: v.LogEntries > 0,
+	}
+	for i, id := range c.signerIDs {
+		c.signerIDs[i] = interned(id)
 	}
 	if c.certificate != nil {
 		cert := *c.certificate
@@ -104,7 +129,7 @@ func newChecked(v *attest.Verified, ks map[string]kind) *checked {
 		}
 		sort.Strings(algs)
 		for _, alg := range algs {
-			c.subjects = append(c.subjects, subjectDigest{alg: alg, hex: strings.ToLower(s.Digest[alg])})
+			c.subjects = append(c.subjects, subjectDigest{alg: interned(alg), hex: strings.ToLower(s.Digest[alg])})
 		}
 	}
 	if k, ok := ks[v.PredicateType]; ok && k.read != nil {
@@ -115,6 +140,11 @@ func newChecked(v *attest.Verified, ks map[string]kind) *checked {
 	}
 	return c
 }
+
+// interned returns s backed by one copy per process: predicate types, key
+// IDs and algorithm names repeat in every entry of a cache, and one copy
+// each leaves the collector fewer objects to mark.
+func interned(s string) string { return unique.Make(s).Value() }
 
 // hasDigest reports whether some subject has digest alg:hexValue (hex in
 // any case), as attest.Verified.HasDigest does.
@@ -141,41 +171,17 @@ func (c *checked) subjectsIn(alg string) []string {
 }
 
 func newVerifier(trusted *attest.KeySet, ks map[string]kind, maxBytes int64, opts ...attest.VerifyOption) (*verifier, error) {
-	v := &verifier{trusted: trusted, keysID: keySetID(trusted), kinds: ks, max: maxBytes, opts: append([]attest.VerifyOption{}, opts...)}
+	v := &verifier{trusted: trusted, kinds: ks, max: maxBytes, opts: append([]attest.VerifyOption{}, opts...)}
 	if maxBytes == 0 {
 		return v, nil
 	}
-	c, err := simplelru.NewLRU(math.MaxInt32, func(_ string, c *checked) { v.bytes -= c.size })
+	c, err := simplelru.NewLRU(math.MaxInt32, func(_ bundleKey, c *checked) { v.bytes -= c.size })
 	if err != nil {
 		return nil, err
 	}
 	v.cache = c
 	return v, nil
 }
-
-// keySetID names the keys and identities of a trust file: a verification
-// result holds only for the key set it was checked against, so the cache
-// key carries it, and a key revoked from the trust file is a cache miss.
-func keySetID(ks *attest.KeySet) string {
-	var ids []string
-	for _, k := range ks.Keys() {
-		ids = append(ids, "key "+k.ID())
-	}
-	for _, id := range ks.Identities() {
-		ids = append(ids, fmt.Sprintf("identity %+v", id))
-	}
-	sort.Strings(ids)
-	h := sha256.New()
-	for _, id := range ids {
-		h.Write([]byte(id))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// cacheKey is the key of bundle id (the SHA-256 of its exact bytes, so
-// other bytes under a known ID are another key) under v's trust file.
-func (v *verifier) cacheKey(id string) string { return id + " " + v.keysID }
 
 // caching reports whether v keeps verification results.
 func (v *verifier) caching() bool { return v.max > 0 }
@@ -185,13 +191,21 @@ func (v *verifier) get(id string) (*checked, bool) {
 	if v.max == 0 {
 		return nil, false
 	}
+	key, ok := keyOf(id)
+	if !ok {
+		return nil, false
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.cache.Get(v.cacheKey(id))
+	return v.cache.Get(key)
 }
 
 func (v *verifier) add(id string, c *checked) {
 	if v.max == 0 {
+		return
+	}
+	key, ok := keyOf(id)
+	if !ok {
 		return
 	}
 	c.size = footprint(c) // before c is shared: add is its creator's call
@@ -200,7 +214,6 @@ func (v *verifier) add(id string, c *checked) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	key := v.cacheKey(id)
 	if v.cache.Contains(key) {
 		return
 	}

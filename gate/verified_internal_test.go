@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"runtime"
 	"strings"
@@ -67,6 +68,10 @@ func TestVerifiedCacheStaysWithinItsBytes(t *testing.T) {
 	}
 }
 
+// maxObjectsPerEntry bounds the heap objects of one cached small scan: 9.4
+// with interned strings and array keys, 13.3 before.
+const maxObjectsPerEntry = 10
+
 // TestVerifiedCacheEntryHeap measures the heap the cache holds per entry
 // with runtime.MemStats over thousands of small vulnerability scans and
 // approvals (the serve benchmark's evidence), with nothing else holding
@@ -102,14 +107,14 @@ func TestVerifiedCacheEntryHeap(t *testing.T) {
 	}
 	const n = 3000
 	var bundleBytes int
-	heap := func() uint64 {
+	heap := func() (bytes, objects uint64) {
 		var ms runtime.MemStats
 		runtime.GC()
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
-		return ms.HeapAlloc
+		return ms.HeapAlloc, ms.HeapObjects
 	}
-	before := heap()
+	before, beforeObjects := heap()
 	for i := range n {
 		raw := bundle(i)
 		bundleBytes += len(raw)
@@ -121,18 +126,40 @@ func TestVerifiedCacheEntryHeap(t *testing.T) {
 			t.Fatalf("bundle %d: predicate not read: %v", i, c.err)
 		}
 	}
-	after := heap()
+	after, afterObjects := heap()
 	runtime.KeepAlive(v)
 	if v.cache.Len() != n {
 		t.Fatalf("cache holds %d entries, want %d", v.cache.Len(), n)
 	}
 	measured := float64(after-before) / n
 	estimated := float64(v.bytes) / n
-	t.Logf("%d entries: %.0f bytes of heap each (footprint estimates %.0f); bundles %d bytes each", n, measured, estimated, bundleBytes/n)
+	objects := float64(afterObjects-beforeObjects) / n
+	t.Logf("%d entries: %.0f bytes of heap each (footprint estimates %.0f) in %.1f objects; bundles %d bytes each", n, measured, estimated, objects, bundleBytes/n)
+	// Every collection marks each object of a full cache: a server's
+	// pauses between reviews grow with their number (docs/server.md).
+	if objects > maxObjectsPerEntry {
+		t.Errorf("a cached small scan holds %.1f heap objects, want at most %d", objects, maxObjectsPerEntry)
+	}
 	if measured > 2048 {
 		t.Errorf("a cached small scan holds %.0f bytes of heap, want at most 2 KiB (the bundle is %d bytes)", measured, bundleBytes/n)
 	}
 	if estimated < measured*0.8 || estimated > measured*2 {
 		t.Errorf("footprint estimates %.0f bytes per entry, the heap grew %.0f: the cache's bound would not mean what it says", estimated, measured)
+	}
+}
+
+// TestCacheKeyOf: a cache key is the bundle's SHA-256 read from its ID;
+// an ID of another form has none, so it is never cached or found.
+func TestCacheKeyOf(t *testing.T) {
+	raw := []byte("a bundle")
+	k, ok := keyOf(digest.Sum256(raw).String())
+	if !ok || k != bundleKey(sha256.Sum256(raw)) {
+		t.Fatalf("keyOf(%s) = %x, %v; want the bundle's SHA-256", digest.Sum256(raw), k, ok)
+	}
+	for _, id := range []string{"", "sha256:", "sha256:" + strings.Repeat("a", 63), "sha256:" + strings.Repeat("g", 64),
+		"sha512:" + strings.Repeat("a", 64), "SHA256:" + strings.Repeat("a", 64)} {
+		if _, ok := keyOf(id); ok {
+			t.Errorf("keyOf(%q) gave a key", id)
+		}
 	}
 }
