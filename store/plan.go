@@ -15,6 +15,10 @@ type Plan struct {
 	FullScans []string `json:"fullScans,omitempty"`
 	// Indexes are the indexes the plan searches, in plan order.
 	Indexes []string `json:"indexes,omitempty"`
+	// Walks are the indexes the plan reads in their order from one end
+	// without a search condition (SQLite's "SCAN t USING INDEX x"): cheap
+	// for a listing that stops at a small limit, a whole read otherwise.
+	Walks []string `json:"walks,omitempty"`
 }
 
 // Scans reports whether the plan reads table whole.
@@ -22,6 +26,9 @@ func (p Plan) Scans(table string) bool { return slices.Contains(p.FullScans, tab
 
 // Uses reports whether the plan searches index.
 func (p Plan) Uses(index string) bool { return slices.Contains(p.Indexes, index) }
+
+// Walk reports whether the plan reads index in order from one end.
+func (p Plan) Walk(index string) bool { return slices.Contains(p.Walks, index) }
 
 // Explainer is implemented by stores that can show the plans of their
 // queries: the queries the gate, recheck and impact run on every request

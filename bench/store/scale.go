@@ -480,8 +480,10 @@ func measure(ctx context.Context, st store.Store, driver string, n, samples int,
 		verdict := "index-backed"
 		if p.Scans("evidence") {
 			verdict = "READS THE EVIDENCE TABLE WHOLE"
+		} else if len(p.Walks) > 0 {
+			verdict = "WALKS AN INDEX WHOLE"
 		}
-		fmt.Printf("plan\t%s\t%d artifacts\t%s\t%s (full scans: %v; indexes: %v)\n", driver, n, q.name, verdict, p.FullScans, p.Indexes)
+		fmt.Printf("plan\t%s\t%d artifacts\t%s\t%s (full scans: %v; walks: %v; indexes: %v)\n", driver, n, q.name, verdict, p.FullScans, p.Walks, p.Indexes)
 		for _, line := range p.Text {
 			fmt.Printf("\t%s\n", line)
 		}

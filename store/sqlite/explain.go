@@ -42,9 +42,10 @@ func (s *Store) ExplainUnindexed(ctx context.Context, predicateTypes []string, l
 // aliases are the table aliases of the store's statements.
 var aliases = map[string]string{"e": "evidence", "s": "subjects", "g": "signers", "p": "packages", "i": "packages_indexed"}
 
-// explain runs EXPLAIN QUERY PLAN and reads its steps: "SCAN t" (with or
-// without "USING ... INDEX", which walks the whole index) reads table t
-// whole; "SEARCH t USING ... INDEX x (...)" looks rows up through x.
+// explain runs EXPLAIN QUERY PLAN and reads its steps: "SCAN t" reads
+// table t whole; "SCAN t USING ... INDEX x" walks x in order from one end
+// (as far as the query's limit); "SEARCH t USING ... INDEX x (...)" looks
+// rows up through x.
 func (s *Store) explain(ctx context.Context, sqlText string, args ...any) (store.Plan, error) {
 	rows, err := s.db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+sqlText, args...)
 	if err != nil {
@@ -71,7 +72,11 @@ func (s *Store) explain(ctx context.Context, sqlText string, args ...any) (store
 		}
 		switch f[0] {
 		case "SCAN":
-			p.FullScans = append(p.FullScans, table)
+			if i := indexOf(f, "INDEX"); i > 0 && i+1 < len(f) {
+				p.Walks = append(p.Walks, f[i+1])
+			} else {
+				p.FullScans = append(p.FullScans, table)
+			}
 		case "SEARCH":
 			if i := indexOf(f, "INDEX"); i > 0 && i+1 < len(f) {
 				p.Indexes = append(p.Indexes, f[i+1])

@@ -160,3 +160,32 @@ func BenchmarkListIDsAfterWrite(b *testing.B) {
 	}
 	b.ReportMetric(float64(spent)/float64(time.Millisecond)/float64(n), "cpu-ms/op")
 }
+
+// TestListInStoredOrderWalksTimeIndex: a listing of all records in their
+// order, up to a limit (the server's /healthz lists one), reads
+// evidence_time in order from one end (or from a time) and stops at the
+// limit; on an index of the
+// time alone SQLite read and sorted the whole table for it, which took
+// 0.22 s at 100,000 records.
+func TestListInStoredOrderWalksTimeIndex(t *testing.T) {
+	s := open(t, time.Now).(*sqlite.Store)
+	k := attesttest.Key(t, keys.Ed25519)
+	var vs []*attest.Verified
+	for i := range 20 {
+		sub := attesttest.Subject(fmt.Sprint("app-", i), []byte(fmt.Sprint("artifact ", i)))
+		vs = append(vs, attesttest.Verified(t, k, "https://example.com/sbom", map[string]any{"n": i}, sub))
+	}
+	if _, err := s.PutAll(t.Context(), vs); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []store.Query{{Limit: 1}, {Newest: true, Until: time.Now(), Limit: 1}} {
+		p, err := s.ExplainList(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := strings.Join(p.Text, "\n")
+		if p.Scans("evidence") || !(p.Walk("evidence_time") || p.Uses("evidence_time")) || strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("List(%+v) does not read evidence_time in order:\n%s", q, plan)
+		}
+	}
+}

@@ -212,6 +212,14 @@ var migrations = []string{
 	UPDATE subjects SET (predicate_type, stored_at) = (SELECT e.predicate_type, e.stored_at FROM evidence e WHERE e.id = subjects.evidence_id);
 	DROP INDEX subjects_digest;
 	CREATE INDEX subjects_digest ON subjects(alg, digest, stored_at, evidence_id, predicate_type);`,
+	// 7: evidence_time also holds the ID, so a listing of all records in
+	// their order (stored_at, then ID) reads the index from its first
+	// entry. On (stored_at) alone SQLite read and sorted the whole table
+	// for it: List with only a limit, which /healthz runs, took 0.22 s at
+	// 100,000 records, and 32 concurrent health checks ran past their 2 s
+	// timeout (503).
+	`DROP INDEX evidence_time;
+	CREATE INDEX evidence_time ON evidence(stored_at, id);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

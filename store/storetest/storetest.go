@@ -713,6 +713,9 @@ func checkPlan(t *testing.T, c check) {
 			t.Errorf("%s: walks index %s, over more than the subject's records:\n%s", c.name, idx, strings.Join(p.Text, "\n"))
 		}
 	}
+	if len(p.Walks) > 0 {
+		t.Errorf("%s: walks index %v from one end, reading it whole:\n%s", c.name, p.Walks, strings.Join(p.Text, "\n"))
+	}
 	if c.index != "" && !slices.ContainsFunc(strings.Split(c.index, "|"), p.Uses) {
 		t.Errorf("%s: does not search index %s (searches %v):\n%s", c.name, c.index, p.Indexes, strings.Join(p.Text, "\n"))
 	}
