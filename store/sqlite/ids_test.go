@@ -23,16 +23,7 @@ import (
 // sort; reading the bundles the cache lacks searches the primary key.
 func TestListIDsReadsIndexesOnly(t *testing.T) {
 	s := open(t, time.Now).(*sqlite.Store)
-	k := attesttest.Key(t, keys.Ed25519)
-	var vs []*attest.Verified
-	for i := range 20 {
-		sub := attesttest.Subject(fmt.Sprint("app-", i), []byte(fmt.Sprint("artifact ", i)))
-		vs = append(vs, attesttest.Verified(t, k, "https://example.com/sbom", map[string]any{"n": i}, sub),
-			attesttest.Verified(t, k, "https://example.com/decision", map[string]any{"n": i}, sub))
-	}
-	if _, err := s.PutAll(t.Context(), vs); err != nil {
-		t.Fatal(err)
-	}
+	vs := putApps(t, s, 20, "https://example.com/sbom", "https://example.com/decision")
 	subject := attesttest.Digest(attesttest.Subject("app-3", []byte("artifact 3")))
 	p, err := s.ExplainListIDs(t.Context(), store.Query{Subject: subject, ExcludePredicateTypes: []string{"https://example.com/decision"}})
 	if err != nil {
@@ -169,15 +160,7 @@ func BenchmarkListIDsAfterWrite(b *testing.B) {
 // 0.22 s at 100,000 records.
 func TestListInStoredOrderWalksTimeIndex(t *testing.T) {
 	s := open(t, time.Now).(*sqlite.Store)
-	k := attesttest.Key(t, keys.Ed25519)
-	var vs []*attest.Verified
-	for i := range 20 {
-		sub := attesttest.Subject(fmt.Sprint("app-", i), []byte(fmt.Sprint("artifact ", i)))
-		vs = append(vs, attesttest.Verified(t, k, "https://example.com/sbom", map[string]any{"n": i}, sub))
-	}
-	if _, err := s.PutAll(t.Context(), vs); err != nil {
-		t.Fatal(err)
-	}
+	putApps(t, s, 20, "https://example.com/sbom")
 	for _, q := range []store.Query{{Limit: 1}, {Newest: true, Until: time.Now(), Limit: 1}} {
 		p, err := s.ExplainList(t.Context(), q)
 		if err != nil {
@@ -188,4 +171,22 @@ func TestListInStoredOrderWalksTimeIndex(t *testing.T) {
 			t.Errorf("List(%+v) does not read evidence_time in order:\n%s", q, plan)
 		}
 	}
+}
+
+// putApps stores, for each of n artifacts "app-I", one record of each
+// predicate type, and returns them in that order.
+func putApps(t *testing.T, s *sqlite.Store, n int, predicateTypes ...string) []*attest.Verified {
+	t.Helper()
+	k := attesttest.Key(t, keys.Ed25519)
+	var vs []*attest.Verified
+	for i := range n {
+		sub := attesttest.Subject(fmt.Sprint("app-", i), []byte(fmt.Sprint("artifact ", i)))
+		for _, pt := range predicateTypes {
+			vs = append(vs, attesttest.Verified(t, k, pt, map[string]any{"n": i}, sub))
+		}
+	}
+	if _, err := s.PutAll(t.Context(), vs); err != nil {
+		t.Fatal(err)
+	}
+	return vs
 }
