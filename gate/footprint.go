@@ -13,13 +13,24 @@ import (
 // entry. TestVerifiedCacheEntryHeap compares it with the heap the runtime
 // reports for thousands of entries.
 func footprint(c *checked) int64 {
-	return lruEntryBytes + allocSize(int64(reflect.TypeFor[checked]().Size())) + reached(reflect.ValueOf(c).Elem(), map[uintptr]bool{})
+	return lruEntryBytes() + allocSize(int64(reflect.TypeFor[checked]().Size())) + reached(reflect.ValueOf(c).Elem(), map[uintptr]bool{})
 }
 
-// lruEntryBytes is what the LRU spends per entry besides the value: the
-// list element (with its 32-byte key inline) and the map slot at the
-// table's usual load.
-const lruEntryBytes = 96 + 48
+// footprint is the heap e holds in the cache: its encoded bytes, or the
+// Go values of a result kept as they are (footprint of a checked).
+func (e cacheEntry) footprint() int64 {
+	if e.value != nil {
+		return footprint(e.value)
+	}
+	return lruEntryBytes() + allocSize(int64(len(e.form.data)))
+}
+
+// lruEntryBytes is what the LRU spends per entry besides the value: its
+// slot (with its 32-byte key inline) and its index entry, at the usual
+// load of the slot slice (grown by doubling) and of the index's table.
+func lruEntryBytes() int64 {
+	return int64(reflect.TypeFor[slot]().Size())*3/2 + int64(reflect.TypeFor[bundleKey]().Size()+4+1)*8/7
+}
 
 var timeType = reflect.TypeFor[time.Time]()
 

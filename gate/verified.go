@@ -5,14 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"math"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 	"unique"
-
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/digest"
@@ -25,8 +22,10 @@ import (
 // keeps retrying, an allow whose cache entry expired, a recheck, a new
 // artifact or environment over evidence uploaded through the server. With
 // each result the cache keeps the predicate read into policy input, so a
-// cached bundle is not decoded again either; it keeps neither the bundle
-// nor its statement (see checked), about 1 KiB for a small scan. Verifying
+// cached bundle is not verified or read from JSON again; it keeps neither
+// the bundle nor its statement (see checked), and keeps the result encoded
+// in one byte slice the collector does not look into (cacheform.go), about
+// 730 bytes for a small scan. Verifying
 // the same bytes against the same trust file cannot give another result:
 // entries are keyed on the bundle's SHA-256, a cache serves one gate and so
 // one trust file (another trust file makes another gate, with an empty
@@ -53,8 +52,9 @@ type verifier struct {
 	kinds   map[string]kind // how each predicate type is read (kinds())
 	max     int64           // 0: no cache
 
+	codec *codec
 	mu    sync.Mutex // guards cache and bytes
-	cache *simplelru.LRU[bundleKey, *checked]
+	cache *verifiedLRU
 	bytes int64
 }
 
@@ -102,7 +102,6 @@ type checked struct {
 
 	pred any   // kind.read's result; nil for types that are not policy input
 	err  error // kind.read's error
-	size int64 // footprint(c), set when the cache takes c
 }
 
 // subjectDigest is one digest of a statement subject, hex in lower case.
@@ -175,18 +174,19 @@ func newVerifier(trusted *attest.KeySet, ks map[string]kind, maxBytes int64, opt
 	if maxBytes == 0 {
 		return v, nil
 	}
-	c, err := simplelru.NewLRU(math.MaxInt32, func(_ bundleKey, c *checked) { v.bytes -= c.size })
+	k, err := newCodec()
 	if err != nil {
 		return nil, err
 	}
-	v.cache = c
+	v.codec, v.cache = k, newVerifiedLRU()
 	return v, nil
 }
 
 // caching reports whether v keeps verification results.
 func (v *verifier) caching() bool { return v.max > 0 }
 
-// get returns the cached result for the bundle whose SHA-256 is id.
+// get returns the cached result for the bundle whose SHA-256 is id, a
+// value of the caller's own when the cache keeps it encoded.
 func (v *verifier) get(id string) (*checked, bool) {
 	if v.max == 0 {
 		return nil, false
@@ -196,8 +196,19 @@ func (v *verifier) get(id string) (*checked, bool) {
 		return nil, false
 	}
 	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.cache.Get(key)
+	e, ok := v.cache.get(key)
+	v.mu.Unlock()
+	switch {
+	case !ok:
+		return nil, false
+	case e.value != nil:
+		return e.value, true
+	}
+	c, err := v.codec.decode(id, e.form)
+	if err != nil {
+		return nil, false // encode checked the round trip; verify afresh if it ever fails
+	}
+	return c, true
 }
 
 func (v *verifier) add(id string, c *checked) {
@@ -208,19 +219,27 @@ func (v *verifier) add(id string, c *checked) {
 	if !ok {
 		return
 	}
-	c.size = footprint(c) // before c is shared: add is its creator's call
-	if c.size > v.max/8 {
+	e := cacheEntry{value: c}
+	if f, ok := v.codec.encode(c); ok {
+		e = cacheEntry{form: f}
+	}
+	e.size = e.footprint()
+	if e.size > v.max/8 {
 		return
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.cache.Contains(key) {
+	if v.cache.contains(key) {
 		return
 	}
-	v.cache.Add(key, c)
-	v.bytes += c.size
+	v.cache.add(key, e)
+	v.bytes += e.size
 	for v.bytes > v.max {
-		v.cache.RemoveOldest()
+		old, ok := v.cache.removeOldest()
+		if !ok {
+			break
+		}
+		v.bytes -= old.size
 	}
 }
 

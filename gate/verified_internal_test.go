@@ -3,6 +3,7 @@ package gate
 import (
 	"crypto/sha256"
 	"fmt"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/hallmark-dev/hallmark/attest/attesttest"
 	"github.com/hallmark-dev/hallmark/digest"
 	"github.com/hallmark-dev/hallmark/keys"
+	"github.com/hallmark-dev/hallmark/policy"
 	"github.com/hallmark-dev/hallmark/vuln"
 )
 
@@ -48,12 +50,13 @@ func TestVerifiedCacheStaysWithinItsBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		_ = c
 		ids[i] = digest.Sum256(raw).String()
 		if v.bytes > v.max {
 			t.Fatalf("after %d results the cache holds %d bytes, over its %d", i+1, v.bytes, v.max)
 		}
 		if _, ok := v.get(ids[i]); !ok {
-			t.Fatalf("result %d (%d bytes) not kept", i, c.size)
+			t.Fatalf("result %d not kept", i)
 		}
 	}
 	if _, ok := v.get(ids[0]); ok {
@@ -68,9 +71,10 @@ func TestVerifiedCacheStaysWithinItsBytes(t *testing.T) {
 	}
 }
 
-// maxObjectsPerEntry bounds the heap objects of one cached small scan: 9.4
-// with interned strings and array keys, 13.3 before.
-const maxObjectsPerEntry = 10
+// maxObjectsPerEntry bounds the heap objects of one cached small scan: 1.1
+// encoded (cacheform.go), 9.4 as Go values with interned strings and
+// array keys, 13.3 before.
+const maxObjectsPerEntry = 2
 
 // TestVerifiedCacheEntryHeap measures the heap the cache holds per entry
 // with runtime.MemStats over thousands of small vulnerability scans and
@@ -128,8 +132,8 @@ func TestVerifiedCacheEntryHeap(t *testing.T) {
 	}
 	after, afterObjects := heap()
 	runtime.KeepAlive(v)
-	if v.cache.Len() != n {
-		t.Fatalf("cache holds %d entries, want %d", v.cache.Len(), n)
+	if v.cache.len() != n {
+		t.Fatalf("cache holds %d entries, want %d", v.cache.len(), n)
 	}
 	measured := float64(after-before) / n
 	estimated := float64(v.bytes) / n
@@ -160,6 +164,94 @@ func TestCacheKeyOf(t *testing.T) {
 		"sha512:" + strings.Repeat("a", 64), "SHA256:" + strings.Repeat("a", 64)} {
 		if _, ok := keyOf(id); ok {
 			t.Errorf("keyOf(%q) gave a key", id)
+		}
+	}
+}
+
+// TestVerifiedCacheKeepsPlainDataEncoded: approvals and scans are kept as
+// one byte slice each (cacheform.go), which the collector does not look
+// into, and what the cache gives back is what verification gave, field by
+// field, times with their offsets.
+func TestVerifiedCacheKeepsPlainDataEncoded(t *testing.T) {
+	k := attesttest.Key(t, keys.Ed25519)
+	v, err := newVerifier(attest.NewKeySet(k.Public()), kinds(), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 6, 9, 30, 0, 123, time.FixedZone("", 3600))
+	art := attesttest.Subject("registry.local/app", []byte("app"))
+	a, err := NewApproval(attesttest.Digest(art), "prod", "ok", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan := vuln.VulnsPredicate{
+		Scanner: vuln.PredicateScanner{URI: "https://hallmark.dev/scanners/vuln", DB: vuln.PredicateDB{LastUpdate: at}, Result: []vuln.PredicateResult{
+			{ID: "GHSA-1", Severity: []vuln.PredicateSeverity{{Method: "hallmark", Score: "critical"}}},
+			{ID: "GO-2", Severity: []vuln.PredicateSeverity{{Method: "hallmark", Score: "low"}}},
+		}},
+		Metadata: vuln.PredicateMetadata{ScanStartedOn: at, ScanFinishedOn: at.Add(time.Second)},
+	}
+	for _, raw := range [][]byte{
+		attesttest.Bundle(t, k, ApprovalPredicateType, a, art),
+		attesttest.Bundle(t, k, vuln.PredicateType, scan, art),
+	} {
+		want, err := v.verify(t.Context(), raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.pred == nil || want.err != nil {
+			t.Fatalf("%s: predicate not read: %v", want.predicateType, want.err)
+		}
+		key, _ := keyOf(want.id)
+		if e, ok := v.cache.get(key); !ok || e.value != nil {
+			t.Fatalf("%s: kept encoded = %v, want an encoded entry", want.predicateType, ok && e.value == nil)
+		}
+		got, ok := v.get(want.id)
+		if !ok {
+			t.Fatalf("%s: not found in the cache", want.predicateType)
+		}
+		if !sameChecked(want, got) || got == want {
+			t.Errorf("%s: the cache gave back %+v, verification gave %+v", want.predicateType, got, want)
+		}
+		if got, want := fmt.Sprint(got.pred), fmt.Sprint(want.pred); got != want {
+			t.Errorf("decoded predicate %s, want %s", got, want)
+		}
+	}
+}
+
+// TestPlainData: what the cache may keep encoded, and what it keeps as Go
+// values because the encoding would lose or change it.
+func TestPlainData(t *testing.T) {
+	type recursive struct {
+		Name     string
+		Children []recursive
+	}
+	type withUnexported struct {
+		Name string
+		note string
+	}
+	type withAny struct{ Value any }
+	type skipped struct {
+		Name string
+		Memo string `json:"-"`
+	}
+	for _, c := range []struct {
+		t    reflect.Type
+		want bool
+	}{
+		{reflect.TypeFor[*policy.VulnScan](), true},
+		{reflect.TypeFor[*Approval](), true}, // digest.Digest is written as text
+		{reflect.TypeFor[time.Time](), true},
+		{reflect.TypeFor[map[string][]int](), true},
+		{reflect.TypeFor[recursive](), true},
+		{reflect.TypeFor[withUnexported](), false},
+		{reflect.TypeFor[withAny](), false},
+		{reflect.TypeFor[skipped](), false},
+		{reflect.TypeFor[map[int]string](), false},
+		{reflect.TypeFor[func()](), false},
+	} {
+		if got := plainData(c.t, map[reflect.Type]bool{}); got != c.want {
+			t.Errorf("plainData(%v) = %v, want %v", c.t, got, c.want)
 		}
 	}
 }
