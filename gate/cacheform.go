@@ -3,7 +3,9 @@ package gate
 import (
 	"bytes"
 	"encoding"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -29,18 +31,159 @@ import (
 // round trip is checked once, when the entry is added. Other results stay
 // Go values in the cache.
 
-// form is what a cache entry keeps of a checked besides its predicate and
-// its ID (the entry's key).
-type form struct {
-	PredicateType string              `cbor:"1,keyasint"`
-	SignerIDs     []string            `cbor:"2,keyasint,omitempty"`
-	Certificate   *attest.Certificate `cbor:"3,keyasint,omitempty"`
-	Subjects      [][2]string         `cbor:"4,keyasint,omitempty"` // algorithm, hex
-	Time          time.Time           `cbor:"5,keyasint"`
-	Timestamped   bool                `cbor:"6,keyasint,omitempty"`
-	Logged        bool                `cbor:"7,keyasint,omitempty"`
-	PAE           []byte              `cbor:"8,keyasint,omitempty"`
-	HasPred       bool                `cbor:"9,keyasint,omitempty"`
+// The header of an entry, what it keeps of a checked besides the
+// predicate and the ID (the entry's key), is written by hand (appendHeader,
+// header.read): it is read on every lookup, and a reflective decoder spent
+// as long on these few fields as on the predicate.
+const (
+	flagTimestamped = 1 << iota
+	flagLogged
+	flagPred
+	flagCertificate
+	flagTime
+	flagPAE
+)
+
+func (k *codec) appendHeader(b []byte, c *checked) ([]byte, error) {
+	var flags byte
+	for _, f := range []struct {
+		on   bool
+		flag byte
+	}{{c.timestamped, flagTimestamped}, {c.logged, flagLogged}, {c.pred != nil, flagPred}, {c.certificate != nil, flagCertificate}, {!c.time.IsZero(), flagTime}, {c.pae != nil, flagPAE}} {
+		if f.on {
+			flags |= f.flag
+		}
+	}
+	b = append(b, flags)
+	b = appendString(b, c.predicateType)
+	b = binary.AppendUvarint(b, uint64(len(c.signerIDs)))
+	for _, id := range c.signerIDs {
+		b = appendString(b, id)
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.subjects)))
+	for _, d := range c.subjects {
+		b = appendString(appendString(b, d.alg), d.hex)
+	}
+	if flags&flagTime != 0 {
+		_, offset := c.time.Zone()
+		b = binary.AppendVarint(b, c.time.Unix())
+		b = binary.AppendUvarint(b, uint64(c.time.Nanosecond()))
+		b = binary.AppendVarint(b, int64(offset))
+	}
+	if flags&flagPAE != 0 {
+		b = appendString(b, string(c.pae))
+	}
+	if flags&flagCertificate != 0 {
+		cert, err := k.enc.Marshal(c.certificate)
+		if err != nil {
+			return nil, err
+		}
+		b = appendString(b, string(cert))
+	}
+	return b, nil
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// header reads what appendHeader wrote; its first error sticks.
+type header struct {
+	b   []byte
+	err error
+}
+
+func (h *header) uvarint() uint64 {
+	v, n := binary.Uvarint(h.b)
+	if n <= 0 {
+		h.fail()
+		return 0
+	}
+	h.b = h.b[n:]
+	return v
+}
+
+func (h *header) varint() int64 {
+	v, n := binary.Varint(h.b)
+	if n <= 0 {
+		h.fail()
+		return 0
+	}
+	h.b = h.b[n:]
+	return v
+}
+
+func (h *header) bytes() []byte {
+	n := h.uvarint()
+	if n > uint64(len(h.b)) {
+		h.fail()
+		return nil
+	}
+	v := h.b[:n:n]
+	h.b = h.b[n:]
+	return v
+}
+
+func (h *header) string() string { return string(h.bytes()) }
+
+// count reads a length, bounded by the bytes left (each item takes one).
+func (h *header) count() int {
+	n := h.uvarint()
+	if n > uint64(len(h.b)) {
+		h.fail()
+		return 0
+	}
+	return int(n)
+}
+
+func (h *header) fail() {
+	if h.err == nil {
+		h.err = errors.New("truncated header")
+	}
+	h.b = nil
+}
+
+// read fills c from the header and returns its flags.
+func (h *header) read(k *codec, c *checked) (byte, error) {
+	if len(h.b) == 0 {
+		return 0, errors.New("empty header")
+	}
+	flags := h.b[0]
+	h.b = h.b[1:]
+	c.predicateType = h.string()
+	if n := h.count(); n > 0 {
+		c.signerIDs = make([]string, n)
+		for i := range c.signerIDs {
+			c.signerIDs[i] = h.string()
+		}
+	}
+	if n := h.count(); n > 0 {
+		c.subjects = make([]subjectDigest, n)
+		for i := range c.subjects {
+			c.subjects[i] = subjectDigest{alg: h.string(), hex: h.string()}
+		}
+	}
+	if flags&flagTime != 0 {
+		sec, nsec, offset := h.varint(), h.uvarint(), h.varint()
+		c.time = time.Unix(sec, int64(nsec)).UTC()
+		if offset != 0 {
+			c.time = c.time.In(time.FixedZone("", int(offset)))
+		}
+	}
+	if flags&flagPAE != 0 {
+		c.pae = slices.Clone(h.bytes())
+	}
+	if flags&flagCertificate != 0 {
+		c.certificate = new(attest.Certificate)
+		if err := k.dec.Unmarshal(h.bytes(), c.certificate); err != nil && h.err == nil {
+			return 0, err
+		}
+	}
+	c.timestamped, c.logged = flags&flagTimestamped != 0, flags&flagLogged != 0
+	if h.err == nil && len(h.b) != 0 {
+		h.err = errors.New("trailing bytes in header")
+	}
+	return flags, h.err
 }
 
 // codec encodes and decodes cache entries. It remembers which predicate
@@ -58,9 +201,9 @@ type codec struct {
 
 func newCodec() (*codec, error) {
 	// Times keep their offset (policy input writes times as they are);
-	// the decoder reads only what encode wrote, so the default bounds on
-	// arrays and maps (sized for untrusted input) would only refuse large
-	// SBOMs.
+	// the decoder reads only what encode wrote, so field names match
+	// exactly, and the default bounds on arrays and maps (sized for
+	// untrusted input) would only refuse large SBOMs.
 	enc, err := cbor.EncOptions{Time: cbor.TimeRFC3339Nano, TextMarshaler: cbor.TextMarshalerTextString}.EncMode()
 	if err != nil {
 		return nil, fmt.Errorf("verified cache encoding: %w", err)
@@ -68,6 +211,7 @@ func newCodec() (*codec, error) {
 	dec, err := cbor.DecOptions{
 		MaxArrayElements: 2147483647, MaxMapPairs: 2147483647, MaxNestedLevels: 256,
 		UTF8: cbor.UTF8DecodeInvalid, TextUnmarshaler: cbor.TextUnmarshalerTextString,
+		FieldNameMatching: cbor.FieldNameMatchingCaseSensitive,
 	}.DecMode()
 	if err != nil {
 		return nil, fmt.Errorf("verified cache decoding: %w", err)
@@ -90,14 +234,7 @@ func (k *codec) encode(c *checked) (encoded, bool) {
 	if c.err != nil {
 		return encoded{}, false
 	}
-	f := form{
-		PredicateType: c.predicateType, SignerIDs: c.signerIDs, Certificate: c.certificate,
-		Time: c.time, Timestamped: c.timestamped, Logged: c.logged, PAE: c.pae, HasPred: c.pred != nil,
-	}
-	for _, s := range c.subjects {
-		f.Subjects = append(f.Subjects, [2]string{s.alg, s.hex})
-	}
-	head, err := k.enc.Marshal(f)
+	head, err := k.appendHeader(nil, c)
 	if err != nil {
 		return encoded{}, false
 	}
@@ -146,21 +283,13 @@ func (k *codec) typeOf(n uint8) reflect.Type {
 
 // decode returns the checked e encodes, whose bundle ID is id.
 func (k *codec) decode(id string, e encoded) (*checked, error) {
-	var f form
-	if err := k.dec.Unmarshal(e.data[:e.split], &f); err != nil {
+	c := &checked{id: id}
+	h := header{b: e.data[:e.split]}
+	flags, err := h.read(k, c)
+	if err != nil {
 		return nil, fmt.Errorf("verified cache entry %s: %w", id, err)
 	}
-	c := &checked{
-		id: id, predicateType: f.PredicateType, signerIDs: f.SignerIDs, certificate: f.Certificate,
-		time: f.Time, timestamped: f.Timestamped, logged: f.Logged, pae: f.PAE,
-	}
-	if len(f.Subjects) > 0 {
-		c.subjects = make([]subjectDigest, len(f.Subjects))
-		for i, s := range f.Subjects {
-			c.subjects[i] = subjectDigest{alg: s[0], hex: s[1]}
-		}
-	}
-	if f.HasPred {
+	if flags&flagPred != 0 {
 		p := reflect.New(k.typeOf(e.predType))
 		if err := k.dec.Unmarshal(e.data[e.split:], p.Interface()); err != nil {
 			return nil, fmt.Errorf("verified cache entry %s: predicate: %w", id, err)

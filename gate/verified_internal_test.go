@@ -2,6 +2,7 @@ package gate
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
@@ -253,5 +254,49 @@ func TestPlainData(t *testing.T) {
 		if got := plainData(c.t, map[reflect.Type]bool{}); got != c.want {
 			t.Errorf("plainData(%v) = %v, want %v", c.t, got, c.want)
 		}
+	}
+}
+
+// TestCacheFormRoundTrip: every field of a checked survives the cache's
+// encoding, a keyless signer's certificate, a verified time with its
+// offset and a provenance's PAE among them; a truncated entry is an
+// error, never a panic or a result.
+func TestCacheFormRoundTrip(t *testing.T) {
+	k, err := newCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &checked{
+		id: "sha256:" + strings.Repeat("ab", 32), predicateType: ApprovalPredicateType, signerIDs: []string{"k1", "k2"},
+		certificate: &attest.Certificate{CertificateIssuer: "CN=sigstore-intermediate", SubjectAlternativeName: "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1"},
+		subjects:    []subjectDigest{{alg: "sha256", hex: strings.Repeat("0f", 32)}, {alg: "sha512", hex: strings.Repeat("1e", 64)}},
+		time:        time.Date(2026, 12, 7, 5, 0, 0, 42, time.FixedZone("CET", 3600)), timestamped: true, logged: true,
+		pae:  []byte("DSSEv1 ..."),
+		pred: &Approval{Artifact: digest.MustParse("sha256:" + strings.Repeat("0f", 32)), Environment: "prod", Comment: "ok", ApprovedAt: time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)},
+	}
+	c.certificate.Extensions.SourceRepositoryURI = "https://github.com/o/r"
+	e, ok := k.encode(c)
+	if !ok {
+		t.Fatal("a checked of plain data was not encoded")
+	}
+	got, err := k.decode(c.id, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameChecked(c, got) {
+		t.Errorf("round trip gave %+v, want %+v", got, c)
+	}
+	if got.time.Format(time.RFC3339Nano) != "2026-12-07T05:00:00.000000042+01:00" {
+		t.Errorf("time came back as %s", got.time.Format(time.RFC3339Nano))
+	}
+	for n := range e.split {
+		cut := encoded{data: e.data[:n], split: n, predType: e.predType}
+		if _, err := k.decode(c.id, cut); err == nil {
+			t.Fatalf("a header cut to %d of %d bytes decoded", n, e.split)
+		}
+	}
+	c.err = errors.New("unreadable predicate")
+	if _, ok := k.encode(c); ok {
+		t.Error("a result with a read error was encoded: the error would be lost")
 	}
 }
