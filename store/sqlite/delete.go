@@ -2,6 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/hallmark-dev/hallmark/store"
@@ -12,17 +15,10 @@ var (
 	_ store.Compacter = (*Store)(nil)
 )
 
-// dependents delete the rows that refer to one evidence record.
-var dependents = []string{
-	`DELETE FROM subjects WHERE evidence_id = ?`,
-	`DELETE FROM signers WHERE evidence_id = ?`,
-	`DELETE FROM packages WHERE evidence_id = ?`,
-	`DELETE FROM packages_indexed WHERE evidence_id = ?`,
-}
-
 // Delete removes the records with these IDs and the rows that refer to
-// them (subjects, signers, indexed packages) in one transaction. It takes the committer's leader lock, so it
-// runs between group commits rather than racing them for SQLite's lock.
+// them (subjects, signers, indexed packages) in one transaction. It takes
+// the committer's leader lock, so it runs between group commits rather
+// than racing them for SQLite's lock.
 func (s *Store) Delete(ctx context.Context, ids []string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
@@ -36,26 +32,64 @@ func (s *Store) Delete(ctx context.Context, ids []string) (int, error) {
 	defer tx.Rollback()
 	removed := 0
 	for _, id := range ids {
-		for _, q := range dependents {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
-				return 0, fmt.Errorf("delete evidence %s: %w", id, err)
-			}
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM evidence WHERE id = ?`, id)
+		n, err := deleteRecord(ctx, tx, id)
 		if err != nil {
 			return 0, fmt.Errorf("delete evidence %s: %w", id, err)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, fmt.Errorf("delete evidence %s: %w", id, err)
-		}
-		removed += int(n)
+		removed += n
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("delete evidence: commit: %w", err)
 	}
 	s.ckpt.wrote(removed)
 	return removed, nil
+}
+
+// The statements deleting one subject row and one signer row of a record.
+const (
+	deleteSubjectSQL = `DELETE FROM subjects WHERE alg = ? AND digest = ? AND stored_at = ? AND evidence_id = ?`
+	deleteSignerSQL  = `DELETE FROM signers WHERE key_id = ? AND evidence_id = ?`
+)
+
+// deleteRecord removes one record and the rows that refer to it, and
+// returns 1, or 0 when no record has that ID. There is no index of subject
+// or signer rows by record (migration 8): they are found through the
+// digests and keys the record's row lists, by subjects_digest and
+// signers_key.
+func deleteRecord(ctx context.Context, tx *sql.Tx, id string) (int, error) {
+	var storedAt int64
+	var subjectsJSON, signersJSON []byte
+	err := tx.QueryRowContext(ctx, `SELECT stored_at, subjects, signers FROM evidence WHERE id = ?`, id).Scan(&storedAt, &subjectsJSON, &signersJSON)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var subjects [][3]string
+	if err := json.Unmarshal(subjectsJSON, &subjects); err != nil {
+		return 0, fmt.Errorf("read subjects: %w", err)
+	}
+	var signers []string
+	if err := json.Unmarshal(signersJSON, &signers); err != nil {
+		return 0, fmt.Errorf("read signers: %w", err)
+	}
+	for _, sub := range subjects {
+		if _, err := tx.ExecContext(ctx, deleteSubjectSQL, sub[1], sub[2], storedAt, id); err != nil {
+			return 0, err
+		}
+	}
+	for _, k := range signers {
+		if _, err := tx.ExecContext(ctx, deleteSignerSQL, k, id); err != nil {
+			return 0, err
+		}
+	}
+	for _, q := range []string{`DELETE FROM packages WHERE evidence_id = ?`, `DELETE FROM packages_indexed WHERE evidence_id = ?`, `DELETE FROM evidence WHERE id = ?`} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return 0, err
+		}
+	}
+	return 1, nil
 }
 
 // Compact rewrites the database file without the pages deleted records

@@ -18,7 +18,9 @@ import (
 // (migration 4), evidence_type_id is gone, Unindexed reads the IDs from
 // evidence_type_time alone, and subjects_digest holds the evidence ID
 // (migration 5), and its rows hold their record's type and time, so
-// ListIDs finds the old record from that index alone (migration 6).
+// ListIDs finds the old record from that index alone (migration 6), and
+// its row holds its subjects and signers, which Delete finds without the
+// dropped indexes of them by record (migration 8).
 func TestMigrationOnExistingStore(t *testing.T) {
 	for _, from := range []int{2, 3, 4, 5} {
 		t.Run(fmt.Sprint("from version ", from), func(t *testing.T) {
@@ -31,6 +33,7 @@ func TestMigrationOnExistingStore(t *testing.T) {
 				fmt.Sprintf(`PRAGMA user_version = %d`, from),
 				`INSERT INTO evidence(id, predicate_type, stored_at, bundle) VALUES ('sha256:aa', 'https://cyclonedx.org/bom', 1, x'7b7d')`,
 				`INSERT INTO subjects(evidence_id, name, alg, digest) VALUES ('sha256:aa', 'app', 'sha256', '`+strings.Repeat("b", 64)+`')`,
+				`INSERT INTO signers(evidence_id, key_id) VALUES ('sha256:aa', 'key-1')`,
 			) {
 				if _, err := db.Exec(q); err != nil {
 					t.Fatalf("%s: %v", q, err)
@@ -73,8 +76,18 @@ func TestMigrationOnExistingStore(t *testing.T) {
 			if got, err := s.ListIDs(t.Context(), store.Query{Subject: digest.MustParse("sha256:" + strings.Repeat("b", 64)), PredicateType: "https://cyclonedx.org/bom"}); err != nil || len(got) != 1 {
 				t.Errorf("ListIDs by type after the migration: %v, %v", got, err)
 			}
-			if _, err := s.Get(t.Context(), "sha256:aa"); err != nil {
+			rec, err := s.Get(t.Context(), "sha256:aa")
+			if err != nil {
 				t.Errorf("record stored before the migration: %v", err)
+			}
+			// Migration 8: the row holds its subjects and signers.
+			if len(rec.Subjects) != 1 || rec.Subjects[0].Name != "app" || rec.Subjects[0].Digest["sha256"] != strings.Repeat("b", 64) || !slices.Equal(rec.Signers, []string{"key-1"}) {
+				t.Errorf("record stored before the migration reads subjects %v, signers %v", rec.Subjects, rec.Signers)
+			}
+			for _, gone := range []string{"subjects_evidence", "signers_evidence"} {
+				if err := s.db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?`, gone).Scan(&indexes); err != nil || indexes != 0 {
+					t.Errorf("index %s: %d (%v), want it dropped", gone, indexes, err)
+				}
 			}
 			ids, err := s.Unindexed(t.Context(), []string{"https://cyclonedx.org/bom"}, 10)
 			if err != nil || len(ids) != 1 {
@@ -95,6 +108,34 @@ func TestMigrationOnExistingStore(t *testing.T) {
 			if err := s.Check(t.Context()); err != nil {
 				t.Error(err)
 			}
+			if n, err := s.Delete(t.Context(), []string{"sha256:aa"}); err != nil || n != 1 {
+				t.Fatalf("Delete of the migrated record: %d, %v", n, err)
+			}
+			for _, table := range []string{"subjects", "signers", "evidence"} {
+				var left int
+				if err := s.db.QueryRow(`SELECT count(*) FROM ` + table).Scan(&left); err != nil || left != 0 {
+					t.Errorf("%s rows after Delete: %d (%v), want none", table, left, err)
+				}
+			}
 		})
+	}
+}
+
+// TestDeleteFindsRowsThroughIndexes: with no index of subject and signer
+// rows by record (migration 8), Delete finds them through subjects_digest
+// and signers_key, never by reading the whole table.
+func TestDeleteFindsRowsThroughIndexes(t *testing.T) {
+	s, _ := openTemp(t)
+	for q, args := range map[string][]any{
+		deleteSubjectSQL: {"sha256", strings.Repeat("b", 64), int64(1), "sha256:aa"},
+		deleteSignerSQL:  {"key-1", "sha256:aa"},
+	} {
+		p, err := s.explain(t.Context(), q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.FullScans) > 0 || len(p.Walks) > 0 || len(p.Indexes) == 0 {
+			t.Errorf("%s reads the table whole:\n%s", q, strings.Join(p.Text, "\n"))
+		}
 	}
 }

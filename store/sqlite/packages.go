@@ -85,9 +85,9 @@ func unindexedSQL(predicateTypes []string, limit int) (string, []any) {
 
 // SubjectsWithPackagesSQL finds the subjects of the records listing any
 // package of a JSON array of [ecosystem, name] pairs, through the
-// packages_name index.
-const subjectsWithPackagesSQL = `SELECT DISTINCT s.alg || ':' || s.digest FROM packages p
-	JOIN subjects s ON s.evidence_id = p.evidence_id
+// packages_name index, and reads them from the records' rows.
+const subjectsWithPackagesSQL = `SELECT DISTINCT json_extract(j.value, '$[1]') || ':' || json_extract(j.value, '$[2]') FROM packages p
+	JOIN evidence e ON e.id = p.evidence_id, json_each(e.subjects) j
 	WHERE (p.ecosystem, p.name) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
 	ORDER BY 1`
 

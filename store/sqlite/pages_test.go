@@ -16,7 +16,8 @@ import (
 // of a store of 4,000 records: each is a 4 KiB write at commit and again
 // at the checkpoint, the bulk of the CPU a write costs. Schema version 3
 // wrote 24.7 on average (an index ordered by record ID among them, a
-// random page per record); migration 4 took it to 21.4.
+// random page per record); migration 4 took it to 21.4, and migration 8
+// (no index of subject and signer rows by record) from 22.7 to 18.7.
 func TestPagesPerWrite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills a store of 4,000 records; skipped with -short")
@@ -38,8 +39,12 @@ func TestPagesPerWrite(t *testing.T) {
 	for n := range writes {
 		vs = append(vs, missWrite(t, key, 1_000_000+n))
 	}
-	// No checkpoint may reset the log while it counts: switch them off on
-	// every connection of the pool, then start from an empty log.
+	// No checkpoint may reset the log while it counts: stop the store's
+	// checkpointer (which restarts the log every checkpointRecords records,
+	// so that the log's size once measured only the last such stretch),
+	// switch SQLite's off on every connection of the pool, then start from
+	// an empty log.
+	s.ckpt.close()
 	conns := make([]*sql.Conn, maxConns-1) // and the writer's
 	for i := range conns {
 		c, err := s.db.Conn(t.Context())
@@ -71,7 +76,7 @@ func TestPagesPerWrite(t *testing.T) {
 	const header, frameHeader, page = 32, 24, 4096
 	perWrite := float64(fi.Size()-header) / (frameHeader + page) / writes
 	t.Logf("%.2f pages into the WAL per write of a VSA and a decision", perWrite)
-	if perWrite > 23.5 {
-		t.Errorf("a write of a VSA and a decision adds %.2f pages to the WAL, want at most 23.5", perWrite)
+	if perWrite > 20 {
+		t.Errorf("a write of a VSA and a decision adds %.2f pages to the WAL, want at most 20", perWrite)
 	}
 }
