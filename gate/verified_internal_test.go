@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -298,5 +299,34 @@ func TestCacheFormRoundTrip(t *testing.T) {
 	c.err = errors.New("unreadable predicate")
 	if _, ok := k.encode(c); ok {
 		t.Error("a result with a read error was encoded: the error would be lost")
+	}
+}
+
+// TestVerifiedLRUOrder: a lookup makes an entry the most recently used,
+// the least recently used goes first, and a removed entry's slot is
+// reused.
+func TestVerifiedLRUOrder(t *testing.T) {
+	l := newVerifiedLRU()
+	key := func(i byte) bundleKey { return bundleKey{i} }
+	for i := range byte(3) {
+		l.add(key(i), cacheEntry{size: int64(i)})
+	}
+	if _, ok := l.get(key(0)); !ok {
+		t.Fatal("entry 0 not found")
+	}
+	var order []int64
+	for l.len() > 0 {
+		e, _ := l.removeOldest()
+		order = append(order, e.size)
+	}
+	if !slices.Equal(order, []int64{1, 2, 0}) {
+		t.Errorf("removed in order %v, want [1 2 0] (0 was looked up last)", order)
+	}
+	if _, ok := l.removeOldest(); ok {
+		t.Error("an empty list removed an entry")
+	}
+	l.add(key(9), cacheEntry{size: 9})
+	if len(l.slots) != 3 || !l.contains(key(9)) || l.contains(key(0)) {
+		t.Errorf("after reuse: %d slots, 9 kept %v, 0 kept %v; want 3 slots, 9 only", len(l.slots), l.contains(key(9)), l.contains(key(0)))
 	}
 }
