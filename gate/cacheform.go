@@ -93,18 +93,13 @@ type header struct {
 	err error
 }
 
-func (h *header) uvarint() uint64 {
-	v, n := binary.Uvarint(h.b)
-	if n <= 0 {
-		h.fail()
-		return 0
-	}
-	h.b = h.b[n:]
-	return v
-}
+func (h *header) uvarint() uint64 { return readNumber(h, binary.Uvarint) }
 
-func (h *header) varint() int64 {
-	v, n := binary.Varint(h.b)
+func (h *header) varint() int64 { return readNumber(h, binary.Varint) }
+
+// readNumber reads one number of h with read (binary.Uvarint, Varint).
+func readNumber[T uint64 | int64](h *header, read func([]byte) (T, int)) T {
+	v, n := read(h.b)
 	if n <= 0 {
 		h.fail()
 		return 0
