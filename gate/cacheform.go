@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"reflect"
@@ -18,7 +17,7 @@ import (
 )
 
 // The verified cache keeps most results encoded, as one byte slice each
-// (CBOR), not as the tree of Go values an evaluation reads: every
+// (a header written by hand, then the predicate in CBOR), not as the tree of Go values an evaluation reads: every
 // collection marks each live object and scans each pointer, and a full
 // cache of 100,000 small scans as Go values took 290 ms of collector CPU
 // per cycle on 2 cores, which a server under load felt as a stall of its
@@ -293,9 +292,6 @@ func (k *codec) decode(id string, e encoded) (*checked, error) {
 	}
 	return c, nil
 }
-
-// idOf is the bundle ID of key k.
-func idOf(k bundleKey) string { return "sha256:" + hex.EncodeToString(k[:]) }
 
 var (
 	timeOf          = reflect.TypeFor[time.Time]()
