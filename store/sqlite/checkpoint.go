@@ -21,7 +21,7 @@ import (
 // does on close.
 type checkpointer struct {
 	db      *sql.DB
-	writers *sync.Mutex   // the committer's leader lock
+	writers sync.Locker   // the committer: held, no group commit runs
 	due     chan struct{} // buffered: a request made while one runs is kept, never more
 	stop    chan struct{}
 	closing sync.Once
@@ -39,7 +39,7 @@ const checkpointRecords = 64
 // snapshots before it leaves the log to grow until the next checkpoint.
 const restartWait = 5 * time.Millisecond
 
-func startCheckpointer(db *sql.DB, writers *sync.Mutex) *checkpointer {
+func startCheckpointer(db *sql.DB, writers sync.Locker) *checkpointer {
 	c := &checkpointer{db: db, writers: writers, due: make(chan struct{}, 1), stop: make(chan struct{})}
 	c.done.Go(c.run)
 	return c
@@ -73,7 +73,7 @@ func (c *checkpointer) run() {
 // start (instead of growing) when a write begins after a checkpoint that
 // copied every frame while no reader still read from the log, which a
 // checkpoint racing the writers never sees: in a server run the log grew
-// to 200 MB. So the second pass holds the committer's leader lock, copies
+// to 200 MB. So the second pass holds the committer's lock, copies
 // the few frames committed during the first and waits for the readers of
 // older snapshots (RESTART; reads take a fraction of a millisecond, and
 // new readers read the database file). Writes wait for that pass only.

@@ -6,40 +6,26 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/store"
 )
 
-// committer serializes this process's writes and commits the writes that
-// queue up behind a running commit together, in one transaction (group
-// commit). SQLite allows one writer at a time: left to itself, each
-// concurrent writer would retry BEGIN IMMEDIATE in SQLite's busy handler,
-// which sleeps up to 100 ms between tries, and each commit would pay its
-// own fsync. Queueing in Go keeps waits short and fair, and one fsync then
-// acknowledges every write of the group.
-//
-// Under concurrent load (the last group held more than one write) the
-// committing goroutine also waits up to groupWindow for more writes, up to
-// groupMax, before it commits: the WAL frames and the fsync of a commit
-// cost a server more CPU than the rows, and an admission miss writes two
-// small records. A lone writer (the CLI, an import) never waits.
+// Writes go through a group committer (store/groupcommit): this process's
+// writes are serialized, and those that queue up behind a running commit
+// are committed together in one transaction. SQLite allows one writer at a
+// time: left to itself, each concurrent writer would retry BEGIN IMMEDIATE
+// in SQLite's busy handler, which sleeps up to 100 ms between tries, and
+// each commit would pay its own fsync. Queueing in Go keeps waits short and
+// fair, and one fsync then acknowledges every write of the group. The WAL
+// frames and the fsync of a commit cost a server more CPU than the rows,
+// and an admission miss writes two small records.
 //
 // Each write keeps its own all-or-nothing semantics: in a group of several
 // through a savepoint, so that a write that fails is rolled back alone and
 // the others still commit; alone, through the transaction itself. No
 // write is acknowledged before the group's commit returns.
-type committer struct {
-	mu    sync.Mutex // guards queue
-	queue []*write
-	more  chan struct{} // a write was queued; buffered, never blocks
-	// leader is held by the goroutine committing a group; a write that
-	// finds itself done once it holds leader was committed by another.
-	leader sync.Mutex
-	last   int // size of the last group; guarded by leader
-}
 
 // Group commit bounds: how long a group waits for company, and how many
 // writes it holds at most.
@@ -55,64 +41,11 @@ type write struct {
 	recs     []store.Record
 	existing []int // indexes of vs already stored before this write
 	err      error
-	done     bool // set by the leader, read after acquiring leader
-}
-
-func newCommitter() committer { return committer{more: make(chan struct{}, 1)} }
-
-// put queues w and returns once it is committed or has failed.
-func (c *committer) put(s *Store, w *write) {
-	c.mu.Lock()
-	c.queue = append(c.queue, w)
-	c.mu.Unlock()
-	select {
-	case c.more <- struct{}{}:
-	default:
-	}
-
-	c.leader.Lock()
-	defer c.leader.Unlock()
-	if w.done {
-		return
-	}
-	if c.last > 1 {
-		c.gather()
-	}
-	c.mu.Lock()
-	group := c.queue
-	c.queue = nil
-	c.mu.Unlock()
-	c.last = len(group)
-	s.commitGroup(group)
-}
-
-// gather waits until groupMax writes are queued or groupWindow has passed.
-func (c *committer) gather() {
-	t := time.NewTimer(groupWindow)
-	defer t.Stop()
-	for {
-		c.mu.Lock()
-		n := len(c.queue)
-		c.mu.Unlock()
-		if n >= groupMax {
-			return
-		}
-		select {
-		case <-c.more:
-		case <-t.C:
-			return
-		}
-	}
 }
 
 // commitGroup writes every write of group in one transaction and marks
 // each done with its own outcome.
 func (s *Store) commitGroup(group []*write) {
-	defer func() {
-		for _, w := range group {
-			w.done = true
-		}
-	}()
 	var live []*write
 	for _, w := range group {
 		if err := w.ctx.Err(); err != nil {

@@ -17,14 +17,14 @@ var (
 
 // Delete removes the records with these IDs and the rows that refer to
 // them (subjects, signers, indexed packages) in one transaction. It takes
-// the committer's leader lock, so it runs between group commits rather
+// the committer's lock, so it runs between group commits rather
 // than racing them for SQLite's lock.
 func (s *Store) Delete(ctx context.Context, ids []string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	s.writes.leader.Lock()
-	defer s.writes.leader.Unlock()
+	s.writes.Lock()
+	defer s.writes.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("delete evidence: begin: %w", err)
@@ -98,8 +98,8 @@ func deleteRecord(ctx context.Context, tx *sql.Tx, id string) (int, error) {
 // connections keep in memory (temp_store): this one keeps it in a file,
 // so compacting a store of some gigabytes does not take as much memory.
 func (s *Store) Compact(ctx context.Context) error {
-	s.writes.leader.Lock()
-	defer s.writes.leader.Unlock()
+	s.writes.Lock()
+	defer s.writes.Unlock()
 	c, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("compact: %w", err)

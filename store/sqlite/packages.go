@@ -19,8 +19,8 @@ func (s *Store) IndexPackages(ctx context.Context, byRecord map[string][]store.P
 	if len(byRecord) == 0 {
 		return nil
 	}
-	s.writes.leader.Lock()
-	defer s.writes.leader.Unlock()
+	s.writes.Lock()
+	defer s.writes.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("index packages: begin: %w", err)

@@ -17,17 +17,18 @@ import (
 
 	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/store/groupcommit"
 )
 
 // Store is the SQLite evidence store.
 type Store struct {
 	db     *sql.DB
 	now    func() time.Time
-	writes committer
+	writes *groupcommit.Committer[*write]
 	stmts  stmtCache
 	ckpt   *checkpointer
 	// writer is the connection every group commit runs on (under the
-	// committer's leader lock). A connection drops its page cache when
+	// committer's lock). A connection drops its page cache when
 	// it finds that another connection committed; kept for the writes,
 	// the pages their B-tree inserts walk stay cached from one commit to
 	// the next instead of being read again on whichever pooled
@@ -94,7 +95,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// the concurrent readers of a busy server.
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
-	s := &Store{db: db, now: cfg.now, writes: newCommitter(), stmts: stmtCache{db: db}}
+	s := &Store{db: db, now: cfg.now, stmts: stmtCache{db: db}}
+	s.writes = groupcommit.New(groupWindow, groupMax, s.commitGroup)
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
@@ -107,7 +109,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store %s: open the write connection: %w", path, err)
 	}
-	s.ckpt = startCheckpointer(db, &s.writes.leader)
+	s.ckpt = startCheckpointer(db, s.writes)
 	return s, nil
 }
 
@@ -274,7 +276,7 @@ func (s *Store) Put(ctx context.Context, v *attest.Verified) (store.Record, erro
 }
 
 // PutAll stores vs in one transaction: all of them or none. Concurrent
-// calls are committed together (see committer), each still atomic.
+// calls are committed together (see commit.go), each still atomic.
 func (s *Store) PutAll(ctx context.Context, vs []*attest.Verified) ([]store.Record, error) {
 	for _, v := range vs {
 		if v == nil {
@@ -282,7 +284,7 @@ func (s *Store) PutAll(ctx context.Context, vs []*attest.Verified) ([]store.Reco
 		}
 	}
 	w := &write{ctx: ctx, vs: vs}
-	s.writes.put(s, w)
+	s.writes.Do(w)
 	if w.err != nil {
 		return nil, w.err
 	}

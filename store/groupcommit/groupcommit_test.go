@@ -1,0 +1,125 @@
+package groupcommit
+
+import (
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// write records the group it was committed in.
+type write struct {
+	n         int
+	group     int // 1-based index of the commit that ran it
+	committed bool
+}
+
+// recorder is a commit function that notes each group.
+type recorder struct {
+	mu     sync.Mutex
+	groups [][]int
+}
+
+func (r *recorder) commit(group []*write) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ns []int
+	for _, w := range group {
+		ns = append(ns, w.n)
+		w.group = len(r.groups) + 1
+		w.committed = true
+	}
+	r.groups = append(r.groups, ns)
+}
+
+// TestLoneWriteCommitsAlone: a write with no company is committed at once,
+// in a group of its own, however long the window.
+func TestLoneWriteCommitsAlone(t *testing.T) {
+	r := &recorder{}
+	c := New(time.Hour, 64, r.commit)
+	for i := range 3 {
+		w := &write{n: i}
+		start := time.Now()
+		c.Do(w)
+		if !w.committed {
+			t.Fatalf("write %d: Do returned before its commit", i)
+		}
+		if d := time.Since(start); d > time.Minute {
+			t.Fatalf("write %d waited %v for company", i, d)
+		}
+	}
+	if want := [][]int{{0}, {1}, {2}}; !slices.EqualFunc(r.groups, want, slices.Equal) {
+		t.Fatalf("groups %v, want %v", r.groups, want)
+	}
+}
+
+// TestQueuedWritesCommitTogether: writes queued while a commit (or a
+// Lock holder) runs are committed in one group, in the order queued, and
+// each Do returns only after that group's commit.
+func TestQueuedWritesCommitTogether(t *testing.T) {
+	r := &recorder{}
+	c := New(time.Millisecond, 64, r.commit)
+	const n = 10
+	ws := make([]*write, n)
+	var wg sync.WaitGroup
+	c.Lock()
+	for i := range n {
+		ws[i] = &write{n: i}
+		wg.Go(func() { c.Do(ws[i]) })
+		waitQueued(t, c, i+1) // queued in order
+	}
+	c.Unlock()
+	wg.Wait()
+	if len(r.groups) != 1 || !slices.Equal(r.groups[0], []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Fatalf("groups %v, want one group of all %d writes in order", r.groups, n)
+	}
+	for i, w := range ws {
+		if !w.committed {
+			t.Errorf("write %d: Do returned before its commit", i)
+		}
+	}
+}
+
+// TestMaxEndsTheWait: after a group of several, a leader waits for company
+// until max writes are queued, not for the rest of the window.
+func TestMaxEndsTheWait(t *testing.T) {
+	r := &recorder{}
+	c := New(time.Hour, 4, r.commit)
+	queue := func(from, n int) {
+		var wg sync.WaitGroup
+		c.Lock()
+		for i := range n {
+			wg.Go(func() { c.Do(&write{n: from + i}) })
+			waitQueued(t, c, i+1)
+		}
+		c.Unlock()
+		wg.Wait()
+	}
+	queue(0, 2) // the next leader will wait for company
+	done := make(chan struct{})
+	go func() { queue(2, 4); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("a leader with max writes queued waited for the window")
+	}
+	if want := [][]int{{0, 1}, {2, 3, 4, 5}}; !slices.EqualFunc(r.groups, want, slices.Equal) {
+		t.Fatalf("groups %v, want %v", r.groups, want)
+	}
+}
+
+// waitQueued waits until n writes are queued.
+func waitQueued[W any](t *testing.T, c *Committer[W], n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		got := len(c.queue)
+		c.mu.Unlock()
+		if got >= n {
+			return
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	t.Fatalf("%d writes never queued", n)
+}
