@@ -10,12 +10,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hallmark-dev/hallmark/store"
+	"github.com/hallmark-dev/hallmark/store/groupcommit"
 )
 
 // Store is the PostgreSQL evidence store.
 type Store struct {
-	pool *pgxpool.Pool
-	now  func() time.Time
+	pool   *pgxpool.Pool
+	now    func() time.Time
+	writes *groupcommit.Committer[*write]
 }
 
 var (
@@ -104,7 +106,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres %s: %w", pcfg.ConnConfig.Host, err)
 	}
-	s := &Store{pool: pool, now: cfg.now}
+	s := newStore(pool, cfg.now)
 	if err := s.checkDurable(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -118,6 +120,13 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// newStore returns a store over pool, its schema not yet migrated.
+func newStore(pool *pgxpool.Pool, now func() time.Time) *Store {
+	s := &Store{pool: pool, now: now}
+	s.writes = groupcommit.New(groupWindow, groupMax, s.commitGroup)
+	return s
 }
 
 // warm opens every connection of the pool now and has each backend read

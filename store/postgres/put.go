@@ -65,34 +65,121 @@ type batch struct {
 	signerIDs, signers []string
 }
 
-// PutAll stores vs in one transaction: all of them or none. It is one
-// statement (one round trip, one durable commit) unless some bundles were
-// already stored, whose stored records it then reads in one more query.
+// Group commit bounds: how long a group waits for company, and how many
+// writes it holds at most. A statement's fixed cost (a round trip, the
+// executor, a commit and its WAL flush) is most of an admission miss's two
+// records: measured with pgbench, one miss alone took 0.46-0.53 ms, two
+// merged 0.64-0.69 ms, four 0.95-1.03 ms. Writes queued behind one
+// connection also leave the pool's other connections to reads: in the
+// serve bench's warm phase, reads that waited for a connection fell from
+// 10-18% to about 1%. The window is short because a statement takes about
+// 0.3 ms: with 2 ms, groups were larger (1.36 writes against 1.09) but the
+// median review took 0.5-1 ms longer.
+const (
+	groupWindow = 500 * time.Microsecond
+	groupMax    = 64
+)
+
+// write is one caller's PutAll.
+type write struct {
+	ctx  context.Context
+	vs   []*attest.Verified
+	recs []store.Record
+	err  error
+}
+
+// PutAll stores vs in one transaction: all of them or none. Concurrent
+// calls are committed together, in one statement (one round trip, one
+// durable commit), each still all or nothing (see commitGroup). Bundles
+// already stored are answered with their stored records.
 func (s *Store) PutAll(ctx context.Context, vs []*attest.Verified) ([]store.Record, error) {
-	now := s.now().UTC().Truncate(time.Microsecond)
-	recs := make([]store.Record, len(vs))
-	first := make(map[string]int, len(vs)) // ID -> its first position in vs
 	for i, v := range vs {
 		if v == nil {
 			return nil, fmt.Errorf("store: nil evidence at position %d of %d", i, len(vs))
 		}
-		recs[i] = store.Record{
-			ID:            v.ID,
-			PredicateType: v.PredicateType,
-			Subjects:      v.Subjects(),
-			Signers:       v.SignerIDs(),
-			StoredAt:      now,
-			Bundle:        v.Raw,
-		}
-		if _, dup := first[v.ID]; !dup {
-			first[v.ID] = i
-		}
 	}
 	if len(vs) == 0 {
-		return recs, nil
+		return []store.Record{}, nil
 	}
-	// Rows go in ID order, so two batches sharing IDs lock them in the same
-	// order and cannot deadlock on each other.
+	w := &write{ctx: ctx, vs: vs}
+	s.writes.Do(w)
+	if w.err != nil {
+		return nil, w.err
+	}
+	return w.recs, nil
+}
+
+// commitGroup stores a group's writes in one statement. If that fails it
+// stores each write alone, so that a write fails only for its own reason.
+func (s *Store) commitGroup(group []*write) {
+	var live []*write
+	for _, w := range group {
+		if err := w.ctx.Err(); err != nil {
+			w.err = fmt.Errorf("store: %w", err)
+			continue
+		}
+		live = append(live, w)
+	}
+	if len(live) == 1 {
+		live[0].err = s.putWrites(live[0].ctx, live)
+		return
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx, cancel := groupContext(live)
+	err := s.putWrites(ctx, live)
+	cancel()
+	if err == nil {
+		return
+	}
+	for _, w := range live {
+		w.err = s.putWrites(w.ctx, []*write{w})
+	}
+}
+
+// groupContext is the context of a statement serving several callers: one
+// caller giving up must not abort the others' writes, so it ends only at
+// the latest of their deadlines (never, if one of them has none).
+func groupContext(ws []*write) (context.Context, context.CancelFunc) {
+	ctx := context.WithoutCancel(ws[0].ctx)
+	var latest time.Time
+	for _, w := range ws {
+		d, ok := w.ctx.Deadline()
+		if !ok {
+			return ctx, func() {}
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return context.WithDeadline(ctx, latest)
+}
+
+// putWrites stores the evidence of ws in one statement and sets each
+// write's records; on an error it sets none.
+func (s *Store) putWrites(ctx context.Context, ws []*write) error {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	recs := make([][]store.Record, len(ws))
+	first := map[string]*store.Record{} // ID -> its first record in ws
+	for j, w := range ws {
+		recs[j] = make([]store.Record, len(w.vs))
+		for i, v := range w.vs {
+			recs[j][i] = store.Record{
+				ID:            v.ID,
+				PredicateType: v.PredicateType,
+				Subjects:      v.Subjects(),
+				Signers:       v.SignerIDs(),
+				StoredAt:      now,
+				Bundle:        v.Raw,
+			}
+			if _, dup := first[v.ID]; !dup {
+				first[v.ID] = &recs[j][i]
+			}
+		}
+	}
+	// Rows go in ID order, so two statements sharing IDs lock them in the
+	// same order and cannot deadlock on each other.
 	ids := make([]string, 0, len(first))
 	for id := range first {
 		ids = append(ids, id)
@@ -100,7 +187,7 @@ func (s *Store) PutAll(ctx context.Context, vs []*attest.Verified) ([]store.Reco
 	slices.Sort(ids)
 	var b batch
 	for _, id := range ids {
-		rec := recs[first[id]]
+		rec := first[id]
 		b.ids = append(b.ids, rec.ID)
 		b.types = append(b.types, rec.PredicateType)
 		b.bundles = append(b.bundles, rec.Bundle)
@@ -120,18 +207,27 @@ func (s *Store) PutAll(ctx context.Context, vs []*attest.Verified) ([]store.Reco
 	rows, err := s.pool.Query(ctx, putSQL, b.ids, b.types, now, b.bundles,
 		b.subIDs, b.names, b.algs, b.digests, b.signerIDs, b.signers)
 	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", describe(ids), err)
+		return fmt.Errorf("store %s: %w", describe(ids), err)
 	}
 	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", describe(ids), err)
+		return fmt.Errorf("store %s: %w", describe(ids), err)
 	}
-	if len(inserted) == len(ids) {
-		return recs, nil
+	if len(inserted) < len(ids) {
+		if err := s.readStored(ctx, ids, inserted, recs); err != nil {
+			return err
+		}
 	}
-	// Bundles stored before are answered with their stored record. The
-	// statement has committed, so any conflicting row it skipped is
-	// committed too and this read sees it.
+	for j, w := range ws {
+		w.recs = recs[j]
+	}
+	return nil
+}
+
+// readStored replaces the records of the IDs the statement did not insert
+// with their stored records. The statement has committed, so any
+// conflicting row it skipped is committed too and this read sees it.
+func (s *Store) readStored(ctx context.Context, ids, inserted []string, recs [][]store.Record) error {
 	isNew := make(map[string]bool, len(inserted))
 	for _, id := range inserted {
 		isNew[id] = true
@@ -144,23 +240,25 @@ func (s *Store) PutAll(ctx context.Context, vs []*attest.Verified) ([]store.Reco
 	}
 	got, err := s.query(ctx, existingSQL, stored)
 	if err != nil {
-		return nil, fmt.Errorf("read stored %s: %w", describe(stored), err)
+		return fmt.Errorf("read stored %s: %w", describe(stored), err)
 	}
 	byID := make(map[string]store.Record, len(got))
 	for _, r := range got {
 		byID[r.ID] = r
 	}
-	for i := range recs {
-		if isNew[recs[i].ID] {
-			continue
+	for _, rs := range recs {
+		for i := range rs {
+			if isNew[rs[i].ID] {
+				continue
+			}
+			r, ok := byID[rs[i].ID]
+			if !ok {
+				return fmt.Errorf("store %s: %w: neither inserted nor stored before", rs[i].ID, store.ErrNotFound)
+			}
+			rs[i] = r
 		}
-		r, ok := byID[recs[i].ID]
-		if !ok {
-			return nil, fmt.Errorf("store %s: %w: neither inserted nor stored before", recs[i].ID, store.ErrNotFound)
-		}
-		recs[i] = r
 	}
-	return recs, nil
+	return nil
 }
 
 // describe names a batch's IDs in an error: the first and how many more.

@@ -72,7 +72,7 @@ func TestRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Store{pool: pool, now: time.Now}
+	s := newStore(pool, time.Now)
 	defer s.Close()
 	if err := s.migrate(t.Context()); err != nil {
 		t.Fatal(err)
