@@ -222,8 +222,22 @@ feed:
 		return err
 	default:
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// A server's store in steady state has been vacuumed and analyzed by
+	// autovacuum: visibility maps set (index-only scans skip the heap) and
+	// planner statistics. A bulk load has neither, and autovacuum is off on
+	// the CI machines (conf.d/90-ci.conf), so compact it as autovacuum
+	// would. Measured without: statements of a warm miss took up to 67 ms
+	// inside PostgreSQL (pg_stat_statements max), 10 ms with.
+	if c, ok := st.(store.Compacter); ok && *driver == "postgres" {
+		if err := c.Compact(ctx); err != nil {
+			return fmt.Errorf("compact after setup: %w", err)
+		}
+	}
 	fmt.Printf("setup: %d artifacts, %d records in %s (%s)\n", *artifacts, *artifacts*perArtifact, time.Since(start).Round(time.Second), *driver)
-	return ctx.Err()
+	return nil
 }
 
 func populate(ctx context.Context, st store.Store, approver, scanner *keys.PrivateKey, i, n int) error {
