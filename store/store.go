@@ -32,6 +32,18 @@ type Record struct {
 	Bundle []byte `json:"-"`
 }
 
+// NewRecord is the record a store keeps for v, accepted at storedAt.
+func NewRecord(v *attest.Verified, storedAt time.Time) Record {
+	return Record{
+		ID:            v.ID,
+		PredicateType: v.PredicateType,
+		Subjects:      v.Subjects(),
+		Signers:       v.SignerIDs(),
+		StoredAt:      storedAt,
+		Bundle:        v.Raw,
+	}
+}
+
 // Query selects records. Zero fields do not constrain. Results are ordered
 // by StoredAt, oldest first, then by ID, unless Newest is set.
 type Query struct {

@@ -165,14 +165,7 @@ func (s *Store) putWrites(ctx context.Context, ws []*write) error {
 	for j, w := range ws {
 		recs[j] = make([]store.Record, len(w.vs))
 		for i, v := range w.vs {
-			recs[j][i] = store.Record{
-				ID:            v.ID,
-				PredicateType: v.PredicateType,
-				Subjects:      v.Subjects(),
-				Signers:       v.SignerIDs(),
-				StoredAt:      now,
-				Bundle:        v.Raw,
-			}
+			recs[j][i] = store.NewRecord(v, now)
 			if _, dup := first[v.ID]; !dup {
 				first[v.ID] = &recs[j][i]
 			}

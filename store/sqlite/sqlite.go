@@ -309,14 +309,7 @@ func nonNilRows[T any](rows []T) []T {
 // putTx inserts one piece of evidence in tx; inserted is false when a
 // bundle with that ID was already stored.
 func putTx(ctx context.Context, tx *txStmts, v *attest.Verified, now time.Time, rec *store.Record) (inserted bool, err error) {
-	*rec = store.Record{
-		ID:            v.ID,
-		PredicateType: v.PredicateType,
-		Subjects:      v.Subjects(),
-		Signers:       v.SignerIDs(),
-		StoredAt:      now,
-		Bundle:        v.Raw,
-	}
+	*rec = store.NewRecord(v, now)
 	// Subject rows and the row's JSON list the same digests in the same
 	// order: a record's [name, alg, digest] rows, as List reads them.
 	var subjects [][3]string
