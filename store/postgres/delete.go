@@ -12,23 +12,29 @@ var (
 	_ store.Compacter = (*Store)(nil)
 )
 
-// deleteSQL removes a batch of records and the rows that refer to
-// them (subjects, signers, indexed packages)
-// in one statement (so one transaction); the foreign keys are checked at
-// its end, after all three deletes. It returns the IDs it removed.
-const deleteSQL = `WITH subs AS (
-	DELETE FROM subjects WHERE evidence_id = ANY($1)
+// deleteSQL removes a batch of records and the rows that refer to them
+// (subjects, signers, indexed packages) in one statement, so one
+// transaction. A record's subject and signer rows are found through the
+// digests and keys its row lists, by subjects_digest and signers_key
+// (migration 6). The packages' foreign keys are checked at the end of the
+// statement, after all the deletes. It returns the IDs it removed.
+const deleteSQL = `WITH gone AS (
+	DELETE FROM evidence WHERE id = ANY($1) RETURNING id, stored_at, subjects, signers
+), subs AS (
+	DELETE FROM subjects s USING gone g, json_array_elements(g.subjects) AS j(r)
+	WHERE s.alg = j.r->>1 AND s.digest = j.r->>2 AND s.stored_at = g.stored_at AND s.evidence_id = g.id
 ), sigs AS (
-	DELETE FROM signers WHERE evidence_id = ANY($1)
+	DELETE FROM signers k USING gone g, json_array_elements_text(g.signers) AS j(key_id)
+	WHERE k.key_id = j.key_id AND k.evidence_id = g.id
 ), pkgs AS (
 	DELETE FROM packages WHERE evidence_id = ANY($1)
 ), idx AS (
 	DELETE FROM packages_indexed WHERE evidence_id = ANY($1)
 )
-DELETE FROM evidence WHERE id = ANY($1) RETURNING id`
+SELECT id FROM gone`
 
-// Delete removes the records with these IDs and their subject and signer
-// rows in one statement.
+// Delete removes the records with these IDs and the rows that refer to
+// them in one statement.
 func (s *Store) Delete(ctx context.Context, ids []string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,10 +16,11 @@ var (
 )
 
 // ListIDs returns the IDs of the records List(q) returns, in its order,
-// without reading their bundles, subjects or signers. For a subject it
-// finds the records in subjects_digest, which carries their IDs.
+// without reading their bundles, subjects or signers. For a subject
+// (without a signer) it reads one range of subjects_digest, which holds
+// each record's ID, type and time in the listing's order (migration 5).
 func (s *Store) ListIDs(ctx context.Context, q store.Query) ([]string, error) {
-	sqlText, args, err := selectSQL(`id`, q)
+	sqlText, args, err := idsSQL(q)
 	if err != nil {
 		return nil, err
 	}
@@ -34,6 +36,43 @@ func (s *Store) ListIDs(ctx context.Context, q store.Query) ([]string, error) {
 		return nil, nil
 	}
 	return ids, nil
+}
+
+// idsSQL is the statement ListIDs runs for q, and its arguments.
+func idsSQL(q store.Query) (string, []any, error) {
+	if q.Subject.IsZero() || q.Signer != "" {
+		return selectSQL(`id`, q)
+	}
+	if q.Limit < 0 {
+		return "", nil, fmt.Errorf("%w: negative limit %d", store.ErrBadQuery, q.Limit)
+	}
+	args := []any{q.Subject.Algorithm(), q.Subject.Hex()}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	where := []string{`alg = $1`, `digest = $2`}
+	if q.PredicateType != "" {
+		where = append(where, `predicate_type = `+arg(q.PredicateType))
+	}
+	if len(q.ExcludePredicateTypes) > 0 {
+		where = append(where, `predicate_type <> ALL(`+arg(q.ExcludePredicateTypes)+`)`)
+	}
+	if !q.Since.IsZero() {
+		where = append(where, `stored_at >= `+arg(q.Since.UTC()))
+	}
+	if !q.Until.IsZero() {
+		where = append(where, `stored_at < `+arg(q.Until.UTC()))
+	}
+	// A record with two subjects of one digest has two rows: one group
+	// each, and the index delivers the groups in order.
+	sqlText := `SELECT evidence_id FROM subjects WHERE ` + strings.Join(where, ` AND `) + ` GROUP BY stored_at, evidence_id`
+	if q.Newest {
+		sqlText += ` ORDER BY stored_at DESC, evidence_id DESC`
+	} else {
+		sqlText += ` ORDER BY stored_at, evidence_id`
+	}
+	if q.Limit > 0 {
+		sqlText += ` LIMIT ` + arg(q.Limit)
+	}
+	return sqlText, args, nil
 }
 
 // bundlesSQL reads the bundles of the IDs $1 through the primary key.
@@ -62,7 +101,7 @@ func (s *Store) Bundles(ctx context.Context, ids []string) (map[string][]byte, e
 
 // ExplainListIDs returns the plan of ListIDs(q).
 func (s *Store) ExplainListIDs(ctx context.Context, q store.Query) (store.Plan, error) {
-	sqlText, args, err := selectSQL(`id`, q)
+	sqlText, args, err := idsSQL(q)
 	if err != nil {
 		return store.Plan{}, err
 	}

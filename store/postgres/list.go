@@ -3,40 +3,19 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hallmark-dev/hallmark/attest"
 	"github.com/hallmark-dev/hallmark/store"
 )
 
-// recordsSQL wraps a query selecting evidence rows (id, predicate_type,
-// stored_at, bundle) so that each row comes back with its subjects and
-// signers aggregated into arrays: one statement, one round trip, however
-// many records match. The aggregates run per selected row through the
-// subjects_evidence and signers_evidence indexes, after the inner query's
-// filter and limit. The three subject arrays come from one aggregate scan,
-// so their elements line up.
-func recordsSQL(evidence string, order string) string {
-	return `SELECT e.id, e.predicate_type, e.stored_at, e.bundle, s.names, s.algs, s.digests, k.key_ids
-FROM (` + evidence + `) AS e
-CROSS JOIN LATERAL (SELECT array_agg(name) AS names, array_agg(alg) AS algs, array_agg(digest) AS digests
-	FROM subjects WHERE evidence_id = e.id) AS s
-CROSS JOIN LATERAL (SELECT array_agg(key_id) AS key_ids FROM signers WHERE evidence_id = e.id) AS k
-ORDER BY ` + order
-}
-
-// Orders of a listing: the outer statement repeats the inner query's order,
-// since a subquery's order does not survive the lateral joins.
-const (
-	oldestFirst = `e.stored_at, e.id`
-	newestFirst = `e.stored_at DESC, e.id DESC`
-)
+// recordColumns selects whole records: each row holds its record's
+// subjects and signers as JSON (migration 6).
+const recordColumns = `SELECT id, predicate_type, stored_at, bundle, subjects, signers FROM evidence`
 
 // getSQL reads one record by ID.
-var getSQL = recordsSQL(`SELECT id, predicate_type, stored_at, bundle FROM evidence WHERE id = $1`, oldestFirst)
+const getSQL = recordColumns + ` WHERE id = $1`
 
 // Get returns the record with the given ID.
 func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
@@ -82,15 +61,7 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error)
 
 // listSQL is the statement List runs for q, and its arguments.
 func listSQL(q store.Query) (string, []any, error) {
-	evidence, args, err := selectSQL(`id, predicate_type, stored_at, bundle`, q)
-	if err != nil {
-		return "", nil, err
-	}
-	order := oldestFirst
-	if q.Newest {
-		order = newestFirst
-	}
-	return recordsSQL(evidence, order), args, nil
+	return selectSQL(`id, predicate_type, stored_at, bundle, subjects, signers`, q)
 }
 
 // selectSQL is the statement selecting columns of the evidence rows
@@ -137,18 +108,19 @@ func selectSQL(columns string, q store.Query) (string, []any, error) {
 	if len(where) > 0 {
 		evidence += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	order := oldestFirst
 	if q.Newest {
-		order = newestFirst
+		evidence += ` ORDER BY stored_at DESC, id DESC`
+	} else {
+		evidence += ` ORDER BY stored_at, id`
 	}
-	evidence += ` ORDER BY ` + strings.ReplaceAll(order, `e.`, ``)
 	if q.Limit > 0 {
 		evidence += ` LIMIT ` + arg(q.Limit)
 	}
 	return evidence, args, nil
 }
 
-// query runs a recordsSQL statement and assembles its rows into records.
+// query runs a statement selecting recordColumns and assembles its rows
+// into records.
 func (s *Store) query(ctx context.Context, sqlText string, args ...any) ([]store.Record, error) {
 	rows, err := s.pool.Query(ctx, sqlText, args...)
 	if err != nil {
@@ -156,17 +128,12 @@ func (s *Store) query(ctx context.Context, sqlText string, args ...any) ([]store
 	}
 	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Record, error) {
 		var rec store.Record
-		var names, algs, digests []string
-		if err := r.Scan(&rec.ID, &rec.PredicateType, &rec.StoredAt, &rec.Bundle, &names, &algs, &digests, &rec.Signers); err != nil {
+		var subjects, signers []byte
+		if err := r.Scan(&rec.ID, &rec.PredicateType, &rec.StoredAt, &rec.Bundle, &subjects, &signers); err != nil {
 			return rec, err
 		}
 		rec.StoredAt = rec.StoredAt.UTC()
-		if len(algs) != len(names) || len(digests) != len(names) {
-			return rec, fmt.Errorf("record %s: %d subject names, %d algorithms, %d digests", rec.ID, len(names), len(algs), len(digests))
-		}
-		rec.Subjects = subjects(names, algs, digests)
-		slices.Sort(rec.Signers)
-		return rec, nil
+		return rec, store.DecodeLists(&rec, subjects, signers)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read evidence: %w", err)
@@ -175,22 +142,4 @@ func (s *Store) query(ctx context.Context, sqlText string, args ...any) ([]store
 		return nil, nil
 	}
 	return recs, nil
-}
-
-// subjects groups subject rows by name, as the statement had them: one
-// subject per name with a digest per algorithm, sorted by name.
-func subjects(names, algs, digests []string) []attest.Subject {
-	var out []attest.Subject
-	at := make(map[string]int, len(names))
-	for i, name := range names {
-		j, ok := at[name]
-		if !ok {
-			j = len(out)
-			at[name] = j
-			out = append(out, attest.Subject{Name: name, Digest: map[string]string{}})
-		}
-		out[j].Digest[algs[i]] = digests[i]
-	}
-	slices.SortFunc(out, func(a, b attest.Subject) int { return strings.Compare(a.Name, b.Name) })
-	return out
 }

@@ -72,9 +72,10 @@ const unindexedSQL = `SELECT u.id FROM unnest($1::text[]) AS t(predicate_type)
 	ORDER BY u.id LIMIT $2`
 
 // subjectsWithPackagesSQL finds the subjects of the records listing any
-// of the packages ($1 ecosystems, $2 names), through packages_name.
-const subjectsWithPackagesSQL = `SELECT DISTINCT s.alg || ':' || s.digest AS subject FROM packages p
-	JOIN subjects s ON s.evidence_id = p.evidence_id
+// of the packages ($1 ecosystems, $2 names), through packages_name, and
+// reads them from the records' rows (migration 6).
+const subjectsWithPackagesSQL = `SELECT DISTINCT (j.r->>1) || ':' || (j.r->>2) AS subject FROM packages p
+	JOIN evidence e ON e.id = p.evidence_id, json_array_elements(e.subjects) AS j(r)
 	WHERE (p.ecosystem, p.name) IN (SELECT * FROM unnest($1::text[], $2::text[]))
 	ORDER BY 1`
 

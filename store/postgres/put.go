@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,35 +16,35 @@ import (
 // A statement is its own transaction: the rows of every bundle are stored,
 // or none are. Evidence rows whose ID is already stored are skipped (ON
 // CONFLICT waits for a concurrent writer of the same ID to finish first),
-// and only the bundles actually inserted get subject and signer rows. The
-// foreign keys hold because PostgreSQL checks them at the end of the
-// statement, after all three inserts. It returns the IDs it inserted.
+// and only the bundles actually inserted get subject and signer rows. It
+// returns the IDs it inserted.
 //
 // Parameters: $1 ids, $2 predicate types, $3 the shared stored_at,
-// $4 bundles; $5-$8 subject rows (evidence id, name, alg, digest);
-// $9-$10 signer rows (evidence id, key id). The text never changes, so pgx
-// prepares it once per connection whatever the batch size.
+// $4 bundles, $5 and $6 each record's subjects and signers as JSON
+// (store.EncodeLists); $7-$10 subject rows (evidence id, name, alg,
+// digest); $11-$12 signer rows (evidence id, key id). The text never
+// changes, so pgx prepares it once per connection whatever the batch size.
 const putSQL = `WITH ins AS (
-	INSERT INTO evidence(id, predicate_type, stored_at, bundle)
-	SELECT u.id, u.predicate_type, $3::timestamptz, u.bundle
-	FROM unnest($1::text[], $2::text[], $4::bytea[]) AS u(id, predicate_type, bundle)
+	INSERT INTO evidence(id, predicate_type, stored_at, bundle, subjects, signers)
+	SELECT u.id, u.predicate_type, $3::timestamptz, u.bundle, u.subjects::json, u.signers::json
+	FROM unnest($1::text[], $2::text[], $4::bytea[], $5::text[], $6::text[]) AS u(id, predicate_type, bundle, subjects, signers)
 	ON CONFLICT (id) DO NOTHING
-	RETURNING id
+	RETURNING id, predicate_type
 ), subs AS (
-	INSERT INTO subjects(evidence_id, name, alg, digest)
-	SELECT u.evidence_id, u.name, u.alg, u.digest
-	FROM unnest($5::text[], $6::text[], $7::text[], $8::text[]) AS u(evidence_id, name, alg, digest)
+	INSERT INTO subjects(evidence_id, name, alg, digest, predicate_type, stored_at)
+	SELECT u.evidence_id, u.name, u.alg, u.digest, ins.predicate_type, $3::timestamptz
+	FROM unnest($7::text[], $8::text[], $9::text[], $10::text[]) AS u(evidence_id, name, alg, digest)
 	JOIN ins ON ins.id = u.evidence_id
 ), sigs AS (
 	INSERT INTO signers(evidence_id, key_id)
 	SELECT u.evidence_id, u.key_id
-	FROM unnest($9::text[], $10::text[]) AS u(evidence_id, key_id)
+	FROM unnest($11::text[], $12::text[]) AS u(evidence_id, key_id)
 	JOIN ins ON ins.id = u.evidence_id
 )
 SELECT id FROM ins`
 
 // existingSQL reads the stored records of a batch's already-stored IDs.
-var existingSQL = recordsSQL(`SELECT id, predicate_type, stored_at, bundle FROM evidence WHERE id = ANY($1)`, oldestFirst)
+const existingSQL = recordColumns + ` WHERE id = ANY($1)`
 
 // Put stores v in one transaction.
 func (s *Store) Put(ctx context.Context, v *attest.Verified) (store.Record, error) {
@@ -60,6 +59,8 @@ func (s *Store) Put(ctx context.Context, v *attest.Verified) (store.Record, erro
 type batch struct {
 	ids, types         []string
 	bundles            [][]byte
+	subjectsJSON       []string
+	signersJSON        []string
 	subIDs, names      []string
 	algs, digests      []string
 	signerIDs, signers []string
@@ -181,23 +182,28 @@ func (s *Store) putWrites(ctx context.Context, ws []*write) error {
 	var b batch
 	for _, id := range ids {
 		rec := first[id]
+		rows := store.SubjectRows(rec.Subjects)
+		subjectsJSON, signersJSON, err := store.EncodeLists(rows, rec.Signers)
+		if err != nil {
+			return fmt.Errorf("store %s: %w", rec.ID, err)
+		}
 		b.ids = append(b.ids, rec.ID)
 		b.types = append(b.types, rec.PredicateType)
 		b.bundles = append(b.bundles, rec.Bundle)
-		for _, sub := range rec.Subjects {
-			for alg, d := range sub.Digest {
-				b.subIDs = append(b.subIDs, rec.ID)
-				b.names = append(b.names, sub.Name)
-				b.algs = append(b.algs, alg)
-				b.digests = append(b.digests, strings.ToLower(d))
-			}
+		b.subjectsJSON = append(b.subjectsJSON, string(subjectsJSON))
+		b.signersJSON = append(b.signersJSON, string(signersJSON))
+		for _, row := range rows {
+			b.subIDs = append(b.subIDs, rec.ID)
+			b.names = append(b.names, row[0])
+			b.algs = append(b.algs, row[1])
+			b.digests = append(b.digests, row[2])
 		}
 		for _, k := range rec.Signers {
 			b.signerIDs = append(b.signerIDs, rec.ID)
 			b.signers = append(b.signers, k)
 		}
 	}
-	rows, err := s.pool.Query(ctx, putSQL, b.ids, b.types, now, b.bundles,
+	rows, err := s.pool.Query(ctx, putSQL, b.ids, b.types, now, b.bundles, b.subjectsJSON, b.signersJSON,
 		b.subIDs, b.names, b.algs, b.digests, b.signerIDs, b.signers)
 	if err != nil {
 		return fmt.Errorf("store %s: %w", describe(ids), err)

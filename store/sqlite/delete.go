@@ -66,7 +66,7 @@ func deleteRecord(ctx context.Context, tx *sql.Tx, id string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var subjects [][3]string
+	var subjects []store.SubjectRow
 	if err := json.Unmarshal(subjectsJSON, &subjects); err != nil {
 		return 0, fmt.Errorf("read subjects: %w", err)
 	}

@@ -3,13 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -298,33 +296,16 @@ func (s *Store) PutAll(ctx context.Context, vs []*attest.Verified) ([]store.Reco
 	return w.recs, nil
 }
 
-// nonNilRows is rows, or an empty list for none: JSON "[]", not "null".
-func nonNilRows[T any](rows []T) []T {
-	if rows == nil {
-		return []T{}
-	}
-	return rows
-}
-
 // putTx inserts one piece of evidence in tx; inserted is false when a
 // bundle with that ID was already stored.
 func putTx(ctx context.Context, tx *txStmts, v *attest.Verified, now time.Time, rec *store.Record) (inserted bool, err error) {
 	*rec = store.NewRecord(v, now)
 	// Subject rows and the row's JSON list the same digests in the same
-	// order: a record's [name, alg, digest] rows, as List reads them.
-	var subjects [][3]string
-	for _, sub := range rec.Subjects {
-		for alg, d := range sub.Digest {
-			subjects = append(subjects, [3]string{sub.Name, alg, strings.ToLower(d)})
-		}
-	}
-	subjectsJSON, err := json.Marshal(nonNilRows(subjects))
+	// order, as List reads them.
+	subjects := store.SubjectRows(rec.Subjects)
+	subjectsJSON, signersJSON, err := store.EncodeLists(subjects, rec.Signers)
 	if err != nil {
-		return false, fmt.Errorf("store %s subjects: %w", v.ID, err)
-	}
-	signersJSON, err := json.Marshal(nonNilRows(rec.Signers))
-	if err != nil {
-		return false, fmt.Errorf("store %s signers: %w", v.ID, err)
+		return false, fmt.Errorf("store %s: %w", v.ID, err)
 	}
 	res, err := tx.exec(ctx, `INSERT INTO evidence(id, predicate_type, stored_at, bundle, subjects, signers) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
 		rec.ID, rec.PredicateType, rec.StoredAt.UnixNano(), rec.Bundle, subjectsJSON, signersJSON)
@@ -474,42 +455,15 @@ func (s *Store) query(ctx context.Context, sqlText string, args ...any) ([]store
 			return nil, fmt.Errorf("read evidence: %w", err)
 		}
 		r.StoredAt = time.Unix(0, ns).UTC()
-		if err := decodeSubjects(subjects, &r); err != nil {
+		if err := store.DecodeLists(&r, subjects, signers); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal(signers, &r.Signers); err != nil {
-			return nil, fmt.Errorf("read signers of %s: %w", r.ID, err)
-		}
-		sort.Strings(r.Signers)
 		recs = append(recs, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read evidence: %w", err)
 	}
 	return recs, nil
-}
-
-// decodeSubjects reads the [[name, alg, digest], ...] rows of a record's
-// subjects into r.Subjects, one Subject per name, sorted by name.
-func decodeSubjects(raw []byte, r *store.Record) error {
-	var rows [][3]string
-	if err := json.Unmarshal(raw, &rows); err != nil {
-		return fmt.Errorf("read subjects of %s: %w", r.ID, err)
-	}
-	byName := map[string]map[string]string{}
-	for _, row := range rows {
-		name, alg, d := row[0], row[1], row[2]
-		if byName[name] == nil {
-			byName[name] = map[string]string{}
-			r.Subjects = append(r.Subjects, attest.Subject{Name: name})
-		}
-		byName[name][alg] = d
-	}
-	for i := range r.Subjects {
-		r.Subjects[i].Digest = byName[r.Subjects[i].Name]
-	}
-	sort.Slice(r.Subjects, func(i, j int) bool { return r.Subjects[i].Name < r.Subjects[j].Name })
-	return nil
 }
 
 // Check runs SQLite's integrity check.

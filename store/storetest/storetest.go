@@ -266,6 +266,15 @@ func Run(t *testing.T, open Opener) {
 			if diff := cmp.Diff(want, ids(recs)); diff != "" {
 				t.Errorf("List(%+v) after Delete (-want +got):\n%s", q, diff)
 			}
+			if il, ok := s.(store.IDLister); ok {
+				got, err := il.ListIDs(t.Context(), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("ListIDs(%+v) after Delete (-want +got):\n%s", q, diff)
+				}
+			}
 		}
 		if n, err := d.Delete(t.Context(), nil); err != nil || n != 0 {
 			t.Errorf("Delete(nil) = %d, %v", n, err)
