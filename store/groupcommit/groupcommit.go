@@ -9,9 +9,12 @@ import (
 	"time"
 )
 
-// Committer runs one group commit at a time. A caller queues its write and
-// either finds it committed by the goroutine that held the leader lock
-// before it, or becomes the leader and commits everything queued so far.
+// Committer runs one group commit at a time. A caller queues its write;
+// if no group is being committed it becomes the leader and commits
+// everything queued so far, and otherwise it waits to be told either that
+// its write was committed or that it leads the next group. A leader that
+// finishes hands over to the oldest write still queued, so a committed
+// write returns at once and never waits behind the next group.
 //
 // Under concurrent load (the last group held more than one write) the
 // leader also waits up to Window for more writes, up to Max, before it
@@ -23,20 +26,21 @@ type Committer[W any] struct {
 	window time.Duration
 	max    int
 
-	mu    sync.Mutex // guards queue
-	queue []*pending[W]
-	more  chan struct{} // a write was queued; buffered, never blocks
+	mu      sync.Mutex // guards queue and leading
+	queue   []*pending[W]
+	leading bool          // a leader is gathering or committing a group
+	more    chan struct{} // a write was queued; buffered, never blocks
 
-	// leader is held by the goroutine committing a group; a write that
-	// finds itself done once it holds leader was committed by another.
-	leader sync.Mutex
-	last   int // size of the last group; guarded by leader
+	// running is held while a group commits, and by Lock.
+	running sync.Mutex
+	last    int // size of the last group; read and set by the leader only
 }
 
-// pending is one queued write and whether a group commit has run it.
+// pending is one queued write. Its wake channel receives true once a group
+// commit has run it, or false when it is to lead the next group.
 type pending[W any] struct {
 	w    W
-	done bool // set under leader
+	wake chan bool
 }
 
 // New returns a committer that hands each group to commit, in the order
@@ -50,23 +54,31 @@ func New[W any](window time.Duration, max int, commit func(group []W)) *Committe
 
 // Do queues w and returns once the group holding it has been committed.
 func (c *Committer[W]) Do(w W) {
-	p := &pending[W]{w: w}
+	p := &pending[W]{w: w, wake: make(chan bool, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, p)
+	lead := !c.leading
+	c.leading = true
 	c.mu.Unlock()
-	select {
-	case c.more <- struct{}{}:
-	default:
+	if !lead {
+		select {
+		case c.more <- struct{}{}:
+		default:
+		}
+		if committed := <-p.wake; committed {
+			return
+		}
 	}
+	c.lead()
+}
 
-	c.leader.Lock()
-	defer c.leader.Unlock()
-	if p.done {
-		return
-	}
+// lead commits the queued writes as one group, wakes their callers, and
+// hands leadership to the oldest write queued meanwhile, if any.
+func (c *Committer[W]) lead() {
 	if c.last > 1 {
 		c.gather()
 	}
+	c.running.Lock() // a Lock holder's writes wait, and join this group
 	c.mu.Lock()
 	queued := c.queue
 	c.queue = nil
@@ -76,12 +88,20 @@ func (c *Committer[W]) Do(w W) {
 	for i, q := range queued {
 		group[i] = q.w
 	}
-	defer func() {
-		for _, q := range queued {
-			q.done = true
-		}
-	}()
 	c.commit(group)
+	c.running.Unlock()
+	for _, q := range queued {
+		q.wake <- true // buffered: the leader's own is never read
+	}
+	c.mu.Lock()
+	if len(c.queue) == 0 {
+		c.leading = false
+		c.mu.Unlock()
+		return
+	}
+	next := c.queue[0]
+	c.mu.Unlock()
+	next.wake <- false
 }
 
 // gather waits until max writes are queued or window has passed.
@@ -105,7 +125,7 @@ func (c *Committer[W]) gather() {
 
 // Lock holds off group commits until Unlock: work that must run between
 // commits (a checkpoint, a delete) holds it.
-func (c *Committer[W]) Lock() { c.leader.Lock() }
+func (c *Committer[W]) Lock() { c.running.Lock() }
 
 // Unlock lets group commits run again.
-func (c *Committer[W]) Unlock() { c.leader.Unlock() }
+func (c *Committer[W]) Unlock() { c.running.Unlock() }

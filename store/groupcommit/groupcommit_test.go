@@ -123,3 +123,53 @@ func waitQueued[W any](t *testing.T, c *Committer[W], n int) {
 	}
 	t.Fatalf("%d writes never queued", n)
 }
+
+// TestCommittedWriteDoesNotWaitForNextGroup: the callers of a committed
+// group return while the next group is still committing; only that
+// group's own callers wait for it.
+func TestCommittedWriteDoesNotWaitForNextGroup(t *testing.T) {
+	started, proceed := make(chan int, 2), [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+	groups := 0
+	c := New(time.Millisecond, 64, func(group []*write) {
+		g := groups
+		groups++
+		started <- g
+		<-proceed[g]
+		for _, w := range group {
+			w.committed = true
+		}
+	})
+	var first sync.WaitGroup
+	c.Lock()
+	a, b, later := &write{n: 0}, &write{n: 1}, &write{n: 2}
+	first.Go(func() { c.Do(a) })
+	waitQueued(t, c, 1)
+	first.Go(func() { c.Do(b) })
+	waitQueued(t, c, 2)
+	c.Unlock()
+	if g := <-started; g != 0 {
+		t.Fatalf("group %d started first", g)
+	}
+	laterDone := make(chan struct{})
+	go func() { c.Do(later); close(laterDone) }()
+	waitQueued(t, c, 1)
+	close(proceed[0])
+	if g := <-started; g != 1 {
+		t.Fatalf("group %d started second", g)
+	}
+	firstDone := make(chan struct{})
+	go func() { first.Wait(); close(firstDone) }()
+	select {
+	case <-firstDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("callers of the first group waited for the second group's commit")
+	}
+	if !a.committed || !b.committed || later.committed {
+		t.Fatalf("committed: first group %v %v, second %v", a.committed, b.committed, later.committed)
+	}
+	close(proceed[1])
+	<-laterDone
+	if !later.committed {
+		t.Fatal("Do returned before its group committed")
+	}
+}
