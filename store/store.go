@@ -15,6 +15,10 @@ var ErrNotFound = errors.New("evidence not found")
 // ErrBadQuery is returned when a query is malformed.
 var ErrBadQuery = errors.New("bad evidence query")
 
+// ErrIntegrity is returned by Check when the check ran and found the store
+// inconsistent (as opposed to failing to run).
+var ErrIntegrity = errors.New("integrity check failed")
+
 // Record is one stored piece of evidence: a verified bundle and the facts
 // extracted from it for lookup.
 type Record struct {

@@ -21,7 +21,7 @@ import (
 
 func newEvidenceCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{Use: "evidence", Short: "Query the evidence store"}
-	cmd.AddCommand(newEvidenceLsCmd(app), newEvidenceShowCmd(app), newEvidenceFetchCmd(app), newEvidencePruneCmd(app))
+	cmd.AddCommand(newEvidenceLsCmd(app), newEvidenceShowCmd(app), newEvidenceFetchCmd(app), newEvidencePruneCmd(app), newEvidenceCheckCmd(app))
 	return cmd
 }
 

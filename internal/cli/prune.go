@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hallmark-dev/hallmark/internal/server"
 	"github.com/hallmark-dev/hallmark/internal/textsafe"
 	"github.com/hallmark-dev/hallmark/retention"
 	"github.com/hallmark-dev/hallmark/store"
@@ -51,21 +50,11 @@ server's store and trust file are used.`,
 			if f.keep <= 0 {
 				return usageError(errors.New("--keep is required: how long every record is kept, e.g. 720h for 30 days"))
 			}
-			var st store.Store
+			if f.config != "" && f.trust != "" {
+				return usageError(errors.New("give --config or --trust, not both: the configuration names its trust file"))
+			}
 			trustPath := f.trust
-			if f.config != "" {
-				if f.trust != "" {
-					return usageError(errors.New("give --config or --trust, not both: the configuration names its trust file"))
-				}
-				cfg, err := server.LoadConfig(f.config)
-				if err != nil {
-					return badInput(err)
-				}
-				trustPath = cfg.Trust
-				if st, err = server.OpenStore(ctx, cfg.Store, app.Getenv, app.Now); err != nil {
-					return storeError(err)
-				}
-			} else {
+			if f.config == "" {
 				t, err := app.projectTrust(f.trust)
 				if err != nil {
 					return err
@@ -73,9 +62,13 @@ server's store and trust file are used.`,
 				if trustPath = t; trustPath == "" {
 					return usageError(errors.New("--trust is required: decisions are read only when a key with the trust file's gate role signed them"))
 				}
-				if st, err = app.openStore(ctx); err != nil {
-					return err
-				}
+			}
+			st, configTrust, err := app.storeOf(ctx, f.config)
+			if err != nil {
+				return err
+			}
+			if f.config != "" {
+				trustPath = configTrust
 			}
 			defer st.Close()
 			tr, err := trust.Load(trustPath)

@@ -257,14 +257,14 @@ func (s *Store) Check(ctx context.Context) error {
 		return fmt.Errorf("integrity check: %w", err)
 	}
 	if broken > 0 {
-		return fmt.Errorf("integrity check failed: %d subject, signer or package rows without their record or records without them", broken)
+		return fmt.Errorf("%w: %d subject, signer or package rows without their record, or listed by a record without their row", store.ErrIntegrity, broken)
 	}
 	var version int
 	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM hallmark_schema`).Scan(&version); err != nil {
 		return fmt.Errorf("integrity check: %w", err)
 	}
 	if version != len(migrations) {
-		return fmt.Errorf("integrity check failed: schema version %d, want %d", version, len(migrations))
+		return fmt.Errorf("%w: schema version %d, want %d", store.ErrIntegrity, version, len(migrations))
 	}
 	return nil
 }

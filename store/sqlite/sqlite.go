@@ -484,7 +484,7 @@ func (s *Store) Check(ctx context.Context) error {
 		}
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("integrity check failed: %s", strings.Join(problems, "; "))
+		return fmt.Errorf("%w: %s", store.ErrIntegrity, strings.Join(problems, "; "))
 	}
 	return rows.Err()
 }
