@@ -132,6 +132,14 @@ run_faults() {
   kill -TERM "$a"; wait "$a" || true
 }
 
+# Kernel memory monitoring that samples the machine's pages on a timer
+# (DAMON, as some VM hosts run it) stalls every process briefly at each
+# sample, which shows in the tail latencies: say so next to the figures.
+for k in /sys/kernel/mm/damon/admin/kdamonds/*/; do
+  if [ "$(cat "$k/state" 2>/dev/null)" = on ]; then
+    echo "host: DAMON kdamond $(basename "$k") is on, sampling every $(( $(cat "$k"contexts/0/monitoring_attrs/intervals/sample_us 2>/dev/null || echo 0) / 1000 )) ms (docs/server.md, session 14)"
+  fi
+done
 case "$what" in
   sqlite|postgres) run_driver "$what" ;;
   faults) run_faults ;;
