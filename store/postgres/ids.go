@@ -55,24 +55,11 @@ func idsSQL(q store.Query) (string, []any, error) {
 	if len(q.ExcludePredicateTypes) > 0 {
 		where = append(where, `predicate_type <> ALL(`+arg(q.ExcludePredicateTypes)+`)`)
 	}
-	if !q.Since.IsZero() {
-		where = append(where, `stored_at >= `+arg(q.Since.UTC()))
-	}
-	if !q.Until.IsZero() {
-		where = append(where, `stored_at < `+arg(q.Until.UTC()))
-	}
+	where = append(where, timeRange(q, arg)...)
 	// A record with two subjects of one digest has two rows: one group
 	// each, and the index delivers the groups in order.
 	sqlText := `SELECT evidence_id FROM subjects WHERE ` + strings.Join(where, ` AND `) + ` GROUP BY stored_at, evidence_id`
-	if q.Newest {
-		sqlText += ` ORDER BY stored_at DESC, evidence_id DESC`
-	} else {
-		sqlText += ` ORDER BY stored_at, evidence_id`
-	}
-	if q.Limit > 0 {
-		sqlText += ` LIMIT ` + arg(q.Limit)
-	}
-	return sqlText, args, nil
+	return sqlText + orderAndLimit(q, `evidence_id`, arg), args, nil
 }
 
 // bundlesSQL reads the bundles of the IDs $1 through the primary key.

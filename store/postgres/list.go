@@ -92,12 +92,7 @@ func selectSQL(columns string, q store.Query) (string, []any, error) {
 	if q.Signer != "" {
 		where = append(where, `id IN (SELECT evidence_id FROM signers WHERE key_id = `+arg(q.Signer)+`)`)
 	}
-	if !q.Since.IsZero() {
-		where = append(where, `stored_at >= `+arg(q.Since.UTC()))
-	}
-	if !q.Until.IsZero() {
-		where = append(where, `stored_at < `+arg(q.Until.UTC()))
-	}
+	where = append(where, timeRange(q, arg)...)
 	if q.Limit < 0 {
 		return "", nil, fmt.Errorf("%w: negative limit %d", store.ErrBadQuery, q.Limit)
 	}
@@ -108,15 +103,33 @@ func selectSQL(columns string, q store.Query) (string, []any, error) {
 	if len(where) > 0 {
 		evidence += ` WHERE ` + strings.Join(where, ` AND `)
 	}
+	return evidence + orderAndLimit(q, `id`, arg), args, nil
+}
+
+// timeRange is the conditions on stored_at of q's Since and Until, their
+// values added with arg.
+func timeRange(q store.Query, arg func(any) string) []string {
+	var where []string
+	if !q.Since.IsZero() {
+		where = append(where, `stored_at >= `+arg(q.Since.UTC()))
+	}
+	if !q.Until.IsZero() {
+		where = append(where, `stored_at < `+arg(q.Until.UTC()))
+	}
+	return where
+}
+
+// orderAndLimit is the ORDER BY (stored_at, then the record ID in column
+// id) and LIMIT clauses of a listing for q.
+func orderAndLimit(q store.Query, id string, arg func(any) string) string {
+	clauses := ` ORDER BY stored_at, ` + id
 	if q.Newest {
-		evidence += ` ORDER BY stored_at DESC, id DESC`
-	} else {
-		evidence += ` ORDER BY stored_at, id`
+		clauses = ` ORDER BY stored_at DESC, ` + id + ` DESC`
 	}
 	if q.Limit > 0 {
-		evidence += ` LIMIT ` + arg(q.Limit)
+		clauses += ` LIMIT ` + arg(q.Limit)
 	}
-	return evidence, args, nil
+	return clauses
 }
 
 // query runs a statement selecting recordColumns and assembles its rows
