@@ -100,6 +100,17 @@ type Checker interface {
 	Check(ctx context.Context) error
 }
 
+// Check runs s's integrity check: nil if s is consistent, an error wrapping
+// ErrIntegrity if the check found it is not, any other error if the check
+// could not run (or s has none).
+func Check(ctx context.Context, s Store) error {
+	c, ok := s.(Checker)
+	if !ok {
+		return errors.New("this evidence store cannot check its integrity")
+	}
+	return c.Check(ctx)
+}
+
 // Deleter is implemented by stores that can forget evidence. Retention
 // (package retention) decides what may go; a store only removes what it is
 // told to, atomically.

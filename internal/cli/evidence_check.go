@@ -16,27 +16,16 @@ func newEvidenceCheckCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check [--config SERVER.yaml]",
 		Short: "Check that the evidence store is consistent",
-		Long: `Check the evidence store's integrity. On SQLite: the database's own check
-(PRAGMA integrity_check). On PostgreSQL: that every subject, signer and
-package row belongs to a stored record, that every digest and key a record
-lists has the row that finds the record by it (no foreign key holds these),
-and that the schema is at this hallmark's version.
-
-Exit 0 when the store is consistent, 1 with what is wrong when it is not,
-4 when the check could not run. With --config, the server's store.`,
+		Long: `Run the store's integrity check (SQLite: PRAGMA integrity_check; PostgreSQL: rows and records match,
+schema version; docs/server.md). Exit 0 if consistent, 1 with what is wrong, 4 if it could not run.`,
 		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := contextOf(cmd)
-			st, _, err := app.storeOf(ctx, config)
+			st, _, err := app.storeOf(contextOf(cmd), config)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			c, ok := st.(store.Checker)
-			if !ok {
-				return storeError(errors.New("this evidence store cannot check its integrity"))
-			}
-			if err := c.Check(ctx); errors.Is(err, store.ErrIntegrity) {
+			if err := store.Check(contextOf(cmd), st); errors.Is(err, store.ErrIntegrity) {
 				return rejected(err)
 			} else if err != nil {
 				return storeError(err)
@@ -49,9 +38,7 @@ Exit 0 when the store is consistent, 1 with what is wrong when it is not,
 	return cmd
 }
 
-// storeOf opens the server's store when config names its configuration,
-// and the project's store otherwise. It also returns the configuration's
-// trust file ("" without one).
+// storeOf opens the server's store (and names its trust file), or the project's.
 func (app *App) storeOf(ctx context.Context, config string) (store.Store, string, error) {
 	if config == "" {
 		st, err := app.openStore(ctx)

@@ -15,7 +15,8 @@ import (
 )
 
 // TestEvidenceCheck: a consistent store passes, on the project's SQLite
-// store and on a server's PostgreSQL store; a PostgreSQL store missing a
+// store and on a server's PostgreSQL store (which prune --config reads
+// with the configuration's trust file); a PostgreSQL store missing a
 // subject row of one of its records fails the check with exit 1, saying so.
 func TestEvidenceCheck(t *testing.T) {
 	ta := newTestApp(t)
@@ -39,6 +40,18 @@ func TestEvidenceCheck(t *testing.T) {
 	ta.mustRun(t, "evidence", "check", "--config", cfg)
 	if !strings.Contains(ta.out.String(), "evidence store consistent") {
 		t.Errorf("check of the server's store: %s", ta.out)
+	}
+	// prune opens the same store through the configuration, with its trust file.
+	if _, _, err := keys.WriteFiles(filepath.Join(dir, "gate"), attesttest.Key(t, keys.Ed25519), []byte("test-pass")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "trust.yaml"), "version: 1\nkeys:\n  - {name: gate, publicKey: gate.pub, roles: [gate]}\n")
+	ta.mustRun(t, "evidence", "prune", "--config", cfg, "--keep", "720h", "--dry-run")
+	if !strings.Contains(ta.errOut.String(), "0 of 1 record(s) would remove") {
+		t.Errorf("prune --config of the server's store: %s", ta.errOut)
+	}
+	if code := ta.run("evidence", "prune", "--config", cfg, "--trust", "t.yaml", "--keep", "720h"); code != ExitUsage {
+		t.Errorf("prune with --config and --trust: exit %d, %s", code, ta.errOut)
 	}
 
 	conn, err := pgx.Connect(t.Context(), dsn)

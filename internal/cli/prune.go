@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,13 +54,12 @@ server's store and trust file are used.`,
 			if f.config != "" && f.trust != "" {
 				return usageError(errors.New("give --config or --trust, not both: the configuration names its trust file"))
 			}
-			trustPath := f.trust
 			if f.config == "" {
 				t, err := app.projectTrust(f.trust)
 				if err != nil {
 					return err
 				}
-				if trustPath = t; trustPath == "" {
+				if f.trust = t; t == "" {
 					return usageError(errors.New("--trust is required: decisions are read only when a key with the trust file's gate role signed them"))
 				}
 			}
@@ -67,11 +67,8 @@ server's store and trust file are used.`,
 			if err != nil {
 				return err
 			}
-			if f.config != "" {
-				trustPath = configTrust
-			}
 			defer st.Close()
-			tr, err := trust.Load(trustPath)
+			tr, err := trust.Load(cmp.Or(configTrust, f.trust))
 			if err != nil {
 				return badInput(err)
 			}
