@@ -36,11 +36,19 @@ type Committer[W any] struct {
 	last    int // size of the last group; read and set by the leader only
 }
 
-// pending is one queued write. Its wake channel receives true once a group
-// commit has run it, or false when it is to lead the next group.
+// pending is one queued write. Its wake channel tells its caller how the
+// write ended, or that the caller is to lead the next group.
 type pending[W any] struct {
 	w    W
-	wake chan bool
+	wake chan wakeup
+}
+
+// wakeup is what a queued write's caller is told: lead the next group,
+// or its group was committed (panicked is what commit panicked with, if
+// it did).
+type wakeup struct {
+	lead     bool
+	panicked any
 }
 
 // New returns a committer that hands each group to commit, in the order
@@ -53,8 +61,10 @@ func New[W any](window time.Duration, max int, commit func(group []W)) *Committe
 }
 
 // Do queues w and returns once the group holding it has been committed.
+// If commit panicked on that group, Do panics with the same value: no
+// caller of a group whose commit did not finish is told it finished.
 func (c *Committer[W]) Do(w W) {
-	p := &pending[W]{w: w, wake: make(chan bool, 1)}
+	p := &pending[W]{w: w, wake: make(chan wakeup, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, p)
 	lead := !c.leading
@@ -65,7 +75,11 @@ func (c *Committer[W]) Do(w W) {
 		case c.more <- struct{}{}:
 		default:
 		}
-		if committed := <-p.wake; committed {
+		u := <-p.wake
+		if u.panicked != nil {
+			panic(u.panicked)
+		}
+		if !u.lead {
 			return
 		}
 	}
@@ -73,7 +87,9 @@ func (c *Committer[W]) Do(w W) {
 }
 
 // lead commits the queued writes as one group, wakes their callers, and
-// hands leadership to the oldest write queued meanwhile, if any.
+// hands leadership to the oldest write queued meanwhile, if any; a panic
+// in commit reaches every caller of the group, and the next group still
+// gets its leader.
 func (c *Committer[W]) lead() {
 	if c.last > 1 {
 		c.gather()
@@ -88,20 +104,28 @@ func (c *Committer[W]) lead() {
 	for i, q := range queued {
 		group[i] = q.w
 	}
-	c.commit(group)
+	panicked := c.run(group)
 	c.running.Unlock()
 	for _, q := range queued {
-		q.wake <- true // buffered: the leader's own is never read
+		q.wake <- wakeup{panicked: panicked} // buffered: the leader's own is never read
 	}
 	c.mu.Lock()
 	if len(c.queue) == 0 {
 		c.leading = false
-		c.mu.Unlock()
-		return
+	} else {
+		c.queue[0].wake <- wakeup{lead: true}
 	}
-	next := c.queue[0]
 	c.mu.Unlock()
-	next.wake <- false
+	if panicked != nil {
+		panic(panicked)
+	}
+}
+
+// run commits group and returns what commit panicked with, or nil.
+func (c *Committer[W]) run(group []W) (panicked any) {
+	defer func() { panicked = recover() }()
+	c.commit(group)
+	return nil
 }
 
 // gather waits until max writes are queued or window has passed.

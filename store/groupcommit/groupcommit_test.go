@@ -173,3 +173,52 @@ func TestCommittedWriteDoesNotWaitForNextGroup(t *testing.T) {
 		t.Fatal("Do returned before its group committed")
 	}
 }
+
+// TestCommitPanicReachesEveryCaller: when commit panics, every caller of
+// that group panics too (none returns as if its write were committed),
+// and the writes queued after it are still committed.
+func TestCommitPanicReachesEveryCaller(t *testing.T) {
+	r := &recorder{}
+	c := New(time.Millisecond, 64, func(group []*write) {
+		for _, w := range group {
+			if w.n < 0 {
+				panic("broken write")
+			}
+		}
+		r.commit(group)
+	})
+	var wg sync.WaitGroup
+	panics := make([]any, 2)
+	c.Lock()
+	for i, n := range []int{-1, 2} {
+		wg.Go(func() {
+			defer func() { panics[i] = recover() }()
+			c.Do(&write{n: n})
+		})
+		waitQueued(t, c, i+1)
+	}
+	c.Unlock()
+	waited := make(chan struct{})
+	go func() { wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a caller of the panicking group never returned")
+	}
+	for i, p := range panics {
+		if p != "broken write" {
+			t.Errorf("caller %d of the panicking group: recovered %v, want the commit's panic", i, p)
+		}
+	}
+	after := &write{n: 3}
+	done := make(chan struct{})
+	go func() { c.Do(after); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a write after the panicking group was never committed")
+	}
+	if !after.committed || len(r.groups) != 1 {
+		t.Errorf("after the panic: committed %v, groups %v", after.committed, r.groups)
+	}
+}
