@@ -96,15 +96,22 @@ func TestMaxEndsTheWait(t *testing.T) {
 		wg.Wait()
 	}
 	queue(0, 2) // the next leader will wait for company
-	done := make(chan struct{})
-	go func() { queue(2, 4); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(time.Minute):
-		t.Fatal("a leader with max writes queued waited for the window")
-	}
+	within(t, time.Minute, "a leader with max writes queued waited for the window", func() { queue(2, 4) })
 	if want := [][]int{{0, 1}, {2, 3, 4, 5}}; !slices.EqualFunc(r.groups, want, slices.Equal) {
 		t.Fatalf("groups %v, want %v", r.groups, want)
+	}
+}
+
+// within runs f and fails the test with msg if it has not returned
+// within d.
+func within(t *testing.T, d time.Duration, msg string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { f(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatal(msg)
 	}
 }
 
@@ -157,13 +164,7 @@ func TestCommittedWriteDoesNotWaitForNextGroup(t *testing.T) {
 	if g := <-started; g != 1 {
 		t.Fatalf("group %d started second", g)
 	}
-	firstDone := make(chan struct{})
-	go func() { first.Wait(); close(firstDone) }()
-	select {
-	case <-firstDone:
-	case <-time.After(10 * time.Second):
-		t.Fatal("callers of the first group waited for the second group's commit")
-	}
+	within(t, 10*time.Second, "callers of the first group waited for the second group's commit", first.Wait)
 	if !a.committed || !b.committed || later.committed {
 		t.Fatalf("committed: first group %v %v, second %v", a.committed, b.committed, later.committed)
 	}
@@ -198,26 +199,14 @@ func TestCommitPanicReachesEveryCaller(t *testing.T) {
 		waitQueued(t, c, i+1)
 	}
 	c.Unlock()
-	waited := make(chan struct{})
-	go func() { wg.Wait(); close(waited) }()
-	select {
-	case <-waited:
-	case <-time.After(10 * time.Second):
-		t.Fatal("a caller of the panicking group never returned")
-	}
+	within(t, 10*time.Second, "a caller of the panicking group never returned", wg.Wait)
 	for i, p := range panics {
 		if p != "broken write" {
 			t.Errorf("caller %d of the panicking group: recovered %v, want the commit's panic", i, p)
 		}
 	}
 	after := &write{n: 3}
-	done := make(chan struct{})
-	go func() { c.Do(after); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("a write after the panicking group was never committed")
-	}
+	within(t, 10*time.Second, "a write after the panicking group was never committed", func() { c.Do(after) })
 	if !after.committed || len(r.groups) != 1 {
 		t.Errorf("after the panic: committed %v, groups %v", after.committed, r.groups)
 	}
