@@ -48,14 +48,14 @@ func (s *Store) Delete(ctx context.Context, ids []string) (int, error) {
 // The statements deleting one subject row and one signer row of a record.
 const (
 	deleteSubjectSQL = `DELETE FROM subjects WHERE alg = ? AND digest = ? AND stored_at = ? AND evidence_id = ?`
-	deleteSignerSQL  = `DELETE FROM signers WHERE key_id = ? AND evidence_id = ?`
+	deleteSignerSQL  = `DELETE FROM signers WHERE key_id = ? AND stored_at = ? AND evidence_id = ?`
 )
 
 // deleteRecord removes one record and the rows that refer to it, and
-// returns 1, or 0 when no record has that ID. There is no index of subject
-// or signer rows by record (migration 8): they are found through the
-// digests and keys the record's row lists, by subjects_digest and
-// signers_key.
+// returns 1, or 0 when no record has that ID. Subject and signer rows
+// are keyed by digest and by key, then time and record (migration 9):
+// they are found through the digests, keys and time the record's row
+// holds.
 func deleteRecord(ctx context.Context, tx *sql.Tx, id string) (int, error) {
 	var storedAt int64
 	var subjectsJSON, signersJSON []byte
@@ -80,7 +80,7 @@ func deleteRecord(ctx context.Context, tx *sql.Tx, id string) (int, error) {
 		}
 	}
 	for _, k := range signers {
-		if _, err := tx.ExecContext(ctx, deleteSignerSQL, k, id); err != nil {
+		if _, err := tx.ExecContext(ctx, deleteSignerSQL, k, storedAt, id); err != nil {
 			return 0, err
 		}
 	}

@@ -82,6 +82,8 @@ func (s *Store) explain(ctx context.Context, sqlText string, args ...any) (store
 				p.Indexes = append(p.Indexes, f[i+1])
 			} else if strings.Contains(detail, "INTEGER PRIMARY KEY") {
 				p.Indexes = append(p.Indexes, table+" rowid")
+			} else if strings.Contains(detail, "USING PRIMARY KEY") {
+				p.Indexes = append(p.Indexes, table+" primary key") // a WITHOUT ROWID table's key
 			}
 		}
 	}

@@ -19,9 +19,9 @@ var (
 const idColumns = `SELECT e.id FROM evidence e`
 
 // ListIDs returns the IDs of the records List(q) returns, in its order.
-// For a subject (without a signer) it reads one range of subjects_digest,
-// which holds each record's ID, type and time in the listing's order
-// (migration 6), and no table row.
+// For a subject (without a signer) it reads one range of the subjects
+// table, keyed by digest, time and record ID and holding each record's
+// type (migrations 6 and 9), in the listing's order, and no evidence row.
 func (s *Store) ListIDs(ctx context.Context, q store.Query) ([]string, error) {
 	sqlText, args, err := idsSQL(q)
 	if err != nil {

@@ -124,7 +124,7 @@ func (s *Store) SubjectsIndexed(ctx context.Context, subjects []string) ([]strin
 }
 
 // subjectsIndexedSQL finds which of a JSON array of [alg, digest] pairs
-// some indexed record is about, through subjects_digest.
+// some indexed record is about, through the subjects table's key.
 const subjectsIndexedSQL = `SELECT DISTINCT s.alg || ':' || s.digest FROM subjects s
 	JOIN packages_indexed i ON i.evidence_id = s.evidence_id
 	WHERE (s.alg, s.digest) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))

@@ -76,7 +76,7 @@ func TestPagesPerWrite(t *testing.T) {
 	const header, frameHeader, page = 32, 24, 4096
 	perWrite := float64(fi.Size()-header) / (frameHeader + page) / writes
 	t.Logf("%.2f pages into the WAL per write of a VSA and a decision", perWrite)
-	if perWrite > 20 {
-		t.Errorf("a write of a VSA and a decision adds %.2f pages to the WAL, want at most 20", perWrite)
+	if perWrite > 16 {
+		t.Errorf("a write of a VSA and a decision adds %.2f pages to the WAL, want at most 16 (15.0 at schema 9, 18.2 at 8)", perWrite)
 	}
 }
