@@ -102,6 +102,31 @@ func TestMaxEndsTheWait(t *testing.T) {
 	}
 }
 
+// TestConcurrencyKeepsLeadersWaiting: once a write has queued behind
+// another, each leader waits out the window for company for a while,
+// even after groups of one: at a few hundred writes a second most
+// groups would otherwise be one write that found no commit running.
+func TestConcurrencyKeepsLeadersWaiting(t *testing.T) {
+	r := &recorder{}
+	const window = 20 * time.Millisecond
+	c := New(window, 64, r.commit)
+	var wg sync.WaitGroup
+	c.Lock()
+	for i := range 2 {
+		wg.Go(func() { c.Do(&write{n: i}) })
+		waitQueued(t, c, i+1)
+	}
+	c.Unlock()
+	wg.Wait()
+	for i := range 2 {
+		start := time.Now()
+		c.Do(&write{n: 2 + i})
+		if d := time.Since(start); d < window {
+			t.Errorf("lone write %d after concurrent ones committed after %v, want a wait of the window (%v)", i, d, window)
+		}
+	}
+}
+
 // within runs f and fails the test with msg if it has not returned
 // within d.
 func within(t *testing.T, d time.Duration, msg string, f func()) {
@@ -120,10 +145,7 @@ func waitQueued[W any](t *testing.T, c *Committer[W], n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		c.mu.Lock()
-		got := len(c.queue)
-		c.mu.Unlock()
-		if got >= n {
+		if c.Queued() >= n {
 			return
 		}
 		time.Sleep(100 * time.Microsecond)
