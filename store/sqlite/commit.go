@@ -60,6 +60,24 @@ func (s *Store) commitGroup(group []*write) {
 	// The transaction serves several callers: one caller giving up must
 	// not abort the others' writes.
 	ctx := context.WithoutCancel(live[0].ctx)
+	// A write fails only when SQLite does (a record stored before is no
+	// failure), so the group is first written with no savepoints: a
+	// savepoint copies each page a write changes into a statement
+	// journal first, a tenth of the write's CPU (BenchmarkStore). If a
+	// write of several fails, that transaction commits nothing and the
+	// group is written again with each write under its own savepoint, so
+	// that the failed write is rolled back alone.
+	if s.commitWrites(ctx, live, false) {
+		s.commitWrites(ctx, live, true)
+	}
+}
+
+// commitWrites writes live in one transaction and commits it. With
+// isolated, each write runs under its own savepoint and a failed one is
+// rolled back alone. Without, a failed write is that write's outcome
+// when it is alone; in a group of several, nothing is committed and
+// commitWrites reports retry, for the group to be written isolated.
+func (s *Store) commitWrites(ctx context.Context, live []*write, isolated bool) (retry bool) {
 	fail := func(err error) {
 		for _, w := range live {
 			if w.err == nil {
@@ -70,39 +88,40 @@ func (s *Store) commitGroup(group []*write) {
 	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		fail(fmt.Errorf("store: begin: %w", err))
-		return
+		return false
 	}
 	defer tx.Rollback()
 	now := s.now().UTC()
 	ts := &txStmts{tx: tx, cache: &s.stmts}
-	if len(live) == 1 {
-		// A write alone needs no savepoint: the transaction is its
-		// all-or-nothing unit, and a failed write commits nothing. A
-		// savepoint copies each page the write changes into a statement
-		// journal first, a tenth of the write's CPU (BenchmarkStore).
-		if live[0].err = putWrite(ctx, ts, live[0], now); live[0].err != nil {
-			return
-		}
-	} else {
-		for _, w := range live {
-			var txErr error
-			w.err, txErr = writeOne(ctx, ts, w, now)
-			if txErr != nil {
-				// The transaction's state is unknown: commit nothing.
-				fail(txErr)
-				return
+	for _, w := range live {
+		if !isolated {
+			if err := putWrite(ctx, ts, w, now); err != nil {
+				if len(live) > 1 {
+					return true
+				}
+				w.err = err
+				return false
 			}
+			continue
+		}
+		var txErr error
+		w.err, txErr = writeOne(ctx, ts, w, now)
+		if txErr != nil {
+			// The transaction's state is unknown: commit nothing.
+			fail(txErr)
+			return false
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		fail(fmt.Errorf("store: commit: %w", err))
-		return
+		return false
 	}
 	n := 0
 	for _, w := range live {
 		n += len(w.vs)
 	}
 	s.ckpt.wrote(n)
+	return false
 }
 
 // writeOne stores w's evidence inside tx under a savepoint, so that a
