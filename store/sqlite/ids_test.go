@@ -19,8 +19,9 @@ import (
 // TestListIDsReadsIndexesOnly: listing the IDs of a subject's evidence
 // other than the gate's own records reads one range of the subjects
 // table (keyed by digest, time and record ID, holding each record's
-// type: migrations 6 and 9) and nothing of the evidence table, neither its rows nor its primary key, and needs no
-// sort; reading the bundles the cache lacks searches the primary key.
+// type: migrations 6 and 9) and nothing of the evidence table, neither
+// its rows nor its primary key, and needs no sort; reading the bundles
+// the cache lacks searches the primary key.
 func TestListIDsReadsIndexesOnly(t *testing.T) {
 	s := open(t, time.Now).(*sqlite.Store)
 	vs := putApps(t, s, 20, "https://example.com/sbom", "https://example.com/decision")
