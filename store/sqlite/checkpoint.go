@@ -31,8 +31,9 @@ type checkpointer struct {
 }
 
 // checkpointRecords is how many records are written between checkpoints:
-// an admission miss's two records dirty about 22 pages (TestPagesPerWrite),
-// so about 700 pages, near SQLite's default threshold.
+// a VSA and a decision written alone dirty about 15 pages
+// (TestPagesPerWrite, schema 9; 22 when this bound was set), so about
+// 500 pages (700 then), below SQLite's default threshold of 1,000.
 const checkpointRecords = 64
 
 // restartWait bounds how long the locked pass waits for readers of older

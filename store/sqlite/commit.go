@@ -20,12 +20,13 @@ import (
 // each commit would pay its own fsync. Queueing in Go keeps waits short and
 // fair, and one fsync then acknowledges every write of the group. The WAL
 // frames and the fsync of a commit cost a server more CPU than the rows,
-// and an admission miss writes two small records.
+// and an admission miss writes one small record.
 //
-// Each write keeps its own all-or-nothing semantics: in a group of several
-// through a savepoint, so that a write that fails is rolled back alone and
-// the others still commit; alone, through the transaction itself. No
-// write is acknowledged before the group's commit returns.
+// Each write keeps its own all-or-nothing semantics: a group is written in
+// one transaction, and if a write of several fails, again with a savepoint
+// per write, so that the failed write is rolled back alone and the others
+// still commit (commitGroup). No write is acknowledged before the group's
+// commit returns.
 
 // Group commit bounds: how long a group waits for company, and how many
 // writes it holds at most.
