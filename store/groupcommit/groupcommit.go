@@ -17,10 +17,11 @@ import (
 // write returns at once and never waits behind the next group.
 //
 // Under concurrent load (a write queued behind another in the last
-// ConcurrentFor) the leader also waits up to Window for more writes, up
-// to Max, before it commits: a commit's fixed cost (a round trip, a WAL
-// flush, a statement, the store's per-commit bookkeeping) is most of a
-// small write's. A lone writer (the CLI, an import) never waits.
+// ConcurrentFor) the leader also waits for more writes, up to Max, until
+// Window has passed since the oldest write of its group was queued,
+// before it commits: a commit's fixed cost (a round trip, a WAL flush, a
+// statement, the store's per-commit bookkeeping) is most of a small
+// write's. A lone writer (the CLI, an import) never waits.
 type Committer[W any] struct {
 	commit func(group []W)
 	window time.Duration
@@ -29,7 +30,7 @@ type Committer[W any] struct {
 	mu      sync.Mutex // guards queue, leading and overlapped
 	queue   []*pending[W]
 	leading bool          // a leader is gathering or committing a group
-	more    chan struct{} // a write was queued; buffered, never blocks
+	full    chan struct{} // max writes are queued; buffered, never blocks
 	// overlapped is when a write last queued behind a leader.
 	overlapped time.Time
 
@@ -48,8 +49,9 @@ const ConcurrentFor = 500 * time.Millisecond
 // pending is one queued write. Its wake channel tells its caller how the
 // write ended, or that the caller is to lead the next group.
 type pending[W any] struct {
-	w    W
-	wake chan wakeup
+	w      W
+	queued time.Time
+	wake   chan wakeup
 }
 
 // wakeup is what a queued write's caller is told: lead the next group,
@@ -66,26 +68,32 @@ type wakeup struct {
 // window and max bound how long a group waits for company and how many
 // writes it holds.
 func New[W any](window time.Duration, max int, commit func(group []W)) *Committer[W] {
-	return &Committer[W]{commit: commit, window: window, max: max, more: make(chan struct{}, 1)}
+	return &Committer[W]{commit: commit, window: window, max: max, full: make(chan struct{}, 1)}
 }
 
 // Do queues w and returns once the group holding it has been committed.
 // If commit panicked on that group, Do panics with the same value: no
 // caller of a group whose commit did not finish is told it finished.
 func (c *Committer[W]) Do(w W) {
-	p := &pending[W]{w: w, wake: make(chan wakeup, 1)}
+	p := &pending[W]{w: w, queued: time.Now(), wake: make(chan wakeup, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, p)
 	lead := !c.leading
 	if !lead {
-		c.overlapped = time.Now()
+		c.overlapped = p.queued
 	}
+	full := len(c.queue) >= c.max
 	c.leading = true
 	c.mu.Unlock()
 	if !lead {
-		select {
-		case c.more <- struct{}{}:
-		default:
+		// Only a full group cuts the leader's wait short: waking it for
+		// every write (a goroutine switch, often a thread's) cost more
+		// than it decided.
+		if full {
+			select {
+			case c.full <- struct{}{}:
+			default:
+			}
 		}
 		u := <-p.wake
 		if u.panicked != nil {
@@ -142,9 +150,22 @@ func (c *Committer[W]) run(group []W) (panicked any) {
 	return nil
 }
 
-// gather waits until max writes are queued or window has passed.
+// gather waits until max writes are queued or the window has passed
+// since the oldest of them was queued: a write that waited for the last
+// group's commit has waited for company already, and waiting a whole
+// window more put two commits and a window into the tail latency.
 func (c *Committer[W]) gather() {
-	t := time.NewTimer(c.window)
+	c.mu.Lock()
+	var oldest time.Time
+	if len(c.queue) > 0 {
+		oldest = c.queue[0].queued
+	}
+	c.mu.Unlock()
+	wait := c.window - time.Since(oldest)
+	if oldest.IsZero() || wait <= 0 {
+		return
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {
 		c.mu.Lock()
@@ -154,7 +175,7 @@ func (c *Committer[W]) gather() {
 			return
 		}
 		select {
-		case <-c.more:
+		case <-c.full: // may be stale, from a group already committed: recheck
 		case <-t.C:
 			return
 		}

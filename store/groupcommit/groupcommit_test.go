@@ -127,6 +127,30 @@ func TestConcurrencyKeepsLeadersWaiting(t *testing.T) {
 	}
 }
 
+// TestWindowCountsFromTheOldestWrite: a write queued while a group
+// committed, for longer than the window, leads the next group without
+// waiting a window more; waiting from its own turn to lead put two
+// commits and a window into the tail latency.
+func TestWindowCountsFromTheOldestWrite(t *testing.T) {
+	const window, slow = 200 * time.Millisecond, 400 * time.Millisecond
+	first := make(chan struct{})
+	c := New(window, 64, func(group []*write) {
+		if group[0].n == 0 {
+			close(first)
+			time.Sleep(slow) // the first group commits slowly
+		}
+	})
+	var wg sync.WaitGroup
+	wg.Go(func() { c.Do(&write{n: 0}) })
+	<-first
+	start := time.Now()
+	c.Do(&write{n: 1}) // queued behind the slow commit: concurrent, so its group gathers
+	wg.Wait()
+	if d := time.Since(start); d >= slow+window/2 {
+		t.Fatalf("a write queued %v before its turn to lead committed after %v: it waited another window (%v)", slow, d, window)
+	}
+}
+
 // within runs f and fails the test with msg if it has not returned
 // within d.
 func within(t *testing.T, d time.Duration, msg string, f func()) {
