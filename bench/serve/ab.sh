@@ -10,7 +10,11 @@
 # server on the copy, uploads WARM artifacts' evidence through POST
 # /v1/bundles, waits 2 s, and sends 5 s of baseline reviews (mutate) and
 # 5 s of warm misses over the uploaded artifacts at RATE/s. It prints the
-# server's CPU per review in each phase, their ratio and the p99s.
+# server's CPU per review in each phase, their ratio and the p99s, and,
+# where `perf stat` can count system calls (root, PERF=0 skips it), the
+# warm phase's fsyncs per second and thread switches per review: a
+# store's commits cost the server more than its rows (docs/server.md,
+# session 16).
 #
 # Usage: bench/serve/ab.sh sqlite|postgres BASE_REV [ROUNDS]   (default 2 rounds)
 # The base build must read the store that the working tree's serve-bench
@@ -56,6 +60,8 @@ echo "== $drv: populating $ARTIFACTS artifacts / $RECORDS records (base $base vs
 "$sb" setup -dir "$work/src" -driver "$drv" -dsn "$dsn" -artifacts "$ARTIFACTS" -records "$RECORDS" 2>/dev/null
 sync
 tick=$(getconf CLK_TCK)
+perf="" # counts fsyncs and thread switches when perf can (PERF=0: never)
+if [ "${PERF:-1}" = 1 ] && perf stat -e syscalls:sys_enter_fsync -- true >/dev/null 2>&1; then perf=1; fi
 url=https://127.0.0.1:18500
 n=$((RATE * 5))
 for r in $(seq 1 "$rounds"); do
@@ -76,11 +82,23 @@ for r in $(seq 1 "$rounds"); do
     c0=$(cpu)
     bl=$("$sb" load -url "$url" -ca "$work/run/tls.crt" -rate "$RATE" -duration 5s -artifacts "$ARTIFACTS" -mode hit -endpoint mutate -label baseline)
     c1=$(cpu)
+    pp=""
+    if [ -n "$perf" ]; then # commits and thread switches, 4 s inside the warm phase
+      (sleep 0.5; perf stat -x, -e syscalls:sys_enter_fsync,context-switches -p "$pid" -- sleep 4 >/dev/null 2>"$work/perf.csv") &
+      pp=$!
+    fi
     wm=$("$sb" load -url "$url" -ca "$work/run/tls.crt" -rate "$RATE" -duration 5s -artifacts "$ARTIFACTS" -mode miss -offset 0 -label warm)
     c2=$(cpu)
+    counts=""
+    if [ -n "$pp" ]; then
+      wait "$pp" || true
+      counts=$(awk -F, -v rate="$RATE" '$3 ~ /fsync/ { f=$1 } $3 ~ /context-switches/ { cs=$1 }
+        END { printf "    warm misses (perf stat, 4 s): %.0f fsync/s, %.1f context switches per review", f/4, cs/(rate*4) }' "$work/perf.csv")
+    fi
     kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
     p99() { echo "$1" | grep -o 'p99=[^ ]*' | cut -d= -f2; }
     awk -v b="$build" -v r="$r" -v c0="$c0" -v c1="$c1" -v c2="$c2" -v t="$tick" -v n="$n" -v bp="$(p99 "$bl")" -v wp="$(p99 "$wm")" -v la="$(cut -d' ' -f1 /proc/loadavg)" \
       'BEGIN { bb=(c1-c0)/t*1000/n; ww=(c2-c1)/t*1000/n; printf "round %d %-4s: baseline %.2f ms (p99 %s), warm miss %.2f ms = %.1fx (p99 %s), load %s\n", r, b, bb, bp, ww, ww/bb, wp, la }'
+    if [ -n "$counts" ]; then echo "$counts"; fi
   done
 done
