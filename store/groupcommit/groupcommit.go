@@ -154,15 +154,13 @@ func (c *Committer[W]) run(group []W) (panicked any) {
 // since the oldest of them was queued: a write that waited for the last
 // group's commit has waited for company already, and waiting a whole
 // window more put two commits and a window into the tail latency.
+// The leader's own write is always queued, and is the oldest.
 func (c *Committer[W]) gather() {
 	c.mu.Lock()
-	var oldest time.Time
-	if len(c.queue) > 0 {
-		oldest = c.queue[0].queued
-	}
+	oldest := c.queue[0].queued
 	c.mu.Unlock()
 	wait := c.window - time.Since(oldest)
-	if oldest.IsZero() || wait <= 0 {
+	if wait <= 0 {
 		return
 	}
 	t := time.NewTimer(wait)
