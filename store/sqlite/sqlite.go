@@ -77,8 +77,20 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// touched in again: in `hallmark serve` at 500 misses/s, 12% more CPU
 	// per miss and a p99 ten times that of reading with system calls
 	// (docs/server.md).
+	//
+	// cache_size 512 KiB (the default is 2 MB): in modernc.org/sqlite the
+	// connections' page caches share one budget, the sum of their sizes,
+	// and one least-recently-used list. The write connection, whose cache
+	// no other connection's commit empties, came to hold nearly all of it
+	// (3,545 pages at 500 admission misses/s). A B-tree split that
+	// renumbers pages passes one through a page number past 1 GiB, and the
+	// commit after it then walks that connection's whole cache to drop
+	// the pages past the end of the file: 3.6% of a miss's server CPU.
+	// With 512 KiB it holds about 970 pages and the walk costs a third as
+	// much. A reader's cache lasts until the next commit anyway, and
+	// bench/recheck/run.sh (3,000 artifacts) took as long as before.
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "wal_autocheckpoint(0)", "foreign_keys(1)", "temp_store(MEMORY)", "mmap_size(0)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "wal_autocheckpoint(0)", "foreign_keys(1)", "temp_store(MEMORY)", "mmap_size(0)", "cache_size(-512)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
