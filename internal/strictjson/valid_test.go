@@ -3,6 +3,7 @@ package strictjson
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -88,4 +89,27 @@ func manyKeys(n int, again string) string {
 
 func nested(depth int) string {
 	return strings.Repeat(`{"a":`, depth) + "1" + strings.Repeat("}", depth)
+}
+
+// BenchmarkCheck compares the byte walk with the token walk it replaced,
+// on a real npm lockfile of the repository's test data (177 KB).
+func BenchmarkCheck(b *testing.B) {
+	doc, err := os.ReadFile("../../depcheck/testdata/popular-app/package-lock.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, walk := range []struct {
+		name  string
+		check func([]byte) error
+	}{{"bytes", Check}, {"tokens", checkTokens}} {
+		b.Run(walk.name, func(b *testing.B) {
+			b.SetBytes(int64(len(doc)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := walk.check(doc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
