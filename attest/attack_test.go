@@ -154,6 +154,17 @@ func TestAttackCorpus(t *testing.T) {
 			p := bytes.Replace(goodPayload, []byte(`"predicateType":`), []byte(`"predicateType":"https://evil.example/x","predicateType":`), 1)
 			return resign(t, parseDoc(t, good), trusted, attest.PayloadType, p)
 		}, trust, nil, attest.ErrMalformed},
+		// PredicateJSON takes the predicate out with a plain decode, which
+		// keeps the last of two "predicate" keys: only Verify refusing the
+		// second key (also when escaped) keeps it from choosing one.
+		{"second predicate key inside a validly signed statement", func(t *testing.T) []byte {
+			p := bytes.Replace(goodPayload, []byte(`"predicate":`), []byte(`"predicate":{"builder":"evil"},"predicate":`), 1)
+			return resign(t, parseDoc(t, good), trusted, attest.PayloadType, p)
+		}, trust, nil, attest.ErrMalformed},
+		{"second predicate key spelled with an escape inside a validly signed statement", func(t *testing.T) []byte {
+			p := bytes.Replace(goodPayload, []byte(`"predicate":`), []byte(`"predic\u0061te":{"builder":"evil"},"predicate":`), 1)
+			return resign(t, parseDoc(t, good), trusted, attest.PayloadType, p)
+		}, trust, nil, attest.ErrMalformed},
 		{"proto field name predicate_type inside a validly signed statement", func(t *testing.T) []byte {
 			// protojson accepts "predicate_type"; jq and OPA read .predicateType.
 			p := bytes.Replace(goodPayload, []byte(`"predicateType":`), []byte(`"predicate_type":`), 1)
