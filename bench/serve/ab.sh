@@ -19,7 +19,7 @@
 # Usage: bench/serve/ab.sh sqlite|postgres BASE_REV [ROUNDS]   (default 2 rounds)
 # The base build must read the store that the working tree's serve-bench
 # setup writes (the same schema, or one it migrates).
-# Environment: ARTIFACTS (10000) RECORDS (100000) WARM (2500) RATE (500)
+# Environment: ARTIFACTS (10000) RECORDS (100000) WARM (2500) RATE (500) COLD_RATE (150)
 #   HALLMARK_TEST_POSTGRES (postgres://postgres@127.0.0.1:5432/test?sslmode=disable):
 #   PostgreSQL copies are databases made from a template (CREATE DATABASE).
 set -euo pipefail
@@ -27,7 +27,7 @@ cd "$(dirname "$0")/../.."
 drv="${1:?usage: $0 sqlite|postgres BASE_REV [ROUNDS]}"
 base="${2:?usage: $0 sqlite|postgres BASE_REV [ROUNDS]}"
 rounds="${3:-2}"
-ARTIFACTS="${ARTIFACTS:-10000}" RECORDS="${RECORDS:-100000}" WARM="${WARM:-2500}" RATE="${RATE:-500}"
+ARTIFACTS="${ARTIFACTS:-10000}" RECORDS="${RECORDS:-100000}" WARM="${WARM:-2500}" RATE="${RATE:-500}" COLD_RATE="${COLD_RATE:-150}"
 PGDSN="${HALLMARK_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
 export HALLMARK_BENCH_PASSWORD=hm-bench-canary-passphrase
 work=$(mktemp -d /tmp/hallmark-ab.XXXXXX)
@@ -46,6 +46,7 @@ go build -o "$work/head/hallmark" ./cmd/hallmark
 go build -o "$work/serve-bench" ./bench/serve
 sb="$work/serve-bench"
 if [ "$WARM" -lt $((RATE * 5)) ]; then echo "WARM ($WARM) must be at least 5 x RATE ($RATE): the warm misses ask about uploaded artifacts only" >&2; exit 2; fi
+if [ "$ARTIFACTS" -lt $((WARM + COLD_RATE * 5)) ]; then echo "ARTIFACTS ($ARTIFACTS) must be at least WARM + 5 x COLD_RATE: the cold misses ask about artifacts not uploaded" >&2; exit 2; fi
 dsn=""
 db_dsn() { # NAME -> the DSN of database NAME on the server of $PGDSN
   local rest="${PGDSN#*://}"; local hostpart="${rest%%/*}"; local query=""
@@ -89,6 +90,8 @@ for r in $(seq 1 "$rounds"); do
     fi
     wm=$("$sb" load -url "$url" -ca "$work/run/tls.crt" -rate "$RATE" -duration 5s -artifacts "$ARTIFACTS" -mode miss -offset 0 -label warm)
     c2=$(cpu)
+    cm=$("$sb" load -url "$url" -ca "$work/run/tls.crt" -rate "$COLD_RATE" -duration 5s -artifacts "$ARTIFACTS" -mode miss -offset "$WARM" -label cold)
+    c3=$(cpu)
     counts=""
     if [ -n "$pp" ]; then
       wait "$pp" || true
@@ -97,8 +100,8 @@ for r in $(seq 1 "$rounds"); do
     fi
     kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
     p99() { echo "$1" | grep -o 'p99=[^ ]*' | cut -d= -f2; }
-    awk -v b="$build" -v r="$r" -v c0="$c0" -v c1="$c1" -v c2="$c2" -v t="$tick" -v n="$n" -v bp="$(p99 "$bl")" -v wp="$(p99 "$wm")" -v la="$(cut -d' ' -f1 /proc/loadavg)" \
-      'BEGIN { bb=(c1-c0)/t*1000/n; ww=(c2-c1)/t*1000/n; printf "round %d %-4s: baseline %.2f ms (p99 %s), warm miss %.2f ms = %.1fx (p99 %s), load %s\n", r, b, bb, bp, ww, ww/bb, wp, la }'
+    awk -v b="$build" -v r="$r" -v c0="$c0" -v c1="$c1" -v c2="$c2" -v c3="$c3" -v t="$tick" -v n="$n" -v nc="$((COLD_RATE * 5))" -v bp="$(p99 "$bl")" -v wp="$(p99 "$wm")" -v cp="$(p99 "$cm")" -v la="$(cut -d' ' -f1 /proc/loadavg)" \
+      'BEGIN { bb=(c1-c0)/t*1000/n; ww=(c2-c1)/t*1000/n; cc=(c3-c2)/t*1000/nc; printf "round %d %-4s: baseline %.2f ms (p99 %s), warm miss %.2f ms = %.1fx (p99 %s), cold miss %.2f ms = %.1fx (p99 %s), load %s\n", r, b, bb, bp, ww, ww/bb, wp, cc, cc/bb, cp, la }'
     if [ -n "$counts" ]; then echo "$counts"; fi
   done
 done
