@@ -14,7 +14,8 @@
 # where `perf stat` can count system calls (root, PERF=0 skips it), the
 # warm phase's fsyncs per second and thread switches per review: a
 # store's commits cost the server more than its rows (docs/server.md,
-# session 16).
+# session 16). With two rounds or more it ends with each build's median
+# warm-miss CPU ratio and p99 ratio over its rounds.
 #
 # Usage: bench/serve/ab.sh sqlite|postgres BASE_REV [ROUNDS]   (default 2 rounds)
 # The base build must read the store that the working tree's serve-bench
@@ -100,8 +101,21 @@ for r in $(seq 1 "$rounds"); do
     fi
     kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
     p99() { echo "$1" | grep -o 'p99=[^ ]*' | cut -d= -f2; }
-    awk -v b="$build" -v r="$r" -v c0="$c0" -v c1="$c1" -v c2="$c2" -v c3="$c3" -v t="$tick" -v n="$n" -v nc="$((COLD_RATE * 5))" -v bp="$(p99 "$bl")" -v wp="$(p99 "$wm")" -v cp="$(p99 "$cm")" -v la="$(cut -d' ' -f1 /proc/loadavg)" \
-      'BEGIN { bb=(c1-c0)/t*1000/n; ww=(c2-c1)/t*1000/n; cc=(c3-c2)/t*1000/nc; printf "round %d %-4s: baseline %.2f ms (p99 %s), warm miss %.2f ms = %.1fx (p99 %s), cold miss %.2f ms = %.1fx (p99 %s), load %s\n", r, b, bb, bp, ww, ww/bb, wp, cc, cc/bb, cp, la }'
+    awk -v b="$build" -v r="$r" -v c0="$c0" -v c1="$c1" -v c2="$c2" -v c3="$c3" -v t="$tick" -v n="$n" -v nc="$((COLD_RATE * 5))" -v bp="$(p99 "$bl")" -v wp="$(p99 "$wm")" -v cp="$(p99 "$cm")" -v la="$(cut -d' ' -f1 /proc/loadavg)" -v wf="$work/ratios" \
+      'function ms(s) { if (s ~ /µs$/) return substr(s,1,length(s)-2)/1000; if (s ~ /ms$/) return substr(s,1,length(s)-2)+0; if (s ~ /s$/) return substr(s,1,length(s)-1)*1000; return s+0 }
+      BEGIN { bb=(c1-c0)/t*1000/n; ww=(c2-c1)/t*1000/n; cc=(c3-c2)/t*1000/nc; printf "round %d %-4s: baseline %.2f ms (p99 %s), warm miss %.2f ms = %.1fx (p99 %s), cold miss %.2f ms = %.1fx (p99 %s), load %s\n", r, b, bb, bp, ww, ww/bb, wp, cc, cc/bb, cp, la
+              printf "%s %.4f %.4f\n", b, ww/bb, ms(wp)/ms(bp) >> wf }'
     if [ -n "$counts" ]; then echo "$counts"; fi
   done
 done
+# One run's ratio moves by a sixth either way on a shared machine (the same
+# build gave 2.7-3.7x in one session): read a bound from the median.
+if [ "$rounds" -ge 2 ]; then
+  for build in base head; do
+    awk -v b="$build" '$1 == b { w[++n]=$2; p[n]=$3 }
+      function median(a, n,   i, j, t) { for (i=2;i<=n;i++) for (j=i;j>1 && a[j-1]>a[j];j--) { t=a[j]; a[j]=a[j-1]; a[j-1]=t }
+        return n % 2 ? a[(n+1)/2] : (a[n/2]+a[n/2+1])/2 }
+      END { lo=w[1]; hi=w[1]; for (i=2;i<=n;i++) { if (w[i]<lo) lo=w[i]; if (w[i]>hi) hi=w[i] }
+        printf "%-4s over %d rounds: warm miss CPU median %.2fx the baseline (%.2f-%.2fx), warm p99 median %.1fx the baseline p99\n", b, n, median(w, n), lo, hi, median(p, n) }' "$work/ratios"
+  done
+fi
