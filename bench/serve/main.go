@@ -91,9 +91,12 @@ violations contains {"ruleId": "vulns.critical", "message": sprintf("critical vu
 decision := {"allow": count(violations) == 0, "violations": violations}
 `
 
-// ArtifactDigest is the digest of bench artifact i.
+// ArtifactDigest is the digest of bench artifact i: a SHA-256, so that
+// artifacts spread over a store's digest-ordered index as real images'
+// digests do (consecutive numbers all landed at its end).
 func ArtifactDigest(i int) string {
-	return fmt.Sprintf("sha256:%064x", uint64(i)+0xb00000)
+	sum := sha256.Sum256(fmt.Appendf(nil, "hallmark serve-bench artifact %d", i))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 func subject(i int) attest.Subject {
